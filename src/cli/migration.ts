@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import path from 'node:path';
+import { initOrm } from '../db/orm';
+
+/**
+ * npm run migration:create [-- --name <name>]: diffs the entities against the committed
+ * snapshot and writes src/migrations/Migration<timestamp>_<name>.ts. Needs DATABASE_URL.
+ */
+async function main(): Promise<void> {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error('DATABASE_URL is required to create a migration');
+  const nameIdx = process.argv.indexOf('--name');
+  const name = nameIdx > 0 ? process.argv[nameIdx + 1] : undefined;
+  const orm = await initOrm(url, {});
+  try {
+    const migrator = orm.getMigrator();
+    const result = await migrator.createMigration(path.join(__dirname, '..', 'migrations'), false, false, name);
+    if (!result.fileName) console.log('no changes: entities match the snapshot');
+    else console.log(`wrote src/migrations/${result.fileName}`);
+  } finally {
+    await orm.close(true);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

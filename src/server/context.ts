@@ -1,0 +1,77 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { AuthChecker } from 'type-graphql';
+import type { Config } from '../config';
+import type { FleetPubSub } from '../pubsub';
+import { forbidden, unauthenticated } from '../errors';
+import { forkForAccount } from '../db/orm';
+import type { AccountDirectory, Membership } from './accounts';
+import type { Principal, TokenVerifier } from './auth';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+
+/** Process-wide services, built once in src/server/app.ts and handed to every request. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  orm: MikroORM;
+  pubsub: FleetPubSub;
+  metrics: Metrics;
+  accounts: AccountDirectory;
+  verifyToken: TokenVerifier;
+}
+
+export interface Context {
+  requestId: string;
+  principal?: Principal;
+  membership?: Membership;
+  /** A fork for this request (HTTP) or this subscribe message (WS), scoped to the caller's account. */
+  em: EntityManager;
+  services: Services;
+  logger: Logger;
+}
+
+/** Account id used for anonymous requests: matches no rows. */
+const NO_ACCOUNT = '00000000-0000-0000-0000-000000000000';
+
+export async function buildContext(services: Services, token: string | undefined, requestId: string): Promise<Context> {
+  let principal: Principal | undefined;
+  let membership: Membership | undefined;
+  if (token !== undefined) {
+    principal = await services.verifyToken(token);
+    membership = await services.accounts.resolve(principal);
+  }
+  const logger = services.logger.child({ requestId, account: principal?.account, sub: principal?.subject });
+  return {
+    requestId,
+    principal,
+    membership,
+    em: forkForAccount(services.orm, membership?.accountId ?? NO_ACCOUNT),
+    services,
+    logger,
+  };
+}
+
+/** The caller, or UNAUTHENTICATED. */
+export function viewerOf(ctx: Context): { principal: Principal; membership: Membership } {
+  if (!ctx.principal || !ctx.membership) throw unauthenticated();
+  return { principal: ctx.principal, membership: ctx.membership };
+}
+
+export function hasPermission(ctx: Context, permission: string): boolean {
+  return ctx.principal?.permissions.includes(permission) ?? false;
+}
+
+export function requirePermission(ctx: Context, permission: string): void {
+  viewerOf(ctx);
+  if (!hasPermission(ctx, permission)) throw forbidden(permission);
+}
+
+/**
+ * type-graphql auth checker: `@Authorized()` needs a token (account membership),
+ * `@Authorized('perm')` also needs that permission.
+ */
+export const authChecker: AuthChecker<Context> = ({ context }, permissions) => {
+  viewerOf(context);
+  for (const p of permissions) if (!hasPermission(context, p)) throw forbidden(p);
+  return true;
+};

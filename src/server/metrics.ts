@@ -1,0 +1,39 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one server instance (own registry, so several can live in one process). */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly operations = new Counter({
+    name: 'fleetgraph_graphql_operations_total',
+    help: 'GraphQL operations by name, type, transport and outcome',
+    labelNames: ['operation', 'type', 'transport', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly duration = new Histogram({
+    name: 'fleetgraph_graphql_operation_duration_seconds',
+    help: 'GraphQL operation duration by name and type (HTTP)',
+    labelNames: ['operation', 'type'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly wsConnections = new Gauge({
+    name: 'fleetgraph_ws_connections',
+    help: 'Open graphql-ws connections',
+    registers: [this.registry],
+  });
+  readonly wsSubscriptions = new Gauge({
+    name: 'fleetgraph_ws_subscriptions',
+    help: 'Active GraphQL subscriptions',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Operation names are client-chosen: keep label cardinality bounded. */
+  static label(name: string | null | undefined): string {
+    if (!name) return 'anonymous';
+    return /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) ? name : 'invalid';
+  }
+}
