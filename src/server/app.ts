@@ -42,7 +42,7 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
     embedded = await startEmbeddedPostgres(config.dataDir, logger);
     databaseUrl = embedded.url;
   }
-  const orm: MikroORM = await initOrm(databaseUrl);
+  const orm: MikroORM = await initOrm(databaseUrl, { logger: (message) => logger.debug({ orm: message }, 'mikro-orm'), colors: false });
   await migrate(orm, databaseUrl, logger);
   const pubsub = createPubSub(config.redisUrl, logger);
   const metrics = new Metrics();
