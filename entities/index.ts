@@ -1,9 +1,16 @@
 import { Account } from './account.entity';
 import { User } from './user.entity';
+import { DockerHost } from './docker-host.entity';
+import { DockerContainer } from './docker-container.entity';
+import { DockerImage } from './docker-image.entity';
+import { DockerEvent } from './docker-event.entity';
+import { DockerActivity } from './docker-activity.entity';
 
 export { Node } from './node';
 export { AccountOwned } from './account-owned';
-export { Account, User };
+export * from './enums';
+export { MAX_CONSECUTIVE_FAILURES } from './docker-host.entity';
+export { Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity };
 
 /** Every MikroORM entity, registered with the ORM and with `node(id:)`. */
-export const ENTITIES = [Account, User];
+export const ENTITIES = [Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity];

@@ -15,6 +15,7 @@ export const ENV_VARS = [
   'FLEETGRAPH_JWT_AUDIENCE',
   'FLEETGRAPH_ENCRYPTION_KEY',
   'FLEETGRAPH_ENCRYPTION_KEY_ID',
+  'FLEETGRAPH_ENCRYPTION_OLD_KEYS',
   'FLEETGRAPH_WORKERS',
   'VAULT_ADDR',
   'VAULT_TOKEN',
@@ -41,10 +42,12 @@ export interface Config {
   redisUrl?: string;
   dataDir: string;
   jwt: { secret?: string; jwksUrl?: string; issuer?: string; audience?: string };
-  encryption: { key?: string; keyId: string };
+  encryption: { key?: string; keyId: string; oldKeys?: string };
   /** Run background workers (host supervisors). Off for API-only replicas and some tests. */
   workers: boolean;
   limits: Limits;
+  /** Host supervision: first retry delay after a failure (doubles per failure, capped at the sync interval). */
+  sync: { retryBaseMs: number };
   vault: { addr?: string; token?: string };
 }
 
@@ -85,9 +88,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     redisUrl: env.REDIS_URL || undefined,
     dataDir,
     jwt,
-    encryption: { key: env.FLEETGRAPH_ENCRYPTION_KEY || undefined, keyId: env.FLEETGRAPH_ENCRYPTION_KEY_ID || 'k1' },
+    encryption: { key: env.FLEETGRAPH_ENCRYPTION_KEY || undefined, keyId: env.FLEETGRAPH_ENCRYPTION_KEY_ID || 'k1', oldKeys: env.FLEETGRAPH_ENCRYPTION_OLD_KEYS || undefined },
     workers: env.FLEETGRAPH_WORKERS !== 'false',
     limits: { ...DEFAULT_LIMITS },
+    sync: { retryBaseMs: 1000 },
     vault: { addr: env.VAULT_ADDR || undefined, token: env.VAULT_TOKEN || undefined },
     ...overrides,
   };

@@ -24,6 +24,10 @@ import { createLogger, Logger } from './logger';
 import { Metrics } from './metrics';
 import { attachWebSocketServer } from './ws';
 import { Workers } from './workers';
+import { createSecretBox } from '../crypto';
+import { DockerConnections } from '../docker/connections';
+import { HostService } from '../docker/hosts';
+import { HostFleet } from '../sync/fleet';
 
 export interface App {
   services: Services;
@@ -46,6 +50,10 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
   await migrate(orm, databaseUrl, logger);
   const pubsub = createPubSub(config.redisUrl, logger);
   const metrics = new Metrics();
+  const secrets = createSecretBox(config);
+  const connections = new DockerConnections(secrets);
+  const syncDeps = { orm, pubsub, logger, connections, retryBaseMs: config.sync.retryBaseMs };
+  const fleet = new HostFleet(syncDeps);
   const services: Services = {
     config,
     logger,
@@ -54,9 +62,14 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
     metrics,
     accounts: new AccountDirectory(orm),
     verifyToken: createTokenVerifier(config.jwt),
+    secrets,
+    connections,
+    fleet,
+    hosts: new HostService(secrets, connections, fleet, syncDeps),
   };
   const schema = await buildFleetSchema(pubsub);
   const workers = new Workers(services);
+  workers.add(fleet);
 
   const app = express();
   app.disable('x-powered-by');

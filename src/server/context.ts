@@ -8,6 +8,10 @@ import type { AccountDirectory, Membership } from './accounts';
 import type { Principal, TokenVerifier } from './auth';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import type { SecretBox } from '../crypto';
+import type { DockerConnections } from '../docker/connections';
+import type { HostService } from '../docker/hosts';
+import type { HostFleet } from '../sync/fleet';
 
 /** Process-wide services, built once in src/server/app.ts and handed to every request. */
 export interface Services {
@@ -18,6 +22,10 @@ export interface Services {
   metrics: Metrics;
   accounts: AccountDirectory;
   verifyToken: TokenVerifier;
+  secrets: SecretBox;
+  connections: DockerConnections;
+  fleet: HostFleet;
+  hosts: HostService;
 }
 
 export interface Context {

@@ -52,13 +52,30 @@ dk() { "${DENV[@]}" docker -H "unix://$SOCK" "$@"; }
 dk_tls() { "${DENV[@]}" docker --tlsverify --tlscacert "$CERTS/ca.pem" --tlscert "$CERTS/cert.pem" --tlskey "$CERTS/key.pem" -H "tcp://127.0.0.1:$TLS_PORT" "$@"; }
 
 # process alive and not a zombie
-running() { [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ] && [ "$(sed 's/^.*) //' "/proc/$1/stat" | cut -d' ' -f1)" != Z ]; }
+running() { # no forks: called in tight loops
+  local st; [ -n "${1:-}" ] && read -r st 2>/dev/null <"/proc/$1/stat" || return 1
+  st=${st##*) }; [ "${st%% *}" != Z ]
+}
+# pids of processes named dockerd/containerd/containerd-shim*/runc/$2.. whose command line contains $1 (no forks)
+procs_under() {
+  local dir=$1 p comm args; shift
+  for p in /proc/[0-9]*; do
+    p=${p#/proc/}
+    read -r comm 2>/dev/null <"/proc/$p/comm" || continue
+    case " dockerd containerd runc $* " in *" $comm "*) ;; *) [[ $comm == containerd-shim* ]] || continue ;; esac
+    mapfile -d '' args 2>/dev/null <"/proc/$p/cmdline" || continue
+    [[ "${args[*]}" == *"$dir"* ]] && echo "$p"
+  done
+  return 0
+}
 # pid from a pidfile, only if that process is alive and has the expected command name
-pid_of() { local p; p=$(cat "$1" 2>/dev/null) || return 1; running "$p" && [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && echo "$p"; }
+# (dockerd writes its pidfile without a trailing newline: 'read' then fails although it read the pid)
+pid_of() { local p='' c; { read -r p || [ -n "$p" ]; } 2>/dev/null <"$1" || return 1; running "$p" && read -r c 2>/dev/null <"/proc/$p/comm" && [ "$c" = "$2" ] && echo "$p"; }
 waitfor() { # waitfor <seconds> <command...>
   local end; end=$(( $(date +%s) + $1 )); shift
   until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.1; done
 }
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 # ---------------------------------------------------------------- packages
@@ -180,15 +197,28 @@ make_certs() { # (re)generates the certificates when missing or expiring within 
 }
 
 # ---------------------------------------------------------------- dockerd
-docker_pid() { pid_of "$D/pid" dockerd; }
+docker_pid() { # from the pidfile, else (pidfile lost) the dockerd running with our exec-root
+  pid_of "$D/pid" dockerd && return 0
+  local p; for p in $(procs_under "$D/exec "); do [ "$(cat "/proc/$p/comm")" = dockerd ] && { echo "$p"; return 0; }; done
+  return 1
+}
 docker_answers() { dk version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
 start_docker() {
   mkdir -p "$D"
   make_certs
   if [ $CERTS_NEW = 1 ] && docker_pid >/dev/null; then log "certificates changed: restarting dockerd"; stop_docker; fi
-  local pid
-  if ! pid=$(docker_pid); then
+  local pid=''
+  if pid=$(docker_pid); then
+    echo "$pid" >"$D/pid"                                   # (re)writes a lost pidfile
+    if ! waitfor 20 docker_answers; then                    # e.g. its socket file was unlinked
+      log "dockerd (pid $pid) runs but unix://$SOCK does not answer: restarting it"; stop_docker; pid=''
+    fi
+  fi
+  if [ -z "$pid" ]; then
+    # never start a second daemon on the same socket/port: a failing one unlinks the running one's socket
+    docker_answers && die "unix://$SOCK answers but no dockerd with exec-root $D/exec was found"
+    port_busy "$TLS_PORT" && die "127.0.0.1:$TLS_PORT is already in use by another process (set FG_DOCKER_TLS_PORT)"
     rm -f "$D/pid"
     # --bridge=none/--iptables=false: never fight another dockerd of this netns over docker0 / iptables chains
     # --shutdown-timeout 1 + containers removed on 'down'; setsid: own session, survives the calling shell
@@ -203,6 +233,8 @@ start_docker() {
       --log-level=warn >>"$D/log" 2>&1 </dev/null 9>&- &
     pid=$!
     log "dockerd started (pid $pid)"
+  else
+    log "dockerd running (pid $pid) on unix://$SOCK and tcp://127.0.0.1:$TLS_PORT (TLS)"; return 0
   fi
   local end=$(( $(date +%s) + 60 ))
   until docker_answers; do
@@ -250,14 +282,9 @@ docker_down() {
 
 # last resort after the graceful stops: our own daemons (matched by our base dir in their command line)
 sweep() {
-  local p comm
-  for p in /proc/[0-9]*; do
-    p=${p#/proc/}
-    comm=$(cat "/proc/$p/comm" 2>/dev/null) || continue
-    case $comm in dockerd|containerd|containerd-shim*|runc|postgres|redis-server) ;; *) continue ;; esac
-    if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$BASE/"; then
-      log "killing leftover $comm (pid $p)"; kill -9 "$p" 2>/dev/null || true
-    fi
+  local p
+  for p in $(procs_under "$BASE/" postgres redis-server); do
+    log "killing leftover $(cat "/proc/$p/comm" 2>/dev/null) (pid $p)"; kill -9 "$p" 2>/dev/null || true
   done
   awk -v b="$BASE/" 'index($2, b) == 1 {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
 }
@@ -322,7 +349,7 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   env) cmd_env ;;
-  status) cmd_status ;;
+  status) cmd_status || exit 1 ;;
   restart-docker) need_root; lock; stop_docker; start_docker; log "restart-docker in $(elapsed) s" ;;
   stop-docker) need_root; lock; stop_docker ;;
   start-docker) need_root; lock; start_docker; log "start-docker in $(elapsed) s" ;;

@@ -1,0 +1,60 @@
+import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { Field, ObjectType } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { AccountOwned } from './account-owned';
+import { DockerHost } from './docker-host.entity';
+import { EventSeverity, EventSource } from './enums';
+import { Node } from './node';
+import type { DockerActivity } from './docker-activity.entity';
+
+/**
+ * An event of a Docker daemon, stored once: (host, timeNano, type, action, actorId) is unique,
+ * so replays after a reconnect are idempotent. timeNano is kept as an exact decimal string.
+ */
+@Entity({ tableName: 'docker_events' })
+@Unique({ properties: ['host', 'timeNano', 'type', 'action', 'actorId'] })
+@Index({ properties: ['host', 'time'] })
+@ObjectType({ implements: Node, description: 'An event from a Docker daemon (container, image, network, volume, …).' })
+export class DockerEvent extends AccountOwned {
+  @ManyToOne(() => DockerHost, { deleteRule: 'cascade' })
+  host!: DockerHost;
+
+  @Property({ type: 'string', length: 30 })
+  @Field(() => String, { description: 'container, image, network, volume, daemon, plugin, …' })
+  type!: string;
+
+  @Property({ type: 'string', length: 100 })
+  @Field(() => String, { description: 'create, start, die, destroy, pull, … (resync events: the action that explains the change)' })
+  action!: string;
+
+  @Property({ type: 'string', length: 255 })
+  @Field(() => String)
+  actorId!: string;
+
+  @Property({ type: 'json' })
+  @Field(() => GraphQLJSONObject)
+  attributes: Record<string, string> = {};
+
+  @Property({ type: 'string', length: 10, nullable: true })
+  @Field(() => String, { nullable: true, description: 'local or swarm' })
+  scope?: string | null;
+
+  @Property({ type: 'datetime', length: 6 })
+  @Field(() => Date)
+  time!: Date;
+
+  @Property({ type: 'bigint' })
+  @Field(() => String, { description: 'Docker\'s timeNano, exact (nanoseconds since the epoch, decimal string).' })
+  timeNano!: string;
+
+  @Enum({ items: () => EventSeverity })
+  @Field(() => EventSeverity)
+  severity: EventSeverity = EventSeverity.INFO;
+
+  @Enum({ items: () => EventSource })
+  @Field(() => EventSource)
+  source: EventSource = EventSource.STREAM;
+
+  @ManyToOne({ entity: 'DockerActivity', nullable: true, deleteRule: 'set null' })
+  activity?: DockerActivity | null;
+}

@@ -1,0 +1,139 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ActivityStatus, DockerActivity, DockerHost, User } from '../../entities';
+import { AppError, ErrorCode } from '../errors';
+import { toDockerError } from '../docker/client';
+import type { Context } from '../server/context';
+import { viewerOf } from '../server/context';
+import { Topic } from '../pubsub/topics';
+import { toPayload } from '../graphql/payload';
+import { redact } from './redact';
+
+export interface ActivitySpec {
+  action: string;
+  targetType: string;
+  targetId?: string | null;
+  host?: DockerHost | null;
+  parameters?: object;
+}
+
+export interface ActivityHandle {
+  activity: DockerActivity;
+  /** Records progress (throttled to one write and publish per 500 ms). */
+  progress(p: Record<string, unknown>): void;
+  setTarget(id: string): void;
+  /** Attaches the host once it exists (registration). */
+  setHost(host: DockerHost): void;
+}
+
+const PROGRESS_INTERVAL_MS = 500;
+
+export function activityPayload(a: DockerActivity): Record<string, unknown> {
+  return toPayload(a, ['account', 'user', 'host']);
+}
+
+async function publish(ctx: Context, a: DockerActivity): Promise<void> {
+  await ctx.services.pubsub.emit(Topic.ACTIVITIES, activityPayload(a), a.account.id).catch((err) => ctx.logger.warn({ err }, 'activity publish failed'));
+}
+
+/**
+ * Runs one audited operation: writes a pending DockerActivity (parameters redacted), runs
+ * `fn`, then records succeeded or failed with Docker's error text and the duration, publishes
+ * each state, and links the DockerEvents the operation caused. Errors from Docker are
+ * rethrown as DOCKER_ERROR / DOCKER_UNREACHABLE.
+ */
+export async function runActivity<T>(ctx: Context, spec: ActivitySpec, fn: (handle: ActivityHandle) => Promise<T>): Promise<{ result: T; activity: DockerActivity }> {
+  const { membership } = viewerOf(ctx);
+  // The audit row has its own unit of work: a failed operation's half-made entities are never flushed with it.
+  const em = ctx.em.fork();
+  const activity = em.create(DockerActivity, {
+    account: membership.accountId,
+    user: em.getReference(User, membership.userId),
+    action: spec.action,
+    targetType: spec.targetType,
+    targetId: spec.targetId ?? null,
+    host: spec.host ? em.getReference(DockerHost, spec.host.id) : null,
+    parameters: (redact(spec.parameters ?? {}) as Record<string, unknown>) ?? {},
+    status: ActivityStatus.PENDING,
+    startedAt: new Date(),
+  } as never);
+  await em.flush();
+  await publish(ctx, activity);
+
+  let lastProgress = 0;
+  let pendingProgress: Promise<void> = Promise.resolve();
+  const handle: ActivityHandle = {
+    activity,
+    progress(p) {
+      activity.progress = p;
+      const now = Date.now();
+      if (now - lastProgress < PROGRESS_INTERVAL_MS) return;
+      lastProgress = now;
+      pendingProgress = pendingProgress
+        .then(async () => {
+          await em.nativeUpdate(DockerActivity, { id: activity.id }, { progress: p });
+          await publish(ctx, activity);
+        })
+        .catch(() => undefined);
+    },
+    setTarget(id) {
+      activity.targetId = id;
+    },
+    setHost(host) {
+      activity.host = em.getReference(DockerHost, host.id);
+    },
+  };
+
+  const started = process.hrtime.bigint();
+  const finish = async (status: ActivityStatus, error?: AppError) => {
+    await pendingProgress;
+    activity.status = status;
+    activity.finishedAt = new Date();
+    activity.durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
+    if (error) {
+      activity.error = error.message.slice(0, 4000);
+      activity.errorCode = String(error.extensions.code);
+      activity.dockerStatus = typeof error.extensions.dockerStatus === 'number' ? error.extensions.dockerStatus : null;
+    }
+    await em.flush();
+    await linkEventsToActivity(em, activity);
+    await publish(ctx, activity);
+  };
+
+  try {
+    const result = await fn(handle);
+    await finish(ActivityStatus.SUCCEEDED);
+    return { result, activity };
+  } catch (err) {
+    const appError = err instanceof AppError ? err : toDockerError(err, spec.host?.name);
+    if (appError.code === ErrorCode.INTERNAL_SERVER_ERROR) ctx.logger.error({ err }, 'activity failed unexpectedly');
+    await finish(ActivityStatus.FAILED, appError);
+    throw appError;
+  }
+}
+
+/** Slack around an activity's window within which events of its target are attributed to it. */
+export const LINK_WINDOW_SECONDS = 2;
+
+/** Links events of the activity's target on its host, seen during its window, to the activity. */
+export async function linkEventsToActivity(em: EntityManager, activity: DockerActivity): Promise<void> {
+  if (!activity.host || !activity.targetId) return;
+  await em.getConnection().execute(
+    `update docker_events set activity_id = ?
+      where host_id = ? and activity_id is null and (actor_id = ? or actor_id like ?)
+        and time between ?::timestamptz - interval '1 second' and ?::timestamptz + (? * interval '1 second')`,
+    [activity.id, activity.host.id, activity.targetId, `${activity.targetId.slice(0, 12)}%`, activity.startedAt, activity.finishedAt ?? new Date(), LINK_WINDOW_SECONDS],
+  );
+}
+
+/** Links freshly stored events to activities of the same host and target whose window contains them. */
+export async function linkActivitiesToEvents(em: EntityManager, eventIds: string[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  await em.getConnection().execute(
+    `update docker_events e set activity_id = a.id
+       from docker_activities a
+      where e.id = any(?::uuid[]) and e.activity_id is null and a.host_id = e.host_id
+        and a.target_id is not null and (e.actor_id = a.target_id or e.actor_id like left(a.target_id, 12) || '%')
+        and e.time between a.started_at - interval '1 second' and coalesce(a.finished_at, now()) + (? * interval '1 second')`,
+    [eventIds, LINK_WINDOW_SECONDS],
+  );
+}

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import type Docker from 'dockerode';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { DockerContainer, DockerEvent, DockerHost, EventSeverity, EventSource } from '../../entities';
+import type { FleetPubSub } from '../pubsub';
+import { Topic } from '../pubsub/topics';
+import { toPayload } from '../graphql/payload';
+import { linkActivitiesToEvents } from '../audit/activity';
+import type { RawDockerEvent } from './event-stream';
+import { ContainerChange, rowFromInspect, upsertContainers } from './inventory';
+
+/** Container actions after which the stored row is refreshed from an inspect. */
+const REFRESH_ACTIONS = /^(create|start|restart|die|stop|kill|pause|unpause|rename|update|oom|health_status.*)$/;
+
+export function severityOf(e: { Type: string; Action: string; Actor?: { Attributes?: Record<string, string> } }): EventSeverity {
+  const a = e.Action;
+  if (a === 'oom' || a.startsWith('health_status: unhealthy')) return EventSeverity.ERROR;
+  if (a === 'die' && e.Actor?.Attributes?.exitCode && e.Actor.Attributes.exitCode !== '0') return EventSeverity.WARNING;
+  if (a === 'kill' || a === 'destroy' || a === 'delete' || a === 'remove' || a === 'untag') return EventSeverity.WARNING;
+  return EventSeverity.INFO;
+}
+
+let resyncCounter = 0n;
+/** A unique timeNano for synthetic resync events (now, nanoseconds, plus a counter). */
+function nowNano(): string {
+  resyncCounter = (resyncCounter + 1n) % 1_000_000n;
+  return (BigInt(Date.now()) * 1_000_000n + resyncCounter).toString();
+}
+
+/** Resync findings as events, so subscribers see what happened while the stream was down. */
+export function resyncEvents(changes: ContainerChange[]): RawDockerEvent[] {
+  return changes.map((c) => {
+    const action = c.kind === 'created' ? 'create' : c.kind === 'removed' ? 'destroy' : c.after === 'running' ? 'start' : c.after === 'exited' || c.after === 'dead' ? 'die' : c.after === 'paused' ? 'pause' : 'update';
+    const timeNano = nowNano();
+    return {
+      Type: 'container',
+      Action: action,
+      Actor: { ID: c.containerId, Attributes: { name: c.name, ...(c.before ? { 'state.old': c.before } : {}), ...(c.after ? { 'state.new': c.after } : {}), resync: c.kind } },
+      scope: 'local',
+      time: Number(BigInt(timeNano) / 1_000_000_000n),
+      timeNano,
+    };
+  });
+}
+
+/**
+ * Stores a batch of events of one host (idempotently: replays are skipped by the unique key),
+ * refreshes the container rows they concern, links them to activities, and publishes the
+ * newly stored ones. Returns the stored events.
+ */
+export async function ingestEvents(
+  em: EntityManager,
+  pubsub: FleetPubSub,
+  host: DockerHost,
+  docker: Docker | undefined,
+  batch: RawDockerEvent[],
+  source: EventSource,
+): Promise<DockerEvent[]> {
+  if (batch.length === 0) return [];
+  const now = new Date();
+  const rows = batch.map((e) => ({
+    id: randomUUID(),
+    account_id: host.account.id,
+    host_id: host.id,
+    type: e.Type.slice(0, 30),
+    action: e.Action.slice(0, 100),
+    actor_id: (e.Actor?.ID ?? '').slice(0, 255),
+    attributes: JSON.stringify(e.Actor?.Attributes ?? {}),
+    scope: e.scope ?? null,
+    time: new Date(Number(BigInt(e.timeNano) / 1_000_000n)),
+    time_nano: e.timeNano,
+    severity: severityOf(e),
+    source,
+    created_at: now,
+    updated_at: now,
+  }));
+  const inserted = (await em
+    .getKnex()
+    .insert(rows)
+    .into('docker_events')
+    .onConflict(['host_id', 'time_nano', 'type', 'action', 'actor_id'])
+    .ignore()
+    .returning('id')) as Array<{ id: string }>;
+  const insertedIds = new Set(inserted.map((r) => r.id));
+  const fresh = rows.filter((r) => insertedIds.has(r.id));
+
+  if (docker && source === EventSource.STREAM) await refreshContainers(em, host, docker, batch);
+  await linkActivitiesToEvents(em, [...insertedIds]);
+
+  const events = fresh.map((r) => {
+    const ev = em.getEntityFactory().create(DockerEvent, {
+      id: r.id,
+      account: host.account.id,
+      host: host.id,
+      type: r.type,
+      action: r.action,
+      actorId: r.actor_id,
+      attributes: JSON.parse(r.attributes),
+      scope: r.scope,
+      time: r.time,
+      timeNano: r.time_nano,
+      severity: r.severity,
+      source: r.source,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    } as never, { merge: false, newEntity: false, initialized: true });
+    return ev as DockerEvent;
+  });
+  for (const ev of events) await pubsub.emit(Topic.DOCKER_EVENTS, eventPayload(ev), host.id);
+  return events;
+}
+
+export function eventPayload(ev: DockerEvent): Record<string, unknown> {
+  return toPayload(ev, ['account', 'host', 'activity']);
+}
+
+/** Brings container rows up to date after container events: inspect, or delete on destroy. */
+async function refreshContainers(em: EntityManager, host: DockerHost, docker: Docker, batch: RawDockerEvent[]): Promise<void> {
+  const latest = new Map<string, string>();
+  for (const e of batch) {
+    if (e.Type !== 'container' || !e.Actor?.ID) continue;
+    if (e.Action === 'destroy' || REFRESH_ACTIONS.test(e.Action)) latest.set(e.Actor.ID, e.Action);
+  }
+  const destroyed: string[] = [];
+  const refreshed = [];
+  for (const [id, action] of latest) {
+    if (action === 'destroy') {
+      destroyed.push(id);
+      continue;
+    }
+    try {
+      refreshed.push(rowFromInspect(await docker.getContainer(id).inspect()));
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) destroyed.push(id);
+      else throw err;
+    }
+  }
+  await upsertContainers(em, host, refreshed);
+  if (destroyed.length > 0) await em.nativeDelete(DockerContainer, { host, containerId: { $in: destroyed } });
+}

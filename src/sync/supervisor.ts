@@ -1,0 +1,222 @@
+import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import { DockerHost, EventSource, HostStatus } from '../../entities';
+import type { FleetPubSub } from '../pubsub';
+import { forkForAccount } from '../db/orm';
+import { describeNetworkError, dockerMessage } from '../docker/client';
+import type { DockerConnections } from '../docker/connections';
+import { EventStream, RawDockerEvent, sinceFromTimeNano } from './event-stream';
+import { ingestEvents, resyncEvents } from './ingest';
+import { syncInventory, SyncResult } from './inventory';
+import { commitStatus, recordFailure, recordSuccess } from './status';
+
+export interface SyncDeps {
+  orm: MikroORM;
+  pubsub: FleetPubSub;
+  logger: Logger;
+  connections: DockerConnections;
+  /** First retry delay after a failure; doubles per consecutive failure up to the sync interval. */
+  retryBaseMs: number;
+  /** Events per storage batch. */
+  batchSize?: number;
+}
+
+type Job = { kind: 'events'; events: RawDockerEvent[] } | { kind: 'sync'; done: (err?: unknown, r?: SyncResult) => void };
+
+/** Text for lastError from any failure. */
+export function failureText(err: unknown): string {
+  const e = err as { statusCode?: number; message?: string };
+  if (typeof e?.statusCode === 'number') return `Docker answered ${e.statusCode}: ${dockerMessage(err)}`;
+  return describeNetworkError(err as Error);
+}
+
+/**
+ * Supervises one host: connects, keeps one /events reader open, syncs the inventory at the
+ * host's interval, and drives the status machine. Events and syncs go through one serial
+ * queue, so an event queued during a sync is applied after it (its inspect wins).
+ */
+export class HostSupervisor {
+  private stopped = false;
+  private timer?: NodeJS.Timeout;
+  private stream?: EventStream;
+  private readonly queue: Job[] = [];
+  private draining?: Promise<void>;
+  private lastTimeNano?: string;
+  private ticking?: Promise<void>;
+
+  constructor(
+    private readonly deps: SyncDeps,
+    readonly hostId: string,
+    readonly accountId: string,
+  ) {}
+
+  private get log() {
+    return this.deps.logger.child({ hostId: this.hostId });
+  }
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.stream?.stop();
+    this.stream = undefined;
+    await this.ticking?.catch(() => undefined);
+    await this.draining?.catch(() => undefined);
+  }
+
+  /** Re-reads the host now (after an update, maintenance change or recovery). */
+  poke(): void {
+    this.schedule(0);
+  }
+
+  /** Runs a full sync now, in order with queued events; used by syncDockerHost. */
+  syncNow(): Promise<SyncResult | undefined> {
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'sync', done: (err, r) => (err ? reject(err) : resolve(r)) }));
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick().catch((err) => this.log.error({ err }, 'supervisor tick failed'));
+    }, ms);
+  }
+
+  private em(): EntityManager {
+    return forkForAccount(this.deps.orm, this.accountId);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    const em = this.em();
+    const host = await em.findOne(DockerHost, this.hostId);
+    if (!host) return void this.stop();
+    if (host.status === HostStatus.MAINTENANCE) {
+      this.closeStream();
+      return this.schedule(host.syncIntervalSeconds * 1000);
+    }
+    try {
+      if (!this.stream) await this.openStream(em, host);
+      await this.syncNow();
+      this.schedule(host.syncIntervalSeconds * 1000);
+    } catch (err) {
+      // the sync job already recorded the failure when it got that far
+      if (!(err as { recorded?: boolean }).recorded) await this.fail(em, host, err);
+      this.closeStream();
+      const fresh = await this.em().findOne(DockerHost, this.hostId);
+      const failures = fresh?.consecutiveFailures ?? 1;
+      this.schedule(Math.min(this.deps.retryBaseMs * 2 ** Math.max(failures - 1, 0), host.syncIntervalSeconds * 1000));
+    }
+  }
+
+  private async fail(em: EntityManager, host: DockerHost, err: unknown): Promise<void> {
+    const text = failureText(err);
+    this.log.warn({ error: text }, 'host check failed');
+    await commitStatus(em, this.deps.pubsub, recordFailure(host, text));
+  }
+
+  private async openStream(em: EntityManager, host: DockerHost): Promise<void> {
+    const { stream: client } = await this.deps.connections.for(em, host);
+    const since = this.lastTimeNano
+      ? sinceFromTimeNano(this.lastTimeNano)
+      : host.lastEventAt
+        ? (host.lastEventAt.getTime() / 1000).toFixed(3)
+        : undefined;
+    const reader = new EventStream(client, {
+      onEvent: (event) => {
+        this.lastTimeNano = event.timeNano;
+        const last = this.queue[this.queue.length - 1];
+        if (last?.kind === 'events' && last.events.length < (this.deps.batchSize ?? 500)) last.events.push(event);
+        else this.enqueue({ kind: 'events', events: [event] });
+      },
+      onEnd: (error) => {
+        if (this.stream !== reader) return;
+        this.stream = undefined;
+        if (this.stopped) return;
+        this.log.warn({ error: error?.message }, 'event stream ended; reconnecting');
+        void this.streamLost(error);
+      },
+    });
+    await reader.start(since);
+    this.stream = reader;
+  }
+
+  /** The daemon connection dropped: the host is disconnected until the next tick reconnects. */
+  private async streamLost(error?: Error): Promise<void> {
+    try {
+      const em = this.em();
+      const host = await em.findOne(DockerHost, this.hostId);
+      if (host && host.status !== HostStatus.MAINTENANCE) {
+        await commitStatus(em, this.deps.pubsub, recordFailure(host, `event stream lost: ${error?.message ?? 'closed'}`));
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'could not record stream loss');
+    }
+    this.schedule(this.deps.retryBaseMs);
+  }
+
+  private closeStream(): void {
+    const s = this.stream;
+    this.stream = undefined;
+    s?.stop();
+  }
+
+  private enqueue(job: Job): void {
+    this.queue.push(job);
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      if (this.queue.length > 0 && !this.stopped) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      if (job.kind === 'sync') {
+        try {
+          job.done(undefined, await this.runSync());
+        } catch (err) {
+          job.done(err);
+        }
+        continue;
+      }
+      try {
+        const em = this.em();
+        const host = await em.findOneOrFail(DockerHost, this.hostId);
+        const { api } = await this.deps.connections.for(em, host);
+        await ingestEvents(em, this.deps.pubsub, host, api, job.events, EventSource.STREAM);
+      } catch (err) {
+        this.log.error({ err, events: job.events.length }, 'storing events failed; the next sync repairs the inventory');
+      }
+    }
+  }
+
+  private async runSync(): Promise<SyncResult> {
+    const em = this.em();
+    const host = await em.findOneOrFail(DockerHost, this.hostId);
+    // The first sync of a host loads its inventory; later ones publish what changed (resync events).
+    const emitChanges = Boolean(host.lastSyncedAt);
+    try {
+      const { api } = await this.deps.connections.for(em, host);
+      const result = await syncInventory(em, host, api);
+      if (this.lastTimeNano) host.lastEventAt = new Date(Number(BigInt(this.lastTimeNano) / 1_000_000n));
+      const change = recordSuccess(host);
+      await commitStatus(em, this.deps.pubsub, change);
+      if (emitChanges && result.changes.length > 0) {
+        await ingestEvents(em, this.deps.pubsub, host, undefined, resyncEvents(result.changes), EventSource.RESYNC);
+      }
+      return result;
+    } catch (err) {
+      await this.fail(em, host, err);
+      throw Object.assign(err as object, { recorded: true });
+    }
+  }
+}
