@@ -30,6 +30,29 @@ export function channel(topic: string, id?: unknown): string {
   return id === undefined || id === null ? topic : `${topic}:${String(id)}`;
 }
 
+/**
+ * graphql-subscriptions' iterator never settles a next() called after return(); this one
+ * answers `done` instead, so a consumer that races an unsubscribe cannot hang.
+ */
+function closeable<T>(inner: AsyncIterator<T>): AsyncIterableIterator<T> {
+  let closed = false;
+  const done = (): IteratorResult<T> => ({ value: undefined, done: true });
+  return {
+    next: () => (closed ? Promise.resolve(done()) : inner.next()),
+    return: async () => {
+      closed = true;
+      return inner.return ? inner.return() : done();
+    },
+    throw: async (error?: unknown) => {
+      closed = true;
+      return inner.throw ? inner.throw(error) : Promise.reject(error);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
 function adapt(engine: PubSubEngine, kind: FleetPubSub['kind'], extra: { ready: () => Promise<boolean>; close: () => Promise<void> }): FleetPubSub {
   return {
     kind,
@@ -39,7 +62,7 @@ function adapt(engine: PubSubEngine, kind: FleetPubSub['kind'], extra: { ready: 
       void engine.publish(target, (b === undefined ? a : b) as object);
     },
     subscribe(routingKey: string, dynamicId?: unknown) {
-      return engine.asyncIterableIterator(channel(routingKey, dynamicId));
+      return closeable(engine.asyncIterableIterator(channel(routingKey, dynamicId)));
     },
     async emit(topic: string, payload: object, id?: string) {
       await engine.publish(channel(topic, id), payload);

@@ -24,6 +24,11 @@ interface ConnectionState {
 
 type WsExtra = Extra & { state?: ConnectionState };
 
+/** Parse and validation errors carry the same codes Apollo gives them over HTTP. */
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
+}
+
 /** Reads the token from connection_init: `{ authorization: "Bearer …" }` or `{ token: "…" }`. */
 function tokenFromParams(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
   if (!params) return undefined;
@@ -81,17 +86,18 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
           extra.socket.close(WS_FORBIDDEN, 'Forbidden: token expired');
           return [unauthenticated('Token has expired')];
         }
-        if (Object.keys(ctx.subscriptions).length >= config.limits.maxSubscriptionsPerConnection) {
+        // graphql-ws has already reserved this operation's id in ctx.subscriptions
+        if (Object.keys(ctx.subscriptions).length > config.limits.maxSubscriptionsPerConnection) {
           return [tooComplex(`At most ${config.limits.maxSubscriptionsPerConnection} operations per connection`, { limit: 'subscriptions' })];
         }
         let document;
         try {
           document = parse(payload.query);
         } catch (err) {
-          return [err as GraphQLError];
+          return [withCode(err as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
         }
         const validationErrors = validate(schema, document, rules);
-        if (validationErrors.length > 0) return validationErrors;
+        if (validationErrors.length > 0) return validationErrors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
         const limitErrors = checkLimits(schema, document, payload.variables ?? undefined, payload.operationName, config.limits);
         if (limitErrors.length > 0) return limitErrors;
         const operation = getOperationAST(document, payload.operationName);
