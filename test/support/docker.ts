@@ -52,9 +52,9 @@ export function uniqueName(prefix: string): string {
   return `fgt-${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** Removes containers, networks and volumes whose names start with fgt-<pid>. */
+/** Removes containers, networks and volumes this test process made (names from uniqueName). */
 export async function cleanupDocker(): Promise<void> {
-  const mine = `fgt-`;
+  const mine = `-${process.pid}-`;
   const ids = (await docker('ps', '-aq', '--filter', `name=${mine}`)).split('\n').filter(Boolean);
   if (ids.length) await docker('rm', '-f', ...ids).catch(() => undefined);
   const nets = (await docker('network', 'ls', '-q', '--filter', `name=${mine}`)).split('\n').filter(Boolean);
