@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import type Docker from 'dockerode';
 
 /** One event as Docker sends it, with timeNano kept exact (it exceeds Number.MAX_SAFE_INTEGER). */
@@ -27,8 +28,10 @@ export function parseEventLine(line: string): RawDockerEvent | undefined {
  */
 export class LineSplitter {
   private rest = '';
+  // a chunk may also end inside a multi-byte UTF-8 character (a container name, a label)
+  private readonly decoder = new StringDecoder('utf8');
   push(chunk: Buffer | string): string[] {
-    const text = this.rest + (typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+    const text = this.rest + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
     const lines = text.split('\n');
     this.rest = lines.pop() ?? '';
     return lines.filter((l) => l.length > 0);

@@ -84,8 +84,16 @@ export async function ingestEvents(
   const insertedIds = new Set(inserted.map((r) => r.id));
   const fresh = rows.filter((r) => insertedIds.has(r.id));
 
-  if (docker && source === EventSource.STREAM) await refreshContainers(em, host, docker, batch);
-  await linkActivitiesToEvents(em, [...insertedIds]);
+  // The events are stored now: they must be published even when the inventory refresh or the
+  // activity link fails (e.g. the daemon is shutting down), or a replay would skip them as
+  // already stored and no subscriber would ever see them. The refresh error is rethrown after.
+  let failure: unknown;
+  try {
+    if (docker && source === EventSource.STREAM) await refreshContainers(em, host, docker, batch);
+  } catch (err) {
+    failure = err;
+  }
+  await linkActivitiesToEvents(em, [...insertedIds]).catch((err) => (failure ??= err));
 
   const events = fresh.map((r) => {
     const ev = em.getEntityFactory().create(DockerEvent, {
@@ -107,6 +115,7 @@ export async function ingestEvents(
     return ev as DockerEvent;
   });
   for (const ev of events) await pubsub.emit(Topic.DOCKER_EVENTS, eventPayload(ev), host.id);
+  if (failure) throw failure;
   return events;
 }
 

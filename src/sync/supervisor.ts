@@ -43,6 +43,7 @@ export class HostSupervisor {
   private draining?: Promise<void>;
   private lastTimeNano?: string;
   private ticking?: Promise<void>;
+  private tickAgain = false;
 
   constructor(
     private readonly deps: SyncDeps,
@@ -77,11 +78,29 @@ export class HostSupervisor {
     return new Promise((resolve, reject) => this.enqueue({ kind: 'sync', done: (err, r) => (err ? reject(err) : resolve(r)) }));
   }
 
+  /**
+   * Runs tick() after `ms`. Ticks never overlap: a timer that fires while one runs (a lost
+   * stream, a poke) makes it run once more right after, instead of opening a second stream,
+   * or of being cancelled by the running tick's own reschedule.
+   */
   private schedule(ms: number): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.ticking = this.tick().catch((err) => this.log.error({ err }, 'supervisor tick failed'));
+      this.timer = undefined;
+      if (this.ticking) {
+        this.tickAgain = true;
+        return;
+      }
+      this.ticking = this.tick()
+        .catch((err) => this.log.error({ err }, 'supervisor tick failed'))
+        .finally(() => {
+          this.ticking = undefined;
+          if (this.tickAgain) {
+            this.tickAgain = false;
+            this.schedule(0);
+          }
+        });
     }, ms);
   }
 
@@ -118,13 +137,27 @@ export class HostSupervisor {
     await commitStatus(em, this.deps.pubsub, recordFailure(host, text));
   }
 
+  /**
+   * Where to resume the stream: the last event this supervisor read, else the newest event
+   * stored for the host (exact, so a new supervisor after a restart or a lease move replays
+   * what Docker still buffers instead of starting from "now"), else lastEventAt. `since` is
+   * inclusive: the replayed boundary event is dropped by the unique key.
+   */
+  private async resumeSince(em: EntityManager, host: DockerHost): Promise<string | undefined> {
+    if (this.lastTimeNano) return sinceFromTimeNano(this.lastTimeNano);
+    const [last] = (await em
+      .getConnection()
+      .execute(`select time_nano::text as time_nano from docker_events where host_id = ? and source = ? order by time desc, time_nano desc limit 1`, [
+        host.id,
+        EventSource.STREAM,
+      ])) as Array<{ time_nano: string }>;
+    if (last?.time_nano) return sinceFromTimeNano(last.time_nano);
+    return host.lastEventAt ? (host.lastEventAt.getTime() / 1000).toFixed(3) : undefined;
+  }
+
   private async openStream(em: EntityManager, host: DockerHost): Promise<void> {
     const { stream: client } = await this.deps.connections.for(em, host);
-    const since = this.lastTimeNano
-      ? sinceFromTimeNano(this.lastTimeNano)
-      : host.lastEventAt
-        ? (host.lastEventAt.getTime() / 1000).toFixed(3)
-        : undefined;
+    const since = await this.resumeSince(em, host);
     const reader = new EventStream(client, {
       onEvent: (event) => {
         this.lastTimeNano = event.timeNano;
@@ -140,8 +173,14 @@ export class HostSupervisor {
         void this.streamLost(error);
       },
     });
-    await reader.start(since);
+    // assigned before start() so that an end right after the start is not mistaken for a stale reader's
     this.stream = reader;
+    try {
+      await reader.start(since);
+    } catch (err) {
+      if (this.stream === reader) this.stream = undefined;
+      throw err;
+    }
   }
 
   /** The daemon connection dropped: the host is disconnected until the next tick reconnects. */
