@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { DockerActivity, DockerContainer, DockerEvent, DockerHost, DockerImage, User } from '../entities';
 import { Context } from '../src/server/context';
@@ -34,10 +35,40 @@ import {
 const byName = { field: 'name', direction: 'asc' } as const;
 const newestFirst = { field: 'time', direction: 'desc' } as const;
 
-/** The host referenced by an entity or by a pub/sub payload's hostId. */
+/**
+ * Batches the lookups of one request (or one subscription event) by id: a list of N containers
+ * on M hosts loads its hosts in one query, not one per row. No cache across batches, so a
+ * long-lived subscription context never serves a stale row.
+ */
+const loaders = new WeakMap<Context, Map<string, DataLoader<string, unknown>>>();
+function loaderOf<T extends { id: string }>(ctx: Context, entity: new () => T): DataLoader<string, T | null> {
+  let perCtx = loaders.get(ctx);
+  if (!perCtx) loaders.set(ctx, (perCtx = new Map()));
+  let loader = perCtx.get(entity.name) as DataLoader<string, T | null> | undefined;
+  if (!loader) {
+    loader = new DataLoader<string, T | null>(
+      async (ids) => {
+        const rows = (await ctx.em.find(entity as never, { id: { $in: [...ids] } } as never)) as T[];
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        return ids.map((id) => byId.get(id) ?? null);
+      },
+      { cache: false },
+    );
+    perCtx.set(entity.name, loader as DataLoader<string, unknown>);
+  }
+  return loader;
+}
+
+/**
+ * MikroORM 6 maps `bigint` columns to JS bigint, which GraphQL's String cannot serialize (and
+ * JSON.stringify refuses): byte counts and timeNano leave as exact decimal strings.
+ */
+const decimal = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+/** The host referenced by an entity or by a pub/sub payload's hostId (through the tenant filter). */
 async function hostOf(ctx: Context, row: { host?: DockerHost | null; hostId?: string | null }): Promise<DockerHost | null> {
   const id = row.host?.id ?? row.hostId;
-  return id ? ctx.em.findOne(DockerHost, id) : null;
+  return id ? loaderOf(ctx, DockerHost).load(id) : null;
 }
 
 @Resolver(() => DockerHost)
@@ -93,6 +124,16 @@ export class DockerHostResolver {
   @FieldResolver(() => DockerEventConnection, { name: 'events', description: 'Stored events of this host, newest first.' })
   eventsOf(@Root() host: DockerHost, @Args() page: ConnectionArgs, @Arg('filter', () => DockerEventFilter, { nullable: true }) filter: DockerEventFilter | undefined, @Ctx() ctx: Context) {
     return paginate(ctx.em, DockerEvent, eventWhere(filter, host.id), page, newestFirst);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Bytes, as a decimal string.' })
+  memoryBytes(@Root() host: DockerHost) {
+    return decimal(host.memoryBytes);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Bytes used by images, as a decimal string.' })
+  storageBytes(@Root() host: DockerHost) {
+    return decimal(host.storageBytes);
   }
 
   @FieldResolver(() => HostHealth, { description: 'Daemon latency, container health counts and resources from the last sync.' })
@@ -205,6 +246,11 @@ export class DockerContainerResolver {
 
 @Resolver(() => DockerImage)
 export class DockerImageResolver {
+  @FieldResolver(() => String, { description: 'Bytes, as a decimal string.' })
+  sizeBytes(@Root() row: DockerImage) {
+    return decimal(row.sizeBytes) ?? '0';
+  }
+
   @FieldResolver(() => DockerHost, { nullable: true })
   host(@Root() row: DockerImage, @Ctx() ctx: Context) {
     return hostOf(ctx, row);
@@ -213,6 +259,11 @@ export class DockerImageResolver {
 
 @Resolver(() => DockerEvent)
 export class DockerEventResolver {
+  @FieldResolver(() => String, { description: 'Docker\'s timeNano, exact (nanoseconds since the epoch, decimal string).' })
+  timeNano(@Root() row: DockerEvent) {
+    return decimal(row.timeNano) ?? '';
+  }
+
   @FieldResolver(() => DockerHost, { nullable: true })
   host(@Root() row: DockerEvent, @Ctx() ctx: Context) {
     return hostOf(ctx, row as DockerEvent & { hostId?: string });
@@ -221,7 +272,7 @@ export class DockerEventResolver {
   @FieldResolver(() => DockerActivity, { nullable: true, description: 'The activity that caused this event, when one did.' })
   activity(@Root() row: DockerEvent & { activityId?: string | null }, @Ctx() ctx: Context) {
     const id = row.activity?.id ?? row.activityId;
-    return id ? ctx.em.findOne(DockerActivity, id) : null;
+    return id ? loaderOf(ctx, DockerActivity).load(id) : null;
   }
 }
 
@@ -230,7 +281,7 @@ export class DockerActivityResolver {
   @FieldResolver(() => User, { nullable: true })
   user(@Root() row: DockerActivity & { userId?: string | null }, @Ctx() ctx: Context) {
     const id = row.user?.id ?? row.userId;
-    return id ? ctx.em.findOne(User, id) : null;
+    return id ? loaderOf(ctx, User).load(id) : null;
   }
 
   @FieldResolver(() => DockerHost, { nullable: true })

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ActivityStatus, DockerActivity, DockerHost, User } from '../../entities';
 import { AppError, ErrorCode } from '../errors';
-import { toDockerError } from '../docker/client';
+import { isDockerFailure, toDockerError } from '../docker/client';
 import type { Context } from '../server/context';
 import { viewerOf } from '../server/context';
 import { Topic } from '../pubsub/topics';
@@ -104,6 +104,12 @@ export async function runActivity<T>(ctx: Context, spec: ActivitySpec, fn: (hand
     await finish(ActivityStatus.SUCCEEDED);
     return { result, activity };
   } catch (err) {
+    if (!(err instanceof AppError) && !isDockerFailure(err)) {
+      // A bug or a database failure, not Docker's answer: the audit row and the client get no internals.
+      ctx.logger.error({ err }, 'activity failed unexpectedly');
+      await finish(ActivityStatus.FAILED, new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error'));
+      throw err;
+    }
     const appError = err instanceof AppError ? err : toDockerError(err, spec.host?.name);
     if (appError.code === ErrorCode.INTERNAL_SERVER_ERROR) ctx.logger.error({ err }, 'activity failed unexpectedly');
     await finish(ActivityStatus.FAILED, appError);
@@ -128,10 +134,11 @@ export async function linkEventsToActivity(em: EntityManager, activity: DockerAc
 /** Links freshly stored events to activities of the same host and target whose window contains them. */
 export async function linkActivitiesToEvents(em: EntityManager, eventIds: string[]): Promise<void> {
   if (eventIds.length === 0) return;
+  // MikroORM formats an array parameter as a comma-separated list, so it goes into `in (?)`, not `any(?::uuid[])`
   await em.getConnection().execute(
     `update docker_events e set activity_id = a.id
        from docker_activities a
-      where e.id = any(?::uuid[]) and e.activity_id is null and a.host_id = e.host_id
+      where e.id in (?) and e.activity_id is null and a.host_id = e.host_id
         and a.target_id is not null and (e.actor_id = a.target_id or e.actor_id like left(a.target_id, 12) || '%')
         and e.time between a.started_at - interval '1 second' and coalesce(a.finished_at, now()) + (? * interval '1 second')`,
     [eventIds, LINK_WINDOW_SECONDS],

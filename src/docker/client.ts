@@ -58,12 +58,33 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
+/** Environment variables docker-modem reads in its constructor (defaultOpts). */
+const DOCKER_ENV = ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CLIENT_TIMEOUT', 'DOCKER_PATH_PREFIX'] as const;
+
+/**
+ * Runs `fn` (synchronous) with docker-modem's environment variables hidden. Passing explicit
+ * undefined options is not enough: with DOCKER_HOST=tcp://… and DOCKER_CERT_PATH set, the
+ * Modem constructor reads <DOCKER_CERT_PATH>/{ca,cert,key}.pem before looking at its options
+ * and throws when they are missing, so no client at all could be built (not even a unix one).
+ * Synchronous, so no other code observes the environment without them.
+ */
+function withoutDockerEnv<T>(fn: () => T): T {
+  const saved = DOCKER_ENV.map((k) => [k, process.env[k]] as const).filter(([, v]) => v !== undefined);
+  for (const [k] of saved) delete process.env[k];
+  try {
+    return fn();
+  } finally {
+    for (const [k, v] of saved) process.env[k] = v;
+  }
+}
+
 /**
  * Builds a dockerode client from explicit settings only. docker-modem merges DOCKER_HOST,
  * DOCKER_TLS_VERIFY, DOCKER_CERT_PATH and DOCKER_CLIENT_TIMEOUT from the environment into
  * whatever options it gets, and silently falls back to plain HTTP unless ca, cert and key are
- * all set; so every field is given here (undefined wins over the environment in
- * Object.assign), and TLS is configured through our own https.Agent.
+ * all set; so the environment is hidden while the client is built, every field is given here
+ * (undefined wins over the environment in Object.assign), and TLS is configured through our own
+ * https.Agent.
  */
 export function createDockerClient(endpoint: Endpoint, tlsVerify: boolean, creds: TlsCredentials | undefined, options: ClientOptions = {}): Docker {
   const base = {
@@ -83,10 +104,10 @@ export function createDockerClient(endpoint: Endpoint, tlsVerify: boolean, creds
     agent: undefined as https.Agent | undefined,
   };
   if (endpoint.kind === 'unix') {
-    return new Docker({ ...base, socketPath: endpoint.socketPath } as Docker.DockerOptions);
+    return withoutDockerEnv(() => new Docker({ ...base, socketPath: endpoint.socketPath } as Docker.DockerOptions));
   }
   if (!endpoint.tls) {
-    return new Docker({ ...base, host: endpoint.host, port: endpoint.port, protocol: 'http' } as Docker.DockerOptions);
+    return withoutDockerEnv(() => new Docker({ ...base, host: endpoint.host, port: endpoint.port, protocol: 'http' } as Docker.DockerOptions));
   }
   if (tlsVerify && (!creds?.ca || !creds.cert || !creds.key)) {
     // Never let a TLS-verified host degrade to plain HTTP or to an unauthenticated client.
@@ -99,7 +120,7 @@ export function createDockerClient(endpoint: Endpoint, tlsVerify: boolean, creds
     key: creds?.key,
     rejectUnauthorized: tlsVerify,
   });
-  return new Docker({ ...base, host: endpoint.host, port: endpoint.port, protocol: 'https', agent } as Docker.DockerOptions);
+  return withoutDockerEnv(() => new Docker({ ...base, host: endpoint.host, port: endpoint.port, protocol: 'https', agent } as Docker.DockerOptions));
 }
 
 /** Network-level failures: the daemon could not be reached or the TLS handshake failed. */
@@ -138,6 +159,22 @@ export function dockerMessage(err: unknown): string {
   if (e?.json && typeof e.json === 'object' && e.json.message) return e.json.message;
   if (typeof e?.json === 'string' && e.json.trim()) return e.json.trim();
   return e?.message ?? String(err);
+}
+
+/**
+ * Whether an error came from talking to Docker: Docker answered with an error status, or the
+ * connection (socket, TCP, TLS) failed. Database errors and bugs are not Docker's and must not
+ * be reported as DOCKER_ERROR (with, say, SQL text as "Docker's message").
+ */
+export function isDockerFailure(err: unknown): boolean {
+  if (err instanceof AppError) return false;
+  const e = err as DockerodeError;
+  if (!e || typeof e !== 'object') return false;
+  if (typeof e.statusCode === 'number') return true;
+  // MikroORM's DriverException family (UniqueConstraintViolationException, SyntaxErrorException, …)
+  if (/Exception$/.test(e.name ?? '')) return false;
+  const code = e.code ?? '';
+  return UNREACHABLE.has(code) || /^E[A-Z]+$/.test(code) || /^ERR_(SSL|TLS)|CERT/.test(code) || /ECONN|socket hang up|timeout|certificate|SSL|TLS|EPROTO|HTTP request to an HTTPS server/i.test(e.message ?? '');
 }
 
 /**

@@ -37,8 +37,9 @@ export async function hostHealth(em: EntityManager, host: DockerHost): Promise<H
     pingLatencyMs: host.pingLatencyMs ?? null,
     ...counts,
     cpuCount: host.cpuCount ?? null,
-    memoryBytes: host.memoryBytes ?? null,
-    storageBytes: host.storageBytes ?? null,
+    // bigint columns come back from MikroORM as JS bigint: keep them exact, as decimal strings
+    memoryBytes: host.memoryBytes == null ? null : String(host.memoryBytes),
+    storageBytes: host.storageBytes == null ? null : String(host.storageBytes),
     lastSyncedAt: host.lastSyncedAt ?? null,
   };
 }

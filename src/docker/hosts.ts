@@ -8,7 +8,7 @@ import type { SecretBox } from '../crypto';
 import { HostSupervisor, SyncDeps } from '../sync/supervisor';
 import type { HostFleet } from '../sync/fleet';
 import { SyncResult } from '../sync/inventory';
-import { commitStatus, recover, setMaintenance } from '../sync/status';
+import { commitStatus, HostStatusPayload, reconnect, recover, setMaintenance } from '../sync/status';
 import { parseEndpoint, TlsCredentials } from './client';
 import type { DockerConnection, DockerConnections } from './connections';
 
@@ -78,11 +78,19 @@ export class HostService {
   async update(ctx: Context, globalId: string, input: HostInput) {
     const host = await this.get(ctx, globalId, 'id');
     const values = this.validate({ apiEndpoint: host.apiEndpoint, tlsVerify: host.tlsVerify, ...stripUndefined(input) }, false);
+    if (values.tlsVerify) {
+      // a verified host must end up with a full set of credentials: new ones, or the stored ones
+      const creds = input.tlsCredentials;
+      const complete = creds === undefined ? Boolean(host.tlsKeyId) : Boolean(creds?.ca && creds.cert && creds.key);
+      if (!complete) throw badInput('tlsCredentials', 'ca, cert and key are all required when tlsVerify is true');
+    }
+    // like validation, a name clash is refused before the audit row is written (as in register)
+    if (values.name !== undefined && values.name !== host.name && (await ctx.em.count(DockerHost, { name: values.name, id: { $ne: host.id } }))) {
+      throw conflict(`A host named "${values.name}" already exists`, { field: 'name' });
+    }
+    let statusChange: HostStatusPayload | undefined;
     const { activity } = await runActivity(ctx, { action: 'host.update', targetType: 'host', targetId: host.id, host, parameters: input }, async () => {
-      if (values.name !== undefined && values.name !== host.name) {
-        if (await ctx.em.count(DockerHost, { name: values.name, id: { $ne: host.id } })) throw conflict(`A host named "${values.name}" already exists`, { field: 'name' });
-        host.name = values.name;
-      }
+      if (values.name !== undefined && values.name !== host.name) host.name = values.name;
       if (values.environment !== undefined) host.environment = values.environment;
       if (values.syncIntervalSeconds !== undefined) host.syncIntervalSeconds = values.syncIntervalSeconds;
       const connectionChanged =
@@ -92,11 +100,12 @@ export class HostService {
       if (input.tlsCredentials !== undefined) this.applyCredentials(host, input.tlsCredentials);
       if (connectionChanged) {
         host.connectionRevision += 1;
-        host.consecutiveFailures = 0;
-        if (host.status !== HostStatus.MAINTENANCE) host.status = HostStatus.PENDING;
+        statusChange = reconnect(host);
         this.connections.forget(host.id);
       }
       await this.flushUnique(ctx, host.name);
+      // a status change is published like any other (connected → pending here)
+      await commitStatus(ctx.em, ctx.services.pubsub, statusChange);
     });
     await this.fleet.notify(host.id);
     return { host, activity };
@@ -153,9 +162,6 @@ export class HostService {
       host.tlsKeyId = null;
       return;
     }
-    for (const k of ['ca', 'cert', 'key'] as const) {
-      if (creds[k] !== undefined && creds[k] !== null && !PEM.test(creds[k]!)) throw badInput(`tlsCredentials.${k}`, 'must be PEM text');
-    }
     host.tlsCredentialsSealed = this.secrets.seal(JSON.stringify({ ca: creds.ca, cert: creds.cert, key: creds.key }));
     host.tlsKeyId = this.secrets.keyId;
   }
@@ -168,9 +174,15 @@ export class HostService {
     if (input.syncIntervalSeconds !== undefined && (!Number.isInteger(input.syncIntervalSeconds) || input.syncIntervalSeconds < SYNC_INTERVAL_MIN || input.syncIntervalSeconds > SYNC_INTERVAL_MAX)) {
       throw badInput('syncIntervalSeconds', `must be an integer from ${SYNC_INTERVAL_MIN} to ${SYNC_INTERVAL_MAX}`);
     }
+    // before anything is written (the audit row included): refused input leaves no trace
+    const creds = input.tlsCredentials;
+    if (creds) {
+      for (const k of ['ca', 'cert', 'key'] as const) {
+        if (creds[k] !== undefined && creds[k] !== null && creds[k] !== '' && !PEM.test(creds[k]!)) throw badInput(`tlsCredentials.${k}`, 'must be PEM text');
+      }
+    }
     if (input.apiEndpoint !== undefined) {
       const endpoint = parseEndpoint(input.apiEndpoint, input.tlsVerify ?? false);
-      const creds = input.tlsCredentials;
       if (input.tlsVerify && endpoint.kind === 'unix') throw badInput('tlsVerify', 'does not apply to unix sockets');
       if (creating && input.tlsVerify && (!creds?.ca || !creds.cert || !creds.key)) {
         throw badInput('tlsCredentials', 'ca, cert and key are all required when tlsVerify is true');

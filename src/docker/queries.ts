@@ -1,4 +1,4 @@
-import type { FilterQuery } from '@mikro-orm/postgresql';
+import { raw, type FilterQuery } from '@mikro-orm/postgresql';
 import { DockerActivity, DockerContainer, DockerEvent, DockerImage } from '../../entities';
 import { badInput } from '../errors';
 import { expectGlobalId } from '../graphql/relay';
@@ -30,7 +30,15 @@ export function containerWhere(filter: ContainerFilterArgs | undefined, hostId?:
 export function imageWhere(filter: { tag?: string } | undefined, hostId?: string): FilterQuery<DockerImage> {
   const where: Record<string, unknown> = {};
   if (hostId) where.host = hostId;
-  if (filter?.tag) where.$and = [{ $raw: { sql: `repo_tags::text ilike ?`, params: [like(filter.tag)] } }] as never;
+  if (filter?.tag) {
+    // MikroORM has no operator for "an element of a jsonb array contains" and drops a raw *key* after
+    // its first query (paginate runs find and count on one where): a raw *value* survives both.
+    where.id = {
+      $in: hostId
+        ? raw('(select i.id from docker_images i where i.host_id = ? and i.repo_tags::text ilike ?)', [hostId, like(filter.tag)])
+        : raw('(select i.id from docker_images i where i.repo_tags::text ilike ?)', [like(filter.tag)]),
+    };
+  }
   return where as FilterQuery<DockerImage>;
 }
 

@@ -19,6 +19,7 @@ export interface HostStatusPayload {
  *   pending ──ok──▶ connected ──failure──▶ disconnected ──(5 failures in a row)──▶ error
  *   any ──setMaintenance──▶ maintenance ──clear──▶ pending (reconnects)
  *   recover: failures = 0, error → pending
+ *   reconnect (endpoint or TLS settings changed): failures = 0, → pending unless in maintenance
  * Returns the payload to publish when the status changed.
  */
 export function recordSuccess(host: DockerHost, now = new Date()): HostStatusPayload | undefined {
@@ -54,6 +55,15 @@ export function recover(host: DockerHost, now = new Date()): HostStatusPayload |
   host.consecutiveFailures = 0;
   host.lastError = null;
   if (host.status === HostStatus.ERROR || host.status === HostStatus.DISCONNECTED) host.status = HostStatus.PENDING;
+  return previous !== host.status ? change(host, previous, now) : undefined;
+}
+
+/** The endpoint or TLS settings changed: count from zero and reconnect (pending), unless in maintenance. */
+export function reconnect(host: DockerHost, now = new Date()): HostStatusPayload | undefined {
+  const previous = host.status;
+  host.consecutiveFailures = 0;
+  host.lastError = null;
+  if (host.status !== HostStatus.MAINTENANCE) host.status = HostStatus.PENDING;
   return previous !== host.status ? change(host, previous, now) : undefined;
 }
 
