@@ -1,8 +1,10 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { NodeResolver } from './node.resolver';
 import { ViewerResolver } from './viewer.resolver';
+import { ContainerOperationsResolver, HostResourcesResolver, ImageOperationsResolver, NetworkResolver, VolumeResolver } from './docker-resources.resolver';
 import { DockerActivityResolver, DockerContainerResolver, DockerEventResolver, DockerHostResolver, DockerImageResolver } from './docker-host.resolver';
 
 /** Every resolver class of the schema. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const RESOLVERS: NonEmptyArray<Function> = [NodeResolver, ViewerResolver, DockerHostResolver, DockerContainerResolver, DockerImageResolver, DockerEventResolver, DockerActivityResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [NodeResolver, ViewerResolver, DockerHostResolver, DockerContainerResolver, DockerImageResolver, DockerEventResolver, DockerActivityResolver,
+  ContainerOperationsResolver, ImageOperationsResolver, HostResourcesResolver, NetworkResolver, VolumeResolver];

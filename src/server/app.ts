@@ -27,6 +27,10 @@ import { Workers } from './workers';
 import { createSecretBox } from '../crypto';
 import { DockerConnections } from '../docker/connections';
 import { HostService } from '../docker/hosts';
+import { ContainerManager } from '../docker/containers';
+import { ImageManager } from '../docker/images';
+import { NetworkManager } from '../docker/networks';
+import { VolumeManager } from '../docker/volumes';
 import { HostFleet } from '../sync/fleet';
 
 export interface App {
@@ -66,6 +70,10 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
     connections,
     fleet,
     hosts: new HostService(secrets, connections, fleet, syncDeps),
+    containers: new ContainerManager(),
+    images: new ImageManager(),
+    networks: new NetworkManager(),
+    volumes: new VolumeManager(),
   };
   const schema = await buildFleetSchema(pubsub);
   const workers = new Workers(services);

@@ -15,6 +15,7 @@ export interface Principal {
 /** Permissions the API knows; documented in the README. */
 export const PERMISSIONS = {
   hostsManage: 'docker.hosts.manage',
+  resourcesManage: 'docker.resources.manage',
   containersPrivileged: 'docker.containers.privileged',
   containersExec: 'docker.containers.exec',
   logsRead: 'docker.logs.read',

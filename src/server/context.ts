@@ -11,6 +11,10 @@ import type { Metrics } from './metrics';
 import type { SecretBox } from '../crypto';
 import type { DockerConnections } from '../docker/connections';
 import type { HostService } from '../docker/hosts';
+import type { ContainerManager } from '../docker/containers';
+import type { ImageManager } from '../docker/images';
+import type { NetworkManager } from '../docker/networks';
+import type { VolumeManager } from '../docker/volumes';
 import type { HostFleet } from '../sync/fleet';
 
 /** Process-wide services, built once in src/server/app.ts and handed to every request. */
@@ -26,6 +30,10 @@ export interface Services {
   connections: DockerConnections;
   fleet: HostFleet;
   hosts: HostService;
+  containers: ContainerManager;
+  images: ImageManager;
+  networks: NetworkManager;
+  volumes: VolumeManager;
 }
 
 export interface Context {

@@ -141,6 +141,31 @@ export async function syncInventory(em: EntityManager, host: DockerHost, docker:
   await upsertContainers(em, host, rows);
   await em.nativeDelete(DockerContainer, { host, containerId: { $nin: rows.map((r) => r.containerId) } });
 
+  await replaceImages(em, host, images);
+  const now = new Date();
+
+  const swarm = info.Swarm as { NodeID?: string; LocalNodeState?: string } | undefined;
+  host.engineId = (info.ID as string) ?? null;
+  host.dockerVersion = (info.ServerVersion as string) ?? null;
+  host.operatingSystem = (info.OperatingSystem as string) ?? null;
+  host.osType = (info.OSType as string) ?? null;
+  host.architecture = (info.Architecture as string) ?? null;
+  host.kernelVersion = (info.KernelVersion as string) ?? null;
+  host.cpuCount = (info.NCPU as number) ?? null;
+  host.memoryBytes = info.MemTotal != null ? String(info.MemTotal) : null;
+  host.storageDriver = (info.Driver as string) ?? null;
+  host.storageBytes = String(images.reduce((sum, i) => sum + (i.Size ?? 0), 0));
+  host.containerCount = containers.length;
+  host.runningContainerCount = containers.filter((c) => c.State === 'running').length;
+  host.imageCount = images.length;
+  host.swarmNodeId = swarm?.LocalNodeState === 'active' && swarm.NodeID ? swarm.NodeID : null;
+  host.pingLatencyMs = Math.round(pingMs * 100) / 100;
+  host.lastSyncedAt = now;
+  return { changes, containers: containers.length, images: images.length, pingMs };
+}
+
+/** Stores a host's full image list: bulk upsert, then delete rows Docker no longer has. */
+export async function replaceImages(em: EntityManager, host: DockerHost, images: Docker.ImageInfo[]): Promise<void> {
   const now = new Date();
   if (images.length > 0) {
     await em
@@ -165,23 +190,9 @@ export async function syncInventory(em: EntityManager, host: DockerHost, docker:
       .merge(['repo_tags', 'repo_digests', 'size_bytes', 'labels', 'docker_created_at', 'updated_at']);
   }
   await em.nativeDelete(DockerImage, { host, imageId: { $nin: images.map((i) => i.Id) } });
+}
 
-  const swarm = info.Swarm as { NodeID?: string; LocalNodeState?: string } | undefined;
-  host.engineId = (info.ID as string) ?? null;
-  host.dockerVersion = (info.ServerVersion as string) ?? null;
-  host.operatingSystem = (info.OperatingSystem as string) ?? null;
-  host.osType = (info.OSType as string) ?? null;
-  host.architecture = (info.Architecture as string) ?? null;
-  host.kernelVersion = (info.KernelVersion as string) ?? null;
-  host.cpuCount = (info.NCPU as number) ?? null;
-  host.memoryBytes = info.MemTotal != null ? String(info.MemTotal) : null;
-  host.storageDriver = (info.Driver as string) ?? null;
-  host.storageBytes = String(images.reduce((sum, i) => sum + (i.Size ?? 0), 0));
-  host.containerCount = containers.length;
-  host.runningContainerCount = containers.filter((c) => c.State === 'running').length;
-  host.imageCount = images.length;
-  host.swarmNodeId = swarm?.LocalNodeState === 'active' && swarm.NodeID ? swarm.NodeID : null;
-  host.pingLatencyMs = Math.round(pingMs * 100) / 100;
-  host.lastSyncedAt = now;
-  return { changes, containers: containers.length, images: images.length, pingMs };
+/** Re-lists the images of a host (after pull, build, tag, remove) and stores them. */
+export async function refreshImages(em: EntityManager, host: DockerHost, docker: Docker): Promise<void> {
+  await replaceImages(em, host, await docker.listImages({ all: false }));
 }
