@@ -1,9 +1,25 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { FoundationNodeDocument, FoundationNodesDocument, ViewerDocument } from '../../src/generated/graphql';
+import { print } from 'graphql';
+import {
+  DockerHostDocument,
+  FoundationNodeDocument,
+  FoundationNodesDocument,
+  HostContainersDocument,
+  HostImagesDocument,
+  RecoverDockerHostDocument,
+  RegisterDockerHostDocument,
+  RemoveDockerHostDocument,
+  SetDockerHostMaintenanceDocument,
+  StoredEventsDocument,
+  SyncDockerHostDocument,
+  UpdateDockerHostDocument,
+  ViewerDocument,
+} from '../../src/generated/graphql';
 import { ENTITIES, Account, User } from '../../entities';
 import { forkForAccount, tenantScopedEntities, SYSTEM } from '../../src/db/orm';
 import { startTestApp, TestApp } from '../support/app';
 import { sql } from '../support/db';
+import { cleanupDocker, docker, dockerEndpoint, TEST_IMAGE, uniqueName } from '../support/docker';
 
 /**
  * Tenancy: account B must not read (or, once mutations exist, change) account A's rows.
@@ -22,9 +38,47 @@ interface OwnedFixture {
   /** Returns the global id of an object owned by account A. */
   create: (t: TestApp, a: Tenant) => Promise<string>;
 }
+/**
+ * A's Docker host (the test dockerd's unix socket), synced twice so that it has containers,
+ * images and a stored (resync) event; shared by the Docker fixtures below.
+ */
+interface HostOfA {
+  hostId: string;
+  activityId: string;
+  containerId: string;
+  imageId: string;
+  eventId: string;
+}
+let hostOfA: Promise<HostOfA> | undefined;
+function dockerHostOfA(t: TestApp, a: Tenant): Promise<HostOfA> {
+  return (hostOfA ??= (async () => {
+    const ok = <R>(res: { data?: R | null; errors?: unknown }): R => {
+      if (res.errors || !res.data) throw new Error(`fixture failed: ${JSON.stringify(res.errors)}`);
+      return res.data;
+    };
+    const reg = ok(await t.gql(RegisterDockerHostDocument, { input: { name: 'a-host', apiEndpoint: dockerEndpoint(), environment: 'development' } }, a.token)).registerDockerHost;
+    const hostId = reg.host.id;
+    ok(await t.gql(SyncDockerHostDocument, { input: { id: hostId } }, a.token));
+    // made after the first sync, so the second sync stores it and records a resync event for it
+    const name = uniqueName('tenancy');
+    await docker('create', '--name', name, TEST_IMAGE, 'true');
+    ok(await t.gql(SyncDockerHostDocument, { input: { id: hostId } }, a.token));
+    const container = ok(await t.gql(HostContainersDocument, { id: hostId, filter: { name } }, a.token)).dockerHost.containers.nodes[0];
+    const image = ok(await t.gql(HostImagesDocument, { id: hostId, filter: { tag: TEST_IMAGE } }, a.token)).dockerHost.images.nodes[0];
+    const event = ok(await t.gql(StoredEventsDocument, { filter: { actorId: container.containerId }, first: 1 }, a.token)).dockerEvents.nodes[0];
+    if (!container || !image || !event) throw new Error('fixture failed: no container, image or event for A');
+    return { hostId, activityId: reg.activity.id, containerId: container.id, imageId: image.id, eventId: event.id };
+  })());
+}
+
 const OWNED_BY_A: OwnedFixture[] = [
   { type: 'Account', create: async (_t, a) => a.accountId },
   { type: 'User', create: async (_t, a) => a.userId },
+  { type: 'DockerHost', create: async (t, a) => (await dockerHostOfA(t, a)).hostId },
+  { type: 'DockerActivity', create: async (t, a) => (await dockerHostOfA(t, a)).activityId },
+  { type: 'DockerContainer', create: async (t, a) => (await dockerHostOfA(t, a)).containerId },
+  { type: 'DockerImage', create: async (t, a) => (await dockerHostOfA(t, a)).imageId },
+  { type: 'DockerEvent', create: async (t, a) => (await dockerHostOfA(t, a)).eventId },
 ];
 interface CrossAccountMutation {
   name: string;
@@ -32,7 +86,13 @@ interface CrossAccountMutation {
   build: (id: string) => { query: string; variables: Record<string, unknown> };
   target: string; // fixture type the mutation is aimed at
 }
-const CROSS_ACCOUNT_MUTATIONS: CrossAccountMutation[] = [];
+const CROSS_ACCOUNT_MUTATIONS: CrossAccountMutation[] = [
+  { name: 'updateDockerHost', target: 'DockerHost', build: (id) => ({ query: print(UpdateDockerHostDocument), variables: { input: { id, environment: 'hijacked', apiEndpoint: 'tcp://203.0.113.1:2375' } } }) },
+  { name: 'setDockerHostMaintenance', target: 'DockerHost', build: (id) => ({ query: print(SetDockerHostMaintenanceDocument), variables: { input: { id, maintenance: true } } }) },
+  { name: 'recoverDockerHost', target: 'DockerHost', build: (id) => ({ query: print(RecoverDockerHostDocument), variables: { input: { id } } }) },
+  { name: 'syncDockerHost', target: 'DockerHost', build: (id) => ({ query: print(SyncDockerHostDocument), variables: { input: { id } } }) },
+  { name: 'removeDockerHost', target: 'DockerHost', build: (id) => ({ query: print(RemoveDockerHostDocument), variables: { input: { id } } }) },
+];
 
 /** Entities that are deliberately global (not scoped by account). Keep this empty unless there is a reason. */
 const GLOBAL_ENTITIES: string[] = [];
@@ -56,7 +116,10 @@ describe('tenancy', () => {
     b = await tenant('tenant-b');
     for (const f of OWNED_BY_A) ids.set(f.type, await f.create(t, a));
   });
-  afterAll(() => t?.stop());
+  afterAll(async () => {
+    await cleanupDocker();
+    await t?.stop();
+  });
 
   describe.each(OWNED_BY_A.map((f) => [f.type]))('%s of account A', (type) => {
     it('is readable by A through node(id:)', async () => {
@@ -91,6 +154,14 @@ describe('tenancy', () => {
       const { query, variables } = (m as CrossAccountMutation).build(ids.get((m as CrossAccountMutation).target)!);
       const res = await t.gql(query, variables, b.token);
       expect(['NOT_FOUND', 'FORBIDDEN']).toContain(res.errors?.[0].extensions?.code);
+    });
+
+    it("leaves A's objects as they were after B's attempts", async () => {
+      const res = await t.gql(DockerHostDocument, { id: ids.get('DockerHost')! }, a.token);
+      expect(res.errors).toBeUndefined();
+      expect(res.data?.dockerHost).toMatchObject({ name: 'a-host', environment: 'development', apiEndpoint: dockerEndpoint(), status: 'CONNECTED' });
+      const [{ n }] = await sql<{ n: string }>(t.databaseUrl, "select count(*)::text as n from docker_activities a join accounts c on c.id = a.account_id where c.name = 'tenant-b'");
+      expect(n).toBe('0');
     });
   }
 
