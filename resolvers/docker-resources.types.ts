@@ -149,7 +149,7 @@ export class RemoveImageInput {
   @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Keep untagged parents.' }) @IsOptional() noPrune?: boolean;
 }
 
-@InputType({ description: 'Builds an image from a tar context uploaded inline (base64). The request body limit (FLEETGRAPH_MAX_BODY_BYTES, default 1 MiB) bounds the context size.' })
+@InputType({ description: 'Builds an image from a tar context uploaded inline (base64). The request body limit (1 MiB) bounds the context size: about 750 KiB of tar.' })
 export class BuildImageInput {
   @Field(() => ID) hostId!: string;
   @Field(() => String, { description: 'The build context as a tar archive (gzip allowed), base64-encoded.' }) contextTarBase64!: string;

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   console.log(`  health: ${app.url}/healthz  readiness: ${app.url}/readyz  metrics: ${app.url}/metrics`);
   console.log(`  database: ${config.databaseUrl ? 'DATABASE_URL' : `embedded PostgreSQL in ${config.dataDir}/postgres`}; pub/sub: ${config.redisUrl ? 'Redis (REDIS_URL)' : 'in-process'}`);
   if (!config.production) console.log(`  Apollo Sandbox: open ${app.url}/graphql in a browser`);
-  console.log('  get a token:  npm run token -- --account dev --permissions docker.hosts.manage,swarm.clusters.manage\n');
+  console.log('  get a token:  npm run token -- --account dev --permissions docker.hosts.manage,docker.resources.manage,docker.containers.exec,docker.logs.read\n');
 
   let signals = 0;
   const shutdown = (signal: string) => {
