@@ -47,7 +47,7 @@ const hostFor = (ctx: Context, input: { hostId: string }) => ctx.services.hosts.
 
 @Resolver(() => DockerContainer)
 export class ContainerOperationsResolver {
-  @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s inspect of this container, read live (DOCKER_ERROR when it is gone).' })
+  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Docker\'s inspect of this container, read live (DOCKER_ERROR when it is gone).' })
   async inspect(@Root() row: DockerContainer, @Ctx() ctx: Context) {
     const host = await ctx.em.findOneOrFail(DockerHost, row.host.id);
     return liveRead(ctx, host, async (api) => (await api.getContainer(row.containerId).inspect()) as unknown as Record<string, unknown>);
@@ -119,7 +119,7 @@ export class ContainerOperationsResolver {
 
 @Resolver(() => DockerImage)
 export class ImageOperationsResolver {
-  @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s inspect of this image, read live.' })
+  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Docker\'s inspect of this image, read live.' })
   inspect(@Root() row: DockerImage, @Ctx() ctx: Context) {
     return ctx.services.images.inspect(ctx, row);
   }
@@ -185,7 +185,7 @@ export class NetworkResolver {
     return (await ctx.services.networks.list(ctx, host, name)).map((n) => network(host, n));
   }
 
-  @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s inspect of this network, read live.' })
+  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Docker\'s inspect of this network, read live.' })
   async inspect(@Root() n: DockerNetwork, @Ctx() ctx: Context) {
     return ctx.services.networks.inspect(ctx, await ctx.em.findOneOrFail(DockerHost, n.hostUuid), n.networkId);
   }
@@ -232,7 +232,7 @@ export class VolumeResolver {
     return (await ctx.services.volumes.list(ctx, host, name)).map((v) => volume(host, v));
   }
 
-  @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s inspect of this volume, read live.' })
+  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Docker\'s inspect of this volume, read live.' })
   async inspect(@Root() v: DockerVolume, @Ctx() ctx: Context) {
     return ctx.services.volumes.inspect(ctx, await ctx.em.findOneOrFail(DockerHost, v.hostUuid), v.name);
   }

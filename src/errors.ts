@@ -60,13 +60,35 @@ export function formatError(formatted: GraphQLFormattedError, production: boolea
   }
   if (code && KNOWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
     const { stacktrace, ...rest } = (formatted.extensions ?? {}) as Record<string, unknown>;
-    const message = production ? formatted.message.replace(SUGGESTION, '') : formatted.message;
+    const safe = withoutInputValues(formatted.message);
+    const message = production ? safe.replace(SUGGESTION, '') : safe;
     return { ...formatted, message, extensions: production ? rest : { ...rest, ...(stacktrace ? { stacktrace } : {}) } };
   }
   if (production) {
     return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
   }
   return { ...formatted, extensions: { ...formatted.extensions, code: code ?? ErrorCode.INTERNAL_SERVER_ERROR } };
+}
+
+const VARIABLE_VALUE = /^(Variable "\$[^"]+") got invalid value [\s\S]*$/;
+const AT_PATH = / at "([^"]+)"; /g;
+const VALUE_TAIL = /(cannot represent[^:]*?value)(: [\s\S]*)$|(, found) [\s\S]*$/;
+
+/**
+ * graphql-js echoes the submitted value in input coercion errors ("Variable "$input" got invalid
+ * value { tlsCredentials: { key: "-----BEGIN…" } }; …"), which would send secrets back and into
+ * logs. Keep the variable, the path and the reason; drop the values.
+ */
+export function withoutInputValues(message: string): string {
+  const m = VARIABLE_VALUE.exec(message);
+  let out = message;
+  if (m) {
+    const paths = [...message.matchAll(AT_PATH)];
+    const at = paths.length ? ` at "${paths[paths.length - 1][1]}"` : '';
+    const reason = message.slice(message.lastIndexOf('; ') + 2);
+    out = `${m[1]} got an invalid value${at}; ${reason}`;
+  }
+  return out.replace(VALUE_TAIL, (_all, represent: string | undefined, _tail, found: string | undefined) => (represent ? represent : found ? ', found an invalid value' : ''));
 }
 
 function firstConstraint(errors: Array<{ property: string; constraints?: Record<string, string>; children?: unknown[] }>, prefix = ''): { field: string; message: string } {

@@ -17,7 +17,7 @@ export type ActivityStatus =
   | 'PENDING'
   | 'SUCCEEDED';
 
-/** Builds an image from a tar context uploaded inline (base64). The request body limit (FLEETGRAPH_MAX_BODY_BYTES, default 1 MiB) bounds the context size. */
+/** Builds an image from a tar context uploaded inline (base64). The request body limit (1 MiB) bounds the context size: about 750 KiB of tar. */
 export type BuildImageInput = {
   buildArgs?: Record<string, unknown> | null | undefined;
   /** The build context as a tar archive (gzip allowed), base64-encoded. */
@@ -507,7 +507,7 @@ export type RestartContainerMutationVariables = Exact<{
 }>;
 
 
-export type RestartContainerMutation = { restartContainer: { container: { inspect: Record<string, unknown>, id: string, containerId: string, name: string, image: string, state: string, status: string | null, health: string | null, labels: Record<string, unknown> }, activity: { id: string, action: string, status: ActivityStatus, targetId: string | null, error: string | null, errorCode: string | null, dockerStatus: number | null, parameters: Record<string, unknown>, progress: Record<string, unknown> | null, result: Record<string, unknown> | null } } };
+export type RestartContainerMutation = { restartContainer: { container: { inspect: Record<string, unknown> | null, id: string, containerId: string, name: string, image: string, state: string, status: string | null, health: string | null, labels: Record<string, unknown> }, activity: { id: string, action: string, status: ActivityStatus, targetId: string | null, error: string | null, errorCode: string | null, dockerStatus: number | null, parameters: Record<string, unknown>, progress: Record<string, unknown> | null, result: Record<string, unknown> | null } } };
 
 export type RemoveContainerMutationVariables = Exact<{
   input: RemoveContainerInput;
@@ -529,7 +529,7 @@ export type ContainerInspectQueryVariables = Exact<{
 
 
 export type ContainerInspectQuery = { node:
-    | { inspect: Record<string, unknown>, id: string, containerId: string, name: string, image: string, state: string, status: string | null, health: string | null, labels: Record<string, unknown> }
+    | { inspect: Record<string, unknown> | null, id: string, containerId: string, name: string, image: string, state: string, status: string | null, health: string | null, labels: Record<string, unknown> }
     | Record<PropertyKey, never>
    | null };
 
@@ -564,7 +564,7 @@ export type TagImageMutationVariables = Exact<{
 }>;
 
 
-export type TagImageMutation = { tagImage: { image: { inspect: Record<string, unknown>, id: string, imageId: string, repoTags: Array<string>, sizeBytes: string, labels: Record<string, unknown> } | null, activity: { id: string, action: string, status: ActivityStatus, targetId: string | null, error: string | null, errorCode: string | null, dockerStatus: number | null, parameters: Record<string, unknown>, progress: Record<string, unknown> | null, result: Record<string, unknown> | null } } };
+export type TagImageMutation = { tagImage: { image: { inspect: Record<string, unknown> | null, id: string, imageId: string, repoTags: Array<string>, sizeBytes: string, labels: Record<string, unknown> } | null, activity: { id: string, action: string, status: ActivityStatus, targetId: string | null, error: string | null, errorCode: string | null, dockerStatus: number | null, parameters: Record<string, unknown>, progress: Record<string, unknown> | null, result: Record<string, unknown> | null } } };
 
 export type RemoveImageMutationVariables = Exact<{
   input: RemoveImageInput;
@@ -596,7 +596,7 @@ export type NetworkInspectQueryVariables = Exact<{
 }>;
 
 
-export type NetworkInspectQuery = { networks: Array<{ name: string, inspect: Record<string, unknown> }> };
+export type NetworkInspectQuery = { networks: Array<{ name: string, inspect: Record<string, unknown> | null }> };
 
 export type CreateNetworkMutationVariables = Exact<{
   input: CreateNetworkInput;
@@ -641,7 +641,7 @@ export type HostNetworksAndVolumesQueryVariables = Exact<{
 }>;
 
 
-export type HostNetworksAndVolumesQuery = { dockerHost: { name: string, networks: Array<{ name: string, driver: string }>, volumes: Array<{ name: string, inspect: Record<string, unknown> }> } };
+export type HostNetworksAndVolumesQuery = { dockerHost: { name: string, networks: Array<{ name: string, driver: string }>, volumes: Array<{ name: string, inspect: Record<string, unknown> | null }> } };
 
 export type CreateVolumeMutationVariables = Exact<{
   input: CreateVolumeInput;

@@ -39,7 +39,7 @@ export class HostFleet implements Worker {
     if (ids.length > 0) {
       await this.deps.orm.em
         .getConnection()
-        .execute(`update docker_hosts set lease_owner = null, lease_expires_at = null where lease_owner = ? and id = any(?::uuid[])`, [this.owner, ids])
+        .execute(`update docker_hosts set lease_owner = null, lease_expires_at = null where lease_owner = ? and id in (?)`, [this.owner, ids])
         .catch(() => undefined);
     }
   }

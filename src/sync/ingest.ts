@@ -44,18 +44,13 @@ export function resyncEvents(changes: ContainerChange[]): RawDockerEvent[] {
 }
 
 /**
- * Stores a batch of events of one host (idempotently: replays are skipped by the unique key),
- * refreshes the container rows they concern, links them to activities, and publishes the
- * newly stored ones. Returns the stored events.
+ * Stores a batch of events of one host (idempotently: replays are skipped by the unique key)
+ * and publishes the newly stored ones at once; then links them to the activities that caused
+ * them. Publishing does not wait for Docker: the container rows the events concern are
+ * refreshed afterwards by the caller (see containerRefreshes and refreshContainers), so a
+ * slow inspect never delays delivery. Returns the stored events.
  */
-export async function ingestEvents(
-  em: EntityManager,
-  pubsub: FleetPubSub,
-  host: DockerHost,
-  docker: Docker | undefined,
-  batch: RawDockerEvent[],
-  source: EventSource,
-): Promise<DockerEvent[]> {
+export async function ingestEvents(em: EntityManager, pubsub: FleetPubSub, host: DockerHost, batch: RawDockerEvent[], source: EventSource): Promise<DockerEvent[]> {
   if (batch.length === 0) return [];
   const now = new Date();
   const rows = batch.map((e) => ({
@@ -84,17 +79,6 @@ export async function ingestEvents(
   const insertedIds = new Set(inserted.map((r) => r.id));
   const fresh = rows.filter((r) => insertedIds.has(r.id));
 
-  // The events are stored now: they must be published even when the inventory refresh or the
-  // activity link fails (e.g. the daemon is shutting down), or a replay would skip them as
-  // already stored and no subscriber would ever see them. The refresh error is rethrown after.
-  let failure: unknown;
-  try {
-    if (docker && source === EventSource.STREAM) await refreshContainers(em, host, docker, batch);
-  } catch (err) {
-    failure = err;
-  }
-  await linkActivitiesToEvents(em, [...insertedIds]).catch((err) => (failure ??= err));
-
   const events = fresh.map((r) => {
     const ev = em.getEntityFactory().create(DockerEvent, {
       id: r.id,
@@ -114,9 +98,19 @@ export async function ingestEvents(
     } as never, { merge: false, newEntity: false, initialized: true });
     return ev as DockerEvent;
   });
+  // Stored: publish now, even if linking fails below, or a replay would skip them as already stored.
   for (const ev of events) await pubsub.emit(Topic.DOCKER_EVENTS, eventPayload(ev), host.id);
-  if (failure) throw failure;
+  await linkActivitiesToEvents(em, [...insertedIds]);
   return events;
+}
+
+/** The containers a batch of events changed, with the last action seen for each. */
+export function containerRefreshes(batch: RawDockerEvent[], into = new Map<string, string>()): Map<string, string> {
+  for (const e of batch) {
+    if (e.Type !== 'container' || !e.Actor?.ID) continue;
+    if (e.Action === 'destroy' || REFRESH_ACTIONS.test(e.Action)) into.set(e.Actor.ID, e.Action);
+  }
+  return into;
 }
 
 export function eventPayload(ev: DockerEvent): Record<string, unknown> {
@@ -124,12 +118,7 @@ export function eventPayload(ev: DockerEvent): Record<string, unknown> {
 }
 
 /** Brings container rows up to date after container events: inspect, or delete on destroy. */
-async function refreshContainers(em: EntityManager, host: DockerHost, docker: Docker, batch: RawDockerEvent[]): Promise<void> {
-  const latest = new Map<string, string>();
-  for (const e of batch) {
-    if (e.Type !== 'container' || !e.Actor?.ID) continue;
-    if (e.Action === 'destroy' || REFRESH_ACTIONS.test(e.Action)) latest.set(e.Actor.ID, e.Action);
-  }
+export async function refreshContainers(em: EntityManager, host: DockerHost, docker: Docker, latest: Map<string, string>): Promise<void> {
   const destroyed: string[] = [];
   const refreshed = [];
   for (const [id, action] of latest) {

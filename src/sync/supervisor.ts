@@ -6,7 +6,7 @@ import { forkForAccount } from '../db/orm';
 import { describeNetworkError, dockerMessage } from '../docker/client';
 import type { DockerConnections } from '../docker/connections';
 import { EventStream, RawDockerEvent, sinceFromTimeNano } from './event-stream';
-import { ingestEvents, resyncEvents } from './ingest';
+import { containerRefreshes, ingestEvents, refreshContainers, resyncEvents } from './ingest';
 import { syncInventory, SyncResult } from './inventory';
 import { commitStatus, recordFailure, recordSuccess } from './status';
 
@@ -33,7 +33,8 @@ export function failureText(err: unknown): string {
 /**
  * Supervises one host: connects, keeps one /events reader open, syncs the inventory at the
  * host's interval, and drives the status machine. Events and syncs go through one serial
- * queue, so an event queued during a sync is applied after it (its inspect wins).
+ * queue; events are stored and published at once, and the containers they touched are
+ * re-inspected in a second lane that shares a lock with syncs.
  */
 export class HostSupervisor {
   private stopped = false;
@@ -43,7 +44,13 @@ export class HostSupervisor {
   private draining?: Promise<void>;
   private lastTimeNano?: string;
   private ticking?: Promise<void>;
+  /** The host's connectionRevision the open stream was made with. */
+  private streamRevision?: number;
   private tickAgain = false;
+  /** Containers to re-inspect (id → last action), filled by events. */
+  private readonly pendingRefresh = new Map<string, string>();
+  private refreshing?: Promise<void>;
+  private inventoryLock: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: SyncDeps,
@@ -65,6 +72,7 @@ export class HostSupervisor {
     this.stream?.stop();
     this.stream = undefined;
     await this.ticking?.catch(() => undefined);
+    await this.refreshing?.catch(() => undefined);
     await this.draining?.catch(() => undefined);
   }
 
@@ -118,6 +126,8 @@ export class HostSupervisor {
       return this.schedule(host.syncIntervalSeconds * 1000);
     }
     try {
+      // the endpoint or credentials changed since the stream was opened: reopen it with the new ones
+      if (this.stream && this.streamRevision !== host.connectionRevision) this.closeStream();
       if (!this.stream) await this.openStream(em, host);
       await this.syncNow();
       this.schedule(host.syncIntervalSeconds * 1000);
@@ -131,7 +141,17 @@ export class HostSupervisor {
     }
   }
 
+  /**
+   * Maintenance may have been set by a mutation while this sync ran on an older copy of the
+   * host: take the stored status then, so the sync does not write CONNECTED over it.
+   */
+  private async keepMaintenance(em: EntityManager, host: DockerHost): Promise<void> {
+    const [row] = (await em.getConnection().execute('select status from docker_hosts where id = ?', [host.id])) as Array<{ status: HostStatus }>;
+    if (row?.status === HostStatus.MAINTENANCE) host.status = HostStatus.MAINTENANCE;
+  }
+
   private async fail(em: EntityManager, host: DockerHost, err: unknown): Promise<void> {
+    await this.keepMaintenance(em, host);
     const text = failureText(err);
     this.log.warn({ error: text }, 'host check failed');
     await commitStatus(em, this.deps.pubsub, recordFailure(host, text));
@@ -175,6 +195,7 @@ export class HostSupervisor {
     });
     // assigned before start() so that an end right after the start is not mistaken for a stale reader's
     this.stream = reader;
+    this.streamRevision = host.connectionRevision;
     try {
       await reader.start(since);
     } catch (err) {
@@ -230,15 +251,53 @@ export class HostSupervisor {
       try {
         const em = this.em();
         const host = await em.findOneOrFail(DockerHost, this.hostId);
-        const { api } = await this.deps.connections.for(em, host);
-        await ingestEvents(em, this.deps.pubsub, host, api, job.events, EventSource.STREAM);
+        containerRefreshes(job.events, this.pendingRefresh);
+        await ingestEvents(em, this.deps.pubsub, host, job.events, EventSource.STREAM);
       } catch (err) {
         this.log.error({ err, events: job.events.length }, 'storing events failed; the next sync repairs the inventory');
       }
+      this.kickRefresh();
     }
   }
 
-  private async runSync(): Promise<SyncResult> {
+  /**
+   * The inventory lane: container rows touched by events are re-inspected here, off the event
+   * path, so delivery never waits for Docker. Refreshes and full syncs hold one lock, so a
+   * sync's older list never overwrites a newer inspect.
+   */
+  private kickRefresh(): void {
+    if (this.refreshing || this.pendingRefresh.size === 0 || this.stopped) return;
+    this.refreshing = (async () => {
+      while (this.pendingRefresh.size > 0 && !this.stopped) {
+        const batch = new Map(this.pendingRefresh);
+        this.pendingRefresh.clear();
+        await this.withInventoryLock(async () => {
+          const em = this.em();
+          const host = await em.findOneOrFail(DockerHost, this.hostId);
+          const { api } = await this.deps.connections.for(em, host);
+          await refreshContainers(em, host, api, batch);
+        }).catch((err) => this.log.warn({ err, containers: batch.size }, 'container refresh failed; the next sync repairs the inventory'));
+      }
+    })().finally(() => {
+      this.refreshing = undefined;
+      this.kickRefresh();
+    });
+  }
+
+  private withInventoryLock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.inventoryLock.then(fn);
+    this.inventoryLock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private runSync(): Promise<SyncResult> {
+    return this.withInventoryLock(() => this.syncLocked());
+  }
+
+  private async syncLocked(): Promise<SyncResult> {
     const em = this.em();
     const host = await em.findOneOrFail(DockerHost, this.hostId);
     // The first sync of a host loads its inventory; later ones publish what changed (resync events).
@@ -247,10 +306,11 @@ export class HostSupervisor {
       const { api } = await this.deps.connections.for(em, host);
       const result = await syncInventory(em, host, api);
       if (this.lastTimeNano) host.lastEventAt = new Date(Number(BigInt(this.lastTimeNano) / 1_000_000n));
+      await this.keepMaintenance(em, host);
       const change = recordSuccess(host);
       await commitStatus(em, this.deps.pubsub, change);
       if (emitChanges && result.changes.length > 0) {
-        await ingestEvents(em, this.deps.pubsub, host, undefined, resyncEvents(result.changes), EventSource.RESYNC);
+        await ingestEvents(em, this.deps.pubsub, host, resyncEvents(result.changes), EventSource.RESYNC);
       }
       return result;
     } catch (err) {
