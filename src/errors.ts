@@ -38,6 +38,7 @@ export const tooComplex = (message: string, extensions: Record<string, unknown> 
   new AppError(ErrorCode.QUERY_TOO_COMPLEX, message, extensions);
 
 const SUGGESTION = / ?Did you mean .*\?$/;
+const CLIENT_CODES = new Set<string>([ErrorCode.BAD_USER_INPUT, 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST']);
 const KNOWN_CODES = new Set<string>([...Object.values(ErrorCode), 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
 
 /**
@@ -62,7 +63,9 @@ export function formatError(formatted: GraphQLFormattedError, production: boolea
     const { stacktrace, ...rest } = (formatted.extensions ?? {}) as Record<string, unknown>;
     const safe = withoutInputValues(formatted.message);
     const message = production ? safe.replace(SUGGESTION, '') : safe;
-    return { ...formatted, message, extensions: production ? rest : { ...rest, ...(stacktrace ? { stacktrace } : {}) } };
+    // Client errors carry no stack trace even in development: graphql-js puts submitted values in them.
+    const keepStack = !production && stacktrace && !CLIENT_CODES.has(code);
+    return { ...formatted, message, extensions: keepStack ? { ...rest, stacktrace } : rest };
   }
   if (production) {
     return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };

@@ -27,6 +27,9 @@ const INTROSPECTION = '{ __schema { queryType { name } } }';
 const TYPE_INTROSPECTION = '{ __type(name: "Viewer") { name } }';
 const MISSPELLED = '{ viewer { permision } }';
 const BAD_ID = 'query BadId($id: ID!) { node(id: $id) { id } }';
+/** A server-side error that is not the client's input (client input errors never carry stacks). */
+const MISSING_HOST = 'query MissingHost($id: ID!) { dockerHost(id: $id) { id } }';
+const MISSING_HOST_ID = Buffer.from('DockerHost:00000000-0000-4000-8000-000000000001').toString('base64url');
 
 describe.each([
   ['production', true],
@@ -81,8 +84,11 @@ describe.each([
     });
 
     it(production ? 'sends no stack trace with an error' : 'keeps error codes with an error', async () => {
-      const a = await ask(t, ws, transport, BAD_ID, { id: 'not-an-id' }, token);
-      expect(a.errors[0].extensions?.code).toBe('BAD_USER_INPUT');
+      const a = await ask(t, ws, transport, MISSING_HOST, { id: MISSING_HOST_ID }, token);
+      expect(a.errors[0].extensions?.code).toBe('NOT_FOUND');
+      const bad = await ask(t, ws, transport, BAD_ID, { id: 'not-an-id' }, token);
+      expect(bad.errors[0].extensions?.code).toBe('BAD_USER_INPUT');
+      expect(bad.errors[0].extensions?.stacktrace).toBeUndefined();
       if (production) {
         const text = JSON.stringify(a.errors);
         expect(text).not.toMatch(/stacktrace/i);
