@@ -27,6 +27,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Set by the WebSocket server: distinct subscription executions shared by their subscribers. */
+  sharedExecutions: () => number = () => 0;
+  readonly wsSharedExecutions = (() => {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const metrics = this;
+    return new Gauge({
+      name: 'fleetgraph_ws_shared_executions',
+      help: 'Distinct subscription executions; subscribers asking the same live feed share one',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.sharedExecutions());
+      },
+    });
+  })();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, getOperationAST } from 'graphql';
+import { GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, getOperationAST, subscribe as graphqlSubscribe, Kind, OperationDefinitionNode } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer, Extra } from 'graphql-ws/use/ws';
 import type { Disposable } from 'graphql-ws';
@@ -9,6 +9,7 @@ import { buildContext, Services } from './context';
 import { isExpired, Principal, bearerToken } from './auth';
 import { checkLimits } from './limits';
 import { Metrics } from './metrics';
+import { SharedSubscriptions } from './shared-subscriptions';
 
 /** Close code graphql-ws uses for Forbidden: sent when the token is missing, invalid or expired. */
 export const WS_FORBIDDEN = 4403;
@@ -23,6 +24,23 @@ interface ConnectionState {
 }
 
 type WsExtra = Extra & { state?: ConnectionState };
+
+/**
+ * Subscriptions that are live pub/sub feeds (no replay on join, results depend only on
+ * arguments, account and permissions): subscribers asking the same thing share one execution.
+ */
+export const SHAREABLE_SUBSCRIPTIONS = new Set(['dockerEvents', 'dockerHostStatusChanged', 'activityUpdated', 'swarmEvents', 'swarmClusterStatusChanged']);
+/** Results a subscriber of a shared execution may fall behind before it is ended with an error. */
+export const SHARED_MAX_BACKLOG = 10_000;
+
+function rootFields(op: OperationDefinitionNode): string[] | undefined {
+  const names: string[] = [];
+  for (const sel of op.selectionSet.selections) {
+    if (sel.kind !== Kind.FIELD || sel.directives?.length) return undefined;
+    names.push(sel.name.value);
+  }
+  return names;
+}
 
 /** Parse and validation errors carry the same codes Apollo gives them over HTTP. */
 function withCode(error: GraphQLError, code: string): GraphQLError {
@@ -48,9 +66,18 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
   const rules = config.production ? [...specifiedRules, NoSchemaIntrospectionCustomRule] : specifiedRules;
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e.toJSON(), config.production));
 
+  const shared = new SharedSubscriptions({ maxBacklog: SHARED_MAX_BACKLOG });
+  const shareKeys = new WeakMap<object, string>();
+  metrics.sharedExecutions = () => shared.size;
+
   const disposable: Disposable = useServer<Record<string, unknown>, { state: ConnectionState }>(
     {
       schema,
+      subscribe: (args) => {
+        const key = args.contextValue ? shareKeys.get(args.contextValue as object) : undefined;
+        if (!key) return graphqlSubscribe(args);
+        return shared.join(key, async () => graphqlSubscribe(args));
+      },
       onConnect: async (ctx) => {
         const extra = ctx.extra as WsExtra;
         extra.state = { subscriptions: new Set() };
@@ -102,6 +129,11 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
         if (limitErrors.length > 0) return limitErrors;
         const operation = getOperationAST(document, payload.operationName);
         const contextValue = await buildContext(services, state.token, `ws-${randomUUID()}`);
+        const fields = operation?.operation === 'subscription' ? rootFields(operation) : undefined;
+        if (fields?.length && fields.every((f) => SHAREABLE_SUBSCRIPTIONS.has(f)) && contextValue.membership) {
+          const permissions = [...(state.principal.permissions ?? [])].sort().join(',');
+          shareKeys.set(contextValue, JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, contextValue.membership.accountId, permissions]));
+        }
         metrics.operations.inc({ operation: Metrics.label(payload.operationName ?? operation?.name?.value), type: operation?.operation ?? 'unknown', transport: 'ws', outcome: 'started' });
         return {
           schema,

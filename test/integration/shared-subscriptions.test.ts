@@ -1,0 +1,131 @@
+import type { ExecutionResult } from 'graphql';
+import { OnActivityDocument, RegisterDockerHostDocument } from '../../src/generated/graphql';
+import { SharedSubscriptions } from '../../src/server/shared-subscriptions';
+import { eventually, startTestApp, subscribe, TestApp } from '../support/app';
+
+async function sharedExecutions(t: TestApp): Promise<number> {
+  const text = await (await fetch(`${t.url}/metrics`)).text();
+  return Number(/^fleetgraph_ws_shared_executions (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
+describe('subscribers of the same live feed share one execution', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t?.stop());
+
+  it('same account and permissions share; others get their own; each sees only its account', async () => {
+    const perms = ['docker.hosts.manage'];
+    const a = await t.token({ account: 'share-a', permissions: perms });
+    const aOther = await t.token({ account: 'share-a', permissions: [...perms, 'docker.logs.read'], subject: 'another-user' });
+    const b = await t.token({ account: 'share-b', permissions: perms });
+    const same = [0, 1, 2].map(() => subscribe(t.ws(a), OnActivityDocument, {}));
+    const other = subscribe(t.ws(aOther), OnActivityDocument, {});
+    const foreign = subscribe(t.ws(b), OnActivityDocument, {});
+    // three distinct keys: (a, perms), (a, perms + logs), (b, perms)
+    await eventually(async () => (await sharedExecutions(t)) === 3);
+
+    const reg = await t.gql(RegisterDockerHostDocument, { input: { name: 'shared', apiEndpoint: 'unix:///tmp/fleetgraph-shared-nothing.sock', environment: 'development' } }, a);
+    expect(reg.errors).toBeUndefined();
+    const activityId = reg.data!.registerDockerHost.activity.id;
+    const finished = (r: ExecutionResult<{ activityUpdated: { id: string; status: string } }>[]) => r.some((x) => x.data?.activityUpdated.id === activityId && x.data.activityUpdated.status === 'SUCCEEDED');
+    for (const s of [...same, other]) await s.until(finished);
+    // every member of the shared group got the same results in the same order
+    const seen = same.map((s) => s.results.map((r) => `${r.data!.activityUpdated.id}:${r.data!.activityUpdated.status}`));
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[2]).toEqual(seen[0]);
+    expect(foreign.results).toEqual([]);
+
+    // leaving members do not stop the others; the execution ends with its last member
+    same[0].unsubscribe();
+    same[1].unsubscribe();
+    const reg2 = await t.gql(RegisterDockerHostDocument, { input: { name: 'shared-2', apiEndpoint: 'unix:///tmp/fleetgraph-shared-nothing.sock', environment: 'development' } }, a);
+    const id2 = reg2.data!.registerDockerHost.activity.id;
+    await same[2].until((r) => r.some((x) => x.data?.activityUpdated.id === id2));
+    expect(same[0].results.some((x) => x.data?.activityUpdated.id === id2)).toBe(false);
+    same[2].unsubscribe();
+    await eventually(async () => (await sharedExecutions(t)) === 2);
+    other.unsubscribe();
+    foreign.unsubscribe();
+    await eventually(async () => (await sharedExecutions(t)) === 0);
+  });
+});
+
+describe('SharedSubscriptions (fan-out logic)', () => {
+  /** A source whose results the test pushes; records whether it was closed. */
+  function source() {
+    const pending: Array<(r: IteratorResult<ExecutionResult>) => void> = [];
+    const buffered: ExecutionResult[] = [];
+    let closed = false;
+    const it: AsyncIterator<ExecutionResult> = {
+      next: () => (buffered.length ? Promise.resolve({ value: buffered.shift()!, done: false }) : new Promise((r) => pending.push(r))),
+      return: async () => {
+        closed = true;
+        pending.splice(0).forEach((p) => p({ value: undefined, done: true }));
+        return { value: undefined, done: true };
+      },
+    };
+    return {
+      it,
+      emit(n: number) {
+        const v = { data: { n } };
+        const p = pending.shift();
+        if (p) p({ value: v, done: false });
+        else buffered.push(v);
+      },
+      get closed() {
+        return closed;
+      },
+    };
+  }
+  const tick = () => new Promise((r) => setImmediate(r));
+
+  it('starts once per key, fans out in order, and closes the source with the last member', async () => {
+    const shared = new SharedSubscriptions({ maxBacklog: 100 });
+    const src = source();
+    let starts = 0;
+    const start = async () => {
+      starts++;
+      return src.it;
+    };
+    const m1 = (await shared.join('k', start)) as AsyncIterableIterator<ExecutionResult>;
+    const m2 = (await shared.join('k', start)) as AsyncIterableIterator<ExecutionResult>;
+    expect(starts).toBe(1);
+    expect(shared.size).toBe(1);
+    src.emit(1);
+    src.emit(2);
+    expect((await m1.next()).value).toEqual({ data: { n: 1 } });
+    expect((await m2.next()).value).toEqual({ data: { n: 1 } });
+    expect((await m2.next()).value).toEqual({ data: { n: 2 } });
+    await m1.return!();
+    expect(src.closed).toBe(false);
+    await m2.return!();
+    await tick();
+    expect(src.closed).toBe(true);
+    expect(shared.size).toBe(0);
+  });
+
+  it('ends a member that falls too far behind with an error, without holding back the others', async () => {
+    const shared = new SharedSubscriptions({ maxBacklog: 3 });
+    const src = source();
+    const slow = (await shared.join('k', async () => src.it)) as AsyncIterableIterator<ExecutionResult>;
+    const fast = (await shared.join('k', async () => src.it)) as AsyncIterableIterator<ExecutionResult>;
+    const got: number[] = [];
+    for (let i = 1; i <= 5; i++) {
+      src.emit(i);
+      got.push(((await fast.next()).value as { data: { n: number } }).data.n);
+    }
+    expect(got).toEqual([1, 2, 3, 4, 5]);
+    await expect(slow.next()).rejects.toThrow(/fell more than 3 results behind/);
+    await fast.return!();
+  });
+
+  it('an error result from start makes no group', async () => {
+    const shared = new SharedSubscriptions({ maxBacklog: 3 });
+    const res = await shared.join('k', async () => ({ errors: [] }) as unknown as ExecutionResult);
+    expect(res).toEqual({ errors: [] });
+    expect(shared.size).toBe(0);
+  });
+});
