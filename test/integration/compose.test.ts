@@ -140,7 +140,12 @@ function envReads(source: string): { names: string[]; dynamic: string[] } {
   const names = new Set<string>();
   for (const m of source.matchAll(/\benv(?:\.([A-Z][A-Z0-9_]*)\b|\[\s*['"`]([A-Z][A-Z0-9_]*)['"`]\s*\])/g)) names.add(m[1] ?? m[2]);
   // env[someVariable] can't be checked statically; ENV_VARS must be the only source of names.
-  const dynamic = [...source.matchAll(/\b(?:process\.)?env\[\s*(?!['"`])([^\]]*)\]/g)].map((m) => m[0]);
+  // Lines marked `env-scan: hides` only hide variables from a library (docker-modem) and read none.
+  const scanned = source
+    .split('\n')
+    .filter((l) => !l.includes('env-scan: hides'))
+    .join('\n');
+  const dynamic = [...scanned.matchAll(/\b(?:process\.)?env\[\s*(?!['"`])([^\]]*)\]/g)].map((m) => m[0]);
   return { names: [...names], dynamic };
 }
 
