@@ -3,6 +3,7 @@ import { Field, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { AccountOwned } from './account-owned';
 import { DockerHost } from './docker-host.entity';
+import { SwarmCluster } from './swarm-cluster.entity';
 import { ActivityStatus } from './enums';
 import { Node } from './node';
 import { User } from './user.entity';
@@ -31,6 +32,10 @@ export class DockerActivity extends AccountOwned {
 
   @ManyToOne(() => DockerHost, { nullable: true, deleteRule: 'set null' })
   host?: DockerHost | null;
+
+  /** The Swarm cluster the operation targeted (swarm, node, service, secret and config operations). */
+  @ManyToOne(() => SwarmCluster, { nullable: true, deleteRule: 'set null' })
+  cluster?: SwarmCluster | null;
 
   @Property({ type: 'json' })
   @Field(() => GraphQLJSONObject, { description: 'Input of the operation; secrets are replaced by "[redacted]".' })

@@ -5,12 +5,18 @@ import { DockerContainer } from './docker-container.entity';
 import { DockerImage } from './docker-image.entity';
 import { DockerEvent } from './docker-event.entity';
 import { DockerActivity } from './docker-activity.entity';
+import { SwarmCluster } from './swarm-cluster.entity';
+import { SwarmNode } from './swarm-node.entity';
+import { SwarmService } from './swarm-service.entity';
+import { SwarmEvent } from './swarm-event.entity';
+import { SecretReference } from './swarm-secret-reference.entity';
 
 export { Node } from './node';
 export { AccountOwned } from './account-owned';
 export * from './enums';
+export * from './swarm-enums';
 export { MAX_CONSECUTIVE_FAILURES } from './docker-host.entity';
-export { Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity };
+export { Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity, SwarmCluster, SwarmNode, SwarmService, SwarmEvent, SecretReference };
 
 /** Every MikroORM entity, registered with the ORM and with `node(id:)`. */
-export const ENTITIES = [Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity];
+export const ENTITIES = [Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity, SwarmCluster, SwarmNode, SwarmService, SwarmEvent, SecretReference];

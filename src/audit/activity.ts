@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ActivityStatus, DockerActivity, DockerHost, User } from '../../entities';
+import { ActivityStatus, DockerActivity, DockerHost, SwarmCluster, User } from '../../entities';
 import { AppError, ErrorCode } from '../errors';
 import { isDockerFailure, toDockerError } from '../docker/client';
 import type { Context } from '../server/context';
@@ -13,6 +13,8 @@ export interface ActivitySpec {
   targetType: string;
   targetId?: string | null;
   host?: DockerHost | null;
+  /** The Swarm cluster a swarm operation targets. */
+  cluster?: SwarmCluster | null;
   parameters?: object;
 }
 
@@ -23,12 +25,14 @@ export interface ActivityHandle {
   setTarget(id: string): void;
   /** Attaches the host once it exists (registration). */
   setHost(host: DockerHost): void;
+  /** Attaches the cluster once it exists (registration, swarm init). */
+  setCluster(cluster: SwarmCluster): void;
 }
 
 const PROGRESS_INTERVAL_MS = 500;
 
 export function activityPayload(a: DockerActivity): Record<string, unknown> {
-  return toPayload(a, ['account', 'user', 'host']);
+  return toPayload(a, ['account', 'user', 'host', 'cluster']);
 }
 
 async function publish(ctx: Context, a: DockerActivity): Promise<void> {
@@ -52,6 +56,7 @@ export async function runActivity<T>(ctx: Context, spec: ActivitySpec, fn: (hand
     targetType: spec.targetType,
     targetId: spec.targetId ?? null,
     host: spec.host ? em.getReference(DockerHost, spec.host.id) : null,
+    cluster: spec.cluster ? em.getReference(SwarmCluster, spec.cluster.id) : null,
     parameters: (redact(spec.parameters ?? {}) as Record<string, unknown>) ?? {},
     status: ActivityStatus.PENDING,
     startedAt: new Date(),
@@ -80,6 +85,9 @@ export async function runActivity<T>(ctx: Context, spec: ActivitySpec, fn: (hand
     },
     setHost(host) {
       activity.host = em.getReference(DockerHost, host.id);
+    },
+    setCluster(cluster) {
+      activity.cluster = em.getReference(SwarmCluster, cluster.id);
     },
   };
 
@@ -110,7 +118,7 @@ export async function runActivity<T>(ctx: Context, spec: ActivitySpec, fn: (hand
       await finish(ActivityStatus.FAILED, new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error'));
       throw err;
     }
-    const appError = err instanceof AppError ? err : toDockerError(err, spec.host?.name);
+    const appError = err instanceof AppError ? err : toDockerError(err, spec.host?.name ?? spec.cluster?.name);
     if (appError.code === ErrorCode.INTERNAL_SERVER_ERROR) ctx.logger.error({ err }, 'activity failed unexpectedly');
     await finish(ActivityStatus.FAILED, appError);
     throw appError;

@@ -11,6 +11,14 @@ export interface DockerConnection {
   stream: Docker;
 }
 
+/** What DockerConnections needs of a stored endpoint row (DockerHost, SwarmCluster). */
+export interface SealedEndpoint {
+  id: string;
+  tlsVerify: boolean;
+  tlsCredentialsSealed?: string | null;
+  connectionRevision: number;
+}
+
 /** Dockerode clients per host, built from the stored (sealed) settings and cached per connection revision. */
 export class DockerConnections {
   private readonly cache = new Map<string, { revision: number; conn: DockerConnection }>();
@@ -18,19 +26,29 @@ export class DockerConnections {
   constructor(private readonly secrets: SecretBox) {}
 
   async for(em: EntityManager, host: DockerHost): Promise<DockerConnection> {
-    const hit = this.cache.get(host.id);
-    if (hit && hit.revision === host.connectionRevision) return hit.conn;
-    const sealed = await em.findOne(DockerHost, host.id, { fields: ['tlsCredentialsSealed'] as never, disableIdentityMap: true });
+    return this.forTarget(em, DockerHost, host, host.apiEndpoint);
+  }
+
+  /**
+   * Clients for any row that stores an endpoint with sealed TLS credentials the way DockerHost
+   * does (tlsVerify, tlsCredentialsSealed, connectionRevision): hosts, swarm clusters' managers.
+   * Cached by the row's id (uuids never collide across tables) and connection revision.
+   */
+  async forTarget<T extends SealedEndpoint>(em: EntityManager, entity: new () => T, row: T, apiEndpoint: string): Promise<DockerConnection> {
+    const hit = this.cache.get(row.id);
+    if (hit && hit.revision === row.connectionRevision) return hit.conn;
+    const sealed = (await em.findOne(entity as never, row.id as never, { fields: ['tlsCredentialsSealed'] as never, disableIdentityMap: true })) as T | null;
     const creds = sealed?.tlsCredentialsSealed ? (JSON.parse(this.secrets.open(sealed.tlsCredentialsSealed)) as TlsCredentials) : undefined;
-    const endpoint = parseEndpoint(host.apiEndpoint, host.tlsVerify);
+    const endpoint = parseEndpoint(apiEndpoint, row.tlsVerify);
     const conn = {
-      api: createDockerClient(endpoint, host.tlsVerify, creds, { timeoutMs: 60_000 }),
-      stream: createDockerClient(endpoint, host.tlsVerify, creds, {}),
+      api: createDockerClient(endpoint, row.tlsVerify, creds, { timeoutMs: 60_000 }),
+      stream: createDockerClient(endpoint, row.tlsVerify, creds, {}),
     };
-    this.cache.set(host.id, { revision: host.connectionRevision, conn });
+    this.cache.set(row.id, { revision: row.connectionRevision, conn });
     return conn;
   }
 
+  /** Drops the cached clients of a host (or cluster) by its id. */
   forget(hostId: string): void {
     this.cache.delete(hostId);
   }

@@ -6,4 +6,8 @@ export enum Topic {
   HOST_STATUS = 'dockerHostStatus',
   /** id: account uuid; payload: ActivityPayload */
   ACTIVITIES = 'dockerActivities',
+  /** id: cluster uuid; payload: SwarmEvent payload */
+  SWARM_EVENTS = 'swarmEvents',
+  /** id: account uuid; payload: ClusterStatusPayload (src/swarm/status.ts) */
+  SWARM_CLUSTER_STATUS = 'swarmClusterStatus',
 }

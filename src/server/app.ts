@@ -32,6 +32,7 @@ import { ImageManager } from '../docker/images';
 import { NetworkManager } from '../docker/networks';
 import { VolumeManager } from '../docker/volumes';
 import { HostFleet } from '../sync/fleet';
+import { createSwarmServices } from '../swarm';
 
 export interface App {
   services: Services;
@@ -58,6 +59,7 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
   const connections = new DockerConnections(secrets);
   const syncDeps = { orm, pubsub, logger, connections, retryBaseMs: config.sync.retryBaseMs };
   const fleet = new HostFleet(syncDeps);
+  const swarm = createSwarmServices(secrets, connections, syncDeps);
   const services: Services = {
     config,
     logger,
@@ -74,10 +76,12 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
     images: new ImageManager(),
     networks: new NetworkManager(),
     volumes: new VolumeManager(),
+    swarm,
   };
   const schema = await buildFleetSchema(pubsub);
   const workers = new Workers(services);
   workers.add(fleet);
+  workers.add(swarm.fleet);
 
   const app = express();
   app.disable('x-powered-by');

@@ -16,6 +16,7 @@ import type { ImageManager } from '../docker/images';
 import type { NetworkManager } from '../docker/networks';
 import type { VolumeManager } from '../docker/volumes';
 import type { HostFleet } from '../sync/fleet';
+import type { SwarmServices } from '../swarm';
 
 /** Process-wide services, built once in src/server/app.ts and handed to every request. */
 export interface Services {
@@ -34,6 +35,8 @@ export interface Services {
   images: ImageManager;
   networks: NetworkManager;
   volumes: VolumeManager;
+  /** Swarm clusters, nodes, services, secrets and configs (src/swarm). */
+  swarm: SwarmServices;
 }
 
 export interface Context {

@@ -66,9 +66,9 @@ export class EventStream {
     private readonly handlers: EventStreamHandlers,
   ) {}
 
-  /** Resolves once the daemon accepted the stream (response headers arrived). */
-  async start(since?: string): Promise<void> {
-    const stream = (await this.docker.getEvents({ since, abortSignal: this.abort.signal } as Docker.GetEventsOptions)) as unknown as NodeJS.ReadableStream;
+  /** Resolves once the daemon accepted the stream (response headers arrived). `filters`: e.g. { scope: ['swarm'] }. */
+  async start(since?: string, filters?: Record<string, string[]>): Promise<void> {
+    const stream = (await this.docker.getEvents({ since, ...(filters ? { filters } : {}), abortSignal: this.abort.signal } as Docker.GetEventsOptions)) as unknown as NodeJS.ReadableStream;
     const splitter = new LineSplitter();
     stream.on('data', (chunk: Buffer) => {
       for (const line of splitter.push(chunk)) {

@@ -1,9 +1,24 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { DockerHost, HostStatus, MAX_CONSECUTIVE_FAILURES } from '../../entities';
+import { HostStatus, MAX_CONSECUTIVE_FAILURES } from '../../entities';
 import type { FleetPubSub } from '../pubsub';
 import { Topic } from '../pubsub/topics';
 
+/**
+ * Anything with a connection status: a DockerHost, a SwarmCluster. The machine below only
+ * touches these fields.
+ */
+export interface StatusSubject {
+  id: string;
+  account: { id: string };
+  name: string;
+  status: HostStatus;
+  consecutiveFailures: number;
+  lastError?: string | null;
+  lastConnectedAt?: Date | null;
+}
+
 export interface HostStatusPayload {
+  /** Id of the subject (the host, or the cluster for cluster status changes). */
   hostId: string;
   accountId: string;
   name: string;
@@ -22,7 +37,7 @@ export interface HostStatusPayload {
  *   reconnect (endpoint or TLS settings changed): failures = 0, → pending unless in maintenance
  * Returns the payload to publish when the status changed.
  */
-export function recordSuccess(host: DockerHost, now = new Date()): HostStatusPayload | undefined {
+export function recordSuccess(host: StatusSubject, now = new Date()): HostStatusPayload | undefined {
   if (host.status === HostStatus.MAINTENANCE) return undefined;
   const previous = host.status;
   host.consecutiveFailures = 0;
@@ -32,7 +47,7 @@ export function recordSuccess(host: DockerHost, now = new Date()): HostStatusPay
   return previous !== host.status ? change(host, previous, now) : undefined;
 }
 
-export function recordFailure(host: DockerHost, error: string, now = new Date()): HostStatusPayload | undefined {
+export function recordFailure(host: StatusSubject, error: string, now = new Date()): HostStatusPayload | undefined {
   if (host.status === HostStatus.MAINTENANCE) return undefined;
   const previous = host.status;
   host.consecutiveFailures += 1;
@@ -42,7 +57,7 @@ export function recordFailure(host: DockerHost, error: string, now = new Date())
   return previous !== host.status ? change(host, previous, now) : undefined;
 }
 
-export function setMaintenance(host: DockerHost, on: boolean, now = new Date()): HostStatusPayload | undefined {
+export function setMaintenance(host: StatusSubject, on: boolean, now = new Date()): HostStatusPayload | undefined {
   const previous = host.status;
   if (on) host.status = HostStatus.MAINTENANCE;
   else if (host.status === HostStatus.MAINTENANCE) host.status = HostStatus.PENDING;
@@ -50,7 +65,7 @@ export function setMaintenance(host: DockerHost, on: boolean, now = new Date()):
 }
 
 /** The runbook's record_success!: clears the failure count; an errored host goes back to pending and reconnects. */
-export function recover(host: DockerHost, now = new Date()): HostStatusPayload | undefined {
+export function recover(host: StatusSubject, now = new Date()): HostStatusPayload | undefined {
   const previous = host.status;
   host.consecutiveFailures = 0;
   host.lastError = null;
@@ -59,7 +74,7 @@ export function recover(host: DockerHost, now = new Date()): HostStatusPayload |
 }
 
 /** The endpoint or TLS settings changed: count from zero and reconnect (pending), unless in maintenance. */
-export function reconnect(host: DockerHost, now = new Date()): HostStatusPayload | undefined {
+export function reconnect(host: StatusSubject, now = new Date()): HostStatusPayload | undefined {
   const previous = host.status;
   host.consecutiveFailures = 0;
   host.lastError = null;
@@ -67,7 +82,7 @@ export function reconnect(host: DockerHost, now = new Date()): HostStatusPayload
   return previous !== host.status ? change(host, previous, now) : undefined;
 }
 
-function change(host: DockerHost, previous: HostStatus, now: Date): HostStatusPayload {
+function change(host: StatusSubject, previous: HostStatus, now: Date): HostStatusPayload {
   return {
     hostId: host.id,
     accountId: host.account.id,
@@ -80,8 +95,8 @@ function change(host: DockerHost, previous: HostStatus, now: Date): HostStatusPa
   };
 }
 
-/** Flushes the host and publishes the status change (if any) after the commit. */
-export async function commitStatus(em: EntityManager, pubsub: FleetPubSub, change: HostStatusPayload | undefined): Promise<void> {
+/** Flushes the subject and publishes the status change (if any) after the commit (on `topic`, default host status). */
+export async function commitStatus(em: EntityManager, pubsub: FleetPubSub, change: HostStatusPayload | undefined, topic: string = Topic.HOST_STATUS): Promise<void> {
   await em.flush();
-  if (change) await pubsub.emit(Topic.HOST_STATUS, change, change.accountId);
+  if (change) await pubsub.emit(topic, change, change.accountId);
 }

@@ -1,0 +1,62 @@
+import type Docker from 'dockerode';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { SwarmCluster } from '../../entities';
+import { AppError, ErrorCode } from '../errors';
+import { dockerMessage, toDockerError } from '../docker/client';
+import type { DockerConnection, DockerConnections } from '../docker/connections';
+
+/** The manager's Docker clients (same cache and sealed-credential handling as hosts). */
+export function clusterConnection(connections: DockerConnections, em: EntityManager, cluster: SwarmCluster): Promise<DockerConnection> {
+  return connections.forTarget(em, SwarmCluster, cluster, cluster.managerEndpoint);
+}
+
+/**
+ * Docker's answer when raft has no leader: HTTP 500 "rpc error: … The swarm does not have a
+ * leader. It's possible that too few managers are online…". The first request after the
+ * managers went away hangs until raft gives up ("context deadline exceeded", ~20 s).
+ */
+export function isQuorumLoss(err: unknown): boolean {
+  const e = err as { statusCode?: number };
+  if (typeof e?.statusCode !== 'number') return false;
+  return /does not have a leader|context deadline exceeded/i.test(dockerMessage(err));
+}
+
+/** "update out of sequence": the version index sent was stale (optimistic concurrency). */
+export function isOutOfSequence(err: unknown): boolean {
+  return typeof (err as { statusCode?: number })?.statusCode === 'number' && /update out of sequence/i.test(dockerMessage(err));
+}
+
+/**
+ * Maps a Docker error of a swarm call. Quorum loss is not a generic error: it comes out as
+ * DOCKER_ERROR with `quorumLost: true` and a message that says what to do.
+ */
+export function toSwarmError(err: unknown, cluster?: { name: string }): AppError {
+  if (isQuorumLoss(err)) {
+    return new AppError(
+      ErrorCode.DOCKER_ERROR,
+      `Swarm${cluster ? ` "${cluster.name}"` : ''} has lost quorum (no raft leader): more than half of the managers must be online. Docker: ${dockerMessage(err)}`,
+      { dockerStatus: 500, dockerMessage: dockerMessage(err), quorumLost: true },
+    );
+  }
+  return toDockerError(err, cluster?.name);
+}
+
+/**
+ * Runs an optimistic update: `attempt` reads the current version and sends it; on "update out
+ * of sequence" (someone, or a rolling update, bumped it in between) it is re-read and retried.
+ */
+export async function withVersionRetry<T>(attempt: () => Promise<T>, tries = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!isOutOfSequence(err) || i >= tries) throw err;
+      await new Promise((r) => setTimeout(r, 50 * i));
+    }
+  }
+}
+
+/** Docker durations are nanoseconds; the API takes seconds. */
+export const seconds = (s: number | undefined | null): number | undefined => (s === undefined || s === null ? undefined : Math.round(s * 1e9));
+
+export type Api = Docker;

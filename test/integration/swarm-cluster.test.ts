@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DemoteNodeDocument,
+  OnSwarmClusterStatusDocument,
+  PromoteNodeDocument,
+  SwarmClusterHealthDocument,
+  SwarmClusterNodesDocument,
+  SwarmClusterOverviewDocument,
+  SwarmJoinTokensDocument,
+  SyncSwarmClusterDocument,
+  InitSwarmDocument,
+  JoinSwarmDocument,
+  UpdateSwarmDocument,
+} from '../../src/generated/graphql';
+import { sql } from '../support/db';
+import { eventually, startTestApp, subscribe, TestApp } from '../support/app';
+import { nodeTable, ok, registerSwarmHosts, startNode, stopNode, swarmDocker, swarmNodes, swarmReset, swarmUpClean, SwarmNodeNo } from '../support/swarm';
+
+/**
+ * Swarm clusters against a real 3-node swarm (three dockerd in their own network namespaces,
+ * test/support/swarm.sh): init and join through the API, nodes with their roles, promote and
+ * demote one at a time, the last manager's demotion refused, quorum lost and regained.
+ */
+describe('Swarm clusters on a real 3-node swarm', () => {
+  let t: TestApp;
+  let token: string;
+  let hosts: Record<SwarmNodeNo, string>;
+  let clusterId: string;
+  const account = `swarm-${randomUUID().slice(0, 8)}`;
+  const nodeIds: Partial<Record<string, string>> = {}; // hostname -> SwarmNode global id
+
+  async function nodes() {
+    ok(await t.gql(SyncSwarmClusterDocument, { input: { id: clusterId } }, token));
+    const list = ok(await t.gql(SwarmClusterNodesDocument, { id: clusterId }, token)).swarmCluster.nodes.nodes;
+    for (const n of list) nodeIds[n.hostname] = n.id;
+    return Object.fromEntries(list.map((n) => [n.hostname, n]));
+  }
+
+  /** Waits until the swarm itself (docker node ls on n1) shows `want` as hostname -> manager status. */
+  async function cliRoles(want: Record<string, string>, via: SwarmNodeNo = 1) {
+    await eventually(async () => {
+      const table = await nodeTable(via);
+      // '' = a worker: no manager status at all
+      return Object.entries(want).every(([h, s]) => (s === '' ? /^Ready Active$/.test((table[h] ?? '').trim()) : (table[h] ?? '').trim().endsWith(s))) ? table : undefined;
+    }, 90_000, 300);
+  }
+
+  beforeAll(async () => {
+    await swarmUpClean();
+    t = await startTestApp({ config: { workers: true, sync: { retryBaseMs: 300 } } });
+    token = await t.token({ account, permissions: ['docker.hosts.manage', 'swarm.clusters.manage'] });
+    hosts = await registerSwarmHosts(t, token, 'c');
+  }, 120_000);
+
+  afterAll(async () => {
+    await t?.stop();
+    await swarmReset();
+  }, 120_000);
+
+  it('initSwarm turns a registered host into a manager and registers the cluster; the last manager cannot be demoted', async () => {
+    const res = ok(await t.gql(InitSwarmDocument, { input: { hostId: hosts[1], name: 'c-prod', syncIntervalSeconds: 30 } }, token));
+    clusterId = res.initSwarm.cluster.id;
+    expect(res.initSwarm.cluster.swarmId).toBeTruthy();
+    expect(res.initSwarm.activity).toMatchObject({ action: 'swarm.init', status: 'SUCCEEDED', host: { id: hosts[1] }, cluster: { id: clusterId } });
+    expect(await swarmDocker(1, 'info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}')).toBe('active true');
+
+    // the same name again: refused before Docker is touched
+    const dup = await t.gql(InitSwarmDocument, { input: { hostId: hosts[2], name: 'c-prod' } }, token);
+    expect(dup.errors?.[0].extensions?.code).toBe('CONFLICT');
+
+    const n = await nodes();
+    expect(Object.keys(n)).toEqual(['fg-n1']);
+    expect(n['fg-n1']).toMatchObject({ role: 'MANAGER', leader: true, state: 'ready', host: { id: hosts[1] } });
+    const demote = await t.gql(DemoteNodeDocument, { input: { nodeId: nodeIds['fg-n1']! } }, token);
+    expect(demote.errors?.[0].extensions?.code).toBe('CONFLICT');
+    expect(demote.errors?.[0].message).toMatch(/last manager/);
+    expect(await swarmDocker(1, 'node', 'inspect', 'self', '--format', '{{.Spec.Role}}')).toBe('manager');
+  });
+
+  it('join tokens are readable only with swarm.clusters.manage', async () => {
+    const reader = await t.token({ account, subject: 'reader', permissions: [] });
+    const denied = await t.gql(SwarmJoinTokensDocument, { id: clusterId }, reader);
+    expect(denied.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const tokens = ok(await t.gql(SwarmJoinTokensDocument, { id: clusterId }, token)).swarmCluster.joinTokens;
+    expect(tokens.worker).toBe(await swarmDocker(1, 'swarm', 'join-token', '-q', 'worker'));
+    expect(tokens.manager).toMatch(/^SWMTKN-/);
+    // a stranger does not see the cluster at all
+    const stranger = await t.token({ account: `${account}-x`, permissions: ['swarm.clusters.manage'] });
+    expect((await t.gql(SwarmJoinTokensDocument, { id: clusterId }, stranger)).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    // rotation through updateSwarm changes the worker token
+    const rotated = ok(await t.gql(UpdateSwarmDocument, { input: { clusterId, rotateWorkerToken: true, taskHistoryRetentionLimit: 3 } }, token));
+    expect(rotated.updateSwarm.activity.status).toBe('SUCCEEDED');
+    expect(ok(await t.gql(SwarmJoinTokensDocument, { id: clusterId }, token)).swarmCluster.joinTokens.worker).not.toBe(tokens.worker);
+    expect((rotated.updateSwarm.cluster.spec as { Orchestration?: { TaskHistoryRetentionLimit?: number } }).Orchestration?.TaskHistoryRetentionLimit).toBe(3);
+  });
+
+  it('joinSwarm adds a manager and a worker with the cluster\'s tokens; nodes are listed with their roles', async () => {
+    const m = ok(await t.gql(JoinSwarmDocument, { input: { hostId: hosts[2], clusterId, role: 'MANAGER' } }, token));
+    expect(m.joinSwarm.activity).toMatchObject({ action: 'swarm.join', status: 'SUCCEEDED', cluster: { id: clusterId } });
+    expect(JSON.stringify(m.joinSwarm.activity.parameters)).not.toMatch(/SWMTKN/);
+    ok(await t.gql(JoinSwarmDocument, { input: { hostId: hosts[3], clusterId, role: 'WORKER' } }, token));
+    await cliRoles({ 'fg-n1': 'Leader', 'fg-n2': 'Reachable' });
+    const n = await eventually(async () => {
+      const all = await nodes();
+      return Object.keys(all).length === 3 && Object.values(all).every((x) => x.state === 'ready') && all['fg-n2'].managerReachability === 'reachable' ? all : undefined;
+    }, 30_000);
+    expect(Object.fromEntries(Object.entries(n).map(([h, x]) => [h, x.role]))).toEqual({ 'fg-n1': 'MANAGER', 'fg-n2': 'MANAGER', 'fg-n3': 'WORKER' });
+    expect(n['fg-n1'].leader).toBe(true);
+    expect(n['fg-n3'].managerReachability).toBeNull();
+    // every node is linked to the registered host whose engine it is
+    expect(n['fg-n2'].host?.id).toBe(hosts[2]);
+    expect(n['fg-n3'].host?.id).toBe(hosts[3]);
+    // the same roles as `docker node ls`
+    const table = await nodeTable(1);
+    expect(table['fg-n3']).toMatch(/^Ready Active\s*$/);
+
+    const overview = ok(await t.gql(SwarmClusterOverviewDocument, { id: clusterId }, token)).swarmCluster;
+    expect(overview.health).toMatchObject({ quorum: true, managers: 2, reachableManagers: 2, faultsTolerated: 0, nodes: 3, leader: { hostname: 'fg-n1' } });
+    expect(overview.health.nodesByState).toEqual([{ key: 'ready', count: 3 }]);
+    expect(overview.status).toBe('CONNECTED');
+  });
+
+  it('promote and demote, one at a time', async () => {
+    ok(await t.gql(PromoteNodeDocument, { input: { nodeId: nodeIds['fg-n3']! } }, token));
+    await cliRoles({ 'fg-n3': 'Reachable' });
+    const demoted = ok(await t.gql(DemoteNodeDocument, { input: { nodeId: nodeIds['fg-n2']! } }, token));
+    expect(demoted.demoteNode.activity).toMatchObject({ action: 'node.demote', status: 'SUCCEEDED' });
+    expect(demoted.demoteNode.node.role).toBe('WORKER');
+    await cliRoles({ 'fg-n2': '', 'fg-n3': 'Reachable', 'fg-n1': 'Leader' });
+    ok(await t.gql(PromoteNodeDocument, { input: { nodeId: nodeIds['fg-n2']! } }, token));
+    await cliRoles({ 'fg-n1': 'Leader', 'fg-n2': 'Reachable', 'fg-n3': 'Reachable' });
+    const n = await eventually(async () => {
+      const all = await nodes();
+      return Object.values(all).every((x) => x.role === 'MANAGER' && (x.leader || x.managerReachability === 'reachable')) ? all : undefined;
+    }, 30_000);
+    expect(Object.values(n).filter((x) => x.leader)).toHaveLength(1);
+    const health = ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster.health;
+    expect(health).toMatchObject({ quorum: true, managers: 3, reachableManagers: 3, faultsTolerated: 1 });
+    const audit = await sql<{ action: string; cluster_id: string }>(t.databaseUrl, `select action, cluster_id from docker_activities where action like 'node.%' order by started_at`);
+    expect(audit.map((a) => a.action)).toEqual(['node.demote', 'node.promote', 'node.demote', 'node.promote']);
+  });
+
+  it('stopping 2 of 3 managers shows quorum lost (status change published); restarting them shows it regained', async () => {
+    const ws = t.ws(token);
+    const changes = subscribe(ws, OnSwarmClusterStatusDocument, { clusterId });
+    await new Promise((r) => setTimeout(r, 300));
+    await Promise.all([stopNode(2), stopNode(3)]);
+    // the first request after the managers went away may hang until raft gives up (~20 s)
+    const lost = await eventually(async () => {
+      const res = await t.gql(SyncSwarmClusterDocument, { input: { id: clusterId } }, token);
+      return res.errors?.[0].extensions?.quorumLost ? res.errors[0] : undefined;
+    }, 60_000, 500);
+    expect(lost.extensions?.code).toBe('DOCKER_ERROR');
+    expect(lost.message).toMatch(/lost quorum/);
+    await changes.until((rs) => rs.some((r) => r.data?.swarmClusterStatusChanged.quorum === false));
+    const down = ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster;
+    expect(down.quorum).toBe(false);
+    expect(down.lastError).toMatch(/quorum lost/);
+    expect(down.health).toMatchObject({ quorum: false, managers: 3, reachableManagers: 1, faultsTolerated: 1, leader: null });
+
+    await Promise.all([startNode(2), startNode(3)]);
+    const back = await eventually(async () => {
+      const res = await t.gql(SyncSwarmClusterDocument, { input: { id: clusterId } }, token);
+      if (res.errors) return undefined;
+      const h = ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster;
+      return h.health.quorum && h.health.reachableManagers === 3 ? h : undefined;
+    }, 90_000, 500);
+    expect(back).toMatchObject({ status: 'CONNECTED', quorum: true, health: { managers: 3, faultsTolerated: 1 } });
+    await changes.until((rs) => rs.some((r) => r.data?.swarmClusterStatusChanged.quorum === true && r.data.swarmClusterStatusChanged.previousQuorum === false));
+    changes.unsubscribe();
+  });
+});
