@@ -40,7 +40,7 @@ export async function clusterRead<T>(ctx: Context, cluster: SwarmCluster, fn: (a
     return await fn(api);
   } catch (err) {
     if (isQuorumLoss(err)) await noteQuorumLoss(ctx, cluster, err);
-    throw toSwarmError(err, cluster);
+    throw isDockerFailure(err) ? toSwarmError(err, cluster) : err;
   }
 }
 

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { FixedBuffer, Repeater } from '@graphql-yoga/subscription';
 import { SwarmCluster, SwarmNode, SwarmService, SwarmServiceMode } from '../../entities';
@@ -5,6 +6,7 @@ import { badInput, conflict, notFound } from '../errors';
 import { expectGlobalId } from '../graphql/relay';
 import type { Context } from '../server/context';
 import { Demuxer, LineAssembler } from '../docker/logs';
+import { isDockerFailure } from '../docker/client';
 import { clusterConnection, seconds, toSwarmError, withVersionRetry } from './docker';
 import { clusterOperation, clusterRead } from './operation';
 import { upsertService } from './sync';
@@ -124,7 +126,7 @@ export async function buildServiceSpec(api: Docker, input: ServiceSpecInput): Pr
         ...(input.mounts ? { Mounts: input.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly ?? false })) } : {}),
         ...(hc
           ? {
-              HealthCheck: {
+              Healthcheck: {
                 Test: hc.test,
                 Interval: seconds(hc.intervalSeconds ?? 30),
                 Timeout: seconds(hc.timeoutSeconds ?? 30),
@@ -282,9 +284,9 @@ export class ServiceManager {
     try {
       const { stream: client } = await clusterConnection(ctx.services.connections, ctx.em, row.cluster);
       const body = (await client.getService(row.serviceId).logs({ stdout: true, stderr: true, timestamps: true, details: true, follow: options.follow, tail: options.tail } as never)) as unknown;
-      stream = Buffer.isBuffer(body) ? (await import('node:stream')).Readable.from([body]) : (body as NodeJS.ReadableStream);
+      stream = Buffer.isBuffer(body) ? Readable.from([body]) : (body as NodeJS.ReadableStream);
     } catch (err) {
-      throw toSwarmError(err, row.cluster);
+      throw isDockerFailure(err) ? toSwarmError(err, row.cluster) : err;
     }
     return new Repeater<ServiceLogLine>(async (push, stop) => {
       const demux = new Demuxer(false);
