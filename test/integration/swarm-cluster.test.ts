@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   DemoteNodeDocument,
   OnSwarmClusterStatusDocument,
@@ -11,10 +14,19 @@ import {
   InitSwarmDocument,
   JoinSwarmDocument,
   UpdateSwarmDocument,
+  SetSwarmClusterMaintenanceDocument,
+  OnSwarmEventsDocument,
+  SwarmClusterEventsDocument,
+  LeaveSwarmDocument,
+  RemoveNodeDocument,
+  RegisterSwarmClusterDocument,
+  UpdateSwarmClusterDocument,
+  RemoveSwarmClusterDocument,
+  SwarmClustersDocument,
 } from '../../src/generated/graphql';
 import { sql } from '../support/db';
 import { eventually, startTestApp, subscribe, TestApp } from '../support/app';
-import { nodeTable, ok, registerSwarmHosts, startNode, stopNode, swarmDocker, swarmNodes, swarmReset, swarmUpClean, SwarmNodeNo } from '../support/swarm';
+import { nodeTable, ok, registerSwarmHosts, startNode, stopNode, swarmDocker, swarmNodes, swarmReset, swarmUpClean, SwarmNodeNo, waitForWorkerCertificate } from '../support/swarm';
 
 /**
  * Swarm clusters against a real 3-node swarm (three dockerd in their own network namespaces,
@@ -88,10 +100,14 @@ describe('Swarm clusters on a real 3-node swarm', () => {
     const stranger = await t.token({ account: `${account}-x`, permissions: ['swarm.clusters.manage'] });
     expect((await t.gql(SwarmJoinTokensDocument, { id: clusterId }, stranger)).errors?.[0].extensions?.code).toBe('NOT_FOUND');
     // rotation through updateSwarm changes the worker token
-    const rotated = ok(await t.gql(UpdateSwarmDocument, { input: { clusterId, rotateWorkerToken: true, taskHistoryRetentionLimit: 3 } }, token));
+    const rotated = ok(await t.gql(UpdateSwarmDocument, { input: { clusterId, rotateWorkerToken: true, taskHistoryRetentionLimit: 3, dispatcherHeartbeatPeriodSeconds: 1 } }, token));
     expect(rotated.updateSwarm.activity.status).toBe('SUCCEEDED');
     expect(ok(await t.gql(SwarmJoinTokensDocument, { id: clusterId }, token)).swarmCluster.joinTokens.worker).not.toBe(tokens.worker);
-    expect((rotated.updateSwarm.cluster.spec as { Orchestration?: { TaskHistoryRetentionLimit?: number } }).Orchestration?.TaskHistoryRetentionLimit).toBe(3);
+    const swarmSpec = rotated.updateSwarm.cluster.spec as { Orchestration?: { TaskHistoryRetentionLimit?: number }; Dispatcher?: { HeartbeatPeriod?: number } };
+    expect(swarmSpec.Orchestration?.TaskHistoryRetentionLimit).toBe(3);
+    // (a 1 s heartbeat also makes the later "node down" checks quicker)
+    expect(swarmSpec.Dispatcher?.HeartbeatPeriod).toBe(1e9);
+    expect(await swarmDocker(1, 'info', '--format', '{{.Swarm.Cluster.Spec.Dispatcher.HeartbeatPeriod}}')).toBe('1s');
   });
 
   it('joinSwarm adds a manager and a worker with the cluster\'s tokens; nodes are listed with their roles', async () => {
@@ -127,6 +143,7 @@ describe('Swarm clusters on a real 3-node swarm', () => {
     expect(demoted.demoteNode.activity).toMatchObject({ action: 'node.demote', status: 'SUCCEEDED' });
     expect(demoted.demoteNode.node.role).toBe('WORKER');
     await cliRoles({ 'fg-n2': '', 'fg-n3': 'Reachable', 'fg-n1': 'Leader' });
+    await waitForWorkerCertificate(2);
     ok(await t.gql(PromoteNodeDocument, { input: { nodeId: nodeIds['fg-n2']! } }, token));
     await cliRoles({ 'fg-n1': 'Leader', 'fg-n2': 'Reachable', 'fg-n3': 'Reachable' });
     const n = await eventually(async () => {
@@ -168,5 +185,71 @@ describe('Swarm clusters on a real 3-node swarm', () => {
     expect(back).toMatchObject({ status: 'CONNECTED', quorum: true, health: { managers: 3, faultsTolerated: 1 } });
     await changes.until((rs) => rs.some((r) => r.data?.swarmClusterStatusChanged.quorum === true && r.data.swarmClusterStatusChanged.previousQuorum === false));
     changes.unsubscribe();
+  });
+
+  it('after maintenance and a manager restart (Docker forgot its events), the resync finds what changed and publishes it', async () => {
+    ok(await t.gql(SetSwarmClusterMaintenanceDocument, { input: { id: clusterId, maintenance: true } }, token));
+    const ws = t.ws(token);
+    const events = subscribe(ws, OnSwarmEventsDocument, { clusterId, filter: { types: ['config'] } });
+    await new Promise((r) => setTimeout(r, 300));
+    const file = path.join(os.tmpdir(), `fg-swarm-config-${process.pid}`);
+    fs.writeFileSync(file, 'level=debug\n');
+    const id = await swarmDocker(1, 'config', 'create', 'missed-while-away', file);
+    fs.rmSync(file, { force: true });
+    await stopNode(1);
+    await startNode(1);
+    ok(await t.gql(SetSwarmClusterMaintenanceDocument, { input: { id: clusterId, maintenance: false } }, token));
+    const seen = await events.until((rs) => rs.some((r) => r.data?.swarmEvents.actorId === id && r.data.swarmEvents.action === 'create'), 60_000);
+    const ev = seen.map((r) => r.data!.swarmEvents).find((e) => e.actorId === id)!;
+    expect(ev).toMatchObject({ type: 'config', source: 'RESYNC', attributes: { name: 'missed-while-away' } });
+    const stored = ok(await t.gql(SwarmClusterEventsDocument, { id: clusterId, filter: { actorId: id }, first: 10 }, token)).swarmCluster.events.nodes;
+    expect(stored.map((e) => `${e.type} ${e.action} ${e.source}`)).toEqual(['config create RESYNC']);
+    events.unsubscribe();
+    await eventually(async () => ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster.health.reachableManagers === 3, 60_000, 500);
+  });
+
+  it('leaveSwarm takes a host out; removeNode removes the node that is left behind', async () => {
+    const n3 = nodeIds['fg-n3']!;
+    ok(await t.gql(DemoteNodeDocument, { input: { nodeId: n3 } }, token));
+    const left = ok(await t.gql(LeaveSwarmDocument, { input: { hostId: hosts[3], force: true } }, token));
+    expect(left.leaveSwarm.activity).toMatchObject({ action: 'swarm.leave', status: 'SUCCEEDED', host: { id: hosts[3] } });
+    expect(await swarmDocker(3, 'info', '--format', '{{.Swarm.LocalNodeState}}')).toBe('inactive');
+    await eventually(async () => (await nodes())['fg-n3']?.state === 'down', 30_000, 500);
+    const removed = ok(await t.gql(RemoveNodeDocument, { input: { nodeId: n3 } }, token));
+    expect(removed.removeNode).toMatchObject({ removedId: n3, activity: { action: 'node.remove', status: 'SUCCEEDED' } });
+    expect(Object.keys(await nodes()).sort()).toEqual(['fg-n1', 'fg-n2']);
+    expect(Object.keys(await nodeTable(1)).sort()).toEqual(['fg-n1', 'fg-n2']);
+    // a manager is not removed this way
+    const refused = await t.gql(RemoveNodeDocument, { input: { nodeId: nodeIds['fg-n2']! } }, token);
+    expect(refused.errors?.[0].extensions?.code).toBe('CONFLICT');
+  });
+
+  it('registerSwarmCluster for an existing swarm, updateSwarmCluster, removeSwarmCluster; other accounts see nothing', async () => {
+    const nodesEnv = await swarmNodes();
+    const other = await t.token({ account: `${account}-2`, permissions: ['swarm.clusters.manage'] });
+    const reg = ok(await t.gql(RegisterSwarmClusterDocument, { input: { name: 'same-swarm', managerEndpoint: nodesEnv[2].endpoint, syncIntervalSeconds: 30 } }, other)).registerSwarmCluster;
+    expect(reg.activity).toMatchObject({ action: 'cluster.register', status: 'SUCCEEDED', cluster: { id: reg.cluster.id } });
+    const synced = ok(await t.gql(SyncSwarmClusterDocument, { input: { id: reg.cluster.id } }, other)).syncSwarmCluster;
+    expect(synced).toMatchObject({ nodes: 2, cluster: { status: 'CONNECTED', quorum: true } });
+    const mine = ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster;
+    const theirs = ok(await t.gql(SwarmClusterOverviewDocument, { id: reg.cluster.id }, other)).swarmCluster;
+    expect(theirs.swarmId).toBe(ok(await t.gql(SwarmClusterOverviewDocument, { id: clusterId }, token)).swarmCluster.swarmId);
+    expect(mine.health.managers).toBe(2);
+    // tenancy: ids of one account mean nothing to another
+    expect((await t.gql(SwarmClusterHealthDocument, { id: clusterId }, other)).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    const peek = await t.gql<{ node: unknown }, { id: string }>('query($id: ID!) { node(id: $id) { id } }', { id: nodeIds['fg-n1']! }, other);
+    expect(peek.data?.node).toBeNull();
+    const demote = await t.gql(DemoteNodeDocument, { input: { nodeId: nodeIds['fg-n2']! } }, other);
+    expect(demote.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    // a worker endpoint is refused at sync time with a clear error; an invalid endpoint at once
+    const bad = await t.gql(UpdateSwarmClusterDocument, { input: { id: reg.cluster.id, managerEndpoint: 'ftp://x' } }, other);
+    expect(bad.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'managerEndpoint' });
+    const renamed = ok(await t.gql(UpdateSwarmClusterDocument, { input: { id: reg.cluster.id, name: 'renamed', managerEndpoint: nodesEnv[1].endpoint } }, other)).updateSwarmCluster;
+    expect(renamed.cluster).toMatchObject({ name: 'renamed', managerEndpoint: nodesEnv[1].endpoint, status: 'PENDING' });
+    const gone = ok(await t.gql(RemoveSwarmClusterDocument, { input: { id: reg.cluster.id } }, other)).removeSwarmCluster;
+    expect(gone.activity).toMatchObject({ action: 'cluster.remove', status: 'SUCCEEDED' });
+    expect(ok(await t.gql(SwarmClustersDocument, {}, other)).swarmClusters.totalCount).toBe(0);
+    // the swarm itself is untouched
+    expect(await swarmDocker(1, 'info', '--format', '{{.Swarm.LocalNodeState}}')).toBe('active');
   });
 });

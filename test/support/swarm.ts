@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TestApp } from './app';
@@ -81,6 +83,27 @@ export async function swarmDocker(node: SwarmNodeNo, ...args: string[]): Promise
 export async function nodeTable(node: SwarmNodeNo): Promise<Record<string, string>> {
   const out = await swarmDocker(node, 'node', 'ls', '--format', '{{.Hostname}}\t{{.Status}} {{.Availability}} {{.ManagerStatus}}');
   return Object.fromEntries(out.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]));
+}
+
+/**
+ * Waits until node I holds its worker certificate after a demotion (~9 s here). Promoting a
+ * node again before that makes swarmkit wait out its role-change timeout ("failed to get
+ * worker role after manager stop, restarting manager", ~30 s) before the node is Reachable.
+ * Read from the node's own certificate file: the Engine API does not show it.
+ */
+export async function waitForWorkerCertificate(i: SwarmNodeNo, timeoutMs = 30_000): Promise<void> {
+  const base = (await swarmNodes())[i].socket.replace(/\/docker\.sock$/, '');
+  const file = path.join(base, 'data', 'swarm', 'certificates', 'swarm-node.crt');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (/OU=swarm-worker/.test(new X509Certificate(fs.readFileSync(file)).subject)) return;
+    } catch {
+      /* being rewritten */
+    }
+    if (Date.now() > deadline) throw new Error(`n${i} has no worker certificate after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 export const stopNode = (i: SwarmNodeNo) => swarmScript('stop-node', String(i));
