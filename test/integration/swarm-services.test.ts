@@ -228,9 +228,61 @@ describe('Swarm services on a real 3-node swarm', () => {
     expect(new Set(hello.map((l) => l!.taskId)).size).toBe(2);
     expect(hello[0]).toMatchObject({ stream: 'stdout', nodeId: expect.any(String), timestamp: expect.any(String) });
 
+    // follow: the stream stays open after the tail
+    const live = subscribe(t.ws(token), OnServiceLogsDocument, { serviceId: talk.service.id, follow: true, tail: 1 });
+    await live.until((rs) => rs.length >= 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(live.done).toBe(false);
+    live.unsubscribe();
+
     const stacks = ok(await t.gql(SwarmClusterOverviewDocument, { id: clusterId }, token)).swarmCluster.stacks;
     expect(stacks).toEqual([{ name: 'shop', serviceCount: 1, services: [{ name: 'shop_talk' }] }]);
     // the docker CLI sees the same stack
     expect(await swarmDocker(1, 'stack', 'ls', '--format', '{{.Name}} {{.Services}}')).toBe('shop 1');
+  });
+
+  it('a full spec maps to Docker\'s fields: placement, resources, restart policy, mounts, host-mode ports, configs, env, labels', async () => {
+    const cfg = ok(await t.gql(CreateConfigDocument, { input: { clusterId, name: 'app-conf', data: 'port=8081\n' } }, token)).createConfig.config;
+    const { service, activity } = await createService(
+      spec('full', {
+        replicas: 1,
+        command: ['sh', '-c', 'cat /etc/app.conf; echo $MODE; sleep 3600'],
+        env: ['MODE=full'],
+        labels: { team: 'core' },
+        containerLabels: { role: 'probe' },
+        placement: { constraints: ['node.hostname==fg-n2'], maxReplicasPerNode: 1 },
+        resources: { cpuLimit: 0.5, memoryLimitBytes: String(64 * 1024 * 1024), memoryReservationBytes: String(16 * 1024 * 1024) },
+        restartPolicy: { condition: 'ON_FAILURE', delaySeconds: 2, maxAttempts: 3 },
+        mounts: [{ type: 'TMPFS', target: '/scratch' }],
+        ports: [{ target: 80, published: 8081, publishMode: 'HOST' }],
+        configs: [{ config: 'app-conf', target: '/etc/app.conf' }],
+        updateConfig: { parallelism: 2, delaySeconds: 1, order: 'START_FIRST' },
+      }),
+    );
+    expect(activity.status).toBe('SUCCEEDED');
+    expect(await running(service.id, 1)).toEqual(['fg-n2']);
+    const fmt = [
+      '{{json .Spec.TaskTemplate.Placement}}',
+      '{{.Spec.TaskTemplate.Resources.Limits.NanoCPUs}} {{.Spec.TaskTemplate.Resources.Limits.MemoryBytes}} {{.Spec.TaskTemplate.Resources.Reservations.MemoryBytes}}',
+      '{{.Spec.TaskTemplate.RestartPolicy.Condition}} {{.Spec.TaskTemplate.RestartPolicy.Delay}} {{.Spec.TaskTemplate.RestartPolicy.MaxAttempts}}',
+      '{{range .Spec.TaskTemplate.ContainerSpec.Mounts}}{{.Type}}:{{.Target}}{{end}}',
+      '{{range .Spec.EndpointSpec.Ports}}{{.PublishMode}}:{{.PublishedPort}}->{{.TargetPort}}/{{.Protocol}}{{end}}',
+      '{{range .Spec.TaskTemplate.ContainerSpec.Configs}}{{.ConfigName}}:{{.File.Name}}{{end}}',
+      '{{.Spec.UpdateConfig.Parallelism}} {{.Spec.UpdateConfig.Delay}} {{.Spec.UpdateConfig.Order}} {{.Spec.UpdateConfig.FailureAction}} {{.Spec.UpdateConfig.Monitor}}',
+      '{{index .Spec.Labels "team"}} {{index .Spec.TaskTemplate.ContainerSpec.Labels "role"}}',
+    ].join('|');
+    expect((await swarmDocker(1, 'service', 'inspect', 'full', '--format', fmt)).split('|')).toEqual([
+      '{"Constraints":["node.hostname==fg-n2"],"MaxReplicas":1}',
+      '500000000 67108864 16777216',
+      'on-failure 2s 3',
+      'tmpfs:/scratch',
+      'host:8081->80/tcp',
+      'app-conf:/etc/app.conf',
+      '2 1s start-first pause 5s',
+      'core probe',
+    ]);
+    await eventually(async () => /port=8081[\s\S]*full/.test(await swarmDocker(1, 'service', 'logs', '--raw', 'full')), 20_000, 500);
+    ok(await t.gql(RemoveServiceDocument, { input: { serviceId: service.id } }, token));
+    ok(await t.gql(RemoveConfigDocument, { input: { configId: cfg.id } }, token));
   });
 });
