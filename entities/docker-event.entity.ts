@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { BigIntType, Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import { Field, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { AccountOwned } from './account-owned';
@@ -43,7 +43,7 @@ export class DockerEvent extends AccountOwned {
   @Field(() => Date)
   time!: Date;
 
-  @Property({ type: 'bigint' })
+  @Property({ type: new BigIntType('string') })
   @Field(() => String, { description: 'Docker\'s timeNano, exact (nanoseconds since the epoch, decimal string).' })
   timeNano!: string;
 

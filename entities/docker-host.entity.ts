@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, Property, Unique } from '@mikro-orm/core';
+import { BigIntType, Entity, Enum, Index, Property, Unique } from '@mikro-orm/core';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { AccountOwned } from './account-owned';
 import { HostStatus } from './enums';
@@ -90,8 +90,8 @@ export class DockerHost extends AccountOwned {
   @Property({ type: 'string', length: 50, nullable: true }) @Field(() => String, { nullable: true }) architecture?: string | null;
   @Property({ type: 'string', length: 200, nullable: true }) @Field(() => String, { nullable: true }) kernelVersion?: string | null;
   @Property({ type: 'integer', nullable: true }) @Field(() => Int, { nullable: true }) cpuCount?: number | null;
-  @Property({ type: 'bigint', nullable: true }) @Field(() => String, { nullable: true, description: 'Bytes, as a decimal string.' }) memoryBytes?: string | null;
-  @Property({ type: 'bigint', nullable: true }) @Field(() => String, { nullable: true, description: 'Bytes used by images, as a decimal string.' }) storageBytes?: string | null;
+  @Property({ type: new BigIntType('string'), nullable: true }) @Field(() => String, { nullable: true, description: 'Bytes, as a decimal string.' }) memoryBytes?: string | null;
+  @Property({ type: new BigIntType('string'), nullable: true }) @Field(() => String, { nullable: true, description: 'Bytes used by images, as a decimal string.' }) storageBytes?: string | null;
   @Property({ type: 'string', length: 50, nullable: true }) @Field(() => String, { nullable: true }) storageDriver?: string | null;
   @Property({ type: 'integer', nullable: true }) @Field(() => Int, { nullable: true }) containerCount?: number | null;
   @Property({ type: 'integer', nullable: true }) @Field(() => Int, { nullable: true }) runningContainerCount?: number | null;

@@ -1,4 +1,4 @@
-import { Entity, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { BigIntType, Entity, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import { Field, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { AccountOwned } from './account-owned';
@@ -24,7 +24,7 @@ export class DockerImage extends AccountOwned {
   @Field(() => [String])
   repoDigests: string[] = [];
 
-  @Property({ type: 'bigint' })
+  @Property({ type: new BigIntType('string') })
   @Field(() => String, { description: 'Bytes, as a decimal string.' })
   sizeBytes: string = '0';
 

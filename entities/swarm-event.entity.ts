@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { BigIntType, Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import { Field, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { AccountOwned } from './account-owned';
@@ -39,7 +39,7 @@ export class SwarmEvent extends AccountOwned {
   @Field(() => Date)
   time!: Date;
 
-  @Property({ type: 'bigint' })
+  @Property({ type: new BigIntType('string') })
   @Field(() => String, { description: 'Docker\'s timeNano, exact (decimal string).' })
   timeNano!: string;
 

@@ -1,4 +1,4 @@
-import { Entity, Enum, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { BigIntType, Entity, Enum, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { AccountOwned } from './account-owned';
@@ -63,10 +63,10 @@ export class SwarmNode extends AccountOwned {
   @Field(() => String, { nullable: true, description: 'OS/architecture, e.g. linux/x86_64.' })
   platform?: string | null;
 
-  @Property({ type: 'bigint', nullable: true })
+  @Property({ type: new BigIntType('string'), nullable: true })
   nanoCpus?: bigint | null;
 
-  @Property({ type: 'bigint', nullable: true })
+  @Property({ type: new BigIntType('string'), nullable: true })
   memoryBytes?: bigint | null;
 
   @Property({ type: 'json' })
