@@ -64,10 +64,10 @@ export class SwarmNode extends AccountOwned {
   platform?: string | null;
 
   @Property({ type: new BigIntType('string'), nullable: true })
-  nanoCpus?: bigint | null;
+  nanoCpus?: string | null;
 
   @Property({ type: new BigIntType('string'), nullable: true })
-  memoryBytes?: bigint | null;
+  memoryBytes?: string | null;
 
   @Property({ type: 'json' })
   @Field(() => GraphQLJSONObject, { description: 'Node labels (Spec.Labels).' })

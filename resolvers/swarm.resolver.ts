@@ -377,6 +377,12 @@ export class SecretReferenceResolver {
     return clusterOf(ctx, row);
   }
 
+  @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s inspect, read live (a secret\'s has no data: Docker never returns it).' })
+  async inspect(@Root() row: SecretReference, @Ctx() ctx: Context) {
+    await ctx.em.populate(row, ['cluster']);
+    return ctx.services.swarm.configs.inspect(ctx, row);
+  }
+
   @FieldResolver(() => String, { nullable: true, description: 'Configs only: the content, read live. Always null for secrets (write-only).' })
   async data(@Root() row: SecretReference, @Ctx() ctx: Context) {
     if (row.kind !== SecretKind.CONFIG) return null;

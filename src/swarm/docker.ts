@@ -45,12 +45,13 @@ export function toSwarmError(err: unknown, cluster?: { name: string }): AppError
  * Runs an optimistic update: `attempt` reads the current version and sends it; on "update out
  * of sequence" (someone, or a rolling update, bumped it in between) it is re-read and retried.
  */
-export async function withVersionRetry<T>(attempt: () => Promise<T>, tries = 5): Promise<T> {
+export async function withVersionRetry<T>(attempt: () => Promise<T>, tries = 5, onRetry?: (attempt: number) => void): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await attempt();
     } catch (err) {
       if (!isOutOfSequence(err) || i >= tries) throw err;
+      onRetry?.(i + 1);
       await new Promise((r) => setTimeout(r, 50 * i));
     }
   }

@@ -36,14 +36,15 @@ export class NodeManager {
 
   async update(ctx: Context, globalId: string, input: NodeUpdateInput, action = 'node.update') {
     const node = await this.get(ctx, globalId);
-    const { result, activity } = await clusterOperation(ctx, node.cluster, { action, targetType: 'node', targetId: node.nodeId, parameters: { nodeId: globalId, hostname: node.hostname, ...input } }, async (api) => {
+    const { result, activity } = await clusterOperation(ctx, node.cluster, { action, targetType: 'node', targetId: node.nodeId, parameters: { nodeId: globalId, hostname: node.hostname, ...input } }, async (api, h) => {
       if (input.role === SwarmNodeRole.WORKER) await this.refuseLastManager(api, node.nodeId);
-      const inspect = await updateNodeSpec(api, node.nodeId, (spec) => ({
+      const { inspect, attempts } = await updateNodeSpec(api, node.nodeId, (spec) => ({
         ...spec,
         ...(input.availability ? { Availability: input.availability } : {}),
         ...(input.labels ? { Labels: input.labels } : {}),
         ...(input.role ? { Role: input.role } : {}),
       }));
+      h.activity.result = { version: inspect.Version?.Index, attempts };
       return upsertNode(ctx.em, node.cluster, inspect);
     });
     return { node: result, activity };
@@ -80,11 +81,19 @@ export class NodeManager {
   }
 }
 
-/** Reads a node, applies `change` to its spec, sends it with the version index; retried when the index went stale. Returns the new inspect. */
-export async function updateNodeSpec(api: Docker, nodeId: string, change: (spec: Obj) => Obj): Promise<Obj> {
-  await withVersionRetry(async () => {
-    const current = (await api.getNode(nodeId).inspect()) as Obj;
-    await api.getNode(nodeId).update({ _query: { version: current.Version.Index }, _body: change(current.Spec ?? {}) } as never);
-  });
-  return (await api.getNode(nodeId).inspect()) as Obj;
+/**
+ * Reads a node, applies `change` to its spec, sends it with the version index; retried when the
+ * index went stale. Returns the new inspect and how many attempts it took.
+ */
+export async function updateNodeSpec(api: Docker, nodeId: string, change: (spec: Obj) => Obj): Promise<{ inspect: Obj; attempts: number }> {
+  let attempts = 1;
+  await withVersionRetry(
+    async () => {
+      const current = (await api.getNode(nodeId).inspect()) as Obj;
+      await api.getNode(nodeId).update({ _query: { version: current.Version.Index }, _body: change(current.Spec ?? {}) } as never);
+    },
+    5,
+    (n) => (attempts = n),
+  );
+  return { inspect: (await api.getNode(nodeId).inspect()) as Obj, attempts };
 }

@@ -140,6 +140,11 @@ export class ConfigManager {
     return { removedId: globalId, activity };
   }
 
+  /** Docker's inspect of a secret or config, read live. */
+  inspect(ctx: Context, row: SecretReference): Promise<Obj> {
+    return clusterRead(ctx, row.cluster as SwarmCluster, (api) => (row.kind === SecretKind.SECRET ? api.getSecret(row.dockerId).inspect() : api.getConfig(row.dockerId).inspect()) as Promise<Obj>);
+  }
+
   /** The config's content, read live (configs are not secret). */
   async data(ctx: Context, row: SecretReference): Promise<string> {
     if (row.kind !== SecretKind.CONFIG) throw conflict('Secret values are write-only');

@@ -324,13 +324,18 @@ export class ServiceManager {
     const { result, activity } = await clusterOperation(ctx, row.cluster, { action, targetType: 'service', targetId: row.serviceId, parameters }, async (api, h) => {
       const service = api.getService(row.serviceId);
       let warnings: string[] = [];
-      await withVersionRetry(async () => {
-        const current = (await service.inspect()) as Obj;
-        const { body, query } = await build(api, current);
-        const res = (await service.update({ _query: { version: current.Version.Index, ...(query ?? {}) }, _body: body } as never)) as { Warnings?: string[] | null };
-        warnings = res?.Warnings ?? [];
-      });
-      if (warnings.length) h.activity.result = { warnings };
+      let attempts = 1;
+      await withVersionRetry(
+        async () => {
+          const current = (await service.inspect()) as Obj;
+          const { body, query } = await build(api, current);
+          const res = (await service.update({ _query: { version: current.Version.Index, ...(query ?? {}) }, _body: body } as never)) as { Warnings?: string[] | null };
+          warnings = res?.Warnings ?? [];
+        },
+        5,
+        (n) => (attempts = n),
+      );
+      h.activity.result = { attempts, ...(warnings.length ? { warnings } : {}) };
       return upsertService(ctx.em, row.cluster, (await service.inspect()) as Obj);
     });
     return { service: result, activity };

@@ -52,9 +52,9 @@ export function nodeValues(n: Obj): Partial<SwarmNode> {
     managerAddr: ms?.Addr ?? null,
     engineVersion: n.Description?.Engine?.EngineVersion ?? null,
     platform: platform ? `${platform.OS}/${platform.Architecture}` : null,
-    // bigint columns take JS bigints (MikroORM 6 validates the type on assign)
-    nanoCpus: (n.Description?.Resources?.NanoCPUs != null ? BigInt(n.Description.Resources.NanoCPUs) : null) as never,
-    memoryBytes: (n.Description?.Resources?.MemoryBytes != null ? BigInt(n.Description.Resources.MemoryBytes) : null) as never,
+    // bigint columns are mapped to exact decimal strings (BigIntType('string'))
+    nanoCpus: n.Description?.Resources?.NanoCPUs != null ? String(n.Description.Resources.NanoCPUs) : null,
+    memoryBytes: n.Description?.Resources?.MemoryBytes != null ? String(n.Description.Resources.MemoryBytes) : null,
     labels: n.Spec?.Labels ?? {},
     version: n.Version?.Index ?? 0,
   };

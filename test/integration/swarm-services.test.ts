@@ -13,6 +13,7 @@ import {
   RollbackServiceDocument,
   RotateSecretDocument,
   ScaleServiceDocument,
+  SecretInspectDocument,
   ServiceSpecInput,
   SwarmClusterEventsDocument,
   SwarmClusterNodesDocument,
@@ -121,6 +122,15 @@ describe('Swarm services on a real 3-node swarm', () => {
     await events.until((rs) => evs(rs).some((e) => e.type === 'node' && e.actorId === n3.nodeId && e.attributes['availability.new'] === 'drain'));
     ok(await t.gql(UpdateNodeDocument, { input: { nodeId: n3.id, availability: 'ACTIVE' } }, token));
     expect(await swarmDocker(1, 'node', 'inspect', 'fg-n3', '--format', '{{.Spec.Availability}}')).toBe('active');
+
+    // concurrent updates of one node: the stale ones get "update out of sequence" and are retried
+    const n1 = nodes.find((n) => n.hostname === 'fg-n1')!;
+    const parallel = await Promise.all([1, 2, 3, 4, 5].map((i) => t.gql(UpdateNodeDocument, { input: { nodeId: n1.id, labels: { batch: String(i) } } }, token)));
+    const results = parallel.map((r) => ok(r).updateNode.activity);
+    expect(results.every((a) => a.status === 'SUCCEEDED')).toBe(true);
+    const attempts = results.map((a) => (a.result as { attempts: number }).attempts);
+    expect(Math.max(...attempts)).toBeGreaterThan(1);
+    expect(await swarmDocker(1, 'node', 'inspect', 'fg-n1', '--format', '{{len .Spec.Labels}}')).toBe('1');
   });
 
   it('scaleService, updateService (optimistic) and rollbackService (Docker\'s server-side rollback to the previous spec)', async () => {
@@ -181,6 +191,12 @@ describe('Swarm services on a real 3-node swarm', () => {
     expect(JSON.stringify(created.activity.parameters)).not.toContain(value);
     const app = await createService(spec('app', { replicas: 1, secrets: [{ secret: 'db-pass', target: 'db' }], command: ['sh', '-c', 'cat /run/secrets/db; echo; sleep 3600'] }));
     await running(app.service.id, 1);
+
+    // inspect is Docker's (which never returns a secret's data)
+    const inspected = ok(await t.gql(SecretInspectDocument, { id: created.secret.id }, token)).node as unknown as { inspect: { Spec: Record<string, unknown> }; data: string | null };
+    expect(inspected.inspect.Spec).toMatchObject({ Name: 'db-pass', Labels: { app: 'shop' } });
+    expect(inspected.inspect.Spec.Data).toBeUndefined();
+    expect(inspected.data).toBeNull();
 
     // Docker lets only labels change
     const relabeled = ok(await t.gql(UpdateSecretDocument, { input: { secretId: created.secret.id, labels: { app: 'shop', tier: 'db' } } }, token)).updateSecret;
