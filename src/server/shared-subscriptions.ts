@@ -6,6 +6,10 @@ import type { ExecutionResult } from 'graphql';
  * it once per event for each of them costs most of the server's time per delivery. A group
  * executes it once and hands each result to every member.
  *
+ * A member may take results through a direct sink (its WebSocket): the group serializes each
+ * result once and every member sends the same text, with no per-member promise or execution.
+ * Its iterator then only signals the end (or an error) to the graphql-ws server.
+ *
  * Only for subscriptions whose results do not depend on when a member joined (live pub/sub
  * feeds, no initial replay such as a log tail) and not on who the member is beyond account and
  * permissions: the key must include those.
@@ -17,6 +21,12 @@ export interface SharedSubscriptionsOptions {
 
 type Source = AsyncIterator<ExecutionResult>;
 
+/**
+ * Delivers a result straight to a member's socket, given the result serialized once for the
+ * whole group. Returns false when the member cannot take more (its socket's buffer is full).
+ */
+export type DirectSink = (result: ExecutionResult, json: string) => boolean;
+
 class Member implements AsyncIterableIterator<ExecutionResult> {
   private readonly queue: ExecutionResult[] = [];
   private waiting?: (r: IteratorResult<ExecutionResult>) => void;
@@ -27,10 +37,16 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
   constructor(
     private readonly maxBacklog: number,
     private readonly leave: (m: Member) => void,
+    readonly sink?: DirectSink,
   ) {}
 
-  push(result: ExecutionResult): void {
+  /** Hands a result to the member: through its direct sink, or queued for next(). */
+  push(result: ExecutionResult, json?: () => string): void {
     if (this.ended) return;
+    if (this.sink) {
+      if (!this.sink(result, json!())) this.fail(new Error(`subscriber fell behind (more than its send buffer); resubscribe and read what was missed from the stored events`));
+      return;
+    }
     if (this.waiting) {
       const w = this.waiting;
       this.waiting = this.failing = undefined;
@@ -103,8 +119,8 @@ class Group {
     private readonly onEmpty: () => void,
   ) {}
 
-  join(maxBacklog: number): Member {
-    const member = new Member(maxBacklog, (m) => this.leave(m));
+  join(maxBacklog: number, sink?: DirectSink): Member {
+    const member = new Member(maxBacklog, (m) => this.leave(m), sink);
     this.members.add(member);
     return member;
   }
@@ -115,7 +131,10 @@ class Group {
       for (;;) {
         const r = await this.source.next();
         if (r.done || this.closed) break;
-        for (const m of this.members) m.push(r.value);
+        // serialized at most once per result, however many members send it
+        let json: string | undefined;
+        const serialize = () => (json ??= JSON.stringify(r.value));
+        for (const m of this.members) m.push(r.value, serialize);
       }
       for (const m of [...this.members]) m.end();
     } catch (err) {
@@ -152,22 +171,22 @@ export class SharedSubscriptions {
    * Joins the group for `key`, starting it with `start` when there is none. A start that does
    * not give an iterator (an error result) is returned as is and makes no group.
    */
-  async join(key: string, start: () => Promise<Source | ExecutionResult>): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  async join(key: string, start: () => Promise<Source | ExecutionResult>, sink?: DirectSink): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
     const existing = this.groups.get(key);
-    if (existing) return existing.join(this.options.maxBacklog);
+    if (existing) return existing.join(this.options.maxBacklog, sink);
     const started = await start();
     if (!isAsyncIterator(started)) return started;
     // another member may have started the same group while this one awaited
     const raced = this.groups.get(key);
     if (raced) {
       void started.return?.();
-      return raced.join(this.options.maxBacklog);
+      return raced.join(this.options.maxBacklog, sink);
     }
     const group = new Group(started, () => {
       if (this.groups.get(key) === group) this.groups.delete(key);
     });
     this.groups.set(key, group);
-    const member = group.join(this.options.maxBacklog);
+    const member = group.join(this.options.maxBacklog, sink);
     void group.pump();
     return member;
   }

@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, getOperationAST, subscribe as graphqlSubscribe, Kind, OperationDefinitionNode } from 'graphql';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { useServer, Extra } from 'graphql-ws/use/ws';
 import type { Disposable } from 'graphql-ws';
 import { formatError, unauthenticated, tooComplex } from '../errors';
@@ -9,7 +9,7 @@ import { buildContext, Services } from './context';
 import { isExpired, Principal, bearerToken } from './auth';
 import { checkLimits } from './limits';
 import { Metrics } from './metrics';
-import { SharedSubscriptions } from './shared-subscriptions';
+import { DirectSink, SharedSubscriptions } from './shared-subscriptions';
 
 /** Close code graphql-ws uses for Forbidden: sent when the token is missing, invalid or expired. */
 export const WS_FORBIDDEN = 4403;
@@ -32,6 +32,8 @@ type WsExtra = Extra & { state?: ConnectionState };
 export const SHAREABLE_SUBSCRIPTIONS = new Set(['dockerEvents', 'dockerHostStatusChanged', 'activityUpdated', 'swarmEvents', 'swarmClusterStatusChanged']);
 /** Results a subscriber of a shared execution may fall behind before it is ended with an error. */
 export const SHARED_MAX_BACKLOG = 10_000;
+/** Bytes a subscriber's socket may have unsent before it is ended as too slow (shared feeds). */
+export const SHARED_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 function rootFields(op: OperationDefinitionNode): string[] | undefined {
   const names: string[] = [];
@@ -67,16 +69,29 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e.toJSON(), config.production));
 
   const shared = new SharedSubscriptions({ maxBacklog: SHARED_MAX_BACKLOG });
-  const shareKeys = new WeakMap<object, string>();
+  const shareKeys = new WeakMap<object, { key: string; socket: WebSocket; id: string }>();
+  /**
+   * Sends a shared result as graphql-ws's `next` message straight to the socket, reusing the
+   * group's serialization. Results with errors go through the same formatting as onNext.
+   */
+  const directSink =
+    (socket: WebSocket, id: string): DirectSink =>
+    (result, json) => {
+      if (socket.readyState !== WebSocket.OPEN) return true;
+      if (socket.bufferedAmount > SHARED_MAX_BUFFERED_BYTES) return false;
+      const payload = result.errors ? JSON.stringify({ ...result, errors: format(result.errors as GraphQLError[]) }) : json;
+      socket.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`);
+      return true;
+    };
   metrics.sharedExecutions = () => shared.size;
 
   const disposable: Disposable = useServer<Record<string, unknown>, { state: ConnectionState }>(
     {
       schema,
       subscribe: (args) => {
-        const key = args.contextValue ? shareKeys.get(args.contextValue as object) : undefined;
-        if (!key) return graphqlSubscribe(args);
-        return shared.join(key, async () => graphqlSubscribe(args));
+        const share = args.contextValue ? shareKeys.get(args.contextValue as object) : undefined;
+        if (!share) return graphqlSubscribe(args);
+        return shared.join(share.key, async () => graphqlSubscribe(args), directSink(share.socket, share.id));
       },
       onConnect: async (ctx) => {
         const extra = ctx.extra as WsExtra;
@@ -132,7 +147,11 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
         const fields = operation?.operation === 'subscription' ? rootFields(operation) : undefined;
         if (fields?.length && fields.every((f) => SHAREABLE_SUBSCRIPTIONS.has(f)) && contextValue.membership) {
           const permissions = [...(state.principal.permissions ?? [])].sort().join(',');
-          shareKeys.set(contextValue, JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, contextValue.membership.accountId, permissions]));
+          shareKeys.set(contextValue, {
+            key: JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, contextValue.membership.accountId, permissions]),
+            socket: extra.socket,
+            id,
+          });
         }
         metrics.operations.inc({ operation: Metrics.label(payload.operationName ?? operation?.name?.value), type: operation?.operation ?? 'unknown', transport: 'ws', outcome: 'started' });
         return {

@@ -122,6 +122,28 @@ describe('SharedSubscriptions (fan-out logic)', () => {
     await fast.return!();
   });
 
+  it('direct sinks get each result serialized once; a sink that cannot take more ends its member', async () => {
+    const shared = new SharedSubscriptions({ maxBacklog: 100 });
+    const src = source();
+    const sent: Record<string, string[]> = { a: [], b: [] };
+    let bFull = false;
+    const a = (await shared.join('k', async () => src.it, (_r, json) => (sent.a.push(json), true))) as AsyncIterableIterator<ExecutionResult>;
+    const b = (await shared.join('k', async () => src.it, (_r, json) => (bFull ? false : (sent.b.push(json), true)))) as AsyncIterableIterator<ExecutionResult>;
+    const bEnd = b.next().catch((e: Error) => e);
+    src.emit(1);
+    await tick();
+    bFull = true;
+    src.emit(2);
+    await tick();
+    expect(sent.a).toEqual(['{"data":{"n":1}}', '{"data":{"n":2}}']);
+    expect(sent.b).toEqual(['{"data":{"n":1}}']);
+    expect(String(await bEnd)).toMatch(/fell behind/);
+    // the member's iterator only signals the end
+    const aEnd = a.next();
+    await a.return!();
+    expect(await aEnd).toEqual({ value: undefined, done: true });
+  });
+
   it('an error result from start makes no group', async () => {
     const shared = new SharedSubscriptions({ maxBacklog: 3 });
     const res = await shared.join('k', async () => ({ errors: [] }) as unknown as ExecutionResult);
