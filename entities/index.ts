@@ -10,13 +10,14 @@ import { SwarmNode } from './swarm-node.entity';
 import { SwarmService } from './swarm-service.entity';
 import { SwarmEvent } from './swarm-event.entity';
 import { SecretReference } from './swarm-secret-reference.entity';
+import { SwarmNetwork } from './swarm-network.entity';
 
 export { Node } from './node';
 export { AccountOwned } from './account-owned';
 export * from './enums';
 export * from './swarm-enums';
 export { MAX_CONSECUTIVE_FAILURES } from './docker-host.entity';
-export { Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity, SwarmCluster, SwarmNode, SwarmService, SwarmEvent, SecretReference };
+export { Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity, SwarmCluster, SwarmNode, SwarmService, SwarmEvent, SecretReference, SwarmNetwork };
 
 /** Every MikroORM entity, registered with the ORM and with `node(id:)`. */
-export const ENTITIES = [Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity, SwarmCluster, SwarmNode, SwarmService, SwarmEvent, SecretReference];
+export const ENTITIES = [Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity, SwarmCluster, SwarmNode, SwarmService, SwarmEvent, SecretReference, SwarmNetwork];

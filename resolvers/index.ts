@@ -3,10 +3,10 @@ import { NodeResolver } from './node.resolver';
 import { ViewerResolver } from './viewer.resolver';
 import { ContainerOperationsResolver, HostResourcesResolver, ImageOperationsResolver, NetworkResolver, VolumeResolver } from './docker-resources.resolver';
 import { DockerActivityResolver, DockerContainerResolver, DockerEventResolver, DockerHostResolver, DockerImageResolver } from './docker-host.resolver';
-import { SecretReferenceResolver, SwarmActivityResolver, SwarmClusterResolver, SwarmEventResolver, SwarmNodeResolver, SwarmServiceResolver } from './swarm.resolver';
+import { SecretReferenceResolver, SwarmActivityResolver, SwarmClusterResolver, SwarmEventResolver, SwarmNetworkResolver, SwarmNodeResolver, SwarmServiceResolver } from './swarm.resolver';
 
 /** Every resolver class of the schema. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const RESOLVERS: NonEmptyArray<Function> = [NodeResolver, ViewerResolver, DockerHostResolver, DockerContainerResolver, DockerImageResolver, DockerEventResolver, DockerActivityResolver,
   ContainerOperationsResolver, ImageOperationsResolver, HostResourcesResolver, NetworkResolver, VolumeResolver,
-  SwarmClusterResolver, SwarmNodeResolver, SwarmServiceResolver, SecretReferenceResolver, SwarmEventResolver, SwarmActivityResolver];
+  SwarmClusterResolver, SwarmNodeResolver, SwarmServiceResolver, SecretReferenceResolver, SwarmEventResolver, SwarmActivityResolver, SwarmNetworkResolver];

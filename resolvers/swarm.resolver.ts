@@ -1,7 +1,7 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import type { FilterQuery } from '@mikro-orm/postgresql';
-import { DockerActivity, DockerHost, SecretKind, SecretReference, SwarmCluster, SwarmEvent, SwarmNode, SwarmNodeRole, SwarmService } from '../entities';
+import { DockerActivity, DockerHost, SecretKind, SecretReference, SwarmCluster, SwarmEvent, SwarmNetwork, SwarmNode, SwarmNodeRole, SwarmService } from '../entities';
 import { Context } from '../src/server/context';
 import { PERMISSIONS } from '../src/server/auth';
 import { ConnectionArgs, paginate } from '../src/graphql/connection';
@@ -44,7 +44,6 @@ import {
   SwarmEventConnection,
   SwarmEventFilter,
   SwarmJoinTokens,
-  SwarmNetwork,
   SwarmNodeConnection,
   SwarmNodePayload,
   SwarmServiceConnection,
@@ -145,9 +144,9 @@ export class SwarmClusterResolver {
     return [...by].map(([name, services]) => ({ name, services, serviceCount: services.length }));
   }
 
-  @FieldResolver(() => [SwarmNetwork], { description: 'Swarm-scoped networks, read live from the manager.' })
+  @FieldResolver(() => [SwarmNetwork], { description: 'Swarm-scoped networks (overlay, ingress) from the last sync, by name.' })
   networks(@Root() cluster: SwarmCluster, @Ctx() ctx: Context) {
-    return ctx.services.swarm.clusters.networks(ctx, cluster);
+    return ctx.em.find(SwarmNetwork, { cluster: cluster.id }, { orderBy: { name: 'asc' } });
   }
 
   @FieldResolver(() => SecretReferenceConnection, { description: 'Secrets (metadata only), by name.' })
@@ -196,7 +195,7 @@ export class SwarmClusterResolver {
   @Mutation(() => SyncSwarmClusterPayload, { description: 'Full sync now: nodes, services, secrets, configs; records status and quorum.' })
   async syncSwarmCluster(@Arg('input', () => SwarmClusterIdInput) input: SwarmClusterIdInput, @Ctx() ctx: Context): Promise<SyncSwarmClusterPayload> {
     const { cluster, activity, result } = await ctx.services.swarm.clusters.sync(ctx, input.id);
-    return { cluster, activity, nodes: result.nodes, services: result.services, secrets: result.secrets, configs: result.configs, changes: result.changes.length };
+    return { cluster, activity, nodes: result.nodes, services: result.services, secrets: result.secrets, configs: result.configs, networks: result.networks, changes: result.changes.length };
   }
 
   @Authorized(PERMISSIONS.clustersManage, PERMISSIONS.hostsManage)
@@ -426,6 +425,20 @@ export class SecretReferenceResolver {
   @Mutation(() => RemovedPayload)
   removeConfig(@Arg('input', () => ConfigIdInput) input: ConfigIdInput, @Ctx() ctx: Context) {
     return ctx.services.swarm.configs.remove(ctx, input.configId);
+  }
+}
+
+@Resolver(() => SwarmNetwork)
+export class SwarmNetworkResolver {
+  @FieldResolver(() => SwarmCluster, { nullable: true })
+  cluster(@Root() row: SwarmNetwork, @Ctx() ctx: Context) {
+    return clusterOf(ctx, row);
+  }
+
+  @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s GET /networks/{id} on the manager, read live.' })
+  async inspect(@Root() row: SwarmNetwork, @Ctx() ctx: Context) {
+    await ctx.em.populate(row, ['cluster']);
+    return ctx.services.swarm.clusters.inspectNetwork(ctx, row);
   }
 }
 

@@ -156,7 +156,8 @@ export class SyncSwarmClusterPayload {
   @Field(() => Int) services!: number;
   @Field(() => Int) secrets!: number;
   @Field(() => Int) configs!: number;
-  @Field(() => Int, { description: 'Nodes, services, secrets and configs created, changed or removed since the previous sync.' }) changes!: number;
+  @Field(() => Int) networks!: number;
+  @Field(() => Int, { description: 'Nodes, services, secrets, configs and networks created, changed or removed since the previous sync.' }) changes!: number;
 }
 
 @ObjectType()
@@ -213,20 +214,6 @@ export class SwarmClusterStatusChange {
   @Field(() => Int) consecutiveFailures!: number;
   @Field(() => String, { nullable: true }) lastError?: string | null;
   @Field(() => Date) changedAt!: Date;
-}
-
-@ObjectType({ description: 'A swarm-scoped network (overlay, ingress), read live from the manager.' })
-export class SwarmNetwork {
-  @Field(() => String) networkId!: string;
-  @Field(() => String) name!: string;
-  @Field(() => String) driver!: string;
-  @Field(() => String) scope!: string;
-  @Field(() => Boolean) attachable!: boolean;
-  @Field(() => Boolean) ingress!: boolean;
-  @Field(() => Boolean) internal!: boolean;
-  @Field(() => GraphQLJSONObject) labels!: Record<string, string>;
-  @Field(() => String, { nullable: true }) stack?: string | null;
-  @Field(() => [String]) subnets!: string[];
 }
 
 @ObjectType({ description: 'A stack: the services that carry the label com.docker.stack.namespace=<name> (what `docker stack ls` shows).' })

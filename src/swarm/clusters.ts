@@ -1,6 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type Docker from 'dockerode';
-import { DockerHost, HostStatus, SwarmCluster, SwarmNode, SwarmNodeRole } from '../../entities';
+import { DockerHost, HostStatus, SwarmCluster, SwarmNetwork, SwarmNode, SwarmNodeRole } from '../../entities';
 import { AppError, ErrorCode, badInput, conflict, notFound } from '../errors';
 import { expectGlobalId } from '../graphql/relay';
 import type { Context } from '../server/context';
@@ -148,7 +148,7 @@ export class SwarmManager {
       const r = await this.syncNow(cluster).catch((err) => {
         throw isDockerFailure(err) ? toSwarmError(err, cluster) : err;
       });
-      h.activity.result = { nodes: r.nodes, services: r.services, secrets: r.secrets, configs: r.configs, changes: r.changes.length };
+      h.activity.result = { nodes: r.nodes, services: r.services, secrets: r.secrets, configs: r.configs, networks: r.networks, changes: r.changes.length };
       return r;
     });
     await ctx.em.refresh(cluster);
@@ -281,23 +281,9 @@ export class SwarmManager {
     return rest;
   }
 
-  /** Overlay and other swarm-scoped networks, read live from the manager. */
-  networks(ctx: Context, cluster: SwarmCluster) {
-    return clusterRead(ctx, cluster, async (api: Docker) => {
-      const list = (await api.listNetworks({ filters: { scope: ['swarm'] } } as never)) as unknown as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
-      return list.map((n) => ({
-        networkId: n.Id,
-        name: n.Name,
-        driver: n.Driver,
-        scope: n.Scope,
-        attachable: Boolean(n.Attachable),
-        ingress: Boolean(n.Ingress),
-        internal: Boolean(n.Internal),
-        labels: n.Labels ?? {},
-        stack: n.Labels?.['com.docker.stack.namespace'] ?? null,
-        subnets: (n.IPAM?.Config ?? []).map((c: { Subnet?: string }) => c.Subnet).filter(Boolean),
-      }));
-    });
+  /** Live `GET /networks/{id}` on the manager. */
+  inspectNetwork(ctx: Context, network: SwarmNetwork): Promise<Record<string, unknown>> {
+    return clusterRead(ctx, network.cluster as SwarmCluster, (api) => api.getNetwork(network.networkId).inspect() as unknown as Promise<Record<string, unknown>>);
   }
 
   private applyCredentials(cluster: SwarmCluster, creds: TlsCredentials | null | undefined): void {

@@ -32,6 +32,32 @@ export function resyncSwarmEvents(changes: SwarmChange[]): RawDockerEvent[] {
   });
 }
 
+const ONCE = new Set(['create', 'remove']);
+
+/**
+ * A swarm object is created and removed once (Docker ids are never reused), so a create or
+ * remove already stored is not stored or published again, whichever way it came: the replay
+ * of a reconnected stream and the resync may both report it.
+ */
+async function withoutKnownLifecycle(em: EntityManager, cluster: SwarmCluster, events: RawDockerEvent[]): Promise<RawDockerEvent[]> {
+  const once = events.filter((e) => ONCE.has(e.Action) && e.Actor?.ID);
+  if (once.length === 0) return events;
+  const known = (await em
+    .getConnection()
+    .execute(`select type, action, actor_id from swarm_events where cluster_id = ? and action in ('create', 'remove') and actor_id in (?)`, [
+      cluster.id,
+      [...new Set(once.map((e) => e.Actor!.ID!))],
+    ])) as Array<{ type: string; action: string; actor_id: string }>;
+  const seen = new Set(known.map((k) => `${k.type} ${k.action} ${k.actor_id}`));
+  return events.filter((e) => {
+    if (!ONCE.has(e.Action) || !e.Actor?.ID) return true;
+    const key = `${e.Type} ${e.Action} ${e.Actor.ID}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export function swarmEventPayload(ev: SwarmEvent): Record<string, unknown> {
   return toPayload(ev, ['account', 'cluster']);
 }
@@ -41,7 +67,8 @@ export function swarmEventPayload(ev: SwarmEvent): Record<string, unknown> {
  * publishes the newly stored ones on swarmEvents:<cluster>. Returns them.
  */
 export async function ingestSwarmEvents(em: EntityManager, pubsub: FleetPubSub, cluster: SwarmCluster, batch: RawDockerEvent[], source: EventSource): Promise<SwarmEvent[]> {
-  const relevant = batch.filter((e) => e.scope === 'swarm' || SWARM_EVENT_TYPES.includes(e.Type));
+  let relevant = batch.filter((e) => e.scope === 'swarm' || SWARM_EVENT_TYPES.includes(e.Type));
+  relevant = await withoutKnownLifecycle(em, cluster, relevant);
   if (relevant.length === 0) return [];
   const now = new Date();
   const rows = relevant.map((e) => ({

@@ -1,11 +1,11 @@
 import type Docker from 'dockerode';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { SecretKind, SecretReference, SwarmCluster, SwarmNode, SwarmNodeAvailability, SwarmNodeRole, SwarmService, SwarmServiceMode } from '../../entities';
+import { SecretKind, SecretReference, SwarmCluster, SwarmNetwork, SwarmNode, SwarmNodeAvailability, SwarmNodeRole, SwarmService, SwarmServiceMode } from '../../entities';
 import { AppError, ErrorCode } from '../errors';
 
 /** Something that changed between two syncs (for resync events after a reconnect). */
 export interface SwarmChange {
-  type: 'node' | 'service' | 'secret' | 'config';
+  type: 'node' | 'service' | 'secret' | 'config' | 'network';
   action: 'create' | 'update' | 'remove';
   actorId: string;
   attributes: Record<string, string>;
@@ -16,6 +16,7 @@ export interface ClusterSyncResult {
   services: number;
   secrets: number;
   configs: number;
+  networks: number;
   changes: SwarmChange[];
 }
 
@@ -99,6 +100,21 @@ export function secretValues(kind: SecretKind, s: Obj): Partial<SecretReference>
   };
 }
 
+export function networkValues(n: Obj): Partial<SwarmNetwork> {
+  return {
+    networkId: n.Id,
+    name: n.Name,
+    driver: n.Driver ?? '',
+    scope: n.Scope ?? 'swarm',
+    attachable: Boolean(n.Attachable),
+    ingress: Boolean(n.Ingress),
+    internal: Boolean(n.Internal),
+    labels: n.Labels ?? {},
+    stack: n.Labels?.[STACK_LABEL] ?? null,
+    subnets: (n.IPAM?.Config ?? []).map((c: { Subnet?: string }) => c.Subnet).filter(Boolean),
+  };
+}
+
 /**
  * Makes the stored rows of one kind match Docker's list: creates, updates (when `changed`
  * says so) and deletes, and reports what changed.
@@ -132,25 +148,27 @@ async function reconcile<T extends { id: string }>(
   return changes;
 }
 
-/** Full list-and-diff of a cluster: nodes, services, secrets and configs (networks are read live). */
+/** Full list-and-diff of a cluster: nodes, services, secrets, configs and swarm-scoped networks. */
 export async function syncCluster(em: EntityManager, cluster: SwarmCluster, api: Docker): Promise<ClusterSyncResult> {
   const info = await managerInfo(api);
   const swarm = info.Swarm.Cluster ?? {};
-  const [nodes, services, secrets, configs] = await Promise.all([
+  const [nodes, services, secrets, configs, networks] = await Promise.all([
     api.listNodes() as Promise<Obj[]>,
     api.listServices({ status: true } as never) as unknown as Promise<Obj[]>,
     api.listSecrets() as Promise<Obj[]>,
     api.listConfigs() as Promise<Obj[]>,
+    api.listNetworks({ filters: { scope: ['swarm'] } } as never) as unknown as Promise<Obj[]>,
   ]);
   cluster.swarmId = swarm.ID ?? cluster.swarmId;
   cluster.spec = swarm.Spec ?? cluster.spec;
   cluster.specVersion = swarm.Version?.Index ?? cluster.specVersion;
   cluster.swarmCreatedAt = date(swarm.CreatedAt) ?? cluster.swarmCreatedAt;
 
-  const [storedNodes, storedServices, storedSecrets] = await Promise.all([
+  const [storedNodes, storedServices, storedSecrets, storedNetworks] = await Promise.all([
     em.find(SwarmNode, { cluster }),
     em.find(SwarmService, { cluster }),
     em.find(SecretReference, { cluster }),
+    em.find(SwarmNetwork, { cluster }),
   ]);
   const changes: SwarmChange[] = [];
   changes.push(
@@ -188,9 +206,16 @@ export async function syncCluster(em: EntityManager, cluster: SwarmCluster, api:
       return { type: row.kind as 'secret' | 'config', action: before ? 'remove' : 'create', actorId: row.dockerId!, attributes: { name: row.name! } };
     })),
   );
+  changes.push(
+    ...(await reconcile(em, SwarmNetwork, cluster, storedNetworks, (r) => r.networkId, networks.filter((n) => n.Scope === 'swarm').map(networkValues), (v) => v.networkId!, (before, after) => {
+      if (before && after) return undefined;
+      const row = (after ?? before)!;
+      return { type: 'network', action: before ? 'remove' : 'create', actorId: row.networkId!, attributes: { name: row.name! } };
+    })),
+  );
   await em.flush();
   await linkNodesToHosts(em, cluster);
-  return { nodes: nodes.length, services: services.length, secrets: secrets.length, configs: configs.length, changes };
+  return { nodes: nodes.length, services: services.length, secrets: secrets.length, configs: configs.length, networks: networks.length, changes };
 }
 
 /** A SwarmNode whose engine is a registered DockerHost (same swarm node id in its info) is linked to it. */

@@ -16,6 +16,7 @@ import {
   SecretInspectDocument,
   ServiceSpecInput,
   SwarmClusterEventsDocument,
+  SwarmClusterInspectDocument,
   SwarmClusterNodesDocument,
   SwarmClusterOverviewDocument,
   SwarmServiceInspectDocument,
@@ -250,6 +251,16 @@ describe('Swarm services on a real 3-node swarm', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(live.done).toBe(false);
     live.unsubscribe();
+
+    // an overlay network of the stack: synced (after its event) with its labels
+    const netId = await swarmDocker(1, 'network', 'create', '-d', 'overlay', '--attachable', '--label', 'com.docker.stack.namespace=shop', 'shop_backend');
+    await events.until((rs) => evs(rs).some((e) => e.type === 'network' && e.action === 'create' && e.actorId === netId));
+    const net = await eventually(async () => ok(await t.gql(SwarmClusterInspectDocument, { id: clusterId }, token)).swarmCluster.networks.find((n) => n.networkId === netId), 15_000);
+    expect(net).toMatchObject({ name: 'shop_backend', driver: 'overlay', scope: 'swarm', attachable: true, stack: 'shop' });
+    expect(net.subnets.length).toBe(1);
+    expect((net.inspect as { Id: string }).Id).toBe(netId);
+    const all = ok(await t.gql(SwarmClusterInspectDocument, { id: clusterId }, token)).swarmCluster.networks;
+    expect(all.find((n) => n.ingress)?.name).toBe('ingress');
 
     const stacks = ok(await t.gql(SwarmClusterOverviewDocument, { id: clusterId }, token)).swarmCluster.stacks;
     expect(stacks).toEqual([{ name: 'shop', serviceCount: 1, services: [{ name: 'shop_talk' }] }]);
