@@ -5,6 +5,7 @@ import { AccountOwned } from './account-owned';
 import { EventSeverity, EventSource } from './enums';
 import { Node } from './node';
 import { SwarmCluster } from './swarm-cluster.entity';
+import type { DockerActivity } from './docker-activity.entity';
 
 /**
  * A swarm-scoped event (service, node, secret, config, network) read from a manager's /events,
@@ -50,4 +51,8 @@ export class SwarmEvent extends AccountOwned {
   @Enum({ items: () => EventSource })
   @Field(() => EventSource)
   source: EventSource = EventSource.STREAM;
+
+  /** The activity (mutation) that caused the event: same cluster and target, within its time window. */
+  @ManyToOne({ entity: 'DockerActivity', nullable: true, deleteRule: 'set null' })
+  activity?: DockerActivity | null;
 }

@@ -453,6 +453,12 @@ export class SwarmEventResolver {
   cluster(@Root() row: SwarmEvent & { clusterId?: string }, @Ctx() ctx: Context) {
     return clusterOf(ctx, row.cluster ? row : { clusterId: row.clusterId });
   }
+
+  @FieldResolver(() => DockerActivity, { nullable: true, description: 'The activity (mutation) that caused this event, when one did.' })
+  activity(@Root() row: SwarmEvent & { activityId?: string | null }, @Ctx() ctx: Context) {
+    const id = row.activity?.id ?? row.activityId;
+    return id ? ctx.em.findOne(DockerActivity, id) : null;
+  }
 }
 
 @Resolver(() => DockerActivity)
@@ -461,5 +467,10 @@ export class SwarmActivityResolver {
   cluster(@Root() row: DockerActivity & { clusterId?: string | null }, @Ctx() ctx: Context) {
     const id = row.cluster?.id ?? row.clusterId;
     return id ? ctx.em.findOne(SwarmCluster, id) : null;
+  }
+
+  @FieldResolver(() => SwarmEventConnection, { description: 'Swarm events linked to this activity (same cluster and target, within its time window).' })
+  swarmEvents(@Root() row: DockerActivity, @Args() page: ConnectionArgs, @Ctx() ctx: Context) {
+    return paginate(ctx.em, SwarmEvent, { activity: row.id }, page, { field: 'time', direction: 'asc' });
   }
 }

@@ -128,25 +128,42 @@ export async function runActivity<T>(ctx: Context, spec: ActivitySpec, fn: (hand
 /** Slack around an activity's window within which events of its target are attributed to it. */
 export const LINK_WINDOW_SECONDS = 2;
 
-/** Links events of the activity's target on its host, seen during its window, to the activity. */
+/** An events table and the column that ties its rows to the activity's subject (host or cluster). */
+export interface EventLink {
+  table: 'docker_events' | 'swarm_events';
+  /** Column of the events table, and of docker_activities, naming the subject. */
+  subject: 'host_id' | 'cluster_id';
+}
+export const DOCKER_EVENT_LINK: EventLink = { table: 'docker_events', subject: 'host_id' };
+export const SWARM_EVENT_LINK: EventLink = { table: 'swarm_events', subject: 'cluster_id' };
+
+/**
+ * Links events of the activity's target, seen during its window, to the activity: Docker events
+ * of its host, and swarm events of its cluster.
+ */
 export async function linkEventsToActivity(em: EntityManager, activity: DockerActivity): Promise<void> {
-  if (!activity.host || !activity.targetId) return;
+  if (!activity.targetId) return;
+  if (activity.host) await linkWindow(em, DOCKER_EVENT_LINK, activity, activity.host.id);
+  if (activity.cluster) await linkWindow(em, SWARM_EVENT_LINK, activity, activity.cluster.id);
+}
+
+async function linkWindow(em: EntityManager, link: EventLink, activity: DockerActivity, subjectId: string): Promise<void> {
   await em.getConnection().execute(
-    `update docker_events set activity_id = ?
-      where host_id = ? and activity_id is null and (actor_id = ? or actor_id like ?)
+    `update ${link.table} set activity_id = ?
+      where ${link.subject} = ? and activity_id is null and (actor_id = ? or actor_id like ?)
         and time between ?::timestamptz - interval '1 second' and ?::timestamptz + (? * interval '1 second')`,
-    [activity.id, activity.host.id, activity.targetId, `${activity.targetId.slice(0, 12)}%`, activity.startedAt, activity.finishedAt ?? new Date(), LINK_WINDOW_SECONDS],
+    [activity.id, subjectId, activity.targetId, `${activity.targetId!.slice(0, 12)}%`, activity.startedAt, activity.finishedAt ?? new Date(), LINK_WINDOW_SECONDS],
   );
 }
 
-/** Links freshly stored events to activities of the same host and target whose window contains them. */
-export async function linkActivitiesToEvents(em: EntityManager, eventIds: string[]): Promise<void> {
+/** Links freshly stored events to activities of the same host (or cluster) and target whose window contains them. */
+export async function linkActivitiesToEvents(em: EntityManager, eventIds: string[], link: EventLink = DOCKER_EVENT_LINK): Promise<void> {
   if (eventIds.length === 0) return;
   // MikroORM formats an array parameter as a comma-separated list, so it goes into `in (?)`, not `any(?::uuid[])`
   await em.getConnection().execute(
-    `update docker_events e set activity_id = a.id
+    `update ${link.table} e set activity_id = a.id
        from docker_activities a
-      where e.id in (?) and e.activity_id is null and a.host_id = e.host_id
+      where e.id in (?) and e.activity_id is null and a.${link.subject} = e.${link.subject}
         and a.target_id is not null and (e.actor_id = a.target_id or e.actor_id like left(a.target_id, 12) || '%')
         and e.time between a.started_at - interval '1 second' and coalesce(a.finished_at, now()) + (? * interval '1 second')`,
     [eventIds, LINK_WINDOW_SECONDS],

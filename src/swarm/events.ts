@@ -4,6 +4,7 @@ import { EventSeverity, EventSource, SwarmCluster, SwarmEvent } from '../../enti
 import type { FleetPubSub } from '../pubsub';
 import { Topic } from '../pubsub/topics';
 import { toPayload } from '../graphql/payload';
+import { linkActivitiesToEvents, SWARM_EVENT_LINK } from '../audit/activity';
 import type { RawDockerEvent } from '../sync/event-stream';
 import { severityOf } from '../sync/ingest';
 import type { SwarmChange } from './sync';
@@ -59,7 +60,7 @@ async function withoutKnownLifecycle(em: EntityManager, cluster: SwarmCluster, e
 }
 
 export function swarmEventPayload(ev: SwarmEvent): Record<string, unknown> {
-  return toPayload(ev, ['account', 'cluster']);
+  return toPayload(ev, ['account', 'cluster', 'activity']);
 }
 
 /**
@@ -94,6 +95,7 @@ export async function ingestSwarmEvents(em: EntityManager, pubsub: FleetPubSub, 
     .ignore()
     .returning('id')) as Array<{ id: string }>;
   const ids = new Set(inserted.map((r) => r.id));
+  await linkActivitiesToEvents(em, [...ids], SWARM_EVENT_LINK);
   const events = rows
     .filter((r) => ids.has(r.id))
     .map(

@@ -22,6 +22,11 @@ export interface ClusterHealthFigures {
   lastSyncedAt: Date | null;
 }
 
+/** Raft arithmetic: quorum needs a strict majority of managers; (managers − 1) / 2 may fail. */
+export function quorumOf(managers: number, reachable: number): { quorum: boolean; faultsTolerated: number; needed: number } {
+  return { quorum: managers > 0 && reachable > managers / 2, faultsTolerated: Math.max(0, Math.floor((managers - 1) / 2)), needed: Math.floor(managers / 2) + 1 };
+}
+
 function countBy<T>(rows: T[], key: (r: T) => string): CountBy[] {
   const m = new Map<string, number>();
   for (const r of rows) m.set(key(r), (m.get(key(r)) ?? 0) + 1);
@@ -39,14 +44,15 @@ export async function clusterHealth(em: EntityManager, cluster: SwarmCluster): P
   const managers = nodes.filter((n) => n.role === SwarmNodeRole.MANAGER);
   const lost = cluster.quorum === false;
   const reachableManagers = lost ? Math.min(1, managers.length) : managers.filter((m) => m.managerReachability === 'reachable' || m.leader).length;
-  const quorum = !lost && managers.length > 0 && reachableManagers > managers.length / 2;
+  const raft = quorumOf(managers.length, reachableManagers);
+  const quorum = !lost && raft.quorum;
   const notConverged = services.filter((s) => s.desiredTasks !== null && s.desiredTasks !== undefined && s.runningTasks !== s.desiredTasks).map((s) => s.name);
   return {
     status: cluster.status,
     quorum,
     managers: managers.length,
     reachableManagers,
-    faultsTolerated: Math.max(0, Math.floor((managers.length - 1) / 2)),
+    faultsTolerated: raft.faultsTolerated,
     leader: lost ? null : (managers.find((m) => m.leader) ?? null),
     nodes: nodes.length,
     nodesByState: countBy(nodes, (n) => n.state),

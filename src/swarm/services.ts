@@ -75,6 +75,13 @@ function updateConfig(c: UpdateConfigInput | undefined): Obj | undefined {
   };
 }
 
+function checkUpdateConfig(c: UpdateConfigInput | undefined, field: string): void {
+  if (!c) return;
+  if (c.parallelism !== undefined && (!Number.isInteger(c.parallelism) || c.parallelism < 0)) throw badInput(`${field}.parallelism`, 'must be an integer ≥ 0 (0 = all at once)');
+  if (c.maxFailureRatio !== undefined && !(c.maxFailureRatio >= 0 && c.maxFailureRatio <= 1)) throw badInput(`${field}.maxFailureRatio`, 'must be from 0 to 1');
+  for (const k of ['delaySeconds', 'monitorSeconds'] as const) if (c[k] !== undefined && !(c[k]! >= 0)) throw badInput(`${field}.${k}`, 'must be ≥ 0');
+}
+
 /** Ids and names of secrets/configs named in a spec input, resolved on the manager. */
 async function references(api: Docker, kind: 'secret' | 'config', refs: Array<{ name: string; target?: string }> | undefined): Promise<Obj[] | undefined> {
   if (!refs?.length) return undefined;
@@ -94,6 +101,9 @@ export async function buildServiceSpec(api: Docker, input: ServiceSpecInput): Pr
   const mode = input.mode ?? SwarmServiceMode.REPLICATED;
   if (input.replicas !== undefined && (!Number.isInteger(input.replicas) || input.replicas < 0)) throw badInput('spec.replicas', 'must be an integer ≥ 0');
   if (mode === SwarmServiceMode.GLOBAL && input.replicas !== undefined) throw badInput('spec.replicas', 'does not apply to global services');
+  checkUpdateConfig(input.updateConfig, 'spec.updateConfig');
+  checkUpdateConfig(input.rollbackConfig, 'spec.rollbackConfig');
+  if (input.rollbackConfig?.failureAction === 'rollback') throw badInput('spec.rollbackConfig.failureAction', 'must be CONTINUE or PAUSE (a rollback cannot roll back)');
   let image = input.image.trim();
   if (input.resolveImage && !image.includes('@')) {
     // what `docker service create` does by default: pin the tag to the registry's digest

@@ -107,6 +107,9 @@ describe('Swarm services on a real 3-node swarm', () => {
     expect(await swarmDocker(1, 'service', 'inspect', 'web', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}')).toBe(IMAGE);
     expect(await swarmDocker(1, 'service', 'inspect', 'web', '--format', '{{.Spec.EndpointSpec.Mode}}')).toBe('dnsrr');
     await events.until((rs) => evs(rs).some((e) => e.type === 'service' && e.action === 'create' && e.actorId === service.serviceId));
+    // the stored event is linked to the activity that caused it
+    const stored = ok(await t.gql(SwarmClusterEventsDocument, { id: clusterId, filter: { actorId: service.serviceId, actions: ['create'] }, first: 5 }, token)).swarmCluster.events.nodes;
+    expect(stored.map((e) => e.activity?.id)).toEqual([activity.id]);
   });
 
   it('drain moves the tasks off a node; labels and availability go through the version index', async () => {
