@@ -1,5 +1,4 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type Docker from 'dockerode';
 import { DockerHost, HostStatus, SwarmCluster, SwarmNetwork, SwarmNode, SwarmNodeRole } from '../../entities';
 import { AppError, ErrorCode, badInput, conflict, notFound } from '../errors';
 import { expectGlobalId } from '../graphql/relay';

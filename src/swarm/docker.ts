@@ -1,4 +1,3 @@
-import type Docker from 'dockerode';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { SwarmCluster } from '../../entities';
 import { AppError, ErrorCode } from '../errors';
@@ -60,4 +59,3 @@ export async function withVersionRetry<T>(attempt: () => Promise<T>, tries = 5, 
 /** Docker durations are nanoseconds; the API takes seconds. */
 export const seconds = (s: number | undefined | null): number | undefined => (s === undefined || s === null ? undefined : Math.round(s * 1e9));
 
-export type Api = Docker;
