@@ -72,8 +72,10 @@ export class HostSupervisor {
     this.stream?.stop();
     this.stream = undefined;
     await this.ticking?.catch(() => undefined);
-    await this.refreshing?.catch(() => undefined);
+    // events already read are stored, and the containers they touched refreshed, before stopping:
+    // a replica that takes over must not find a stale inventory and report it as a change
     await this.draining?.catch(() => undefined);
+    await this.refreshing?.catch(() => undefined);
   }
 
   /** Re-reads the host now (after an update, maintenance change or recovery). */
@@ -266,9 +268,9 @@ export class HostSupervisor {
    * sync's older list never overwrites a newer inspect.
    */
   private kickRefresh(): void {
-    if (this.refreshing || this.pendingRefresh.size === 0 || this.stopped) return;
+    if (this.refreshing || this.pendingRefresh.size === 0) return;
     this.refreshing = (async () => {
-      while (this.pendingRefresh.size > 0 && !this.stopped) {
+      while (this.pendingRefresh.size > 0) {
         const batch = new Map(this.pendingRefresh);
         this.pendingRefresh.clear();
         await this.withInventoryLock(async () => {
