@@ -31,7 +31,7 @@ import { ContainerManager } from '../docker/containers';
 import { ImageManager } from '../docker/images';
 import { NetworkManager } from '../docker/networks';
 import { VolumeManager } from '../docker/volumes';
-import { HostFleet } from '../sync/fleet';
+import { createHostFleet } from '../sync/fleet';
 import { createSwarmServices } from '../swarm';
 
 export interface App {
@@ -58,7 +58,7 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
   const secrets = createSecretBox(config);
   const connections = new DockerConnections(secrets);
   const syncDeps = { orm, pubsub, logger, connections, retryBaseMs: config.sync.retryBaseMs };
-  const fleet = new HostFleet(syncDeps);
+  const fleet = createHostFleet(syncDeps);
   const swarm = createSwarmServices(secrets, connections, syncDeps);
   const services: Services = {
     config,
