@@ -1,7 +1,7 @@
 import { Entity, Enum, Index, Property, Unique } from '@mikro-orm/core';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { AccountOwned } from './account-owned';
+import { SupervisedEndpoint } from './supervised-endpoint';
 import { HostStatus } from './enums';
 import { Node } from './node';
 
@@ -13,7 +13,7 @@ import { Node } from './node';
 @Entity({ tableName: 'swarm_clusters' })
 @Unique({ properties: ['account', 'name'] })
 @ObjectType({ implements: Node, description: 'A Docker Swarm cluster, managed through one manager endpoint.' })
-export class SwarmCluster extends AccountOwned {
+export class SwarmCluster extends SupervisedEndpoint {
   @Property({ type: 'string', length: 100 })
   @Field(() => String)
   name!: string;
@@ -21,60 +21,6 @@ export class SwarmCluster extends AccountOwned {
   @Property({ type: 'string', length: 500 })
   @Field(() => String, { description: 'Engine API of a manager: unix:///path, tcp://host:port, http(s)://host:port' })
   managerEndpoint!: string;
-
-  @Property({ type: 'boolean' })
-  @Field(() => Boolean)
-  tlsVerify: boolean = false;
-
-  /** Sealed JSON { ca, cert, key }; write-only. */
-  @Property({ type: 'text', nullable: true, lazy: true })
-  tlsCredentialsSealed?: string | null;
-
-  @Property({ type: 'string', length: 50, nullable: true })
-  tlsKeyId?: string | null;
-
-  @Property({ type: 'integer' })
-  connectionRevision: number = 1;
-
-  @Property({ type: 'string', length: 100, nullable: true })
-  leaseOwner?: string | null;
-
-  @Property({ type: 'datetime', length: 6, nullable: true })
-  leaseExpiresAt?: Date | null;
-
-  @Field(() => Boolean, { description: 'Whether TLS credentials are stored (they are never returned).' })
-  get hasTlsCredentials(): boolean {
-    return Boolean(this.tlsKeyId);
-  }
-
-  @Property({ type: 'integer' })
-  @Field(() => Int)
-  syncIntervalSeconds: number = 60;
-
-  @Enum({ items: () => HostStatus })
-  @Index()
-  @Field(() => HostStatus)
-  status: HostStatus = HostStatus.PENDING;
-
-  @Property({ type: 'integer' })
-  @Field(() => Int)
-  consecutiveFailures: number = 0;
-
-  @Property({ type: 'text', nullable: true })
-  @Field(() => String, { nullable: true })
-  lastError?: string | null;
-
-  @Property({ type: 'datetime', length: 6, nullable: true })
-  @Field(() => Date, { nullable: true })
-  lastSyncedAt?: Date | null;
-
-  @Property({ type: 'datetime', length: 6, nullable: true })
-  @Field(() => Date, { nullable: true })
-  lastConnectedAt?: Date | null;
-
-  @Property({ type: 'datetime', length: 6, nullable: true })
-  @Field(() => Date, { nullable: true, description: 'Time of the last swarm event read from the manager.' })
-  lastEventAt?: Date | null;
 
   // --- from the last sync ---
   @Property({ type: 'string', length: 100, nullable: true })
