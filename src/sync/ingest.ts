@@ -50,7 +50,8 @@ export function resyncEvents(changes: ContainerChange[]): RawDockerEvent[] {
  * refreshed afterwards by the caller (see containerRefreshes and refreshContainers), so a
  * slow inspect never delays delivery. Returns the stored events.
  */
-export async function ingestEvents(em: EntityManager, pubsub: FleetPubSub, host: DockerHost, batch: RawDockerEvent[], source: EventSource): Promise<DockerEvent[]> {
+export async function ingestEvents(em: EntityManager, pubsub: FleetPubSub, host: DockerHost, incoming: RawDockerEvent[], source: EventSource): Promise<DockerEvent[]> {
+  const batch = await withoutKnownLifecycle(em, host, incoming, source);
   if (batch.length === 0) return [];
   const now = new Date();
   const rows = batch.map((e) => ({
@@ -102,6 +103,38 @@ export async function ingestEvents(em: EntityManager, pubsub: FleetPubSub, host:
   for (const ev of events) await pubsub.emit(Topic.DOCKER_EVENTS, eventPayload(ev), host.id);
   await linkActivitiesToEvents(em, [...insertedIds]);
   return events;
+}
+
+const ONCE = new Set(['create', 'destroy']);
+/** How far back a resync's create/destroy is looked for (a resync reports changes since the last sync). */
+const LIFECYCLE_LOOKBACK_MS = 60 * 60 * 1000;
+
+/**
+ * A container is created and destroyed once (ids are never reused), so a create or destroy
+ * already stored is not stored or published again, whichever way it came: after a reconnect
+ * the stream's `since` replay and the list-and-diff resync may both report it. One indexed
+ * query (host, time), only for batches that hold such events.
+ */
+async function withoutKnownLifecycle(em: EntityManager, host: DockerHost, events: RawDockerEvent[], source: EventSource): Promise<RawDockerEvent[]> {
+  const once = events.filter((e) => e.Type === 'container' && ONCE.has(e.Action) && e.Actor?.ID);
+  if (once.length === 0) return events;
+  const earliest = once.reduce((min, e) => (BigInt(e.timeNano) < min ? BigInt(e.timeNano) : min), BigInt(once[0].timeNano));
+  // a replayed stream event may already be stored as a (later) resync row; a resync row's change
+  // may already be stored as a stream event from before the last sync
+  const since = source === EventSource.RESYNC ? new Date(Date.now() - LIFECYCLE_LOOKBACK_MS) : new Date(Number(earliest / 1_000_000n));
+  const known = (await em.getConnection().execute(
+    `select action, actor_id from docker_events
+      where host_id = ? and time >= ? and type = 'container' and action in ('create', 'destroy') and actor_id in (?)`,
+    [host.id, since, [...new Set(once.map((e) => e.Actor!.ID!))]],
+  )) as Array<{ action: string; actor_id: string }>;
+  const seen = new Set(known.map((k) => `${k.action} ${k.actor_id}`));
+  return events.filter((e) => {
+    if (e.Type !== 'container' || !ONCE.has(e.Action) || !e.Actor?.ID) return true;
+    const key = `${e.Action} ${e.Actor.ID}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** The containers a batch of events changed, with the last action seen for each. */
