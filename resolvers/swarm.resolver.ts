@@ -3,6 +3,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import type { FilterQuery } from '@mikro-orm/postgresql';
 import { DockerActivity, DockerHost, SecretKind, SecretReference, SwarmCluster, SwarmEvent, SwarmNetwork, SwarmNode, SwarmNodeRole, SwarmService } from '../entities';
 import { Context } from '../src/server/context';
+import { loaderOf } from '../src/graphql/loaders';
 import { PERMISSIONS } from '../src/server/auth';
 import { ConnectionArgs, paginate } from '../src/graphql/connection';
 import { toGlobalId } from '../src/graphql/relay';
@@ -91,7 +92,7 @@ function serviceWhere(clusterId: string, f: SwarmServiceFilter | undefined): Fil
 
 const clusterOf = (ctx: Context, row: { cluster: SwarmCluster | { id: string } } | { clusterId?: string }) => {
   const id = 'cluster' in row ? row.cluster.id : row.clusterId;
-  return id ? ctx.em.findOne(SwarmCluster, id) : null;
+  return id ? loaderOf(ctx, SwarmCluster).load(id) : null;
 };
 
 @Resolver(() => SwarmCluster)

@@ -1,0 +1,53 @@
+import DataLoader from 'dataloader';
+import type { Context } from '../server/context';
+
+/** How long a looked-up row is reused within one context (a request, or one subscription). */
+const LOOKUP_TTL_MS = 1000;
+
+/** DataLoader's cache map with expiry: a long-lived subscription context serves rows at most 1 s old. */
+class TtlCache<V> {
+  private readonly entries = new Map<string, { value: V; at: number }>();
+  get(key: string): V | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (Date.now() - e.at > LOOKUP_TTL_MS) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return e.value;
+  }
+  set(key: string, value: V): void {
+    this.entries.set(key, { value, at: Date.now() });
+  }
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/**
+ * Batches the lookups of one request (or one subscription event) by id: a list of N containers
+ * on M hosts loads its hosts in one query, not one per row. Rows are reused for at most
+ * LOOKUP_TTL_MS, so a subscription delivering many events does not query once per delivery
+ * and never serves a row older than that.
+ */
+const loaders = new WeakMap<Context, Map<string, DataLoader<string, unknown>>>();
+export function loaderOf<T extends { id: string }>(ctx: Context, entity: new () => T): DataLoader<string, T | null> {
+  let perCtx = loaders.get(ctx);
+  if (!perCtx) loaders.set(ctx, (perCtx = new Map()));
+  let loader = perCtx.get(entity.name) as DataLoader<string, T | null> | undefined;
+  if (!loader) {
+    loader = new DataLoader<string, T | null>(
+      async (ids) => {
+        const rows = (await ctx.em.find(entity as never, { id: { $in: [...ids] } } as never)) as T[];
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        return ids.map((id) => byId.get(id) ?? null);
+      },
+      { cacheMap: new TtlCache<Promise<T | null>>() },
+    );
+    perCtx.set(entity.name, loader as DataLoader<string, unknown>);
+  }
+  return loader;
+}
