@@ -1,12 +1,46 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { SwarmCluster } from '../../entities';
+import { HostStatus, SwarmCluster, SwarmNode, SwarmNodeRole } from '../../entities';
 import { AppError, ErrorCode } from '../errors';
 import { dockerMessage, toDockerError } from '../docker/client';
 import type { DockerConnection, DockerConnections } from '../docker/connections';
 
-/** The manager's Docker clients (same cache and sealed-credential handling as hosts). */
-export function clusterConnection(connections: DockerConnections, em: EntityManager, cluster: SwarmCluster): Promise<DockerConnection> {
+/** The registered manager's Docker clients (same cache and sealed-credential handling as hosts). */
+export function registeredManager(connections: DockerConnections, em: EntityManager, cluster: SwarmCluster): Promise<DockerConnection> {
   return connections.forTarget(em, SwarmCluster, cluster, cluster.managerEndpoint);
+}
+
+/**
+ * The clients of a manager that answers. Normally the cluster's managerEndpoint; when that one
+ * cannot be reached (not: answers with an error), another manager of the swarm that is also a
+ * registered, connected DockerHost, through that host's own endpoint and credentials. So a
+ * swarm that keeps quorum stays managed when the manager fleetgraph was given goes down. Costs
+ * one ping per call; the failover lasts only until the registered manager answers again.
+ */
+export async function clusterConnection(connections: DockerConnections, em: EntityManager, cluster: SwarmCluster): Promise<DockerConnection> {
+  const primary = await registeredManager(connections, em, cluster);
+  try {
+    await primary.api.ping();
+    return primary;
+  } catch (err) {
+    if (toDockerError(err).code !== ErrorCode.DOCKER_UNREACHABLE) throw err;
+    const managers = await em.find(
+      SwarmNode,
+      { cluster: cluster.id, role: SwarmNodeRole.MANAGER, host: { $ne: null } },
+      { populate: ['host'], orderBy: { leader: 'desc', hostname: 'asc' } },
+    );
+    for (const node of managers) {
+      const host = node.host;
+      if (!host || host.apiEndpoint === cluster.managerEndpoint || host.status !== HostStatus.CONNECTED) continue;
+      try {
+        const conn = await connections.for(em, host);
+        await conn.api.ping();
+        return conn;
+      } catch {
+        // try the next manager
+      }
+    }
+    throw err;
+  }
 }
 
 /**

@@ -187,6 +187,25 @@ describe('Swarm clusters on a real 3-node swarm', () => {
     changes.unsubscribe();
   });
 
+  it('when the registered manager is down, the cluster is managed through another manager that is a registered host', async () => {
+    await stopNode(1);
+    try {
+      // node 1's engine is the cluster's managerEndpoint; nodes 2 and 3 keep quorum and elect a leader
+      const synced = await eventually(async () => {
+        const res = await t.gql(SyncSwarmClusterDocument, { input: { id: clusterId } }, token);
+        return res.errors ? undefined : res;
+      }, 60_000, 500);
+      expect(synced.errors).toBeUndefined();
+      const h = ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster;
+      expect(h.status).toBe('CONNECTED');
+      expect(h.health).toMatchObject({ quorum: true, managers: 3, reachableManagers: 2 });
+      expect(h.health.leader?.hostname).not.toBe('fg-n1');
+    } finally {
+      await startNode(1);
+    }
+    await eventually(async () => ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster.health.reachableManagers === 3, 60_000, 500);
+  });
+
   it('after maintenance and a manager restart (Docker forgot its events), the resync finds what changed and publishes it', async () => {
     ok(await t.gql(SetSwarmClusterMaintenanceDocument, { input: { id: clusterId, maintenance: true } }, token));
     const ws = t.ws(token);
