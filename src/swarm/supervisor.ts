@@ -7,6 +7,7 @@ import { clusterConnection, isQuorumLoss } from './docker';
 import { ingestSwarmEvents, resyncSwarmEvents } from './events';
 import { clusterOutcome, commitClusterStatus } from './status';
 import { ClusterSyncResult, syncCluster } from './sync';
+import { Ticker } from '../sync/ticker';
 
 /** After swarm events, the inventory is re-read this much later (one sync for a burst). */
 const EVENT_SYNC_DELAY_MS = 300;
@@ -20,14 +21,12 @@ const EVENT_SYNC_DELAY_MS = 300;
  */
 export class ClusterSupervisor {
   private stopped = false;
-  private timer?: NodeJS.Timeout;
+  private readonly ticker = new Ticker(() => this.tick(), (err) => this.log.error({ err }, 'cluster tick failed'));
   private eventTimer?: NodeJS.Timeout;
   private stream?: EventStream;
   private streamRevision?: number;
   private lastTimeNano?: string;
   private chain: Promise<unknown> = Promise.resolve();
-  private ticking = false;
-  private tickAgain = false;
   /** Set when the stream was (re)opened: the next successful sync publishes what it finds. */
   private resyncPending = false;
 
@@ -55,9 +54,10 @@ export class ClusterSupervisor {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    const ticks = this.ticker.stop();
     if (this.eventTimer) clearTimeout(this.eventTimer);
     this.closeStream();
+    await ticks;
     await this.chain.catch(() => undefined);
   }
 
@@ -69,25 +69,7 @@ export class ClusterSupervisor {
   }
 
   private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.ticking) {
-        this.tickAgain = true;
-        return;
-      }
-      this.ticking = true;
-      this.tick()
-        .catch((err) => this.log.error({ err }, 'cluster tick failed'))
-        .finally(() => {
-          this.ticking = false;
-          if (this.tickAgain) {
-            this.tickAgain = false;
-            this.schedule(0);
-          }
-        });
-    }, ms);
+    this.ticker.schedule(ms);
   }
 
   private async tick(): Promise<void> {

@@ -9,6 +9,7 @@ import { EventStream, RawDockerEvent, sinceFromTimeNano } from './event-stream';
 import { containerRefreshes, ingestEvents, refreshContainers, resyncEvents } from './ingest';
 import { syncInventory, SyncResult } from './inventory';
 import { commitStatus, recordFailure, recordSuccess } from './status';
+import { Ticker } from './ticker';
 
 export interface SyncDeps {
   orm: MikroORM;
@@ -38,15 +39,13 @@ export function failureText(err: unknown): string {
  */
 export class HostSupervisor {
   private stopped = false;
-  private timer?: NodeJS.Timeout;
+  private readonly ticker = new Ticker(() => this.tick(), (err) => this.log.error({ err }, 'supervisor tick failed'));
   private stream?: EventStream;
   private readonly queue: Job[] = [];
   private draining?: Promise<void>;
   private lastTimeNano?: string;
-  private ticking?: Promise<void>;
   /** The host's connectionRevision the open stream was made with. */
   private streamRevision?: number;
-  private tickAgain = false;
   /** Containers to re-inspect (id → last action), filled by events. */
   private readonly pendingRefresh = new Map<string, string>();
   private refreshing?: Promise<void>;
@@ -68,10 +67,9 @@ export class HostSupervisor {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
     this.stream?.stop();
     this.stream = undefined;
-    await this.ticking?.catch(() => undefined);
+    await this.ticker.stop();
     // events already read are stored, and the containers they touched refreshed, before stopping:
     // a replica that takes over must not find a stale inventory and report it as a change
     await this.draining?.catch(() => undefined);
@@ -88,30 +86,8 @@ export class HostSupervisor {
     return new Promise((resolve, reject) => this.enqueue({ kind: 'sync', done: (err, r) => (err ? reject(err) : resolve(r)) }));
   }
 
-  /**
-   * Runs tick() after `ms`. Ticks never overlap: a timer that fires while one runs (a lost
-   * stream, a poke) makes it run once more right after, instead of opening a second stream,
-   * or of being cancelled by the running tick's own reschedule.
-   */
   private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.ticking) {
-        this.tickAgain = true;
-        return;
-      }
-      this.ticking = this.tick()
-        .catch((err) => this.log.error({ err }, 'supervisor tick failed'))
-        .finally(() => {
-          this.ticking = undefined;
-          if (this.tickAgain) {
-            this.tickAgain = false;
-            this.schedule(0);
-          }
-        });
-    }, ms);
+    this.ticker.schedule(ms);
   }
 
   private em(): EntityManager {
