@@ -1,11 +1,9 @@
-import { BigIntType, Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { Entity, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import { Field, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { AccountOwned } from './account-owned';
+import { StoredEvent } from './stored-event';
 import { DockerHost } from './docker-host.entity';
-import { EventSeverity, EventSource } from './enums';
 import { Node } from './node';
-import type { DockerActivity } from './docker-activity.entity';
 
 /**
  * An event of a Docker daemon, stored once: (host, timeNano, type, action, actorId) is unique,
@@ -15,7 +13,7 @@ import type { DockerActivity } from './docker-activity.entity';
 @Unique({ properties: ['host', 'timeNano', 'type', 'action', 'actorId'] })
 @Index({ properties: ['host', 'time'] })
 @ObjectType({ implements: Node, description: 'An event from a Docker daemon (container, image, network, volume, …).' })
-export class DockerEvent extends AccountOwned {
+export class DockerEvent extends StoredEvent {
   @ManyToOne(() => DockerHost, { deleteRule: 'cascade' })
   host!: DockerHost;
 
@@ -27,10 +25,6 @@ export class DockerEvent extends AccountOwned {
   @Field(() => String, { description: 'create, start, die, destroy, pull, … (resync events: the action that explains the change)' })
   action!: string;
 
-  @Property({ type: 'string', length: 255 })
-  @Field(() => String)
-  actorId!: string;
-
   @Property({ type: 'json' })
   @Field(() => GraphQLJSONObject)
   attributes: Record<string, string> = {};
@@ -38,23 +32,4 @@ export class DockerEvent extends AccountOwned {
   @Property({ type: 'string', length: 10, nullable: true })
   @Field(() => String, { nullable: true, description: 'local or swarm' })
   scope?: string | null;
-
-  @Property({ type: 'datetime', length: 6 })
-  @Field(() => Date)
-  time!: Date;
-
-  @Property({ type: new BigIntType('string') })
-  @Field(() => String, { description: 'Docker\'s timeNano, exact (nanoseconds since the epoch, decimal string).' })
-  timeNano!: string;
-
-  @Enum({ items: () => EventSeverity })
-  @Field(() => EventSeverity)
-  severity: EventSeverity = EventSeverity.INFO;
-
-  @Enum({ items: () => EventSource })
-  @Field(() => EventSource)
-  source: EventSource = EventSource.STREAM;
-
-  @ManyToOne({ entity: 'DockerActivity', nullable: true, deleteRule: 'set null' })
-  activity?: DockerActivity | null;
 }
