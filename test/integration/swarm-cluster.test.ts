@@ -33,6 +33,9 @@ import { nodeTable, ok, registerSwarmHosts, startNode, stopNode, swarmDocker, sw
  * test/support/swarm.sh): init and join through the API, nodes with their roles, promote and
  * demote one at a time, the last manager's demotion refused, quorum lost and regained.
  */
+/** Tests that stop and start node daemons: raft's ~20 s give-up plus the polling waits exceed jest's 60 s default. */
+const NODE_RESTART_TIMEOUT_MS = 240_000;
+
 describe('Swarm clusters on a real 3-node swarm', () => {
   let t: TestApp;
   let token: string;
@@ -185,7 +188,7 @@ describe('Swarm clusters on a real 3-node swarm', () => {
     expect(back).toMatchObject({ status: 'CONNECTED', quorum: true, health: { managers: 3, faultsTolerated: 1 } });
     await changes.until((rs) => rs.some((r) => r.data?.swarmClusterStatusChanged.quorum === true && r.data.swarmClusterStatusChanged.previousQuorum === false));
     changes.unsubscribe();
-  });
+  }, NODE_RESTART_TIMEOUT_MS);
 
   it('when the registered manager is down, the cluster is managed through another manager that is a registered host', async () => {
     await stopNode(1);
@@ -204,7 +207,7 @@ describe('Swarm clusters on a real 3-node swarm', () => {
       await startNode(1);
     }
     await eventually(async () => ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster.health.reachableManagers === 3, 60_000, 500);
-  });
+  }, NODE_RESTART_TIMEOUT_MS);
 
   it('after maintenance and a manager restart (Docker forgot its events), the resync finds what changed and publishes it', async () => {
     ok(await t.gql(SetSwarmClusterMaintenanceDocument, { input: { id: clusterId, maintenance: true } }, token));
@@ -230,7 +233,7 @@ describe('Swarm clusters on a real 3-node swarm', () => {
     expect(stored.map((e) => `${e.type} ${e.action} ${e.source}`)).toEqual([`config create ${got[0].source}`]);
     events.unsubscribe();
     await eventually(async () => ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster.health.reachableManagers === 3, 60_000, 500);
-  });
+  }, NODE_RESTART_TIMEOUT_MS);
 
   it('leaveSwarm takes a host out; removeNode removes the node that is left behind', async () => {
     const n3 = nodeIds['fg-n3']!;
