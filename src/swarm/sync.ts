@@ -127,6 +127,7 @@ async function reconcile<T extends { id: string }>(
   key: (row: T) => string,
   incoming: Array<Partial<T>>,
   incomingKey: (v: Partial<T>) => string,
+  conflict: string[],
   describe: (before: T | undefined, after: Partial<T> | undefined) => SwarmChange | undefined,
 ): Promise<SwarmChange[]> {
   const changes: SwarmChange[] = [];
@@ -138,7 +139,7 @@ async function reconcile<T extends { id: string }>(
     const change = describe(row, values);
     if (change) changes.push(change);
     if (row) em.assign(row, values as never);
-    else em.create(entity, { ...values, account: cluster.account.id, cluster: cluster.id } as never);
+    else await upsertRow(em, entity, cluster, values, conflict); // a mutation may have stored it meanwhile
   }
   for (const row of byKey.values()) {
     const change = describe(row, undefined);
@@ -172,7 +173,7 @@ export async function syncCluster(em: EntityManager, cluster: SwarmCluster, api:
   ]);
   const changes: SwarmChange[] = [];
   changes.push(
-    ...(await reconcile(em, SwarmNode, cluster, storedNodes, (r) => r.nodeId, nodes.map(nodeValues), (v) => v.nodeId!, (before, after) => {
+    ...(await reconcile(em, SwarmNode, cluster, storedNodes, (r) => r.nodeId, nodes.map(nodeValues), (v) => v.nodeId!, ['cluster', 'nodeId'], (before, after) => {
       const id = (after?.nodeId ?? before?.nodeId)!;
       const name = after?.hostname ?? before?.hostname ?? id;
       if (!before) return { type: 'node', action: 'create', actorId: id, attributes: { name } };
@@ -185,7 +186,7 @@ export async function syncCluster(em: EntityManager, cluster: SwarmCluster, api:
     })),
   );
   changes.push(
-    ...(await reconcile(em, SwarmService, cluster, storedServices, (r) => r.serviceId, services.map(serviceValues), (v) => v.serviceId!, (before, after) => {
+    ...(await reconcile(em, SwarmService, cluster, storedServices, (r) => r.serviceId, services.map(serviceValues), (v) => v.serviceId!, ['cluster', 'serviceId'], (before, after) => {
       const id = (after?.serviceId ?? before?.serviceId)!;
       const name = after?.name ?? before?.name ?? id;
       if (!before) return { type: 'service', action: 'create', actorId: id, attributes: { name } };
@@ -200,14 +201,14 @@ export async function syncCluster(em: EntityManager, cluster: SwarmCluster, api:
   );
   const incomingSecrets = [...secrets.map((s) => secretValues(SecretKind.SECRET, s)), ...configs.map((c) => secretValues(SecretKind.CONFIG, c))];
   changes.push(
-    ...(await reconcile(em, SecretReference, cluster, storedSecrets, (r) => `${r.kind}:${r.dockerId}`, incomingSecrets, (v) => `${v.kind}:${v.dockerId}`, (before, after) => {
+    ...(await reconcile(em, SecretReference, cluster, storedSecrets, (r) => `${r.kind}:${r.dockerId}`, incomingSecrets, (v) => `${v.kind}:${v.dockerId}`, ['cluster', 'kind', 'dockerId'], (before, after) => {
       if (before && after) return undefined;
       const row = (after ?? before)!;
       return { type: row.kind as 'secret' | 'config', action: before ? 'remove' : 'create', actorId: row.dockerId!, attributes: { name: row.name! } };
     })),
   );
   changes.push(
-    ...(await reconcile(em, SwarmNetwork, cluster, storedNetworks, (r) => r.networkId, networks.filter((n) => n.Scope === 'swarm').map(networkValues), (v) => v.networkId!, (before, after) => {
+    ...(await reconcile(em, SwarmNetwork, cluster, storedNetworks, (r) => r.networkId, networks.filter((n) => n.Scope === 'swarm').map(networkValues), (v) => v.networkId!, ['cluster', 'networkId'], (before, after) => {
       if (before && after) return undefined;
       const row = (after ?? before)!;
       return { type: 'network', action: before ? 'remove' : 'create', actorId: row.networkId!, attributes: { name: row.name! } };
@@ -228,30 +229,24 @@ export async function linkNodesToHosts(em: EntityManager, cluster: SwarmCluster)
   );
 }
 
+/**
+ * Inserts or updates one row of a cluster in a single statement (INSERT … ON CONFLICT on the
+ * row's unique key): the supervisor's sync and a mutation storing the same object race, and
+ * neither may fail with a duplicate key.
+ */
+async function upsertRow<T extends object>(em: EntityManager, entity: new () => T, cluster: SwarmCluster, values: Partial<T>, conflict: string[]): Promise<T> {
+  return em.upsert(entity, { ...values, account: cluster.account.id, cluster: cluster.id } as never, { onConflictFields: conflict as never, onConflictAction: 'merge' });
+}
+
 /** Stores one service from an inspect (after a mutation), so the graph answers at once. */
-export async function upsertService(em: EntityManager, cluster: SwarmCluster, inspect: Obj): Promise<SwarmService> {
-  const values = serviceValues(inspect);
-  let row = await em.findOne(SwarmService, { cluster, serviceId: values.serviceId! });
-  if (row) em.assign(row, values as never);
-  else row = em.create(SwarmService, { ...values, account: cluster.account.id, cluster: cluster.id } as never);
-  await em.flush();
-  return row;
+export function upsertService(em: EntityManager, cluster: SwarmCluster, inspect: Obj): Promise<SwarmService> {
+  return upsertRow(em, SwarmService, cluster, serviceValues(inspect), ['cluster', 'serviceId']);
 }
 
-export async function upsertNode(em: EntityManager, cluster: SwarmCluster, inspect: Obj): Promise<SwarmNode> {
-  const values = nodeValues(inspect);
-  let row = await em.findOne(SwarmNode, { cluster, nodeId: values.nodeId! });
-  if (row) em.assign(row, values as never);
-  else row = em.create(SwarmNode, { ...values, account: cluster.account.id, cluster: cluster.id } as never);
-  await em.flush();
-  return row;
+export function upsertNode(em: EntityManager, cluster: SwarmCluster, inspect: Obj): Promise<SwarmNode> {
+  return upsertRow(em, SwarmNode, cluster, nodeValues(inspect), ['cluster', 'nodeId']);
 }
 
-export async function upsertSecret(em: EntityManager, cluster: SwarmCluster, kind: SecretKind, inspect: Obj): Promise<SecretReference> {
-  const values = secretValues(kind, inspect);
-  let row = await em.findOne(SecretReference, { cluster, kind, dockerId: values.dockerId! });
-  if (row) em.assign(row, values as never);
-  else row = em.create(SecretReference, { ...values, account: cluster.account.id, cluster: cluster.id } as never);
-  await em.flush();
-  return row;
+export function upsertSecret(em: EntityManager, cluster: SwarmCluster, kind: SecretKind, inspect: Obj): Promise<SecretReference> {
+  return upsertRow(em, SecretReference, cluster, secretValues(kind, inspect), ['cluster', 'kind', 'dockerId']);
 }
