@@ -11,6 +11,7 @@ import { SwarmService } from './swarm-service.entity';
 import { SwarmEvent } from './swarm-event.entity';
 import { SecretReference } from './swarm-secret-reference.entity';
 import { SwarmNetwork } from './swarm-network.entity';
+import { EngineClaim, EngineClaimHolder } from './engine-claim.entity';
 
 export { Node } from './node';
 export { AccountOwned } from './account-owned';
@@ -21,3 +22,11 @@ export { Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, D
 
 /** Every MikroORM entity, registered with the ORM and with `node(id:)`. */
 export const ENTITIES = [Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity, SwarmCluster, SwarmNode, SwarmService, SwarmEvent, SecretReference, SwarmNetwork];
+
+export { EngineClaim, EngineClaimHolder, EngineClaimKind } from './engine-claim.entity';
+
+/**
+ * Global tables that are deliberately outside tenancy: not AccountOwned, not GraphQL nodes, never
+ * resolvable through `node(id:)`. Only src/docker/engine-claims.ts uses them (engine ownership).
+ */
+export const INTERNAL_ENTITIES = [EngineClaim, EngineClaimHolder];

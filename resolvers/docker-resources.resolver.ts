@@ -1,4 +1,4 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Authorized, Ctx, Extensions, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { DockerContainer, DockerHost, DockerImage } from '../entities';
 import { Context } from '../src/server/context';
@@ -47,6 +47,7 @@ const hostFor = (ctx: Context, input: { hostId: string }) => ctx.services.hosts.
 
 @Resolver(() => DockerContainer)
 export class ContainerOperationsResolver {
+  @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Docker\'s inspect of this container, read live (DOCKER_ERROR when it is gone).' })
   async inspect(@Root() row: DockerContainer, @Ctx() ctx: Context) {
     const host = await ctx.em.findOneOrFail(DockerHost, row.host.id);
@@ -119,6 +120,7 @@ export class ContainerOperationsResolver {
 
 @Resolver(() => DockerImage)
 export class ImageOperationsResolver {
+  @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Docker\'s inspect of this image, read live.' })
   inspect(@Root() row: DockerImage, @Ctx() ctx: Context) {
     return ctx.services.images.inspect(ctx, row);
@@ -165,11 +167,13 @@ export class ImageOperationsResolver {
 
 @Resolver(() => DockerHost)
 export class HostResourcesResolver {
+  @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => [DockerNetwork], { name: 'networks', description: 'Networks on this host, read live from Docker.' })
   async networksOf(@Root() host: DockerHost, @Arg('name', () => String, { nullable: true }) name: string | undefined, @Ctx() ctx: Context) {
     return (await ctx.services.networks.list(ctx, host, name)).map((n) => network(host, n));
   }
 
+  @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => [DockerVolume], { name: 'volumes', description: 'Volumes on this host, read live from Docker.' })
   async volumesOf(@Root() host: DockerHost, @Arg('name', () => String, { nullable: true }) name: string | undefined, @Ctx() ctx: Context) {
     return (await ctx.services.volumes.list(ctx, host, name)).map((v) => volume(host, v));
@@ -179,12 +183,14 @@ export class HostResourcesResolver {
 @Resolver(() => DockerNetwork)
 export class NetworkResolver {
   @Authorized()
+  @Extensions({ dockerCalls: 1 })
   @Query(() => [DockerNetwork], { description: 'Networks of one host (name filter: Docker\'s substring match).' })
   async networks(@Arg('hostId', () => ID) hostId: string, @Arg('name', () => String, { nullable: true }) name: string | undefined, @Ctx() ctx: Context) {
     const host = await hostFor(ctx, { hostId });
     return (await ctx.services.networks.list(ctx, host, name)).map((n) => network(host, n));
   }
 
+  @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Docker\'s inspect of this network, read live.' })
   async inspect(@Root() n: DockerNetwork, @Ctx() ctx: Context) {
     return ctx.services.networks.inspect(ctx, await ctx.em.findOneOrFail(DockerHost, n.hostUuid), n.networkId);
@@ -226,12 +232,14 @@ export class NetworkResolver {
 @Resolver(() => DockerVolume)
 export class VolumeResolver {
   @Authorized()
+  @Extensions({ dockerCalls: 1 })
   @Query(() => [DockerVolume], { description: 'Volumes of one host.' })
   async volumes(@Arg('hostId', () => ID) hostId: string, @Arg('name', () => String, { nullable: true }) name: string | undefined, @Ctx() ctx: Context) {
     const host = await hostFor(ctx, { hostId });
     return (await ctx.services.volumes.list(ctx, host, name)).map((v) => volume(host, v));
   }
 
+  @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Docker\'s inspect of this volume, read live.' })
   async inspect(@Root() v: DockerVolume, @Ctx() ctx: Context) {
     return ctx.services.volumes.inspect(ctx, await ctx.em.findOneOrFail(DockerHost, v.hostUuid), v.name);

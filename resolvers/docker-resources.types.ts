@@ -104,6 +104,7 @@ export class ContainerLogLine {
   @Field(() => String, { description: 'stdout or stderr' }) stream!: string;
   @Field(() => String) line!: string;
   @Field(() => String, { nullable: true, description: 'Docker\'s RFC 3339 timestamp with nanoseconds.' }) timestamp?: string;
+  @Field(() => Boolean, { description: 'The line was longer than 16 KiB (LOG_LINE_MAX_BYTES, timestamp included): it was cut there, on a character boundary, and the rest of it was dropped.' }) truncated!: boolean;
 }
 
 // ---------- images ----------
@@ -178,7 +179,7 @@ export class RemoveImagePayload {
 export class BuildImagePayload {
   @Field(() => DockerImage, { nullable: true }) image?: DockerImage | null;
   @Field(() => String, { nullable: true }) imageId?: string | null;
-  @Field(() => [String], { description: 'The last 200 lines of build output.' }) log!: string[];
+  @Field(() => [String], { description: 'The last 200 lines of build output; a line longer than 16 KiB is cut there and ends with "…[line truncated]".' }) log!: string[];
   @Field(() => DockerActivity) activity!: DockerActivity;
 }
 

@@ -1,4 +1,4 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import type { FilterQuery } from '@mikro-orm/postgresql';
 import { DockerActivity, DockerHost, SecretKind, SecretReference, SwarmCluster, SwarmEvent, SwarmNetwork, SwarmNode, SwarmNodeRole, SwarmService } from '../entities';
@@ -117,11 +117,13 @@ export class SwarmClusterResolver {
   }
 
   @Authorized(PERMISSIONS.clustersManage)
+  @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => SwarmJoinTokens, { description: 'Join tokens, read live from the manager. Needs swarm.clusters.manage.' })
   joinTokens(@Root() cluster: SwarmCluster, @Ctx() ctx: Context) {
     return ctx.services.swarm.clusters.joinTokens(ctx, cluster);
   }
 
+  @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s GET /swarm, read live (join tokens left out).' })
   inspect(@Root() cluster: SwarmCluster, @Ctx() ctx: Context) {
     return ctx.services.swarm.clusters.inspect(ctx, cluster);
@@ -271,6 +273,7 @@ export class SwarmNodeResolver {
     return row.host ? ctx.em.findOne(DockerHost, row.host.id) : null;
   }
 
+  @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s GET /nodes/{id}, read live.' })
   inspect(@Root() row: SwarmNode, @Ctx() ctx: Context) {
     return ctx.em.populate(row, ['cluster']).then((n) => ctx.services.swarm.nodes.inspect(ctx, n as SwarmNode & { cluster: SwarmCluster }));
@@ -309,12 +312,14 @@ export class SwarmServiceResolver {
     return clusterOf(ctx, row);
   }
 
+  @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => [SwarmTask], { description: 'Tasks, newest first, read live (state, desired state, node, error, exit code).' })
   async tasks(@Root() row: SwarmService, @Arg('desiredState', () => String, { nullable: true, description: 'e.g. running, shutdown' }) desiredState: string | undefined, @Ctx() ctx: Context) {
     await ctx.em.populate(row, ['cluster']);
     return ctx.services.swarm.services.tasks(ctx, row, desiredState);
   }
 
+  @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s GET /services/{id}, read live.' })
   async inspect(@Root() row: SwarmService, @Ctx() ctx: Context) {
     await ctx.em.populate(row, ['cluster']);
@@ -377,12 +382,14 @@ export class SecretReferenceResolver {
     return clusterOf(ctx, row);
   }
 
+  @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s inspect, read live (a secret\'s has no data: Docker never returns it).' })
   async inspect(@Root() row: SecretReference, @Ctx() ctx: Context) {
     await ctx.em.populate(row, ['cluster']);
     return ctx.services.swarm.configs.inspect(ctx, row);
   }
 
+  @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => String, { nullable: true, description: 'Configs only: the content, read live. Always null for secrets (write-only).' })
   async data(@Root() row: SecretReference, @Ctx() ctx: Context) {
     if (row.kind !== SecretKind.CONFIG) return null;
@@ -436,6 +443,7 @@ export class SwarmNetworkResolver {
     return clusterOf(ctx, row);
   }
 
+  @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s GET /networks/{id} on the manager, read live.' })
   async inspect(@Root() row: SwarmNetwork, @Ctx() ctx: Context) {
     await ctx.em.populate(row, ['cluster']);

@@ -404,6 +404,7 @@ export class ServiceLogLine {
   @Field(() => String, { nullable: true }) timestamp?: string;
   @Field(() => String, { nullable: true }) taskId?: string;
   @Field(() => String, { nullable: true }) nodeId?: string;
+  @Field(() => Boolean, { description: 'The line was longer than 16 KiB (LOG_LINE_MAX_BYTES, timestamp included): it was cut there, on a character boundary, and the rest of it was dropped.' }) truncated!: boolean;
 }
 
 @InputType()

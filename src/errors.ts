@@ -1,4 +1,5 @@
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { ConnectionException } from '@mikro-orm/core';
 
 /** The error codes clients can rely on (`extensions.code`). */
 export enum ErrorCode {
@@ -12,6 +13,12 @@ export enum ErrorCode {
   QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
   VAULT_ERROR = 'VAULT_ERROR',
   QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
+  /** Too many requests, connections or subscriptions for the account (or address): retry later (HTTP 429, WS close 4429). */
+  RATE_LIMITED = 'RATE_LIMITED',
+  /** The request ran past its deadline (HTTP 503); what it was waiting for was abandoned. */
+  TIMEOUT = 'TIMEOUT',
+  /** The database (or another backing service) cannot be reached: retry later. */
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -29,7 +36,7 @@ export const unauthenticated = (message = 'A valid bearer token is required') =>
 export const forbidden = (permission: string) =>
   new AppError(ErrorCode.FORBIDDEN, `This action needs the permission "${permission}"`, { permission });
 export const notFound = (what: string, id?: string) =>
-  new AppError(ErrorCode.NOT_FOUND, id ? `${what} ${id} was not found` : `${what} was not found`);
+  new AppError(ErrorCode.NOT_FOUND, id ? `${what} ${shown(id, '')} was not found` : `${what} was not found`);
 export const badInput = (field: string, message: string) =>
   new AppError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
 export const conflict = (message: string, extensions: Record<string, unknown> = {}) =>
@@ -37,40 +44,86 @@ export const conflict = (message: string, extensions: Record<string, unknown> = 
 export const tooComplex = (message: string, extensions: Record<string, unknown> = {}) =>
   new AppError(ErrorCode.QUERY_TOO_COMPLEX, message, extensions);
 
-const SUGGESTION = / ?Did you mean .*\?$/;
-const CLIENT_CODES = new Set<string>([ErrorCode.BAD_USER_INPUT, 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST']);
-const KNOWN_CODES = new Set<string>([...Object.values(ErrorCode), 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
+/** User input longer than this is shown in messages by its length only. */
+export const MAX_SHOWN_INPUT = 100;
+/** Longest message a client gets; anything longer is cut. */
+export const MAX_MESSAGE_LENGTH = 1000;
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
- * One error formatter for HTTP and WebSocket: known errors keep their message and code;
- * anything else becomes INTERNAL_SERVER_ERROR with no detail in production.
- * Field suggestions ("Did you mean …?") are removed in production.
+ * How a user-supplied value may appear in a message: as is (or quoted) when short and printable,
+ * else only its length: a 1 MB id is never echoed.
  */
-export function formatError(formatted: GraphQLFormattedError, production: boolean): GraphQLFormattedError {
+export function shown(value: string, quote = '"'): string {
+  return value.length <= MAX_SHOWN_INPUT && !CONTROL_CHARS.test(value) ? `${quote}${value}${quote}` : `(${value.length} characters)`;
+}
+
+const SUGGESTION = / ?Did you mean .*\?$/;
+/** Codes of our own errors and of graphql-js / Apollo request errors: their messages are for the client. */
+const KNOWN_CODES = new Set<string>([...Object.values(ErrorCode), 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
+const INTERNAL_MESSAGE = 'Internal server error';
+const UNAVAILABLE_MESSAGE = 'The service is temporarily unavailable; try again later';
+
+/**
+ * One error formatter for HTTP and WebSocket, in every mode: known errors keep their code and
+ * their message (values the client sent are dropped or shortened, never a stack trace); anything
+ * else is INTERNAL_SERVER_ERROR "Internal server error" (logged server-side by the caller), except
+ * a lost database or Redis connection, which is SERVICE_UNAVAILABLE with a fixed message.
+ * Field suggestions ("Did you mean …?") are removed in production.
+ * `error` is the error as thrown (Apollo's second formatError argument, or the GraphQLError on WS).
+ */
+export function formatError(formatted: GraphQLFormattedError, production: boolean, error?: unknown): GraphQLFormattedError {
+  const where = { locations: formatted.locations, path: formatted.path };
   const code = (formatted.extensions?.code as string | undefined) ?? undefined;
   // class-validator failures from type-graphql's validate
   const validationErrors = formatted.extensions?.validationErrors as Array<{ property: string; constraints?: Record<string, string>; children?: unknown[] }> | undefined;
   if (validationErrors && validationErrors.length > 0) {
     const first = firstConstraint(validationErrors);
-    return {
-      message: `${first.field}: ${first.message}`,
-      locations: formatted.locations,
-      path: formatted.path,
-      extensions: { code: ErrorCode.BAD_USER_INPUT, field: first.field },
-    };
+    return { message: boundedMessage(`${first.field}: ${first.message}`), ...where, extensions: { code: ErrorCode.BAD_USER_INPUT, field: first.field } };
   }
   if (code && KNOWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
-    const { stacktrace, ...rest } = (formatted.extensions ?? {}) as Record<string, unknown>;
-    const safe = withoutInputValues(formatted.message);
-    const message = production ? safe.replace(SUGGESTION, '') : safe;
-    // Client errors carry no stack trace even in development: graphql-js puts submitted values in them.
-    const keepStack = !production && stacktrace && !CLIENT_CODES.has(code);
-    return { ...formatted, message, extensions: keepStack ? { ...rest, stacktrace } : rest };
+    const { stacktrace: _stack, exception: _exception, ...rest } = (formatted.extensions ?? {}) as Record<string, unknown>;
+    const safe = boundedMessage(withoutInputValues(formatted.message));
+    return { ...formatted, message: production ? safe.replace(SUGGESTION, '') : safe, extensions: rest };
   }
-  if (production) {
-    return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  if (isServiceUnavailable(error)) return { message: UNAVAILABLE_MESSAGE, ...where, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
+  return { message: INTERNAL_MESSAGE, ...where, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+}
+
+/** Caps a message and replaces every quoted value longer than MAX_SHOWN_INPUT by its length (one linear pass). */
+export function boundedMessage(message: string): string {
+  let out = '';
+  let from = 0;
+  while (out.length <= MAX_MESSAGE_LENGTH) {
+    const open = message.indexOf('"', from);
+    if (open < 0) break;
+    let close = open + 1;
+    while (close < message.length && message[close] !== '"') close += message[close] === '\\' ? 2 : 1;
+    if (close >= message.length) break;
+    const inner = close - open - 1;
+    out += message.slice(from, open) + (inner > MAX_SHOWN_INPUT ? `(${inner} characters)` : message.slice(open, close + 1));
+    from = close + 1;
   }
-  return { ...formatted, extensions: { ...formatted.extensions, code: code ?? ErrorCode.INTERNAL_SERVER_ERROR } };
+  out += message.slice(from, from + MAX_MESSAGE_LENGTH + 1);
+  return out.length > MAX_MESSAGE_LENGTH ? `${out.slice(0, MAX_MESSAGE_LENGTH)}…` : out;
+}
+
+/** PostgreSQL SQLSTATE classes of a lost or refused connection (08), resources (53), shutdown (57P). */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P)/;
+const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const UNAVAILABLE_TEXT = /Connection terminated|Timeout acquiring a connection|Connection is closed|connection timeout|Client has encountered a connection error/i;
+
+/** Whether an error (or the error it wraps) says the database or Redis cannot be reached. */
+export function isServiceUnavailable(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof AppError) return false;
+    if (e instanceof ConnectionException) return true;
+    const { code, name, message } = e as { code?: unknown; name?: unknown; message?: unknown };
+    if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code))) return true;
+    if (name === 'KnexTimeoutError' || name === 'MaxRetriesPerRequestError') return true;
+    if (typeof message === 'string' && UNAVAILABLE_TEXT.test(message)) return true;
+  }
+  return false;
 }
 
 const VARIABLE_VALUE = /^(Variable "\$[^"]+") got invalid value [\s\S]*$/;

@@ -1,25 +1,58 @@
 export const REDACTED = '[redacted]';
 
-/** Keys whose values are secrets wherever they appear in an input. */
-const SECRET_KEYS = /^(tlsCredentials|ca|cert|key|password|passphrase|token|secret|secretValue|value|data|auth|authconfig|registryAuth|identitytoken|privateKey|joinToken|unlockKey)$/i;
+/**
+ * Keys named like a secret, wherever they appear (any depth, any casing): their values are
+ * replaced whole. A pattern, not a list: "dbPassword", "NPM_TOKEN", "tlsCredentials",
+ * "registryAuth", "privateKey", "unlockKey", "joinToken" are all caught.
+ */
+export const SECRET_KEY = /(pass(word|phrase|wd)?|secret|token|key|credential|auth|private|cert|cookie|session|signature)/i;
+/** Exact keys whose values are secrets although the name does not say so (CA, secret and config data). */
+const SECRET_EXACT_KEYS = /^(ca|value|data|secretValue)$/i;
+/** Maps whose every value is redacted (keys kept): build args and volume driver options carry credentials and host paths. */
+const VALUE_MAP_KEYS = /^(buildArgs|driverOpts)$/i;
+/** Argument vectors: the program is kept, its arguments redacted (`sh -c '<secret>'`). */
+const ARGV_KEYS = /^(command|cmd|args|entrypoint|test)$/i;
+/** NAME=value lists: names kept, values redacted. */
+const ENV_KEYS = /^env$/i;
 /** Large blobs: kept out of audit rows, replaced by their size. */
 const BLOB_KEYS = /^(contextTarBase64)$/;
+/** user:password@ in URLs (registry addresses, endpoints). */
+const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:)[^\s/@]*@/gi;
+const MAX_DEPTH = 8;
 
 /**
- * Deep copy of an operation's input with secrets replaced by "[redacted]". Environment
- * entries ("NAME=value") keep their names only: values of env vars are often credentials.
+ * Deep copy of an operation's input (or a log object) with secrets replaced by "[redacted]":
+ * values under keys named like a secret, every value of buildArgs and driverOpts, the arguments of
+ * commands (argv[0] kept), environment values (names kept), passwords in URLs. Labels, names and
+ * other settings stay readable. Errors and dates pass through unchanged.
  */
 export function redact(input: unknown, depth = 0): unknown {
-  if (depth > 8) return REDACTED;
+  if (typeof input === 'string') return redactString(input);
+  if (input === null || typeof input !== 'object' || input instanceof Date || input instanceof Error || Buffer.isBuffer(input)) return input;
+  if (depth > MAX_DEPTH) return REDACTED;
   if (Array.isArray(input)) return input.map((v) => redact(v, depth + 1));
-  if (input === null || typeof input !== 'object' || input instanceof Date) return input;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(input as Record<string, unknown>)) {
     if (v === undefined) continue;
-    if (SECRET_KEYS.test(k)) out[k] = REDACTED;
-    else if (BLOB_KEYS.test(k)) out[k] = typeof v === 'string' ? `[${Math.floor((v.length * 3) / 4)} bytes]` : REDACTED;
-    else if (/^env$/i.test(k) && Array.isArray(v)) out[k] = v.map((e) => (typeof e === 'string' && e.includes('=') ? `${e.slice(0, e.indexOf('='))}=${REDACTED}` : e));
-    else out[k] = redact(v, depth + 1);
+    out[k] = redactEntry(k, v, depth);
   }
   return out;
+}
+
+function redactEntry(key: string, value: unknown, depth: number): unknown {
+  if (value === null) return null;
+  if (SECRET_KEY.test(key) || SECRET_EXACT_KEYS.test(key)) return REDACTED;
+  if (BLOB_KEYS.test(key)) return typeof value === 'string' ? `[${Math.floor((value.length * 3) / 4)} bytes]` : REDACTED;
+  if (VALUE_MAP_KEYS.test(key)) {
+    return typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.keys(value as object).map((k) => [k, REDACTED])) : REDACTED;
+  }
+  if (ARGV_KEYS.test(key) && Array.isArray(value)) return value.map((arg, i) => (i === 0 && typeof arg === 'string' ? redactString(arg) : REDACTED));
+  if (ENV_KEYS.test(key) && Array.isArray(value)) {
+    return value.map((e) => (typeof e !== 'string' ? REDACTED : e.includes('=') ? `${e.slice(0, e.indexOf('='))}=${REDACTED}` : e));
+  }
+  return redact(value, depth + 1);
+}
+
+function redactString(value: string): string {
+  return value.includes('@') ? value.replace(URL_CREDENTIALS, `$1${REDACTED}@`) : value;
 }

@@ -1,9 +1,11 @@
-import { loadConfig } from '../config';
+import { loadConfig, parseDurationSeconds } from '../config';
 import { signDevToken } from '../server/auth';
 
 /**
  * npm run token -- --account <name> [--permissions a,b] [--subject s] [--expires 12h]
- * Prints a signed HS256 development token (FLEETGRAPH_JWT_SECRET) as the last line.
+ * Prints a signed HS256 development token (FLEETGRAPH_JWT_SECRET) as the last line. --expires
+ * (seconds, or 30m, 12h, 1d) may not exceed FLEETGRAPH_JWT_MAX_LIFETIME (default 24h): the API
+ * refuses longer-lived tokens.
  */
 async function main(): Promise<void> {
   const args = new Map<string, string>();
@@ -24,13 +26,24 @@ async function main(): Promise<void> {
     console.error('FLEETGRAPH_JWT_SECRET is not set (tokens for a JWKS setup come from your identity provider)');
     process.exit(2);
   }
+  let lifetime: number;
+  try {
+    lifetime = parseDurationSeconds(args.get('expires') || '12h', '--expires');
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  if (lifetime > config.jwt.maxLifetimeSeconds) {
+    console.error(`--expires must be at most ${config.jwt.maxLifetimeSeconds} seconds (FLEETGRAPH_JWT_MAX_LIFETIME); the API refuses longer-lived tokens`);
+    process.exit(2);
+  }
   const permissions = (args.get('permissions') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
   const subject = args.get('subject') || `${account}-developer`;
   const token = await signDevToken(config.jwt.secret, {
     subject,
     account,
     permissions,
-    expiresIn: args.get('expires') || '12h',
+    expiresIn: `${lifetime}s`,
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
   });

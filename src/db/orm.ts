@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { EntityManager, MikroORM, Options, ReflectMetadataProvider } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import { ENTITIES, AccountOwned, Account } from '../../entities';
+import { ENTITIES, INTERNAL_ENTITIES, AccountOwned, Account } from '../../entities';
 import { migrationsList } from '../migrations';
 import type { Logger } from '../server/logger';
 
@@ -16,7 +16,7 @@ export function tenantScopedEntities(): string[] {
 export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Options {
   return {
     clientUrl,
-    entities: ENTITIES,
+    entities: [...ENTITIES, ...INTERNAL_ENTITIES],
     metadataProvider: ReflectMetadataProvider,
     metadataCache: { enabled: false },
     discovery: { warnWhenNoEntities: true },

@@ -1,13 +1,13 @@
 import type Docker from 'dockerode';
-import { FixedBuffer, Repeater } from '@graphql-yoga/subscription';
 import { DockerContainer, DockerHost } from '../../entities';
-import { AppError, ErrorCode, badInput, forbidden } from '../errors';
-import { PERMISSIONS } from '../server/auth';
+import { AppError, ErrorCode, badInput } from '../errors';
 import type { Context } from '../server/context';
 import { rowFromInspect, upsertContainers } from '../sync/inventory';
-import { containerById, hostOperation } from './operations';
-import { privilegedReasons } from './privileged';
-import { Demuxer, LineAssembler, LogLine } from './logs';
+import { containerById, hostOperation, liveRead } from './operations';
+import { containerHostAccess, HostAccessSpec } from '../policy/host-access';
+import { assertEngineObjects, assertHostAccess } from '../policy/enforce';
+import { Demuxer, LogLine, logLines, openLogStream } from './logs';
+import { utf8Boundary } from './framing';
 import { toDockerError } from './client';
 
 export interface PortInput {
@@ -79,8 +79,6 @@ export const EXEC_OUTPUT_LIMIT = 1024 * 1024;
 export const EXEC_TIMEOUT_DEFAULT_S = 60;
 export const EXEC_TIMEOUT_MAX_S = 3600;
 export const LOG_TAIL_MAX = 10_000;
-/** Lines buffered per log subscriber before the Docker stream is paused. */
-const LOG_BUFFER_LINES = 16_384;
 const SECOND_NS = 1_000_000_000;
 
 /** Builds Docker's create body from our input (field names as in the Engine API). */
@@ -143,13 +141,14 @@ export function createOptions(input: CreateContainerInput): Docker.ContainerCrea
   };
 }
 
-/** Refuses specs that give root on the host unless the caller holds docker.containers.privileged. */
-export function assertMayCreate(ctx: Context, opts: Docker.ContainerCreateOptions): void {
-  const reasons = privilegedReasons(opts.HostConfig as never);
-  if (reasons.length && !ctx.principal?.permissions.includes(PERMISSIONS.containersPrivileged)) {
-    const err = forbidden(PERMISSIONS.containersPrivileged);
-    throw new AppError(ErrorCode.FORBIDDEN, `This container spec gives root on the host (${reasons.join('; ')}): it needs the permission "${PERMISSIONS.containersPrivileged}"`, { ...err.extensions, reasons });
-  }
+/**
+ * The host-access policy on the final create body (src/policy/host-access.ts): malformed mounts
+ * are BAD_USER_INPUT, anything beyond the allow-list needs docker.containers.privileged.
+ */
+export function assertMayCreate(ctx: Context, opts: Docker.ContainerCreateOptions): HostAccessSpec {
+  const access = containerHostAccess(opts);
+  assertHostAccess(ctx, access);
+  return access;
 }
 
 /** Stores what Docker now says about one container and returns the row. */
@@ -168,7 +167,9 @@ function alreadyThere(err: unknown): boolean {
 export class ContainerManager {
   async create(ctx: Context, host: DockerHost, input: CreateContainerInput) {
     const opts = createOptions(input);
-    assertMayCreate(ctx, opts);
+    const access = assertMayCreate(ctx, opts);
+    // the volumes and networks it names, as this engine has them (read before the audited create)
+    await liveRead(ctx, host, (api) => assertEngineObjects(ctx, api, access));
     const start = input.start ?? true;
     return hostOperation(ctx, host, { action: 'container.create', targetType: 'container', targetId: input.name ?? null, parameters: input }, async ({ docker, handle }) => {
       const container = await docker.api.createContainer(opts);
@@ -247,39 +248,13 @@ export class ContainerManager {
     try {
       tty = Boolean((await c.inspect()).Config?.Tty);
       const follow = options.follow ?? true;
-      const opts = { stdout: true, stderr: true, timestamps: true, tail, since: options.since ? Math.floor(options.since.getTime() / 1000) : undefined };
-      stream = follow ? await c.logs({ ...opts, follow: true }) : bufferStream(await c.logs({ ...opts, follow: false }));
+      const opts = { stdout: true, stderr: true, timestamps: true, tail, follow, since: options.since ? Math.floor(options.since.getTime() / 1000) : undefined };
+      stream = await openLogStream(docker.stream, `/containers/${encodeURIComponent(row.containerId)}/logs`, opts, { 404: 'no such container', 500: 'server error' });
     } catch (err) {
       throw toDockerError(err, row.host.name);
     }
-    return new Repeater<LogLine>(async (push, stop) => {
-      const demux = new Demuxer(tty);
-      const lines = new LineAssembler(true);
-      // Backpressure: when the subscriber lags, the buffer fills and the Docker stream pauses.
-      stream.on('data', (chunk: Buffer) => {
-        let last: Promise<unknown> | undefined;
-        for (const frame of demux.push(chunk)) for (const l of lines.push(frame.stream, frame.data)) last = push(l);
-        if (last) {
-          stream.pause();
-          last.then(() => stream.resume(), () => undefined);
-        }
-      });
-      stream.on('end', () => {
-        for (const l of lines.flush()) void push(l);
-        stop();
-      });
-      stream.on('error', (err: unknown) => stop(toDockerError(err, row.host.name)));
-      await stop;
-      (stream as unknown as { destroy?: () => void }).destroy?.();
-    }, new FixedBuffer(LOG_BUFFER_LINES));
+    return logLines(stream, tty, (l) => l, (err) => toDockerError(err, row.host.name));
   }
-}
-
-function bufferStream(body: Buffer | NodeJS.ReadableStream): NodeJS.ReadableStream {
-  if (!Buffer.isBuffer(body)) return body;
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { Readable } = require('node:stream') as typeof import('node:stream');
-  return Readable.from([body]);
 }
 
 function collectExec(stream: NodeJS.ReadableStream, timeoutS: number): Promise<Omit<ExecResult, 'exitCode'>> {
@@ -299,10 +274,15 @@ function collectExec(stream: NodeJS.ReadableStream, timeoutS: number): Promise<O
           truncated = true;
           continue;
         }
-        const part = f.data.length > room ? f.data.subarray(0, room) : f.data;
-        if (part.length < f.data.length) truncated = true;
-        out[f.stream].push(part);
-        size[f.stream] += part.length;
+        if (f.data.length > room) {
+          // cut on a character boundary; the stream is full from here on
+          out[f.stream].push(f.data.subarray(0, utf8Boundary(f.data, room)));
+          size[f.stream] = EXEC_OUTPUT_LIMIT;
+          truncated = true;
+          continue;
+        }
+        out[f.stream].push(f.data);
+        size[f.stream] += f.data.length;
       }
     });
     stream.on('end', () => {

@@ -9,8 +9,9 @@ import { HostSupervisor, SyncDeps } from '../sync/supervisor';
 import type { HostFleet } from '../sync/fleet';
 import { SyncResult } from '../sync/inventory';
 import { commitStatus, HostStatusPayload, reconnect, recover, setMaintenance } from '../sync/status';
-import { parseEndpoint, TlsCredentials } from './client';
+import { credentialsOf, parseEndpoint, TlsCredentials } from './client';
 import type { DockerConnection, DockerConnections } from './connections';
+import { releaseClaims, saveWithClaim } from './engine-claims';
 
 export const STANDARD_ENVIRONMENTS = ['staging', 'production', 'development'];
 export const SYNC_INTERVAL_MIN = 30;
@@ -55,6 +56,8 @@ export class HostService {
     const values = this.validate(input, true);
     const accountId = ctx.membership!.accountId;
     if (await ctx.em.count(DockerHost, { name: values.name })) throw conflict(`A host named "${values.name}" already exists`, { field: 'name' });
+    // first contact: a refused endpoint or another account's engine leaves nothing stored, not even an audit row
+    const identity = await this.connections.probe(ctx.em, accountId, values.apiEndpoint!, values.tlsVerify ?? false, credentialsOf(input.tlsCredentials), 'apiEndpoint');
     const { result: host, activity } = await runActivity(ctx, { action: 'host.register', targetType: 'host', targetId: values.name, parameters: input }, async (h) => {
       const host = ctx.em.create(DockerHost, {
         account: accountId,
@@ -66,7 +69,7 @@ export class HostService {
         status: HostStatus.PENDING,
       } as never);
       this.applyCredentials(host, input.tlsCredentials);
-      await this.flushUnique(ctx, values.name!);
+      await saveWithClaim(ctx.em, accountId, { column: 'host_id', id: host.id }, identity, 'apiEndpoint', () => this.flushUnique(ctx, values.name!));
       h.setHost(host);
       h.setTarget(host.id);
       return host;
@@ -88,13 +91,23 @@ export class HostService {
     if (values.name !== undefined && values.name !== host.name && (await ctx.em.count(DockerHost, { name: values.name, id: { $ne: host.id } }))) {
       throw conflict(`A host named "${values.name}" already exists`, { field: 'name' });
     }
+    const connectionChanged =
+      (input.apiEndpoint !== undefined && input.apiEndpoint !== host.apiEndpoint) || (input.tlsVerify !== undefined && input.tlsVerify !== host.tlsVerify) || input.tlsCredentials !== undefined;
+    const identity = connectionChanged
+      ? await this.connections.probe(
+          ctx.em,
+          host.account.id,
+          values.apiEndpoint!,
+          values.tlsVerify ?? false,
+          input.tlsCredentials === undefined ? await this.connections.storedCredentials(ctx.em, DockerHost, host.id) : credentialsOf(input.tlsCredentials),
+          'apiEndpoint',
+        )
+      : undefined;
     let statusChange: HostStatusPayload | undefined;
     const { activity } = await runActivity(ctx, { action: 'host.update', targetType: 'host', targetId: host.id, host, parameters: input }, async () => {
       if (values.name !== undefined && values.name !== host.name) host.name = values.name;
       if (values.environment !== undefined) host.environment = values.environment;
       if (values.syncIntervalSeconds !== undefined) host.syncIntervalSeconds = values.syncIntervalSeconds;
-      const connectionChanged =
-        (input.apiEndpoint !== undefined && input.apiEndpoint !== host.apiEndpoint) || (input.tlsVerify !== undefined && input.tlsVerify !== host.tlsVerify) || input.tlsCredentials !== undefined;
       if (input.apiEndpoint !== undefined) host.apiEndpoint = values.apiEndpoint!;
       if (input.tlsVerify !== undefined) host.tlsVerify = input.tlsVerify;
       if (input.tlsCredentials !== undefined) this.applyCredentials(host, input.tlsCredentials);
@@ -103,7 +116,7 @@ export class HostService {
         statusChange = reconnect(host);
         this.connections.forget(host.id);
       }
-      await this.flushUnique(ctx, host.name);
+      await saveWithClaim(ctx.em, host.account.id, { column: 'host_id', id: host.id }, identity, 'apiEndpoint', () => this.flushUnique(ctx, host.name));
       // a status change is published like any other (connected → pending here)
       await commitStatus(ctx.em, ctx.services.pubsub, statusChange);
     });
@@ -118,6 +131,8 @@ export class HostService {
       ctx.em.remove(host);
       await ctx.em.flush();
       this.connections.forget(host.id);
+      // its claims went with it (ON DELETE CASCADE): the engine is free unless another row of the account holds it
+      await releaseClaims(ctx.em, host.account.id);
     });
     await this.fleet.notify(host.id);
     return { removedId: globalId, activity };

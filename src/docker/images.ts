@@ -5,6 +5,7 @@ import type { Context } from '../server/context';
 import { refreshImages } from '../sync/inventory';
 import type { ActivityHandle } from '../audit/activity';
 import { followJsonStream, hostOperation, JsonProgress, liveRead } from './operations';
+import { FramedLine, LineFramer, LOG_LINE_MAX_BYTES } from './framing';
 
 export interface RegistryAuthInput {
   username?: string | null;
@@ -63,6 +64,8 @@ const TAG = /^[\w][\w.-]{0,127}$/;
 const IMAGE_ID = /^(sha256:)?[a-f0-9]{12,64}$/;
 /** Build output lines kept on the activity's progress and in the payload. */
 export const BUILD_LOG_LINES = 200;
+/** Appended to a build output line cut at LOG_LINE_MAX_BYTES. */
+export const BUILD_LINE_CUT = '…[line truncated]';
 
 export function checkReference(ref: string, field: string): string {
   const r = ref?.trim();
@@ -86,27 +89,37 @@ function authConfig(auth: RegistryAuthInput | null | undefined): Docker.AuthConf
   } as Docker.AuthConfig;
 }
 
-/** Pull/push progress per layer, condensed for the activity's progress field. */
-export function layerProgress(lines: JsonProgress[]): Record<string, unknown> {
-  const layers: Record<string, { status: string; current?: number; total?: number }> = {};
+/** Layers tracked per pull/push (a hostile daemon could report any number of ids). */
+const PROGRESS_LAYERS_MAX = 1000;
+const STATUS_MAX_CHARS = 200;
+
+/**
+ * Pull/push progress per layer, condensed for the activity's progress field. Keeps only the
+ * latest state of at most PROGRESS_LAYERS_MAX layers, with statuses cut to STATUS_MAX_CHARS.
+ */
+export function layerProgress(): (line: JsonProgress) => Record<string, unknown> {
+  const layers = new Map<string, { status: string; current?: number; total?: number }>();
   let status = '';
-  for (const l of lines) {
-    if (l.id && l.status) layers[l.id] = { status: l.status, current: l.progressDetail?.current, total: l.progressDetail?.total };
-    else if (l.status) status = l.status;
-  }
-  const list = Object.values(layers);
-  const current = list.reduce((s, l) => s + (l.current ?? 0), 0);
-  const total = list.reduce((s, l) => s + (l.total ?? 0), 0);
-  return { status, layers: list.length, layersDone: list.filter((l) => /complete|already exists|pushed|mounted/i.test(l.status)).length, bytesCurrent: current, bytesTotal: total };
+  return (l) => {
+    const st = typeof l.status === 'string' ? l.status.slice(0, STATUS_MAX_CHARS) : undefined;
+    if (typeof l.id === 'string' && st) {
+      const id = l.id.slice(0, STATUS_MAX_CHARS);
+      if (layers.has(id) || layers.size < PROGRESS_LAYERS_MAX) layers.set(id, { status: st, current: num(l.progressDetail?.current), total: num(l.progressDetail?.total) });
+    } else if (st) status = st;
+    const list = [...layers.values()];
+    const current = list.reduce((s, x) => s + (x.current ?? 0), 0);
+    const total = list.reduce((s, x) => s + (x.total ?? 0), 0);
+    return { status, layers: list.length, layersDone: list.filter((x) => /complete|already exists|pushed|mounted/i.test(x.status)).length, bytesCurrent: current, bytesTotal: total };
+  };
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 function tracker(handle: ActivityHandle) {
-  const seen: JsonProgress[] = [];
-  return (line: JsonProgress) => {
-    seen.push(line);
-    if (seen.length > 2000) seen.splice(0, seen.length - 2000);
-    handle.progress(layerProgress(seen));
-  };
+  const progress = layerProgress();
+  return (line: JsonProgress) => handle.progress(progress(line));
 }
 
 async function storedImage(ctx: Context, host: DockerHost, docker: Docker, ref: string): Promise<DockerImage | null> {
@@ -123,7 +136,7 @@ export class ImageManager {
     const ref = tag ? `${image}:${tag}` : image;
     return hostOperation(ctx, host, { action: 'image.pull', targetType: 'image', targetId: ref, parameters: input }, async ({ docker, handle }) => {
       const stream = await docker.stream.pull(ref, { authconfig: authConfig(input.registryAuth), ...(input.platform ? { platform: input.platform } : {}) });
-      await followJsonStream(docker.stream, stream, tracker(handle));
+      await followJsonStream(stream, tracker(handle));
       return storedImage(ctx, host, docker.api, ref.includes(':') || ref.includes('@') ? ref : `${ref}:latest`);
     });
   }
@@ -133,7 +146,7 @@ export class ImageManager {
     const tag = checkTag(input.tag, 'tag');
     return hostOperation(ctx, host, { action: 'image.push', targetType: 'image', targetId: tag ? `${image}:${tag}` : image, parameters: input }, async ({ docker, handle }) => {
       const stream = await docker.stream.getImage(image).push({ tag, authconfig: authConfig(input.registryAuth) } as never);
-      await followJsonStream(docker.stream, stream as unknown as NodeJS.ReadableStream, tracker(handle));
+      await followJsonStream(stream as unknown as NodeJS.ReadableStream, tracker(handle));
       return storedImage(ctx, host, docker.api, tag ? `${image}:${tag}` : image);
     });
   }
@@ -178,17 +191,24 @@ export class ImageManager {
         rm: true,
         forcerm: true,
       } as never);
-      await followJsonStream(docker.stream, stream as unknown as NodeJS.ReadableStream, (line) => {
-        if (line.aux?.ID) imageId = line.aux.ID;
-        if (line.stream) {
-          for (const l of line.stream.split('\n')) if (l.trim()) log.push(l);
-          if (log.length > BUILD_LOG_LINES) log.splice(0, log.length - BUILD_LOG_LINES);
+      // build output comes in chunks that are not lines: framed again, lines cut at LOG_LINE_MAX_BYTES
+      const framer = new LineFramer(LOG_LINE_MAX_BYTES);
+      const keep = (lines: FramedLine[]) => {
+        for (const l of lines) if (l.text.trim()) log.push(l.truncated ? `${l.text}${BUILD_LINE_CUT}` : l.text);
+        if (log.length > BUILD_LOG_LINES) log.splice(0, log.length - BUILD_LOG_LINES);
+      };
+      await followJsonStream(stream as unknown as NodeJS.ReadableStream, (line) => {
+        if (typeof line.aux?.ID === 'string') imageId = line.aux.ID;
+        if (typeof line.stream === 'string') {
+          keep(framer.push(line.stream));
           handle.progress({ step: [...log].reverse().find((l) => /^Step \d+\/\d+/.test(l)) ?? null, lines: log.length });
         }
       }).catch((err) => {
+        keep(framer.flush());
         handle.activity.result = { log: log.slice(-50) };
         throw err;
       });
+      keep(framer.flush());
       await refreshImages(ctx.em, host, docker.api);
       const image = imageId ? await ctx.em.findOne(DockerImage, { host, imageId }, { refresh: true }) : null;
       handle.activity.result = { imageId: imageId ?? null, tags };

@@ -5,7 +5,9 @@ import { expectGlobalId } from '../graphql/relay';
 import { notFound } from '../errors';
 import { toDockerError } from './client';
 import type { Context } from '../server/context';
+import { abortable } from '../server/limits';
 import type { DockerConnection } from './connections';
+import { FramedLine, LineFramer, PROGRESS_LINE_MAX_BYTES } from './framing';
 
 export interface OperationSpec {
   action: string;
@@ -38,23 +40,46 @@ export async function containerById(ctx: Context, globalId: string, field = 'id'
   return row;
 }
 
-/** Reads the whole body of a Docker stream that reports JSON lines (pull, push, build). */
-export function followJsonStream(
-  docker: Docker,
-  stream: NodeJS.ReadableStream,
-  onLine: (line: JsonProgress) => void,
-): Promise<JsonProgress[]> {
+/**
+ * Reads a Docker stream that reports JSON lines (pull, push, build) to its end, handing each
+ * line to `onLine`; rejects with the first error Docker reported in it. Lines are framed with
+ * a bound (PROGRESS_LINE_MAX_BYTES): an over-long line or one that is not JSON is skipped, and
+ * nothing is kept but the first error, so a hostile daemon cannot make it grow.
+ */
+export function followJsonStream(stream: NodeJS.ReadableStream, onLine: (line: JsonProgress) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    docker.modem.followProgress(
-      stream,
-      (err: Error | null, output: JsonProgress[]) => {
-        if (err) return reject(err);
-        const failed = output.find((o) => o.error || o.errorDetail);
-        if (failed) return reject(new StreamError(failed.errorDetail?.message ?? failed.error ?? 'failed'));
-        resolve(output);
-      },
-      onLine,
-    );
+    const framer = new LineFramer(PROGRESS_LINE_MAX_BYTES);
+    let failed: JsonProgress | undefined;
+    let done = false;
+    const handle = (lines: FramedLine[]) => {
+      for (const l of lines) {
+        if (l.truncated || !l.text.trim()) continue;
+        let obj: JsonProgress;
+        try {
+          obj = JSON.parse(l.text) as JsonProgress;
+        } catch {
+          continue;
+        }
+        if (obj === null || typeof obj !== 'object') continue;
+        if (!failed && (obj.error || obj.errorDetail)) failed = obj;
+        onLine(obj);
+      }
+    };
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      if (err) return reject(err);
+      handle(framer.flush());
+      if (failed) return reject(new StreamError(String(failed.errorDetail?.message ?? failed.error ?? 'failed')));
+      resolve();
+    };
+    stream.on('data', (chunk: Buffer) => {
+      if (!done) handle(framer.push(chunk));
+    });
+    stream.on('end', () => finish());
+    // a stream that closes without its end (connection lost) did not finish its work
+    stream.on('close', () => finish((stream as { readableEnded?: boolean }).readableEnded === false ? Object.assign(new Error('Docker closed the stream before its end'), { code: 'ECONNRESET' }) : undefined));
+    stream.on('error', (err: Error) => finish(err));
   });
 }
 
@@ -83,7 +108,7 @@ export class StreamError extends Error {
 export async function liveRead<T>(ctx: Context, host: DockerHost, fn: (api: Docker) => Promise<T>): Promise<T> {
   try {
     const docker = await ctx.services.hosts.connection(ctx, host);
-    return await fn(docker.api);
+    return await abortable(fn(docker.api), ctx.signal);
   } catch (err) {
     throw toDockerError(err, host.name);
   }

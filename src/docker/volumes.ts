@@ -3,6 +3,7 @@ import type { DockerHost } from '../../entities';
 import { badInput } from '../errors';
 import type { Context } from '../server/context';
 import { hostOperation, liveRead } from './operations';
+import { hostAccessForbidden, mayAccessHost } from '../policy/enforce';
 
 export interface DockerVolumeInfo {
   name: string;
@@ -52,10 +53,18 @@ export class VolumeManager {
 
   async create(ctx: Context, host: DockerHost, input: CreateVolumeInput) {
     if (input.name != null && !NAME.test(input.name)) throw badInput('name', 'must be letters, digits, "_", "." or "-", starting with a letter or digit');
+    const driver = input.driver ?? 'local';
+    if (!driver.trim()) throw badInput('driver', 'must be a volume driver name (local by default)');
+    // a local volume with options (type=none,o=bind,device=/) is a bind of any host path; other drivers are plugins
+    const refusals = [
+      ...(driver !== 'local' ? [{ field: 'driver', reason: `volume driver ${JSON.stringify(driver.slice(0, 100))} is not local` }] : []),
+      ...(Object.keys(input.driverOpts ?? {}).length ? [{ field: 'driverOpts', reason: 'driver options can mount any host path into the volume' }] : []),
+    ];
+    if (refusals.length && !mayAccessHost(ctx)) throw hostAccessForbidden(refusals);
     return hostOperation(ctx, host, { action: 'volume.create', targetType: 'volume', targetId: input.name ?? null, parameters: input }, async ({ docker, handle }) => {
       const created = (await docker.api.createVolume({
         Name: input.name ?? undefined,
-        Driver: input.driver ?? 'local',
+        Driver: driver,
         DriverOpts: strings(input.driverOpts),
         Labels: strings(input.labels),
       } as never)) as unknown as Docker.Volume;

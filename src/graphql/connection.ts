@@ -1,7 +1,7 @@
 import { ArgsType, ClassType, Field, Int, ObjectType } from 'type-graphql';
-import { IsOptional, Max, Min } from 'class-validator';
+import { IsOptional, Max, MaxLength, Min } from 'class-validator';
 import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/postgresql';
-import { decodeCursor, encodeCursor } from './relay';
+import { CursorValueKind, decodeCursor, encodeCursor, MAX_CURSOR_LENGTH } from './relay';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -24,6 +24,7 @@ export class ConnectionArgs {
 
   @Field(() => String, { nullable: true, description: 'Return items after this cursor (pageInfo.endCursor of the previous page).' })
   @IsOptional()
+  @MaxLength(MAX_CURSOR_LENGTH)
   after?: string;
 }
 
@@ -71,10 +72,9 @@ export async function paginate<T extends { id: string }>(
   const first = args.first ?? DEFAULT_PAGE_SIZE;
   let pageWhere = where;
   if (args.after) {
-    const key = decodeCursor(args.after);
-    const value = typeof key.value === 'string' && key.value.startsWith('D:') ? new Date(key.value.slice(2)) : key.value;
+    const { value, id } = decodeCursor(args.after, cursorKind(em, entity, order.field));
     const op = order.direction === 'desc' ? '$lt' : '$gt';
-    pageWhere = { $and: [where, { $or: [{ [order.field]: { [op]: value } }, { [order.field]: value, id: { [op]: key.id } }] }] } as FilterQuery<T>;
+    pageWhere = { $and: [where, { $or: [{ [order.field]: { [op]: value } }, { [order.field]: value, id: { [op]: id } }] }] } as FilterQuery<T>;
   }
   const [rows, totalCount] = await Promise.all([
     em.find(entity, pageWhere, { orderBy: { [order.field]: order.direction, id: order.direction } as never, limit: first + 1 }),
@@ -97,7 +97,14 @@ export async function paginate<T extends { id: string }>(
 }
 
 function cursorOf(node: { id: string }, field: string): string {
-  const raw = (node as unknown as Record<string, unknown>)[field];
-  const value = raw instanceof Date ? `D:${raw.toISOString()}` : (raw as string | number);
-  return encodeCursor({ value, id: node.id });
+  return encodeCursor({ value: (node as unknown as Record<string, string | number | Date>)[field], id: node.id });
+}
+
+/** The kind of value the order column holds, from the entity's metadata: a cursor must carry that kind. */
+function cursorKind<T extends object>(em: EntityManager, entity: EntityName<T>, field: string): CursorValueKind {
+  const type = em.getMetadata().find(entity as never)?.properties[field as never]?.runtimeType;
+  if (type === 'Date') return 'date';
+  if (type === 'number') return 'number';
+  if (type === 'string') return 'string';
+  throw new Error(`paginate: cannot order by ${field} (${type})`);
 }

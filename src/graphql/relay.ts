@@ -1,4 +1,4 @@
-import { badInput } from '../errors';
+import { badInput, shown } from '../errors';
 
 /** Opaque global ids: base64url("Type:uuid"). */
 export function toGlobalId(type: string, id: string): string {
@@ -6,14 +6,26 @@ export function toGlobalId(type: string, id: string): string {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** A global id is base64url of "Type:uuid": type names are short, so ids are too. */
+export const MAX_GLOBAL_ID_LENGTH = 200;
+/** Cursors hold one order value and an id. */
+export const MAX_CURSOR_LENGTH = 1000;
+
+/** Decodes strict base64url (no padding, no other characters, canonical): anything else is undefined. */
+function fromBase64url(text: string, maxLength: number): string | undefined {
+  if (text.length === 0 || text.length > maxLength || !BASE64URL.test(text)) return undefined;
+  const decoded = Buffer.from(text, 'base64url').toString('utf8');
+  return Buffer.from(decoded, 'utf8').toString('base64url') === text ? decoded : undefined;
+}
 
 export function fromGlobalId(globalId: string, field = 'id'): { type: string; id: string } {
-  const decoded = Buffer.from(globalId, 'base64url').toString('utf8');
-  const sep = decoded.indexOf(':');
-  const type = decoded.slice(0, sep);
-  const id = decoded.slice(sep + 1);
-  if (sep <= 0 || !UUID.test(id) || toGlobalId(type, id) !== globalId.replace(/=+$/, '')) {
-    throw badInput(field, `"${globalId}" is not a valid id`);
+  const decoded = fromBase64url(globalId.replace(/=+$/, ''), MAX_GLOBAL_ID_LENGTH);
+  const sep = decoded?.indexOf(':') ?? -1;
+  const type = decoded?.slice(0, sep) ?? '';
+  const id = decoded?.slice(sep + 1) ?? '';
+  if (sep <= 0 || !/^[A-Za-z]\w*$/.test(type) || !UUID.test(id)) {
+    throw badInput(field, `${shown(globalId)} is not a valid id`);
   }
   return { type, id };
 }
@@ -25,21 +37,58 @@ export function expectGlobalId(globalId: string, type: string, field = 'id'): st
   return decoded.id;
 }
 
+/** What a cursor's order value is: a timestamp, a string column or a number column. */
+export type CursorValueKind = 'date' | 'string' | 'number';
+
 export interface CursorKey {
-  value: string | number;
+  value: string | number | Date;
   id: string;
 }
 
-export function encodeCursor(key: CursorKey): string {
-  return Buffer.from(JSON.stringify([key.value, key.id]), 'utf8').toString('base64url');
+/** Timestamps PostgreSQL and every client can represent: years 1 to 9999 (UTC). */
+export const MIN_DATE_MS = Date.parse('0001-01-01T00:00:00.000Z');
+export const MAX_DATE_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** Whether a Date is valid and inside [year 1, year 9999]. */
+export function isStorableDate(d: Date): boolean {
+  const t = d.getTime();
+  return Number.isFinite(t) && t >= MIN_DATE_MS && t <= MAX_DATE_MS;
 }
 
-export function decodeCursor(cursor: string, field = 'after'): CursorKey {
+export function encodeCursor(key: CursorKey): string {
+  const value = key.value instanceof Date ? `D:${key.value.toISOString()}` : key.value;
+  return Buffer.from(JSON.stringify([value, key.id]), 'utf8').toString('base64url');
+}
+
+const MAX_CURSOR_STRING = 500;
+
+/**
+ * Decodes a cursor made by encodeCursor for a connection ordered by a column of `kind`. A forged,
+ * truncated, oversized or foreign cursor is BAD_USER_INPUT naming `field`: nothing of it reaches SQL
+ * unless it is a well-formed value of the right type.
+ */
+export function decodeCursor(cursor: string, kind: CursorValueKind, field = 'after'): CursorKey {
+  const key = parseCursor(cursor, kind);
+  if (!key) throw badInput(field, 'is not a valid cursor');
+  return key;
+}
+
+function parseCursor(cursor: string, kind: CursorValueKind): CursorKey | undefined {
+  const text = fromBase64url(cursor, MAX_CURSOR_LENGTH);
+  if (text === undefined) return undefined;
+  let parsed: unknown;
   try {
-    const [value, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if ((typeof value === 'string' || typeof value === 'number') && typeof id === 'string' && UUID.test(id)) return { value, id };
+    parsed = JSON.parse(text);
   } catch {
-    /* fall through */
+    return undefined;
   }
-  throw badInput(field, 'is not a valid cursor');
+  if (!Array.isArray(parsed) || parsed.length !== 2) return undefined;
+  const [value, id] = parsed as [unknown, unknown];
+  if (typeof id !== 'string' || !UUID.test(id)) return undefined;
+  if (kind === 'number') return typeof value === 'number' && Number.isFinite(value) ? { value, id } : undefined;
+  if (typeof value !== 'string' || value.length > MAX_CURSOR_STRING || /[\u0000-\u001f]/.test(value)) return undefined;
+  if (kind === 'string') return { value, id };
+  if (!/^D:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value)) return undefined;
+  const date = new Date(value.slice(2));
+  return isStorableDate(date) && date.toISOString() === value.slice(2) ? { value: date, id } : undefined;
 }

@@ -4,16 +4,21 @@ import { buildSchema } from 'type-graphql';
 import { RESOLVERS } from '../../resolvers';
 import { authChecker } from '../server/context';
 import { createMemoryPubSub, FleetPubSub } from '../pubsub';
+import { guardArguments } from './input-guard';
+import { DateTimeISO } from './scalars';
 
 export async function buildFleetSchema(pubSub: FleetPubSub): Promise<GraphQLSchema> {
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers: RESOLVERS,
     pubSub,
     authChecker,
     authMode: 'error',
     validate: { forbidUnknownValues: false },
     emitSchemaFile: false,
+    scalarsMap: [{ type: Date, scalar: DateTimeISO }],
   });
+  // Every argument is checked once, before any resolver (src/graphql/input-guard.ts).
+  return guardArguments(schema);
 }
 
 /** The SDL committed as schema/schema.graphql (sorted, so diffs are stable). */

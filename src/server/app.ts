@@ -11,7 +11,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { GraphQLError } from 'graphql';
 import { Config } from '../config';
-import { formatError, ErrorCode } from '../errors';
+import { AppError, formatError, ErrorCode } from '../errors';
 import { initOrm, migrate } from '../db/orm';
 import { startEmbeddedPostgres, EmbeddedDatabase } from '../db/embedded';
 import { createPubSub } from '../pubsub';
@@ -19,13 +19,15 @@ import { buildFleetSchema } from '../graphql/schema';
 import { AccountDirectory } from './accounts';
 import { bearerToken, createTokenVerifier } from './auth';
 import { buildContext, Context, Services } from './context';
-import { checkLimits } from './limits';
+import { admitOperation, OperationRequest, timedOut } from './limits';
+import { AccountLimits, accountKey, addressKey } from './rate-limit';
 import { createLogger, Logger } from './logger';
 import { Metrics } from './metrics';
 import { attachWebSocketServer } from './ws';
 import { Workers } from './workers';
 import { createSecretBox } from '../crypto';
 import { DockerConnections } from '../docker/connections';
+import { EndpointPolicy } from '../policy/endpoints';
 import { HostService } from '../docker/hosts';
 import { ContainerManager } from '../docker/containers';
 import { ImageManager } from '../docker/images';
@@ -56,7 +58,7 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
   const pubsub = createPubSub(config.redisUrl, logger);
   const metrics = new Metrics();
   const secrets = createSecretBox(config);
-  const connections = new DockerConnections(secrets);
+  const connections = new DockerConnections(secrets, new EndpointPolicy(config.endpointAllow));
   const syncDeps = { orm, pubsub, logger, connections, retryBaseMs: config.sync.retryBaseMs };
   const fleet = createHostFleet(syncDeps);
   const swarm = createSwarmServices(secrets, connections, syncDeps);
@@ -86,16 +88,21 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
-  const ws = attachWebSocketServer(httpServer, schema, services);
+  const accountLimits = new AccountLimits(config.limits, config.redisUrl, logger);
+  const ws = attachWebSocketServer(httpServer, schema, services, accountLimits);
 
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: !config.production,
     includeStacktraceInErrorResponses: !config.production,
     hideSchemaDetailsFromClientErrors: config.production,
+    // the operation gate (httpContext) has parsed and checked the document with the same cap
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    // a persisted query is run by hash with new variables: it would skip the gate's pricing
+    persistedQueries: false,
     formatError: (formatted, error) => {
-      const out = formatError(formatted, config.production);
-      if (out.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR) {
+      const out = formatError(formatted, config.production, error);
+      if (out.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR || out.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE) {
         logger.error({ err: (error as GraphQLError)?.originalError ?? error }, 'unexpected error');
       }
       return out;
@@ -104,7 +111,6 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
       { serverWillStart: async () => ({ drainServer: async () => ws.dispose() }) },
       config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
-      limitsPlugin(config),
       observabilityPlugin(metrics),
     ],
   });
@@ -132,16 +138,41 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
     res.setHeader('content-type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
+  /**
+   * Runs before Apollo parses anything: authentication, the request rate of the account (of the
+   * address when anonymous), then the operation gate shared with WebSocket (token cap, depth,
+   * aliases, directives, cost). Apollo's parse and validation only see admitted documents.
+   */
+  const httpContext = async (req: express.Request, res: express.Response): Promise<Context> => {
+    let context: Context | undefined;
+    let failure: unknown;
+    try {
+      context = await buildContext(services, bearerToken(req.headers.authorization), res.locals.requestId as string);
+    } catch (err) {
+      failure = err;
+    }
+    await accountLimits.consume(context?.principal ? accountKey(context.principal.account) : addressKey(req.socket.remoteAddress));
+    if (!context) throw failure;
+    const operation = httpOperation(req);
+    if (operation) {
+      const admitted = admitOperation(schema, operation, config.limits);
+      if ('errors' in admitted) throw admitted.errors[0];
+    }
+    context.signal = res.locals.signal as AbortSignal;
+    return context;
+  };
   app.use(
     '/graphql',
+    deadline(config, metrics),
     express.json({ limit: config.limits.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         try {
-          return await buildContext(services, bearerToken(req.headers.authorization), res.locals.requestId as string);
+          return await httpContext(req, res);
         } catch (err) {
           if (err instanceof GraphQLError) {
-            throw new GraphQLError(err.message, { extensions: { ...err.extensions, http: { status: err.extensions.code === ErrorCode.UNAUTHENTICATED ? 401 : 400 } } });
+            metrics.refused(err);
+            throw withHttpStatus(err);
           }
           throw err;
         }
@@ -149,6 +180,8 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
     }),
   );
   app.use((err: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    // the deadline answered already; Apollo's late answer has nowhere to go
+    if (res.locals.timedOut) return;
     if (res.headersSent) return next(err);
     const status = err.status ?? 500;
     const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : ErrorCode.INTERNAL_SERVER_ERROR;
@@ -171,6 +204,7 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
       logger.info('shutting down');
       await workers.stop();
       await apollo.stop(); // drains HTTP, closes websockets with 1001
+      await accountLimits.close();
       await pubsub.close().catch((err) => logger.warn({ err }, 'pubsub close'));
       await orm.close(true);
       await embedded?.stop();
@@ -179,20 +213,60 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
   return { services, httpServer, url, stop };
 }
 
-/** Depth, alias and cost limits for HTTP operations (the WS path runs the same check). */
-function limitsPlugin(config: Config): ApolloServerPlugin<Context> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ document, request, schema }) {
-          const errors = checkLimits(schema, document, request.variables, request.operationName, config.limits);
-          if (errors.length > 0) {
-            const e = errors[0];
-            throw new GraphQLError(e.message, { extensions: { ...e.extensions, http: { status: 400, headers: new HeaderMap() } } });
-          }
-        },
-      };
-    },
+/** HTTP status of a refusal made before Apollo runs (Apollo sends it with the error). */
+function withHttpStatus(err: GraphQLError): GraphQLError {
+  const code = err.extensions.code;
+  const status = code === ErrorCode.UNAUTHENTICATED ? 401 : code === ErrorCode.RATE_LIMITED ? 429 : code === ErrorCode.INTERNAL_SERVER_ERROR ? 500 : 400;
+  const headers = new HeaderMap();
+  if (typeof err.extensions.retryAfter === 'number') headers.set('retry-after', String(err.extensions.retryAfter));
+  return new GraphQLError(err.message, { nodes: err.nodes, source: err.source, positions: err.positions, originalError: err.originalError, extensions: { ...err.extensions, http: { status, headers } } });
+}
+
+/** The operation of an HTTP request as Apollo will read it (GET: the URL; POST: the JSON body), when there is one. */
+function httpOperation(req: express.Request): OperationRequest | undefined {
+  if (req.method === 'GET') {
+    const params = new URL(req.originalUrl, 'http://localhost').searchParams;
+    const query = params.get('query');
+    if (query === null) return undefined;
+    let variables: unknown;
+    try {
+      variables = JSON.parse(params.get('variables') ?? 'null');
+    } catch {
+      throw new GraphQLError('`variables` in the URL is not JSON', { extensions: { code: 'BAD_REQUEST' } });
+    }
+    return { query, variables: isRecord(variables) ? variables : undefined, operationName: params.get('operationName') };
+  }
+  const body: unknown = req.body;
+  // anything else (a batch, no query) Apollo refuses before parsing
+  if (!isRecord(body) || typeof body.query !== 'string') return undefined;
+  return { query: body.query, variables: isRecord(body.variables) ? body.variables : undefined, operationName: typeof body.operationName === 'string' ? body.operationName : undefined };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The request's deadline: past it the client gets TIMEOUT (503) at once and the context's
+ * signal aborts, so the live Docker reads the operation waits for give up; the same signal
+ * aborts when the client goes away.
+ */
+function deadline(config: Config, metrics: Metrics): express.RequestHandler {
+  const ms = config.limits.requestTimeoutMs;
+  return (_req, res, next) => {
+    const controller = new AbortController();
+    res.locals.signal = controller.signal;
+    const timer = setTimeout(() => {
+      const error = timedOut(ms);
+      controller.abort(error);
+      if (res.headersSent) return;
+      res.locals.timedOut = true;
+      metrics.refused(error);
+      res.status(503).json({ errors: [formatError(error.toJSON(), config.production, error)] });
+    }, ms);
+    res.once('close', () => {
+      clearTimeout(timer);
+      if (!controller.signal.aborted) controller.abort(new AppError(ErrorCode.TIMEOUT, 'The request ended'));
+    });
+    next();
   };
 }
 

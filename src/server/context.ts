@@ -47,6 +47,8 @@ export interface Context {
   em: EntityManager;
   services: Services;
   logger: Logger;
+  /** Aborted when the request passes its deadline or its client leaves: live Docker reads stop waiting. */
+  signal?: AbortSignal;
 }
 
 /** Account id used for anonymous requests: matches no rows. */

@@ -1,103 +1,308 @@
 import {
   DocumentNode,
+  FieldNode,
   FragmentDefinitionNode,
+  GraphQLCompositeType,
   GraphQLError,
+  GraphQLField,
   GraphQLSchema,
   Kind,
   OperationDefinitionNode,
   SelectionSetNode,
+  ValueNode,
   getNamedType,
+  getNullableType,
+  isCompositeType,
+  isInterfaceType,
+  isListType,
+  isObjectType,
+  parse,
 } from 'graphql';
-import { ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import type { Limits } from '../config';
-import { tooComplex } from '../errors';
+import { AppError, ErrorCode, badInput, tooComplex } from '../errors';
 import { DEFAULT_PAGE_SIZE } from '../graphql/connection';
 
 /**
- * Query limits shared by both transports: Apollo runs them in a plugin (didResolveOperation),
- * graphql-ws in onSubscribe, because graphql-ws bypasses Apollo's plugins and rules.
+ * The admission of a GraphQL operation, the same for HTTP (Apollo's context function) and
+ * WebSocket (graphql-ws onSubscribe), before graphql-js validates it:
+ *
+ * 1. parse with a token cap (`maxTokens`): parsing stops at the cap, so a 40,000-field document
+ *    costs a few milliseconds and never reaches validation;
+ * 2. one linear walk of the document (each fragment analysed once and memoised, cycles refused)
+ *    that counts depth, aliases, directives and repeated fields, and prices the operation.
+ *
+ * Validation is the expensive step (OverlappingFieldsCanBeMerged compares the fields of a
+ * selection set pairwise): with tokens capped and no response name selected more than
+ * `maxFieldRepeats` times in one selection set, it stays in the low milliseconds.
+ *
+ * Cost: 1 per field, plus `dockerCallCost` per live Docker call a field makes (its
+ * `@Extensions({ dockerCalls: n })`); the cost of a connection's selection is multiplied by
+ * `first` (default page size), that of any other list by the length of its `ids` argument or
+ * `listSize`. A cost that cannot be computed is an error, never a pass: a variable that does
+ * not hold an integer for `first` is BAD_USER_INPUT; anything unexpected escapes as an internal
+ * error (the request is refused either way).
  */
-export function checkLimits(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  variables: Record<string, unknown> | undefined,
-  operationName: string | undefined | null,
-  limits: Limits,
-): GraphQLError[] {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  const operations: OperationDefinitionNode[] = [];
-  for (const def of document.definitions) {
-    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    if (def.kind === Kind.OPERATION_DEFINITION) operations.push(def);
-  }
-  const errors: GraphQLError[] = [];
-  for (const op of operations) {
-    if (operationName && op.name?.value !== operationName) continue;
-    const depth = measureDepth(op.selectionSet, fragments, 0, new Set());
-    if (depth > limits.maxDepth) {
-      errors.push(tooComplex(`Query depth ${depth} exceeds the limit of ${limits.maxDepth}`, { limit: 'depth', max: limits.maxDepth, actual: depth }));
-    }
-    const aliases = countAliases(op.selectionSet, fragments, new Set());
-    if (aliases > limits.maxAliases) {
-      errors.push(tooComplex(`Query uses ${aliases} aliases, more than the limit of ${limits.maxAliases}`, { limit: 'aliases', max: limits.maxAliases, actual: aliases }));
-    }
-  }
-  if (errors.length > 0) return errors;
+export interface OperationRequest {
+  query: string;
+  variables?: Record<string, unknown> | null;
+  operationName?: string | null;
+}
+
+export type Admission = { document: DocumentNode } | { errors: GraphQLError[] };
+
+/** A graphql-js error (parse, validation) with the code Apollo gives it over HTTP. */
+export function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
+}
+
+// graphql 16 says "more that N tokens"
+const TOKEN_CAP = /Document contains more th[ae]n \d+ tokens/;
+
+export function admitOperation(schema: GraphQLSchema, request: OperationRequest, limits: Limits): Admission {
+  let document: DocumentNode;
   try {
-    const cost = getComplexity({
-      schema,
-      query: document,
-      variables: variables ?? {},
-      operationName: operationName ?? undefined,
-      estimators: [connectionEstimator, simpleEstimator({ defaultComplexity: 1 })],
-    });
-    if (cost > limits.maxCost) {
-      errors.push(tooComplex(`Query cost ${cost} exceeds the limit of ${limits.maxCost}`, { limit: 'cost', max: limits.maxCost, actual: cost }));
+    document = parse(request.query, { maxTokens: limits.maxTokens });
+  } catch (err) {
+    if (!(err instanceof GraphQLError)) throw err;
+    if (TOKEN_CAP.test(err.message)) {
+      return { errors: [tooComplex(`The document has more than ${limits.maxTokens} tokens`, { limit: 'tokens', max: limits.maxTokens })] };
     }
-  } catch {
-    // invalid variables etc.: execution reports those with a proper error
+    return { errors: [withCode(err, 'GRAPHQL_PARSE_FAILED')] };
   }
-  return errors;
+  const errors = checkDocument(schema, document, request.variables ?? {}, limits);
+  return errors.length > 0 ? { errors } : { document };
 }
 
-/** A connection field costs its children once per requested item (first, or the default page size). */
-const connectionEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
-  const typeName = getNamedType(field.type).name;
-  if (!typeName.endsWith('Connection')) return undefined;
-  const first = typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
-  return 1 + Math.max(first, 1) * childComplexity;
-};
-
-function measureDepth(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, depth: number, seen: Set<string>): number {
-  let max = depth;
-  for (const sel of set.selections) {
-    if (sel.kind === Kind.FIELD) {
-      if (sel.name.value.startsWith('__')) continue;
-      max = Math.max(max, sel.selectionSet ? measureDepth(sel.selectionSet, fragments, depth + 1, seen) : depth + 1);
-    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-      max = Math.max(max, measureDepth(sel.selectionSet, fragments, depth, seen));
-    } else {
-      const frag = fragments.get(sel.name.value);
-      if (!frag || seen.has(frag.name.value)) continue;
-      max = Math.max(max, measureDepth(frag.selectionSet, fragments, depth, new Set([...seen, frag.name.value])));
-    }
-  }
-  return max;
+interface Totals {
+  depth: number;
+  aliases: number;
+  directives: number;
+  cost: number;
 }
 
-function countAliases(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, seen: Set<string>): number {
-  let count = 0;
-  for (const sel of set.selections) {
-    if (sel.kind === Kind.FIELD) {
-      if (sel.alias) count++;
-      if (sel.selectionSet) count += countAliases(sel.selectionSet, fragments, seen);
-    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-      count += countAliases(sel.selectionSet, fragments, seen);
-    } else {
-      const frag = fragments.get(sel.name.value);
-      if (!frag || seen.has(frag.name.value)) continue;
-      count += countAliases(frag.selectionSet, fragments, new Set([...seen, frag.name.value]));
+const ZERO: Totals = { depth: 0, aliases: 0, directives: 0, cost: 0 };
+
+/**
+ * Depth, aliases, directives and cost of every operation of a parsed document (each must be
+ * within the limits: all of them reach validation), and repeated fields anywhere in it.
+ * Returns the first limit exceeded, or none.
+ */
+export function checkDocument(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, limits: Limits): GraphQLError[] {
+  try {
+    const walk = new DocumentWalk(schema, document, variables, limits);
+    for (const op of walk.operations) {
+      const t = walk.operation(op);
+      const exceeded =
+        t.depth > limits.maxDepth
+          ? tooComplex(`Query depth ${t.depth} exceeds the limit of ${limits.maxDepth}`, { limit: 'depth', max: limits.maxDepth, actual: t.depth })
+          : t.aliases > limits.maxAliases
+            ? tooComplex(`Query uses ${t.aliases} aliases, more than the limit of ${limits.maxAliases}`, { limit: 'aliases', max: limits.maxAliases, actual: t.aliases })
+            : t.directives > limits.maxDirectives
+              ? tooComplex(`Query uses ${t.directives} directives, more than the limit of ${limits.maxDirectives}`, { limit: 'directives', max: limits.maxDirectives, actual: t.directives })
+              : // written so that NaN fails too
+                !(t.cost <= limits.maxCost)
+                ? tooComplex(`Query cost ${finite(t.cost)} exceeds the limit of ${limits.maxCost}`, { limit: 'cost', max: limits.maxCost, actual: finite(t.cost) })
+                : undefined;
+      if (exceeded) return [exceeded];
+    }
+    walk.remainingFragments();
+    return [];
+  } catch (err) {
+    if (err instanceof GraphQLError) return [err];
+    throw err;
+  }
+}
+
+/** What validation would say about the document (the walk met it first). */
+const invalid = (message: string) => new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+
+const finite = (n: number) => (Number.isFinite(n) ? n : Number.MAX_SAFE_INTEGER);
+
+/** One pass over a document; each fragment's totals are computed once (they do not depend on where it is spread). */
+class DocumentWalk {
+  readonly operations: OperationDefinitionNode[] = [];
+  private readonly fragments = new Map<string, FragmentDefinitionNode>();
+  /** Totals per fragment; null while the fragment is being walked (a spread of it then is a cycle). */
+  private readonly memo = new Map<string, Totals | null>();
+  /** The largest integer default of each variable over the operations (fragments are shared by them). */
+  private readonly defaults = new Map<string, number>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    document: DocumentNode,
+    private readonly variables: Record<string, unknown>,
+    private readonly limits: Limits,
+  ) {
+    for (const def of document.definitions) {
+      if (def.kind === Kind.OPERATION_DEFINITION) {
+        this.operations.push(def);
+        for (const v of def.variableDefinitions ?? []) {
+          if (v.defaultValue?.kind === Kind.INT) this.defaults.set(v.variable.name.value, Math.max(this.defaults.get(v.variable.name.value) ?? 0, Number(v.defaultValue.value)));
+        }
+      } else if (def.kind === Kind.FRAGMENT_DEFINITION) {
+        if (this.fragments.has(def.name.value)) throw invalid(`There can be only one fragment named "${def.name.value}".`);
+        this.fragments.set(def.name.value, def);
+      }
     }
   }
-  return count;
+
+  operation(op: OperationDefinitionNode): Totals {
+    const root = op.operation === 'query' ? this.schema.getQueryType() : op.operation === 'mutation' ? this.schema.getMutationType() : this.schema.getSubscriptionType();
+    const t = this.selectionSet(op.selectionSet, root ?? undefined);
+    const ownDirectives = (op.directives?.length ?? 0) + (op.variableDefinitions ?? []).reduce((n, v) => n + (v.directives?.length ?? 0), 0);
+    return { ...t, directives: t.directives + ownDirectives };
+  }
+
+  /** Fragments no operation spreads: validation refuses them, but walks them first, so they are checked too. */
+  remainingFragments(): void {
+    for (const name of this.fragments.keys()) this.fragment(name);
+  }
+
+  private fragment(name: string): Totals {
+    const known = this.memo.get(name);
+    if (known) return known;
+    if (known === null) throw invalid(`Cannot spread fragment "${name}" within itself.`);
+    const def = this.fragments.get(name);
+    if (!def) return ZERO; // unknown fragment: validation refuses it
+    this.memo.set(name, null);
+    const t = this.selectionSet(def.selectionSet, compositeType(this.schema, def.typeCondition.name.value));
+    const totals = { ...t, directives: t.directives + (def.directives?.length ?? 0) };
+    this.memo.set(name, totals);
+    return totals;
+  }
+
+  private selectionSet(set: SelectionSetNode, type: GraphQLCompositeType | undefined): Totals {
+    const totals = { ...ZERO };
+    this.collect(set, type, new Map(), totals);
+    return totals;
+  }
+
+  /**
+   * Adds the selections of `set` to `totals`. Inline fragments are flattened into the same
+   * response-name counts, as validation merges them; named fragments are counted on their own.
+   * Alternatives on abstract types are added up (an upper bound).
+   */
+  private collect(set: SelectionSetNode, type: GraphQLCompositeType | undefined, repeats: Map<string, number>, totals: Totals): void {
+    for (const sel of set.selections) {
+      totals.directives += sel.directives?.length ?? 0;
+      if (sel.kind === Kind.FIELD) {
+        const responseName = (sel.alias ?? sel.name).value;
+        const seen = (repeats.get(responseName) ?? 0) + 1;
+        if (seen > this.limits.maxFieldRepeats) {
+          throw tooComplex(`"${responseName.slice(0, 100)}" is selected more than ${this.limits.maxFieldRepeats} times in one selection set`, { limit: 'fieldRepeats', max: this.limits.maxFieldRepeats });
+        }
+        repeats.set(responseName, seen);
+        if (sel.alias) totals.aliases++;
+        this.field(sel, type, totals);
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        const inner = sel.typeCondition ? compositeType(this.schema, sel.typeCondition.name.value) : type;
+        const t = { ...ZERO };
+        this.collect(sel.selectionSet, inner, repeats, t);
+        add(totals, t);
+      } else {
+        add(totals, this.fragment(sel.name.value));
+      }
+    }
+  }
+
+  private field(node: FieldNode, parent: GraphQLCompositeType | undefined, totals: Totals): void {
+    const name = node.name.value;
+    const def = fieldOf(parent, name);
+    const childType = def ? compositeType(this.schema, getNamedType(def.type).name) : undefined;
+    const child = node.selectionSet ? this.selectionSet(node.selectionSet, childType) : ZERO;
+    totals.aliases += child.aliases;
+    totals.directives += child.directives;
+    // introspection (development only) and __typename: neither depth nor cost, as before
+    if (name.startsWith('__')) return;
+    totals.depth = Math.max(totals.depth, 1 + child.depth);
+    totals.cost += 1 + this.dockerCalls(def) * this.limits.dockerCallCost + this.multiplier(node, def, parent) * child.cost;
+  }
+
+  private dockerCalls(def: GraphQLField<unknown, unknown> | undefined): number {
+    const calls = def?.extensions?.dockerCalls;
+    if (calls === undefined) return 0;
+    if (typeof calls !== 'number' || !Number.isFinite(calls) || calls < 0) throw new Error(`field ${def!.name}: extensions.dockerCalls must be a non-negative number`);
+    return calls;
+  }
+
+  /** How many times a field's selection runs: a connection's page size, a list's length, else 1. */
+  private multiplier(node: FieldNode, def: GraphQLField<unknown, unknown> | undefined, parent: GraphQLCompositeType | undefined): number {
+    if (!def) return 1;
+    const named = getNamedType(def.type);
+    if (isObjectType(named) && named.name.endsWith('Connection')) return this.intArgument(node, 'first') ?? DEFAULT_PAGE_SIZE;
+    // edges and nodes of a connection are already counted by the connection
+    if (!isListType(getNullableType(def.type)) || parent?.name.endsWith('Connection')) return 1;
+    return this.listLength(node, 'ids') ?? this.limits.listSize;
+  }
+
+  /** An Int argument's value, from the literal or the variables (a variable's default when unset). */
+  private intArgument(node: FieldNode, name: string): number | undefined {
+    const value = node.arguments?.find((a) => a.name.value === name)?.value;
+    if (!value) return undefined;
+    if (value.kind === Kind.VARIABLE) {
+      const v = this.variables[value.name.value];
+      if (v === undefined || v === null) return this.defaults.get(value.name.value);
+      if (!Number.isSafeInteger(v)) throw badInput(name, `must be an integer (variable $${value.name.value})`);
+      return Math.max(1, v as number);
+    }
+    if (value.kind === Kind.NULL) return undefined;
+    // anything but an integer literal is refused by validation; price it as the largest page meanwhile
+    return value.kind === Kind.INT ? Math.max(1, Number(value.value)) : this.limits.maxPageSize;
+  }
+
+  /** The length of a list argument (a single value counts as one, as input coercion makes it a list of one). */
+  private listLength(node: FieldNode, name: string): number | undefined {
+    const value: ValueNode | undefined = node.arguments?.find((a) => a.name.value === name)?.value;
+    if (!value) return undefined;
+    if (value.kind === Kind.LIST) return value.values.length;
+    if (value.kind !== Kind.VARIABLE) return 1;
+    const v = this.variables[value.name.value];
+    return Array.isArray(v) ? v.length : 1;
+  }
 }
+
+function add(to: Totals, t: Totals): void {
+  to.depth = Math.max(to.depth, t.depth);
+  to.aliases += t.aliases;
+  to.directives += t.directives;
+  to.cost += t.cost;
+}
+
+function compositeType(schema: GraphQLSchema, name: string): GraphQLCompositeType | undefined {
+  const type = schema.getType(name);
+  return type && isCompositeType(type) ? type : undefined;
+}
+
+function fieldOf(type: GraphQLCompositeType | undefined, name: string): GraphQLField<unknown, unknown> | undefined {
+  return type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[name] : undefined;
+}
+
+/**
+ * Settles with `promise`, or rejects with the signal's reason once it aborts (the request's
+ * deadline passed, or its client left): the caller stops waiting for a live Docker read, which
+ * then finishes unobserved.
+ */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** The error a request gets when it runs past its deadline. */
+export const timedOut = (ms: number) => new AppError(ErrorCode.TIMEOUT, `The request took longer than its deadline of ${ms} ms and was abandoned`, { limit: 'deadline', max: ms });

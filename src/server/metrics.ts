@@ -21,6 +21,12 @@ export class Metrics {
     help: 'Open graphql-ws connections',
     registers: [this.registry],
   });
+  readonly refusals = new Counter({
+    name: 'fleetgraph_refusals_total',
+    help: 'Requests refused by a limit: tokens, depth, aliases, directives, fieldRepeats, cost, deadline, rate, connections, subscriptions, sendBuffer',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
   readonly wsSubscriptions = new Gauge({
     name: 'fleetgraph_ws_subscriptions',
     help: 'Active GraphQL subscriptions',
@@ -44,6 +50,12 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Counts a refusal by the limit it names (`extensions.limit`); other errors are not refusals. */
+  refused(error: { extensions?: Record<string, unknown> }): void {
+    const limit = error.extensions?.limit;
+    if (typeof limit === 'string') this.refusals.inc({ limit });
   }
 
   /** Operation names are client-chosen: keep label cardinality bounded. */

@@ -1,4 +1,5 @@
 import type { ExecutionResult } from 'graphql';
+import { AppError, ErrorCode } from '../errors';
 
 /**
  * Many subscribers often run the same subscription (same document, variables, account and
@@ -10,9 +11,11 @@ import type { ExecutionResult } from 'graphql';
  * result once and every member sends the same text, with no per-member promise or execution.
  * Its iterator then only signals the end (or an error) to the graphql-ws server.
  *
- * Only for subscriptions whose results do not depend on when a member joined (live pub/sub
- * feeds, no initial replay such as a log tail) and not on who the member is beyond account and
- * permissions: the key must include those.
+ * Sharing is only for subscriptions whose results do not depend on when a member joined (live
+ * pub/sub feeds, no initial replay such as a log tail) and not on who the member is beyond
+ * account and permissions: the key must include those. Any other subscription runs in a group of
+ * its own (a key nobody else has), so that every subscriber is bounded the same way: by its
+ * sink's send buffer, or by `maxBacklog` results.
  */
 export interface SharedSubscriptionsOptions {
   /** Results buffered for a member that does not keep up before it is ended with an error. */
@@ -26,6 +29,9 @@ type Source = AsyncIterator<ExecutionResult>;
  * whole group. Returns false when the member cannot take more (its socket's buffer is full).
  */
 export type DirectSink = (result: ExecutionResult, json: string) => boolean;
+
+/** A subscriber too slow for what it asked for: ended, with a code it can act on (resubscribe later). */
+const tooSlow = (limit: string, message: string) => new AppError(ErrorCode.RATE_LIMITED, message, { limit });
 
 class Member implements AsyncIterableIterator<ExecutionResult> {
   private readonly queue: ExecutionResult[] = [];
@@ -44,7 +50,7 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
   push(result: ExecutionResult, json?: () => string): void {
     if (this.ended) return;
     if (this.sink) {
-      if (!this.sink(result, json!())) this.fail(new Error(`subscriber fell behind (more than its send buffer); resubscribe and read what was missed from the stored events`));
+      if (!this.sink(result, json!())) this.fail(tooSlow('sendBuffer', 'subscriber fell behind (more than its send buffer); resubscribe and read what was missed from the stored events'));
       return;
     }
     if (this.waiting) {
@@ -54,7 +60,7 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
       return;
     }
     if (this.queue.length >= this.maxBacklog) {
-      this.fail(new Error(`subscriber fell more than ${this.maxBacklog} results behind; resubscribe and read what was missed from the stored events`));
+      this.fail(tooSlow('backlog', `subscriber fell more than ${this.maxBacklog} results behind; resubscribe and read what was missed from the stored events`));
       return;
     }
     this.queue.push(result);

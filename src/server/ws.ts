@@ -1,25 +1,29 @@
 import type { Server as HttpServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, getOperationAST, subscribe as graphqlSubscribe, Kind, OperationDefinitionNode } from 'graphql';
+import { ExecutionResult, GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule, specifiedRules, validate, getOperationAST, subscribe as graphqlSubscribe, Kind, OperationDefinitionNode } from 'graphql';
 import { WebSocket, WebSocketServer } from 'ws';
 import { useServer, Extra } from 'graphql-ws/use/ws';
 import type { Disposable } from 'graphql-ws';
-import { formatError, unauthenticated, tooComplex } from '../errors';
+import { AppError, formatError, unauthenticated, tooComplex } from '../errors';
 import { buildContext, Services } from './context';
 import { isExpired, Principal, bearerToken } from './auth';
-import { checkLimits } from './limits';
+import { admitOperation, withCode } from './limits';
 import { Metrics } from './metrics';
+import { AccountLimits, accountKey, addressKey, rateLimited } from './rate-limit';
 import { DirectSink, SharedSubscriptions } from './shared-subscriptions';
 
 /** Close code graphql-ws uses for Forbidden: sent when the token is missing, invalid or expired. */
 export const WS_FORBIDDEN = 4403;
+/** Close code for a connection refused by a per-account limit (request rate, connections). */
+export const WS_RATE_LIMITED = 4429;
 
 interface ConnectionState {
   principal?: Principal;
   token?: string;
   expiryTimer?: NodeJS.Timeout;
-  counted?: boolean;
-  /** Active subscription operation ids, for the subscriptions gauge. */
+  /** The account holding one of its connection slots through this connection. */
+  account?: string;
+  /** Active subscription operation ids (each holds a subscription slot of the account). */
   subscriptions: Set<string>;
 }
 
@@ -32,8 +36,6 @@ type WsExtra = Extra & { state?: ConnectionState };
 export const SHAREABLE_SUBSCRIPTIONS = new Set(['dockerEvents', 'dockerHostStatusChanged', 'activityUpdated', 'swarmEvents', 'swarmClusterStatusChanged']);
 /** Results a subscriber of a shared execution may fall behind before it is ended with an error. */
 export const SHARED_MAX_BACKLOG = 10_000;
-/** Bytes a subscriber's socket may have unsent before it is ended as too slow (shared feeds). */
-export const SHARED_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 function rootFields(op: OperationDefinitionNode): string[] | undefined {
   const names: string[] = [];
@@ -42,11 +44,6 @@ function rootFields(op: OperationDefinitionNode): string[] | undefined {
     names.push(sel.name.value);
   }
   return names;
-}
-
-/** Parse and validation errors carry the same codes Apollo gives them over HTTP. */
-function withCode(error: GraphQLError, code: string): GraphQLError {
-  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
 }
 
 /** Reads the token from connection_init: `{ authorization: "Bearer …" }` or `{ token: "…" }`. */
@@ -59,67 +56,106 @@ function tokenFromParams(params: Readonly<Record<string, unknown>> | undefined):
 
 /**
  * graphql-ws on the HTTP server's /graphql path. Everything Apollo does for HTTP is done
- * again here: authentication (connection_init, then expiry on every subscribe), validation
- * with the same rules, query limits, error masking, metrics.
+ * again here: authentication (connection_init, then expiry on every subscribe), the request
+ * rate, the operation gate (admitOperation, as for HTTP), validation with the same rules, error
+ * masking, metrics. On top: connections and subscriptions per account, and every subscription
+ * delivered through a SharedSubscriptions group whose sink ends it once the socket has more than
+ * `maxWsBufferedBytes` unsent.
  */
-export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSchema, services: Services): { dispose: () => Promise<void> } {
+export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSchema, services: Services, limits: AccountLimits): { dispose: () => Promise<void> } {
   const { config, logger, metrics } = services;
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.limits.maxWsPayloadBytes });
   const rules = config.production ? [...specifiedRules, NoSchemaIntrospectionCustomRule] : specifiedRules;
-  const format = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e.toJSON(), config.production));
+  /** Client-facing errors; unexpected ones are logged first. */
+  const format = (errors: readonly GraphQLError[]) =>
+    errors.map((e) => {
+      if (!e.extensions?.code || e.extensions.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: e.originalError ?? e }, 'subscription error');
+      return formatError(e.toJSON(), config.production, e);
+    });
+  const refuse = (error: GraphQLError): GraphQLError[] => {
+    metrics.refused(error);
+    return [error];
+  };
 
   const shared = new SharedSubscriptions({ maxBacklog: SHARED_MAX_BACKLOG });
-  const shareKeys = new WeakMap<object, { key: string; socket: WebSocket; id: string }>();
+  const deliveries = new WeakMap<object, { key: string; socket: WebSocket; id: string }>();
   /**
-   * Sends a shared result as graphql-ws's `next` message straight to the socket, reusing the
-   * group's serialization. Results with errors go through the same formatting as onNext.
+   * Sends a result as graphql-ws's `next` message straight to the socket, reusing the group's
+   * serialization; refuses it once the socket has more than maxWsBufferedBytes unsent.
    */
   const directSink =
     (socket: WebSocket, id: string): DirectSink =>
     (result, json) => {
       if (socket.readyState !== WebSocket.OPEN) return true;
-      if (socket.bufferedAmount > SHARED_MAX_BUFFERED_BYTES) return false;
+      if (socket.bufferedAmount > config.limits.maxWsBufferedBytes) {
+        metrics.refused({ extensions: { limit: 'sendBuffer' } });
+        return false;
+      }
       const payload = result.errors ? JSON.stringify({ ...result, errors: format(result.errors as GraphQLError[]) }) : json;
       socket.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`);
       return true;
     };
   metrics.sharedExecutions = () => shared.size;
 
+  const endSubscription = (state: ConnectionState, id: string) => {
+    if (!state.subscriptions.delete(id)) return;
+    metrics.wsSubscriptions.dec();
+    if (state.principal) limits.endSubscription(state.principal.account);
+  };
+
   const disposable: Disposable = useServer<Record<string, unknown>, { state: ConnectionState }>(
     {
       schema,
+      // Every subscription runs in a group: shareable ones under their key, the others alone.
       subscribe: (args) => {
-        const share = args.contextValue ? shareKeys.get(args.contextValue as object) : undefined;
-        if (!share) return graphqlSubscribe(args);
-        return shared.join(share.key, async () => graphqlSubscribe(args), directSink(share.socket, share.id));
+        const delivery = args.contextValue ? deliveries.get(args.contextValue as object) : undefined;
+        if (!delivery) return graphqlSubscribe(args);
+        return shared.join(delivery.key, async () => graphqlSubscribe(args), directSink(delivery.socket, delivery.id));
       },
       onConnect: async (ctx) => {
         const extra = ctx.extra as WsExtra;
         extra.state = { subscriptions: new Set() };
+        let principal: Principal | undefined;
         try {
           const token = tokenFromParams(ctx.connectionParams);
-          if (!token) return false;
-          const principal = await services.verifyToken(token);
-          extra.state.principal = principal;
-          extra.state.token = token;
-          if (principal.expiresAt) {
-            const ms = principal.expiresAt * 1000 - Date.now();
-            extra.state.expiryTimer = setTimeout(() => extra.socket.close(WS_FORBIDDEN, 'Forbidden: token expired'), Math.min(Math.max(ms, 0), 2 ** 31 - 1));
+          if (token) {
+            principal = await services.verifyToken(token);
+            extra.state.token = token;
           }
-          metrics.wsConnections.inc();
-          extra.state.counted = true;
-          return true;
         } catch (err) {
           logger.info({ reason: (err as Error).message }, 'websocket connection refused');
+        }
+        try {
+          await limits.consume(principal ? accountKey(principal.account) : addressKey(extra.request.socket.remoteAddress));
+          if (principal && !limits.openConnection(principal.account)) {
+            throw rateLimited(`At most ${config.limits.maxConnectionsPerAccount} connections per account`, { limit: 'connections', max: config.limits.maxConnectionsPerAccount });
+          }
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+          metrics.refused(err);
+          extra.socket.close(WS_RATE_LIMITED, err.message);
           return false;
         }
+        if (!principal) return false;
+        extra.state.principal = principal;
+        extra.state.account = principal.account;
+        if (principal.expiresAt) {
+          const ms = principal.expiresAt * 1000 - Date.now();
+          extra.state.expiryTimer = setTimeout(() => extra.socket.close(WS_FORBIDDEN, 'Forbidden: token expired'), Math.min(Math.max(ms, 0), 2 ** 31 - 1));
+        }
+        metrics.wsConnections.inc();
+        return true;
       },
       onClose: (ctx) => {
         const state = (ctx.extra as WsExtra).state;
-        if (state?.expiryTimer) clearTimeout(state.expiryTimer);
-        if (state?.counted) metrics.wsConnections.dec();
-        if (state) metrics.wsSubscriptions.dec(state.subscriptions.size);
-        state?.subscriptions.clear();
+        if (!state) return;
+        if (state.expiryTimer) clearTimeout(state.expiryTimer);
+        for (const id of [...state.subscriptions]) endSubscription(state, id);
+        if (state.account) {
+          limits.closeConnection(state.account);
+          metrics.wsConnections.dec();
+          state.account = undefined;
+        }
       },
       onSubscribe: async (ctx, id, payload) => {
         const extra = ctx.extra as WsExtra;
@@ -128,30 +164,48 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
           extra.socket.close(WS_FORBIDDEN, 'Forbidden: token expired');
           return [unauthenticated('Token has expired')];
         }
+        try {
+          await limits.consume(accountKey(state.principal.account));
+        } catch (err) {
+          if (err instanceof AppError) return refuse(err);
+          throw err;
+        }
         // graphql-ws has already reserved this operation's id in ctx.subscriptions
         if (Object.keys(ctx.subscriptions).length > config.limits.maxSubscriptionsPerConnection) {
-          return [tooComplex(`At most ${config.limits.maxSubscriptionsPerConnection} operations per connection`, { limit: 'subscriptions' })];
+          return refuse(tooComplex(`At most ${config.limits.maxSubscriptionsPerConnection} operations per connection`, { limit: 'subscriptions' }));
         }
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch (err) {
-          return [withCode(err as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
-        }
+        const admitted = admitOperation(schema, payload, config.limits);
+        if ('errors' in admitted) return refuse(admitted.errors[0]);
+        const { document } = admitted;
         const validationErrors = validate(schema, document, rules);
         if (validationErrors.length > 0) return validationErrors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
-        const limitErrors = checkLimits(schema, document, payload.variables ?? undefined, payload.operationName, config.limits);
-        if (limitErrors.length > 0) return limitErrors;
         const operation = getOperationAST(document, payload.operationName);
-        const contextValue = await buildContext(services, state.token, `ws-${randomUUID()}`);
-        const fields = operation?.operation === 'subscription' ? rootFields(operation) : undefined;
-        if (fields?.length && fields.every((f) => SHAREABLE_SUBSCRIPTIONS.has(f)) && contextValue.membership) {
-          const permissions = [...(state.principal.permissions ?? [])].sort().join(',');
-          shareKeys.set(contextValue, {
-            key: JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, contextValue.membership.accountId, permissions]),
-            socket: extra.socket,
-            id,
-          });
+        const isSubscription = operation?.operation === 'subscription';
+        if (isSubscription) {
+          try {
+            limits.startSubscription(state.principal.account);
+          } catch (err) {
+            if (err instanceof AppError) return refuse(err);
+            throw err;
+          }
+          state.subscriptions.add(id);
+          metrics.wsSubscriptions.inc();
+        }
+        let contextValue;
+        try {
+          contextValue = await buildContext(services, state.token, `ws-${randomUUID()}`);
+        } catch (err) {
+          endSubscription(state, id);
+          throw err;
+        }
+        if (isSubscription) {
+          const fields = rootFields(operation);
+          const shareable = fields?.length && fields.every((f) => SHAREABLE_SUBSCRIPTIONS.has(f)) && contextValue.membership;
+          const permissions = [...state.principal.permissions].sort().join(',');
+          const key = shareable
+            ? JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, contextValue.membership!.accountId, permissions])
+            : `own:${randomUUID()}`;
+          deliveries.set(contextValue, { key, socket: extra.socket, id });
         }
         metrics.operations.inc({ operation: Metrics.label(payload.operationName ?? operation?.name?.value), type: operation?.operation ?? 'unknown', transport: 'ws', outcome: 'started' });
         return {
@@ -162,26 +216,12 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
           contextValue,
         };
       },
-      onOperation: (ctx, id, _payload, args) => {
-        const op = getOperationAST(args.document, args.operationName);
-        const state = (ctx.extra as WsExtra).state;
-        if (op?.operation === 'subscription' && state && !state.subscriptions.has(id)) {
-          state.subscriptions.add(id);
-          metrics.wsSubscriptions.inc();
-        }
-      },
       onComplete: (ctx, id) => {
         const state = (ctx.extra as WsExtra).state;
-        if (state?.subscriptions.delete(id)) metrics.wsSubscriptions.dec();
+        if (state) endSubscription(state, id);
       },
       onError: (_ctx, _id, _payload, errors) => format(errors),
-      onNext: (_ctx, _id, _payload, _args, result) => {
-        if (!result.errors) return undefined;
-        for (const e of result.errors) {
-          if (!e.extensions?.code || e.extensions.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: e.originalError ?? e }, 'subscription error');
-        }
-        return { ...result, errors: format(result.errors) };
-      },
+      onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) => (result.errors ? { ...result, errors: format(result.errors) } : undefined),
     },
     wsServer,
   );

@@ -5,8 +5,9 @@ import { expectGlobalId } from '../graphql/relay';
 import type { Context } from '../server/context';
 import { runActivity } from '../audit/activity';
 import type { SecretBox } from '../crypto';
-import { isDockerFailure, parseEndpoint, TlsCredentials, toDockerError } from '../docker/client';
+import { credentialsOf, isDockerFailure, parseEndpoint, TlsCredentials, toDockerError } from '../docker/client';
 import type { DockerConnections } from '../docker/connections';
+import { releaseClaims, saveWithClaim } from '../docker/engine-claims';
 import type { SyncDeps } from '../sync/supervisor';
 import { setMaintenance, reconnect } from '../sync/status';
 import type { LeasedFleet } from '../sync/leased-fleet';
@@ -68,6 +69,9 @@ export class SwarmManager {
   async register(ctx: Context, input: ClusterInput & { name: string; managerEndpoint: string }) {
     this.validate(input, true);
     if (await ctx.em.count(SwarmCluster, { name: input.name })) throw conflict(`A cluster named "${input.name}" already exists`, { field: 'name' });
+    const accountId = ctx.membership!.accountId;
+    // first contact: a refused endpoint or a swarm (or engine) of another account leaves nothing stored
+    const identity = await this.connections.probe(ctx.em, accountId, input.managerEndpoint, input.tlsVerify ?? false, credentialsOf(input.tlsCredentials), 'managerEndpoint');
     const { result: cluster, activity } = await runActivity(ctx, { action: 'cluster.register', targetType: 'cluster', targetId: input.name, parameters: input }, async (h) => {
       const cluster = ctx.em.create(SwarmCluster, {
         account: ctx.membership!.accountId,
@@ -78,7 +82,7 @@ export class SwarmManager {
         status: HostStatus.PENDING,
       } as never);
       this.applyCredentials(cluster, input.tlsCredentials);
-      await this.flushUnique(ctx, input.name);
+      await saveWithClaim(ctx.em, accountId, { column: 'cluster_id', id: cluster.id }, identity, 'managerEndpoint', () => this.flushUnique(ctx, input.name));
       h.setCluster(cluster);
       h.setTarget(cluster.id);
       return cluster;
@@ -98,11 +102,21 @@ export class SwarmManager {
     if (input.name && input.name !== cluster.name && (await ctx.em.count(SwarmCluster, { name: input.name, id: { $ne: cluster.id } }))) {
       throw conflict(`A cluster named "${input.name}" already exists`, { field: 'name' });
     }
+    const connectionChanged =
+      (input.managerEndpoint !== undefined && input.managerEndpoint !== cluster.managerEndpoint) || (input.tlsVerify !== undefined && input.tlsVerify !== cluster.tlsVerify) || input.tlsCredentials !== undefined;
+    const identity = connectionChanged
+      ? await this.connections.probe(
+          ctx.em,
+          cluster.account.id,
+          input.managerEndpoint ?? cluster.managerEndpoint,
+          input.tlsVerify ?? cluster.tlsVerify,
+          input.tlsCredentials === undefined ? await this.connections.storedCredentials(ctx.em, SwarmCluster, cluster.id) : credentialsOf(input.tlsCredentials),
+          'managerEndpoint',
+        )
+      : undefined;
     const { activity } = await runActivity(ctx, { action: 'cluster.update', targetType: 'cluster', targetId: cluster.id, cluster, parameters: input }, async () => {
       if (input.name) cluster.name = input.name;
       if (input.syncIntervalSeconds !== undefined) cluster.syncIntervalSeconds = input.syncIntervalSeconds;
-      const connectionChanged =
-        (input.managerEndpoint !== undefined && input.managerEndpoint !== cluster.managerEndpoint) || (input.tlsVerify !== undefined && input.tlsVerify !== cluster.tlsVerify) || input.tlsCredentials !== undefined;
       if (input.managerEndpoint !== undefined) cluster.managerEndpoint = input.managerEndpoint;
       if (input.tlsVerify !== undefined) cluster.tlsVerify = input.tlsVerify;
       if (input.tlsCredentials !== undefined) this.applyCredentials(cluster, input.tlsCredentials);
@@ -111,7 +125,7 @@ export class SwarmManager {
         reconnect(cluster);
         this.connections.forget(cluster.id);
       }
-      await this.flushUnique(ctx, cluster.name);
+      await saveWithClaim(ctx.em, cluster.account.id, { column: 'cluster_id', id: cluster.id }, identity, 'managerEndpoint', () => this.flushUnique(ctx, cluster.name));
     });
     await this.fleet.notify(cluster.id);
     return { cluster, activity };
@@ -124,6 +138,7 @@ export class SwarmManager {
       ctx.em.remove(cluster);
       await ctx.em.flush();
       this.connections.forget(cluster.id);
+      await releaseClaims(ctx.em, cluster.account.id);
     });
     await this.fleet.notify(cluster.id);
     return { removedId: globalId, activity };

@@ -3,6 +3,7 @@ import { DockerHost, SwarmCluster } from '../../entities';
 import { ActivityHandle, runActivity } from '../audit/activity';
 import { isDockerFailure } from '../docker/client';
 import type { Context } from '../server/context';
+import { abortable } from '../server/limits';
 import { clusterConnection, isQuorumLoss, toSwarmError } from './docker';
 import { clusterOutcome, commitClusterStatus } from './status';
 import { forkForAccount } from '../db/orm';
@@ -37,7 +38,7 @@ export async function clusterOperation<T>(ctx: Context, cluster: SwarmCluster, s
 export async function clusterRead<T>(ctx: Context, cluster: SwarmCluster, fn: (api: Docker) => Promise<T>): Promise<T> {
   try {
     const { api } = await clusterConnection(ctx.services.connections, ctx.em, cluster);
-    return await fn(api);
+    return await abortable(fn(api), ctx.signal);
   } catch (err) {
     if (isQuorumLoss(err)) await noteQuorumLoss(ctx, cluster, err);
     throw isDockerFailure(err) ? toSwarmError(err, cluster) : err;

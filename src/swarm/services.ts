@@ -1,15 +1,16 @@
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { FixedBuffer, Repeater } from '@graphql-yoga/subscription';
 import { SwarmCluster, SwarmNode, SwarmService, SwarmServiceMode } from '../../entities';
 import { badInput, conflict, notFound } from '../errors';
 import { expectGlobalId } from '../graphql/relay';
 import type { Context } from '../server/context';
-import { Demuxer, LineAssembler } from '../docker/logs';
+import { LogLine, logLines, openLogStream } from '../docker/logs';
 import { isDockerFailure } from '../docker/client';
 import { clusterConnection, seconds, toSwarmError, withVersionRetry } from './docker';
 import { clusterOperation, clusterRead } from './operation';
 import { upsertService } from './sync';
+import { serviceHostAccess } from '../policy/host-access';
+import { assertEngineObjects, assertHostAccess } from '../policy/enforce';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
@@ -57,10 +58,11 @@ export interface ServiceLogLine {
   timestamp?: string;
   taskId?: string;
   nodeId?: string;
+  /** The line was longer than LOG_LINE_MAX_BYTES: cut there, the rest dropped. */
+  truncated: boolean;
 }
 
 export const SERVICE_LOG_TAIL_MAX = 10_000;
-const LOG_BUFFER_LINES = 16_384;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 function updateConfig(c: UpdateConfigInput | undefined): Obj | undefined {
@@ -191,6 +193,19 @@ export async function buildServiceSpec(api: Docker, input: ServiceSpecInput): Pr
 }
 
 /**
+ * The host-access policy (src/policy/host-access.ts) on the ServiceSpec about to run tasks: the
+ * final body as sent (or, for a rollback, the previous spec Docker goes back to). Malformed
+ * mounts are BAD_USER_INPUT; anything beyond the allow-list needs docker.containers.privileged.
+ * Named volumes and networks are looked up on the manager: a volume of the same name that
+ * someone made by hand on another node is not seen.
+ */
+async function assertServiceAccess(ctx: Context, api: Docker, spec: Obj): Promise<void> {
+  const access = serviceHostAccess(spec);
+  assertHostAccess(ctx, access);
+  await assertEngineObjects(ctx, api, access);
+}
+
+/**
  * Services through the cluster's manager. No call makes the daemon look up image digests at a
  * registry (Engine API ≥ 1.30 only does that when the client asks; the CLI asks by default,
  * dockerode does not); `resolveImage: true` pins the digest here first, like the CLI.
@@ -207,6 +222,7 @@ export class ServiceManager {
   async create(ctx: Context, cluster: SwarmCluster, spec: ServiceSpecInput) {
     const { result, activity } = await clusterOperation(ctx, cluster, { action: 'service.create', targetType: 'service', targetId: spec.name, parameters: spec }, async (api, h) => {
       const body = await buildServiceSpec(api, spec);
+      await assertServiceAccess(ctx, api, body);
       // (undefined auth): dockerode would otherwise send the spec itself as X-Registry-Auth
       const created = (await (api.createService as (auth: unknown, opts: unknown) => Promise<Docker.Service>).call(api, undefined, body)) as Docker.Service;
       h.setTarget(created.id);
@@ -293,31 +309,12 @@ export class ServiceManager {
     let stream: NodeJS.ReadableStream;
     try {
       const { stream: client } = await clusterConnection(ctx.services.connections, ctx.em, row.cluster);
-      const body = (await client.getService(row.serviceId).logs({ stdout: true, stderr: true, timestamps: true, details: true, follow: options.follow, tail: options.tail } as never)) as unknown;
-      stream = Buffer.isBuffer(body) ? Readable.from([body]) : (body as NodeJS.ReadableStream);
+      const query = { stdout: true, stderr: true, timestamps: true, details: true, follow: options.follow, tail: options.tail };
+      stream = await openLogStream(client, `/services/${encodeURIComponent(row.serviceId)}/logs`, query, { 404: 'no such service', 500: 'server error', 503: 'node is not part of a swarm' });
     } catch (err) {
       throw isDockerFailure(err) ? toSwarmError(err, row.cluster) : err;
     }
-    return new Repeater<ServiceLogLine>(async (push, stop) => {
-      const demux = new Demuxer(false);
-      const lines = new LineAssembler(true);
-      const out = (l: { stream: 'stdout' | 'stderr'; line: string; timestamp?: string }) => push(withDetails(l));
-      stream.on('data', (chunk: Buffer) => {
-        let last: Promise<unknown> | undefined;
-        for (const frame of demux.push(chunk)) for (const l of lines.push(frame.stream, frame.data)) last = out(l);
-        if (last) {
-          stream.pause();
-          last.then(() => stream.resume(), () => undefined);
-        }
-      });
-      stream.on('end', () => {
-        for (const l of lines.flush()) void out(l);
-        stop();
-      });
-      stream.on('error', (err: unknown) => stop(toSwarmError(err, row.cluster)));
-      await stop;
-      (stream as unknown as { destroy?: () => void }).destroy?.();
-    }, new FixedBuffer(LOG_BUFFER_LINES));
+    return logLines(stream, false, withDetails, (err) => toSwarmError(err, row.cluster));
   }
 
   /**
@@ -339,6 +336,8 @@ export class ServiceManager {
         async () => {
           const current = (await service.inspect()) as Obj;
           const { body, query } = await build(api, current);
+          // every change runs tasks of the spec it leaves: scale and rollback too
+          await assertServiceAccess(ctx, api, query?.rollback ? current.PreviousSpec : body);
           const res = (await service.update({ _query: { version: current.Version.Index, ...(query ?? {}) }, _body: body } as never)) as { Warnings?: string[] | null };
           warnings = res?.Warnings ?? [];
         },
@@ -352,12 +351,13 @@ export class ServiceManager {
   }
 }
 
-const DETAILS = /^((?:[\w.-]+=[^,\s]*,?)+) (.*)$/s;
+// pairs separated by exactly one comma: unambiguous, so matching is linear in the line (no backtracking blow-up)
+const DETAILS = /^([\w.-]+=[^,\s]*(?:,[\w.-]+=[^,\s]*)*) (.*)$/s;
 
 /** Service log lines with details=true start with "com.docker.swarm.node.id=…,com.docker.swarm.service.id=…,com.docker.swarm.task.id=… ". */
-function withDetails(l: { stream: 'stdout' | 'stderr'; line: string; timestamp?: string }): ServiceLogLine {
+function withDetails(l: LogLine): ServiceLogLine {
   const m = DETAILS.exec(l.line);
   if (!m) return l;
   const attrs = Object.fromEntries(m[1].split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
-  return { stream: l.stream, timestamp: l.timestamp, line: m[2], taskId: attrs['com.docker.swarm.task.id'], nodeId: attrs['com.docker.swarm.node.id'] };
+  return { stream: l.stream, timestamp: l.timestamp, line: m[2], taskId: attrs['com.docker.swarm.task.id'], nodeId: attrs['com.docker.swarm.node.id'], truncated: l.truncated };
 }

@@ -23,14 +23,14 @@ export interface ClusterStatusPayload {
  * either is published on swarmClusterStatusChanged. Losing quorum counts as a failure (the
  * cluster cannot be managed) with a lastError that says so.
  */
-export function clusterOutcome(cluster: SwarmCluster, outcome: { ok: true } | { ok: false; error: string; quorumLost?: boolean }, now = new Date()): ClusterStatusPayload | undefined {
+export function clusterOutcome(cluster: SwarmCluster, outcome: { ok: true } | { ok: false; error: string; quorumLost?: boolean; refused?: boolean }, now = new Date()): ClusterStatusPayload | undefined {
   const previousStatus = cluster.status;
   const previousQuorum = cluster.quorum ?? null;
   if (outcome.ok) {
     recordSuccess(cluster, now);
     cluster.quorum = true;
   } else {
-    recordFailure(cluster, outcome.quorumLost ? `quorum lost: ${outcome.error}` : outcome.error, now);
+    recordFailure(cluster, outcome.quorumLost ? `quorum lost: ${outcome.error}` : outcome.error, now, outcome.refused);
     if (outcome.quorumLost) cluster.quorum = false;
   }
   const quorum = cluster.quorum ?? null;

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { EventSource, HostStatus, SwarmCluster } from '../../entities';
 import { forkForAccount } from '../db/orm';
 import { EventStream, RawDockerEvent, sinceFromTimeNano } from '../sync/event-stream';
-import { failureText, SyncDeps } from '../sync/supervisor';
+import { failureText, isRefusal, SyncDeps } from '../sync/supervisor';
 import { clusterConnection, isQuorumLoss } from './docker';
 import { ingestSwarmEvents, resyncSwarmEvents } from './events';
 import { clusterOutcome, commitClusterStatus } from './status';
@@ -101,7 +101,7 @@ export class ClusterSupervisor {
     if (!cluster || cluster.status === HostStatus.MAINTENANCE) return;
     const text = failureText(err);
     this.log.warn({ error: text }, 'cluster check failed');
-    await commitClusterStatus(em, this.deps.pubsub, clusterOutcome(cluster, { ok: false, error: text, quorumLost: isQuorumLoss(err) }));
+    await commitClusterStatus(em, this.deps.pubsub, clusterOutcome(cluster, { ok: false, error: text, quorumLost: isQuorumLoss(err), refused: isRefusal(err) }));
   }
 
   private async resumeSince(em: EntityManager, cluster: SwarmCluster): Promise<string | undefined> {
@@ -115,9 +115,10 @@ export class ClusterSupervisor {
     return cluster.lastEventAt ? (cluster.lastEventAt.getTime() / 1000).toFixed(3) : undefined;
   }
 
+  /** Every (re)connect first checks again what the manager is and that it is this account's: nothing is read before. */
   private async openStream(cluster: SwarmCluster): Promise<void> {
     const em = this.em();
-    const { stream: client } = await clusterConnection(this.deps.connections, em, cluster);
+    const { stream: client } = await clusterConnection(this.deps.connections, em, cluster, { reverify: true });
     const since = await this.resumeSince(em, cluster);
     const reader = new EventStream(client, {
       onEvent: (event) => {
@@ -129,8 +130,9 @@ export class ClusterSupervisor {
         this.stream = undefined;
         if (this.stopped) return;
         this.log.warn({ error: error?.message }, 'swarm event stream ended; reconnecting');
-        void this.recordFailure(new Error(`event stream lost: ${error?.message ?? 'closed'}`)).finally(() => this.schedule(this.deps.retryBaseMs));
+        void this.recordFailure(new Error(`event stream lost: ${error ? failureText(error) : 'closed'}`)).finally(() => this.schedule(this.deps.retryBaseMs));
       },
+      onSkipped: (skipped) => this.log.warn(skipped, 'event stream: lines that are not events dropped'),
     });
     this.stream = reader;
     this.streamRevision = cluster.connectionRevision;

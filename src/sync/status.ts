@@ -32,6 +32,7 @@ export interface HostStatusPayload {
 /**
  * The host status machine, in one place:
  *   pending ──ok──▶ connected ──failure──▶ disconnected ──(5 failures in a row)──▶ error
+ *   any ──refused (endpoint not allowed, engine of another account)──▶ error
  *   any ──setMaintenance──▶ maintenance ──clear──▶ pending (reconnects)
  *   recover: failures = 0, error → pending
  *   reconnect (endpoint or TLS settings changed): failures = 0, → pending unless in maintenance
@@ -47,12 +48,16 @@ export function recordSuccess(host: StatusSubject, now = new Date()): HostStatus
   return previous !== host.status ? change(host, previous, now) : undefined;
 }
 
-export function recordFailure(host: StatusSubject, error: string, now = new Date()): HostStatusPayload | undefined {
+/**
+ * `refused`: fleetgraph itself refused the endpoint (not on the allow-list, or its engine is
+ * another account's): error at once, retrying cannot help until the settings change.
+ */
+export function recordFailure(host: StatusSubject, error: string, now = new Date(), refused = false): HostStatusPayload | undefined {
   if (host.status === HostStatus.MAINTENANCE) return undefined;
   const previous = host.status;
   host.consecutiveFailures += 1;
   host.lastError = error.slice(0, 2000);
-  if (host.consecutiveFailures >= MAX_CONSECUTIVE_FAILURES) host.status = HostStatus.ERROR;
+  if (refused || host.consecutiveFailures >= MAX_CONSECUTIVE_FAILURES) host.status = HostStatus.ERROR;
   else if (host.status === HostStatus.CONNECTED) host.status = HostStatus.DISCONNECTED;
   return previous !== host.status ? change(host, previous, now) : undefined;
 }

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { DockerHost, EventSource, HostStatus } from '../../entities';
 import type { FleetPubSub } from '../pubsub';
 import { forkForAccount } from '../db/orm';
-import { describeNetworkError, dockerMessage } from '../docker/client';
+import { describeNetworkError, dockerMessage, EndpointRefused } from '../docker/client';
+import { AppError } from '../errors';
 import type { DockerConnections } from '../docker/connections';
 import { EventStream, RawDockerEvent, sinceFromTimeNano } from './event-stream';
 import { containerRefreshes, ingestEvents, refreshContainers, resyncEvents } from './ingest';
@@ -24,12 +25,21 @@ export interface SyncDeps {
 
 type Job = { kind: 'events'; events: RawDockerEvent[] } | { kind: 'sync'; done: (err?: unknown, r?: SyncResult) => void };
 
-/** Text for lastError from any failure. */
+/**
+ * Text for lastError from any failure: a fixed reason (describeNetworkError) for anything on the
+ * way to the engine, never what an endpoint answered. Only an engine whose identity was verified
+ * (every client is, src/docker/connections.ts) has its own error messages shown; our own errors
+ * (AppError) show their reason or message.
+ */
 export function failureText(err: unknown): string {
+  if (err instanceof AppError) return typeof err.extensions.reason === 'string' ? err.extensions.reason : err.message;
   const e = err as { statusCode?: number; message?: string };
   if (typeof e?.statusCode === 'number') return `Docker answered ${e.statusCode}: ${dockerMessage(err)}`;
-  return describeNetworkError(err as Error);
+  return describeNetworkError(err);
 }
+
+/** Refusals of our own (endpoint not allowed, engine of another account) put the subject in error at once. */
+export const isRefusal = (err: unknown): boolean => err instanceof EndpointRefused;
 
 /**
  * Supervises one host: connects, keeps one /events reader open, syncs the inventory at the
@@ -132,7 +142,7 @@ export class HostSupervisor {
     await this.keepMaintenance(em, host);
     const text = failureText(err);
     this.log.warn({ error: text }, 'host check failed');
-    await commitStatus(em, this.deps.pubsub, recordFailure(host, text));
+    await commitStatus(em, this.deps.pubsub, recordFailure(host, text, new Date(), isRefusal(err)));
   }
 
   /**
@@ -153,8 +163,9 @@ export class HostSupervisor {
     return host.lastEventAt ? (host.lastEventAt.getTime() / 1000).toFixed(3) : undefined;
   }
 
+  /** Every (re)connect first checks again what the endpoint is and that it is this account's: nothing is read before. */
   private async openStream(em: EntityManager, host: DockerHost): Promise<void> {
-    const { stream: client } = await this.deps.connections.for(em, host);
+    const { stream: client } = await this.deps.connections.for(em, host, { reverify: true });
     const since = await this.resumeSince(em, host);
     const reader = new EventStream(client, {
       onEvent: (event) => {
@@ -170,6 +181,7 @@ export class HostSupervisor {
         this.log.warn({ error: error?.message }, 'event stream ended; reconnecting');
         void this.streamLost(error);
       },
+      onSkipped: (skipped) => this.log.warn(skipped, 'event stream: lines that are not events dropped'),
     });
     // assigned before start() so that an end right after the start is not mistaken for a stale reader's
     this.stream = reader;
@@ -188,7 +200,7 @@ export class HostSupervisor {
       const em = this.em();
       const host = await em.findOne(DockerHost, this.hostId);
       if (host && host.status !== HostStatus.MAINTENANCE) {
-        await commitStatus(em, this.deps.pubsub, recordFailure(host, `event stream lost: ${error?.message ?? 'closed'}`));
+        await commitStatus(em, this.deps.pubsub, recordFailure(host, `event stream lost: ${error ? failureText(error) : 'closed'}`));
       }
     } catch (err) {
       this.log.warn({ err }, 'could not record stream loss');

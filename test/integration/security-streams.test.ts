@@ -1,0 +1,222 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { pack } from 'tar-stream';
+import { BuildImageDocument, CreateContainerDocument, HostEventsDocument, HostSyncStateDocument, OnContainerLogsDocument, RegisterDockerHostDocument } from '../../src/generated/graphql';
+import { LOG_LINE_MAX_BYTES } from '../../src/docker/framing';
+import { eventually, startTestApp, subscribe, TestApp } from '../support/app';
+import { cleanupDocker, docker, dockerEndpoint, TEST_IMAGE, uniqueName } from '../support/docker';
+
+/**
+ * Issue 7, "every buffer bounded" (streams): a hostile daemon streaming /events without a
+ * newline and a container printing one endless line must neither stall the API's event loop nor
+ * grow its memory. The app runs in this process, so this process's RSS is the API's.
+ */
+
+const MB = 1024 * 1024;
+const FLOOD_BYTES = 50 * MB;
+const SOCKET_DIR = '/tmp/fleetgraph-test';
+const ALLOW_ENV = { FLEETGRAPH_ENDPOINT_ALLOW: `unix:${SOCKET_DIR}/,127.0.0.1/32` };
+
+/**
+ * A fake Docker daemon (a child process, so its own memory and CPU are not measured): answers
+ * what the host supervisor calls, and on the first /events streams FLOOD_BYTES of "x" without a
+ * newline, then one valid event; it reports on stdout when the flood is written.
+ */
+const FAKE_DAEMON = `
+const http = require('node:http');
+const fs = require('node:fs');
+const [sock, total, eventJson] = process.argv.slice(1);
+let floods = 0;
+const server = http.createServer((req, res) => {
+  const path = req.url.replace(/^\\/v[\\d.]+/, '').split('?')[0];
+  const headers = { 'Api-Version': '1.41', 'Docker-Experimental': 'false', Ostype: 'linux', Server: 'Docker/20.10.0 (linux)' };
+  const json = (code, body) => { res.writeHead(code, { ...headers, 'Content-Type': 'application/json' }); res.end(JSON.stringify(body)); };
+  if (path === '/_ping') { res.writeHead(200, { ...headers, 'Content-Type': 'text/plain' }); return res.end('OK'); }
+  if (path === '/version') return json(200, { Version: '20.10.0', ApiVersion: '1.41', MinAPIVersion: '1.12', Os: 'linux', Arch: 'amd64' });
+  if (path === '/info') return json(200, { ID: 'FAKE:' + process.pid + ':' + sock, Name: 'fake', ServerVersion: '20.10.0', OperatingSystem: 'fake', OSType: 'linux', Architecture: 'x86_64', NCPU: 1, MemTotal: 1024, Driver: 'fake', Swarm: { LocalNodeState: 'inactive', NodeID: '' } });
+  if (path === '/containers/json' || path === '/images/json' || path === '/networks') return json(200, []);
+  if (path === '/volumes') return json(200, { Volumes: [], Warnings: [] });
+  if (path === '/events') {
+    res.writeHead(200, { ...headers, 'Content-Type': 'application/json' });
+    if (floods++ > 0) return; // later readers: an idle stream
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    let sent = 0;
+    const pump = () => {
+      while (sent < Number(total)) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return res.once('drain', pump);
+      }
+      res.write('\\n' + eventJson + '\\n');
+      console.log('FLOODED ' + sent);
+    };
+    return pump();
+  }
+  json(404, { message: 'page not found' });
+});
+try { fs.unlinkSync(sock); } catch {}
+server.listen(sock, () => console.log('READY'));
+`;
+
+function startFakeDaemon(sock: string, eventJson: string): { child: ChildProcess; ready: Promise<void>; flooded: Promise<void> } {
+  const child = spawn(process.execPath, ['-e', FAKE_DAEMON, sock, String(FLOOD_BYTES), eventJson], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const seen = (word: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => out.includes(word) && resolve();
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        check();
+      });
+      child.once('exit', (code) => reject(new Error(`fake daemon exited (${code}) before ${word}`)));
+    });
+  const flooded = seen('FLOODED');
+  flooded.catch(() => undefined); // awaited only once the host is registered
+  return { child, ready: seen('READY'), flooded };
+}
+
+/** Samples this process's RSS and /healthz latency until stopped; reports the maxima. */
+function monitor(url: string) {
+  const baseRss = process.memoryUsage().rss;
+  let maxRss = baseRss;
+  let maxHealthMs = 0;
+  let polls = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      const res = await fetch(`${url}/healthz`);
+      await res.arrayBuffer();
+      maxHealthMs = Math.max(maxHealthMs, performance.now() - t0);
+      maxRss = Math.max(maxRss, process.memoryUsage().rss);
+      polls++;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { rssGrowthMb: (maxRss - baseRss) / MB, maxHealthMs, polls };
+    },
+  };
+}
+
+async function tarBase64(files: Record<string, string>): Promise<string> {
+  const p = pack();
+  for (const [name, content] of Object.entries(files)) p.entry({ name }, content);
+  p.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of p) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('base64');
+}
+
+describe('every line from a Docker stream is bounded', () => {
+  let t: TestApp;
+  let token: string;
+
+  beforeAll(async () => {
+    fs.mkdirSync(SOCKET_DIR, { recursive: true });
+    t = await startTestApp({ env: ALLOW_ENV, config: { workers: true, sync: { retryBaseMs: 200 } } });
+    token = await t.token({ account: 'streams', permissions: ['docker.hosts.manage', 'docker.resources.manage', 'docker.logs.read'] });
+  });
+  afterAll(async () => {
+    await cleanupDocker().catch(() => undefined);
+    await t?.stop();
+  });
+
+  it('a fake daemon streaming 50 MB of /events without a newline: the loop stays responsive, RSS grows < 100 MB, the next event is read', async () => {
+    const sock = `${SOCKET_DIR}/fake-docker-${process.pid}.sock`;
+    const actorId = `fake-net-${process.pid}`;
+    const now = Math.floor(Date.now() / 1000);
+    const event = JSON.stringify({ Type: 'network', Action: 'create', Actor: { ID: actorId, Attributes: { name: 'after-the-flood' } }, scope: 'local', time: now, timeNano: now * 1e9 + 123 });
+    const fake = startFakeDaemon(sock, event);
+    let mon: ReturnType<typeof monitor> | undefined;
+    try {
+      await fake.ready;
+      mon = monitor(t.url);
+      const started = Date.now();
+      const reg = await t.gql(RegisterDockerHostDocument, { input: { name: 'hostile', apiEndpoint: `unix://${sock}`, environment: 'development', syncIntervalSeconds: 3600 } }, token);
+      expect(reg.errors).toBeUndefined();
+      const hostId = reg.data!.registerDockerHost.host.id;
+      await fake.flooded;
+      // the event after the over-long line is stored: the stream went on
+      const events = await eventually(async () => {
+        const r = await t.gql(HostEventsDocument, { id: hostId, filter: { actorId }, first: 10 }, token);
+        return r.data?.dockerHost.events.nodes.length ? r.data.dockerHost.events.nodes : undefined;
+      }, 30_000, 100);
+      const m = await mon.stop();
+      process.stdout.write(`events flood: ${FLOOD_BYTES / MB} MB read in ${Date.now() - started} ms; RSS growth ${m.rssGrowthMb.toFixed(1)} MB; max /healthz ${m.maxHealthMs.toFixed(1)} ms over ${m.polls} polls\n`);
+      expect(events[0]).toMatchObject({ type: 'network', action: 'create', actorId });
+      expect(m.rssGrowthMb).toBeLessThan(100);
+      expect(m.maxHealthMs).toBeLessThan(100);
+      // the over-long line did not cost the connection
+      const state = await t.gql(HostSyncStateDocument, { id: hostId }, token);
+      expect(state.data!.dockerHost.status).toBe('CONNECTED');
+    } finally {
+      await mon?.stop();
+      fake.child.kill();
+    }
+  }, 90_000);
+
+  let localHostId: string | undefined;
+  /** The test dockerd, registered once. */
+  async function localHost(): Promise<string> {
+    if (!localHostId) {
+      const reg = await t.gql(RegisterDockerHostDocument, { input: { name: 'local', apiEndpoint: dockerEndpoint(), environment: 'development' } }, token);
+      expect(reg.errors).toBeUndefined();
+      localHostId = reg.data!.registerDockerHost.host.id;
+    }
+    return localHostId;
+  }
+
+  it('containerLogs of a container printing one endless line: cut, marked lines, RSS grows < 100 MB', async () => {
+    const hostId = await localHost();
+    const name = uniqueName('endless');
+    const created = await t.gql(CreateContainerDocument, { input: { hostId, name, image: TEST_IMAGE, command: ['sh', '-c', 'while :; do printf xxxxxxxxxxxxxxxx; done'] } }, token);
+    expect(created.errors).toBeUndefined();
+    const containerId = created.data!.createContainer.container.id;
+    const mon = monitor(t.url);
+    const sub = subscribe(t.ws(token), OnContainerLogsDocument, { containerId, follow: true, tail: 100 });
+    let m: Awaited<ReturnType<typeof mon.stop>> | undefined;
+    try {
+      const [first] = await sub.until((r) => r.length > 0, 20_000);
+      expect(first.errors).toBeUndefined();
+      // keep following while the container writes (Docker sends it all; the API reads and drops it)
+      await new Promise((r) => setTimeout(r, 6000));
+      m = await mon.stop();
+      const logPath = await docker('inspect', '--format', '{{.LogPath}}', name);
+      const logBytes = fs.existsSync(logPath) ? fs.statSync(logPath).size : NaN;
+      process.stdout.write(`endless line: ${(logBytes / MB).toFixed(0)} MB logged by Docker; ${sub.results.length} lines received; RSS growth ${m.rssGrowthMb.toFixed(1)} MB; max /healthz ${m.maxHealthMs.toFixed(1)} ms\n`);
+      const lines = sub.results.map((r) => r.data!.containerLogs);
+      expect(lines.length).toBeGreaterThan(0);
+      for (const l of lines) {
+        expect(l.truncated).toBe(true);
+        expect(l.line).toMatch(/^x+$/);
+        expect(Buffer.byteLength(`${l.timestamp} ${l.line}`)).toBeLessThanOrEqual(LOG_LINE_MAX_BYTES);
+      }
+      expect(m.rssGrowthMb).toBeLessThan(100);
+    } finally {
+      if (!m) await mon.stop();
+      sub.unsubscribe();
+      await docker('rm', '-f', name).catch(() => undefined);
+    }
+  }, 90_000);
+
+  it('build output with a 300 KB line keeps it cut and marked', async () => {
+    const hostId = await localHost();
+    const tag = `${uniqueName('longline')}:1`;
+    const context = await tarBase64({ Dockerfile: `FROM ${TEST_IMAGE}\nRUN head -c 300000 /dev/zero | tr '\\0' y; echo; echo after-the-line\n` });
+    const built = await t.gql(BuildImageDocument, { input: { hostId, contextTarBase64: context, tags: [tag] } }, token);
+    try {
+      expect(built.errors).toBeUndefined();
+      const log = built.data!.buildImage.log;
+      const long = log.filter((l) => l.startsWith('yyyy'));
+      expect(long).toHaveLength(1);
+      expect(long[0]).toMatch(/^y+…\[line truncated\]$/);
+      expect(Buffer.byteLength(long[0].replace('…[line truncated]', ''))).toBeLessThanOrEqual(LOG_LINE_MAX_BYTES);
+      expect(log).toContain('after-the-line');
+    } finally {
+      await docker('image', 'rm', tag).catch(() => undefined);
+    }
+  }, 90_000);
+});
