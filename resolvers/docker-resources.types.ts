@@ -22,7 +22,7 @@ export class HealthcheckInput {
   @Field(() => Int, { nullable: true }) @IsOptional() startPeriodSeconds?: number;
 }
 
-@InputType({ description: 'A container to create (and by default start). Settings that give root on the host (privileged, host PID/IPC/network mode, binds of / or of the Docker socket, CapAdd SYS_ADMIN and the like, devices) need the permission docker.containers.privileged.' })
+@InputType({ description: 'A container to create (and by default start). Without the permission docker.containers.privileged the host-access policy only allows named local volumes without driver options, tmpfs, binds of the host roots the operator lists (FLEETGRAPH_HOST_BIND_ROOTS, default none), private namespaces (no host mode, no container:<id> join, no host network) and Docker\'s default capabilities; anything else is FORBIDDEN naming the field.' })
 export class CreateContainerInput {
   @Field(() => ID) hostId!: string;
   @Field(() => String, { nullable: true, description: 'Container name; Docker picks one when omitted.' }) @IsOptional() @MaxLength(128) name?: string;
@@ -35,7 +35,7 @@ export class CreateContainerInput {
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(200) user?: string;
   @Field(() => Boolean, { nullable: true, defaultValue: false }) @IsOptional() tty?: boolean;
   @Field(() => [PortInput], { nullable: true }) @IsOptional() @ValidateNested() @ArrayMaxSize(100) ports?: PortInput[];
-  @Field(() => [String], { nullable: true, description: 'Binds "source:target[:options]"; source a host path or a volume name.' }) @IsOptional() @ArrayMaxSize(100) binds?: string[];
+  @Field(() => [String], { nullable: true, description: 'Binds "source:target[:options]"; source an absolute, normalised host path (exactly one of the operator\'s host roots, unless privileged) or a volume name; target an absolute path.' }) @IsOptional() @ArrayMaxSize(100) binds?: string[];
   @Field(() => String, { nullable: true, description: 'bridge (default), none, container:<id>, a network name, or host (privileged).' }) @IsOptional() @MaxLength(200) networkMode?: string;
   @Field(() => String, { nullable: true, description: 'host is privileged.' }) @IsOptional() @MaxLength(200) pidMode?: string;
   @Field(() => String, { nullable: true, description: 'host is privileged.' }) @IsOptional() @MaxLength(200) ipcMode?: string;
@@ -274,8 +274,8 @@ export class DockerVolume {
 export class CreateVolumeInput {
   @Field(() => ID) hostId!: string;
   @Field(() => String, { nullable: true, description: 'Docker picks a name when omitted.' }) @IsOptional() @MaxLength(255) name?: string;
-  @Field(() => String, { nullable: true, defaultValue: 'local' }) @IsOptional() @MaxLength(100) driver?: string;
-  @Field(() => GraphQLJSONObject, { nullable: true }) @IsOptional() driverOpts?: Record<string, unknown>;
+  @Field(() => String, { nullable: true, defaultValue: 'local', description: 'Another driver than local needs docker.containers.privileged.' }) @IsOptional() @MaxLength(100) driver?: string;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Driver options need docker.containers.privileged (a local volume with options can mount any host path).' }) @IsOptional() driverOpts?: Record<string, unknown>;
   @Field(() => GraphQLJSONObject, { nullable: true }) @IsOptional() labels?: Record<string, unknown>;
 }
 

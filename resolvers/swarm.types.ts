@@ -254,8 +254,8 @@ export class SwarmNodePayload {
 @InputType()
 export class ServiceMountInput {
   @Field(() => MountType) type!: MountType;
-  @Field(() => String, { nullable: true, description: 'Host path (bind) or volume name (volume).' }) @IsOptional() source?: string;
-  @Field(() => String) target!: string;
+  @Field(() => String, { nullable: true, description: 'Absolute, normalised host path (bind; exactly one of the operator\'s host roots unless docker.containers.privileged) or volume name (volume; a local volume without options). None for tmpfs.' }) @IsOptional() source?: string;
+  @Field(() => String, { description: 'Absolute path in the container.' }) target!: string;
   @Field(() => Boolean, { nullable: true, defaultValue: false }) readOnly?: boolean;
 }
 

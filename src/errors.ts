@@ -22,6 +22,8 @@ export enum ErrorCode {
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
+const UNAVAILABLE_MESSAGE = 'The service is temporarily unavailable; try again later';
+
 export class AppError extends GraphQLError {
   constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
     super(message, { extensions: { ...extensions, code } });
@@ -41,6 +43,7 @@ export const badInput = (field: string, message: string) =>
   new AppError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
 export const conflict = (message: string, extensions: Record<string, unknown> = {}) =>
   new AppError(ErrorCode.CONFLICT, message, extensions);
+export const serviceUnavailable = () => new AppError(ErrorCode.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE);
 export const tooComplex = (message: string, extensions: Record<string, unknown> = {}) =>
   new AppError(ErrorCode.QUERY_TOO_COMPLEX, message, extensions);
 
@@ -62,7 +65,6 @@ const SUGGESTION = / ?Did you mean .*\?$/;
 /** Codes of our own errors and of graphql-js / Apollo request errors: their messages are for the client. */
 const KNOWN_CODES = new Set<string>([...Object.values(ErrorCode), 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
 const INTERNAL_MESSAGE = 'Internal server error';
-const UNAVAILABLE_MESSAGE = 'The service is temporarily unavailable; try again later';
 
 /**
  * One error formatter for HTTP and WebSocket, in every mode: known errors keep their code and
@@ -115,7 +117,9 @@ const UNAVAILABLE_TEXT = /Connection terminated|Timeout acquiring a connection|C
 
 /** Whether an error (or the error it wraps) says the database or Redis cannot be reached. */
 export function isServiceUnavailable(error: unknown): boolean {
-  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause, depth++) {
+  // graphql-js wraps what it catches (originalError; thrownValue for values that are not Errors of its realm)
+  const inner = (e: object) => (e as { originalError?: unknown }).originalError ?? (e as { thrownValue?: unknown }).thrownValue ?? (e as { cause?: unknown }).cause;
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; e = inner(e), depth++) {
     if (e instanceof AppError) return false;
     if (e instanceof ConnectionException) return true;
     const { code, name, message } = e as { code?: unknown; name?: unknown; message?: unknown };

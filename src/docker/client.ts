@@ -125,8 +125,11 @@ export function describeNetworkError(err: unknown): FailureReason {
   const e = err as { code?: string; message?: string } | undefined;
   const code = e?.code ?? '';
   const msg = e?.message ?? '';
-  if (/self[- ]signed|unable to verify|UNABLE_TO_GET_ISSUER|altname|certificate has expired/i.test(msg) || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return 'certificate not trusted';
-  if (/^ERR_SSL|^ERR_TLS|^EPROTO$/.test(code) || /bad certificate|certificate required|alert|handshake|wrong version number|EPROTO/i.test(msg)) return 'TLS handshake failed';
+  // the daemon's alerts (no or a foreign client certificate), protocol mismatches
+  if (/^ERR_SSL|^EPROTO$/.test(code) || /alert|bad certificate|certificate required|handshake|wrong version number|EPROTO/i.test(msg)) return 'TLS handshake failed';
+  // our check of the daemon's certificate (CA, name, validity)
+  if (/^(CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_TLS_CERT)/.test(code) || /self[- ]signed|unable to verify|unable to get|altname|certificate has expired/i.test(msg)) return 'certificate not trusted';
+  if (/^ERR_TLS/.test(code)) return 'TLS handshake failed';
   switch (code) {
     case 'ECONNREFUSED':
       return 'connection refused';
@@ -183,29 +186,20 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-/**
- * Where a connection may go, decided for the address actually connected to: a name is resolved
- * here (every address it has must be allowed) and the connection is made to the checked address,
- * so DNS rebinding between a check and the connect cannot happen. A socket path must be allowed
- * both as written and as its real path (a symlink below an allowed directory cannot lead out).
- */
-async function connectTarget(policy: EndpointPolicy, options: { socketPath?: string; host?: string; port?: number | string }): Promise<{ path: string } | { host: string }> {
-  if (options.socketPath) {
-    if (!policy.allowsSocket(options.socketPath)) throw new EndpointRefused('endpoint not allowed');
-    const real = await fs.promises.realpath(options.socketPath);
-    if (real !== options.socketPath && !policy.allowsSocket(real) && !(await allowedAsRealPath(policy, real))) throw new EndpointRefused('endpoint not allowed');
-    return { path: real };
-  }
-  const host = String(options.host ?? '');
-  const port = Number(options.port);
-  if (net.isIP(host)) {
-    if (!policy.allowsAddress(host, port)) throw new EndpointRefused('endpoint not allowed');
-    return { host };
-  }
+/** A socket path must be allowed both as written and as its real path (a symlink below an allowed directory cannot lead out). */
+async function socketTarget(policy: EndpointPolicy, socketPath: string): Promise<{ path: string }> {
+  if (!policy.allowsSocket(socketPath)) throw new EndpointRefused('endpoint not allowed');
+  const real = await fs.promises.realpath(socketPath);
+  if (real !== socketPath && !policy.allowsSocket(real) && !(await allowedAsRealPath(policy, real))) throw new EndpointRefused('endpoint not allowed');
+  return { path: real };
+}
+
+/** A name is resolved here and every address it has must be allowed; the first is the one connected to. */
+async function resolveAllowed(policy: EndpointPolicy, host: string, port: number): Promise<string> {
   const addresses = await withTimeout(dns.promises.lookup(host, { all: true, verbatim: true }), RESOLVE_TIMEOUT_MS);
   if (addresses.length === 0) throw Object.assign(new Error('not resolved'), { code: 'ENOTFOUND' });
   if (!addresses.every((a) => policy.allowsAddress(a.address, port))) throw new EndpointRefused('endpoint not allowed');
-  return { host: addresses[0].address };
+  return addresses[0].address;
 }
 
 /** An allow-list entry may itself go through a symlink (/var/run → /run): compare real paths too. */
@@ -222,16 +216,41 @@ async function allowedAsRealPath(policy: EndpointPolicy, real: string): Promise<
 
 type CreateConnection = (options: object, cb?: (err: Error | null, socket?: net.Socket) => void) => net.Socket | undefined;
 
-/** Makes every connection of `agent` pass the endpoint policy (asynchronously: Node's Agent takes a callback). */
+/**
+ * Makes every connection of `agent` pass the endpoint policy, decided for the address actually
+ * connected to (asynchronously: Node's Agent takes a callback). A host name is resolved once per
+ * agent and the checked address is kept: every later connection goes to that same address, so
+ * neither DNS rebinding between a check and a connect nor a name that changes its answer between
+ * the identity check and later calls can lead the client elsewhere.
+ */
 function guardAgent<A extends http.Agent>(agent: A, policy: EndpointPolicy): A {
   const target = agent as unknown as { createConnection: CreateConnection };
   const connect = target.createConnection.bind(agent);
+  let pinned: Promise<string> | undefined;
+  const where = async (options: { socketPath?: string; host?: string; port?: number | string }): Promise<{ path: string } | { host: string }> => {
+    if (options.socketPath) return socketTarget(policy, options.socketPath);
+    const host = String(options.host ?? '');
+    const port = Number(options.port);
+    if (net.isIP(host)) {
+      if (!policy.allowsAddress(host, port)) throw new EndpointRefused('endpoint not allowed');
+      return { host };
+    }
+    if (!pinned) {
+      const resolving = resolveAllowed(policy, host, port);
+      pinned = resolving;
+      // a failed resolution is not kept
+      resolving.catch(() => {
+        if (pinned === resolving) pinned = undefined;
+      });
+    }
+    return { host: await pinned };
+  };
   target.createConnection = (options, cb) => {
-    connectTarget(policy, options as never).then(
-      (where) => {
+    where(options as never).then(
+      (to) => {
         let socket: net.Socket | undefined;
         try {
-          socket = connect({ ...options, ...where });
+          socket = connect({ ...options, ...to });
         } catch (err) {
           return cb?.(err as Error);
         }

@@ -24,9 +24,9 @@ export interface SealedEndpoint {
 
 export interface ConnectOptions {
   /**
-   * Check again what the endpoint is and that it is this account's, even when clients of this
-   * revision are cached: supervisors ask on every (re)connect, since the same URL may now lead to
-   * another engine. A failed check drops the cached clients.
+   * New clients, verified again, even when clients of this revision are cached: supervisors ask
+   * on every (re)connect, since the same URL may now lead to another engine (or a name to another
+   * address). The cached clients are retired.
    */
   reverify?: boolean;
 }
@@ -46,7 +46,9 @@ export const RETIRE_GRACE_MS = 30_000;
  *
  * No client is handed out before the engine behind it was verified: it answered `docker info` like
  * Docker and its identity is claimed by the row's account (src/docker/engine-claims.ts). Every
- * connection the clients open passes the endpoint policy (src/policy/endpoints.ts).
+ * connection the clients open passes the endpoint policy (src/policy/endpoints.ts), and a client
+ * keeps the address it verified (a host name is resolved once per client), so what was verified
+ * is what later calls reach; supervisors get new, re-verified clients on every reconnect.
  */
 export class DockerConnections {
   private readonly cache = new Map<string, { revision: number; conn: Promise<DockerConnection> }>();
@@ -67,17 +69,7 @@ export class DockerConnections {
    */
   async forTarget<T extends SealedEndpoint>(em: EntityManager, entity: new () => T, row: T, apiEndpoint: string, opts: ConnectOptions = {}): Promise<DockerConnection> {
     const hit = this.cache.get(row.id);
-    if (hit && hit.revision === row.connectionRevision) {
-      if (!opts.reverify) return hit.conn;
-      const conn = await hit.conn;
-      try {
-        await this.verify(em, entity, row, conn);
-        return conn;
-      } catch (err) {
-        if (this.cache.get(row.id) === hit) this.forget(row.id);
-        throw err;
-      }
-    }
+    if (hit && hit.revision === row.connectionRevision && !opts.reverify) return hit.conn;
     if (hit) this.retire(hit.conn);
     const conn = this.build(em, entity, row, apiEndpoint);
     const entry = { revision: row.connectionRevision, conn };

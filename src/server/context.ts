@@ -2,7 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { AuthChecker } from 'type-graphql';
 import type { Config } from '../config';
 import type { FleetPubSub } from '../pubsub';
-import { forbidden, unauthenticated } from '../errors';
+import { forbidden, isServiceUnavailable, serviceUnavailable, unauthenticated } from '../errors';
 import { forkForAccount } from '../db/orm';
 import type { AccountDirectory, Membership } from './accounts';
 import type { Principal, TokenVerifier } from './auth';
@@ -59,7 +59,10 @@ export async function buildContext(services: Services, token: string | undefined
   let membership: Membership | undefined;
   if (token !== undefined) {
     principal = await services.verifyToken(token);
-    membership = await services.accounts.resolve(principal);
+    // A database that cannot be reached is SERVICE_UNAVAILABLE, never a driver error with SQL in it
+    membership = await services.accounts.resolve(principal).catch((err: unknown) => {
+      throw isServiceUnavailable(err) ? serviceUnavailable() : err;
+    });
   }
   const logger = services.logger.child({ requestId, account: principal?.account, sub: principal?.subject });
   return {

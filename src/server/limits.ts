@@ -56,7 +56,7 @@ export function withCode(error: GraphQLError, code: string): GraphQLError {
 }
 
 // graphql 16 says "more that N tokens"
-const TOKEN_CAP = /Document contains more th[ae]n \d+ tokens/;
+const TOKEN_CAP = /Document contains more tha[nt] \d+ tokens/;
 
 export function admitOperation(schema: GraphQLSchema, request: OperationRequest, limits: Limits): Admission {
   let document: DocumentNode;

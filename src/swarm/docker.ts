@@ -2,11 +2,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { HostStatus, SwarmCluster, SwarmNode, SwarmNodeRole } from '../../entities';
 import { AppError, ErrorCode } from '../errors';
 import { dockerMessage, toDockerError } from '../docker/client';
-import type { DockerConnection, DockerConnections } from '../docker/connections';
+import type { ConnectOptions, DockerConnection, DockerConnections } from '../docker/connections';
 
 /** The registered manager's Docker clients (same cache and sealed-credential handling as hosts). */
-export function registeredManager(connections: DockerConnections, em: EntityManager, cluster: SwarmCluster): Promise<DockerConnection> {
-  return connections.forTarget(em, SwarmCluster, cluster, cluster.managerEndpoint);
+export function registeredManager(connections: DockerConnections, em: EntityManager, cluster: SwarmCluster, opts: ConnectOptions = {}): Promise<DockerConnection> {
+  return connections.forTarget(em, SwarmCluster, cluster, cluster.managerEndpoint, opts);
 }
 
 /**
@@ -16,9 +16,10 @@ export function registeredManager(connections: DockerConnections, em: EntityMana
  * swarm that keeps quorum stays managed when the manager fleetgraph was given goes down. Costs
  * one ping per call; the failover lasts only until the registered manager answers again.
  */
-export async function clusterConnection(connections: DockerConnections, em: EntityManager, cluster: SwarmCluster): Promise<DockerConnection> {
-  const primary = await registeredManager(connections, em, cluster);
+export async function clusterConnection(connections: DockerConnections, em: EntityManager, cluster: SwarmCluster, opts: ConnectOptions = {}): Promise<DockerConnection> {
   try {
+    // the first use also reads and claims the manager's identity: an unreachable manager fails here
+    const primary = await registeredManager(connections, em, cluster, opts);
     await primary.api.ping();
     return primary;
   } catch (err) {
@@ -32,6 +33,7 @@ export async function clusterConnection(connections: DockerConnections, em: Enti
       const host = node.host;
       if (!host || host.apiEndpoint === cluster.managerEndpoint || host.status !== HostStatus.CONNECTED) continue;
       try {
+        // that host's own supervisor verifies its connection on every reconnect
         const conn = await connections.for(em, host);
         await conn.api.ping();
         return conn;

@@ -95,11 +95,10 @@ export class ClusterSupervisor {
     }
   }
 
-  private async recordFailure(err: unknown): Promise<void> {
+  private async recordFailure(err: unknown, text = failureText(err)): Promise<void> {
     const em = this.em();
     const cluster = await em.findOne(SwarmCluster, this.clusterId);
     if (!cluster || cluster.status === HostStatus.MAINTENANCE) return;
-    const text = failureText(err);
     this.log.warn({ error: text }, 'cluster check failed');
     await commitClusterStatus(em, this.deps.pubsub, clusterOutcome(cluster, { ok: false, error: text, quorumLost: isQuorumLoss(err), refused: isRefusal(err) }));
   }
@@ -130,7 +129,7 @@ export class ClusterSupervisor {
         this.stream = undefined;
         if (this.stopped) return;
         this.log.warn({ error: error?.message }, 'swarm event stream ended; reconnecting');
-        void this.recordFailure(new Error(`event stream lost: ${error ? failureText(error) : 'closed'}`)).finally(() => this.schedule(this.deps.retryBaseMs));
+        void this.recordFailure(error, `event stream lost: ${error ? failureText(error) : 'closed'}`).finally(() => this.schedule(this.deps.retryBaseMs));
       },
       onSkipped: (skipped) => this.log.warn(skipped, 'event stream: lines that are not events dropped'),
     });

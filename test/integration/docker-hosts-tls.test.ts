@@ -10,9 +10,10 @@ import {
   ViewerDocument,
 } from '../../src/generated/graphql';
 import { createDockerClient, parseEndpoint, toDockerError } from '../../src/docker/client';
+import { EndpointPolicy, parseEndpointAllowList } from '../../src/policy/endpoints';
 import { AppError } from '../../src/errors';
 import { fromGlobalId } from '../../src/graphql/relay';
-import { eventually, startTestApp, subscribe, TestApp, testEnv } from '../support/app';
+import { eventually, startTestApp, subscribe, TestApp, testEndpointAllow, testEnv } from '../support/app';
 import { dockerEndpoint, testCerts, TestCerts } from '../support/docker';
 import { sql } from '../support/db';
 
@@ -43,12 +44,14 @@ function withDockerEnv(vars: Record<string, string>) {
 
 describe('createDockerClient against the real TLS daemon', () => {
   let certs: TestCerts;
+  let policy: EndpointPolicy;
   beforeAll(() => {
     certs = testCerts();
+    policy = new EndpointPolicy(parseEndpointAllowList(testEndpointAllow()));
   });
 
   it('connects with the right ca, cert and key (https with mutual TLS)', async () => {
-    const docker = createDockerClient(parseEndpoint(TLS, true), true, { ca: certs.ca, cert: certs.cert, key: certs.key }, { timeoutMs: 10_000 });
+    const docker = createDockerClient(parseEndpoint(TLS, true), true, { ca: certs.ca, cert: certs.cert, key: certs.key }, { policy, timeoutMs: 10_000 });
     expect(String(await docker.ping())).toBe('OK');
     const info = await docker.info();
     expect(info.ServerVersion).toEqual(expect.any(String));
@@ -56,7 +59,7 @@ describe('createDockerClient against the real TLS daemon', () => {
   });
 
   it('is refused by the daemon with a client certificate from another CA: DOCKER_UNREACHABLE, readable', async () => {
-    const docker = createDockerClient(parseEndpoint(TLS, true), true, { ca: certs.ca, cert: certs.wrongCert, key: certs.wrongKey }, { timeoutMs: 10_000 });
+    const docker = createDockerClient(parseEndpoint(TLS, true), true, { ca: certs.ca, cert: certs.wrongCert, key: certs.wrongKey }, { policy, timeoutMs: 10_000 });
     const err = await docker.ping().then(
       () => undefined,
       (e: unknown) => e,
@@ -64,25 +67,26 @@ describe('createDockerClient against the real TLS daemon', () => {
     expect(err).toBeDefined();
     const mapped = toDockerError(err, 'tls-host');
     expect(mapped.code).toBe('DOCKER_UNREACHABLE');
-    expect(mapped.message).toMatch(/^Docker host unreachable \(tls-host\): TLS handshake refused by the daemon/);
+    expect(mapped.message).toBe('Docker host unreachable (tls-host): TLS handshake failed');
+    expect(mapped.extensions.reason).toBe('TLS handshake failed');
   });
 
   it('refuses a daemon whose certificate the given CA did not sign', async () => {
-    const docker = createDockerClient(parseEndpoint(TLS, true), true, { ca: certs.wrongCa, cert: certs.cert, key: certs.key }, { timeoutMs: 10_000 });
+    const docker = createDockerClient(parseEndpoint(TLS, true), true, { ca: certs.wrongCa, cert: certs.cert, key: certs.key }, { policy, timeoutMs: 10_000 });
     const err = await docker.ping().then(
       () => undefined,
       (e: unknown) => e,
     );
     const mapped = toDockerError(err);
     expect(mapped.code).toBe('DOCKER_UNREACHABLE');
-    expect(mapped.message).toMatch(/daemon certificate not trusted by the given CA/);
+    expect(mapped.message).toBe('Docker host unreachable: certificate not trusted');
   });
 
   it('never builds a TLS-verified client without all of ca, cert and key (no silent plain-HTTP fallback)', () => {
     for (const creds of [undefined, { ca: certs.ca, cert: certs.cert }, { ca: certs.ca, key: certs.key }, { cert: certs.cert, key: certs.key }]) {
       let thrown: unknown;
       try {
-        createDockerClient(parseEndpoint(TLS, true), true, creds);
+        createDockerClient(parseEndpoint(TLS, true), true, creds, { policy });
       } catch (err) {
         thrown = err;
       }
@@ -104,7 +108,7 @@ describe('createDockerClient against the real TLS daemon', () => {
     withDockerEnv({ DOCKER_HOST: 'tcp://127.0.0.1:1', DOCKER_CERT_PATH: '/nonexistent/fleetgraph-certs', DOCKER_TLS_VERIFY: '1', DOCKER_CLIENT_TIMEOUT: '1' });
 
     it('still builds a unix client for the configured socket and reaches it', async () => {
-      const docker = createDockerClient(parseEndpoint(dockerEndpoint(), false), false, undefined, { timeoutMs: 10_000 });
+      const docker = createDockerClient(parseEndpoint(dockerEndpoint(), false), false, undefined, { policy, timeoutMs: 10_000 });
       const modem = docker.modem as unknown as Record<string, unknown>;
       expect(modem).toMatchObject({ socketPath: testEnv('FLEETGRAPH_TEST_DOCKER_SOCKET'), host: undefined, ca: undefined, cert: undefined, key: undefined, protocol: 'http' });
       expect(String(await docker.ping())).toBe('OK');
@@ -117,7 +121,7 @@ describe('createDockerClient against the real TLS daemon', () => {
     withDockerEnv({ DOCKER_HOST: TLS, DOCKER_CERT_PATH: testEnv('FLEETGRAPH_TEST_DOCKER_CERTS'), DOCKER_TLS_VERIFY: '1' });
 
     it('a plain tcp client stays plain HTTP (the daemon answers that it wants HTTPS) instead of borrowing the environment\'s TLS', async () => {
-      const docker = createDockerClient(parseEndpoint(TLS, false), false, undefined, { timeoutMs: 10_000 });
+      const docker = createDockerClient(parseEndpoint(TLS, false), false, undefined, { policy, timeoutMs: 10_000 });
       const modem = docker.modem as unknown as Record<string, unknown>;
       expect(modem).toMatchObject({ protocol: 'http', host: '127.0.0.1', port: 23760, ca: undefined, cert: undefined, key: undefined });
       const err = (await docker.ping().then(
@@ -130,7 +134,7 @@ describe('createDockerClient against the real TLS daemon', () => {
     });
 
     it('a TLS client without credentials of its own does not pick up the environment\'s certificates', async () => {
-      const docker = createDockerClient(parseEndpoint(HTTPS, false), false, undefined, { timeoutMs: 10_000 });
+      const docker = createDockerClient(parseEndpoint(HTTPS, false), false, undefined, { policy, timeoutMs: 10_000 });
       await expect(docker.ping()).rejects.toBeDefined();
     });
   });
@@ -188,11 +192,11 @@ describe('TLS hosts through GraphQL (workers on)', () => {
     const id = res.data!.registerDockerHost.host.id;
     const h = await endsIn(id, 'ERROR');
     expect(h.consecutiveFailures).toBeGreaterThanOrEqual(5);
-    expect(h.lastError).toMatch(/TLS handshake refused by the daemon \(client certificate missing or not trusted\)/);
+    expect(h.lastError).toBe('TLS handshake failed');
     const seen = await sub.until((rs) => rs.some((r) => r.data?.dockerHostStatusChanged.hostId === id && r.data.dockerHostStatusChanged.status === 'ERROR'));
     sub.unsubscribe();
     const change = seen.map((r) => r.data!.dockerHostStatusChanged).find((c) => c.hostId === id && c.status === 'ERROR')!;
-    expect(change).toMatchObject({ previousStatus: 'PENDING', name: 'tls-wrong-cert', lastError: expect.stringMatching(/TLS handshake refused/) });
+    expect(change).toMatchObject({ previousStatus: 'PENDING', name: 'tls-wrong-cert', lastError: 'TLS handshake failed' });
     expect(change.consecutiveFailures).toBe(5);
     // it never connected on the way
     expect(seen.some((r) => r.data?.dockerHostStatusChanged.hostId === id && r.data.dockerHostStatusChanged.status === 'CONNECTED')).toBe(false);
@@ -200,9 +204,9 @@ describe('TLS hosts through GraphQL (workers on)', () => {
     // syncing it now fails as DOCKER_UNREACHABLE and the failure is audited with the reason
     const sync = await t.gql(SyncDockerHostDocument, { input: { id } }, token);
     expect(sync.errors?.[0].extensions?.code).toBe('DOCKER_UNREACHABLE');
-    expect(sync.errors?.[0].message).toMatch(/TLS handshake refused/);
+    expect(sync.errors?.[0].message).toMatch(/: TLS handshake failed$/);
     const acts = await t.gql(ActivitiesDocument, { filter: { hostId: id, action: 'host.sync' }, first: 5 }, token);
-    expect(acts.data!.activities.nodes[0]).toMatchObject({ status: 'FAILED', errorCode: 'DOCKER_UNREACHABLE', error: expect.stringMatching(/TLS handshake refused/) });
+    expect(acts.data!.activities.nodes[0]).toMatchObject({ status: 'FAILED', errorCode: 'DOCKER_UNREACHABLE', error: expect.stringMatching(/: TLS handshake failed$/) });
     expect(acts.data!.activities.nodes[0].durationMs).toBeGreaterThanOrEqual(0);
 
     // recovery resets the count; with the right credentials (updateDockerHost) it connects
@@ -217,21 +221,21 @@ describe('TLS hosts through GraphQL (workers on)', () => {
     const res = await register({ name: 'tls-no-cert', apiEndpoint: HTTPS });
     expect(res.errors).toBeUndefined();
     const h = await endsIn(res.data!.registerDockerHost.host.id, 'ERROR');
-    expect(h.lastError).toMatch(/TLS handshake refused by the daemon|certificate/);
+    expect(h.lastError).toBe('TLS handshake failed');
   });
 
   it('with a CA that did not sign the daemon\'s certificate it ends in error', async () => {
     const res = await register({ name: 'tls-wrong-ca', apiEndpoint: TLS, tlsVerify: true, tlsCredentials: { ca: certs.wrongCa, cert: certs.cert, key: certs.key } });
     expect(res.errors).toBeUndefined();
     const h = await endsIn(res.data!.registerDockerHost.host.id, 'ERROR');
-    expect(h.lastError).toMatch(/daemon certificate not trusted by the given CA/);
+    expect(h.lastError).toBe('certificate not trusted');
   });
 
   it('plain tcp to the TLS port does not silently become TLS: it fails', async () => {
     const res = await register({ name: 'tls-plain', apiEndpoint: TLS, tlsVerify: false });
     expect(res.errors).toBeUndefined();
     const h = await endsIn(res.data!.registerDockerHost.host.id, 'ERROR');
-    expect(h.lastError).toMatch(/HTTP request to an HTTPS server/);
+    expect(h.lastError).toBe('TLS required by the endpoint');
   });
 
   it.each([
@@ -267,14 +271,14 @@ describe('TLS hosts through GraphQL (workers on)', () => {
       const res = await register({ name: 'env-plain-tcp', apiEndpoint: TLS, tlsVerify: false });
       expect(res.errors).toBeUndefined();
       const h = await endsIn(res.data!.registerDockerHost.host.id, 'ERROR');
-      expect(h.lastError).toMatch(/HTTP request to an HTTPS server/);
+      expect(h.lastError).toBe('TLS required by the endpoint');
     });
 
     it('an https host without credentials does not borrow the environment\'s client certificate', async () => {
       const res = await register({ name: 'env-https', apiEndpoint: HTTPS });
       expect(res.errors).toBeUndefined();
       const h = await endsIn(res.data!.registerDockerHost.host.id, 'ERROR');
-      expect(h.lastError).toMatch(/TLS handshake refused by the daemon|certificate/);
+      expect(h.lastError).toBe('TLS handshake failed');
     });
   });
 

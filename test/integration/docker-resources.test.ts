@@ -26,7 +26,7 @@ import {
   TagImageDocument,
   VolumesDocument,
 } from '../../src/generated/graphql';
-import { eventually, startTestApp, subscribe, TestApp } from '../support/app';
+import { eventually, missingSocketEndpoint, startTestApp, subscribe, TestApp } from '../support/app';
 import { cleanupDocker, docker, dockerEndpoint, TEST_IMAGE, uniqueName } from '../support/docker';
 import { sql } from '../support/db';
 
@@ -363,7 +363,7 @@ describe('resource operations on a real dockerd', () => {
   });
 
   it('reports an unreachable host as DOCKER_UNREACHABLE', async () => {
-    const reg = await t.gql(RegisterDockerHostDocument, { input: { name: 'gone', apiEndpoint: 'unix:///tmp/fleetgraph-no-such.sock', environment: 'development' } }, token);
+    const reg = await t.gql(RegisterDockerHostDocument, { input: { name: 'gone', apiEndpoint: missingSocketEndpoint(), environment: 'development' } }, token);
     const gone = reg.data!.registerDockerHost.host.id;
     const res = await t.gql(CreateVolumeDocument, { input: { hostId: gone, name: uniqueName('vol') } }, token);
     expect(code(res)).toBe('DOCKER_UNREACHABLE');

@@ -4,7 +4,7 @@ import { forkForAccount } from '../../src/db/orm';
 import { fromGlobalId } from '../../src/graphql/relay';
 import { ingestEvents, resyncEvents } from '../../src/sync/ingest';
 import type { RawDockerEvent } from '../../src/sync/event-stream';
-import { startTestApp, TestApp } from '../support/app';
+import { missingSocketEndpoint, startTestApp, TestApp } from '../support/app';
 
 /** After a reconnect the `since` replay and the resync may report the same create/destroy: it is stored and sent once. */
 describe('container create/destroy are ingested once, whichever way they come', () => {
@@ -15,7 +15,7 @@ describe('container create/destroy are ingested once, whichever way they come', 
   beforeAll(async () => {
     t = await startTestApp({ redis: false });
     const token = await t.token({ account: 'dedupe', permissions: ['docker.hosts.manage'] });
-    const res = await t.gql(RegisterDockerHostDocument, { input: { name: 'h', apiEndpoint: 'unix:///tmp/fleetgraph-dedupe-none.sock', environment: 'development' } }, token);
+    const res = await t.gql(RegisterDockerHostDocument, { input: { name: 'h', apiEndpoint: missingSocketEndpoint(), environment: 'development' } }, token);
     const id = fromGlobalId(res.data!.registerDockerHost.host.id).id;
     host = await t.app.services.orm.em.fork().findOneOrFail(DockerHost, id, { filters: false });
   });

@@ -53,12 +53,13 @@ const server = http.createServer((req, res) => {
   }
   json(404, { message: 'page not found' });
 });
+process.stdin.on('end', () => process.exit(0)).resume(); // the test process is gone: go too
 try { fs.unlinkSync(sock); } catch {}
 server.listen(sock, () => console.log('READY'));
 `;
 
 function startFakeDaemon(sock: string, eventJson: string): { child: ChildProcess; ready: Promise<void>; flooded: Promise<void> } {
-  const child = spawn(process.execPath, ['-e', FAKE_DAEMON, sock, String(FLOOD_BYTES), eventJson], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', FAKE_DAEMON, sock, String(FLOOD_BYTES), eventJson], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   const seen = (word: string) =>
     new Promise<void>((resolve, reject) => {

@@ -1,7 +1,7 @@
 import type { ExecutionResult } from 'graphql';
 import { OnActivityDocument, RegisterDockerHostDocument } from '../../src/generated/graphql';
 import { SharedSubscriptions } from '../../src/server/shared-subscriptions';
-import { eventually, startTestApp, subscribe, TestApp } from '../support/app';
+import { eventually, missingSocketEndpoint, startTestApp, subscribe, TestApp } from '../support/app';
 
 async function sharedExecutions(t: TestApp): Promise<number> {
   const text = await (await fetch(`${t.url}/metrics`)).text();
@@ -29,7 +29,7 @@ describe('subscribers of the same live feed share one execution', () => {
     // three distinct keys: (a, perms), (a, perms + logs), (b, perms)
     await eventually(async () => (await sharedExecutions(t)) === 3);
 
-    const reg = await t.gql(RegisterDockerHostDocument, { input: { name: 'shared', apiEndpoint: 'unix:///tmp/fleetgraph-shared-nothing.sock', environment: 'development' } }, a);
+    const reg = await t.gql(RegisterDockerHostDocument, { input: { name: 'shared', apiEndpoint: missingSocketEndpoint(), environment: 'development' } }, a);
     expect(reg.errors).toBeUndefined();
     const activityId = reg.data!.registerDockerHost.activity.id;
     const finished = (r: ExecutionResult<{ activityUpdated: { id: string; status: string } }>[]) => r.some((x) => x.data?.activityUpdated.id === activityId && x.data.activityUpdated.status === 'SUCCEEDED');
@@ -43,7 +43,7 @@ describe('subscribers of the same live feed share one execution', () => {
     // leaving members do not stop the others; the execution ends with its last member
     same[0].unsubscribe();
     same[1].unsubscribe();
-    const reg2 = await t.gql(RegisterDockerHostDocument, { input: { name: 'shared-2', apiEndpoint: 'unix:///tmp/fleetgraph-shared-nothing.sock', environment: 'development' } }, a);
+    const reg2 = await t.gql(RegisterDockerHostDocument, { input: { name: 'shared-2', apiEndpoint: missingSocketEndpoint(), environment: 'development' } }, a);
     const id2 = reg2.data!.registerDockerHost.activity.id;
     await same[2].until((r) => r.some((x) => x.data?.activityUpdated.id === id2));
     expect(same[0].results.some((x) => x.data?.activityUpdated.id === id2)).toBe(false);

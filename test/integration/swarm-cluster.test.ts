@@ -251,16 +251,24 @@ describe('Swarm clusters on a real 3-node swarm', () => {
     expect(refused.errors?.[0].extensions?.code).toBe('CONFLICT');
   });
 
-  it('registerSwarmCluster for an existing swarm, updateSwarmCluster, removeSwarmCluster; other accounts see nothing', async () => {
+  it('registerSwarmCluster for an existing swarm, updateSwarmCluster, removeSwarmCluster; another account can neither register the swarm nor see it', async () => {
     const nodesEnv = await swarmNodes();
     const other = await t.token({ account: `${account}-2`, permissions: ['swarm.clusters.manage'] });
-    const reg = ok(await t.gql(RegisterSwarmClusterDocument, { input: { name: 'same-swarm', managerEndpoint: nodesEnv[2].endpoint, syncIntervalSeconds: 30 } }, other)).registerSwarmCluster;
+    // the swarm (and its manager engines) belong to the account that registered them first: refused at first contact, nothing stored
+    const [before] = await sql<{ n: string }>(t.databaseUrl, 'select (select count(*) from swarm_clusters) + (select count(*) from docker_activities) as n');
+    const stolen = await t.gql(RegisterSwarmClusterDocument, { input: { name: 'same-swarm', managerEndpoint: nodesEnv[2].endpoint, syncIntervalSeconds: 30 } }, other);
+    expect(stolen.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', field: 'managerEndpoint', reason: 'engine is registered by another account' });
+    expect(stolen.data).toBeNull();
+    expect(await sql(t.databaseUrl, 'select (select count(*) from swarm_clusters) + (select count(*) from docker_activities) as n')).toEqual([before]);
+    expect(ok(await t.gql(SwarmClustersDocument, {}, other)).swarmClusters.totalCount).toBe(0);
+    // the account that holds it may register it once more, through another manager
+    const reg = ok(await t.gql(RegisterSwarmClusterDocument, { input: { name: 'same-swarm', managerEndpoint: nodesEnv[2].endpoint, syncIntervalSeconds: 30 } }, token)).registerSwarmCluster;
     expect(reg.activity).toMatchObject({ action: 'cluster.register', status: 'SUCCEEDED', cluster: { id: reg.cluster.id } });
-    const synced = ok(await t.gql(SyncSwarmClusterDocument, { input: { id: reg.cluster.id } }, other)).syncSwarmCluster;
+    const synced = ok(await t.gql(SyncSwarmClusterDocument, { input: { id: reg.cluster.id } }, token)).syncSwarmCluster;
     expect(synced).toMatchObject({ nodes: 2, cluster: { status: 'CONNECTED', quorum: true } });
     const mine = ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster;
-    const theirs = ok(await t.gql(SwarmClusterOverviewDocument, { id: reg.cluster.id }, other)).swarmCluster;
-    expect(theirs.swarmId).toBe(ok(await t.gql(SwarmClusterOverviewDocument, { id: clusterId }, token)).swarmCluster.swarmId);
+    const again = ok(await t.gql(SwarmClusterOverviewDocument, { id: reg.cluster.id }, token)).swarmCluster;
+    expect(again.swarmId).toBe(ok(await t.gql(SwarmClusterOverviewDocument, { id: clusterId }, token)).swarmCluster.swarmId);
     expect(mine.health.managers).toBe(2);
     // tenancy: ids of one account mean nothing to another
     expect((await t.gql(SwarmClusterHealthDocument, { id: clusterId }, other)).errors?.[0].extensions?.code).toBe('NOT_FOUND');
@@ -268,14 +276,16 @@ describe('Swarm clusters on a real 3-node swarm', () => {
     expect(peek.data?.node).toBeNull();
     const demote = await t.gql(DemoteNodeDocument, { input: { nodeId: nodeIds['fg-n2']! } }, other);
     expect(demote.errors?.[0].extensions?.code).toBe('NOT_FOUND');
-    // a worker endpoint is refused at sync time with a clear error; an invalid endpoint at once
-    const bad = await t.gql(UpdateSwarmClusterDocument, { input: { id: reg.cluster.id, managerEndpoint: 'ftp://x' } }, other);
+    // an invalid endpoint is refused at once
+    const bad = await t.gql(UpdateSwarmClusterDocument, { input: { id: reg.cluster.id, managerEndpoint: 'ftp://x' } }, token);
     expect(bad.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'managerEndpoint' });
-    const renamed = ok(await t.gql(UpdateSwarmClusterDocument, { input: { id: reg.cluster.id, name: 'renamed', managerEndpoint: nodesEnv[1].endpoint } }, other)).updateSwarmCluster;
+    const renamed = ok(await t.gql(UpdateSwarmClusterDocument, { input: { id: reg.cluster.id, name: 'renamed', managerEndpoint: nodesEnv[1].endpoint } }, token)).updateSwarmCluster;
     expect(renamed.cluster).toMatchObject({ name: 'renamed', managerEndpoint: nodesEnv[1].endpoint, status: 'PENDING' });
-    const gone = ok(await t.gql(RemoveSwarmClusterDocument, { input: { id: reg.cluster.id } }, other)).removeSwarmCluster;
+    const gone = ok(await t.gql(RemoveSwarmClusterDocument, { input: { id: reg.cluster.id } }, token)).removeSwarmCluster;
     expect(gone.activity).toMatchObject({ action: 'cluster.remove', status: 'SUCCEEDED' });
-    expect(ok(await t.gql(SwarmClustersDocument, {}, other)).swarmClusters.totalCount).toBe(0);
+    expect(ok(await t.gql(SwarmClustersDocument, {}, token)).swarmClusters.totalCount).toBe(1);
+    // still the first cluster's: removing the second released nothing another account could take
+    expect((await t.gql(RegisterSwarmClusterDocument, { input: { name: 'same-swarm', managerEndpoint: nodesEnv[1].endpoint, syncIntervalSeconds: 30 } }, other)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
     // the swarm itself is untouched
     expect(await swarmDocker(1, 'info', '--format', '{{.Swarm.LocalNodeState}}')).toBe('active');
   });

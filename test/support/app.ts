@@ -17,6 +17,32 @@ export function testEnv(name: string): string {
   return v;
 }
 
+/** A closed port on loopback: tests of hosts that never answer register tcp://127.0.0.1:1 (allow-listed below). */
+export const CLOSED_ENDPOINT = 'tcp://127.0.0.1:1';
+
+/** A socket that never exists, in an allow-listed directory: tests of unreachable unix hosts. */
+export function missingSocketEndpoint(name = 'none'): string {
+  return `unix://${testEnv('FLEETGRAPH_TEST_BASE')}/missing/${name}.sock`;
+}
+
+/**
+ * FLEETGRAPH_ENDPOINT_ALLOW for test apps: exactly the test engines (the dockerd's unix socket and
+ * its TLS listener on 127.0.0.1:23760, the swarm nodes' sockets) plus the two endpoints that never
+ * answer (CLOSED_ENDPOINT, missingSocketEndpoint). Extra entries are appended (e.g. '127.0.0.1' for
+ * tests that put a proxy or a fake daemon on a random loopback port).
+ */
+export function testEndpointAllow(...extra: string[]): string {
+  const tls = new URL(testEnv('FLEETGRAPH_TEST_DOCKER_TLS_ENDPOINT'));
+  return [
+    `unix:${testEnv('FLEETGRAPH_TEST_DOCKER_SOCKET')}`,
+    `${tls.hostname}:${tls.port}`,
+    `unix:${(process.env.FLEETGRAPH_SWARM_BASE || '/tmp/fleetgraph-swarm').replace(/\/?$/, '/')}`,
+    '127.0.0.1:1',
+    `unix:${testEnv('FLEETGRAPH_TEST_BASE')}/missing/`,
+    ...extra,
+  ].join(',');
+}
+
 /** Creates an empty database on the test PostgreSQL; returns its URL and a drop function. */
 export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = new URL(testEnv('FLEETGRAPH_TEST_DATABASE_URL'));
@@ -66,6 +92,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     FLEETGRAPH_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
     DATABASE_URL: db.url,
     ...(options.redis === false ? {} : { REDIS_URL: testEnv('FLEETGRAPH_TEST_REDIS_URL') }),
+    FLEETGRAPH_ENDPOINT_ALLOW: testEndpointAllow(),
     ...options.env,
   };
   const config = loadConfig(env, { port: 0, host: '127.0.0.1', workers: false, ...options.config });
