@@ -31,6 +31,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { print } from 'graphql';
 import { startTestApp } from '../test/support/app';
+import { DEFAULT_LIMITS } from '../src/config';
 import { OnDockerEventsDocument } from '../src/generated/graphql';
 import { expectGlobalId } from '../src/graphql/relay';
 import { PERMISSIONS } from '../src/server/auth';
@@ -230,7 +231,9 @@ async function main(): Promise<void> {
 
   if (TRACE) installTrace();
   log('starting the server (fresh database, Redis pub/sub, workers on)');
-  const t = await startTestApp({ config: { workers: true } });
+  // one account opens every subscriber: lift its per-account limits (connections, subscriptions, request rate)
+  const limits = { ...DEFAULT_LIMITS, maxConnectionsPerAccount: 100_000, maxSubscriptionsPerAccount: 100_000, requestsPerMinute: 10_000_000 };
+  const t = await startTestApp({ config: { workers: true, limits } });
   const children: Child[] = [];
   let probe: Child | undefined;
   const stopAll = async () => {

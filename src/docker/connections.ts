@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { DockerHost, SwarmCluster } from '../../entities';
 import type { SecretBox } from '../crypto';
 import type { EndpointPolicy } from '../policy/endpoints';
-import { assertEndpointAllowed, createDockerClient, destroyClient, EndpointRefused, EngineIdentity, parseEndpoint, readEngineIdentity, TlsCredentials } from './client';
+import { assertEndpointAllowed, createDockerClient, destroyClient, EndpointRefused, EngineIdentity, parseEndpoint, readEngineIdentity, TlsCredentials, isDockerFailure, toDockerError } from './client';
 import { claimEngine, ClaimHolder, heldByAnotherAccount } from './engine-claims';
 
 export interface DockerConnection {
@@ -16,6 +16,7 @@ export interface DockerConnection {
 /** What DockerConnections needs of a stored endpoint row (DockerHost, SwarmCluster). */
 export interface SealedEndpoint {
   id: string;
+  name: string;
   account: { id: string };
   tlsVerify: boolean;
   tlsCredentialsSealed?: string | null;
@@ -129,7 +130,8 @@ export class DockerConnections {
     } catch (err) {
       destroyClient(conn.api);
       destroyClient(conn.stream);
-      throw err;
+      // like any failed Docker call: DOCKER_UNREACHABLE with a fixed reason (refusals pass as they are)
+      throw isDockerFailure(err) ? toDockerError(err, row.name) : err;
     }
     return conn;
   }

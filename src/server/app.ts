@@ -216,7 +216,7 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
 /** HTTP status of a refusal made before Apollo runs (Apollo sends it with the error). */
 function withHttpStatus(err: GraphQLError): GraphQLError {
   const code = err.extensions.code;
-  const status = code === ErrorCode.UNAUTHENTICATED ? 401 : code === ErrorCode.RATE_LIMITED ? 429 : code === ErrorCode.INTERNAL_SERVER_ERROR ? 500 : 400;
+  const status = code === ErrorCode.UNAUTHENTICATED ? 401 : code === ErrorCode.RATE_LIMITED ? 429 : code === ErrorCode.SERVICE_UNAVAILABLE ? 503 : code === ErrorCode.INTERNAL_SERVER_ERROR ? 500 : 400;
   const headers = new HeaderMap();
   if (typeof err.extensions.retryAfter === 'number') headers.set('retry-after', String(err.extensions.retryAfter));
   return new GraphQLError(err.message, { nodes: err.nodes, source: err.source, positions: err.positions, originalError: err.originalError, extensions: { ...err.extensions, http: { status, headers } } });

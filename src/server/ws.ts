@@ -4,7 +4,7 @@ import { ExecutionResult, GraphQLError, GraphQLSchema, NoSchemaIntrospectionCust
 import { WebSocket, WebSocketServer } from 'ws';
 import { useServer, Extra } from 'graphql-ws/use/ws';
 import type { Disposable } from 'graphql-ws';
-import { AppError, formatError, unauthenticated, tooComplex } from '../errors';
+import { AppError, formatError, unauthenticated } from '../errors';
 import { buildContext, Services } from './context';
 import { isExpired, Principal, bearerToken } from './auth';
 import { admitOperation, withCode } from './limits';
@@ -172,7 +172,7 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
         }
         // graphql-ws has already reserved this operation's id in ctx.subscriptions
         if (Object.keys(ctx.subscriptions).length > config.limits.maxSubscriptionsPerConnection) {
-          return refuse(tooComplex(`At most ${config.limits.maxSubscriptionsPerConnection} operations per connection`, { limit: 'subscriptions' }));
+          return refuse(rateLimited(`At most ${config.limits.maxSubscriptionsPerConnection} operations at once per connection`, { limit: 'operationsPerConnection', max: config.limits.maxSubscriptionsPerConnection }));
         }
         const admitted = admitOperation(schema, payload, config.limits);
         if ('errors' in admitted) return refuse(admitted.errors[0]);

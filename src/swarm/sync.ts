@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { SecretKind, SecretReference, SwarmCluster, SwarmNetwork, SwarmNode, SwarmNodeAvailability, SwarmNodeRole, SwarmService, SwarmServiceMode } from '../../entities';
@@ -235,7 +236,10 @@ export async function linkNodesToHosts(em: EntityManager, cluster: SwarmCluster)
  * neither may fail with a duplicate key.
  */
 async function upsertRow<T extends object>(em: EntityManager, entity: new () => T, cluster: SwarmCluster, values: Partial<T>, conflict: string[]): Promise<T> {
-  return em.upsert(entity, { ...values, account: cluster.account.id, cluster: cluster.id } as never, { onConflictFields: conflict as never, onConflictAction: 'merge' });
+  // upsert with plain data skips the entities' initialisers: a new row needs its key and times
+  const now = new Date();
+  const data = { id: randomUUID(), createdAt: now, updatedAt: now, ...values, account: cluster.account.id, cluster: cluster.id };
+  return em.upsert(entity, data as never, { onConflictFields: conflict as never, onConflictAction: 'merge', onConflictExcludeFields: ['id', 'createdAt'] as never });
 }
 
 /** Stores one service from an inspect (after a mutation), so the graph answers at once. */

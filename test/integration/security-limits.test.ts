@@ -331,7 +331,7 @@ describe('a paused subscriber that opted out of sharing (maxWsBufferedBytes 1 Mi
   it('is ended once its socket has more than the cap unsent, and the heap does not grow with what it would not read', async () => {
     const account = 'paused';
     const token = await t.token({ account });
-    const { accountId } = await t.app.services.accounts.resolve({ account, subject: `${account}-user`, permissions: [] });
+    const { accountId } = await t.app.services.accounts.resolve(await t.app.services.verifyToken(token));
     const raw = await rawGraphqlWs(t.wsUrl);
     raw.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
     expect(await raw.next()).toEqual({ type: 'connection_ack' });
