@@ -65,6 +65,8 @@ const SUGGESTION = / ?Did you mean .*\?$/;
 /** Codes of our own errors and of graphql-js / Apollo request errors: their messages are for the client. */
 const KNOWN_CODES = new Set<string>([...Object.values(ErrorCode), 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
 const INTERNAL_MESSAGE = 'Internal server error';
+/** graphql-js refusals of client input that Apollo leaves without a code (e.g. more than 50 invalid variable values). */
+const GRAPHQL_INPUT_ERRORS = new Set(['Too many errors processing variables, error limit reached. Execution aborted.', 'Too many validation errors, error limit reached. Validation aborted.']);
 
 /**
  * One error formatter for HTTP and WebSocket, in every mode: known errors keep their code and
@@ -87,6 +89,9 @@ export function formatError(formatted: GraphQLFormattedError, production: boolea
     const { stacktrace: _stack, exception: _exception, ...rest } = (formatted.extensions ?? {}) as Record<string, unknown>;
     const safe = boundedMessage(withoutInputValues(formatted.message));
     return { ...formatted, message: production ? safe.replace(SUGGESTION, '') : safe, extensions: rest };
+  }
+  if (GRAPHQL_INPUT_ERRORS.has(formatted.message) && !(error as GraphQLError | undefined)?.originalError) {
+    return { message: formatted.message, ...where, extensions: { code: ErrorCode.BAD_USER_INPUT } };
   }
   if (isServiceUnavailable(error)) return { message: UNAVAILABLE_MESSAGE, ...where, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
   return { message: INTERNAL_MESSAGE, ...where, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };

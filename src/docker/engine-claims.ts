@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { EngineClaimKind } from '../../entities';
 import { EndpointRefused, EngineIdentity } from './client';
@@ -65,29 +64,37 @@ export async function heldByAnotherAccount(em: EntityManager, accountId: string,
 }
 
 /**
- * Claims an identity for `holder` (a host or cluster of `accountId`), race-free: each claim row is
- * inserted or, when it exists, locked (ON CONFLICT DO UPDATE) and its owner read; an owner with
- * holders of its own refuses (EndpointRefused, FORBIDDEN on `field`), one without is taken over.
- * Claims the holder held for another identity (the endpoint now leads elsewhere) are let go.
- * Runs in the caller's transaction when there is one, so a refusal rolls back what it wrote.
+ * Claims an identity for `holder` (a host or cluster of `accountId`), race-free: one statement
+ * inserts the claims that are new and, for those that exist, locks them (ON CONFLICT DO UPDATE)
+ * and returns their owner, in key order; an owner with holders of its own refuses
+ * (EndpointRefused, FORBIDDEN on `field`), one without is taken over. Claims the holder held for
+ * another identity (the endpoint now leads elsewhere) are let go. Runs in the caller's transaction
+ * when there is one, so a refusal rolls back what it wrote.
  */
 export async function claimEngine(em: EntityManager, accountId: string, holder: ClaimHolder, identity: EngineIdentity, field = 'apiEndpoint'): Promise<void> {
   const keys = claimKeys(identity);
+  const kinds = keys.map((k) => k[0]);
+  const ids = keys.map((k) => k[1]);
   await inTransaction(em, async (tx) => {
-    for (const [kind, id] of keys) {
-      const [row] = (await tx.execute(
-        `insert into engine_claims (kind, external_id, account_id, created_at) values (?, ?, ?, now())
-          on conflict (kind, external_id) do update set account_id = engine_claims.account_id
-          returning account_id`,
-        [kind, id, accountId],
-      )) as Array<{ account_id: string }>;
-      if (row.account_id !== accountId) {
-        const held = (await tx.execute('select 1 as held from engine_claim_holders where claim_kind = ? and claim_external_id = ? limit 1', [kind, id])) as unknown[];
-        if (held.length > 0) throw new EndpointRefused('engine is registered by another account', field);
-        await tx.execute('update engine_claims set account_id = ?, created_at = now() where kind = ? and external_id = ?', [accountId, kind, id]);
-      }
-      await tx.execute(`insert into engine_claim_holders (id, claim_kind, claim_external_id, ${holder.column}) values (?, ?, ?, ?) on conflict do nothing`, [randomUUID(), kind, id, holder.id]);
+    const owners = (await tx.execute(
+      `insert into engine_claims (kind, external_id, account_id, created_at)
+        select k, e, ?, now() from unnest(array[?]::text[], array[?]::text[]) with ordinality as t(k, e, n) order by n
+        on conflict (kind, external_id) do update set account_id = engine_claims.account_id
+        returning kind, external_id, account_id`,
+      [accountId, kinds, ids],
+    )) as Array<{ kind: EngineClaimKind; external_id: string; account_id: string }>;
+    const foreign = owners.filter((o) => o.account_id !== accountId).map((o) => [o.kind, o.external_id] as Key);
+    if (foreign.length > 0) {
+      const held = (await tx.execute(`select 1 as held from engine_claim_holders where (claim_kind, claim_external_id) in (${tuples(foreign)}) limit 1`, foreign.flat())) as unknown[];
+      if (held.length > 0) throw new EndpointRefused('engine is registered by another account', field);
+      await tx.execute(`update engine_claims set account_id = ?, created_at = now() where (kind, external_id) in (${tuples(foreign)})`, [accountId, ...foreign.flat()]);
     }
+    await tx.execute(
+      `insert into engine_claim_holders (id, claim_kind, claim_external_id, ${holder.column})
+        select gen_random_uuid(), k, e, ? from unnest(array[?]::text[], array[?]::text[]) as t(k, e)
+        on conflict do nothing`,
+      [holder.id, kinds, ids],
+    );
     await tx.execute(`delete from engine_claim_holders where ${holder.column} = ? and (claim_kind, claim_external_id) not in (${tuples(keys)})`, [holder.id, ...keys.flat()]);
     await releaseOrphans(tx, accountId);
   });

@@ -38,6 +38,12 @@ export interface ConnectNetworkInput {
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/;
 const IP = /^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+$/;
+/** A network or container the caller names (name or id) goes into a Docker API path: only name characters. */
+function reference(field: string, value: string): string {
+  if (!NAME.test(value)) throw badInput(field, 'must be a name or id: letters, digits, "_", "." or "-" (1–128), starting with a letter or digit');
+  return value;
+}
+
 /** Docker's predefined networks: removing them is refused by Docker too; we say so up front. */
 const PREDEFINED = new Set(['bridge', 'host', 'none']);
 
@@ -91,6 +97,7 @@ export class NetworkManager {
   }
 
   async remove(ctx: Context, host: DockerHost, network: string) {
+    reference('network', network);
     if (PREDEFINED.has(network)) throw badInput('network', `"${network}" is one of Docker's predefined networks and cannot be removed`);
     const { activity } = await hostOperation(ctx, host, { action: 'network.remove', targetType: 'network', targetId: network, parameters: { network } }, async ({ docker }) => {
       await docker.api.getNetwork(network).remove();
@@ -99,6 +106,8 @@ export class NetworkManager {
   }
 
   async connect(ctx: Context, host: DockerHost, input: ConnectNetworkInput) {
+    reference('network', input.network);
+    reference('container', input.container);
     if (input.ipv4Address != null && !IP.test(input.ipv4Address)) throw badInput('ipv4Address', 'must be an IP address');
     return hostOperation(ctx, host, { action: 'network.connect', targetType: 'network', targetId: input.network, parameters: input }, async ({ docker }) => {
       const net = docker.api.getNetwork(input.network);
@@ -111,6 +120,8 @@ export class NetworkManager {
   }
 
   async disconnect(ctx: Context, host: DockerHost, network: string, container: string, force: boolean) {
+    reference('network', network);
+    reference('container', container);
     return hostOperation(ctx, host, { action: 'network.disconnect', targetType: 'network', targetId: network, parameters: { network, container, force } }, async ({ docker }) => {
       const net = docker.api.getNetwork(network);
       await net.disconnect({ Container: container, Force: force });

@@ -75,6 +75,8 @@ export class VolumeManager {
   }
 
   async remove(ctx: Context, host: DockerHost, name: string, force: boolean) {
+    // the name goes into a Docker API path
+    if (!NAME.test(name)) throw badInput('name', 'must be letters, digits, "_", "." or "-", starting with a letter or digit');
     const { activity } = await hostOperation(ctx, host, { action: 'volume.remove', targetType: 'volume', targetId: name, parameters: { name, force } }, async ({ docker }) => {
       await docker.api.getVolume(name).remove({ force } as never);
     });

@@ -363,6 +363,17 @@ describe('engines belong to one account (the test engines and loopback allowed)'
     expect((await register(a, { name: 'a-back', apiEndpoint: dockerEndpoint() })).errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'engine is registered by another account' });
     await t.gql(RemoveDockerHostDocument, { input: { id } }, b);
   });
+
+  it('two accounts registering a free engine at the same moment: exactly one gets it', async () => {
+    const results = await Promise.all([register(a, { name: 'race-a', apiEndpoint: dockerEndpoint() }), register(b, { name: 'race-b', ...tls() })]);
+    const won = results.filter((r) => !r.errors);
+    const lost = results.filter((r) => r.errors);
+    expect([won.length, lost.length]).toEqual([1, 1]);
+    expect(lost[0].errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'engine is registered by another account' });
+    const owners = await sql<{ account_id: string }>(t.databaseUrl, "select distinct account_id from engine_claims where kind = 'engine'");
+    expect(owners).toHaveLength(1);
+    expect(await count(t, 'docker_hosts')).toBe(1);
+  });
 });
 
 describe('what an endpoint answers never comes back: fixed reasons', () => {

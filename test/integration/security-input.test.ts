@@ -4,15 +4,19 @@ import { SignJWT } from 'jose';
 import {
   ActivitiesDocument,
   BuildImageDocument,
+  ConnectNetworkDocument,
   ContainersDocument,
   CreateContainerDocument,
   CreateNetworkDocument,
   CreateVolumeDocument,
+  DisconnectNetworkDocument,
   DockerHostDocument,
   ExecContainerDocument,
   HostContainersDocument,
   NodeDocument,
   RegisterDockerHostDocument,
+  RemoveNetworkDocument,
+  RemoveVolumeDocument,
   StoredEventsDocument,
   ViewerDocument,
 } from '../../src/generated/graphql';
@@ -134,6 +138,13 @@ describe('input hygiene, token bounds and redaction (issue 7: 13–15)', () => {
       expect(await docker('network', 'ls', '-q', '--filter', `name=${net}`)).toBe('');
       expect(await docker('ps', '-aq', '--filter', 'name=nulc')).toBe('');
       expect(await activityCount()).toBe(before);
+    });
+
+    it('names that go into Docker API paths are names: no spaces, quotes or control characters', async () => {
+      refusal(await t.gql(RemoveNetworkDocument, { input: { hostId, network: '{"json": 1}' } }, token), 'BAD_USER_INPUT', 'network');
+      refusal(await t.gql(DisconnectNetworkDocument, { input: { hostId, network: 'none', container: 'a b' } }, token), 'BAD_USER_INPUT', 'container');
+      refusal(await t.gql(ConnectNetworkDocument, { input: { hostId, network: '\u202eevil', container: 'x' } }, token), 'BAD_USER_INPUT', 'network');
+      refusal(await t.gql(RemoveVolumeDocument, { input: { hostId, name: 'a\u0001b' } }, token), 'BAD_USER_INPUT', 'name');
     });
 
     it('labels must be flat maps of strings: nested objects are BAD_USER_INPUT', async () => {

@@ -13,19 +13,37 @@ import { cleanupDocker, docker, dockerEndpoint, TEST_IMAGE, uniqueName } from '.
  */
 
 const MB = 1024 * 1024;
-const FLOOD_BYTES = 50 * MB;
+const FLOOD_BYTES = Number(process.env.FLOOD_MB ?? 50) * MB;
 const SOCKET_DIR = '/tmp/fleetgraph-test';
 const ALLOW_ENV = { FLEETGRAPH_ENDPOINT_ALLOW: `unix:${SOCKET_DIR}/,127.0.0.1/32` };
 
 /**
  * A fake Docker daemon (a child process, so its own memory and CPU are not measured): answers
- * what the host supervisor calls, and on the first /events streams FLOOD_BYTES of "x" without a
- * newline, then one valid event; it reports on stdout when the flood is written.
+ * what the host supervisor calls, and on the first /events, once told GO on stdin, streams
+ * FLOOD_BYTES of "x" without a newline, then one valid event; it reports on stdout when done.
  */
 const FAKE_DAEMON = `
 const http = require('node:http');
 const fs = require('node:fs');
+const { randomUUID } = require('node:crypto');
 const [sock, total, eventJson] = process.argv.slice(1);
+const engineId = randomUUID();
+// the flood starts when the test writes GO; stdin's end means the test process is gone
+const go = new Promise((resolve) => process.stdin.on('data', (d) => String(d).includes('GO') && resolve()));
+process.stdin.on('end', () => process.exit(0));
+function flood(res) {
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  let sent = 0;
+  const pump = () => {
+    while (sent < Number(total)) {
+      sent += chunk.length;
+      if (!res.write(chunk)) return res.once('drain', pump);
+    }
+    res.write('\\n' + eventJson + '\\n');
+    console.log('FLOODED ' + sent);
+  };
+  pump();
+}
 let floods = 0;
 const server = http.createServer((req, res) => {
   const path = req.url.replace(/^\\/v[\\d.]+/, '').split('?')[0];
@@ -33,32 +51,21 @@ const server = http.createServer((req, res) => {
   const json = (code, body) => { res.writeHead(code, { ...headers, 'Content-Type': 'application/json' }); res.end(JSON.stringify(body)); };
   if (path === '/_ping') { res.writeHead(200, { ...headers, 'Content-Type': 'text/plain' }); return res.end('OK'); }
   if (path === '/version') return json(200, { Version: '20.10.0', ApiVersion: '1.41', MinAPIVersion: '1.12', Os: 'linux', Arch: 'amd64' });
-  if (path === '/info') return json(200, { ID: 'FAKE:' + process.pid + ':' + sock, Name: 'fake', ServerVersion: '20.10.0', OperatingSystem: 'fake', OSType: 'linux', Architecture: 'x86_64', NCPU: 1, MemTotal: 1024, Driver: 'fake', Swarm: { LocalNodeState: 'inactive', NodeID: '' } });
+  if (path === '/info') return json(200, { ID: engineId, Name: 'fake', ServerVersion: '20.10.0', OperatingSystem: 'fake', OSType: 'linux', Architecture: 'x86_64', NCPU: 1, MemTotal: 1024, Driver: 'fake', Swarm: { LocalNodeState: 'inactive', NodeID: '' } });
   if (path === '/containers/json' || path === '/images/json' || path === '/networks') return json(200, []);
   if (path === '/volumes') return json(200, { Volumes: [], Warnings: [] });
   if (path === '/events') {
     res.writeHead(200, { ...headers, 'Content-Type': 'application/json' });
-    if (floods++ > 0) return; // later readers: an idle stream
-    const chunk = Buffer.alloc(64 * 1024, 'x');
-    let sent = 0;
-    const pump = () => {
-      while (sent < Number(total)) {
-        sent += chunk.length;
-        if (!res.write(chunk)) return res.once('drain', pump);
-      }
-      res.write('\\n' + eventJson + '\\n');
-      console.log('FLOODED ' + sent);
-    };
-    return pump();
+    if (floods++ === 0) go.then(() => flood(res)); // later readers: an idle stream
+    return;
   }
   json(404, { message: 'page not found' });
 });
-process.stdin.on('end', () => process.exit(0)).resume(); // the test process is gone: go too
 try { fs.unlinkSync(sock); } catch {}
 server.listen(sock, () => console.log('READY'));
 `;
 
-function startFakeDaemon(sock: string, eventJson: string): { child: ChildProcess; ready: Promise<void>; flooded: Promise<void> } {
+function startFakeDaemon(sock: string, eventJson: string): { child: ChildProcess; ready: Promise<void>; flood: () => void; flooded: Promise<void> } {
   const child = spawn(process.execPath, ['-e', FAKE_DAEMON, sock, String(FLOOD_BYTES), eventJson], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   const seen = (word: string) =>
@@ -72,7 +79,7 @@ function startFakeDaemon(sock: string, eventJson: string): { child: ChildProcess
     });
   const flooded = seen('FLOODED');
   flooded.catch(() => undefined); // awaited only once the host is registered
-  return { child, ready: seen('READY'), flooded };
+  return { child, ready: seen('READY'), flood: () => child.stdin!.write('GO\n'), flooded };
 }
 
 /** Samples this process's RSS and /healthz latency until stopped; reports the maxima. */
@@ -134,11 +141,14 @@ describe('every line from a Docker stream is bounded', () => {
     let mon: ReturnType<typeof monitor> | undefined;
     try {
       await fake.ready;
-      mon = monitor(t.url);
-      const started = Date.now();
       const reg = await t.gql(RegisterDockerHostDocument, { input: { name: 'hostile', apiEndpoint: `unix://${sock}`, environment: 'development', syncIntervalSeconds: 3600 } }, token);
       expect(reg.errors).toBeUndefined();
       const hostId = reg.data!.registerDockerHost.host.id;
+      // connected: the /events stream is open and the first sync done; the flood is measured alone
+      await eventually(async () => (await t.gql(HostSyncStateDocument, { id: hostId }, token)).data?.dockerHost.status === 'CONNECTED', 20_000, 100);
+      mon = monitor(t.url);
+      const started = Date.now();
+      fake.flood();
       await fake.flooded;
       // the event after the over-long line is stored: the stream went on
       const events = await eventually(async () => {

@@ -117,6 +117,11 @@ describe('formatError', () => {
     }
   });
 
+  it('gives graphql-js\'s own input refusals a client code', () => {
+    const message = 'Too many errors processing variables, error limit reached. Execution aborted.';
+    expect(f(message, { code: 'INTERNAL_SERVER_ERROR' }, new GraphQLError(message))).toEqual({ message, extensions: { code: 'BAD_USER_INPUT' } });
+  });
+
   it('drops stack traces of known errors in development too', () => {
     expect(f('Host x was not found', { code: 'NOT_FOUND', stacktrace: ['at x'] })).toEqual({ message: 'Host x was not found', extensions: { code: 'NOT_FOUND' } });
   });
