@@ -88,7 +88,9 @@ export function formatError(formatted: GraphQLFormattedError, production: boolea
   if (code && KNOWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
     const { stacktrace: _stack, exception: _exception, ...rest } = (formatted.extensions ?? {}) as Record<string, unknown>;
     const safe = boundedMessage(withoutInputValues(formatted.message));
-    return { ...formatted, message: production ? safe.replace(SUGGESTION, '') : safe, extensions: rest };
+    // extension texts (dockerMessage, reason, …) are bounded like messages
+    const extensions = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, typeof v === 'string' ? boundedMessage(v) : v]));
+    return { ...formatted, message: production ? safe.replace(SUGGESTION, '') : safe, extensions };
   }
   if (GRAPHQL_INPUT_ERRORS.has(formatted.message) && !(error as GraphQLError | undefined)?.originalError) {
     return { message: formatted.message, ...where, extensions: { code: ErrorCode.BAD_USER_INPUT } };

@@ -30,6 +30,9 @@ export interface ActivityHandle {
 }
 
 const PROGRESS_INTERVAL_MS = 500;
+/** docker_activities.target_id is varchar(255); targets come from user input (image references up to 500). */
+const MAX_TARGET_LENGTH = 255;
+const boundedTarget = (id: string | null | undefined) => (id == null ? null : id.slice(0, MAX_TARGET_LENGTH));
 
 export function activityPayload(a: DockerActivity): Record<string, unknown> {
   return toPayload(a, ['account', 'user', 'host', 'cluster']);
@@ -54,7 +57,7 @@ export async function runActivity<T>(ctx: Context, spec: ActivitySpec, fn: (hand
     user: em.getReference(User, membership.userId),
     action: spec.action,
     targetType: spec.targetType,
-    targetId: spec.targetId ?? null,
+    targetId: boundedTarget(spec.targetId),
     host: spec.host ? em.getReference(DockerHost, spec.host.id) : null,
     cluster: spec.cluster ? em.getReference(SwarmCluster, spec.cluster.id) : null,
     parameters: (redact(spec.parameters ?? {}) as Record<string, unknown>) ?? {},
@@ -81,7 +84,7 @@ export async function runActivity<T>(ctx: Context, spec: ActivitySpec, fn: (hand
         .catch(() => undefined);
     },
     setTarget(id) {
-      activity.targetId = id;
+      activity.targetId = boundedTarget(id);
     },
     setHost(host) {
       activity.host = em.getReference(DockerHost, host.id);

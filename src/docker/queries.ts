@@ -22,7 +22,14 @@ export function containerWhere(filter: ContainerFilterArgs | undefined, hostId?:
     const idx = filter.label.indexOf('=');
     const key = idx < 0 ? filter.label : filter.label.slice(0, idx);
     if (!key) throw badInput('filter.label', 'must be "key" or "key=value"');
-    where.labels = idx < 0 ? { [key]: { $ne: null } } : { [key]: filter.label.slice(idx + 1) };
+    // key and value are bound parameters: a JSON property path built from user text puts the key in
+    // the SQL, where knex reads "??" as an identifier binding
+    const [test, params] = idx < 0 ? ['c.labels ->> ? is not null', [key]] : ['c.labels ->> ? = ?', [key, filter.label.slice(idx + 1)]];
+    where.id = {
+      $in: hostId
+        ? raw(`(select c.id from docker_containers c where c.host_id = ? and ${test})`, [hostId, ...params])
+        : raw(`(select c.id from docker_containers c where ${test})`, params),
+    };
   }
   return where as FilterQuery<DockerContainer>;
 }

@@ -93,6 +93,9 @@ export class EventStream {
     const skipped = { tooLong: 0, invalid: 0 };
     let reportedAt = 0;
     stream.on('data', (chunk: Buffer) => {
+      // one chunk per turn of the event loop: a daemon that floods its stream cannot starve requests
+      stream.pause();
+      setImmediate(() => stream.resume());
       const tooLong = splitter.skipped;
       for (const line of splitter.push(chunk)) {
         let event: RawDockerEvent | undefined;

@@ -59,8 +59,11 @@ function prng(seed: number) {
 }
 type Rng = ReturnType<typeof prng>;
 
-/** Operations that could harm the shared test daemon or reach outside this machine with a real host id. */
-const NO_REAL_HOST = new Set(['InitSwarm', 'JoinSwarm', 'LeaveSwarm', 'UpdateSwarm', 'PullImage', 'PushImage', 'PruneVolumes', 'RemoveDockerHost', 'UpdateDockerHost', 'SetDockerHostMaintenance', 'SetMaintenanceBrief']);
+/** Operations that could harm the shared test daemon (or the fuzzer's own host) with a real host id. */
+const NO_REAL_HOST = new Set(['InitSwarm', 'JoinSwarm', 'LeaveSwarm', 'UpdateSwarm', 'PruneVolumes', 'RemoveDockerHost', 'UpdateDockerHost', 'SetDockerHostMaintenance', 'SetMaintenanceBrief']);
+/** Pulls and pushes name a registry on a closed loopback port: the daemon never contacts anything off this machine. */
+const LOCAL_REGISTRY = '127.0.0.1:9/';
+const REGISTRY_OPS = new Set(['PullImage', 'PushImage']);
 const REFUSAL_CODES = new Set(['BAD_USER_INPUT', 'FORBIDDEN', 'NOT_FOUND', 'UNAUTHENTICATED', 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'QUERY_TOO_COMPLEX', 'PAYLOAD_TOO_LARGE', 'CONFLICT', 'QUOTA_EXCEEDED']);
 const LEAK = /stacktrace|select |insert into|update \w+ set|delete from|violates|DriverException|node_modules|\.ts:\d+/i;
 
@@ -115,6 +118,7 @@ function hostileString(rng: Rng, big: { used: boolean }): unknown {
     () => 'x'.repeat(10_000),
     () => 'é'.repeat(70_000),
     () => "'; drop table accounts; --",
+    () => rng.pick(['a??b=c', '??', '?=?', 'k=$1', ':name']),
     () => '../../../../etc/passwd',
     () => '%00%0a',
     () => '\u202eevil',
@@ -239,7 +243,7 @@ function plausible(type: GraphQLInputType, field: string, parent: string, op: Op
       break;
   }
   if (field === 'apiEndpoint') return rng.pick([CLOSED_ENDPOINT, dockerEndpoint()]);
-  if (field === 'image') return parent === 'CreateContainerInput' ? TEST_IMAGE : `${rng.name()}:none`;
+  if (field === 'image') return parent === 'CreateContainerInput' ? TEST_IMAGE : REGISTRY_OPS.has(op.name) ? `${LOCAL_REGISTRY}${rng.name()}` : `${rng.name()}:none`;
   if (field === 'container') return ids.ownContainerName;
   if (field === 'environment') return 'development';
   if (field === 'after') return undefined;
@@ -313,6 +317,8 @@ function generateSet(op: Operation, ids: Ids, rng: Rng): Record<string, unknown>
     const leaf = scalars.length && rng.chance(0.75) ? rng.pick(scalars) : rng.pick(all);
     leaf.set(hostile(leaf, leaf.name, op, ids, rng, big));
   }
+  const input = variables.input as { image?: unknown } | undefined;
+  if (REGISTRY_OPS.has(op.name) && input && typeof input === 'object' && typeof input.image === 'string' && !input.image.startsWith(LOCAL_REGISTRY)) input.image = `${LOCAL_REGISTRY}${input.image}`;
   return variables;
 }
 

@@ -14,10 +14,12 @@ import {
   ExecContainerDocument,
   HostContainersDocument,
   NodeDocument,
+  OnDockerEventsDocument,
   RegisterDockerHostDocument,
   RemoveNetworkDocument,
   RemoveVolumeDocument,
   StoredEventsDocument,
+  TagImageDocument,
   ViewerDocument,
 } from '../../src/generated/graphql';
 import { createTestDatabase, startTestApp, subscribe, TestApp, TEST_JWT_SECRET } from '../support/app';
@@ -120,6 +122,23 @@ describe('input hygiene, token bounds and redaction (issue 7: 13–15)', () => {
       refusal(await t.gql(ContainersDocument, variables as never, token), 'BAD_USER_INPUT', field);
     });
 
+    it('in a subscription filter over WebSocket: BAD_USER_INPUT', async () => {
+      const sub = subscribe(t.ws(token), OnDockerEventsDocument, { hostId, filter: { actorId: 'x\u0000' } });
+      const outcome = await sub.until((r) => r.length > 0, 5000).then(
+        (results) => results[0].errors,
+        (err: unknown) => (Array.isArray(err) ? err : [err]),
+      );
+      expect(outcome).toEqual([expect.objectContaining({ message: 'filter.actorId: must not contain NUL (\\u0000) characters', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
+    });
+
+    it('a label filter is matched as data, whatever its characters (no SQL built from it)', async () => {
+      for (const label of ['a??b=c', "x') or true --", '??', 'k=$1']) {
+        const res = await t.gql(ContainersDocument, { filter: { label } }, token);
+        expect(res.errors).toBeUndefined();
+        expect(res.data!.containers.nodes).toEqual([]);
+      }
+    });
+
     it('in an activity filter: BAD_USER_INPUT', async () => {
       refusal(await t.gql(ActivitiesDocument, { filter: { action: 'container.\u0000' } } as never, token), 'BAD_USER_INPUT', 'filter.action');
     });
@@ -194,6 +213,12 @@ describe('input hygiene, token bounds and redaction (issue 7: 13–15)', () => {
       const e = refusal(res, 'BAD_USER_INPUT', 'id');
       expect(JSON.stringify(res.errors).length).toBeLessThan(300);
       expect(e.message).toContain('(1000000 characters)');
+    });
+
+    it('a 300-character image reference is audited (target cut to the column) and refused by Docker, not a 500', async () => {
+      const res = await t.gql(TagImageDocument, { input: { hostId, image: 'a'.repeat(300), repo: uniqueName('long'), tag: 'v1' } }, token);
+      const e = refusal(res, 'DOCKER_ERROR');
+      expect(e.message.length).toBeLessThan(300);
     });
 
     it('a 200 KB enum value is not echoed either', async () => {

@@ -2,9 +2,10 @@
 # fleetgraph test services: PostgreSQL 15 + Redis + one dockerd (unix socket + TLS TCP listener) with the
 # local image local/busybox:1. No systemd needed; everything lives under $FLEETGRAPH_TEST_BASE (outside the repo).
 #
-# Usage: test/support/services.sh up | down | env | status | restart-docker | stop-docker | start-docker
+# Usage: test/support/services.sh up | engine-up | down | env | status | restart-docker | stop-docker | start-docker
 #
 #   up              install missing Debian packages, start whatever is not running (idempotent, fast when up)
+#   engine-up       the same for dockerd and its image only (no PostgreSQL, no Redis): scripts/dev-engine.sh
 #   down            stop everything and delete $FLEETGRAPH_TEST_BASE
 #   env             print KEY=VALUE lines for the tests (source with: eval "$(services.sh env | sed 's/^/export /')")
 #   status          show the state of every service; exit status 1 if one of them is not answering
@@ -16,6 +17,7 @@
 #   FLEETGRAPH_TEST_BASE           base directory (default /tmp/fleetgraph-test)
 #   FG_PG_PORT / FG_REDIS_PORT     defaults 55432 / 56379
 #   FG_DOCKER_TLS_PORT             default 23760 (dockerd --tlsverify on tcp://127.0.0.1:PORT)
+#   FG_DOCKER_NAMESPACE            containerd namespace of the dockerd, default fleetgraph-test
 #   FLEETGRAPH_TEST_DATABASE_URL   if set by the caller, 'up' does not start PostgreSQL (the external one is used)
 #   FLEETGRAPH_TEST_REDIS_URL      if set by the caller, 'up' does not start Redis
 set -eEuo pipefail
@@ -29,6 +31,7 @@ PG_PASSWORD=test                      # throwaway, local-only
 PG_DB=fleetgraph_test
 REDIS_PORT=${FG_REDIS_PORT:-56379}
 TLS_PORT=${FG_DOCKER_TLS_PORT:-23760}
+NS=${FG_DOCKER_NAMESPACE:-fleetgraph-test}
 PGBIN=/usr/lib/postgresql/15/bin
 IMAGE=local/busybox:1
 D=$BASE/docker
@@ -229,7 +232,7 @@ start_docker() {
       -H "tcp://127.0.0.1:$TLS_PORT" \
       --bridge=none --iptables=false --ip-masq=false --userland-proxy=false \
       --storage-driver=overlay2 --shutdown-timeout 1 \
-      --containerd-namespace fleetgraph-test --containerd-plugins-namespace fleetgraph-test-plugins \
+      --containerd-namespace "$NS" --containerd-plugins-namespace "$NS-plugins" \
       --log-level=warn >>"$D/log" 2>&1 </dev/null 9>&- &
     pid=$!
     log "dockerd started (pid $pid)"
@@ -307,6 +310,15 @@ cmd_up() {
   log "up in $(elapsed) s"
 }
 
+cmd_engine_up() {
+  need_root; lock
+  install_pkgs 0 0
+  mkdir -p "$BASE"
+  start_docker
+  image_up
+  log "engine up in $(elapsed) s"
+}
+
 cmd_down() {
   need_root; lock
   docker_down
@@ -347,11 +359,12 @@ cmd_status() {
 
 case "${1:-}" in
   up) cmd_up ;;
+  engine-up) cmd_engine_up ;;
   down) cmd_down ;;
   env) cmd_env ;;
   status) cmd_status || exit 1 ;;
   restart-docker) need_root; lock; stop_docker; start_docker; log "restart-docker in $(elapsed) s" ;;
   stop-docker) need_root; lock; stop_docker ;;
   start-docker) need_root; lock; start_docker; log "start-docker in $(elapsed) s" ;;
-  *) echo "usage: $0 up | down | env | status | restart-docker | stop-docker | start-docker" >&2; exit 2 ;;
+  *) echo "usage: $0 up | engine-up | down | env | status | restart-docker | stop-docker | start-docker" >&2; exit 2 ;;
 esac
