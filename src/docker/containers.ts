@@ -276,12 +276,13 @@ function collectExec(stream: NodeJS.ReadableStream, timeoutS: number): Promise<O
         }
         if (f.data.length > room) {
           // cut on a character boundary; the stream is full from here on
-          out[f.stream].push(f.data.subarray(0, utf8Boundary(f.data, room)));
+          out[f.stream].push(Buffer.from(f.data.subarray(0, utf8Boundary(f.data, room))));
           size[f.stream] = EXEC_OUTPUT_LIMIT;
           truncated = true;
           continue;
         }
-        out[f.stream].push(f.data);
+        // a copy: a piece of a frame must not keep the whole socket chunk it came in alive
+        out[f.stream].push(Buffer.from(f.data));
         size[f.stream] += f.data.length;
       }
     });
