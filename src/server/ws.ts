@@ -127,16 +127,20 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
         }
         try {
           await limits.consume(principal ? accountKey(principal.account) : addressKey(extra.request.socket.remoteAddress));
-          if (principal && !limits.openConnection(principal.account)) {
-            throw rateLimited(`At most ${config.limits.maxConnectionsPerAccount} connections per account`, { limit: 'connections', max: config.limits.maxConnectionsPerAccount });
-          }
         } catch (err) {
           if (!(err instanceof AppError)) throw err;
           metrics.refused(err);
           extra.socket.close(WS_RATE_LIMITED, err.message);
           return false;
         }
-        if (!principal) return false;
+        // closed while this awaited: onClose has run already, so no slot may be taken
+        if (!principal || extra.socket.readyState !== WebSocket.OPEN) return false;
+        if (!limits.openConnection(principal.account)) {
+          const refusal = rateLimited(`At most ${config.limits.maxConnectionsPerAccount} connections per account`, { limit: 'connections', max: config.limits.maxConnectionsPerAccount });
+          metrics.refused(refusal);
+          extra.socket.close(WS_RATE_LIMITED, refusal.message);
+          return false;
+        }
         extra.state.principal = principal;
         extra.state.account = principal.account;
         if (principal.expiresAt) {
