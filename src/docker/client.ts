@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import tls from 'node:tls';
 import Docker from 'dockerode';
 import { AppError, ErrorCode, badInput } from '../errors';
 import { ENDPOINT_ALLOW_ENV, EndpointPolicy, normalSocketPath, parseAddress } from '../policy/endpoints';
@@ -214,6 +215,24 @@ async function allowedAsRealPath(policy: EndpointPolicy, real: string): Promise<
   return false;
 }
 
+/** Time to open a connection (TCP connect, or TLS handshake done); a slow daemon answer is not bounded by it. */
+export const CONNECT_TIMEOUT_MS = 5000;
+
+/**
+ * Bounds the time to connect, and only that. docker-modem's own `connectionTimeout` runs until
+ * the response headers arrive, so it cut off a `stop` or `restart` that waits for a container's
+ * grace period (Docker answers only when the container has stopped) although Docker went on
+ * and completed it.
+ */
+function boundConnect(socket: net.Socket): void {
+  const ready = socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect';
+  const timer = setTimeout(() => socket.destroy(Object.assign(new Error('connection timed out'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
+  timer.unref();
+  const done = () => clearTimeout(timer);
+  socket.once(ready, done);
+  socket.once('close', done);
+}
+
 type CreateConnection = (options: object, cb?: (err: Error | null, socket?: net.Socket) => void) => net.Socket | undefined;
 
 /**
@@ -254,6 +273,7 @@ function guardAgent<A extends http.Agent>(agent: A, policy: EndpointPolicy): A {
         } catch (err) {
           return cb?.(err as Error);
         }
+        if (socket) boundConnect(socket);
         cb?.(null, socket);
       },
       (err: Error) => cb?.(err),
@@ -334,7 +354,8 @@ export function createDockerClient(endpoint: Endpoint, tlsVerify: boolean, creds
     username: undefined,
     password: undefined,
     timeout: options.timeoutMs,
-    connectionTimeout: 5000,
+    // connect time is bounded in guardAgent (boundConnect), not by docker-modem's connectionTimeout
+    connectionTimeout: undefined,
     version: DOCKER_API_VERSION,
     agent: undefined as http.Agent | undefined,
   };

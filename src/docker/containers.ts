@@ -163,6 +163,10 @@ function alreadyThere(err: unknown): boolean {
   return (err as { statusCode?: number })?.statusCode === 304;
 }
 
+/** Docker's default stop grace period, and how long past the grace period a stop may take to answer. */
+const STOP_GRACE_DEFAULT_S = 10;
+const STOP_MARGIN_S = 30;
+
 /** Containers: create, lifecycle, remove, exec and logs (the runbook's ContainerManager). */
 export class ContainerManager {
   async create(ctx: Context, host: DockerHost, input: CreateContainerInput) {
@@ -185,10 +189,14 @@ export class ContainerManager {
     return hostOperation(ctx, row.host, { action: `container.${action}`, targetType: 'container', targetId: row.containerId, parameters: { id, timeoutSeconds } }, async ({ docker }) => {
       const c = docker.api.getContainer(row.containerId);
       const t = timeoutSeconds ?? undefined;
+      // stop and restart answer only once the container stopped (up to its grace period): they go
+      // through the client without an idle timeout, bounded by the grace period plus a margin
+      const waiting = docker.stream.getContainer(row.containerId);
+      const bound = { abortSignal: AbortSignal.timeout(((t ?? STOP_GRACE_DEFAULT_S) + STOP_MARGIN_S) * 1000) };
       try {
         if (action === 'start') await c.start();
-        else if (action === 'stop') await c.stop(t !== undefined ? { t } : {});
-        else if (action === 'restart') await c.restart(t !== undefined ? { t } : {});
+        else if (action === 'stop') await waiting.stop({ ...(t !== undefined ? { t } : {}), ...bound });
+        else if (action === 'restart') await waiting.restart({ ...(t !== undefined ? { t } : {}), ...bound });
         else if (action === 'pause') await c.pause();
         else if (action === 'unpause') await c.unpause();
         else await c.kill();

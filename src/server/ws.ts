@@ -76,6 +76,11 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
     metrics.refused(error);
     return [error];
   };
+  const refuseConnection = (extra: WsExtra, error: GraphQLError): false => {
+    metrics.refused(error);
+    extra.socket.close(WS_RATE_LIMITED, error.message);
+    return false;
+  };
 
   const shared = new SharedSubscriptions({ maxBacklog: SHARED_MAX_BACKLOG });
   const deliveries = new WeakMap<object, { key: string; socket: WebSocket; id: string }>();
@@ -128,18 +133,13 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
         try {
           await limits.consume(principal ? accountKey(principal.account) : addressKey(extra.request.socket.remoteAddress));
         } catch (err) {
-          if (!(err instanceof AppError)) throw err;
-          metrics.refused(err);
-          extra.socket.close(WS_RATE_LIMITED, err.message);
-          return false;
+          if (err instanceof AppError) return refuseConnection(extra, err);
+          throw err;
         }
         // closed while this awaited: onClose has run already, so no slot may be taken
         if (!principal || extra.socket.readyState !== WebSocket.OPEN) return false;
         if (!limits.openConnection(principal.account)) {
-          const refusal = rateLimited(`At most ${config.limits.maxConnectionsPerAccount} connections per account`, { limit: 'connections', max: config.limits.maxConnectionsPerAccount });
-          metrics.refused(refusal);
-          extra.socket.close(WS_RATE_LIMITED, refusal.message);
-          return false;
+          return refuseConnection(extra, rateLimited(`At most ${config.limits.maxConnectionsPerAccount} connections per account`, { limit: 'connections', max: config.limits.maxConnectionsPerAccount }));
         }
         extra.state.principal = principal;
         extra.state.account = principal.account;
