@@ -242,7 +242,9 @@ type CreateConnection = (options: object, cb?: (err: Error | null, socket?: net.
  * neither DNS rebinding between a check and a connect nor a name that changes its answer between
  * the identity check and later calls can lead the client elsewhere.
  */
-function guardAgent<A extends http.Agent>(agent: A, policy: EndpointPolicy): A {
+function guardAgent<A extends http.Agent>(agent: A, options: ClientOptions): A {
+  const { policy } = options;
+  if (options.maxResponseBytes) capResponses(agent, options.maxResponseBytes);
   const target = agent as unknown as { createConnection: CreateConnection };
   const connect = target.createConnection.bind(agent);
   let pinned: Promise<string> | undefined;
@@ -311,6 +313,32 @@ export interface ClientOptions {
   policy: EndpointPolicy;
   /** Idle timeout for requests (ms); undefined for streaming clients (events, logs). */
   timeoutMs?: number;
+  /**
+   * Largest answer the client reads (bytes), for clients of non-streaming calls: docker-modem
+   * reads such an answer whole into memory, so a hostile endpoint could fill the heap.
+   */
+  maxResponseBytes?: number;
+}
+
+/** Answers of non-streaming calls larger than this are cut off (a list of 10,000 containers is ~30 MiB). */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+const TOO_LARGE = 'ERESPONSETOOLARGE';
+
+/** Destroys any answer that grows past maxBytes (each request of the agent, counted on its own). */
+function capResponses(agent: http.Agent, maxBytes: number): void {
+  const target = agent as unknown as { addRequest: (req: http.ClientRequest, options: object) => void };
+  const add = target.addRequest.bind(agent);
+  target.addRequest = (req, opts) => {
+    // attached before docker-modem's own 'response' handler (the agent sees the request first)
+    req.once('response', (res: http.IncomingMessage) => {
+      let seen = 0;
+      res.on('data', (chunk: Buffer) => {
+        seen += chunk.length;
+        if (seen > maxBytes) req.destroy(Object.assign(new Error(`answer larger than ${maxBytes} bytes`), { code: TOO_LARGE }));
+      });
+    });
+    add(req, opts);
+  };
 }
 
 /** Environment variables docker-modem reads in its constructor (defaultOpts). */
@@ -360,11 +388,11 @@ export function createDockerClient(endpoint: Endpoint, tlsVerify: boolean, creds
     agent: undefined as http.Agent | undefined,
   };
   if (endpoint.kind === 'unix') {
-    const agent = guardAgent(new http.Agent({ keepAlive: true }), options.policy);
+    const agent = guardAgent(new http.Agent({ keepAlive: true }), options);
     return withoutDockerEnv(() => new Docker({ ...base, socketPath: endpoint.socketPath, agent } as Docker.DockerOptions));
   }
   if (!endpoint.tls) {
-    const agent = guardAgent(new http.Agent({ keepAlive: true }), options.policy);
+    const agent = guardAgent(new http.Agent({ keepAlive: true }), options);
     return withoutDockerEnv(() => new Docker({ ...base, host: endpoint.host, port: endpoint.port, protocol: 'http', agent } as Docker.DockerOptions));
   }
   if (tlsVerify && (!creds?.ca || !creds.cert || !creds.key)) {
@@ -379,7 +407,7 @@ export function createDockerClient(endpoint: Endpoint, tlsVerify: boolean, creds
       key: creds?.key,
       rejectUnauthorized: tlsVerify,
     }),
-    options.policy,
+    options,
   );
   return withoutDockerEnv(() => new Docker({ ...base, host: endpoint.host, port: endpoint.port, protocol: 'https', agent } as Docker.DockerOptions));
 }
@@ -540,12 +568,14 @@ interface DockerodeError extends Error {
   code?: string;
 }
 
+/** Docker's messages are kept up to this length (a failed build step can send 64 KiB). */
+const DOCKER_MESSAGE_MAX = 2000;
+
 /** Docker's own message from a dockerode error (from an engine whose identity was verified). */
 export function dockerMessage(err: unknown): string {
   const e = err as DockerodeError;
-  if (e?.json && typeof e.json === 'object' && e.json.message) return e.json.message;
-  if (typeof e?.json === 'string' && e.json.trim()) return e.json.trim();
-  return e?.message ?? String(err);
+  const text = e?.json && typeof e.json === 'object' && e.json.message ? e.json.message : typeof e?.json === 'string' && e.json.trim() ? e.json.trim() : (e?.message ?? String(err));
+  return text.length > DOCKER_MESSAGE_MAX ? `${text.slice(0, DOCKER_MESSAGE_MAX)}… [${text.length - DOCKER_MESSAGE_MAX} more characters]` : text;
 }
 
 /**
@@ -578,6 +608,7 @@ export function toDockerError(err: unknown, hostName?: string): AppError {
   }
   const code = e?.code ?? '';
   const where = hostName ? ` (${hostName})` : '';
+  if (code === TOO_LARGE) return new AppError(ErrorCode.DOCKER_ERROR, `Docker: the answer was larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB and was not read`, { reason: 'answer too large' });
   if (UNREACHABLE.has(code) || /ECONN|socket hang up|timeout|certificate|SSL|TLS|EPROTO/i.test(e?.message ?? '')) {
     const reason = describeNetworkError(e);
     return new AppError(ErrorCode.DOCKER_UNREACHABLE, `Docker host unreachable${where}: ${reason}`, { reason });

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { DockerHost, SwarmCluster } from '../../entities';
 import type { SecretBox } from '../crypto';
 import type { EndpointPolicy } from '../policy/endpoints';
-import { assertEndpointAllowed, createDockerClient, destroyClient, EndpointRefused, EngineIdentity, parseEndpoint, readEngineIdentity, TlsCredentials, isDockerFailure, toDockerError } from './client';
+import { assertEndpointAllowed, createDockerClient, MAX_RESPONSE_BYTES, destroyClient, EndpointRefused, EngineIdentity, parseEndpoint, readEngineIdentity, TlsCredentials, isDockerFailure, toDockerError } from './client';
 import { claimEngine, ClaimHolder, heldByAnotherAccount } from './engine-claims';
 
 export interface DockerConnection {
@@ -122,7 +122,7 @@ export class DockerConnections {
     const creds = await this.storedCredentials(em, entity, row.id);
     const endpoint = parseEndpoint(apiEndpoint, row.tlsVerify, fieldOf(entity));
     const conn = {
-      api: createDockerClient(endpoint, row.tlsVerify, creds, { policy: this.policy, timeoutMs: 60_000 }),
+      api: createDockerClient(endpoint, row.tlsVerify, creds, { policy: this.policy, timeoutMs: 60_000, maxResponseBytes: MAX_RESPONSE_BYTES }),
       stream: createDockerClient(endpoint, row.tlsVerify, creds, { policy: this.policy }),
     };
     try {
