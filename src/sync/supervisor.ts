@@ -4,7 +4,7 @@ import { DockerHost, EventSource, HostStatus } from '../../entities';
 import type { FleetPubSub } from '../pubsub';
 import { forkForAccount } from '../db/orm';
 import { describeNetworkError, dockerMessage, EndpointRefused } from '../docker/client';
-import { AppError } from '../errors';
+import { AppError, ErrorCode } from '../errors';
 import type { DockerConnections } from '../docker/connections';
 import { EventStream, RawDockerEvent, sinceFromTimeNano } from './event-stream';
 import { containerRefreshes, ingestEvents, refreshContainers, resyncEvents } from './ingest';
@@ -31,6 +31,9 @@ type Job = { kind: 'events'; events: RawDockerEvent[] } | { kind: 'sync'; done: 
  * (every client is, src/docker/connections.ts) has its own error messages shown; our own errors
  * (AppError) show their reason or message.
  */
+/** Events a host's reader may hold waiting to be stored before it stops reading and resumes later. */
+export const MAX_QUEUED_EVENTS = 20_000;
+
 export function failureText(err: unknown): string {
   if (err instanceof AppError) return typeof err.extensions.reason === 'string' ? err.extensions.reason : err.message;
   const e = err as { statusCode?: number; message?: string };
@@ -54,6 +57,8 @@ export class HostSupervisor {
   private readonly queue: Job[] = [];
   private draining?: Promise<void>;
   private lastTimeNano?: string;
+  /** Events read from the stream and not yet handed to the store (bounded by MAX_QUEUED_EVENTS). */
+  private queuedEvents = 0;
   /** The host's connectionRevision the open stream was made with. */
   private streamRevision?: number;
   /** Containers to re-inspect (id → last action), filled by events. */
@@ -169,7 +174,19 @@ export class HostSupervisor {
     const since = await this.resumeSince(em, host);
     const reader = new EventStream(client, {
       onEvent: (event) => {
+        if (this.queuedEvents >= MAX_QUEUED_EVENTS) {
+          // storing can't keep up (a flood, or the database is slow): stop reading rather than
+          // queue without bound; the reconnect resumes with `since` from the last queued event
+          if (this.stream === reader) {
+            this.stream = undefined;
+            reader.stop();
+            this.log.warn({ queued: this.queuedEvents }, 'event stream paused: too many events waiting to be stored');
+            void this.streamLost(new AppError(ErrorCode.DOCKER_ERROR, 'event stream paused', { reason: `more than ${MAX_QUEUED_EVENTS} events waiting to be stored` }));
+          }
+          return;
+        }
         this.lastTimeNano = event.timeNano;
+        this.queuedEvents++;
         const last = this.queue[this.queue.length - 1];
         if (last?.kind === 'events' && last.events.length < (this.deps.batchSize ?? 500)) last.events.push(event);
         else this.enqueue({ kind: 'events', events: [event] });
@@ -238,6 +255,7 @@ export class HostSupervisor {
         }
         continue;
       }
+      this.queuedEvents -= job.events.length;
       try {
         const em = this.em();
         const host = await em.findOneOrFail(DockerHost, this.hostId);
