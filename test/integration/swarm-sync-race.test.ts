@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CreateServiceDocument, InitSwarmDocument, SyncSwarmClusterDocument } from '../../src/generated/graphql';
+import { CreateServiceDocument, InitSwarmDocument, ServiceSpecInput, SyncSwarmClusterDocument } from '../../src/generated/graphql';
 import { startTestApp, TestApp } from '../support/app';
 import { registerSwarmHosts, ok, swarmDocker, swarmReset, swarmUpClean } from '../support/swarm';
 
@@ -32,7 +32,7 @@ describe('createService while the cluster syncs (real swarm)', () => {
     for (let i = 0; i < 20; i++) {
       const name = `race-${i}`;
       names.push(name);
-      const spec = { name, image: 'local/busybox:1', command: ['sleep', '3600'], endpointMode: 'DNSRR', replicas: 0 };
+      const spec: ServiceSpecInput = { name, image: 'local/busybox:1', command: ['sleep', '3600'], endpointMode: 'DNSRR', replicas: 0 };
       const [created, ...syncs] = await Promise.all([
         t.gql(CreateServiceDocument, { input: { clusterId, spec } }, token),
         // syncs started just before and just after Docker creates the service
