@@ -1,6 +1,6 @@
-import { CreateContainerDocument, RegisterDockerHostDocument, RestartContainerDocument, StopContainerDocument } from '../../src/generated/graphql';
+import { CreateContainerDocument, RestartContainerDocument, StopContainerDocument } from '../../src/generated/graphql';
 import { startTestApp, TestApp } from '../support/app';
-import { cleanupDocker, docker, dockerEndpoint, TEST_IMAGE, uniqueName } from '../support/docker';
+import { TEST_IMAGE, cleanupDocker, docker, registerLocalHost, uniqueName } from '../support/docker';
 
 /**
  * A stop or restart waits for the container's grace period before Docker answers. The client
@@ -15,9 +15,7 @@ describe('stop and restart wait for the grace period', () => {
   beforeAll(async () => {
     t = await startTestApp();
     token = await t.token({ account: 'lifecycle', permissions: ['docker.hosts.manage', 'docker.resources.manage'] });
-    const res = await t.gql(RegisterDockerHostDocument, { input: { name: 'local', apiEndpoint: dockerEndpoint(), environment: 'development' } }, token);
-    expect(res.errors).toBeUndefined();
-    hostId = res.data!.registerDockerHost.host.id;
+    hostId = await registerLocalHost(t, token);
   });
   afterAll(async () => {
     await cleanupDocker();

@@ -1,4 +1,3 @@
-import { pack } from 'tar-stream';
 import {
   BuildImageDocument,
   ConnectNetworkDocument,
@@ -27,20 +26,11 @@ import {
   VolumesDocument,
 } from '../../src/generated/graphql';
 import { eventually, missingSocketEndpoint, startTestApp, subscribe, TestApp } from '../support/app';
-import { cleanupDocker, docker, dockerEndpoint, TEST_IMAGE, uniqueName } from '../support/docker';
+import { TEST_IMAGE, cleanupDocker, docker, dockerEndpoint, registerLocalHost, tarBase64, uniqueName } from '../support/docker';
 import { sql } from '../support/db';
 
 const MANAGE = ['docker.hosts.manage', 'docker.resources.manage'];
 
-/** A tar archive (the build context) from file name → content. */
-async function tarBase64(files: Record<string, string>): Promise<string> {
-  const p = pack();
-  for (const [name, content] of Object.entries(files)) p.entry({ name }, content);
-  p.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of p) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('base64');
-}
 
 function code(res: { errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> }): unknown {
   return res.errors?.[0]?.extensions?.code;
@@ -54,9 +44,7 @@ describe('resource operations on a real dockerd', () => {
   beforeAll(async () => {
     t = await startTestApp({ config: { workers: true } });
     token = await t.token({ account: 'resources', permissions: MANAGE });
-    const res = await t.gql(RegisterDockerHostDocument, { input: { name: 'local', apiEndpoint: dockerEndpoint(), environment: 'development' } }, token);
-    expect(res.errors).toBeUndefined();
-    hostId = res.data!.registerDockerHost.host.id;
+    hostId = await registerLocalHost(t, token);
   });
   afterAll(async () => {
     await cleanupDocker();

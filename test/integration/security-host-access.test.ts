@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateContainerDocument, CreateVolumeDocument, RegisterDockerHostDocument } from '../../src/generated/graphql';
+import { CreateContainerDocument, CreateVolumeDocument } from '../../src/generated/graphql';
 import { startTestApp, TestApp } from '../support/app';
-import { cleanupDocker, docker, dockerEndpoint, TEST_IMAGE, uniqueName } from '../support/docker';
+import { TEST_IMAGE, cleanupDocker, docker, dockerEndpoint, registerLocalHost, uniqueName } from '../support/docker';
 
 /**
  * The host-access policy against the real dockerd: the routes to host root found in issue 7
@@ -39,9 +39,7 @@ describe('host-access policy on a real dockerd', () => {
     t = await startTestApp({ env: { FLEETGRAPH_HOST_BIND_ROOTS: `${rwRoot}:rw,${roRoot}` } });
     token = await t.token({ account: 'hostaccess', permissions: MANAGE });
     privileged = await t.token({ account: 'hostaccess', permissions: PRIVILEGED });
-    const res = await t.gql(RegisterDockerHostDocument, { input: { name: 'local', apiEndpoint: dockerEndpoint(), environment: 'development' } }, token);
-    expect(res.errors).toBeUndefined();
-    hostId = res.data!.registerDockerHost.host.id;
+    hostId = await registerLocalHost(t, token);
   });
 
   afterAll(async () => {

@@ -1,5 +1,4 @@
 import net from 'node:net';
-import { pack } from 'tar-stream';
 import { SignJWT } from 'jose';
 import {
   ActivitiesDocument,
@@ -23,7 +22,7 @@ import {
   ViewerDocument,
 } from '../../src/generated/graphql';
 import { createTestDatabase, startTestApp, subscribe, TestApp, TEST_JWT_SECRET } from '../support/app';
-import { cleanupDocker, docker, dockerEndpoint, TEST_IMAGE, uniqueName } from '../support/docker';
+import { TEST_IMAGE, cleanupDocker, docker, dockerEndpoint, registerLocalHost, tarBase64, uniqueName } from '../support/docker';
 import { sql } from '../support/db';
 
 /**
@@ -50,14 +49,6 @@ function refusal(res: Res, code: string, field?: string) {
   return e;
 }
 
-async function tarBase64(files: Record<string, string>): Promise<string> {
-  const p = pack();
-  for (const [name, content] of Object.entries(files)) p.entry({ name }, content);
-  p.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of p) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('base64');
-}
 
 describe('input hygiene, token bounds and redaction (issue 7: 13–15)', () => {
   let t: TestApp;
@@ -68,9 +59,7 @@ describe('input hygiene, token bounds and redaction (issue 7: 13–15)', () => {
   beforeAll(async () => {
     t = await startTestApp({ redis: false });
     token = await t.token({ account: 'hygiene', permissions: [...MANAGE, 'docker.containers.exec', 'docker.containers.privileged'] });
-    const res = await t.gql(RegisterDockerHostDocument, { input: { name: 'local', apiEndpoint: dockerEndpoint(), environment: 'development' } }, token);
-    expect(res.errors).toBeUndefined();
-    hostId = res.data!.registerDockerHost.host.id;
+    hostId = await registerLocalHost(t, token);
   });
   afterAll(async () => {
     await cleanupDocker();

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { pack } from 'tar-stream';
 import { BuildImageDocument, CreateContainerDocument, HostEventsDocument, HostSyncStateDocument, OnContainerLogsDocument, RegisterDockerHostDocument } from '../../src/generated/graphql';
 import { LOG_LINE_MAX_BYTES } from '../../src/docker/framing';
 import { eventually, startTestApp, subscribe, TestApp } from '../support/app';
-import { cleanupDocker, docker, dockerEndpoint, TEST_IMAGE, uniqueName } from '../support/docker';
+import { TEST_IMAGE, cleanupDocker, docker, dockerEndpoint, tarBase64, uniqueName } from '../support/docker';
 
 /**
  * Issue 7, "every buffer bounded" (streams): a hostile daemon streaming /events without a
@@ -128,14 +127,6 @@ function monitor(url: string) {
   };
 }
 
-async function tarBase64(files: Record<string, string>): Promise<string> {
-  const p = pack();
-  for (const [name, content] of Object.entries(files)) p.entry({ name }, content);
-  p.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of p) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('base64');
-}
 
 describe('every line from a Docker stream is bounded', () => {
   let t: TestApp;

@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import fs from 'node:fs';
 import path from 'node:path';
-import { testEnv } from './app';
+import { pack } from 'tar-stream';
+import { RegisterDockerHostDocument } from '../../src/generated/graphql';
+import { testEnv, TestApp } from './app';
 
 const run = promisify(execFile);
 
@@ -61,4 +63,21 @@ export async function cleanupDocker(): Promise<void> {
   if (nets.length) await docker('network', 'rm', ...nets).catch(() => undefined);
   const vols = (await docker('volume', 'ls', '-q', '--filter', `name=${mine}`)).split('\n').filter(Boolean);
   if (vols.length) await docker('volume', 'rm', '-f', ...vols).catch(() => undefined);
+}
+
+/** A tar archive (a build context) from file name → content, base64-encoded. */
+export async function tarBase64(files: Record<string, string>): Promise<string> {
+  const p = pack();
+  for (const [name, content] of Object.entries(files)) p.entry({ name }, content);
+  p.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of p) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('base64');
+}
+
+/** Registers the test dockerd (unix socket) as a host of `token`'s account; returns its global id. */
+export async function registerLocalHost(t: TestApp, token: string, name = 'local'): Promise<string> {
+  const res = await t.gql(RegisterDockerHostDocument, { input: { name, apiEndpoint: dockerEndpoint(), environment: 'development' } }, token);
+  if (res.errors) throw new Error(`registerDockerHost failed: ${JSON.stringify(res.errors)}`);
+  return res.data!.registerDockerHost.host.id;
 }
