@@ -238,7 +238,7 @@ type CreateConnection = (options: object, cb?: (err: Error | null, socket?: net.
 /**
  * Makes every connection of `agent` pass the endpoint policy, decided for the address actually
  * connected to (asynchronously: Node's Agent takes a callback). A host name is resolved once per
- * agent and the checked address is kept: every later connection goes to that same address, so
+ * connection (options.pin, shared by its clients) and the checked address is kept: every later connection goes to that same address, so
  * neither DNS rebinding between a check and a connect nor a name that changes its answer between
  * the identity check and later calls can lead the client elsewhere.
  */
@@ -247,7 +247,7 @@ function guardAgent<A extends http.Agent>(agent: A, options: ClientOptions): A {
   if (options.maxResponseBytes) capResponses(agent, options.maxResponseBytes);
   const target = agent as unknown as { createConnection: CreateConnection };
   const connect = target.createConnection.bind(agent);
-  let pinned: Promise<string> | undefined;
+  const pin = options.pin ?? {};
   const where = async (options: { socketPath?: string; host?: string; port?: number | string }): Promise<{ path: string } | { host: string }> => {
     if (options.socketPath) return socketTarget(policy, options.socketPath);
     const host = String(options.host ?? '');
@@ -256,15 +256,15 @@ function guardAgent<A extends http.Agent>(agent: A, options: ClientOptions): A {
       if (!policy.allowsAddress(host, port)) throw new EndpointRefused('endpoint not allowed');
       return { host };
     }
-    if (!pinned) {
+    if (!pin.address) {
       const resolving = resolveAllowed(policy, host, port);
-      pinned = resolving;
+      pin.address = resolving;
       // a failed resolution is not kept
       resolving.catch(() => {
-        if (pinned === resolving) pinned = undefined;
+        if (pin.address === resolving) pin.address = undefined;
       });
     }
-    return { host: await pinned };
+    return { host: await pin.address };
   };
   target.createConnection = (options, cb) => {
     where(options as never).then(
@@ -318,6 +318,17 @@ export interface ClientOptions {
    * reads such an answer whole into memory, so a hostile endpoint could fill the heap.
    */
   maxResponseBytes?: number;
+  /**
+   * Shared by the clients of one connection (api and stream): the host name is resolved once for
+   * all of them, so the engine whose identity was checked through one client is the engine the
+   * others reach (a name answering differently per lookup can't lead one client elsewhere).
+   */
+  pin?: AddressPin;
+}
+
+/** The checked address a host name resolved to, shared by the clients of one connection. */
+export interface AddressPin {
+  address?: Promise<string>;
 }
 
 /** Answers of non-streaming calls larger than this are cut off (a list of 10,000 containers is ~30 MiB). */

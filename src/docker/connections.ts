@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { DockerHost, SwarmCluster } from '../../entities';
 import type { SecretBox } from '../crypto';
 import type { EndpointPolicy } from '../policy/endpoints';
-import { assertEndpointAllowed, createDockerClient, MAX_RESPONSE_BYTES, destroyClient, EndpointRefused, EngineIdentity, parseEndpoint, readEngineIdentity, TlsCredentials, isDockerFailure, toDockerError } from './client';
+import { AddressPin, assertEndpointAllowed, createDockerClient, MAX_RESPONSE_BYTES, destroyClient, EndpointRefused, EngineIdentity, parseEndpoint, readEngineIdentity, TlsCredentials, isDockerFailure, toDockerError } from './client';
 import { claimEngine, ClaimHolder, heldByAnotherAccount } from './engine-claims';
 
 export interface DockerConnection {
@@ -121,9 +121,11 @@ export class DockerConnections {
   private async build<T extends SealedEndpoint>(em: EntityManager, entity: new () => T, row: T, apiEndpoint: string): Promise<DockerConnection> {
     const creds = await this.storedCredentials(em, entity, row.id);
     const endpoint = parseEndpoint(apiEndpoint, row.tlsVerify, fieldOf(entity));
+    // one resolution for both clients: the engine verified through `api` is the one `stream` reaches
+    const pin: AddressPin = {};
     const conn = {
-      api: createDockerClient(endpoint, row.tlsVerify, creds, { policy: this.policy, timeoutMs: 60_000, maxResponseBytes: MAX_RESPONSE_BYTES }),
-      stream: createDockerClient(endpoint, row.tlsVerify, creds, { policy: this.policy }),
+      api: createDockerClient(endpoint, row.tlsVerify, creds, { policy: this.policy, timeoutMs: 60_000, maxResponseBytes: MAX_RESPONSE_BYTES, pin }),
+      stream: createDockerClient(endpoint, row.tlsVerify, creds, { policy: this.policy, pin }),
     };
     try {
       await this.verify(em, entity, row, conn);

@@ -4,8 +4,8 @@ import { AppError, ErrorCode, badInput } from '../errors';
 import type { Context } from '../server/context';
 import { rowFromInspect, upsertContainers } from '../sync/inventory';
 import { containerById, hostOperation, liveRead } from './operations';
-import { containerHostAccess, HostAccessSpec } from '../policy/host-access';
-import { assertEngineObjects, assertHostAccess } from '../policy/enforce';
+import { containerHostAccess, HostAccessSpec, hostAccessOfRunningContainer } from '../policy/host-access';
+import { assertEngineObjects, assertHostAccess, assertHostAccessOn, mayAccessHost } from '../policy/enforce';
 import { Demuxer, LogLine, logLines, openLogStream } from './logs';
 import { utf8Boundary } from './framing';
 import { toDockerError } from './client';
@@ -222,6 +222,8 @@ export class ContainerManager {
     if (!input.command?.length) throw badInput('command', 'needs at least one element');
     const timeoutS = input.timeoutSeconds ?? EXEC_TIMEOUT_DEFAULT_S;
     if (!Number.isInteger(timeoutS) || timeoutS < 1 || timeoutS > EXEC_TIMEOUT_MAX_S) throw badInput('timeoutSeconds', `must be 1–${EXEC_TIMEOUT_MAX_S}`);
+    // exec gets what the container may reach of the host: a container with host access needs the privileged permission too
+    if (!mayAccessHost(ctx)) await liveRead(ctx, row.host, async (api) => assertHostAccessOn(ctx, api, hostAccessOfRunningContainer(await api.getContainer(row.containerId).inspect())));
     return hostOperation(ctx, row.host, { action: 'container.exec', targetType: 'container', targetId: row.containerId, parameters: { id, ...input } }, async ({ docker, handle }) => {
       const exec = await docker.stream.getContainer(row.containerId).exec({
         Cmd: input.command,

@@ -1,6 +1,8 @@
 import type Docker from 'dockerode';
 import type { DockerHost } from '../../entities';
 import { badInput } from '../errors';
+import { assertHostAccessOn, refuse } from '../policy/enforce';
+import { endpointAddressRefusals, networkAttachAccess, networkCreateRefusals } from '../policy/host-access';
 import type { Context } from '../server/context';
 import { hostOperation, liveRead } from './operations';
 
@@ -81,6 +83,7 @@ export class NetworkManager {
     if (input.subnet != null && !CIDR.test(input.subnet)) throw badInput('subnet', 'must be a CIDR such as 10.20.0.0/24');
     if (input.gateway != null && !IP.test(input.gateway)) throw badInput('gateway', 'must be an IP address');
     if (input.gateway != null && input.subnet == null) throw badInput('gateway', 'needs a subnet');
+    refuse(ctx, networkCreateRefusals(input));
     return hostOperation(ctx, host, { action: 'network.create', targetType: 'network', targetId: input.name, parameters: input }, async ({ docker, handle }) => {
       const created = await docker.api.createNetwork({
         Name: input.name,
@@ -109,6 +112,9 @@ export class NetworkManager {
     reference('network', input.network);
     reference('container', input.container);
     if (input.ipv4Address != null && !IP.test(input.ipv4Address)) throw badInput('ipv4Address', 'must be an IP address');
+    if (input.ipv4Address != null) refuse(ctx, endpointAddressRefusals('ipv4Address', input.ipv4Address));
+    // a macvlan, ipvlan or plugin network an admin made is the host's own network: same rule as a create's networks
+    await liveRead(ctx, host, (api) => assertHostAccessOn(ctx, api, networkAttachAccess(input.network, 'network')));
     return hostOperation(ctx, host, { action: 'network.connect', targetType: 'network', targetId: input.network, parameters: input }, async ({ docker }) => {
       const net = docker.api.getNetwork(input.network);
       await net.connect({

@@ -108,6 +108,8 @@ export class StreamError extends Error {
 export async function liveRead<T>(ctx: Context, host: DockerHost, fn: (api: Docker) => Promise<T>): Promise<T> {
   try {
     const docker = await ctx.services.hosts.connection(ctx, host);
+    // past the deadline (or the client gone) no Docker call starts
+    ctx.signal?.throwIfAborted();
     return await abortable(fn(docker.api), ctx.signal);
   } catch (err) {
     throw toDockerError(err, host.name);

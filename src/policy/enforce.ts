@@ -26,7 +26,8 @@ export function hostAccessForbidden(refusals: Refusal[]): AppError {
   });
 }
 
-function refuse(ctx: Context, refusals: Refusal[]): void {
+/** FORBIDDEN for any refusal (computed by src/policy/host-access.ts) unless the caller holds the permission. */
+export function refuse(ctx: Context, refusals: Refusal[]): void {
   if (refusals.length && !mayAccessHost(ctx)) throw hostAccessForbidden(refusals);
 }
 
@@ -72,4 +73,10 @@ export async function assertEngineObjects(ctx: Context, api: Docker, spec: HostA
     }),
   ]);
   refuse(ctx, engineObjectRefusals(spec, objects));
+}
+
+/** Both decisions on one spec: the spec itself, then what the engine holds. */
+export async function assertHostAccessOn(ctx: Context, api: Docker, spec: HostAccessSpec): Promise<void> {
+  assertHostAccess(ctx, spec);
+  await assertEngineObjects(ctx, api, spec);
 }

@@ -44,7 +44,9 @@
  * Operators must list only directories that no container or untrusted user can replace
  * (the root itself and its parents).
  */
+import ipaddr from 'ipaddr.js';
 import { badInput } from '../errors';
+import { AddressClass, classifyAddress } from './endpoints';
 
 /** A host directory operators open to bind mounts (FLEETGRAPH_HOST_BIND_ROOTS). */
 export interface BindRoot {
@@ -75,6 +77,8 @@ export interface MountSpec {
   readOnly: boolean;
   /** Bind propagation, when one was asked for. */
   propagation?: string;
+  /** SELinux relabel of the source (`z` or `Z`), when one was asked for. */
+  relabel?: string;
   /** A volume's DriverConfig (Docker creates the volume with it when it does not exist). */
   volumeDriver?: { name: string; options: Record<string, unknown> };
 }
@@ -284,10 +288,11 @@ export function parseBind(spec: unknown, field: string): MountSpec {
   const propagation = opts.filter((o) => PROPAGATIONS.has(o));
   if (propagation.length > 1) throw badInput(field, 'more than one propagation');
   const readOnly = opts.includes('ro');
+  const relabel = opts.filter((o) => o === 'z' || o === 'Z');
   checkTarget(target, field);
   if (source.startsWith('/')) {
     if (opts.includes('nocopy')) throw badInput(field, 'nocopy applies to volumes, not to host paths');
-    return { field, type: 'bind', source: normaliseHostPath(source, field), target, readOnly, ...(propagation[0] ? { propagation: propagation[0] } : {}) };
+    return { field, type: 'bind', source: normaliseHostPath(source, field), target, readOnly, ...(propagation[0] ? { propagation: propagation[0] } : {}), ...(relabel.length ? { relabel: relabel.join(',') } : {}) };
   }
   if (!VOLUME_NAME.test(source)) throw badInput(field, `source ${quote(source)} is neither an absolute host path nor a volume name`);
   if (propagation.length) throw badInput(field, 'propagation applies to host paths, not to volumes');
@@ -541,6 +546,7 @@ function mountRefusal(m: MountSpec, roots: BindRoot[]): string | undefined {
   if (!UNPRIVILEGED_MOUNT_TYPES.has(m.type)) return `a ${m.type} mount reaches the host`;
   if (m.propagation !== undefined && !SAFE_PROPAGATIONS.has(m.propagation)) return `propagation ${quote(m.propagation)} lets mounts reach the host`;
   if (m.volumeDriver && (!['', 'local'].includes(m.volumeDriver.name) || !isEmpty(m.volumeDriver.options))) return 'a volume DriverConfig (driver or driver options) can mount any host path';
+  if (m.relabel) return `SELinux relabel ${quote(m.relabel)} changes the label of the host directory ${m.source} (even a read-only root)`;
   if (m.type === 'bind') return bindRefusal(m, roots);
   return undefined;
 }
@@ -621,4 +627,86 @@ export function engineObjectRefusals(spec: HostAccessSpec, objects: EngineObject
     else if (!SAFE_NETWORK_DRIVERS.has(n.driver)) out.push({ field: ref.field, reason: `network ${quote(ref.value)} uses the driver ${quote(n.driver)} (bridge, overlay and null are open)` });
   }
   return out;
+}
+
+// -------------------------------------------------------------------------------- networks
+
+/** Network drivers createNetwork may use without the permission (null is Docker's own "none"). */
+export const CREATABLE_NETWORK_DRIVERS = new Set(['bridge', 'overlay']);
+/** Address classes a subnet, gateway or fixed container address may not touch without the permission. */
+const HOST_ADDRESS_CLASSES: ReadonlySet<AddressClass> = new Set(['loopback', 'link-local', 'multicast', 'unspecified', 'broadcast', 'reserved']);
+
+type Address = ipaddr.IPv4 | ipaddr.IPv6;
+
+/** The special ranges ipaddr.js classifies by (the classifier's own table), as [base, prefix]. */
+function specialRanges(kind: 'ipv4' | 'ipv6'): Array<[Address, number]> {
+  const proto = (kind === 'ipv4' ? ipaddr.IPv4 : ipaddr.IPv6).prototype as unknown as { SpecialRanges: Record<string, [Address, number] | Array<[Address, number]>> };
+  return Object.values(proto.SpecialRanges).flatMap((r) => (Array.isArray(r[0]) ? (r as Array<[Address, number]>) : [r as [Address, number]]));
+}
+
+/** A CIDR as [network address, prefix]; IPv4-mapped IPv6 becomes IPv4. Malformed: BAD_USER_INPUT. */
+function parseCidr(text: string, field: string): [Address, number] {
+  let cidr: [Address, number];
+  try {
+    cidr = ipaddr.parseCIDR(text);
+  } catch {
+    throw badInput(field, `${quote(text)} is not a CIDR such as 10.20.0.0/24`);
+  }
+  const [addr, bits] = cidr;
+  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96) return [(addr as ipaddr.IPv6).toIPv4Address(), bits - 96];
+  return cidr;
+}
+
+/** The address classes a subnet overlaps (its own, and every special range inside it). */
+function subnetClasses([addr, bits]: [Address, number]): Set<AddressClass> {
+  const classes = new Set<AddressClass>([classifyAddress(addr)!]);
+  for (const [base, b] of specialRanges(addr.kind())) if (b >= bits && base.match(addr, bits)) classes.add(classifyAddress(base)!);
+  return classes;
+}
+
+function addressRefusal(field: string, text: string, classes: Set<AddressClass>): Refusal[] {
+  const host = [...classes].filter((c) => HOST_ADDRESS_CLASSES.has(c));
+  return host.length ? [{ field, reason: `${quote(text)} is in a ${host.join('/')} range (routes of the host such as cloud metadata at 169.254.169.254)` }] : [];
+}
+
+/** A fixed address given to a container on a network (connectNetwork ipv4Address). Malformed: BAD_USER_INPUT. */
+export function endpointAddressRefusals(field: string, address: string): Refusal[] {
+  const cls = classifyAddress(address);
+  if (!cls || !(ipaddr.IPv4.isValidFourPartDecimal(address) || ipaddr.IPv6.isValid(address))) throw badInput(field, 'must be an IP address');
+  return addressRefusal(field, address, new Set([cls]));
+}
+
+/**
+ * What createNetwork asks of the host: a driver other than bridge or overlay (macvlan, ipvlan and
+ * plugins reach the host's own networks), and a subnet or gateway touching loopback, link-local,
+ * multicast, unspecified or reserved addresses. Malformed CIDR or address: BAD_USER_INPUT.
+ */
+export function networkCreateRefusals(input: { driver?: string | null; subnet?: string | null; gateway?: string | null }): Refusal[] {
+  const out: Refusal[] = [];
+  const driver = input.driver ?? 'bridge';
+  if (!CREATABLE_NETWORK_DRIVERS.has(driver)) out.push({ field: 'driver', reason: `network driver ${quote(driver)} is not allowed (bridge and overlay are open)` });
+  if (input.subnet != null) out.push(...addressRefusal('subnet', input.subnet, subnetClasses(parseCidr(input.subnet, 'subnet'))));
+  if (input.gateway != null) out.push(...endpointAddressRefusals('gateway', input.gateway));
+  return out;
+}
+
+/** Joining a network that exists on the engine: judged by `engineObjectRefusals` like a create's networks. */
+export function networkAttachAccess(network: string, field: string): HostAccessSpec {
+  const out = emptySpec();
+  out.networks.push({ field, value: network });
+  return out;
+}
+
+// ----------------------------------------------------------------------- running containers
+
+/** The HostConfig keys of a container's inspect that say what it may reach of the host. */
+const RUNNING_HOST_CONFIG_KEYS = ['Privileged', 'NetworkMode', 'PidMode', 'IpcMode', 'UTSMode', 'UsernsMode', 'CgroupnsMode', 'CapAdd', 'Devices', 'DeviceRequests', 'SecurityOpt', 'Sysctls', 'Binds', 'Mounts'];
+
+/**
+ * What an existing container (its inspect) may reach of the host, judged as if it were being
+ * created: exec into it gives the caller the same reach, so it needs the same permission.
+ */
+export function hostAccessOfRunningContainer(inspect: { HostConfig?: unknown }): HostAccessSpec {
+  const hc = isObject(inspect.HostConfig) ? inspect.HostConfig : {};
+  return containerHostAccess({ HostConfig: Object.fromEntries(RUNNING_HOST_CONFIG_KEYS.filter((k) => hc[k] != null).map((k) => [k, hc[k]])) });
 }

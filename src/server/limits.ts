@@ -78,9 +78,17 @@ interface Totals {
   aliases: number;
   directives: number;
   cost: number;
+  /** Fields that call Docker (refused in subscriptions, whose selection runs again for every event). */
+  liveFields: number;
 }
 
-const ZERO: Totals = { depth: 0, aliases: 0, directives: 0, cost: 0 };
+const ZERO: Totals = { depth: 0, aliases: 0, directives: 0, cost: 0, liveFields: 0 };
+
+/** A fragment's totals and how many times it selects each response name at its top level (validation merges them into the spreading set). */
+interface FragmentTotals {
+  totals: Totals;
+  repeats: Map<string, number>;
+}
 
 /**
  * Depth, aliases, directives and cost of every operation of a parsed document (each must be
@@ -102,7 +110,12 @@ export function checkDocument(schema: GraphQLSchema, document: DocumentNode, var
               : // written so that NaN fails too
                 !(t.cost <= limits.maxCost)
                 ? tooComplex(`Query cost ${finite(t.cost)} exceeds the limit of ${limits.maxCost}`, { limit: 'cost', max: limits.maxCost, actual: finite(t.cost) })
-                : undefined;
+                : op.operation === 'subscription' && t.liveFields > 0
+                  ? tooComplex('A subscription may not select fields that call Docker (they would run again for every event); query them separately', {
+                      limit: 'liveFieldInSubscription',
+                      actual: t.liveFields,
+                    })
+                  : undefined;
       if (exceeded) return [exceeded];
     }
     walk.remainingFragments();
@@ -123,9 +136,11 @@ class DocumentWalk {
   readonly operations: OperationDefinitionNode[] = [];
   private readonly fragments = new Map<string, FragmentDefinitionNode>();
   /** Totals per fragment; null while the fragment is being walked (a spread of it then is a cycle). */
-  private readonly memo = new Map<string, Totals | null>();
+  private readonly memo = new Map<string, FragmentTotals | null>();
   /** The largest integer default of each variable over the operations (fragments are shared by them). */
   private readonly defaults = new Map<string, number>();
+  /** The longest list default of each variable over the operations (a non-list default counts as a list of one). */
+  private readonly listDefaults = new Map<string, number>();
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -137,7 +152,12 @@ class DocumentWalk {
       if (def.kind === Kind.OPERATION_DEFINITION) {
         this.operations.push(def);
         for (const v of def.variableDefinitions ?? []) {
-          if (v.defaultValue?.kind === Kind.INT) this.defaults.set(v.variable.name.value, Math.max(this.defaults.get(v.variable.name.value) ?? 0, Number(v.defaultValue.value)));
+          const name = v.variable.name.value;
+          if (v.defaultValue?.kind === Kind.INT) this.defaults.set(name, Math.max(this.defaults.get(name) ?? 0, Number(v.defaultValue.value)));
+          if (v.defaultValue && v.defaultValue.kind !== Kind.NULL) {
+            const length = v.defaultValue.kind === Kind.LIST ? v.defaultValue.values.length : 1;
+            this.listDefaults.set(name, Math.max(this.listDefaults.get(name) ?? 0, length));
+          }
         }
       } else if (def.kind === Kind.FRAGMENT_DEFINITION) {
         if (this.fragments.has(def.name.value)) throw invalid(`There can be only one fragment named "${def.name.value}".`);
@@ -158,17 +178,19 @@ class DocumentWalk {
     for (const name of this.fragments.keys()) this.fragment(name);
   }
 
-  private fragment(name: string): Totals {
+  private fragment(name: string): FragmentTotals {
     const known = this.memo.get(name);
     if (known) return known;
     if (known === null) throw invalid(`Cannot spread fragment "${name}" within itself.`);
     const def = this.fragments.get(name);
-    if (!def) return ZERO; // unknown fragment: validation refuses it
+    if (!def) return { totals: ZERO, repeats: new Map() }; // unknown fragment: validation refuses it
     this.memo.set(name, null);
-    const t = this.selectionSet(def.selectionSet, compositeType(this.schema, def.typeCondition.name.value));
-    const totals = { ...t, directives: t.directives + (def.directives?.length ?? 0) };
-    this.memo.set(name, totals);
-    return totals;
+    const repeats = new Map<string, number>();
+    const t = { ...ZERO };
+    this.collect(def.selectionSet, compositeType(this.schema, def.typeCondition.name.value), repeats, t);
+    const result = { totals: { ...t, directives: t.directives + (def.directives?.length ?? 0) }, repeats };
+    this.memo.set(name, result);
+    return result;
   }
 
   private selectionSet(set: SelectionSetNode, type: GraphQLCompositeType | undefined): Totals {
@@ -178,8 +200,9 @@ class DocumentWalk {
   }
 
   /**
-   * Adds the selections of `set` to `totals`. Inline fragments are flattened into the same
-   * response-name counts, as validation merges them; named fragments are counted on their own.
+   * Adds the selections of `set` to `totals`. Inline and named fragments are flattened into the
+   * same response-name counts, as validation merges them (a named fragment's counts are computed
+   * once and added at each spread: the document is capped at `maxTokens`, so this stays cheap).
    * Alternatives on abstract types are added up (an upper bound).
    */
   private collect(set: SelectionSetNode, type: GraphQLCompositeType | undefined, repeats: Map<string, number>, totals: Totals): void {
@@ -187,11 +210,7 @@ class DocumentWalk {
       totals.directives += sel.directives?.length ?? 0;
       if (sel.kind === Kind.FIELD) {
         const responseName = (sel.alias ?? sel.name).value;
-        const seen = (repeats.get(responseName) ?? 0) + 1;
-        if (seen > this.limits.maxFieldRepeats) {
-          throw tooComplex(`"${responseName.slice(0, 100)}" is selected more than ${this.limits.maxFieldRepeats} times in one selection set`, { limit: 'fieldRepeats', max: this.limits.maxFieldRepeats });
-        }
-        repeats.set(responseName, seen);
+        this.count(repeats, responseName, 1);
         if (sel.alias) totals.aliases++;
         this.field(sel, type, totals);
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
@@ -200,9 +219,20 @@ class DocumentWalk {
         this.collect(sel.selectionSet, inner, repeats, t);
         add(totals, t);
       } else {
-        add(totals, this.fragment(sel.name.value));
+        const fragment = this.fragment(sel.name.value);
+        for (const [responseName, n] of fragment.repeats) this.count(repeats, responseName, n);
+        add(totals, fragment.totals);
       }
     }
+  }
+
+  /** Counts `n` more selections of a response name in one selection set; refuses more than maxFieldRepeats. */
+  private count(repeats: Map<string, number>, responseName: string, n: number): void {
+    const seen = (repeats.get(responseName) ?? 0) + n;
+    if (seen > this.limits.maxFieldRepeats) {
+      throw tooComplex(`"${responseName.slice(0, 100)}" is selected more than ${this.limits.maxFieldRepeats} times in one selection set`, { limit: 'fieldRepeats', max: this.limits.maxFieldRepeats });
+    }
+    repeats.set(responseName, seen);
   }
 
   private field(node: FieldNode, parent: GraphQLCompositeType | undefined, totals: Totals): void {
@@ -212,10 +242,13 @@ class DocumentWalk {
     const child = node.selectionSet ? this.selectionSet(node.selectionSet, childType) : ZERO;
     totals.aliases += child.aliases;
     totals.directives += child.directives;
+    totals.liveFields += child.liveFields;
     // introspection (development only) and __typename: neither depth nor cost, as before
     if (name.startsWith('__')) return;
     totals.depth = Math.max(totals.depth, 1 + child.depth);
-    totals.cost += 1 + this.dockerCalls(def) * this.limits.dockerCallCost + this.multiplier(node, def, parent) * child.cost;
+    const calls = this.dockerCalls(def);
+    if (calls > 0) totals.liveFields++;
+    totals.cost += 1 + calls * this.limits.dockerCallCost + this.multiplier(node, def, parent) * child.cost;
   }
 
   private dockerCalls(def: GraphQLField<unknown, unknown> | undefined): number {
@@ -250,13 +283,17 @@ class DocumentWalk {
     return value.kind === Kind.INT ? Math.max(1, Number(value.value)) : this.limits.maxPageSize;
   }
 
-  /** The length of a list argument (a single value counts as one, as input coercion makes it a list of one). */
+  /**
+   * The length of a list argument (a single value counts as one, as input coercion makes it a
+   * list of one); an unset variable has its default's length, or, with no default, maxPageSize.
+   */
   private listLength(node: FieldNode, name: string): number | undefined {
     const value: ValueNode | undefined = node.arguments?.find((a) => a.name.value === name)?.value;
     if (!value) return undefined;
     if (value.kind === Kind.LIST) return value.values.length;
     if (value.kind !== Kind.VARIABLE) return 1;
     const v = this.variables[value.name.value];
+    if (v === undefined || v === null) return this.listDefaults.get(value.name.value) ?? this.limits.maxPageSize;
     return Array.isArray(v) ? v.length : 1;
   }
 }
@@ -266,6 +303,7 @@ function add(to: Totals, t: Totals): void {
   to.aliases += t.aliases;
   to.directives += t.directives;
   to.cost += t.cost;
+  to.liveFields += t.liveFields;
 }
 
 function compositeType(schema: GraphQLSchema, name: string): GraphQLCompositeType | undefined {

@@ -38,6 +38,8 @@ export async function clusterOperation<T>(ctx: Context, cluster: SwarmCluster, s
 export async function clusterRead<T>(ctx: Context, cluster: SwarmCluster, fn: (api: Docker) => Promise<T>): Promise<T> {
   try {
     const { api } = await clusterConnection(ctx.services.connections, ctx.em, cluster);
+    // past the deadline (or the client gone) no Docker call starts
+    ctx.signal?.throwIfAborted();
     return await abortable(fn(api), ctx.signal);
   } catch (err) {
     if (isQuorumLoss(err)) await noteQuorumLoss(ctx, cluster, err);

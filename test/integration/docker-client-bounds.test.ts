@@ -1,8 +1,9 @@
+import dns from 'node:dns';
 import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createDockerClient, destroyClient, parseEndpoint, toDockerError } from '../../src/docker/client';
+import { AddressPin, createDockerClient, destroyClient, parseEndpoint, toDockerError } from '../../src/docker/client';
 import { EndpointPolicy, parseEndpointAllowList } from '../../src/policy/endpoints';
 
 /**
@@ -70,5 +71,52 @@ describe('answers of non-streaming Docker calls are bounded', () => {
     const client = createDockerClient(parseEndpoint(`unix://${sock}`, false), false, undefined, { policy, timeoutMs: 30_000, maxResponseBytes: 4 * MB });
     await expect(client.listImages()).resolves.toEqual([]);
     destroyClient(client);
+  });
+});
+
+/**
+ * A host name that answers differently per lookup (DNS rebinding) must not lead the clients of
+ * one connection to different engines: the identity is checked through one client, and the
+ * others (events, logs, exec) must reach that same engine. Two real HTTP servers on 127.0.0.1
+ * and 127.0.0.2 play the two engines; the resolver is the only stand-in.
+ */
+describe('the clients of one connection reach one address', () => {
+  const servers: http.Server[] = [];
+  let port = 0;
+  const realLookup = dns.promises.lookup;
+
+  beforeAll(async () => {
+    for (const [ip, id] of [['127.0.0.1', 'checked-engine'], ['127.0.0.2', 'other-engine']]) {
+      const server = http.createServer((req, res) => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify([{ Id: id }]));
+      });
+      await new Promise<void>((resolve) => server.listen(port, ip, resolve));
+      port = (server.address() as { port: number }).port;
+      servers.push(server);
+    }
+    let lookups = 0;
+    (dns.promises as { lookup: unknown }).lookup = async () => [{ address: ++lookups === 1 ? '127.0.0.1' : '127.0.0.2', family: 4 }];
+  });
+  afterAll(async () => {
+    (dns.promises as { lookup: unknown }).lookup = realLookup;
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  });
+
+  it('api and stream clients sharing a pin resolve the name once', async () => {
+    const policy = new EndpointPolicy(parseEndpointAllowList('127.0.0.1,127.0.0.2'));
+    const endpoint = parseEndpoint(`tcp://engine.rebind.test:${port}`, false);
+    const pin: AddressPin = {};
+    const api = createDockerClient(endpoint, false, undefined, { policy, timeoutMs: 5000, pin });
+    const stream = createDockerClient(endpoint, false, undefined, { policy, pin });
+    try {
+      const viaApi = (await api.listContainers()) as Array<{ Id: string }>;
+      const viaStream = (await stream.listContainers()) as Array<{ Id: string }>;
+      expect(viaApi[0].Id).toBe('checked-engine');
+      expect(viaStream[0].Id).toBe('checked-engine');
+    } finally {
+      destroyClient(api);
+      destroyClient(stream);
+    }
   });
 });
