@@ -6,6 +6,8 @@ import { refreshImages } from '../sync/inventory';
 import type { ActivityHandle } from '../audit/activity';
 import { followJsonStream, hostOperation, JsonProgress, liveRead } from './operations';
 import { FramedLine, LineFramer, LOG_LINE_MAX_BYTES } from './framing';
+import { DockerfileError, dockerfileRefusals, readDockerfile, registryRefusal } from '../policy/build';
+import { hostAccessForbidden, mayAccessHost } from '../policy/enforce';
 
 export interface RegistryAuthInput {
   username?: string | null;
@@ -89,6 +91,25 @@ function authConfig(auth: RegistryAuthInput | null | undefined): Docker.AuthConf
   } as Docker.AuthConfig;
 }
 
+/** Without docker.containers.privileged, the daemon may not pull from or push to a registry on a non-public address (src/policy/build.ts). */
+function assertRegistry(ctx: Context, ref: string, field: string): void {
+  const why = registryRefusal(ref);
+  if (why && !mayAccessHost(ctx)) throw hostAccessForbidden([{ field, reason: why }]);
+}
+
+/** Without docker.containers.privileged, the Dockerfile may not make the daemon reach the host's network (src/policy/build.ts). */
+async function assertBuild(ctx: Context, context: Buffer, dockerfile: string): Promise<void> {
+  if (mayAccessHost(ctx)) return;
+  let refusals;
+  try {
+    refusals = dockerfileRefusals(await readDockerfile(context, dockerfile));
+  } catch (err) {
+    if (err instanceof DockerfileError) throw badInput('dockerfile', err.message);
+    throw err;
+  }
+  if (refusals.length) throw hostAccessForbidden(refusals);
+}
+
 /** Layers tracked per pull/push (a hostile daemon could report any number of ids). */
 const PROGRESS_LAYERS_MAX = 1000;
 const STATUS_MAX_CHARS = 200;
@@ -134,6 +155,7 @@ export class ImageManager {
     const image = checkReference(input.image, 'image');
     const tag = checkTag(input.tag, 'tag');
     const ref = tag ? `${image}:${tag}` : image;
+    assertRegistry(ctx, image, 'image');
     return hostOperation(ctx, host, { action: 'image.pull', targetType: 'image', targetId: ref, parameters: input }, async ({ docker, handle }) => {
       const stream = await docker.stream.pull(ref, { authconfig: authConfig(input.registryAuth), ...(input.platform ? { platform: input.platform } : {}) });
       await followJsonStream(stream, tracker(handle));
@@ -144,6 +166,7 @@ export class ImageManager {
   async push(ctx: Context, host: DockerHost, input: PushImageInput) {
     const image = checkReference(input.image, 'image');
     const tag = checkTag(input.tag, 'tag');
+    assertRegistry(ctx, image, 'image');
     return hostOperation(ctx, host, { action: 'image.push', targetType: 'image', targetId: tag ? `${image}:${tag}` : image, parameters: input }, async ({ docker, handle }) => {
       const stream = await docker.stream.getImage(image).push({ tag, authconfig: authConfig(input.registryAuth) } as never);
       await followJsonStream(stream as unknown as NodeJS.ReadableStream, tracker(handle));
@@ -177,6 +200,7 @@ export class ImageManager {
     const tags = (input.tags ?? []).map((t, i) => checkReference(t, `tags.${i}`));
     const dockerfile = input.dockerfile ?? 'Dockerfile';
     if (dockerfile.startsWith('/') || dockerfile.split('/').includes('..')) throw badInput('dockerfile', 'must be a path inside the context');
+    await assertBuild(ctx, context, dockerfile);
     const str = (o: Record<string, unknown> | null | undefined) => (o ? JSON.stringify(Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]))) : undefined);
     return hostOperation(ctx, host, { action: 'image.build', targetType: 'image', targetId: tags[0] ?? null, parameters: input }, async ({ docker, handle }) => {
       const log: string[] = [];

@@ -1,13 +1,13 @@
 import type { Server as HttpServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { ExecutionResult, GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule, specifiedRules, validate, getOperationAST, subscribe as graphqlSubscribe, Kind, OperationDefinitionNode } from 'graphql';
+import { ExecutionArgs, ExecutionResult, GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule, specifiedRules, validate, getOperationAST, subscribe as graphqlSubscribe, Kind, OperationDefinitionNode } from 'graphql';
 import { WebSocket, WebSocketServer } from 'ws';
 import { useServer, Extra } from 'graphql-ws/use/ws';
-import type { Disposable } from 'graphql-ws';
-import { AppError, formatError, unauthenticated } from '../errors';
+import type { Context as WsContext, Disposable, SubscribePayload } from 'graphql-ws';
+import { AppError, ErrorCode, conflict, formatError, unauthenticated } from '../errors';
 import { buildContext, Services } from './context';
 import { isExpired, Principal, bearerToken } from './auth';
-import { admitOperation, withCode } from './limits';
+import { admitOperation, timedOut, withCode } from './limits';
 import { Metrics } from './metrics';
 import { AccountLimits, accountKey, addressKey, rateLimited } from './rate-limit';
 import { DirectSink, SharedSubscriptions } from './shared-subscriptions';
@@ -23,9 +23,25 @@ interface ConnectionState {
   expiryTimer?: NodeJS.Timeout;
   /** The account holding one of its connection slots through this connection. */
   account?: string;
-  /** Active subscription operation ids (each holds a subscription slot of the account). */
-  subscriptions: Set<string>;
+  /**
+   * The operations of this connection by id, from their subscribe message until they end (one
+   * per id: a subscribe reusing the id of one not ended yet closes the connection with 4409).
+   */
+  operations: Map<string, Operation>;
 }
+
+/** One subscribe message's operation: what it holds (a subscription slot, a deadline) is released once, by endOperation. */
+interface Operation {
+  /** The subscribe message's payload, which graphql-ws hands to onComplete too. */
+  payload: object;
+  /** Holds one of the account's subscription slots. */
+  slot: boolean;
+  /** A query's or mutation's deadline (requestTimeoutMs, as over HTTP). */
+  deadline?: { controller: AbortController; timer: NodeJS.Timeout };
+}
+
+/** Close code graphql-ws uses when a subscribe reuses the id of an operation still running. */
+const WS_SUBSCRIBER_EXISTS = 4409;
 
 type WsExtra = Extra & { state?: ConnectionState };
 
@@ -91,7 +107,8 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
   const directSink =
     (socket: WebSocket, id: string): DirectSink =>
     (result, json) => {
-      if (socket.readyState !== WebSocket.OPEN) return true;
+      // a closed socket ends the subscription (nothing else may: graphql-ws no longer tracks it)
+      if (socket.readyState !== WebSocket.OPEN) return false;
       if (socket.bufferedAmount > config.limits.maxWsBufferedBytes) {
         metrics.refused({ extensions: { limit: 'sendBuffer' } });
         return false;
@@ -102,10 +119,30 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
     };
   metrics.sharedExecutions = () => shared.size;
 
-  const endSubscription = (state: ConnectionState, id: string) => {
-    if (!state.subscriptions.delete(id)) return;
-    metrics.wsSubscriptions.dec();
-    if (state.principal) limits.endSubscription(state.principal.account);
+  /** Releases what an operation holds, once; nothing if `op` is no longer the connection's operation for `id`. */
+  const endOperation = (state: ConnectionState, id: string, op: Operation | undefined) => {
+    if (!op || state.operations.get(id) !== op) return;
+    state.operations.delete(id);
+    if (op.deadline) {
+      clearTimeout(op.deadline.timer);
+      if (!op.deadline.controller.signal.aborted) op.deadline.controller.abort(new AppError(ErrorCode.TIMEOUT, 'The request ended'));
+    }
+    if (op.slot) {
+      metrics.wsSubscriptions.dec();
+      if (state.principal) limits.endSubscription(state.principal.account);
+    }
+  };
+  /** The signal a query or mutation runs with: aborted at requestTimeoutMs (as over HTTP) or when the operation ends. */
+  const startDeadline = (op: Operation): AbortSignal => {
+    const ms = config.limits.requestTimeoutMs;
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      const error = timedOut(ms);
+      metrics.refused(error);
+      controller.abort(error);
+    }, ms);
+    op.deadline = { controller, timer };
+    return controller.signal;
   };
 
   const disposable: Disposable = useServer<Record<string, unknown>, { state: ConnectionState }>(
@@ -119,7 +156,7 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
       },
       onConnect: async (ctx) => {
         const extra = ctx.extra as WsExtra;
-        extra.state = { subscriptions: new Set() };
+        extra.state = { operations: new Map() };
         let principal: Principal | undefined;
         try {
           const token = tokenFromParams(ctx.connectionParams);
@@ -154,7 +191,7 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
         const state = (ctx.extra as WsExtra).state;
         if (!state) return;
         if (state.expiryTimer) clearTimeout(state.expiryTimer);
-        for (const id of [...state.subscriptions]) endSubscription(state, id);
+        for (const [id, op] of [...state.operations]) endOperation(state, id, op);
         if (state.account) {
           limits.closeConnection(state.account);
           metrics.wsConnections.dec();
@@ -168,67 +205,96 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
           extra.socket.close(WS_FORBIDDEN, 'Forbidden: token expired');
           return [unauthenticated('Token has expired')];
         }
+        // graphql-ws forgets an id at its complete message even while its subscribe is still being
+        // admitted, so it would let the id be subscribed again: refuse that as it refuses a duplicate
+        if (state.operations.has(id)) {
+          extra.socket.close(WS_SUBSCRIBER_EXISTS, `Subscriber for ${id.slice(0, 100)} already exists`);
+          return [conflict(`Operation ${id.slice(0, 100)} has not ended yet`)];
+        }
+        const op: Operation = { payload, slot: false };
+        state.operations.set(id, op);
         try {
-          await limits.consume(accountKey(state.principal.account));
+          const result = await admitWsOperation(ctx, id, payload, op);
+          if (Array.isArray(result)) endOperation(state, id, op);
+          return result;
         } catch (err) {
-          if (err instanceof AppError) return refuse(err);
+          endOperation(state, id, op);
           throw err;
         }
-        // graphql-ws has already reserved this operation's id in ctx.subscriptions
-        if (Object.keys(ctx.subscriptions).length > config.limits.maxSubscriptionsPerConnection) {
-          return refuse(rateLimited(`At most ${config.limits.maxSubscriptionsPerConnection} operations at once per connection`, { limit: 'operationsPerConnection', max: config.limits.maxSubscriptionsPerConnection }));
-        }
-        const admitted = admitOperation(schema, payload, config.limits);
-        if ('errors' in admitted) return refuse(admitted.errors[0]);
-        const { document } = admitted;
-        const validationErrors = validate(schema, document, rules);
-        if (validationErrors.length > 0) return validationErrors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
-        const operation = getOperationAST(document, payload.operationName);
-        const isSubscription = operation?.operation === 'subscription';
-        if (isSubscription) {
-          try {
-            limits.startSubscription(state.principal.account);
-          } catch (err) {
-            if (err instanceof AppError) return refuse(err);
-            throw err;
-          }
-          state.subscriptions.add(id);
-          metrics.wsSubscriptions.inc();
-        }
-        let contextValue;
-        try {
-          contextValue = await buildContext(services, state.token, `ws-${randomUUID()}`);
-        } catch (err) {
-          endSubscription(state, id);
-          throw err;
-        }
-        if (isSubscription) {
-          const fields = rootFields(operation);
-          const shareable = fields?.length && fields.every((f) => SHAREABLE_SUBSCRIPTIONS.has(f)) && contextValue.membership;
-          const permissions = [...state.principal.permissions].sort().join(',');
-          const key = shareable
-            ? JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, contextValue.membership!.accountId, permissions])
-            : `own:${randomUUID()}`;
-          deliveries.set(contextValue, { key, socket: extra.socket, id });
-        }
-        metrics.operations.inc({ operation: Metrics.label(payload.operationName ?? operation?.name?.value), type: operation?.operation ?? 'unknown', transport: 'ws', outcome: 'started' });
-        return {
-          schema,
-          document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          contextValue,
-        };
       },
-      onComplete: (ctx, id) => {
+      onComplete: (ctx, id, payload) => {
         const state = (ctx.extra as WsExtra).state;
-        if (state) endSubscription(state, id);
+        if (state) endOperation(state, id, state.operations.get(id)?.payload === payload ? state.operations.get(id) : undefined);
       },
       onError: (_ctx, _id, _payload, errors) => format(errors),
       onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) => (result.errors ? { ...result, errors: format(result.errors) } : undefined),
     },
     wsServer,
   );
+
+  /**
+   * Admits one subscribe message: request rate, operation gate, validation, subscription slot,
+   * context. After each await the operation must still be the connection's (not completed,
+   * socket open), else it is refused: nothing it took is left behind.
+   */
+  async function admitWsOperation(ctx: WsContext<Record<string, unknown>, { state: ConnectionState }>, id: string, payload: SubscribePayload, op: Operation): Promise<ExecutionArgs | readonly GraphQLError[]> {
+    const extra = ctx.extra as WsExtra;
+    const state = extra.state!;
+    const principal = state.principal!;
+    const current = () => extra.socket.readyState === WebSocket.OPEN && state.operations.get(id) === op && id in ctx.subscriptions;
+    const ended = () => [conflict(`Operation ${id.slice(0, 100)} ended before it started`)];
+    try {
+      await limits.consume(accountKey(principal.account));
+    } catch (err) {
+      if (err instanceof AppError) return refuse(err);
+      throw err;
+    }
+    if (!current()) return ended();
+    // graphql-ws has already reserved this operation's id in ctx.subscriptions
+    if (Object.keys(ctx.subscriptions).length > config.limits.maxSubscriptionsPerConnection) {
+      return refuse(rateLimited(`At most ${config.limits.maxSubscriptionsPerConnection} operations at once per connection`, { limit: 'operationsPerConnection', max: config.limits.maxSubscriptionsPerConnection }));
+    }
+    const admitted = admitOperation(schema, payload, config.limits);
+    if ('errors' in admitted) return refuse(admitted.errors[0]);
+    const { document } = admitted;
+    const validationErrors = validate(schema, document, rules);
+    if (validationErrors.length > 0) return validationErrors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+    const operation = getOperationAST(document, payload.operationName);
+    const isSubscription = operation?.operation === 'subscription';
+    if (isSubscription) {
+      try {
+        limits.startSubscription(principal.account);
+      } catch (err) {
+        if (err instanceof AppError) return refuse(err);
+        throw err;
+      }
+      op.slot = true;
+      metrics.wsSubscriptions.inc();
+    }
+    const contextValue = await buildContext(services, state.token, `ws-${randomUUID()}`);
+    if (!current()) return ended();
+    if (isSubscription) {
+      const fields = rootFields(operation);
+      const shareable = fields?.length && fields.every((f) => SHAREABLE_SUBSCRIPTIONS.has(f)) && contextValue.membership;
+      const permissions = [...principal.permissions].sort().join(',');
+      const key = shareable
+        ? JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, contextValue.membership!.accountId, permissions])
+        : `own:${randomUUID()}`;
+      deliveries.set(contextValue, { key, socket: extra.socket, id });
+    } else {
+      // subscriptions have no deadline: they run until completed
+      contextValue.signal = startDeadline(op);
+    }
+    metrics.operations.inc({ operation: Metrics.label(payload.operationName ?? operation?.name?.value), type: operation?.operation ?? 'unknown', transport: 'ws', outcome: 'started' });
+    return {
+      schema,
+      document,
+      operationName: payload.operationName,
+      variableValues: payload.variables,
+      contextValue,
+    };
+  }
+
   return {
     dispose: async () => {
       await disposable.dispose();

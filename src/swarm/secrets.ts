@@ -3,6 +3,7 @@ import { badInput, conflict, notFound } from '../errors';
 import { expectGlobalId } from '../graphql/relay';
 import type { Context } from '../server/context';
 import { withVersionRetry } from './docker';
+import { assertServiceAccess } from './services';
 import { clusterOperation, clusterRead } from './operation';
 import { FAMILY_LABEL, GENERATION_LABEL, upsertService, upsertSecret } from './sync';
 
@@ -90,8 +91,10 @@ export class SecretManager {
       const family = labels[FAMILY_LABEL] ?? old.Spec.Name;
       const generation = (Number(labels[GENERATION_LABEL]) || 1) + 1;
       const name = `${family}-v${generation}`;
-      const created = (await api.createSecret({ Name: name, Labels: { ...labels, [FAMILY_LABEL]: family, [GENERATION_LABEL]: String(generation) }, Data: data.toString('base64') } as never)) as unknown as { id: string };
       const services = ((await api.listServices()) as Obj[]).filter((s) => (s.Spec?.TaskTemplate?.ContainerSpec?.Secrets ?? []).some((r: Obj) => r.SecretID === old.ID));
+      // redeploying runs tasks again: the service policy first (before anything changes), and on each spec as sent
+      for (const s of services) await assertServiceAccess(ctx, api, s.Spec);
+      const created = (await api.createSecret({ Name: name, Labels: { ...labels, [FAMILY_LABEL]: family, [GENERATION_LABEL]: String(generation) }, Data: data.toString('base64') } as never)) as unknown as { id: string };
       const updated: SwarmService[] = [];
       for (const s of services) {
         const service = api.getService(s.ID);
@@ -99,6 +102,7 @@ export class SecretManager {
           const current = (await service.inspect()) as Obj;
           const spec = structuredClone(current.Spec);
           spec.TaskTemplate.ContainerSpec.Secrets = (spec.TaskTemplate.ContainerSpec.Secrets ?? []).map((r: Obj) => (r.SecretID === old.ID ? { ...r, SecretID: created.id, SecretName: name } : r));
+          await assertServiceAccess(ctx, api, spec);
           await service.update({ _query: { version: current.Version.Index }, _body: spec } as never);
         });
         updated.push(await upsertService(ctx.em, row.cluster, (await service.inspect()) as Obj));

@@ -199,7 +199,7 @@ export async function buildServiceSpec(api: Docker, input: ServiceSpecInput): Pr
  * Named volumes and networks are looked up on the manager: a volume of the same name that
  * someone made by hand on another node is not seen.
  */
-async function assertServiceAccess(ctx: Context, api: Docker, spec: Obj): Promise<void> {
+export async function assertServiceAccess(ctx: Context, api: Docker, spec: Obj): Promise<void> {
   const access = serviceHostAccess(spec);
   assertHostAccess(ctx, access);
   await assertEngineObjects(ctx, api, access);

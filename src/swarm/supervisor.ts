@@ -2,12 +2,16 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { EventSource, HostStatus, SwarmCluster } from '../../entities';
 import { forkForAccount } from '../db/orm';
 import { EventStream, RawDockerEvent, sinceFromTimeNano } from '../sync/event-stream';
-import { failureText, isRefusal, SyncDeps } from '../sync/supervisor';
+import { failureText, isRefusal, MAX_QUEUED_EVENTS, SyncDeps } from '../sync/supervisor';
+import { AppError, ErrorCode } from '../errors';
 import { clusterConnection, isQuorumLoss } from './docker';
 import { ingestSwarmEvents, resyncSwarmEvents } from './events';
 import { clusterOutcome, commitClusterStatus } from './status';
 import { ClusterSyncResult, syncCluster } from './sync';
 import { Ticker } from '../sync/ticker';
+
+/** Swarm events stored per insert. */
+const STORE_BATCH = 500;
 
 /** After swarm events, the inventory is re-read this much later (one sync for a burst). */
 const EVENT_SYNC_DELAY_MS = 300;
@@ -121,6 +125,18 @@ export class ClusterSupervisor {
     const since = await this.resumeSince(em, cluster);
     const reader = new EventStream(client, {
       onEvent: (event) => {
+        if (this.pending.length >= MAX_QUEUED_EVENTS) {
+          // storing can't keep up: stop reading rather than queue without bound; the reconnect
+          // resumes with `since` from the last queued event (as the host reader does)
+          if (this.stream === reader) {
+            this.stream = undefined;
+            reader.stop();
+            this.log.warn({ queued: this.pending.length }, 'swarm event stream paused: too many events waiting to be stored');
+            const paused = new AppError(ErrorCode.DOCKER_ERROR, 'event stream paused', { reason: `more than ${MAX_QUEUED_EVENTS} events waiting to be stored` });
+            void this.recordFailure(paused, `event stream lost: ${failureText(paused)}`).finally(() => this.schedule(this.deps.retryBaseMs));
+          }
+          return;
+        }
         this.lastTimeNano = event.timeNano;
         this.enqueueEvents([event]);
       },
@@ -158,13 +174,16 @@ export class ClusterSupervisor {
     this.pending.push(...events);
     if (!first) return;
     this.chain = this.chain.then(async () => {
-      const batch = this.pending.splice(0);
-      try {
-        const em = this.em();
-        const cluster = await em.findOneOrFail(SwarmCluster, this.clusterId);
-        await ingestSwarmEvents(em, this.deps.pubsub, cluster, batch, EventSource.STREAM);
-      } catch (err) {
-        this.log.error({ err, events: batch.length }, 'storing swarm events failed');
+      // in batches of a bounded size: one insert never carries the whole backlog
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, STORE_BATCH);
+        try {
+          const em = this.em();
+          const cluster = await em.findOneOrFail(SwarmCluster, this.clusterId);
+          await ingestSwarmEvents(em, this.deps.pubsub, cluster, batch, EventSource.STREAM);
+        } catch (err) {
+          this.log.error({ err, events: batch.length }, 'storing swarm events failed');
+        }
       }
       this.syncSoon();
     });

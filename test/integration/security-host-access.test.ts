@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateContainerDocument, CreateVolumeDocument } from '../../src/generated/graphql';
+import { ConnectNetworkDocument, CreateContainerDocument, CreateNetworkDocument, CreateVolumeDocument, ExecContainerDocument } from '../../src/generated/graphql';
 import { startTestApp, TestApp } from '../support/app';
 import { TEST_IMAGE, cleanupDocker, docker, dockerEndpoint, registerLocalHost, uniqueName } from '../support/docker';
 
@@ -166,6 +166,69 @@ describe('host-access policy on a real dockerd', () => {
       await expectRefused(await createContainer({ ipcMode: 'host' }), 'HostConfig.IpcMode', /host's ipc namespace/);
       const allowed = await createContainer({ pidMode: `container:${target.name}` }, privileged);
       expect(allowed.res.errors).toBeUndefined();
+    });
+  });
+
+  describe('review fixes: SELinux relabel, networks, exec', () => {
+    /** FORBIDDEN naming the field and the permission. */
+    function expectForbidden(errors: readonly GqlError[] | undefined, field: string, reason: RegExp) {
+      expect(errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', permission: 'docker.containers.privileged', field });
+      expect(errors![0].message).toMatch(reason);
+    }
+
+    it('a z/Z relabel of a bind root is refused, even read-only; allowed with the permission', async () => {
+      await expectRefused(await createContainer({ binds: [`${roRoot}:/d:ro,Z`] }), 'HostConfig.Binds[0]', /SELinux relabel "Z"/);
+      await expectRefused(await createContainer({ binds: [`${rwRoot}:/d:z`] }), 'HostConfig.Binds[0]', /SELinux relabel "z"/);
+      const allowed = await createContainer({ binds: [`${roRoot}:/d:ro,z`] }, privileged);
+      expect(allowed.res.errors).toBeUndefined();
+    });
+
+    it('createNetwork: only bridge/overlay, no subnet or gateway in host ranges, without the permission', async () => {
+      const name = uniqueName('net');
+      const meta = await t.gql(CreateNetworkDocument, { input: { hostId, name, subnet: '169.254.169.0/24' } }, token);
+      expectForbidden(meta.errors, 'subnet', /link-local/);
+      const gw = await t.gql(CreateNetworkDocument, { input: { hostId, name, subnet: '10.251.7.0/24', gateway: '127.0.0.1' } }, token);
+      expectForbidden(gw.errors, 'gateway', /loopback/);
+      const mv = await t.gql(CreateNetworkDocument, { input: { hostId, name, driver: 'macvlan' } }, token);
+      expectForbidden(mv.errors, 'driver', /"macvlan" is not allowed/);
+      const bad = await t.gql(CreateNetworkDocument, { input: { hostId, name, subnet: '10.0.0.0/33' } }, token);
+      expect(bad.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'subnet' });
+      expect(await docker('network', 'ls', '-q', '--filter', `name=${name}`)).toBe('');
+      // with the permission the link-local subnet is the operator's decision
+      const allowed = await t.gql(CreateNetworkDocument, { input: { hostId, name, subnet: '169.254.169.0/24' } }, privileged);
+      expect(allowed.errors).toBeUndefined();
+    });
+
+    it('connectNetwork: the host network (by id) and a link-local address need the permission', async () => {
+      const target = await createContainer({ start: true });
+      expect(target.res.errors).toBeUndefined();
+      const hostNetId = (await docker('network', 'inspect', '-f', '{{.Id}}', 'host')).slice(0, 12);
+      const viaId = await t.gql(ConnectNetworkDocument, { input: { hostId, network: hostNetId, container: target.name } }, token);
+      expectForbidden(viaId.errors, 'network', /is the host network/);
+      const name = uniqueName('net');
+      await docker('network', 'create', '--subnet', '10.252.9.0/24', name);
+      const meta = await t.gql(ConnectNetworkDocument, { input: { hostId, network: name, container: target.name, ipv4Address: '169.254.169.254' } }, token);
+      expectForbidden(meta.errors, 'ipv4Address', /link-local/);
+      expect(await docker('inspect', '-f', '{{len .NetworkSettings.Networks}}', target.name)).toBe('1');
+      const ok = await t.gql(ConnectNetworkDocument, { input: { hostId, network: name, container: target.name, ipv4Address: '10.252.9.20' } }, token);
+      expect(ok.errors).toBeUndefined();
+    });
+
+    it('exec into a container with host access needs the privileged permission too', async () => {
+      const execOnly = await t.token({ account: 'hostaccess', permissions: [...MANAGE, 'docker.containers.exec'] });
+      const execPrivileged = await t.token({ account: 'hostaccess', permissions: [...PRIVILEGED, 'docker.containers.exec'] });
+      const hostPid = await createContainer({ pidMode: 'host', start: true }, privileged);
+      expect(hostPid.res.errors).toBeUndefined();
+      const id = hostPid.res.data!.createContainer.container.id;
+      const refused = await t.gql(ExecContainerDocument, { input: { id, command: ['cat', '/proc/1/cmdline'] } }, execOnly);
+      expectForbidden(refused.errors, 'HostConfig.PidMode', /host's pid namespace/);
+      const allowed = await t.gql(ExecContainerDocument, { input: { id, command: ['true'] } }, execPrivileged);
+      expect(allowed.errors).toBeUndefined();
+      expect(allowed.data!.execContainer.exitCode).toBe(0);
+      // a plain container (as Docker's inspect shows it) needs only the exec permission
+      const plain = await createContainer({ start: true });
+      const ok = await t.gql(ExecContainerDocument, { input: { id: plain.res.data!.createContainer.container.id, command: ['true'] } }, execOnly);
+      expect(ok.errors).toBeUndefined();
     });
   });
 });

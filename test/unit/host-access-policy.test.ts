@@ -6,6 +6,10 @@ import {
   hostAccessRefusals,
   namedVolumes,
   networkReferences,
+  endpointAddressRefusals,
+  hostAccessOfRunningContainer,
+  networkAttachAccess,
+  networkCreateRefusals,
   parseBindRoots,
   serviceHostAccess,
 } from '../../src/policy/host-access';
@@ -87,6 +91,8 @@ const REFUSED: Array<[string, Kind, Obj, string, RegExp]> = [
   ['"privileged" in lower case (Docker matches keys case-insensitively)', 'container', c({ privileged: true }), 'HostConfig.Privileged', /privileged container/],
   ['a key given twice in different case', 'container', c({ Privileged: false, PRIVILEGED: true }), 'HostConfig.PRIVILEGED', /twice/],
   ['bind of /', 'container', bind('/:/host'), 'HostConfig.Binds[0]', /bind of \/ is outside the allowed host roots/],
+  ['SELinux relabel Z of the read-only root', 'container', bind('/srv/ro:/d:ro,Z'), 'HostConfig.Binds[0]', /SELinux relabel "Z" changes the label of the host directory \/srv\/ro/],
+  ['SELinux relabel z of the read-write root', 'container', bind('/srv/rw:/d:z'), 'HostConfig.Binds[0]', /SELinux relabel "z"/],
   ['bind of the Docker socket', 'container', bind('/var/run/docker.sock:/var/run/docker.sock'), 'HostConfig.Binds[0]', /outside the allowed host roots/],
   ['bind of containerd\'s socket', 'container', bind('/run/containerd/containerd.sock:/c.sock'), 'HostConfig.Binds[0]', /outside/],
   ['bind of podman\'s socket', 'container', bind('/run/podman/podman.sock:/p.sock'), 'HostConfig.Binds[0]', /outside/],
@@ -339,5 +345,59 @@ describe('the specs fleetgraph itself builds pass the policy', () => {
       configs: [{ config: 'conf', target: '/etc/conf' }],
     });
     expect(hostAccessRefusals(serviceHostAccess(body), ROOTS)).toEqual([]);
+  });
+});
+
+describe('networks: createNetwork and connectNetwork', () => {
+  it('createNetwork: bridge and overlay only, private or public subnets', () => {
+    expect(networkCreateRefusals({})).toEqual([]);
+    expect(networkCreateRefusals({ driver: 'overlay', subnet: '10.20.0.0/24', gateway: '10.20.0.1' })).toEqual([]);
+    expect(networkCreateRefusals({ subnet: '172.30.0.0/16' })).toEqual([]);
+    for (const driver of ['macvlan', 'ipvlan', 'host', 'null', 'weave/net:latest']) expect(networkCreateRefusals({ driver }).map((r) => r.field)).toEqual(['driver']);
+  });
+
+  it.each([
+    ['169.254.169.0/24', 'link-local'],
+    ['127.0.0.0/8', 'loopback'],
+    ['224.1.0.0/16', 'multicast'],
+    ['0.0.0.0/8', 'unspecified'],
+    ['240.0.0.0/8', 'reserved'],
+    ['160.0.0.0/4', 'link-local'], // a wide subnet that contains 169.254/16
+    ['::ffff:169.254.169.0/120', 'link-local'],
+    ['fe80::/64', 'link-local'],
+  ])('createNetwork refuses subnet %s (%s)', (subnet, cls) => {
+    const out = networkCreateRefusals({ subnet });
+    expect(out).toEqual([{ field: 'subnet', reason: expect.stringContaining(cls) }]);
+  });
+
+  it('refuses a gateway and a container address in host ranges; malformed input is BAD_USER_INPUT', () => {
+    expect(networkCreateRefusals({ subnet: '10.1.0.0/24', gateway: '169.254.169.254' }).map((r) => r.field)).toEqual(['gateway']);
+    expect(endpointAddressRefusals('ipv4Address', '169.254.169.254')).toEqual([{ field: 'ipv4Address', reason: expect.stringContaining('link-local') }]);
+    expect(endpointAddressRefusals('ipv4Address', '10.1.0.5')).toEqual([]);
+    for (const subnet of ['300.1.1.0/24', '10.0.0.0/33', '10.0.0.0']) expect(() => networkCreateRefusals({ subnet })).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'subnet' }) }));
+    expect(() => endpointAddressRefusals('ipv4Address', '2130706433')).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }));
+  });
+
+  it('connectNetwork: the network is judged on the engine like a create\'s networks', () => {
+    const spec = networkAttachAccess('lan', 'network');
+    expect(hostAccessRefusals(spec, ROOTS)).toEqual([]);
+    expect(engineObjectRefusals(spec, { volumes: new Map(), networks: new Map([['lan', { name: 'lan', driver: 'macvlan' }]]) })).toEqual([{ field: 'network', reason: expect.stringMatching(/driver "macvlan"/) }]);
+  });
+});
+
+describe('exec: what a running container may reach of the host', () => {
+  const inspect = (hc: Obj) => ({ Id: 'x', Config: { Image: 'i', Env: ['A=1'] }, HostConfig: { NetworkMode: 'bridge', PidMode: '', IpcMode: 'private', CgroupnsMode: 'private', Privileged: false, CapAdd: null, Devices: [], Binds: null, Mounts: null, LogConfig: { Type: 'syslog' }, Runtime: 'runc', ...hc } });
+  it('a plain container (as inspect shows it) has none; other HostConfig keys are not judged', () => {
+    expect(hostAccessRefusals(hostAccessOfRunningContainer(inspect({})), ROOTS)).toEqual([]);
+  });
+  it.each([
+    [{ Privileged: true }, 'HostConfig.Privileged'],
+    [{ PidMode: 'host' }, 'HostConfig.PidMode'],
+    [{ CapAdd: ['SYS_ADMIN'] }, 'HostConfig.CapAdd[0]'],
+    [{ Binds: ['/:/host'] }, 'HostConfig.Binds[0]'],
+    [{ Mounts: [{ Type: 'bind', Source: '/etc', Target: '/e' }] }, 'HostConfig.Mounts[0]'],
+    [{ Devices: [{ PathOnHost: '/dev/sda' }] }, 'HostConfig.Devices[0]'],
+  ])('%j has host access', (hc, field) => {
+    expect(hostAccessRefusals(hostAccessOfRunningContainer(inspect(hc)), ROOTS).map((r) => r.field)).toContain(field);
   });
 });
