@@ -16,19 +16,26 @@ const ARGV_KEYS = /^(command|cmd|args|entrypoint|test)$/i;
 const ENV_KEYS = /^env$/i;
 /** Large blobs: kept out of audit rows, replaced by their size. */
 const BLOB_KEYS = /^(contextTarBase64)$/;
-/** user:password@ in URLs (registry addresses, endpoints). */
-const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:)[^\s/@]*@/gi;
+/**
+ * The whole userinfo of a URL (`scheme://user:password@`, `scheme://token@`), up to the last `@`
+ * of the word: a token may stand alone as the user, and a password may hold `/` or `@`.
+ * A path with an `@` is over-redacted rather than a password under-redacted.
+ */
+const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)\S*@/gi;
+/** A program name kept from an argument vector; anything else (`PGPASSWORD=x psql`) is redacted too. */
+const PROGRAM = /^[\w./+-]{1,200}$/;
 const MAX_DEPTH = 8;
 
 /**
  * Deep copy of an operation's input (or a log object) with secrets replaced by "[redacted]":
  * values under keys named like a secret, every value of buildArgs and driverOpts, the arguments of
  * commands (argv[0] kept), environment values (names kept), passwords in URLs. Labels, names and
- * other settings stay readable. Errors and dates pass through unchanged.
+ * other settings stay readable. Errors become plain objects redacted the same way; dates pass.
  */
 export function redact(input: unknown, depth = 0): unknown {
   if (typeof input === 'string') return redactString(input);
-  if (input === null || typeof input !== 'object' || input instanceof Date || input instanceof Error || Buffer.isBuffer(input)) return input;
+  if (input instanceof Error) return redactError(input, depth);
+  if (input === null || typeof input !== 'object' || input instanceof Date || Buffer.isBuffer(input)) return input;
   if (depth > MAX_DEPTH) return REDACTED;
   if (Array.isArray(input)) return input.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
@@ -46,7 +53,7 @@ function redactEntry(key: string, value: unknown, depth: number): unknown {
   if (VALUE_MAP_KEYS.test(key)) {
     return typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.keys(value as object).map((k) => [k, REDACTED])) : REDACTED;
   }
-  if (ARGV_KEYS.test(key) && Array.isArray(value)) return value.map((arg, i) => (i === 0 && typeof arg === 'string' ? redactString(arg) : REDACTED));
+  if (ARGV_KEYS.test(key) && Array.isArray(value)) return value.map((arg, i) => (i === 0 && typeof arg === 'string' && PROGRAM.test(arg) ? arg : REDACTED));
   if (ENV_KEYS.test(key) && Array.isArray(value)) {
     return value.map((e) => (typeof e !== 'string' ? REDACTED : e.includes('=') ? `${e.slice(0, e.indexOf('='))}=${REDACTED}` : e));
   }
@@ -54,5 +61,14 @@ function redactEntry(key: string, value: unknown, depth: number): unknown {
 }
 
 function redactString(value: string): string {
-  return value.includes('@') ? value.replace(URL_CREDENTIALS, `$1${REDACTED}@`) : value;
+  return value.includes('@') ? value.replace(URL_USERINFO, `$1${REDACTED}@`) : value;
+}
+
+/**
+ * An error as a plain object: its message and stack as strings (URL credentials redacted) and its
+ * own fields (docker-modem's `json`, a driver's `parameters`, …) through the same redaction.
+ */
+function redactError(err: Error, depth: number): Record<string, unknown> {
+  const own = depth > MAX_DEPTH ? {} : (redact({ ...err }, depth + 1) as Record<string, unknown>);
+  return { ...own, type: err.name, message: redactString(err.message), ...(err.stack ? { stack: redactString(err.stack) } : {}) };
 }

@@ -223,7 +223,12 @@ export class ContainerManager {
     const timeoutS = input.timeoutSeconds ?? EXEC_TIMEOUT_DEFAULT_S;
     if (!Number.isInteger(timeoutS) || timeoutS < 1 || timeoutS > EXEC_TIMEOUT_MAX_S) throw badInput('timeoutSeconds', `must be 1–${EXEC_TIMEOUT_MAX_S}`);
     // exec gets what the container may reach of the host: a container with host access needs the privileged permission too
-    if (!mayAccessHost(ctx)) await liveRead(ctx, row.host, async (api) => assertHostAccessOn(ctx, api, hostAccessOfRunningContainer(await api.getContainer(row.containerId).inspect())));
+    if (!mayAccessHost(ctx)) {
+      await liveRead(ctx, row.host, async (api) => {
+        const [inspect, info] = await Promise.all([api.getContainer(row.containerId).inspect(), api.info() as Promise<{ CgroupVersion?: string }>]);
+        await assertHostAccessOn(ctx, api, hostAccessOfRunningContainer(inspect, info.CgroupVersion));
+      });
+    }
     return hostOperation(ctx, row.host, { action: 'container.exec', targetType: 'container', targetId: row.containerId, parameters: { id, ...input } }, async ({ docker, handle }) => {
       const exec = await docker.stream.getContainer(row.containerId).exec({
         Cmd: input.command,

@@ -705,8 +705,12 @@ const RUNNING_HOST_CONFIG_KEYS = ['Privileged', 'NetworkMode', 'PidMode', 'IpcMo
 /**
  * What an existing container (its inspect) may reach of the host, judged as if it were being
  * created: exec into it gives the caller the same reach, so it needs the same permission.
+ * Inspect shows the daemon's defaults filled in; on a cgroup v1 daemon the default cgroupns mode
+ * is `host`, which every container gets (a create that leaves it unset is allowed), so that one
+ * value is judged as the default there (`cgroupVersion` from the daemon's info).
  */
-export function hostAccessOfRunningContainer(inspect: { HostConfig?: unknown }): HostAccessSpec {
-  const hc = isObject(inspect.HostConfig) ? inspect.HostConfig : {};
+export function hostAccessOfRunningContainer(inspect: { HostConfig?: unknown }, cgroupVersion?: string): HostAccessSpec {
+  const hc = isObject(inspect.HostConfig) ? { ...inspect.HostConfig } : {};
+  if (cgroupVersion === '1' && hc.CgroupnsMode === 'host') delete hc.CgroupnsMode;
   return containerHostAccess({ HostConfig: Object.fromEntries(RUNNING_HOST_CONFIG_KEYS.filter((k) => hc[k] != null).map((k) => [k, hc[k]])) });
 }

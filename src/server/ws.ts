@@ -43,7 +43,7 @@ interface Operation {
 /** Close code graphql-ws uses when a subscribe reuses the id of an operation still running. */
 const WS_SUBSCRIBER_EXISTS = 4409;
 
-type WsExtra = Extra & { state?: ConnectionState };
+type WsExtra = Extra & Partial<{ state: ConnectionState }>;
 
 /**
  * Subscriptions that are live pub/sub feeds (no replay on join, results depend only on
@@ -224,7 +224,9 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
       },
       onComplete: (ctx, id, payload) => {
         const state = (ctx.extra as WsExtra).state;
-        if (state) endOperation(state, id, state.operations.get(id)?.payload === payload ? state.operations.get(id) : undefined);
+        const op = state?.operations.get(id);
+        // the operation this complete belongs to (graphql-ws passes the same payload), not a later one with the id
+        if (state && op?.payload === payload) endOperation(state, id, op);
       },
       onError: (_ctx, _id, _payload, errors) => format(errors),
       onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) => (result.errors ? { ...result, errors: format(result.errors) } : undefined),
@@ -237,8 +239,8 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
    * context. After each await the operation must still be the connection's (not completed,
    * socket open), else it is refused: nothing it took is left behind.
    */
-  async function admitWsOperation(ctx: WsContext<Record<string, unknown>, { state: ConnectionState }>, id: string, payload: SubscribePayload, op: Operation): Promise<ExecutionArgs | readonly GraphQLError[]> {
-    const extra = ctx.extra as WsExtra;
+  async function admitWsOperation(ctx: WsContext<Record<string, unknown>, WsExtra>, id: string, payload: SubscribePayload, op: Operation): Promise<ExecutionArgs | readonly GraphQLError[]> {
+    const extra = ctx.extra;
     const state = extra.state!;
     const principal = state.principal!;
     const current = () => extra.socket.readyState === WebSocket.OPEN && state.operations.get(id) === op && id in ctx.subscriptions;

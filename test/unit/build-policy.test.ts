@@ -101,7 +101,10 @@ describe('registryRefusal', () => {
 describe('readDockerfile', () => {
   async function tar(entries: Array<{ name: string; type?: 'file' | 'symlink' | 'directory'; content?: string; linkname?: string }>): Promise<Buffer> {
     const p = pack();
-    for (const e of entries) p.entry({ name: e.name, type: e.type ?? 'file', linkname: e.linkname }, e.type && e.type !== 'file' ? undefined : e.content ?? '');
+    for (const e of entries) {
+      if (e.type && e.type !== 'file') p.entry({ name: e.name, type: e.type, linkname: e.linkname });
+      else p.entry({ name: e.name }, e.content ?? '');
+    }
     p.finalize();
     const chunks: Buffer[] = [];
     for await (const c of p) chunks.push(c as Buffer);

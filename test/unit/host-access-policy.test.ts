@@ -390,6 +390,10 @@ describe('exec: what a running container may reach of the host', () => {
   it('a plain container (as inspect shows it) has none; other HostConfig keys are not judged', () => {
     expect(hostAccessRefusals(hostAccessOfRunningContainer(inspect({})), ROOTS)).toEqual([]);
   });
+  it('cgroupns host is the default on a cgroup v1 daemon, host access on a v2 one', () => {
+    expect(hostAccessRefusals(hostAccessOfRunningContainer(inspect({ CgroupnsMode: 'host' }), '1'), ROOTS)).toEqual([]);
+    expect(hostAccessRefusals(hostAccessOfRunningContainer(inspect({ CgroupnsMode: 'host' }), '2'), ROOTS).map((r) => r.field)).toEqual(['HostConfig.CgroupnsMode']);
+  });
   it.each([
     [{ Privileged: true }, 'HostConfig.Privileged'],
     [{ PidMode: 'host' }, 'HostConfig.PidMode'],

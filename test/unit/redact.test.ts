@@ -40,16 +40,36 @@ describe('redact (audit parameters and log objects)', () => {
 
   it('redacts passwords in URLs and replaces blobs by their size', () => {
     expect(redact({ serverAddress: 'https://bob:hunter2@registry.example/v2', endpoint: 'tcp://10.0.0.1:2376', contextTarBase64: 'A'.repeat(400) })).toEqual({
-      serverAddress: `https://bob:${REDACTED}@registry.example/v2`,
+      serverAddress: `https://${REDACTED}@registry.example/v2`,
       endpoint: 'tcp://10.0.0.1:2376',
       contextTarBase64: '[300 bytes]',
     });
   });
 
-  it('passes errors and dates through, bounds depth, drops undefined', () => {
-    const err = new Error('boom');
+  it('redacts the whole userinfo of a URL: a lone token, a password with / or @', () => {
+    for (const [url, expected] of [
+      ['https://ghp_TOKEN123@github.com/org/repo.git', `https://${REDACTED}@github.com/org/repo.git`],
+      ['https://u:p/ss@h.example/x', `https://${REDACTED}@h.example/x`],
+      ['https://u:p@ss@h.example', `https://${REDACTED}@h.example`],
+      ['see redis://:s3cret@10.0.0.1:6379 now', `see redis://${REDACTED}@10.0.0.1:6379 now`],
+    ]) {
+      expect(redact({ url })).toEqual({ url: expected });
+      expect(JSON.stringify(redact({ url }))).not.toMatch(/TOKEN123|p\/ss|p@ss|s3cret/);
+    }
+  });
+
+  it('keeps argv[0] only when it is a program name', () => {
+    expect(redact({ command: ['PGPASSWORD=x psql', '-c', 'select'] })).toEqual({ command: [REDACTED, REDACTED, REDACTED] });
+    expect(redact({ command: ['/usr/bin/env', 'X=1'] })).toEqual({ command: ['/usr/bin/env', REDACTED] });
+  });
+
+  it('turns errors into plain objects with their own fields redacted; dates pass; bounds depth; drops undefined', () => {
+    const err = Object.assign(new Error('pull https://bob:pw@reg.example failed'), { json: { message: 'denied' }, authconfig: { password: 'pw' } });
     const when = new Date(0);
-    expect(redact({ err, when, gone: undefined })).toEqual({ err, when });
+    const out = redact({ err, when, gone: undefined }) as { err: Record<string, unknown>; when: Date };
+    expect(out.when).toBe(when);
+    expect(out.err).toMatchObject({ type: 'Error', message: `pull https://${REDACTED}@reg.example failed`, json: { message: 'denied' }, authconfig: REDACTED });
+    expect(JSON.stringify(out)).not.toContain('pw@');
     let deep: Record<string, unknown> = { leaf: 'x' };
     for (let i = 0; i < 20; i++) deep = { d: deep };
     expect(JSON.stringify(redact(deep))).toContain(REDACTED);
