@@ -6,8 +6,8 @@ import { refreshImages } from '../sync/inventory';
 import type { ActivityHandle } from '../audit/activity';
 import { followJsonStream, hostOperation, JsonProgress, liveRead } from './operations';
 import { FramedLine, LineFramer, LOG_LINE_MAX_BYTES } from './framing';
-import { DockerfileError, dockerfileRefusals, readDockerfile, registryRefusal } from '../policy/build';
-import { hostAccessForbidden, mayAccessHost } from '../policy/enforce';
+import { baseImageRefusals, DockerfileError, readDockerfile, registryRefusal, reviewDockerfile } from '../policy/build';
+import { hostAccessForbidden, mayAccessHost, orMissing } from '../policy/enforce';
 
 export interface RegistryAuthInput {
   username?: string | null;
@@ -97,16 +97,31 @@ function assertRegistry(ctx: Context, ref: string, field: string): void {
   if (why && !mayAccessHost(ctx)) throw hostAccessForbidden([{ field, reason: why }]);
 }
 
-/** Without docker.containers.privileged, the Dockerfile may not make the daemon reach the host's network (src/policy/build.ts). */
-async function assertBuild(ctx: Context, context: Buffer, dockerfile: string): Promise<void> {
+/**
+ * Without docker.containers.privileged, the Dockerfile may not make the daemon reach the host's
+ * network (src/policy/build.ts), nor may the build pull: its base images must be on the host
+ * (read before the audited build) and carry no ONBUILD triggers.
+ */
+async function assertBuild(ctx: Context, host: DockerHost, input: BuildImageInput, context: Buffer, dockerfile: string): Promise<void> {
   if (mayAccessHost(ctx)) return;
-  let refusals;
+  let review;
   try {
-    refusals = dockerfileRefusals(await readDockerfile(context, dockerfile));
+    review = reviewDockerfile(await readDockerfile(context, dockerfile));
   } catch (err) {
     if (err instanceof DockerfileError) throw badInput('dockerfile', err.message);
     throw err;
   }
+  if (input.pull) review.refusals.push({ field: 'pull', reason: 'pulling base images during a build skips the ONBUILD check (pull them with pullImage first)' });
+  if (review.refusals.length) throw hostAccessForbidden(review.refusals);
+  const refs = [...new Set(review.images.map((i) => i.ref))];
+  if (!refs.length) return;
+  const onEngine = await liveRead(ctx, host, async (api) =>
+    new Map(await Promise.all(refs.map(async (ref) => {
+      const image = await orMissing(api.getImage(ref).inspect());
+      return [ref, image && { onBuild: (image.Config?.OnBuild as unknown[] | null) ?? [] }] as const;
+    }))),
+  );
+  const refusals = baseImageRefusals(review.images, onEngine);
   if (refusals.length) throw hostAccessForbidden(refusals);
 }
 
@@ -200,7 +215,7 @@ export class ImageManager {
     const tags = (input.tags ?? []).map((t, i) => checkReference(t, `tags.${i}`));
     const dockerfile = input.dockerfile ?? 'Dockerfile';
     if (dockerfile.startsWith('/') || dockerfile.split('/').includes('..')) throw badInput('dockerfile', 'must be a path inside the context');
-    await assertBuild(ctx, context, dockerfile);
+    await assertBuild(ctx, host, input, context, dockerfile);
     const str = (o: Record<string, unknown> | null | undefined) => (o ? JSON.stringify(Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]))) : undefined);
     return hostOperation(ctx, host, { action: 'image.build', targetType: 'image', targetId: tags[0] ?? null, parameters: input }, async ({ docker, handle }) => {
       const log: string[] = [];

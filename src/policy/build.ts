@@ -19,9 +19,11 @@ import type { Refusal } from './host-access';
 /** Instructions a build may use without the permission (ONBUILD and anything unknown are refused). */
 export const BUILD_INSTRUCTIONS = new Set(['from', 'run', 'cmd', 'label', 'expose', 'env', 'add', 'copy', 'entrypoint', 'volume', 'user', 'workdir', 'arg', 'stopsignal', 'healthcheck', 'shell', 'maintainer']);
 
-/** Flags accepted per instruction (others are refused: the classic builder rejects most anyway). */
+/**
+ * Flags accepted per instruction (others are refused: the classic builder rejects most anyway).
+ * FROM --platform is not: another platform's variant of a base image would be pulled unchecked.
+ */
 const FLAGS: Record<string, Set<string>> = {
-  from: new Set(['platform']),
   add: new Set(['chown', 'chmod', 'link']),
   copy: new Set(['chown', 'chmod', 'link', 'from']),
   healthcheck: new Set(['interval', 'timeout', 'start-period', 'start-interval', 'retries']),
@@ -160,7 +162,19 @@ function words(ins: Instruction): string[] {
  * refused (its value cannot be known here), as is any flag the policy does not know.
  */
 export function dockerfileRefusals(text: string): Refusal[] {
+  return reviewDockerfile(text).refusals;
+}
+
+/** An image the build starts from or copies from (not a stage, not scratch), by Dockerfile line. */
+export interface BaseImage {
+  line: number;
+  ref: string;
+}
+
+/** The refusals of dockerfileRefusals and the base images the daemon will use (to check on the engine). */
+export function reviewDockerfile(text: string): { refusals: Refusal[]; images: BaseImage[] } {
   const out: Refusal[] = [];
+  const images: BaseImage[] = [];
   const stages = new Set<string>();
   let stageCount = 0;
   for (const ins of parseDockerfile(text)) {
@@ -180,6 +194,7 @@ export function dockerfileRefusals(text: string): Refusal[] {
       else if (!stages.has(ref.toLowerCase()) && ref.toLowerCase() !== 'scratch') {
         const why = registryRefusal(ref);
         if (why) refuse(why);
+        else images.push({ line: ins.line, ref });
       }
       if (as?.toLowerCase() === 'as' && name) stages.add(unquoted(name).toLowerCase());
       stageCount++;
@@ -191,6 +206,7 @@ export function dockerfileRefusals(text: string): Refusal[] {
         else if (!stages.has(from.toLowerCase()) && !(/^\d+$/.test(from) && Number(from) < stageCount)) {
           const why = registryRefusal(from);
           if (why) refuse(`--from: ${why}`);
+          else images.push({ line: ins.line, ref: from });
         }
       }
       const args = words(ins);
@@ -199,6 +215,21 @@ export function dockerfileRefusals(text: string): Refusal[] {
         else if (unquoted(src).includes('://') || src.includes('://')) refuse('source must be a path in the context, not a URL');
       }
     }
+  }
+  return { refusals: out, images };
+}
+
+/**
+ * The base images as the engine has them (null: not on the host) judged: an image with ONBUILD
+ * triggers would run instructions this policy never saw, and one not on the host would be pulled
+ * by the build unchecked, so both are refused (pull it with pullImage first).
+ */
+export function baseImageRefusals(images: BaseImage[], onEngine: Map<string, { onBuild: unknown[] } | null>): Refusal[] {
+  const out: Refusal[] = [];
+  for (const { line, ref } of images) {
+    const img = onEngine.get(ref);
+    if (!img) out.push({ field: `dockerfile:${line}`, reason: `image ${ref} is not on the host: pull it first` });
+    else if (img.onBuild.length) out.push({ field: `dockerfile:${line}`, reason: `image ${ref} has ONBUILD triggers` });
   }
   return out;
 }

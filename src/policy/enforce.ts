@@ -37,7 +37,7 @@ export function assertHostAccess(ctx: Context, spec: HostAccessSpec): void {
 }
 
 /** Docker's 404 as null; anything else is thrown. */
-async function orMissing<T>(p: Promise<T>): Promise<T | null> {
+export async function orMissing<T>(p: Promise<T>): Promise<T | null> {
   try {
     return await p;
   } catch (err) {

@@ -27,6 +27,11 @@
  *   (private UTS namespace);
  * - the default runtime, cgroup parent, log driver (json-file, local or none), masked and
  *   read-only /proc paths; no VolumeDriver, VolumesFrom or volume DriverConfig.
+ * - bind mounts without the SELinux relabel options z/Z (they relabel the HOST directory);
+ * - networks: createNetwork with the bridge or overlay driver and a subnet/gateway outside
+ *   loopback, link-local, multicast, unspecified and reserved ranges; connectNetwork to a network
+ *   whose driver is bridge, overlay or null, with a fixed address outside those ranges;
+ * - exec only into a container that itself passes this policy (`hostAccessOfRunningContainer`).
  * Every key of the body is classified (safe, decided here, or only accepted at its default);
  * a key the policy does not know is refused until someone classifies it. Keys are matched
  * case-insensitively, as Docker's JSON decoder does.

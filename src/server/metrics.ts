@@ -23,7 +23,7 @@ export class Metrics {
   });
   readonly refusals = new Counter({
     name: 'fleetgraph_refusals_total',
-    help: 'Requests refused by a limit: tokens, depth, aliases, directives, fieldRepeats, cost, deadline, rate, connections, subscriptions, sendBuffer',
+    help: 'Requests refused by a limit: tokens, depth, aliases, directives, fieldRepeats, cost, liveFieldInSubscription, deadline, rate, connections, subscriptions, sendBuffer',
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });

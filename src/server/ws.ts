@@ -1,13 +1,13 @@
 import type { Server as HttpServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { ExecutionArgs, ExecutionResult, GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule, specifiedRules, validate, getOperationAST, subscribe as graphqlSubscribe, Kind, OperationDefinitionNode } from 'graphql';
+import { ExecutionArgs, ExecutionResult, GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule, specifiedRules, validate, getOperationAST, subscribe as graphqlSubscribe, execute as graphqlExecute, Kind, OperationDefinitionNode } from 'graphql';
 import { WebSocket, WebSocketServer } from 'ws';
 import { useServer, Extra } from 'graphql-ws/use/ws';
 import type { Context as WsContext, Disposable, SubscribePayload } from 'graphql-ws';
 import { AppError, ErrorCode, conflict, formatError, unauthenticated } from '../errors';
 import { buildContext, Services } from './context';
 import { isExpired, Principal, bearerToken } from './auth';
-import { admitOperation, timedOut, withCode } from './limits';
+import { abortable, admitOperation, timedOut, withCode } from './limits';
 import { Metrics } from './metrics';
 import { AccountLimits, accountKey, addressKey, rateLimited } from './rate-limit';
 import { DirectSink, SharedSubscriptions } from './shared-subscriptions';
@@ -120,8 +120,8 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
   metrics.sharedExecutions = () => shared.size;
 
   /** Releases what an operation holds, once; nothing if `op` is no longer the connection's operation for `id`. */
-  const endOperation = (state: ConnectionState, id: string, op: Operation | undefined) => {
-    if (!op || state.operations.get(id) !== op) return;
+  const endOperation = (state: ConnectionState, id: string, op: Operation) => {
+    if (state.operations.get(id) !== op) return;
     state.operations.delete(id);
     if (op.deadline) {
       clearTimeout(op.deadline.timer);
@@ -148,6 +148,12 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
   const disposable: Disposable = useServer<Record<string, unknown>, { state: ConnectionState }>(
     {
       schema,
+      // A query or mutation is answered TIMEOUT at its deadline, as over HTTP (what it waits for then finishes unobserved).
+      execute: (args) => {
+        const signal = (args.contextValue as { signal?: AbortSignal } | undefined)?.signal;
+        const result = graphqlExecute(args);
+        return signal ? abortable(Promise.resolve(result), signal).catch((reason: GraphQLError) => ({ errors: [reason] })) : result;
+      },
       // Every subscription runs in a group: shareable ones under their key, the others alone.
       subscribe: (args) => {
         const delivery = args.contextValue ? deliveries.get(args.contextValue as object) : undefined;

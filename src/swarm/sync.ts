@@ -139,8 +139,10 @@ async function reconcile<T extends { id: string }>(
     byKey.delete(k);
     const change = describe(row, values);
     if (change) changes.push(change);
-    if (row) em.assign(row, values as never);
-    else await upsertRow(em, entity, cluster, values, conflict); // a mutation may have stored it meanwhile
+    // a mutation may have stored a newer version after Docker was listed: never go back to an older one
+    if (row) {
+      if (!olderThan(values, row)) em.assign(row, values as never);
+    } else await upsertRow(em, entity, cluster, values, conflict, 'ignore'); // stored meanwhile: that row is as new or newer
   }
   for (const row of byKey.values()) {
     const change = describe(row, undefined);
@@ -235,11 +237,18 @@ export async function linkNodesToHosts(em: EntityManager, cluster: SwarmCluster)
  * row's unique key): the supervisor's sync and a mutation storing the same object race, and
  * neither may fail with a duplicate key.
  */
-async function upsertRow<T extends object>(em: EntityManager, entity: new () => T, cluster: SwarmCluster, values: Partial<T>, conflict: string[]): Promise<T> {
+/** Whether `incoming` carries an older Docker version index than the stored row. */
+function olderThan(incoming: object, row: object): boolean {
+  const a = (incoming as { version?: number }).version;
+  const b = (row as { version?: number }).version;
+  return typeof a === 'number' && typeof b === 'number' && a < b;
+}
+
+async function upsertRow<T extends object>(em: EntityManager, entity: new () => T, cluster: SwarmCluster, values: Partial<T>, conflict: string[], onConflict: 'merge' | 'ignore' = 'merge'): Promise<T> {
   // upsert with plain data skips the entities' initialisers: a new row needs its key and times
   const now = new Date();
   const data = { id: randomUUID(), createdAt: now, updatedAt: now, ...values, account: cluster.account.id, cluster: cluster.id };
-  return em.upsert(entity, data as never, { onConflictFields: conflict as never, onConflictAction: 'merge', onConflictExcludeFields: ['id', 'createdAt'] as never });
+  return em.upsert(entity, data as never, { onConflictFields: conflict as never, onConflictAction: onConflict, onConflictExcludeFields: ['id', 'createdAt'] as never });
 }
 
 /** Stores one service from an inspect (after a mutation), so the graph answers at once. */

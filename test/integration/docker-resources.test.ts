@@ -261,12 +261,14 @@ describe('resource operations on a real dockerd', () => {
 
     it('reports pull and push failures from an unreachable registry as DOCKER_ERROR, audited, credentials redacted', async () => {
       const auth = { username: 'ci', password: 'registry-secret-pw', serverAddress: '127.0.0.1:9' };
-      const pull = await t.gql(PullImageDocument, { input: { hostId, image: '127.0.0.1:9/fleetgraph/nothing', tag: '1', registryAuth: auth } }, token);
+      // a loopback registry needs docker.containers.privileged (test/integration/security-build.test.ts)
+      const privileged = await t.token({ account: 'resources', permissions: [...MANAGE, 'docker.containers.privileged'] });
+      const pull = await t.gql(PullImageDocument, { input: { hostId, image: '127.0.0.1:9/fleetgraph/nothing', tag: '1', registryAuth: auth } }, privileged);
       expect(code(pull)).toBe('DOCKER_ERROR');
       expect(pull.errors![0].message).toMatch(/127\.0\.0\.1:9/);
       const repo = `127.0.0.1:9/${uniqueName('push')}`;
       await docker('tag', TEST_IMAGE, `${repo}:1`);
-      const push = await t.gql(PushImageDocument, { input: { hostId, image: repo, tag: '1', registryAuth: auth } }, token);
+      const push = await t.gql(PushImageDocument, { input: { hostId, image: repo, tag: '1', registryAuth: auth } }, privileged);
       expect(code(push)).toBe('DOCKER_ERROR');
       expect(push.errors![0].message).toMatch(/connection refused|dial tcp/i);
       await docker('image', 'rm', `${repo}:1`);

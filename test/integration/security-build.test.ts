@@ -56,6 +56,21 @@ describe('build and registry policy on a real dockerd', () => {
     await noImage(tag);
   });
 
+  it('refuses a base image whose ONBUILD triggers would fetch a URL (made with the permission)', async () => {
+    const base = `${uniqueName('onbuild')}:1`;
+    const made = await t.gql(BuildImageDocument, { input: { hostId, contextTarBase64: await tarBase64({ Dockerfile: `FROM ${TEST_IMAGE}\nONBUILD ADD http://127.0.0.1:9/x /x\n` }), tags: [base] } }, privileged);
+    expect(made.errors).toBeUndefined();
+    try {
+      const tag = `${uniqueName('child')}:1`;
+      const res = await t.gql(BuildImageDocument, { input: { hostId, contextTarBase64: await tarBase64({ Dockerfile: `FROM ${base}\nRUN cat /x\n` }), tags: [tag] } }, token);
+      expect(res.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', field: 'dockerfile:1' });
+      expect(res.errors![0].message).toMatch(/ONBUILD triggers/);
+      await noImage(tag);
+    } finally {
+      await docker('image', 'rm', base);
+    }
+  });
+
   it('a context without the Dockerfile is BAD_USER_INPUT', async () => {
     const context = await tarBase64({ 'other.txt': 'x' });
     const res = await t.gql(BuildImageDocument, { input: { hostId, contextTarBase64: context, tags: [`${uniqueName('nodf')}:1`] } }, token);

@@ -206,12 +206,15 @@ describe('host-access policy on a real dockerd', () => {
       const viaId = await t.gql(ConnectNetworkDocument, { input: { hostId, network: hostNetId, container: target.name } }, token);
       expectForbidden(viaId.errors, 'network', /is the host network/);
       const name = uniqueName('net');
-      await docker('network', 'create', '--subnet', '10.252.9.0/24', name);
+      const net = `10.${150 + Math.floor(Math.random() * 40)}.${Math.floor(Math.random() * 250) + 1}`;
+      await docker('network', 'create', '--subnet', `${net}.0/24`, name);
       const meta = await t.gql(ConnectNetworkDocument, { input: { hostId, network: name, container: target.name, ipv4Address: '169.254.169.254' } }, token);
       expectForbidden(meta.errors, 'ipv4Address', /link-local/);
       expect(await docker('inspect', '-f', '{{len .NetworkSettings.Networks}}', target.name)).toBe('1');
-      const ok = await t.gql(ConnectNetworkDocument, { input: { hostId, network: name, container: target.name, ipv4Address: '10.252.9.20' } }, token);
+      const ok = await t.gql(ConnectNetworkDocument, { input: { hostId, network: name, container: target.name, ipv4Address: `${net}.20` } }, token);
       expect(ok.errors).toBeUndefined();
+      // dockerd can keep the endpoint of a force-removed container: disconnect so cleanup removes the network
+      await docker('network', 'disconnect', '-f', name, target.name);
     });
 
     it('exec into a container with host access needs the privileged permission too', async () => {

@@ -97,11 +97,27 @@ const fieldsIn = (bytes: number) => `{ viewer { ${'permissions '.repeat(Math.flo
  */
 const HOSTILE: Array<{ name: string; query: (maxBytes: number) => string; limit: string }> = [
   { name: 'a document of 40,000 fields (20,000 on WS), just under the size limit', query: (max) => fieldsIn(Math.min(max, 40_000 * 12 + 200)), limit: 'tokens' },
-  { name: '25 nested fragment spreads (2^25 fields expanded)', query: () => doubling(25, 'viewer { permissions }'), limit: 'cost' },
+  // the expanded fields merge into the operation's selection set: refused as repeats before they are priced
+  { name: '25 nested fragment spreads (2^25 fields expanded)', query: () => doubling(25, 'viewer { permissions }'), limit: 'fieldRepeats' },
   {
     name: 'a costly query padded past 10,000 fields',
     query: () => doubling(14, 'viewer { permissions }').replace('query { ...F0 }', 'query { dockerHosts(first: 100) { nodes { containers(first: 100) { nodes { inspect } } } } ...F0 }'),
+    limit: 'fieldRepeats',
+  },
+  {
+    name: '150 fragments each selecting the same field, spread in one selection set',
+    query: () => `query { ${Array.from({ length: 150 }, (_, i) => `...F${i}`).join(' ')} } ${Array.from({ length: 150 }, (_, i) => `fragment F${i} on Query { viewer { permissions } }`).join(' ')}`,
+    limit: 'fieldRepeats',
+  },
+  {
+    name: 'a list variable with a default of 100 ids (priced as the list, not as 1)',
+    query: () => `query($ids: [ID!]! = [${Array.from({ length: 100 }, (_, i) => `"h${i}"`).join(',')}]) { nodes(ids: $ids) { ... on DockerHost { containers(first: 90) { nodes { inspect } } } } }`,
     limit: 'cost',
+  },
+  {
+    name: 'a subscription selecting live Docker fields (run again for every event)',
+    query: () => 'subscription { dockerEvents(hostId: "x") { host { volumes { inspect } networks { inspect } } } }',
+    limit: 'liveFieldInSubscription',
   },
   { name: 'an amplifying live-field query', query: () => '{ dockerHosts { nodes { containers { nodes { inspect } } volumes { inspect } networks { inspect } } } }', limit: 'cost' },
   { name: 'many directives', query: () => `{ __typename ${'@include(if: true) '.repeat(250)} }`, limit: 'directives' },
@@ -163,7 +179,8 @@ describe('hostile documents are refused before validation, on both transports', 
   }
 
   it('counts refusals by limit in /metrics', async () => {
-    expect(await metric(t, 'fleetgraph_refusals_total{limit="cost"}')).toBeGreaterThanOrEqual(18);
+    expect(await metric(t, 'fleetgraph_refusals_total{limit="cost"}')).toBeGreaterThanOrEqual(12);
+    expect(await metric(t, 'fleetgraph_refusals_total{limit="liveFieldInSubscription"}')).toBeGreaterThanOrEqual(6);
     expect(await metric(t, 'fleetgraph_refusals_total{limit="tokens"}')).toBeGreaterThanOrEqual(6);
   });
 });
@@ -177,29 +194,44 @@ describe('request deadline (requestTimeoutMs 500)', () => {
   });
   afterAll(() => t?.stop());
 
-  it('an operation stuck past its deadline is answered TIMEOUT (503) at the deadline; the server goes on', async () => {
-    expect((await t.gql('{ dockerHosts { totalCount } }', {}, token)).data).toEqual({ dockerHosts: { totalCount: 0 } });
-    // another session holds a lock the query needs: it waits until the lock goes
+  /** Runs `run` while another session holds a lock `{ dockerHosts { totalCount } }` needs (it waits until the lock goes); returns its outcome and time. */
+  async function whileLocked<T>(run: () => Promise<T>): Promise<{ outcome: T; ms: number }> {
     const pg = new PgClient({ connectionString: t.databaseUrl });
     await pg.connect();
     try {
       await pg.query('begin');
       await pg.query('lock table docker_hosts in access exclusive mode');
       const started = performance.now();
-      const res = await t.gql('{ dockerHosts { totalCount } }', {}, token);
-      const ms = performance.now() - started;
-      expect(res.status).toBe(503);
-      expect(res.errors?.[0]).toMatchObject({ extensions: { code: 'TIMEOUT', limit: 'deadline' } });
-      expect(res.data).toBeUndefined();
-      expect(ms).toBeGreaterThanOrEqual(450);
-      expect(ms).toBeLessThan(2000);
+      const outcome = await run();
+      return { outcome, ms: performance.now() - started };
     } finally {
       await pg.query('rollback');
       await pg.end();
     }
+  }
+
+  it('an operation stuck past its deadline is answered TIMEOUT (503) at the deadline; the server goes on', async () => {
+    expect((await t.gql('{ dockerHosts { totalCount } }', {}, token)).data).toEqual({ dockerHosts: { totalCount: 0 } });
+    const { outcome: res, ms } = await whileLocked(() => t.gql('{ dockerHosts { totalCount } }', {}, token));
+    expect(res.status).toBe(503);
+    expect(res.errors?.[0]).toMatchObject({ extensions: { code: 'TIMEOUT', limit: 'deadline' } });
+    expect(res.data).toBeUndefined();
+    expect(ms).toBeGreaterThanOrEqual(450);
+    expect(ms).toBeLessThan(2000);
     // the abandoned operation finishes unobserved; the next one runs normally
     expect((await t.gql('{ dockerHosts { totalCount } }', {}, token)).data).toEqual({ dockerHosts: { totalCount: 0 } });
     expect(await metric(t, 'fleetgraph_refusals_total{limit="deadline"}')).toBe(1);
+  });
+
+  it('over WebSocket too: a query stuck past its deadline is answered TIMEOUT at the deadline', async () => {
+    const ws = trackedClient(t.wsUrl, { authorization: `Bearer ${token}` });
+    await ws.connected;
+    const { outcome, ms } = await whileLocked(() => wsExecute(ws.client, '{ dockerHosts { totalCount } }'));
+    expect(outcome).toMatchObject({ kind: 'result', result: { errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'TIMEOUT', limit: 'deadline' }) })] } });
+    expect(ms).toBeGreaterThanOrEqual(450);
+    expect(ms).toBeLessThan(2000);
+    expect(await wsExecute(ws.client, '{ dockerHosts { totalCount } }')).toEqual({ kind: 'result', result: { data: { dockerHosts: { totalCount: 0 } } } });
+    await ws.dispose();
   });
 });
 
@@ -284,6 +316,35 @@ describe('connections and subscriptions per account (maxConnectionsPerAccount 2,
     const c4 = trackedClient(t.wsUrl, { authorization: `Bearer ${token}` });
     await c4.connected;
     for (const c of [c2, c4, other]) await c.dispose();
+  });
+
+  it('subscribe, complete and subscribe again with one id in one write hold no slot once the socket closes', async () => {
+    const token = await t.token({ account: 'id-reuse' });
+    for (let round = 0; round < 3; round++) {
+      const raw = await rawGraphqlWs(t.wsUrl);
+      raw.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+      expect(await raw.next()).toEqual({ type: 'connection_ack' });
+      const subscribeX = JSON.stringify({ id: 'x', type: 'subscribe', payload: { query: STATUS } });
+      // the three frames reach the server in one TCP write
+      const tcp = (raw.socket as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+      tcp.cork();
+      raw.socket.send(subscribeX);
+      raw.socket.send(JSON.stringify({ id: 'x', type: 'complete' }));
+      raw.socket.send(subscribeX);
+      tcp.uncork();
+      await new Promise((r) => setTimeout(r, 200));
+      raw.socket.close(1000);
+      await raw.closed;
+    }
+    await eventually(async () => (await metric(t, 'fleetgraph_ws_subscriptions')) === 0, 5000, 50);
+    // all three of the account's slots are free
+    const c = trackedClient(t.wsUrl, { authorization: `Bearer ${token}` });
+    await c.connected;
+    const subs = [subscribe(c.client, STATUS), subscribe(c.client, STATUS), subscribe(c.client, STATUS)];
+    await eventually(async () => (await metric(t, 'fleetgraph_ws_subscriptions')) === 3, 5000, 50);
+    expect(subs.map((s) => s.error)).toEqual([undefined, undefined, undefined]);
+    await c.dispose();
+    await eventually(async () => (await metric(t, 'fleetgraph_ws_subscriptions')) === 0, 5000, 50);
   });
 
   it('subscriptions are counted over all connections of the account and freed when they end', async () => {

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
-import { DockerfileError, dockerfileRefusals, parseDockerfile, readDockerfile, registryHost, registryRefusal } from '../../src/policy/build';
+import { baseImageRefusals, DockerfileError, dockerfileRefusals, parseDockerfile, readDockerfile, registryHost, registryRefusal, reviewDockerfile } from '../../src/policy/build';
 
 /** The build policy as pure functions: Dockerfiles are parsed and judged, nothing is built or fetched. */
 
@@ -47,9 +47,20 @@ describe('dockerfileRefusals: refused', () => {
     ['COPY --from an image on a private registry', 'FROM busybox\nCOPY --from=192.168.1.10:5000/img /etc/x /x\n', ['dockerfile:2']],
     ['COPY --from quoted (quoted, and a loopback registry)', 'FROM busybox\nCOPY --from="localhost:5000/img" /x /x\n', ['dockerfile:2', 'dockerfile:2']],
     ['COPY --from with a variable', 'FROM busybox\nCOPY --from=$IMG /x /x\n', ['dockerfile:2']],
-    ['unknown flags (RUN --network=host, ADD --checksum)', 'FROM busybox\nRUN --network=host wget -O- http://127.0.0.1/\nADD --checksum=sha256:00 a /a\n', ['dockerfile:2', 'dockerfile:3']],
+    ['unknown flags (RUN --network=host, ADD --checksum, FROM --platform)', 'FROM busybox\nRUN --network=host wget -O- http://127.0.0.1/\nADD --checksum=sha256:00 a /a\nFROM --platform=linux/arm64 busybox\n', ['dockerfile:2', 'dockerfile:3', 'dockerfile:4']],
   ])('%s', (_name, text, expected) => {
     expect(fields(text)).toEqual(expected);
+  });
+
+  it('lists the base images to check on the engine (not stages, not scratch)', () => {
+    const { images } = reviewDockerfile('FROM busybox AS b\nFROM scratch\nFROM b\nCOPY --from=alpine:3 /x /x\nCOPY --from=b /y /y\n');
+    expect(images).toEqual([{ line: 1, ref: 'busybox' }, { line: 4, ref: 'alpine:3' }]);
+  });
+
+  it('refuses base images missing on the engine or with ONBUILD triggers', () => {
+    const images = [{ line: 1, ref: 'a' }, { line: 2, ref: 'b' }, { line: 3, ref: 'c' }];
+    const onEngine = new Map([['a', { onBuild: [] }], ['b', { onBuild: ['ADD http://127.0.0.1/x /x'] }], ['c', null]]);
+    expect(baseImageRefusals(images, onEngine).map((r) => r.field)).toEqual(['dockerfile:2', 'dockerfile:3']);
   });
 
   it('names the instruction and the reason', () => {

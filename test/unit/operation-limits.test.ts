@@ -61,24 +61,57 @@ describe('pricing', () => {
     expect(cost(q, { n: { first: 1 } })).toBe('BAD_USER_INPUT');
   });
 
+  it('an unset list variable is priced at its default\'s length, or maxPageSize without a default (never 1)', () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `"h${i}"`).join(', ');
+    const selection = '{ nodes(ids: $ids) { ... on DockerHost { containers(first: 90) { nodes { inspect } } } } }';
+    const inline = cost(`{ nodes(ids: [${ids}]) { ... on DockerHost { containers(first: 90) { nodes { inspect } } } } }`);
+    // the default is priced as the same list written inline
+    expect(cost(`query($ids: [ID!]! = [${ids}]) ${selection}`)).toBe(inline);
+    expect(inline).toBe(1 + 100 * (1 + 90 * (1 + 1 + 50)));
+    // a variable given wins over its default
+    expect(cost(`query($ids: [ID!]! = [${ids}]) ${selection}`, { ids: ['a'] })).toBe(1 + 1 + 90 * 52);
+    // no default and unset: the largest list a page holds
+    expect(cost('query($ids: [ID!]) { nodes(ids: $ids) { id } }')).toBe(1 + DEFAULT_LIMITS.maxPageSize);
+    expect(cost('query($ids: [ID!] = "a") { nodes(ids: $ids) { id } }')).toBe(1 + 1);
+    expect(refusal(`query($ids: [ID!]! = [${ids}]) ${selection}`)).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost' });
+  });
+
   it('every operation of the document is checked, not only the one that runs', () => {
     const doc = 'query Small { viewer { permissions } } query Big { dockerHosts(first: 100) { nodes { containers(first: 100) { nodes { inspect } } } } }';
     expect(refusal(doc, {}, {})).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost' });
   });
 });
 
+describe('subscriptions', () => {
+  it('may not select fields that call Docker (their selection runs for every event), also through fragments', () => {
+    expect(refusal('subscription { dockerEvents(hostId: "x") { host { volumes { inspect } networks { inspect } } } }')).toMatchObject({
+      code: 'QUERY_TOO_COMPLEX',
+      limit: 'liveFieldInSubscription',
+    });
+    expect(refusal('subscription { dockerEvents(hostId: "x") { ...E } } fragment E on DockerEvent { host { ...H } } fragment H on DockerHost { volumes { name } }')).toMatchObject({
+      limit: 'liveFieldInSubscription',
+    });
+    // stored fields are fine, and the same live fields in a query are priced, not refused
+    expect(refusal('subscription { dockerEvents(hostId: "x") { id host { id name } } }')).toBeUndefined();
+    expect(refusal('query { dockerHosts(first: 1) { nodes { volumes { name } } } }')).toBeUndefined();
+  });
+});
+
 describe('linear in the document', () => {
   it('25 levels of doubling fragments (2^25 copies) are priced and refused in milliseconds', () => {
     const started = performance.now();
-    expect(refusal(doubling(25, 'viewer { permissions }'))).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost' });
-    expect(refusal(doubling(25, '__typename', 'a$i: __typename'))).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'aliases' });
-    expect(refusal(doubling(25, 'viewer { permissions @include(if: true) }'))).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'directives' });
+    // the 2^25 viewers merge into the operation's selection set
+    expect(refusal(doubling(25, 'viewer { permissions }'))).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'fieldRepeats' });
+    // and are priced when repeats are allowed
+    expect(refusal(doubling(25, 'viewer { permissions }'), { maxFieldRepeats: 2 ** 30 })).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost' });
+    expect(refusal(doubling(25, '__typename', 'a$i: __typename'), { maxFieldRepeats: 2 ** 30 })).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'aliases' });
+    expect(refusal(doubling(25, 'viewer { permissions @include(if: true) }'), { maxFieldRepeats: 2 ** 30 })).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'directives' });
     expect(performance.now() - started).toBeLessThan(100);
   });
 
   it('a padded query (more than 10,000 fields once fragments are expanded) is still priced', () => {
     const padded = doubling(14, 'viewer { permissions }').replace('query { ...F0 }', 'query { dockerHosts(first: 100) { nodes { id } } ...F0 }');
-    expect(refusal(padded)).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost' });
+    expect(refusal(padded, { maxFieldRepeats: 2 ** 30 })).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost' });
   });
 
   it('depth counts through fragments once each', () => {
@@ -105,6 +138,18 @@ describe('before validation', () => {
     // inline fragments merge into the same selection set
     expect(refusal(`{ viewer { ${'... on Viewer { permissions } '.repeat(21)} } }`)).toMatchObject({ limit: 'fieldRepeats' });
     expect(refusal(`{ viewer { ${'permissions '.repeat(20)} } }`)).toBeUndefined();
+  });
+
+  it('named fragments spread in one selection set count into it, as validation merges them', () => {
+    const spreads = (n: number) => `query { ${Array.from({ length: n }, (_, i) => `...F${i}`).join(' ')} } ${Array.from({ length: n }, (_, i) => `fragment F${i} on Query { viewer { permissions } }`).join(' ')}`;
+    const started = performance.now();
+    expect(refusal(spreads(150))).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'fieldRepeats' });
+    expect(refusal(spreads(21))).toMatchObject({ limit: 'fieldRepeats' });
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(refusal(spreads(20))).toBeUndefined();
+    // through nested fragments too: 3 × 7 = 21 viewers in the operation's selection set
+    const nested = `query { ...A ...A ...A } fragment A on Query { ${Array.from({ length: 7 }, () => '...B').join(' ')} } fragment B on Query { viewer { id } }`;
+    expect(refusal(nested)).toMatchObject({ limit: 'fieldRepeats' });
   });
 
   it('many directives are refused', () => {
