@@ -1,4 +1,3 @@
-import net from 'node:net';
 import Redis from 'ioredis';
 import {
   ActivitiesDocument,
@@ -21,6 +20,7 @@ import { fromGlobalId } from '../../src/graphql/relay';
 import { eventually, missingSocketEndpoint, startTestApp, subscribe, TestApp, testEndpointAllow, testEnv } from '../support/app';
 import { cleanupDocker, docker, dockerEndpoint, dockerSocket, TEST_IMAGE, uniqueName } from '../support/docker';
 import { sql } from '../support/db';
+import { forwarder } from '../support/proxy';
 
 /**
  * Docker hosts through GraphQL with the host supervisors running (workers on): registration and
@@ -229,7 +229,7 @@ describe('docker hosts (workers on)', () => {
 
   describe('connection loss', () => {
     it('connected → disconnected when the connection drops, connected again when the daemon is back', async () => {
-      const proxy = await tcpProxyTo(dockerSocket());
+      const proxy = await forwarder({ path: dockerSocket() });
       try {
         const res = await register({ name: 'via-proxy', apiEndpoint: `tcp://127.0.0.1:${proxy.port}`, syncIntervalSeconds: 30 });
         expect(res.errors).toBeUndefined();
@@ -255,7 +255,7 @@ describe('docker hosts (workers on)', () => {
     });
 
     it('a new endpoint (updateDockerHost) is a status change too: connected → pending → connected', async () => {
-      const [one, two] = [await tcpProxyTo(dockerSocket()), await tcpProxyTo(dockerSocket())];
+      const [one, two] = [await forwarder({ path: dockerSocket() }), await forwarder({ path: dockerSocket() })];
       try {
         const res = await register({ name: 'moving', apiEndpoint: `tcp://127.0.0.1:${one.port}`, syncIntervalSeconds: 30 });
         const id = res.data!.registerDockerHost.host.id;
@@ -526,38 +526,3 @@ describe('docker hosts (workers on)', () => {
     });
   });
 });
-
-/** A TCP listener on 127.0.0.1 that forwards to a unix socket; close() drops every connection and stops listening. */
-async function tcpProxyTo(socketPath: string): Promise<{ port: number; close(): Promise<void>; open(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  let port = 0;
-  const open = () =>
-    new Promise<void>((resolve, reject) => {
-      const s = net.createServer((client) => {
-        const upstream = net.connect(socketPath);
-        for (const sock of [client, upstream]) {
-          sockets.add(sock);
-          sock.on('close', () => sockets.delete(sock));
-          sock.on('error', () => undefined);
-        }
-        client.pipe(upstream).pipe(client);
-        client.on('close', () => upstream.destroy());
-        upstream.on('close', () => client.destroy());
-      });
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => {
-        port = (s.address() as net.AddressInfo).port;
-        server = s;
-        resolve();
-      });
-    });
-  const close = async () => {
-    const s = server;
-    server = undefined;
-    for (const sock of sockets) sock.destroy();
-    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
-  };
-  await open();
-  return { get port() { return port; }, close, open };
-}
