@@ -31,7 +31,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { print } from 'graphql';
 import { startTestApp } from '../test/support/app';
-import { DEFAULT_LIMITS } from '../src/config';
+import { DEFAULT_LIMITS } from '../src/kernel/config';
 import { OnDockerEventsDocument } from '../src/generated/graphql';
 import { expectGlobalId } from '../src/graphql/relay';
 import { PERMISSIONS } from '../src/server/auth';
@@ -65,7 +65,7 @@ const traces: IngestTrace[] = [];
 /** Wraps the server's ingest and dockerode's inspect with timers (module exports are patched in place). */
 function installTrace(): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const ingest = require('../src/sync/ingest') as { ingestEvents: (...args: unknown[]) => Promise<unknown> };
+  const ingest = require('../src/modules/hosts/ingest') as { ingestEvents: (...args: unknown[]) => Promise<unknown> };
   const Container = require('dockerode/lib/container') as { prototype: { inspect: (...args: unknown[]) => Promise<unknown> } };
   let inspects = 0;
   let inspectMs = 0;

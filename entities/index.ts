@@ -1,29 +1,29 @@
-import { Account } from './account.entity';
-import { User } from './user.entity';
-import { DockerHost } from './docker-host.entity';
-import { DockerContainer } from './docker-container.entity';
-import { DockerImage } from './docker-image.entity';
-import { DockerEvent } from './docker-event.entity';
-import { DockerActivity } from './docker-activity.entity';
-import { SwarmCluster } from './swarm-cluster.entity';
-import { SwarmNode } from './swarm-node.entity';
-import { SwarmService } from './swarm-service.entity';
-import { SwarmEvent } from './swarm-event.entity';
-import { SecretReference } from './swarm-secret-reference.entity';
-import { SwarmNetwork } from './swarm-network.entity';
-import { EngineClaim, EngineClaimHolder } from './engine-claim.entity';
+import { Account } from './accounts/account.entity';
+import { User } from './accounts/user.entity';
+import { DockerHost } from './hosts/docker-host.entity';
+import { DockerContainer } from './hosts/docker-container.entity';
+import { DockerImage } from './hosts/docker-image.entity';
+import { DockerEvent } from './hosts/docker-event.entity';
+import { DockerActivity } from './audit/docker-activity.entity';
+import { SwarmCluster } from './swarm/swarm-cluster.entity';
+import { SwarmNode } from './swarm/swarm-node.entity';
+import { SwarmService } from './swarm/swarm-service.entity';
+import { SwarmEvent } from './swarm/swarm-event.entity';
+import { SecretReference } from './swarm/swarm-secret-reference.entity';
+import { SwarmNetwork } from './swarm/swarm-network.entity';
+import { EngineClaim, EngineClaimHolder } from './engine/engine-claim.entity';
 
-export { Node } from './node';
-export { AccountOwned } from './account-owned';
-export * from './enums';
-export * from './swarm-enums';
-export { MAX_CONSECUTIVE_FAILURES } from './docker-host.entity';
+export { Node } from './common/node';
+export { AccountOwned } from './common/account-owned';
+export * from './common/enums';
+export * from './swarm/swarm-enums';
+export { MAX_CONSECUTIVE_FAILURES } from './hosts/docker-host.entity';
 export { Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity, SwarmCluster, SwarmNode, SwarmService, SwarmEvent, SecretReference, SwarmNetwork };
 
 /** Every MikroORM entity, registered with the ORM and with `node(id:)`. */
 export const ENTITIES = [Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity, SwarmCluster, SwarmNode, SwarmService, SwarmEvent, SecretReference, SwarmNetwork];
 
-export { EngineClaim, EngineClaimHolder, EngineClaimKind } from './engine-claim.entity';
+export { EngineClaim, EngineClaimHolder, EngineClaimKind } from './engine/engine-claim.entity';
 
 /**
  * Global tables that are deliberately outside tenancy: not AccountOwned, not GraphQL nodes, never

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { loadConfig } from './config';
-import { startApp } from './server/app';
-import { createLogger } from './server/logger';
+import { loadConfig } from './kernel/config';
+import { startApp } from './server/http';
+import { createLogger } from './kernel/logger';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import path from 'node:path';
-import { initOrm } from '../db/orm';
+import { initOrm } from '../infra/db/orm';
 
 /**
  * npm run migration:create [-- --name <name>]: diffs the entities against the committed

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { printFleetSchema } from '../graphql/schema';
+import { printFleetSchema } from '../app/schema';
 
 /** npm run schema:emit writes schema/schema.graphql; --check fails when it is stale. */
 async function main(): Promise<void> {

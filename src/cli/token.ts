@@ -1,4 +1,4 @@
-import { loadConfig, parseDurationSeconds } from '../config';
+import { loadConfig, parseDurationSeconds } from '../kernel/config';
 import { signDevToken } from '../server/auth';
 
 /**

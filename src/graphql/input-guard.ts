@@ -10,7 +10,7 @@ import {
   isObjectType,
   isScalarType,
 } from 'graphql';
-import { badInput, shown } from '../errors';
+import { badInput, shown } from '../kernel/errors';
 
 /** Bounds every argument of every field is held to, whatever its resolver. */
 export const INPUT_LIMITS = {

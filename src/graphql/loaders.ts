@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { Context } from '../server/context';
+import type { Context } from './context';
 
 /** How long a looked-up row is reused within one context (a request, or one subscription). */
 const LOOKUP_TTL_MS = 1000;

@@ -1,4 +1,4 @@
-import { badInput, shown } from '../errors';
+import { badInput, shown } from '../kernel/errors';
 
 /** Opaque global ids: base64url("Type:uuid"). */
 export function toGlobalId(type: string, id: string): string {

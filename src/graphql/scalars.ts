@@ -1,6 +1,6 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
-import { ErrorCode } from '../errors';
+import { ErrorCode } from '../kernel/errors';
 import { isStorableDate } from './relay';
 
 const MAX_DATE_TEXT = 64;

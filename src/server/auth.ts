@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, jwtVerify, JWTPayload, SignJWT, errors as joseErrors } from 'jose';
-import { Config } from '../config';
-import { unauthenticated } from '../errors';
+import { Config } from '../kernel/config';
+import { unauthenticated } from '../kernel/errors';
 
 /** Who is calling, as read from a verified JWT. */
 export interface Principal {

@@ -18,8 +18,8 @@ import {
   isObjectType,
   parse,
 } from 'graphql';
-import type { Limits } from '../config';
-import { AppError, ErrorCode, badInput, tooComplex } from '../errors';
+import type { Limits } from '../kernel/config';
+import { AppError, ErrorCode, badInput, tooComplex } from '../kernel/errors';
 import { DEFAULT_PAGE_SIZE } from '../graphql/connection';
 
 /**

@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
 import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Limits } from '../config';
-import { AppError, ErrorCode } from '../errors';
-import type { Logger } from './logger';
+import type { Limits } from '../kernel/config';
+import { AppError, ErrorCode } from '../kernel/errors';
+import type { Logger } from '../kernel/logger';
 
 /** Who a limit applies to: an account (its `account` claim) or, for anonymous callers, an address. */
 export type LimitKey = `account:${string}` | `address:${string}`;

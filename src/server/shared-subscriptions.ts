@@ -1,5 +1,5 @@
 import type { ExecutionResult } from 'graphql';
-import { AppError, ErrorCode } from '../errors';
+import { AppError, ErrorCode } from '../kernel/errors';
 
 /**
  * Many subscribers often run the same subscription (same document, variables, account and

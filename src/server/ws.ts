@@ -4,8 +4,8 @@ import { ExecutionArgs, ExecutionResult, GraphQLError, GraphQLSchema, NoSchemaIn
 import { WebSocket, WebSocketServer } from 'ws';
 import { useServer, Extra } from 'graphql-ws/use/ws';
 import type { Context as WsContext, Disposable, SubscribePayload } from 'graphql-ws';
-import { AppError, ErrorCode, conflict, formatError, unauthenticated } from '../errors';
-import { buildContext, Services } from './context';
+import { AppError, ErrorCode, conflict, formatError, unauthenticated } from '../kernel/errors';
+import { buildContext, Services } from '../graphql/context';
 import { isExpired, Principal, bearerToken } from './auth';
 import { abortable, admitOperation, timedOut, withCode } from './limits';
 import { Metrics } from './metrics';

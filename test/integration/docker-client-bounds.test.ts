@@ -3,8 +3,8 @@ import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AddressPin, createDockerClient, destroyClient, parseEndpoint, toDockerError } from '../../src/docker/client';
-import { EndpointPolicy, parseEndpointAllowList } from '../../src/policy/endpoints';
+import { AddressPin, createDockerClient, destroyClient, parseEndpoint, toDockerError } from '../../src/infra/engine/client';
+import { EndpointPolicy, parseEndpointAllowList } from '../../src/infra/engine/endpoints';
 
 /**
  * docker-modem reads the answer of a non-streaming call whole into memory: an endpoint that

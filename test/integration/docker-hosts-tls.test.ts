@@ -9,9 +9,9 @@ import {
   UpdateDockerHostDocument,
   ViewerDocument,
 } from '../../src/generated/graphql';
-import { createDockerClient, parseEndpoint, toDockerError } from '../../src/docker/client';
-import { EndpointPolicy, parseEndpointAllowList } from '../../src/policy/endpoints';
-import { AppError } from '../../src/errors';
+import { createDockerClient, parseEndpoint, toDockerError } from '../../src/infra/engine/client';
+import { EndpointPolicy, parseEndpointAllowList } from '../../src/infra/engine/endpoints';
+import { AppError } from '../../src/kernel/errors';
 import { fromGlobalId } from '../../src/graphql/relay';
 import { eventually, startTestApp, subscribe, TestApp, testEndpointAllow, testEnv } from '../support/app';
 import { dockerEndpoint, testCerts, TestCerts } from '../support/docker';

@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { choosePort, EMBEDDED_PG_PORT } from '../../src/db/embedded';
+import { choosePort, EMBEDDED_PG_PORT } from '../../src/infra/db/embedded';
 import { childEnv, ROOT } from '../support/process';
 
 /**

@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS } from '../../src/config';
+import { DEFAULT_LIMITS } from '../../src/kernel/config';
 import { startTestApp, TestApp } from '../support/app';
 import { rawGraphqlWs, trackedClient, wsExecute, TrackedClient, WsOutcome } from '../support/ws-helpers';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import pino from 'pino';
-import { createMemoryPubSub, createRedisPubSub, createPubSub, FleetPubSub } from '../../src/pubsub';
+import { createMemoryPubSub, createRedisPubSub, createPubSub, FleetPubSub } from '../../src/infra/pubsub';
 import { eventually, testEnv } from '../support/app';
 
 const logger = pino({ level: 'silent' });

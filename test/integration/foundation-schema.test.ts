@@ -13,8 +13,8 @@ import {
   GraphQLType,
 } from 'graphql';
 import { FoundationNodeDocument, FoundationNodesDocument, ViewerDocument } from '../../src/generated/graphql';
-import { buildFleetSchema, printFleetSchema } from '../../src/graphql/schema';
-import { createMemoryPubSub } from '../../src/pubsub';
+import { buildFleetSchema, printFleetSchema } from '../../src/app/schema';
+import { createMemoryPubSub } from '../../src/infra/pubsub';
 import { startTestApp, TestApp } from '../support/app';
 import { sql } from '../support/db';
 import { ROOT } from '../support/process';

@@ -16,7 +16,7 @@ import {
   ViewerDocument,
 } from '../../src/generated/graphql';
 import { ENTITIES, Account, User } from '../../entities';
-import { forkForAccount, tenantScopedEntities, SYSTEM } from '../../src/db/orm';
+import { forkForAccount, tenantScopedEntities, SYSTEM } from '../../src/infra/db/orm';
 import { startTestApp, TestApp } from '../support/app';
 import { sql } from '../support/db';
 import { cleanupDocker, docker, dockerEndpoint, TEST_IMAGE, uniqueName } from '../support/docker';

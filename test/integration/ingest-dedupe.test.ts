@@ -1,9 +1,9 @@
 import { DockerHost, EventSource } from '../../entities';
 import { RegisterDockerHostDocument } from '../../src/generated/graphql';
-import { forkForAccount } from '../../src/db/orm';
+import { forkForAccount } from '../../src/infra/db/orm';
 import { fromGlobalId } from '../../src/graphql/relay';
-import { ingestEvents, resyncEvents } from '../../src/sync/ingest';
-import type { RawDockerEvent } from '../../src/sync/event-stream';
+import { ingestEvents, resyncEvents } from '../../src/modules/hosts/ingest';
+import type { RawDockerEvent } from '../../src/infra/engine/event-stream';
 import { missingSocketEndpoint, startTestApp, TestApp } from '../support/app';
 
 /** After a reconnect the `since` replay and the resync may report the same create/destroy: it is stored and sent once. */

@@ -1,5 +1,5 @@
 import { RegisterDockerHostDocument } from '../../src/generated/graphql';
-import { withoutInputValues } from '../../src/errors';
+import { withoutInputValues } from '../../src/kernel/errors';
 import { startTestApp, TestApp } from '../support/app';
 import { sql } from '../support/db';
 

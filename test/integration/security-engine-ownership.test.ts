@@ -17,7 +17,7 @@ import {
   UpdateDockerHostDocument,
   VolumesDocument,
 } from '../../src/generated/graphql';
-import { FAILURE_REASONS } from '../../src/docker/client';
+import { FAILURE_REASONS } from '../../src/infra/engine/client';
 import { fromGlobalId } from '../../src/graphql/relay';
 import { eventually, startTestApp, TestApp, testEndpointAllow, testEnv } from '../support/app';
 import { cleanupDocker, docker, dockerEndpoint, dockerSocket, TEST_IMAGE, testCerts, TestCerts, uniqueName } from '../support/docker';

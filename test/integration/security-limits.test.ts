@@ -4,8 +4,8 @@ import vm from 'node:vm';
 import { Client as PgClient } from 'pg';
 import type WebSocket from 'ws';
 import { HostStatus } from '../../entities';
-import { DEFAULT_LIMITS, Limits } from '../../src/config';
-import { Topic } from '../../src/pubsub/topics';
+import { DEFAULT_LIMITS, Limits } from '../../src/kernel/config';
+import { Topic } from '../../src/infra/pubsub/topics';
 import { eventually, startTestApp, subscribe, TestApp } from '../support/app';
 import { rawGraphqlWs, trackedClient, wsExecute } from '../support/ws-helpers';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BuildImageDocument, CreateContainerDocument, HostEventsDocument, HostSyncStateDocument, OnContainerLogsDocument, RegisterDockerHostDocument } from '../../src/generated/graphql';
-import { LOG_LINE_MAX_BYTES } from '../../src/docker/framing';
+import { LOG_LINE_MAX_BYTES } from '../../src/infra/engine/framing';
 import { eventually, startTestApp, subscribe, TestApp } from '../support/app';
 import { TEST_IMAGE, cleanupDocker, docker, dockerEndpoint, tarBase64, uniqueName } from '../support/docker';
 

@@ -5,8 +5,8 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import WebSocket from 'ws';
 import { createClient, Client as WsClient } from 'graphql-ws';
 import pino from 'pino';
-import { Config, loadConfig } from '../../src/config';
-import { startApp, App } from '../../src/server/app';
+import { Config, loadConfig } from '../../src/kernel/config';
+import { startApp, App } from '../../src/server/http';
 import { signDevToken } from '../../src/server/auth';
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789-0123456789-abcdef';

@@ -80,12 +80,12 @@ export type WsOutcome<R> =
   | { kind: 'closed'; code: number; reason: string };
 
 /** Runs one query/mutation over graphql-ws and reports how it ended (result, error message, or a closed socket). */
-export function wsExecute<R, V>(client: WsClient, doc: TypedDocumentNode<R, V> | string, variables?: V, timeoutMs = 10_000): Promise<WsOutcome<R>> {
+export function wsExecute<R, V>(client: WsClient, doc: TypedDocumentNode<R, V> | string, variables?: V, timeoutMs = 10_000, operationName?: string): Promise<WsOutcome<R>> {
   return new Promise((resolve, reject) => {
     let result: ExecutionResult<R> | undefined;
     const timer = setTimeout(() => reject(new Error(`ws operation did not finish in ${timeoutMs} ms`)), timeoutMs);
     client.subscribe<R>(
-      { query: typeof doc === 'string' ? doc : print(doc), variables: variables as Record<string, unknown> | undefined },
+      { query: typeof doc === 'string' ? doc : print(doc), variables: variables as Record<string, unknown> | undefined, ...(operationName ? { operationName } : {}) },
       {
         next: (r) => {
           result = r as ExecutionResult<R>;

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
-import { baseImageRefusals, DockerfileError, dockerfileRefusals, parseDockerfile, readDockerfile, registryHost, registryRefusal, reviewDockerfile } from '../../src/policy/build';
+import { baseImageRefusals, DockerfileError, dockerfileRefusals, parseDockerfile, readDockerfile, registryHost, registryRefusal, reviewDockerfile } from '../../src/modules/docker-resources/build-policy';
 
 /** The build policy as pure functions: Dockerfiles are parsed and judged, nothing is built or fetched. */
 

@@ -1,5 +1,5 @@
-import { loadConfig } from '../../src/config';
-import { classifyAddress, EndpointPolicy, loadEndpointAllowList, parseAddress, parseEndpointAllowList } from '../../src/policy/endpoints';
+import { loadConfig } from '../../src/kernel/config';
+import { classifyAddress, EndpointPolicy, loadEndpointAllowList, parseAddress, parseEndpointAllowList } from '../../src/infra/engine/endpoints';
 
 /**
  * The endpoint policy's address classifier and allow-list, as pure functions: nothing here

@@ -1,6 +1,6 @@
-import { LineFramer, utf8Boundary } from '../../src/docker/framing';
-import { Demuxer, LineAssembler } from '../../src/docker/logs';
-import { LineSplitter } from '../../src/sync/event-stream';
+import { LineFramer, utf8Boundary } from '../../src/infra/engine/framing';
+import { Demuxer, LineAssembler } from '../../src/infra/engine/logs';
+import { LineSplitter } from '../../src/infra/engine/event-stream';
 
 const texts = (lines: Array<{ text: string }>) => lines.map((l) => l.text);
 

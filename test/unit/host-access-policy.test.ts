@@ -12,9 +12,9 @@ import {
   networkCreateRefusals,
   parseBindRoots,
   serviceHostAccess,
-} from '../../src/policy/host-access';
-import { createOptions } from '../../src/docker/containers';
-import { buildServiceSpec } from '../../src/swarm/services';
+} from '../../src/platform/policy/host-access';
+import { createOptions } from '../../src/modules/docker-resources/containers';
+import { buildServiceSpec } from '../../src/modules/swarm/services';
 import { SwarmServiceMode } from '../../entities';
 
 /**

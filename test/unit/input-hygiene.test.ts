@@ -1,11 +1,11 @@
 import { buildSchema, GraphQLError, graphqlSync } from 'graphql';
 import { ConnectionException } from '@mikro-orm/core';
-import { AppError, boundedMessage, ErrorCode, formatError, isServiceUnavailable, shown } from '../../src/errors';
+import { AppError, boundedMessage, ErrorCode, formatError, isServiceUnavailable, shown } from '../../src/kernel/errors';
 import { decodeCursor, encodeCursor, fromGlobalId, toGlobalId } from '../../src/graphql/relay';
 import { guardArguments, INPUT_LIMITS } from '../../src/graphql/input-guard';
 import { DateTimeISO } from '../../src/graphql/scalars';
 import { principalFromClaims } from '../../src/server/auth';
-import { parseDurationSeconds } from '../../src/config';
+import { parseDurationSeconds } from '../../src/kernel/config';
 
 const ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');

@@ -1,7 +1,7 @@
 import { GraphQLSchema, parse } from 'graphql';
-import { DEFAULT_LIMITS, Limits, parseLimits } from '../../src/config';
-import { buildFleetSchema } from '../../src/graphql/schema';
-import { createMemoryPubSub } from '../../src/pubsub';
+import { DEFAULT_LIMITS, Limits, parseLimits } from '../../src/kernel/config';
+import { buildFleetSchema } from '../../src/app/schema';
+import { createMemoryPubSub } from '../../src/infra/pubsub';
 import { abortable, admitOperation, checkDocument } from '../../src/server/limits';
 
 /**

@@ -1,4 +1,4 @@
-import { redact, REDACTED } from '../../src/audit/redact';
+import { redact, REDACTED } from '../../src/kernel/redact';
 
 describe('redact (audit parameters and log objects)', () => {
   it('redacts every build arg and driver option value, keeping the keys', () => {

@@ -1,6 +1,6 @@
-import { quorumOf } from '../../src/swarm/health';
-import { isOutOfSequence, isQuorumLoss, toSwarmError, withVersionRetry } from '../../src/swarm/docker';
-import { buildServiceSpec } from '../../src/swarm/services';
+import { quorumOf } from '../../src/modules/swarm/health';
+import { isOutOfSequence, isQuorumLoss, toSwarmError, withVersionRetry } from '../../src/modules/swarm/docker';
+import { buildServiceSpec } from '../../src/modules/swarm/services';
 
 /** Docker's errors as dockerode reports them. */
 const dockerError = (statusCode: number, message: string) => Object.assign(new Error(`(HTTP code ${statusCode}) ${message}`), { statusCode, json: { message } });

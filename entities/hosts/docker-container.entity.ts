@@ -1,0 +1,61 @@
+import { Entity, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { Field, ObjectType } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { AccountOwned } from '../common/account-owned';
+import { DockerHost } from './docker-host.entity';
+import { Node } from '../common/node';
+
+/** A container as last seen on its host (sync and container events keep it current). */
+@Entity({ tableName: 'docker_containers' })
+@Unique({ properties: ['host', 'containerId'] })
+@ObjectType({ implements: Node, description: 'A container on a Docker host, in any state.' })
+export class DockerContainer extends AccountOwned {
+  @ManyToOne(() => DockerHost, { deleteRule: 'cascade' })
+  host!: DockerHost;
+
+  @Property({ type: 'string', length: 64 })
+  @Field(() => String, { description: 'Docker\'s container id.' })
+  containerId!: string;
+
+  @Property({ type: 'string', length: 255 })
+  @Index()
+  @Field(() => String)
+  name!: string;
+
+  @Property({ type: 'string', length: 500 })
+  @Field(() => String)
+  image!: string;
+
+  @Property({ type: 'string', length: 100, nullable: true })
+  @Field(() => String, { nullable: true })
+  imageId?: string | null;
+
+  @Property({ type: 'string', length: 20 })
+  @Index()
+  @Field(() => String, { description: 'created, running, paused, restarting, removing, exited or dead' })
+  state!: string;
+
+  @Property({ type: 'string', length: 200, nullable: true })
+  @Field(() => String, { nullable: true, description: 'Docker\'s human status, e.g. "Up 3 minutes (healthy)".' })
+  status?: string | null;
+
+  @Property({ type: 'string', length: 20, nullable: true })
+  @Field(() => String, { nullable: true, description: 'healthy, unhealthy, starting, or null without a healthcheck' })
+  health?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  @Field(() => String, { nullable: true })
+  command?: string | null;
+
+  @Property({ type: 'json' })
+  @Field(() => GraphQLJSONObject)
+  labels: Record<string, string> = {};
+
+  @Property({ type: 'json' })
+  @Field(() => [GraphQLJSONObject], { description: 'Port mappings as Docker lists them.' })
+  ports: object[] = [];
+
+  @Property({ type: 'datetime', length: 6, nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When Docker created the container.' })
+  dockerCreatedAt?: Date | null;
+}

@@ -1,0 +1,485 @@
+import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import type { FilterQuery } from '@mikro-orm/postgresql';
+import { DockerActivity, DockerHost, SecretKind, SecretReference, SwarmCluster, SwarmEvent, SwarmNetwork, SwarmNode, SwarmNodeRole, SwarmService } from '../../entities';
+import { Context } from '../../src/graphql/context';
+import { loaderOf } from '../../src/graphql/loaders';
+import { PERMISSIONS } from '../../src/server/auth';
+import { ConnectionArgs, paginate } from '../../src/graphql/connection';
+import { toGlobalId } from '../../src/graphql/relay';
+import { hydrate } from '../../src/infra/pubsub/payload';
+import { filtered } from '../../src/graphql/subscriptions';
+import { Topic } from '../../src/infra/pubsub/topics';
+import { clusterHealth } from '../../src/modules/swarm/health';
+import type { ClusterStatusPayload } from '../../src/modules/swarm/status';
+import type { ServiceLogLine as LogLine } from '../../src/modules/swarm/services';
+import {
+  ConfigIdInput,
+  ConfigPayload,
+  CreateConfigInput,
+  CreateSecretInput,
+  CreateServiceInput,
+  InitSwarmInput,
+  JoinSwarmInput,
+  JoinSwarmPayload,
+  LeaveSwarmInput,
+  LeaveSwarmPayload,
+  NodeIdInput,
+  RegisterSwarmClusterInput,
+  RemovedPayload,
+  RemoveNodeInput,
+  RotateSecretInput,
+  RotateSecretPayload,
+  ScaleServiceInput,
+  SecretIdInput,
+  SecretPayload,
+  SecretReferenceConnection,
+  ServiceIdInput,
+  ServiceLogLine,
+  SetSwarmClusterMaintenanceInput,
+  SwarmClusterConnection,
+  SwarmClusterHealth,
+  SwarmClusterIdInput,
+  SwarmClusterPayload,
+  SwarmClusterStatusChange,
+  SwarmEventConnection,
+  SwarmEventFilter,
+  SwarmJoinTokens,
+  SwarmNodeConnection,
+  SwarmNodePayload,
+  SwarmServiceConnection,
+  SwarmServiceFilter,
+  SwarmServicePayload,
+  SwarmStack,
+  SwarmTask,
+  SyncSwarmClusterPayload,
+  UpdateNodeInput,
+  UpdateSecretInput,
+  UpdateServiceInput,
+  UpdateSwarmClusterInput,
+  UpdateSwarmInput,
+} from './swarm.types';
+
+const byName = { field: 'name', direction: 'asc' } as const;
+const byHostname = { field: 'hostname', direction: 'asc' } as const;
+const newestFirst = { field: 'time', direction: 'desc' } as const;
+
+function eventWhere(clusterId: string, f: SwarmEventFilter | undefined): FilterQuery<SwarmEvent> {
+  const where: Record<string, unknown> = { cluster: clusterId };
+  if (f?.types?.length) where.type = { $in: f.types };
+  if (f?.actions?.length) where.action = { $in: f.actions };
+  if (f?.actorId) where.actorId = f.actorId;
+  if (f?.severities?.length) where.severity = { $in: f.severities };
+  if (f?.since) where.time = { $gte: f.since };
+  return where as FilterQuery<SwarmEvent>;
+}
+
+function eventMatches(e: { type: string; action: string; actorId: string; severity: string }, f: SwarmEventFilter | undefined): boolean {
+  if (!f) return true;
+  if (f.types?.length && !f.types.includes(e.type)) return false;
+  if (f.actions?.length && !f.actions.includes(e.action)) return false;
+  if (f.actorId && f.actorId !== e.actorId) return false;
+  if (f.severities?.length && !f.severities.includes(e.severity as never)) return false;
+  return true;
+}
+
+function serviceWhere(clusterId: string, f: SwarmServiceFilter | undefined): FilterQuery<SwarmService> {
+  const where: Record<string, unknown> = { cluster: clusterId };
+  if (f?.name) where.name = { $ilike: `%${f.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%` };
+  if (f?.stack) where.stack = f.stack;
+  return where as FilterQuery<SwarmService>;
+}
+
+const clusterOf = (ctx: Context, row: { cluster: SwarmCluster | { id: string } } | { clusterId?: string }) => {
+  const id = 'cluster' in row ? row.cluster.id : row.clusterId;
+  return id ? loaderOf(ctx, SwarmCluster).load(id) : null;
+};
+
+@Resolver(() => SwarmCluster)
+export class SwarmClusterResolver {
+  @Authorized()
+  @Query(() => SwarmClusterConnection, { description: 'Swarm clusters of your account, by name.' })
+  swarmClusters(@Args() page: ConnectionArgs, @Ctx() ctx: Context) {
+    return paginate(ctx.em, SwarmCluster, {}, page, byName);
+  }
+
+  @Authorized()
+  @Query(() => SwarmCluster, { description: 'One cluster by id (NOT_FOUND when it is not yours).' })
+  swarmCluster(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+    return ctx.services.swarm.clusters.get(ctx, id, 'id');
+  }
+
+  // --- fields ---
+
+  @FieldResolver(() => SwarmClusterHealth, { description: 'Quorum, leader, managers reachable, faults tolerated, nodes by state and availability, services converged (from the last sync).' })
+  health(@Root() cluster: SwarmCluster, @Ctx() ctx: Context) {
+    return clusterHealth(ctx.em, cluster);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Extensions({ dockerCalls: 1 })
+  @FieldResolver(() => SwarmJoinTokens, { description: 'Join tokens, read live from the manager. Needs swarm.clusters.manage.' })
+  joinTokens(@Root() cluster: SwarmCluster, @Ctx() ctx: Context) {
+    return ctx.services.swarm.clusters.joinTokens(ctx, cluster);
+  }
+
+  @Extensions({ dockerCalls: 1 })
+  @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s GET /swarm, read live (join tokens left out).' })
+  inspect(@Root() cluster: SwarmCluster, @Ctx() ctx: Context) {
+    return ctx.services.swarm.clusters.inspect(ctx, cluster);
+  }
+
+  @FieldResolver(() => SwarmNodeConnection, { description: 'Nodes by hostname.' })
+  nodes(@Root() cluster: SwarmCluster, @Args() page: ConnectionArgs, @Arg('role', () => SwarmNodeRole, { nullable: true }) role: SwarmNodeRole | undefined, @Ctx() ctx: Context) {
+    return paginate(ctx.em, SwarmNode, { cluster: cluster.id, ...(role ? { role } : {}) }, page, byHostname);
+  }
+
+  @FieldResolver(() => SwarmServiceConnection, { description: 'Services by name.' })
+  services(@Root() cluster: SwarmCluster, @Args() page: ConnectionArgs, @Arg('filter', () => SwarmServiceFilter, { nullable: true }) filter: SwarmServiceFilter | undefined, @Ctx() ctx: Context) {
+    return paginate(ctx.em, SwarmService, serviceWhere(cluster.id, filter), page, byName);
+  }
+
+  @FieldResolver(() => [SwarmStack], { description: 'Stacks: services grouped by their com.docker.stack.namespace label, by name.' })
+  async stacks(@Root() cluster: SwarmCluster, @Ctx() ctx: Context): Promise<SwarmStack[]> {
+    const rows = await ctx.em.find(SwarmService, { cluster: cluster.id, stack: { $ne: null } }, { orderBy: { stack: 'asc', name: 'asc' } });
+    const by = new Map<string, SwarmService[]>();
+    for (const r of rows) by.set(r.stack!, [...(by.get(r.stack!) ?? []), r]);
+    return [...by].map(([name, services]) => ({ name, services, serviceCount: services.length }));
+  }
+
+  @FieldResolver(() => [SwarmNetwork], { description: 'Swarm-scoped networks (overlay, ingress) from the last sync, by name.' })
+  networks(@Root() cluster: SwarmCluster, @Ctx() ctx: Context) {
+    return ctx.em.find(SwarmNetwork, { cluster: cluster.id }, { orderBy: { name: 'asc' } });
+  }
+
+  @FieldResolver(() => SecretReferenceConnection, { description: 'Secrets (metadata only), by name.' })
+  secrets(@Root() cluster: SwarmCluster, @Args() page: ConnectionArgs, @Ctx() ctx: Context) {
+    return paginate(ctx.em, SecretReference, { cluster: cluster.id, kind: SecretKind.SECRET }, page, byName);
+  }
+
+  @FieldResolver(() => SecretReferenceConnection, { description: 'Configs, by name.' })
+  configs(@Root() cluster: SwarmCluster, @Args() page: ConnectionArgs, @Ctx() ctx: Context) {
+    return paginate(ctx.em, SecretReference, { cluster: cluster.id, kind: SecretKind.CONFIG }, page, byName);
+  }
+
+  @FieldResolver(() => SwarmEventConnection, { description: 'Stored swarm events, newest first.' })
+  events(@Root() cluster: SwarmCluster, @Args() page: ConnectionArgs, @Arg('filter', () => SwarmEventFilter, { nullable: true }) filter: SwarmEventFilter | undefined, @Ctx() ctx: Context) {
+    return paginate(ctx.em, SwarmEvent, eventWhere(cluster.id, filter), page, newestFirst);
+  }
+
+  // --- mutations: clusters ---
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Mutation(() => SwarmClusterPayload, { description: 'Registers an existing swarm by a manager\'s Engine API; it connects and syncs in the background (watch swarmClusterStatusChanged).' })
+  registerSwarmCluster(@Arg('input', () => RegisterSwarmClusterInput) input: RegisterSwarmClusterInput, @Ctx() ctx: Context) {
+    return ctx.services.swarm.clusters.register(ctx, input);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Mutation(() => SwarmClusterPayload)
+  updateSwarmCluster(@Arg('input', () => UpdateSwarmClusterInput) input: UpdateSwarmClusterInput, @Ctx() ctx: Context) {
+    const { id, ...rest } = input;
+    return ctx.services.swarm.clusters.update(ctx, id, rest);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Mutation(() => RemovedPayload, { description: 'Forgets the cluster (its stored nodes, services, events); the swarm itself is not touched.' })
+  removeSwarmCluster(@Arg('input', () => SwarmClusterIdInput) input: SwarmClusterIdInput, @Ctx() ctx: Context) {
+    return ctx.services.swarm.clusters.remove(ctx, input.id);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Mutation(() => SwarmClusterPayload)
+  setSwarmClusterMaintenance(@Arg('input', () => SetSwarmClusterMaintenanceInput) input: SetSwarmClusterMaintenanceInput, @Ctx() ctx: Context) {
+    return ctx.services.swarm.clusters.setMaintenance(ctx, input.id, input.maintenance);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Mutation(() => SyncSwarmClusterPayload, { description: 'Full sync now: nodes, services, secrets, configs; records status and quorum.' })
+  async syncSwarmCluster(@Arg('input', () => SwarmClusterIdInput) input: SwarmClusterIdInput, @Ctx() ctx: Context): Promise<SyncSwarmClusterPayload> {
+    const { cluster, activity, result } = await ctx.services.swarm.clusters.sync(ctx, input.id);
+    return { cluster, activity, nodes: result.nodes, services: result.services, secrets: result.secrets, configs: result.configs, networks: result.networks, changes: result.changes.length };
+  }
+
+  @Authorized(PERMISSIONS.clustersManage, PERMISSIONS.hostsManage)
+  @Mutation(() => SwarmClusterPayload, { description: '`docker swarm init` on a registered host: it becomes the first manager, and the swarm is registered as a cluster (same endpoint and TLS as the host). Needs swarm.clusters.manage and docker.hosts.manage.' })
+  initSwarm(@Arg('input', () => InitSwarmInput) input: InitSwarmInput, @Ctx() ctx: Context) {
+    return ctx.services.swarm.clusters.initSwarm(ctx, input);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage, PERMISSIONS.hostsManage)
+  @Mutation(() => JoinSwarmPayload, { description: 'Joins a registered host to a cluster as WORKER or MANAGER, with the join token read from the cluster.' })
+  joinSwarm(@Arg('input', () => JoinSwarmInput) input: JoinSwarmInput, @Ctx() ctx: Context) {
+    return ctx.services.swarm.clusters.joinSwarm(ctx, input);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage, PERMISSIONS.hostsManage)
+  @Mutation(() => LeaveSwarmPayload, { description: '`docker swarm leave` on a registered host. The node stays listed (down) until removeNode.' })
+  leaveSwarm(@Arg('input', () => LeaveSwarmInput) input: LeaveSwarmInput, @Ctx() ctx: Context) {
+    return ctx.services.swarm.clusters.leaveSwarm(ctx, input);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Mutation(() => SwarmClusterPayload, { description: 'Swarm settings (raft, dispatcher, CA, task history, autolock) and join-token rotation.' })
+  updateSwarm(@Arg('input', () => UpdateSwarmInput) input: UpdateSwarmInput, @Ctx() ctx: Context) {
+    const { clusterId, ...rest } = input;
+    return ctx.services.swarm.clusters.updateSwarm(ctx, clusterId, rest);
+  }
+
+  // --- subscriptions ---
+
+  @Authorized()
+  @Subscription(() => SwarmEvent, {
+    name: 'swarmEvents',
+    description: 'Live swarm events of a cluster (service, node, secret, config, network), stored first, then delivered through pub/sub to any replica.',
+    subscribe: async ({ args, context }) => {
+      const ctx = context as Context;
+      const cluster = await ctx.services.swarm.clusters.get(ctx, args.clusterId as string);
+      const filter = args.filter as SwarmEventFilter | undefined;
+      return filtered(ctx.services.pubsub.subscribe(Topic.SWARM_EVENTS, cluster.id), (e: SwarmEvent) => eventMatches(e, filter));
+    },
+  })
+  swarmEvents$(
+    @Root() payload: Record<string, unknown>,
+    @Arg('clusterId', () => ID) _clusterId: string,
+    @Arg('filter', () => SwarmEventFilter, { nullable: true }) _filter: SwarmEventFilter | undefined,
+  ): SwarmEvent {
+    return hydrate(SwarmEvent, { ...payload, time: new Date(payload.time as string) });
+  }
+
+  @Authorized()
+  @Subscription(() => SwarmClusterStatusChange, {
+    description: 'Status and quorum transitions of your clusters (or of one).',
+    subscribe: async ({ args, context }) => {
+      const ctx = context as Context;
+      const only = args.clusterId ? (await ctx.services.swarm.clusters.get(ctx, args.clusterId as string)).id : undefined;
+      return filtered(ctx.services.pubsub.subscribe(Topic.SWARM_CLUSTER_STATUS, ctx.membership!.accountId), (p: ClusterStatusPayload) => !only || p.clusterId === only);
+    },
+  })
+  swarmClusterStatusChanged(@Root() p: ClusterStatusPayload, @Arg('clusterId', () => ID, { nullable: true }) _clusterId: string | undefined): SwarmClusterStatusChange {
+    return { ...p, clusterId: toGlobalId('SwarmCluster', p.clusterId), changedAt: new Date(p.changedAt) };
+  }
+}
+
+@Resolver(() => SwarmNode)
+export class SwarmNodeResolver {
+  @FieldResolver(() => SwarmCluster, { nullable: true })
+  cluster(@Root() row: SwarmNode, @Ctx() ctx: Context) {
+    return clusterOf(ctx, row);
+  }
+
+  @FieldResolver(() => DockerHost, { nullable: true, description: 'The registered host whose engine is this node (same node id in its info).' })
+  host(@Root() row: SwarmNode, @Ctx() ctx: Context) {
+    return row.host ? ctx.em.findOne(DockerHost, row.host.id) : null;
+  }
+
+  @Extensions({ dockerCalls: 1 })
+  @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s GET /nodes/{id}, read live.' })
+  inspect(@Root() row: SwarmNode, @Ctx() ctx: Context) {
+    return ctx.em.populate(row, ['cluster']).then((n) => ctx.services.swarm.nodes.inspect(ctx, n as SwarmNode & { cluster: SwarmCluster }));
+  }
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Mutation(() => SwarmNodePayload, { description: 'Availability (ACTIVE, PAUSE, DRAIN) and labels; sent with the node\'s version, retried on "update out of sequence".' })
+  updateNode(@Arg('input', () => UpdateNodeInput) input: UpdateNodeInput, @Ctx() ctx: Context) {
+    const { nodeId, ...rest } = input;
+    return ctx.services.swarm.nodes.update(ctx, nodeId, rest);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Mutation(() => SwarmNodePayload)
+  promoteNode(@Arg('input', () => NodeIdInput) input: NodeIdInput, @Ctx() ctx: Context) {
+    return ctx.services.swarm.nodes.promote(ctx, input.nodeId);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Mutation(() => SwarmNodePayload, { description: 'Refused (CONFLICT) for the last manager.' })
+  demoteNode(@Arg('input', () => NodeIdInput) input: NodeIdInput, @Ctx() ctx: Context) {
+    return ctx.services.swarm.nodes.demote(ctx, input.nodeId);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Mutation(() => RemovedPayload, { description: 'Removes a worker node (demote a manager first; force for a node that is not down).' })
+  removeNode(@Arg('input', () => RemoveNodeInput) input: RemoveNodeInput, @Ctx() ctx: Context) {
+    return ctx.services.swarm.nodes.remove(ctx, input.nodeId, input.force ?? false);
+  }
+}
+
+@Resolver(() => SwarmService)
+export class SwarmServiceResolver {
+  @FieldResolver(() => SwarmCluster, { nullable: true })
+  cluster(@Root() row: SwarmService, @Ctx() ctx: Context) {
+    return clusterOf(ctx, row);
+  }
+
+  @Extensions({ dockerCalls: 1 })
+  @FieldResolver(() => [SwarmTask], { description: 'Tasks, newest first, read live (state, desired state, node, error, exit code).' })
+  async tasks(@Root() row: SwarmService, @Arg('desiredState', () => String, { nullable: true, description: 'e.g. running, shutdown' }) desiredState: string | undefined, @Ctx() ctx: Context) {
+    await ctx.em.populate(row, ['cluster']);
+    return ctx.services.swarm.services.tasks(ctx, row, desiredState);
+  }
+
+  @Extensions({ dockerCalls: 1 })
+  @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s GET /services/{id}, read live.' })
+  async inspect(@Root() row: SwarmService, @Ctx() ctx: Context) {
+    await ctx.em.populate(row, ['cluster']);
+    return ctx.services.swarm.services.inspect(ctx, row);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Mutation(() => SwarmServicePayload, { description: 'Creates a service. The daemon is not asked to resolve image digests unless spec.resolveImage.' })
+  async createService(@Arg('input', () => CreateServiceInput) input: CreateServiceInput, @Ctx() ctx: Context) {
+    const cluster = await ctx.services.swarm.clusters.get(ctx, input.clusterId);
+    return ctx.services.swarm.services.create(ctx, cluster, input.spec);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Mutation(() => SwarmServicePayload, { description: 'Replaces the spec (optimistic: sent with the version index, retried on "update out of sequence"). Docker keeps the old spec as previousSpec.' })
+  updateService(@Arg('input', () => UpdateServiceInput) input: UpdateServiceInput, @Ctx() ctx: Context) {
+    return ctx.services.swarm.services.update(ctx, input.serviceId, input.spec, input.forceUpdate ?? false);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Mutation(() => SwarmServicePayload)
+  scaleService(@Arg('input', () => ScaleServiceInput) input: ScaleServiceInput, @Ctx() ctx: Context) {
+    return ctx.services.swarm.services.scale(ctx, input.serviceId, input.replicas);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Mutation(() => SwarmServicePayload, { description: 'Docker\'s server-side rollback to the previous spec (one level).' })
+  rollbackService(@Arg('input', () => ServiceIdInput) input: ServiceIdInput, @Ctx() ctx: Context) {
+    return ctx.services.swarm.services.rollback(ctx, input.serviceId);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Mutation(() => RemovedPayload)
+  removeService(@Arg('input', () => ServiceIdInput) input: ServiceIdInput, @Ctx() ctx: Context) {
+    return ctx.services.swarm.services.remove(ctx, input.serviceId);
+  }
+
+  @Authorized(PERMISSIONS.logsRead)
+  @Subscription(() => ServiceLogLine, {
+    description: 'Output of all tasks of a service (needs docker.logs.read), streamed from the manager by the replica serving you. Ends after the tail unless follow.',
+    subscribe: ({ args, context }) => {
+      const ctx = context as Context;
+      return ctx.services.swarm.services.logs(ctx, args.serviceId as string, { follow: args.follow as boolean, tail: args.tail as number });
+    },
+  })
+  serviceLogs(
+    @Root() line: LogLine,
+    @Arg('serviceId', () => ID) _serviceId: string,
+    @Arg('follow', () => Boolean, { defaultValue: true }) _follow: boolean,
+    @Arg('tail', () => Int, { defaultValue: 100, description: 'Lines per task from the end to start with (0–10000).' }) _tail: number,
+  ): ServiceLogLine {
+    return line;
+  }
+}
+
+@Resolver(() => SecretReference)
+export class SecretReferenceResolver {
+  @FieldResolver(() => SwarmCluster, { nullable: true })
+  cluster(@Root() row: SecretReference, @Ctx() ctx: Context) {
+    return clusterOf(ctx, row);
+  }
+
+  @Extensions({ dockerCalls: 1 })
+  @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s inspect, read live (a secret\'s has no data: Docker never returns it).' })
+  async inspect(@Root() row: SecretReference, @Ctx() ctx: Context) {
+    await ctx.em.populate(row, ['cluster']);
+    return ctx.services.swarm.configs.inspect(ctx, row);
+  }
+
+  @Extensions({ dockerCalls: 1 })
+  @FieldResolver(() => String, { nullable: true, description: 'Configs only: the content, read live. Always null for secrets (write-only).' })
+  async data(@Root() row: SecretReference, @Ctx() ctx: Context) {
+    if (row.kind !== SecretKind.CONFIG) return null;
+    await ctx.em.populate(row, ['cluster']);
+    return ctx.services.swarm.configs.data(ctx, row);
+  }
+
+  @Authorized(PERMISSIONS.secretsManage)
+  @Mutation(() => SecretPayload, { description: 'Creates a secret; the value goes to Docker once and is never stored, logged or returned. Needs swarm.secrets.manage.' })
+  async createSecret(@Arg('input', () => CreateSecretInput) input: CreateSecretInput, @Ctx() ctx: Context) {
+    const cluster = await ctx.services.swarm.clusters.get(ctx, input.clusterId);
+    return ctx.services.swarm.secrets.create(ctx, cluster, input);
+  }
+
+  @Authorized(PERMISSIONS.secretsManage)
+  @Mutation(() => SecretPayload, { description: 'Labels only (Docker allows no other change to a secret; use rotateSecret for a new value).' })
+  updateSecret(@Arg('input', () => UpdateSecretInput) input: UpdateSecretInput, @Ctx() ctx: Context) {
+    return ctx.services.swarm.secrets.update(ctx, input.secretId, input.labels);
+  }
+
+  @Authorized(PERMISSIONS.secretsManage)
+  @Mutation(() => RemovedPayload)
+  removeSecret(@Arg('input', () => SecretIdInput) input: SecretIdInput, @Ctx() ctx: Context) {
+    return ctx.services.swarm.secrets.remove(ctx, input.secretId);
+  }
+
+  @Authorized(PERMISSIONS.secretsManage)
+  @Mutation(() => RotateSecretPayload, { description: 'New value: creates <family>-v<n+1>, repoints every service that uses the secret (same target file; rolling restart), removes the old one.' })
+  rotateSecret(@Arg('input', () => RotateSecretInput) input: RotateSecretInput, @Ctx() ctx: Context) {
+    return ctx.services.swarm.secrets.rotate(ctx, input.secretId, input.value);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Mutation(() => ConfigPayload)
+  async createConfig(@Arg('input', () => CreateConfigInput) input: CreateConfigInput, @Ctx() ctx: Context) {
+    const cluster = await ctx.services.swarm.clusters.get(ctx, input.clusterId);
+    return ctx.services.swarm.configs.create(ctx, cluster, input);
+  }
+
+  @Authorized(PERMISSIONS.clustersManage)
+  @Mutation(() => RemovedPayload)
+  removeConfig(@Arg('input', () => ConfigIdInput) input: ConfigIdInput, @Ctx() ctx: Context) {
+    return ctx.services.swarm.configs.remove(ctx, input.configId);
+  }
+}
+
+@Resolver(() => SwarmNetwork)
+export class SwarmNetworkResolver {
+  @FieldResolver(() => SwarmCluster, { nullable: true })
+  cluster(@Root() row: SwarmNetwork, @Ctx() ctx: Context) {
+    return clusterOf(ctx, row);
+  }
+
+  @Extensions({ dockerCalls: 1 })
+  @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s GET /networks/{id} on the manager, read live.' })
+  async inspect(@Root() row: SwarmNetwork, @Ctx() ctx: Context) {
+    await ctx.em.populate(row, ['cluster']);
+    return ctx.services.swarm.clusters.inspectNetwork(ctx, row);
+  }
+}
+
+@Resolver(() => SwarmEvent)
+export class SwarmEventResolver {
+  @FieldResolver(() => String, { description: 'Docker\'s timeNano, exact (decimal string).' })
+  timeNano(@Root() row: SwarmEvent) {
+    return row.timeNano === null || row.timeNano === undefined ? '' : String(row.timeNano);
+  }
+
+  @FieldResolver(() => SwarmCluster, { nullable: true })
+  cluster(@Root() row: SwarmEvent & { clusterId?: string }, @Ctx() ctx: Context) {
+    return clusterOf(ctx, row.cluster ? row : { clusterId: row.clusterId });
+  }
+
+  @FieldResolver(() => DockerActivity, { nullable: true, description: 'The activity (mutation) that caused this event, when one did.' })
+  activity(@Root() row: SwarmEvent & { activityId?: string | null }, @Ctx() ctx: Context) {
+    const id = row.activity?.id ?? row.activityId;
+    return id ? ctx.em.findOne(DockerActivity, id) : null;
+  }
+}
+
+@Resolver(() => DockerActivity)
+export class SwarmActivityResolver {
+  @FieldResolver(() => SwarmCluster, { nullable: true, description: 'The cluster a swarm operation targeted.' })
+  cluster(@Root() row: DockerActivity & { clusterId?: string | null }, @Ctx() ctx: Context) {
+    const id = row.cluster?.id ?? row.clusterId;
+    return id ? ctx.em.findOne(SwarmCluster, id) : null;
+  }
+
+  @FieldResolver(() => SwarmEventConnection, { description: 'Swarm events linked to this activity (same cluster and target, within its time window).' })
+  swarmEvents(@Root() row: DockerActivity, @Args() page: ConnectionArgs, @Ctx() ctx: Context) {
+    return paginate(ctx.em, SwarmEvent, { activity: row.id }, page, { field: 'time', direction: 'asc' });
+  }
+}

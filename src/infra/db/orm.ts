@@ -1,0 +1,90 @@
+import path from 'node:path';
+import { Client } from 'pg';
+import { EntityManager, MikroORM, Options, ReflectMetadataProvider } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { ENTITIES, INTERNAL_ENTITIES, AccountOwned, Account } from '../../../entities';
+import { migrationsList } from './migrations';
+import type { Logger } from '../../kernel/logger';
+
+export const TENANT_FILTER = 'tenant';
+
+/** Names of entities scoped by the tenant filter: every AccountOwned subclass, plus Account itself. */
+export function tenantScopedEntities(): string[] {
+  return ENTITIES.filter((e) => e.prototype instanceof AccountOwned || e === Account).map((e) => e.name);
+}
+
+export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Options {
+  return {
+    clientUrl,
+    entities: [...ENTITIES, ...INTERNAL_ENTITIES],
+    metadataProvider: ReflectMetadataProvider,
+    metadataCache: { enabled: false },
+    discovery: { warnWhenNoEntities: true },
+    extensions: [Migrator],
+    forceUtcTimezone: true,
+    pool: { min: 0, max: 10 },
+    migrations: {
+      migrationsList: migrationsList(),
+      path: path.join(__dirname, 'migrations'),
+      pathTs: path.join(__dirname, 'migrations'),
+      snapshotName: '.snapshot-fleetgraph',
+      transactional: true,
+      allOrNothing: true,
+      emit: 'ts',
+    },
+    filters: {
+      [TENANT_FILTER]: {
+        name: TENANT_FILTER,
+        // Account rows are scoped by their own id, everything else by its account.
+        cond: (args: { accountId: string }, _type: unknown, _em: unknown, _opts: unknown, entityName?: unknown) =>
+          entityName === 'Account' || (entityName as { name?: string })?.name === 'Account' ? { id: args.accountId } : { account: args.accountId },
+        entity: tenantScopedEntities(),
+        default: true,
+      },
+    },
+    ...extra,
+  };
+}
+
+export async function initOrm(clientUrl: string, extra: Partial<Options> = {}): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(clientUrl, extra));
+}
+
+/** Advisory lock key: replicas starting together run migrations one after another. */
+const MIGRATION_LOCK_KEY = 0x666c6565; // "flee"
+
+/**
+ * Applies pending migrations while holding a PostgreSQL session-level advisory lock on a
+ * dedicated connection, so concurrent replicas never race. Returns the names applied.
+ */
+export async function migrate(orm: MikroORM, clientUrl: string, logger?: Logger): Promise<string[]> {
+  const lock = new Client({ connectionString: clientUrl });
+  await lock.connect();
+  try {
+    const started = Date.now();
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const waited = Date.now() - started;
+    const applied = await orm.getMigrator().up();
+    logger?.info({ applied: applied.map((m) => m.name), lockWaitMs: waited }, 'migrations applied');
+    return applied.map((m) => m.name);
+  } finally {
+    await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await lock.end().catch(() => undefined);
+  }
+}
+
+/** A fresh EntityManager scoped to one account (the tenant filter gets its argument). */
+export function forkForAccount(orm: MikroORM, accountId: string): EntityManager {
+  const em = orm.em.fork({ clear: true }) as EntityManager;
+  em.setFilterParams(TENANT_FILTER, { accountId });
+  return em;
+}
+
+/** A fresh EntityManager for system work across accounts (workers, auth bootstrap). */
+export function forkSystem(orm: MikroORM): EntityManager {
+  const em = orm.em.fork({ clear: true }) as EntityManager;
+  return em;
+}
+
+/** Options to pass to find calls made by system work (tenant filter off). */
+export const SYSTEM = { filters: { [TENANT_FILTER]: false } } as const;

@@ -1,0 +1,179 @@
+import path from 'node:path';
+import { EndpointAllowList, loadEndpointAllowList } from '../infra/engine/endpoints';
+import { BindRoot, parseBindRoots } from '../platform/policy/host-access';
+
+/** Every environment variable the API reads, in one place (docker-compose.yml is checked against this list). */
+export const ENV_VARS = [
+  'NODE_ENV',
+  'PORT',
+  'HOST',
+  'LOG_LEVEL',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'FLEETGRAPH_DATA_DIR',
+  'FLEETGRAPH_JWT_SECRET',
+  'FLEETGRAPH_JWKS_URL',
+  'FLEETGRAPH_JWT_ISSUER',
+  'FLEETGRAPH_JWT_AUDIENCE',
+  'FLEETGRAPH_JWT_MAX_LIFETIME',
+  'FLEETGRAPH_ENCRYPTION_KEY',
+  'FLEETGRAPH_ENCRYPTION_KEY_ID',
+  'FLEETGRAPH_ENCRYPTION_OLD_KEYS',
+  'FLEETGRAPH_WORKERS',
+  'FLEETGRAPH_ENDPOINT_ALLOW',
+  'FLEETGRAPH_HOST_BIND_ROOTS',
+  'FLEETGRAPH_LIMITS',
+  'VAULT_ADDR',
+  'VAULT_TOKEN',
+] as const;
+
+export type EnvName = (typeof ENV_VARS)[number];
+
+/** Request limits (src/server/limits.ts, src/server/rate-limit.ts); FLEETGRAPH_LIMITS overrides any of them. */
+export interface Limits {
+  maxDepth: number;
+  maxAliases: number;
+  maxCost: number;
+  maxPageSize: number;
+  maxBodyBytes: number;
+  maxWsPayloadBytes: number;
+  maxSubscriptionsPerConnection: number;
+  /** Lexical tokens a document may have (checked while parsing, before validation). */
+  maxTokens: number;
+  /** Directives a document may use (counted through fragments). */
+  maxDirectives: number;
+  /** Times one response name may be selected in one selection set (validation compares them pairwise). */
+  maxFieldRepeats: number;
+  /** Items assumed for a list field that is not a connection (Docker lists, stacks, tasks) when pricing a query. */
+  listSize: number;
+  /** Price of one live call to Docker (a field marked with @Extensions({ dockerCalls })), in cost units. */
+  dockerCallCost: number;
+  /** Deadline of an HTTP request: past it the request is answered with TIMEOUT and its live Docker reads are abandoned. */
+  requestTimeoutMs: number;
+  /** Bytes a WebSocket may have unsent before a subscription delivering to it is ended as too slow. */
+  maxWsBufferedBytes: number;
+  /** Open WebSocket connections per account (per replica). */
+  maxConnectionsPerAccount: number;
+  /** Active subscriptions per account over all its connections (per replica). */
+  maxSubscriptionsPerAccount: number;
+  /** HTTP requests, WS connection inits and WS subscribe messages per minute per account (per address when anonymous). */
+  requestsPerMinute: number;
+}
+
+export interface Config {
+  production: boolean;
+  port: number;
+  host: string;
+  logLevel: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  dataDir: string;
+  /** maxLifetimeSeconds: the longest `exp - iat` a token may have (tokens without exp are refused). */
+  jwt: { secret?: string; jwksUrl?: string; issuer?: string; audience?: string; maxLifetimeSeconds: number };
+  encryption: { key?: string; keyId: string; oldKeys?: string };
+  /** Run background workers (host supervisors). Off for API-only replicas and some tests. */
+  workers: boolean;
+  /** Non-public Docker endpoints (unix sockets, loopback/private/link-local addresses) the operator allows (FLEETGRAPH_ENDPOINT_ALLOW). */
+  endpointAllow: EndpointAllowList;
+  /** Host directories containers may bind without docker.containers.privileged (FLEETGRAPH_HOST_BIND_ROOTS, `path[:ro|:rw]`, default none; src/policy/host-access.ts). */
+  hostAccess: { bindRoots: BindRoot[] };
+  limits: Limits;
+  /** Host supervision: first retry delay after a failure (doubles per failure, capped at the sync interval). */
+  sync: { retryBaseMs: number };
+  vault: { addr?: string; token?: string };
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxDepth: 12,
+  maxAliases: 30,
+  maxCost: 5000,
+  maxPageSize: 100,
+  maxBodyBytes: 1024 * 1024,
+  maxWsPayloadBytes: 256 * 1024,
+  maxSubscriptionsPerConnection: 100,
+  maxTokens: 2000,
+  maxDirectives: 50,
+  maxFieldRepeats: 20,
+  listSize: 20,
+  dockerCallCost: 50,
+  requestTimeoutMs: 30_000,
+  maxWsBufferedBytes: 16 * 1024 * 1024,
+  maxConnectionsPerAccount: 50,
+  maxSubscriptionsPerAccount: 1000,
+  requestsPerMinute: 3000,
+};
+
+/** FLEETGRAPH_LIMITS: a JSON object of Limits fields, each a positive integer, e.g. {"maxCost":8000}. */
+export function parseLimits(text: string | undefined): Limits {
+  if (!text) return { ...DEFAULT_LIMITS };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error('FLEETGRAPH_LIMITS must be a JSON object such as {"maxCost": 8000}');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('FLEETGRAPH_LIMITS must be a JSON object');
+  const limits: Limits = { ...DEFAULT_LIMITS };
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!Object.hasOwn(DEFAULT_LIMITS, key)) throw new Error(`FLEETGRAPH_LIMITS: unknown limit "${key}" (known: ${Object.keys(DEFAULT_LIMITS).join(', ')})`);
+    if (!Number.isSafeInteger(value) || (value as number) <= 0) throw new Error(`FLEETGRAPH_LIMITS: ${key} must be a positive integer`);
+    limits[key as keyof Limits] = value as number;
+  }
+  return limits;
+}
+
+/** Default FLEETGRAPH_JWT_MAX_LIFETIME: 24 hours. */
+export const DEFAULT_JWT_MAX_LIFETIME_SECONDS = 24 * 3600;
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** "3600", "90s", "30m", "24h", "7d" → seconds (a positive integer); anything else throws. */
+export function parseDurationSeconds(text: string, name: string): number {
+  const m = /^(\d{1,9})([smhd]?)$/.exec(text.trim());
+  const seconds = m ? Number(m[1]) * DURATION_UNITS[m[2] || 's'] : NaN;
+  if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new Error(`${name} must be a duration such as 3600, 30m, 24h or 7d, got "${text}"`);
+  return seconds;
+}
+
+/** Development-only secret used when FLEETGRAPH_JWT_SECRET is unset outside production. */
+export const DEV_JWT_SECRET = 'fleetgraph-development-secret-change-me-0123456789';
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const production = env.NODE_ENV === 'production';
+  const dataDir = path.resolve(env.FLEETGRAPH_DATA_DIR || '.data');
+  const jwt = {
+    secret: env.FLEETGRAPH_JWT_SECRET || (production || env.FLEETGRAPH_JWKS_URL ? undefined : DEV_JWT_SECRET),
+    jwksUrl: env.FLEETGRAPH_JWKS_URL || undefined,
+    issuer: env.FLEETGRAPH_JWT_ISSUER || undefined,
+    audience: env.FLEETGRAPH_JWT_AUDIENCE || undefined,
+    maxLifetimeSeconds: env.FLEETGRAPH_JWT_MAX_LIFETIME ? parseDurationSeconds(env.FLEETGRAPH_JWT_MAX_LIFETIME, 'FLEETGRAPH_JWT_MAX_LIFETIME') : DEFAULT_JWT_MAX_LIFETIME_SECONDS,
+  };
+  if (!jwt.secret && !jwt.jwksUrl) {
+    throw new Error('FLEETGRAPH_JWT_SECRET or FLEETGRAPH_JWKS_URL must be set in production');
+  }
+  if (jwt.secret && Buffer.byteLength(jwt.secret) < 32) {
+    throw new Error('FLEETGRAPH_JWT_SECRET must be at least 32 bytes');
+  }
+  const config: Config = {
+    production,
+    port: env.PORT !== undefined ? Number(env.PORT) : 4000,
+    host: env.HOST || '0.0.0.0',
+    logLevel: env.LOG_LEVEL || (production ? 'info' : 'debug'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    dataDir,
+    jwt,
+    encryption: { key: env.FLEETGRAPH_ENCRYPTION_KEY || undefined, keyId: env.FLEETGRAPH_ENCRYPTION_KEY_ID || 'k1', oldKeys: env.FLEETGRAPH_ENCRYPTION_OLD_KEYS || undefined },
+    workers: env.FLEETGRAPH_WORKERS !== 'false',
+    endpointAllow: loadEndpointAllowList(env.FLEETGRAPH_ENDPOINT_ALLOW, production),
+    hostAccess: { bindRoots: parseBindRoots(env.FLEETGRAPH_HOST_BIND_ROOTS) },
+    limits: parseLimits(env.FLEETGRAPH_LIMITS),
+    sync: { retryBaseMs: 1000 },
+    vault: { addr: env.VAULT_ADDR || undefined, token: env.VAULT_TOKEN || undefined },
+    ...overrides,
+  };
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
+    throw new Error(`PORT must be an integer between 0 and 65535, got ${env.PORT}`);
+  }
+  return config;
+}

@@ -1,0 +1,313 @@
+import type Docker from 'dockerode';
+import { DockerContainer, DockerHost } from '../../../entities';
+import { AppError, ErrorCode, badInput } from '../../kernel/errors';
+import type { Context } from '../../graphql/context';
+import { rowFromInspect, upsertContainers } from '../hosts/inventory';
+import { containerById, hostOperation, liveRead } from './operations';
+import { containerHostAccess, HostAccessSpec, hostAccessOfRunningContainer } from '../../platform/policy/host-access';
+import { assertEngineObjects, assertHostAccess, assertHostAccessOn, mayAccessHost } from '../../platform/policy/enforce';
+import { Demuxer, LogLine, logLines, openLogStream } from '../../infra/engine/logs';
+import { utf8Boundary } from '../../infra/engine/framing';
+import { toDockerError } from '../../infra/engine/client';
+
+export interface PortInput {
+  containerPort: number;
+  hostPort?: number | null;
+  protocol?: string | null;
+  hostIp?: string | null;
+}
+
+export interface HealthcheckInput {
+  test: string[];
+  intervalSeconds?: number | null;
+  timeoutSeconds?: number | null;
+  retries?: number | null;
+  startPeriodSeconds?: number | null;
+}
+
+export interface CreateContainerInput {
+  name?: string | null;
+  image: string;
+  command?: string[] | null;
+  entrypoint?: string[] | null;
+  env?: string[] | null;
+  labels?: Record<string, unknown> | null;
+  workingDir?: string | null;
+  user?: string | null;
+  tty?: boolean | null;
+  ports?: PortInput[] | null;
+  binds?: string[] | null;
+  networkMode?: string | null;
+  pidMode?: string | null;
+  ipcMode?: string | null;
+  privileged?: boolean | null;
+  capAdd?: string[] | null;
+  capDrop?: string[] | null;
+  restartPolicy?: string | null;
+  memoryBytes?: number | null;
+  nanoCpus?: number | null;
+  healthcheck?: HealthcheckInput | null;
+  autoRemove?: boolean | null;
+  start?: boolean | null;
+}
+
+export interface ExecInput {
+  command: string[];
+  env?: string[] | null;
+  workingDir?: string | null;
+  user?: string | null;
+  timeoutSeconds?: number | null;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+}
+
+export interface LogsOptions {
+  follow?: boolean | null;
+  tail?: number | null;
+  since?: Date | null;
+}
+
+const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+const RESTART_POLICIES = new Set(['no', 'always', 'unless-stopped', 'on-failure']);
+/** Output kept per stream from an exec (the rest is dropped and `truncated` set). */
+export const EXEC_OUTPUT_LIMIT = 1024 * 1024;
+export const EXEC_TIMEOUT_DEFAULT_S = 60;
+export const EXEC_TIMEOUT_MAX_S = 3600;
+export const LOG_TAIL_MAX = 10_000;
+const SECOND_NS = 1_000_000_000;
+
+/** Builds Docker's create body from our input (field names as in the Engine API). */
+export function createOptions(input: CreateContainerInput): Docker.ContainerCreateOptions {
+  if (!input.image?.trim()) throw badInput('image', 'is required');
+  if (input.name != null && !CONTAINER_NAME.test(input.name)) throw badInput('name', 'must be letters, digits, "_", "." or "-" (1–128), starting with a letter or digit');
+  const restart = input.restartPolicy ?? 'no';
+  const [policy, retries] = restart.split(':');
+  if (!RESTART_POLICIES.has(policy) || (retries !== undefined && (policy !== 'on-failure' || !/^\d+$/.test(retries)))) {
+    throw badInput('restartPolicy', 'must be no, always, unless-stopped, on-failure or on-failure:N');
+  }
+  for (const e of input.env ?? []) if (!/^[^=]+=/.test(e)) throw badInput('env', `entries look like NAME=value (got "${e.split('=')[0]}")`);
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, Array<{ HostPort: string; HostIp?: string }>> = {};
+  for (const p of input.ports ?? []) {
+    const proto = (p.protocol ?? 'tcp').toLowerCase();
+    if (!['tcp', 'udp', 'sctp'].includes(proto)) throw badInput('ports.protocol', 'must be tcp, udp or sctp');
+    if (!Number.isInteger(p.containerPort) || p.containerPort < 1 || p.containerPort > 65535) throw badInput('ports.containerPort', 'must be 1–65535');
+    if (p.hostPort != null && (!Number.isInteger(p.hostPort) || p.hostPort < 0 || p.hostPort > 65535)) throw badInput('ports.hostPort', 'must be 0–65535 (0: any free port)');
+    const key = `${p.containerPort}/${proto}`;
+    exposed[key] = {};
+    (bindings[key] ??= []).push({ HostPort: p.hostPort != null ? String(p.hostPort) : '', ...(p.hostIp ? { HostIp: p.hostIp } : {}) });
+  }
+  const hc = input.healthcheck;
+  const labels = Object.fromEntries(Object.entries(input.labels ?? {}).map(([k, v]) => [k, String(v)]));
+  return {
+    name: input.name ?? undefined,
+    Image: input.image.trim(),
+    Cmd: input.command ?? undefined,
+    Entrypoint: input.entrypoint ?? undefined,
+    Env: input.env ?? undefined,
+    Labels: labels,
+    WorkingDir: input.workingDir ?? undefined,
+    User: input.user ?? undefined,
+    Tty: input.tty ?? false,
+    ExposedPorts: exposed,
+    Healthcheck: hc
+      ? {
+          Test: hc.test[0] === 'NONE' || hc.test[0] === 'CMD' || hc.test[0] === 'CMD-SHELL' ? hc.test : ['CMD-SHELL', hc.test.join(' ')],
+          Interval: (hc.intervalSeconds ?? 30) * SECOND_NS,
+          Timeout: (hc.timeoutSeconds ?? 30) * SECOND_NS,
+          Retries: hc.retries ?? 3,
+          StartPeriod: (hc.startPeriodSeconds ?? 0) * SECOND_NS,
+        }
+      : undefined,
+    HostConfig: {
+      PortBindings: bindings,
+      Binds: input.binds ?? undefined,
+      NetworkMode: input.networkMode ?? undefined,
+      PidMode: input.pidMode ?? undefined,
+      IpcMode: input.ipcMode ?? undefined,
+      Privileged: input.privileged ?? false,
+      CapAdd: input.capAdd ?? undefined,
+      CapDrop: input.capDrop ?? undefined,
+      RestartPolicy: { Name: policy, MaximumRetryCount: retries ? Number(retries) : 0 },
+      Memory: input.memoryBytes ?? undefined,
+      NanoCpus: input.nanoCpus ?? undefined,
+      AutoRemove: input.autoRemove ?? false,
+    },
+  };
+}
+
+/**
+ * The host-access policy on the final create body (src/policy/host-access.ts): malformed mounts
+ * are BAD_USER_INPUT, anything beyond the allow-list needs docker.containers.privileged.
+ */
+export function assertMayCreate(ctx: Context, opts: Docker.ContainerCreateOptions): HostAccessSpec {
+  const access = containerHostAccess(opts);
+  assertHostAccess(ctx, access);
+  return access;
+}
+
+/** Stores what Docker now says about one container and returns the row. */
+async function storeInspect(ctx: Context, host: DockerHost, info: Docker.ContainerInspectInfo): Promise<DockerContainer> {
+  await upsertContainers(ctx.em, host, [rowFromInspect(info)]);
+  const row = await ctx.em.findOne(DockerContainer, { host, containerId: info.Id }, { refresh: true });
+  return row!;
+}
+
+/** Docker answers 304 when a container already is in the asked state: not an error for us. */
+function alreadyThere(err: unknown): boolean {
+  return (err as { statusCode?: number })?.statusCode === 304;
+}
+
+/** Docker's default stop grace period, and how long past the grace period a stop may take to answer. */
+const STOP_GRACE_DEFAULT_S = 10;
+const STOP_MARGIN_S = 30;
+
+/** Containers: create, lifecycle, remove, exec and logs (the runbook's ContainerManager). */
+export class ContainerManager {
+  async create(ctx: Context, host: DockerHost, input: CreateContainerInput) {
+    const opts = createOptions(input);
+    const access = assertMayCreate(ctx, opts);
+    // the volumes and networks it names, as this engine has them (read before the audited create)
+    await liveRead(ctx, host, (api) => assertEngineObjects(ctx, api, access));
+    const start = input.start ?? true;
+    return hostOperation(ctx, host, { action: 'container.create', targetType: 'container', targetId: input.name ?? null, parameters: input }, async ({ docker, handle }) => {
+      const container = await docker.api.createContainer(opts);
+      handle.setTarget(container.id);
+      if (start) await container.start();
+      return storeInspect(ctx, host, await container.inspect());
+    });
+  }
+
+  async lifecycle(ctx: Context, id: string, action: 'start' | 'stop' | 'restart' | 'pause' | 'unpause' | 'kill', timeoutSeconds?: number | null) {
+    const row = await containerById(ctx, id);
+    if (timeoutSeconds != null && (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0 || timeoutSeconds > 3600)) throw badInput('timeoutSeconds', 'must be 0–3600');
+    return hostOperation(ctx, row.host, { action: `container.${action}`, targetType: 'container', targetId: row.containerId, parameters: { id, timeoutSeconds } }, async ({ docker }) => {
+      const c = docker.api.getContainer(row.containerId);
+      const t = timeoutSeconds ?? undefined;
+      // stop and restart answer only once the container stopped (up to its grace period): they go
+      // through the client without an idle timeout, bounded by the grace period plus a margin
+      const waiting = docker.stream.getContainer(row.containerId);
+      const bound = { abortSignal: AbortSignal.timeout(((t ?? STOP_GRACE_DEFAULT_S) + STOP_MARGIN_S) * 1000) };
+      try {
+        if (action === 'start') await c.start();
+        else if (action === 'stop') await waiting.stop({ ...(t !== undefined ? { t } : {}), ...bound });
+        else if (action === 'restart') await waiting.restart({ ...(t !== undefined ? { t } : {}), ...bound });
+        else if (action === 'pause') await c.pause();
+        else if (action === 'unpause') await c.unpause();
+        else await c.kill();
+      } catch (err) {
+        if (!alreadyThere(err)) throw err;
+      }
+      return storeInspect(ctx, row.host, await c.inspect());
+    });
+  }
+
+  async remove(ctx: Context, id: string, force: boolean, removeVolumes: boolean) {
+    const row = await containerById(ctx, id);
+    const { activity } = await hostOperation(ctx, row.host, { action: 'container.remove', targetType: 'container', targetId: row.containerId, parameters: { id, force, removeVolumes } }, async ({ docker }) => {
+      await docker.api.getContainer(row.containerId).remove({ force, v: removeVolumes });
+      await ctx.em.nativeDelete(DockerContainer, { id: row.id });
+    });
+    return { removedId: id, activity };
+  }
+
+  /** Runs a command in a running container; waits for it and returns its output and exit code. */
+  async exec(ctx: Context, id: string, input: ExecInput) {
+    const row = await containerById(ctx, id);
+    if (!input.command?.length) throw badInput('command', 'needs at least one element');
+    const timeoutS = input.timeoutSeconds ?? EXEC_TIMEOUT_DEFAULT_S;
+    if (!Number.isInteger(timeoutS) || timeoutS < 1 || timeoutS > EXEC_TIMEOUT_MAX_S) throw badInput('timeoutSeconds', `must be 1–${EXEC_TIMEOUT_MAX_S}`);
+    // exec gets what the container may reach of the host: a container with host access needs the privileged permission too
+    if (!mayAccessHost(ctx)) {
+      await liveRead(ctx, row.host, async (api) => {
+        const [inspect, info] = await Promise.all([api.getContainer(row.containerId).inspect(), api.info() as Promise<{ CgroupVersion?: string }>]);
+        await assertHostAccessOn(ctx, api, hostAccessOfRunningContainer(inspect, info.CgroupVersion));
+      });
+    }
+    return hostOperation(ctx, row.host, { action: 'container.exec', targetType: 'container', targetId: row.containerId, parameters: { id, ...input } }, async ({ docker, handle }) => {
+      const exec = await docker.stream.getContainer(row.containerId).exec({
+        Cmd: input.command,
+        Env: input.env ?? undefined,
+        WorkingDir: input.workingDir ?? undefined,
+        User: input.user ?? undefined,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+      });
+      const stream = await exec.start({ hijack: true, stdin: false });
+      const out = await collectExec(stream, timeoutS);
+      const info = await exec.inspect();
+      const result: ExecResult = { exitCode: info.ExitCode ?? null, ...out };
+      handle.activity.result = { exitCode: result.exitCode, stdoutBytes: out.stdout.length, stderrBytes: out.stderr.length, truncated: out.truncated };
+      return result;
+    });
+  }
+
+  /**
+   * Streams a container's log lines, stdout and stderr demultiplexed. Closing the iterator
+   * (client unsubscribes) destroys the Docker stream.
+   */
+  async logs(ctx: Context, id: string, options: LogsOptions): Promise<AsyncIterable<LogLine>> {
+    const row = await containerById(ctx, id, 'containerId');
+    const tail = options.tail ?? 100;
+    if (!Number.isInteger(tail) || tail < 0 || tail > LOG_TAIL_MAX) throw badInput('tail', `must be 0–${LOG_TAIL_MAX}`);
+    const docker = await ctx.services.hosts.connection(ctx, row.host);
+    const c = docker.stream.getContainer(row.containerId);
+    let stream: NodeJS.ReadableStream;
+    let tty: boolean;
+    try {
+      tty = Boolean((await c.inspect()).Config?.Tty);
+      const follow = options.follow ?? true;
+      const opts = { stdout: true, stderr: true, timestamps: true, tail, follow, since: options.since ? Math.floor(options.since.getTime() / 1000) : undefined };
+      stream = await openLogStream(docker.stream, `/containers/${encodeURIComponent(row.containerId)}/logs`, opts, { 404: 'no such container', 500: 'server error' });
+    } catch (err) {
+      throw toDockerError(err, row.host.name);
+    }
+    return logLines(stream, tty, (l) => l, (err) => toDockerError(err, row.host.name));
+  }
+}
+
+function collectExec(stream: NodeJS.ReadableStream, timeoutS: number): Promise<Omit<ExecResult, 'exitCode'>> {
+  return new Promise((resolve, reject) => {
+    const demux = new Demuxer(false);
+    const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+    const size = { stdout: 0, stderr: 0 };
+    let truncated = false;
+    const timer = setTimeout(() => {
+      (stream as unknown as { destroy?: () => void }).destroy?.();
+      reject(new AppError(ErrorCode.DOCKER_ERROR, `exec did not finish within ${timeoutS} s (the process may still run in the container)`, { timeoutSeconds: timeoutS }));
+    }, timeoutS * 1000);
+    stream.on('data', (chunk: Buffer) => {
+      for (const f of demux.push(chunk)) {
+        const room = EXEC_OUTPUT_LIMIT - size[f.stream];
+        if (room <= 0) {
+          truncated = true;
+          continue;
+        }
+        if (f.data.length > room) {
+          // cut on a character boundary; the stream is full from here on
+          out[f.stream].push(Buffer.from(f.data.subarray(0, utf8Boundary(f.data, room))));
+          size[f.stream] = EXEC_OUTPUT_LIMIT;
+          truncated = true;
+          continue;
+        }
+        // a copy: a piece of a frame must not keep the whole socket chunk it came in alive
+        out[f.stream].push(Buffer.from(f.data));
+        size[f.stream] += f.data.length;
+      }
+    });
+    stream.on('end', () => {
+      clearTimeout(timer);
+      resolve({ stdout: Buffer.concat(out.stdout).toString('utf8'), stderr: Buffer.concat(out.stderr).toString('utf8'), truncated });
+    });
+    stream.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}

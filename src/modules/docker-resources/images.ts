@@ -1,0 +1,263 @@
+import type Docker from 'dockerode';
+import { DockerImage, DockerHost } from '../../../entities';
+import { badInput } from '../../kernel/errors';
+import type { Context } from '../../graphql/context';
+import { refreshImages } from '../hosts/inventory';
+import type { ActivityHandle } from '../../platform/audit/activity';
+import { followJsonStream, hostOperation, JsonProgress, liveRead } from './operations';
+import { FramedLine, LineFramer, LOG_LINE_MAX_BYTES } from '../../infra/engine/framing';
+import { baseImageRefusals, DockerfileError, readDockerfile, registryRefusal, reviewDockerfile } from './build-policy';
+import { hostAccessForbidden, mayAccessHost, orMissing } from '../../platform/policy/enforce';
+
+export interface RegistryAuthInput {
+  username?: string | null;
+  password?: string | null;
+  serverAddress?: string | null;
+  identityToken?: string | null;
+}
+
+export interface PullImageInput {
+  image: string;
+  tag?: string | null;
+  platform?: string | null;
+  registryAuth?: RegistryAuthInput | null;
+}
+
+export interface PushImageInput {
+  image: string;
+  tag?: string | null;
+  registryAuth?: RegistryAuthInput | null;
+}
+
+export interface TagImageInput {
+  image: string;
+  repo: string;
+  tag?: string | null;
+}
+
+export interface BuildImageInput {
+  /** The build context: a tar archive, base64-encoded (gzip allowed). */
+  contextTarBase64: string;
+  dockerfile?: string | null;
+  tags?: string[] | null;
+  buildArgs?: Record<string, unknown> | null;
+  labels?: Record<string, unknown> | null;
+  noCache?: boolean | null;
+  pull?: boolean | null;
+}
+
+/** Docker's reference grammar: [domain[:port]/]path[:tag][@digest]; path components lowercase. */
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const DOMAIN = /^(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$/;
+const TAG_OR_DIGEST = /^(?<name>(?:[^/:@]+:[0-9]+\/)?[^:@]+)(?::(?<tag>[\w][\w.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$/;
+
+/** Whether `ref` is a valid image reference (name, name:tag, registry:5000/ns/name:tag, name@sha256:…). */
+export function isReference(ref: string): boolean {
+  const m = TAG_OR_DIGEST.exec(ref);
+  if (!m?.groups) return false;
+  const parts = m.groups.name.split('/');
+  // The first component is a registry when it has a dot or a port, or is localhost (Docker's rule).
+  if (parts.length > 1 && (/[.:]/.test(parts[0]) || parts[0] === 'localhost')) {
+    if (!DOMAIN.test(parts.shift()!)) return false;
+  }
+  return parts.every((p) => PATH_COMPONENT.test(p));
+}
+const TAG = /^[\w][\w.-]{0,127}$/;
+const IMAGE_ID = /^(sha256:)?[a-f0-9]{12,64}$/;
+/** Build output lines kept on the activity's progress and in the payload. */
+export const BUILD_LOG_LINES = 200;
+/** Appended to a build output line cut at LOG_LINE_MAX_BYTES. */
+export const BUILD_LINE_CUT = '…[line truncated]';
+
+export function checkReference(ref: string, field: string): string {
+  const r = ref?.trim();
+  if (!r || r.length > 500 || !(isReference(r) || IMAGE_ID.test(r))) throw badInput(field, `"${ref}" is not an image reference (name[:tag] or name@sha256:…)`);
+  return r;
+}
+
+function checkTag(tag: string | null | undefined, field: string): string | undefined {
+  if (tag == null) return undefined;
+  if (!TAG.test(tag)) throw badInput(field, 'must be letters, digits, "_", "." or "-" (1–128)');
+  return tag;
+}
+
+function authConfig(auth: RegistryAuthInput | null | undefined): Docker.AuthConfig | undefined {
+  if (!auth) return undefined;
+  return {
+    username: auth.username ?? undefined,
+    password: auth.password ?? undefined,
+    serveraddress: auth.serverAddress ?? undefined,
+    ...(auth.identityToken ? { identitytoken: auth.identityToken } : {}),
+  } as Docker.AuthConfig;
+}
+
+/** Without docker.containers.privileged, the daemon may not pull from or push to a registry on a non-public address (src/policy/build.ts). */
+function assertRegistry(ctx: Context, ref: string, field: string): void {
+  const why = registryRefusal(ref);
+  if (why && !mayAccessHost(ctx)) throw hostAccessForbidden([{ field, reason: why }]);
+}
+
+/**
+ * Without docker.containers.privileged, the Dockerfile may not make the daemon reach the host's
+ * network (src/policy/build.ts), nor may the build pull: its base images must be on the host
+ * (read before the audited build) and carry no ONBUILD triggers.
+ */
+async function assertBuild(ctx: Context, host: DockerHost, input: BuildImageInput, context: Buffer, dockerfile: string): Promise<void> {
+  if (mayAccessHost(ctx)) return;
+  let review;
+  try {
+    review = reviewDockerfile(await readDockerfile(context, dockerfile));
+  } catch (err) {
+    if (err instanceof DockerfileError) throw badInput('dockerfile', err.message);
+    throw err;
+  }
+  if (input.pull) review.refusals.push({ field: 'pull', reason: 'pulling base images during a build skips the ONBUILD check (pull them with pullImage first)' });
+  if (review.refusals.length) throw hostAccessForbidden(review.refusals);
+  const refs = [...new Set(review.images.map((i) => i.ref))];
+  if (!refs.length) return;
+  const onEngine = await liveRead(ctx, host, async (api) =>
+    new Map(await Promise.all(refs.map(async (ref) => {
+      const image = await orMissing(api.getImage(ref).inspect());
+      return [ref, image && { onBuild: (image.Config?.OnBuild as unknown[] | null) ?? [] }] as const;
+    }))),
+  );
+  const refusals = baseImageRefusals(review.images, onEngine);
+  if (refusals.length) throw hostAccessForbidden(refusals);
+}
+
+/** Layers tracked per pull/push (a hostile daemon could report any number of ids). */
+const PROGRESS_LAYERS_MAX = 1000;
+const STATUS_MAX_CHARS = 200;
+
+/**
+ * Pull/push progress per layer, condensed for the activity's progress field. Keeps only the
+ * latest state of at most PROGRESS_LAYERS_MAX layers, with statuses cut to STATUS_MAX_CHARS.
+ */
+export function layerProgress(): (line: JsonProgress) => Record<string, unknown> {
+  const layers = new Map<string, { status: string; current?: number; total?: number }>();
+  let status = '';
+  return (l) => {
+    const st = typeof l.status === 'string' ? l.status.slice(0, STATUS_MAX_CHARS) : undefined;
+    if (typeof l.id === 'string' && st) {
+      const id = l.id.slice(0, STATUS_MAX_CHARS);
+      if (layers.has(id) || layers.size < PROGRESS_LAYERS_MAX) layers.set(id, { status: st, current: num(l.progressDetail?.current), total: num(l.progressDetail?.total) });
+    } else if (st) status = st;
+    const list = [...layers.values()];
+    const current = list.reduce((s, x) => s + (x.current ?? 0), 0);
+    const total = list.reduce((s, x) => s + (x.total ?? 0), 0);
+    return { status, layers: list.length, layersDone: list.filter((x) => /complete|already exists|pushed|mounted/i.test(x.status)).length, bytesCurrent: current, bytesTotal: total };
+  };
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+function tracker(handle: ActivityHandle) {
+  const progress = layerProgress();
+  return (line: JsonProgress) => handle.progress(progress(line));
+}
+
+async function storedImage(ctx: Context, host: DockerHost, docker: Docker, ref: string): Promise<DockerImage | null> {
+  await refreshImages(ctx.em, host, docker);
+  const info = await docker.getImage(ref).inspect().catch(() => null);
+  return info ? ctx.em.findOne(DockerImage, { host, imageId: info.Id }, { refresh: true }) : null;
+}
+
+/** Images: pull, push, tag, remove, build, inspect (the runbook's ImageManager). */
+export class ImageManager {
+  async pull(ctx: Context, host: DockerHost, input: PullImageInput) {
+    const image = checkReference(input.image, 'image');
+    const tag = checkTag(input.tag, 'tag');
+    const ref = tag ? `${image}:${tag}` : image;
+    assertRegistry(ctx, image, 'image');
+    return hostOperation(ctx, host, { action: 'image.pull', targetType: 'image', targetId: ref, parameters: input }, async ({ docker, handle }) => {
+      const stream = await docker.stream.pull(ref, { authconfig: authConfig(input.registryAuth), ...(input.platform ? { platform: input.platform } : {}) });
+      await followJsonStream(stream, tracker(handle));
+      return storedImage(ctx, host, docker.api, ref.includes(':') || ref.includes('@') ? ref : `${ref}:latest`);
+    });
+  }
+
+  async push(ctx: Context, host: DockerHost, input: PushImageInput) {
+    const image = checkReference(input.image, 'image');
+    const tag = checkTag(input.tag, 'tag');
+    assertRegistry(ctx, image, 'image');
+    return hostOperation(ctx, host, { action: 'image.push', targetType: 'image', targetId: tag ? `${image}:${tag}` : image, parameters: input }, async ({ docker, handle }) => {
+      const stream = await docker.stream.getImage(image).push({ tag, authconfig: authConfig(input.registryAuth) } as never);
+      await followJsonStream(stream as unknown as NodeJS.ReadableStream, tracker(handle));
+      return storedImage(ctx, host, docker.api, tag ? `${image}:${tag}` : image);
+    });
+  }
+
+  async tag(ctx: Context, host: DockerHost, input: TagImageInput) {
+    const image = checkReference(input.image, 'image');
+    const repo = checkReference(input.repo, 'repo');
+    const tag = checkTag(input.tag, 'tag') ?? 'latest';
+    return hostOperation(ctx, host, { action: 'image.tag', targetType: 'image', targetId: image, parameters: input }, async ({ docker }) => {
+      await docker.api.getImage(image).tag({ repo, tag });
+      return storedImage(ctx, host, docker.api, `${repo}:${tag}`);
+    });
+  }
+
+  async remove(ctx: Context, host: DockerHost, image: string, force: boolean, noPrune: boolean) {
+    const ref = checkReference(image, 'image');
+    const { result, activity } = await hostOperation(ctx, host, { action: 'image.remove', targetType: 'image', targetId: ref, parameters: { image, force, noPrune } }, async ({ docker }) => {
+      const out = (await docker.api.getImage(ref).remove({ force, noprune: noPrune })) as Array<{ Untagged?: string; Deleted?: string }>;
+      await refreshImages(ctx.em, host, docker.api);
+      return { untagged: out.filter((o) => o.Untagged).map((o) => o.Untagged!), deleted: out.filter((o) => o.Deleted).map((o) => o.Deleted!) };
+    });
+    return { ...result, activity };
+  }
+
+  async build(ctx: Context, host: DockerHost, input: BuildImageInput) {
+    const context = Buffer.from(input.contextTarBase64 ?? '', 'base64');
+    if (context.length === 0) throw badInput('contextTarBase64', 'must be a base64-encoded tar archive');
+    const tags = (input.tags ?? []).map((t, i) => checkReference(t, `tags.${i}`));
+    const dockerfile = input.dockerfile ?? 'Dockerfile';
+    if (dockerfile.startsWith('/') || dockerfile.split('/').includes('..')) throw badInput('dockerfile', 'must be a path inside the context');
+    await assertBuild(ctx, host, input, context, dockerfile);
+    const str = (o: Record<string, unknown> | null | undefined) => (o ? JSON.stringify(Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]))) : undefined);
+    return hostOperation(ctx, host, { action: 'image.build', targetType: 'image', targetId: tags[0] ?? null, parameters: input }, async ({ docker, handle }) => {
+      const log: string[] = [];
+      let imageId: string | undefined;
+      const stream = await docker.stream.buildImage(context as never, {
+        dockerfile,
+        t: tags as never,
+        buildargs: str(input.buildArgs),
+        labels: str(input.labels),
+        nocache: input.noCache ?? false,
+        pull: input.pull ? '1' : undefined,
+        rm: true,
+        forcerm: true,
+      } as never);
+      // build output comes in chunks that are not lines: framed again, lines cut at LOG_LINE_MAX_BYTES
+      const framer = new LineFramer(LOG_LINE_MAX_BYTES);
+      const keep = (lines: FramedLine[]) => {
+        for (const l of lines) if (l.text.trim()) log.push(l.truncated ? `${l.text}${BUILD_LINE_CUT}` : l.text);
+        if (log.length > BUILD_LOG_LINES) log.splice(0, log.length - BUILD_LOG_LINES);
+      };
+      await followJsonStream(stream as unknown as NodeJS.ReadableStream, (line) => {
+        if (typeof line.aux?.ID === 'string') imageId = line.aux.ID;
+        if (typeof line.stream === 'string') {
+          keep(framer.push(line.stream));
+          handle.progress({ step: [...log].reverse().find((l) => /^Step \d+\/\d+/.test(l)) ?? null, lines: log.length });
+        }
+      }).catch((err) => {
+        keep(framer.flush());
+        handle.activity.result = { log: log.slice(-50) };
+        throw err;
+      });
+      keep(framer.flush());
+      await refreshImages(ctx.em, host, docker.api);
+      const image = imageId ? await ctx.em.findOne(DockerImage, { host, imageId }, { refresh: true }) : null;
+      handle.activity.result = { imageId: imageId ?? null, tags };
+      return { image, imageId: imageId ?? null, log };
+    });
+  }
+
+  /** Docker's inspect of a stored image (live). */
+  async inspect(ctx: Context, row: DockerImage): Promise<Record<string, unknown>> {
+    const host = await ctx.em.findOneOrFail(DockerHost, row.host.id);
+    return liveRead(ctx, host, async (api) => (await api.getImage(row.imageId).inspect()) as unknown as Record<string, unknown>);
+  }
+}

@@ -1,0 +1,137 @@
+import type Docker from 'dockerode';
+import type { DockerHost } from '../../../entities';
+import { badInput } from '../../kernel/errors';
+import { assertHostAccessOn, refuse } from '../../platform/policy/enforce';
+import { endpointAddressRefusals, networkAttachAccess, networkCreateRefusals } from '../../platform/policy/host-access';
+import type { Context } from '../../graphql/context';
+import { hostOperation, liveRead } from './operations';
+
+export interface DockerNetworkInfo {
+  networkId: string;
+  name: string;
+  driver: string;
+  scope: string;
+  internal: boolean;
+  attachable: boolean;
+  ingress: boolean;
+  ipam: Array<{ subnet?: string; gateway?: string }>;
+  labels: Record<string, string>;
+  containers: Array<{ containerId: string; name: string; ipv4Address?: string }>;
+  createdAt: Date | null;
+}
+
+export interface CreateNetworkInput {
+  name: string;
+  driver?: string | null;
+  internal?: boolean | null;
+  attachable?: boolean | null;
+  labels?: Record<string, unknown> | null;
+  subnet?: string | null;
+  gateway?: string | null;
+}
+
+export interface ConnectNetworkInput {
+  network: string;
+  container: string;
+  aliases?: string[] | null;
+  ipv4Address?: string | null;
+}
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/;
+const IP = /^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+$/;
+/** A network or container the caller names (name or id) goes into a Docker API path: only name characters. */
+function reference(field: string, value: string): string {
+  if (!NAME.test(value)) throw badInput(field, 'must be a name or id: letters, digits, "_", "." or "-" (1–128), starting with a letter or digit');
+  return value;
+}
+
+/** Docker's predefined networks: removing them is refused by Docker too; we say so up front. */
+const PREDEFINED = new Set(['bridge', 'host', 'none']);
+
+export function networkInfo(n: Docker.NetworkInspectInfo): DockerNetworkInfo {
+  return {
+    networkId: n.Id,
+    name: n.Name,
+    driver: n.Driver,
+    scope: n.Scope,
+    internal: Boolean(n.Internal),
+    attachable: Boolean(n.Attachable),
+    ingress: Boolean(n.Ingress),
+    ipam: (n.IPAM?.Config ?? []).map((c) => ({ subnet: c.Subnet, gateway: c.Gateway })),
+    labels: n.Labels ?? {},
+    containers: Object.entries(n.Containers ?? {}).map(([id, c]) => ({ containerId: id, name: c.Name, ipv4Address: c.IPv4Address || undefined })),
+    createdAt: n.Created ? new Date(n.Created) : null,
+  };
+}
+
+/** Networks of one host (the runbook's NetworkManager): live from Docker, not stored. */
+export class NetworkManager {
+  list(ctx: Context, host: DockerHost, name?: string | null): Promise<DockerNetworkInfo[]> {
+    return liveRead(ctx, host, async (api) => {
+      const list = await api.listNetworks(name ? { filters: { name: [name] } } : {});
+      return list.map(networkInfo).sort((a, b) => a.name.localeCompare(b.name));
+    });
+  }
+
+  inspect(ctx: Context, host: DockerHost, network: string): Promise<Record<string, unknown>> {
+    return liveRead(ctx, host, async (api) => (await api.getNetwork(network).inspect()) as unknown as Record<string, unknown>);
+  }
+
+  async create(ctx: Context, host: DockerHost, input: CreateNetworkInput) {
+    if (!NAME.test(input.name ?? '')) throw badInput('name', 'must be letters, digits, "_", "." or "-" (1–128), starting with a letter or digit');
+    if (input.subnet != null && !CIDR.test(input.subnet)) throw badInput('subnet', 'must be a CIDR such as 10.20.0.0/24');
+    if (input.gateway != null && !IP.test(input.gateway)) throw badInput('gateway', 'must be an IP address');
+    if (input.gateway != null && input.subnet == null) throw badInput('gateway', 'needs a subnet');
+    refuse(ctx, networkCreateRefusals(input));
+    return hostOperation(ctx, host, { action: 'network.create', targetType: 'network', targetId: input.name, parameters: input }, async ({ docker, handle }) => {
+      const created = await docker.api.createNetwork({
+        Name: input.name,
+        Driver: input.driver ?? 'bridge',
+        Internal: input.internal ?? false,
+        Attachable: input.attachable ?? false,
+        CheckDuplicate: true,
+        Labels: Object.fromEntries(Object.entries(input.labels ?? {}).map(([k, v]) => [k, String(v)])),
+        ...(input.subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: input.subnet, ...(input.gateway ? { Gateway: input.gateway } : {}) }] } } : {}),
+      });
+      handle.setTarget(created.id);
+      return networkInfo(await created.inspect());
+    });
+  }
+
+  async remove(ctx: Context, host: DockerHost, network: string) {
+    reference('network', network);
+    if (PREDEFINED.has(network)) throw badInput('network', `"${network}" is one of Docker's predefined networks and cannot be removed`);
+    const { activity } = await hostOperation(ctx, host, { action: 'network.remove', targetType: 'network', targetId: network, parameters: { network } }, async ({ docker }) => {
+      await docker.api.getNetwork(network).remove();
+    });
+    return { removedId: network, activity };
+  }
+
+  async connect(ctx: Context, host: DockerHost, input: ConnectNetworkInput) {
+    reference('network', input.network);
+    reference('container', input.container);
+    if (input.ipv4Address != null && !IP.test(input.ipv4Address)) throw badInput('ipv4Address', 'must be an IP address');
+    if (input.ipv4Address != null) refuse(ctx, endpointAddressRefusals('ipv4Address', input.ipv4Address));
+    // a macvlan, ipvlan or plugin network an admin made is the host's own network: same rule as a create's networks
+    await liveRead(ctx, host, (api) => assertHostAccessOn(ctx, api, networkAttachAccess(input.network, 'network')));
+    return hostOperation(ctx, host, { action: 'network.connect', targetType: 'network', targetId: input.network, parameters: input }, async ({ docker }) => {
+      const net = docker.api.getNetwork(input.network);
+      await net.connect({
+        Container: input.container,
+        EndpointConfig: { Aliases: input.aliases ?? undefined, ...(input.ipv4Address ? { IPAMConfig: { IPv4Address: input.ipv4Address } } : {}) },
+      });
+      return networkInfo(await net.inspect());
+    });
+  }
+
+  async disconnect(ctx: Context, host: DockerHost, network: string, container: string, force: boolean) {
+    reference('network', network);
+    reference('container', container);
+    return hostOperation(ctx, host, { action: 'network.disconnect', targetType: 'network', targetId: network, parameters: { network, container, force } }, async ({ docker }) => {
+      const net = docker.api.getNetwork(network);
+      await net.disconnect({ Container: container, Force: force });
+      return networkInfo(await net.inspect());
+    });
+  }
+}

@@ -1,0 +1,97 @@
+import type Docker from 'dockerode';
+import type { DockerHost } from '../../../entities';
+import { badInput } from '../../kernel/errors';
+import type { Context } from '../../graphql/context';
+import { hostOperation, liveRead } from './operations';
+import { hostAccessForbidden, mayAccessHost } from '../../platform/policy/enforce';
+
+export interface DockerVolumeInfo {
+  name: string;
+  driver: string;
+  mountpoint: string;
+  scope: string;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+  createdAt: Date | null;
+}
+
+export interface CreateVolumeInput {
+  name?: string | null;
+  driver?: string | null;
+  driverOpts?: Record<string, unknown> | null;
+  labels?: Record<string, unknown> | null;
+}
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/;
+
+export function volumeInfo(v: Docker.VolumeInspectInfo & { CreatedAt?: string }): DockerVolumeInfo {
+  return {
+    name: v.Name,
+    driver: v.Driver,
+    mountpoint: v.Mountpoint,
+    scope: v.Scope ?? 'local',
+    labels: v.Labels ?? {},
+    options: (v.Options as Record<string, string> | null) ?? {},
+    createdAt: v.CreatedAt ? new Date(v.CreatedAt) : null,
+  };
+}
+
+const strings = (o: Record<string, unknown> | null | undefined) => Object.fromEntries(Object.entries(o ?? {}).map(([k, v]) => [k, String(v)]));
+
+/** Volumes of one host (the runbook's VolumeManager): live from Docker, not stored. */
+export class VolumeManager {
+  list(ctx: Context, host: DockerHost, name?: string | null): Promise<DockerVolumeInfo[]> {
+    return liveRead(ctx, host, async (api) => {
+      const res = await api.listVolumes(name ? { filters: { name: [name] } } : {});
+      return (res.Volumes ?? []).map(volumeInfo).sort((a, b) => a.name.localeCompare(b.name));
+    });
+  }
+
+  inspect(ctx: Context, host: DockerHost, name: string): Promise<Record<string, unknown>> {
+    return liveRead(ctx, host, async (api) => (await api.getVolume(name).inspect()) as unknown as Record<string, unknown>);
+  }
+
+  async create(ctx: Context, host: DockerHost, input: CreateVolumeInput) {
+    if (input.name != null && !NAME.test(input.name)) throw badInput('name', 'must be letters, digits, "_", "." or "-", starting with a letter or digit');
+    const driver = input.driver ?? 'local';
+    if (!driver.trim()) throw badInput('driver', 'must be a volume driver name (local by default)');
+    // a local volume with options (type=none,o=bind,device=/) is a bind of any host path; other drivers are plugins
+    const refusals = [
+      ...(driver !== 'local' ? [{ field: 'driver', reason: `volume driver ${JSON.stringify(driver.slice(0, 100))} is not local` }] : []),
+      ...(Object.keys(input.driverOpts ?? {}).length ? [{ field: 'driverOpts', reason: 'driver options can mount any host path into the volume' }] : []),
+    ];
+    if (refusals.length && !mayAccessHost(ctx)) throw hostAccessForbidden(refusals);
+    return hostOperation(ctx, host, { action: 'volume.create', targetType: 'volume', targetId: input.name ?? null, parameters: input }, async ({ docker, handle }) => {
+      const created = (await docker.api.createVolume({
+        Name: input.name ?? undefined,
+        Driver: driver,
+        DriverOpts: strings(input.driverOpts),
+        Labels: strings(input.labels),
+      } as never)) as unknown as Docker.Volume;
+      const v = await created.inspect();
+      handle.setTarget(v.Name);
+      return volumeInfo(v);
+    });
+  }
+
+  async remove(ctx: Context, host: DockerHost, name: string, force: boolean) {
+    // the name goes into a Docker API path
+    if (!NAME.test(name)) throw badInput('name', 'must be letters, digits, "_", "." or "-", starting with a letter or digit');
+    const { activity } = await hostOperation(ctx, host, { action: 'volume.remove', targetType: 'volume', targetId: name, parameters: { name, force } }, async ({ docker }) => {
+      await docker.api.getVolume(name).remove({ force } as never);
+    });
+    return { removedId: name, activity };
+  }
+
+  /** Removes unused volumes (optionally only those with all the given labels). */
+  async prune(ctx: Context, host: DockerHost, labels: string[] | null | undefined) {
+    for (const l of labels ?? []) if (!l.trim()) throw badInput('labels', 'entries are key or key=value');
+    const { result, activity } = await hostOperation(ctx, host, { action: 'volume.prune', targetType: 'volume', targetId: null, parameters: { labels } }, async ({ docker, handle }) => {
+      const res = (await docker.api.pruneVolumes(labels?.length ? { filters: { label: labels } } : {})) as { VolumesDeleted?: string[] | null; SpaceReclaimed?: number };
+      const out = { volumesDeleted: res.VolumesDeleted ?? [], spaceReclaimedBytes: String(res.SpaceReclaimed ?? 0) };
+      handle.activity.result = { deleted: out.volumesDeleted.length, spaceReclaimedBytes: out.spaceReclaimedBytes };
+      return out;
+    });
+    return { ...result, activity };
+  }
+}

@@ -1,0 +1,99 @@
+import type Docker from 'dockerode';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { DockerContainer, DockerEvent, DockerHost, EventSeverity, EventSource } from '../../../entities';
+import type { FleetPubSub } from '../../infra/pubsub';
+import { Topic } from '../../infra/pubsub/topics';
+import { toPayload } from '../../infra/pubsub/payload';
+import { linkActivitiesToEvents } from '../../platform/audit/activity';
+import type { RawDockerEvent } from '../../infra/engine/event-stream';
+import { EventLog, storeEvents, syntheticTimeNano } from '../../platform/supervision/event-store';
+import { ContainerChange, rowFromInspect, upsertContainers } from './inventory';
+
+/** Container actions after which the stored row is refreshed from an inspect. */
+const REFRESH_ACTIONS = /^(create|start|restart|die|stop|kill|pause|unpause|rename|update|oom|health_status.*)$/;
+
+export function severityOf(e: { Type: string; Action: string; Actor?: { Attributes?: Record<string, string> } }): EventSeverity {
+  const a = e.Action;
+  if (a === 'oom' || a.startsWith('health_status: unhealthy')) return EventSeverity.ERROR;
+  if (a === 'die' && e.Actor?.Attributes?.exitCode && e.Actor.Attributes.exitCode !== '0') return EventSeverity.WARNING;
+  if (a === 'kill' || a === 'destroy' || a === 'delete' || a === 'remove' || a === 'untag') return EventSeverity.WARNING;
+  return EventSeverity.INFO;
+}
+
+/** Resync findings as events, so subscribers see what happened while the stream was down. */
+export function resyncEvents(changes: ContainerChange[]): RawDockerEvent[] {
+  return changes.map((c) => {
+    const action = c.kind === 'created' ? 'create' : c.kind === 'removed' ? 'destroy' : c.after === 'running' ? 'start' : c.after === 'exited' || c.after === 'dead' ? 'die' : c.after === 'paused' ? 'pause' : 'update';
+    const timeNano = syntheticTimeNano();
+    return {
+      Type: 'container',
+      Action: action,
+      Actor: { ID: c.containerId, Attributes: { name: c.name, ...(c.before ? { 'state.old': c.before } : {}), ...(c.after ? { 'state.new': c.after } : {}), resync: c.kind } },
+      scope: 'local',
+      time: Number(BigInt(timeNano) / 1_000_000_000n),
+      timeNano,
+    };
+  });
+}
+
+/** Host events: container create/destroy are stored once (see EventLog.once). */
+const HOST_EVENTS: EventLog<DockerEvent> = {
+  table: 'docker_events',
+  ownerColumn: 'host_id',
+  ownerField: 'host',
+  entity: DockerEvent,
+  keepsScope: true,
+  severity: severityOf,
+  once: { types: ['container'], actions: ['create', 'destroy'] },
+  // a resync reports changes since the last sync
+  resyncLookbackMs: 60 * 60 * 1000,
+};
+
+/**
+ * Stores a batch of events of one host (idempotently: replays are skipped by the unique key)
+ * and publishes the newly stored ones at once; then links them to the activities that caused
+ * them. Publishing does not wait for Docker: the container rows the events concern are
+ * refreshed afterwards by the caller (see containerRefreshes and refreshContainers), so a
+ * slow inspect never delays delivery. Returns the stored events.
+ */
+export async function ingestEvents(em: EntityManager, pubsub: FleetPubSub, host: DockerHost, incoming: RawDockerEvent[], source: EventSource): Promise<DockerEvent[]> {
+  const events = await storeEvents(em, HOST_EVENTS, host, incoming, source);
+  if (events.length === 0) return [];
+  // Stored: publish now, even if linking fails below, or a replay would skip them as already stored.
+  for (const ev of events) await pubsub.emit(Topic.DOCKER_EVENTS, eventPayload(ev), host.id);
+  await linkActivitiesToEvents(em, events.map((e) => e.id));
+  return events;
+}
+
+/** The containers a batch of events changed, with the last action seen for each. */
+export function containerRefreshes(batch: RawDockerEvent[], into = new Map<string, string>()): Map<string, string> {
+  for (const e of batch) {
+    if (e.Type !== 'container' || !e.Actor?.ID) continue;
+    if (e.Action === 'destroy' || REFRESH_ACTIONS.test(e.Action)) into.set(e.Actor.ID, e.Action);
+  }
+  return into;
+}
+
+export function eventPayload(ev: DockerEvent): Record<string, unknown> {
+  return toPayload(ev, ['account', 'host', 'activity']);
+}
+
+/** Brings container rows up to date after container events: inspect, or delete on destroy. */
+export async function refreshContainers(em: EntityManager, host: DockerHost, docker: Docker, latest: Map<string, string>): Promise<void> {
+  const destroyed: string[] = [];
+  const refreshed = [];
+  for (const [id, action] of latest) {
+    if (action === 'destroy') {
+      destroyed.push(id);
+      continue;
+    }
+    try {
+      refreshed.push(rowFromInspect(await docker.getContainer(id).inspect()));
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) destroyed.push(id);
+      else throw err;
+    }
+  }
+  await upsertContainers(em, host, refreshed);
+  if (destroyed.length > 0) await em.nativeDelete(DockerContainer, { host, containerId: { $in: destroyed } });
+}

@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import type Docker from 'dockerode';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { DockerContainer, DockerHost, DockerImage } from '../../../entities';
+
+/** A container row as we store it (from a list entry or an inspect). */
+export interface ContainerRow {
+  containerId: string;
+  name: string;
+  image: string;
+  imageId: string | null;
+  state: string;
+  status: string | null;
+  health: string | null;
+  command: string | null;
+  labels: Record<string, string>;
+  ports: object[];
+  dockerCreatedAt: Date | null;
+}
+
+export interface ContainerChange {
+  containerId: string;
+  name: string;
+  kind: 'created' | 'changed' | 'removed';
+  before?: string;
+  after?: string;
+}
+
+const HEALTH = /\((healthy|unhealthy|health: starting)\)/;
+
+export function rowFromList(c: Docker.ContainerInfo): ContainerRow {
+  const health = HEALTH.exec(c.Status ?? '')?.[1];
+  return {
+    containerId: c.Id,
+    name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''),
+    image: c.Image,
+    imageId: c.ImageID || null,
+    state: c.State,
+    status: c.Status || null,
+    health: health === 'health: starting' ? 'starting' : (health ?? null),
+    command: c.Command || null,
+    labels: c.Labels ?? {},
+    ports: (c.Ports ?? []) as object[],
+    dockerCreatedAt: c.Created ? new Date(c.Created * 1000) : null,
+  };
+}
+
+export function rowFromInspect(c: Docker.ContainerInspectInfo): ContainerRow {
+  const ports: object[] = [];
+  for (const [key, bindings] of Object.entries(c.NetworkSettings?.Ports ?? {})) {
+    const [priv, type] = key.split('/');
+    for (const b of bindings ?? [{ HostIp: '', HostPort: '' }]) {
+      ports.push({ PrivatePort: Number(priv), Type: type, ...(b.HostPort ? { PublicPort: Number(b.HostPort), IP: b.HostIp } : {}) });
+    }
+  }
+  return {
+    containerId: c.Id,
+    name: c.Name.replace(/^\//, ''),
+    image: c.Config?.Image ?? c.Image,
+    imageId: c.Image || null,
+    state: c.State.Status,
+    status: describeState(c.State),
+    health: (c.State as { Health?: { Status?: string } }).Health?.Status ?? null,
+    command: [c.Path, ...(c.Args ?? [])].join(' ') || null,
+    labels: c.Config?.Labels ?? {},
+    ports,
+    dockerCreatedAt: c.Created ? new Date(c.Created) : null,
+  };
+}
+
+function describeState(s: Docker.ContainerInspectInfo['State']): string {
+  if (s.Running) return s.Paused ? 'Paused' : `Up since ${s.StartedAt}`;
+  if (s.Status === 'exited') return `Exited (${s.ExitCode}) at ${s.FinishedAt}`;
+  return s.Status;
+}
+
+/** Upserts container rows of one host in one statement. */
+export async function upsertContainers(em: EntityManager, host: DockerHost, rows: ContainerRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const now = new Date();
+  await em
+    .getKnex()
+    .insert(
+      rows.map((r) => ({
+        id: randomUUID(),
+        account_id: host.account.id,
+        host_id: host.id,
+        container_id: r.containerId,
+        name: r.name,
+        image: r.image.slice(0, 500),
+        image_id: r.imageId,
+        state: r.state,
+        status: r.status?.slice(0, 200) ?? null,
+        health: r.health,
+        command: r.command,
+        labels: JSON.stringify(r.labels),
+        ports: JSON.stringify(r.ports),
+        docker_created_at: r.dockerCreatedAt,
+        created_at: now,
+        updated_at: now,
+      })),
+    )
+    .into('docker_containers')
+    .onConflict(['host_id', 'container_id'])
+    .merge(['name', 'image', 'image_id', 'state', 'status', 'health', 'command', 'labels', 'ports', 'docker_created_at', 'updated_at']);
+}
+
+export interface SyncResult {
+  changes: ContainerChange[];
+  containers: number;
+  images: number;
+  pingMs: number;
+}
+
+/**
+ * Full list-and-diff of one host: ping, info, containers (all states) and images; bulk
+ * upserts, deletes rows Docker no longer has, stores system info and counts on the host,
+ * and returns what changed in the container inventory.
+ */
+export async function syncInventory(em: EntityManager, host: DockerHost, docker: Docker): Promise<SyncResult> {
+  const t0 = process.hrtime.bigint();
+  await docker.ping();
+  const pingMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const [info, containers, images] = await Promise.all([
+    docker.info() as Promise<Record<string, unknown>>,
+    docker.listContainers({ all: true }),
+    docker.listImages({ all: false }),
+  ]);
+  const rows = containers.map(rowFromList);
+  const before = await em.find(DockerContainer, { host }, { fields: ['containerId', 'name', 'state'] as never, disableIdentityMap: true });
+  const beforeById = new Map(before.map((c) => [c.containerId, c]));
+  const changes: ContainerChange[] = [];
+  for (const r of rows) {
+    const old = beforeById.get(r.containerId);
+    if (!old) changes.push({ containerId: r.containerId, name: r.name, kind: 'created', after: r.state });
+    else if (old.state !== r.state) changes.push({ containerId: r.containerId, name: r.name, kind: 'changed', before: old.state, after: r.state });
+    beforeById.delete(r.containerId);
+  }
+  for (const gone of beforeById.values()) changes.push({ containerId: gone.containerId, name: gone.name, kind: 'removed', before: gone.state });
+
+  await upsertContainers(em, host, rows);
+  await em.nativeDelete(DockerContainer, { host, containerId: { $nin: rows.map((r) => r.containerId) } });
+
+  await replaceImages(em, host, images);
+  const now = new Date();
+
+  const swarm = info.Swarm as { NodeID?: string; LocalNodeState?: string } | undefined;
+  host.engineId = (info.ID as string) ?? null;
+  host.dockerVersion = (info.ServerVersion as string) ?? null;
+  host.operatingSystem = (info.OperatingSystem as string) ?? null;
+  host.osType = (info.OSType as string) ?? null;
+  host.architecture = (info.Architecture as string) ?? null;
+  host.kernelVersion = (info.KernelVersion as string) ?? null;
+  host.cpuCount = (info.NCPU as number) ?? null;
+  host.memoryBytes = info.MemTotal != null ? String(info.MemTotal) : null;
+  host.storageDriver = (info.Driver as string) ?? null;
+  host.storageBytes = String(images.reduce((sum, i) => sum + (i.Size ?? 0), 0));
+  host.containerCount = containers.length;
+  host.runningContainerCount = containers.filter((c) => c.State === 'running').length;
+  host.imageCount = images.length;
+  host.swarmNodeId = swarm?.LocalNodeState === 'active' && swarm.NodeID ? swarm.NodeID : null;
+  host.pingLatencyMs = Math.round(pingMs * 100) / 100;
+  host.lastSyncedAt = now;
+  return { changes, containers: containers.length, images: images.length, pingMs };
+}
+
+/** Stores a host's full image list: bulk upsert, then delete rows Docker no longer has. */
+export async function replaceImages(em: EntityManager, host: DockerHost, images: Docker.ImageInfo[]): Promise<void> {
+  const now = new Date();
+  if (images.length > 0) {
+    await em
+      .getKnex()
+      .insert(
+        images.map((i) => ({
+          id: randomUUID(),
+          account_id: host.account.id,
+          host_id: host.id,
+          image_id: i.Id,
+          repo_tags: JSON.stringify((i.RepoTags ?? []).filter((t) => t !== '<none>:<none>')),
+          repo_digests: JSON.stringify((i.RepoDigests ?? []).filter((t) => t !== '<none>@<none>')),
+          size_bytes: String(i.Size ?? 0),
+          labels: JSON.stringify(i.Labels ?? {}),
+          docker_created_at: i.Created ? new Date(i.Created * 1000) : null,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
+      .into('docker_images')
+      .onConflict(['host_id', 'image_id'])
+      .merge(['repo_tags', 'repo_digests', 'size_bytes', 'labels', 'docker_created_at', 'updated_at']);
+  }
+  await em.nativeDelete(DockerImage, { host, imageId: { $nin: images.map((i) => i.Id) } });
+}
+
+/** Re-lists the images of a host (after pull, build, tag, remove) and stores them. */
+export async function refreshImages(em: EntityManager, host: DockerHost, docker: Docker): Promise<void> {
+  await replaceImages(em, host, await docker.listImages({ all: false }));
+}

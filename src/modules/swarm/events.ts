@@ -1,0 +1,56 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { EventSeverity, EventSource, SwarmCluster, SwarmEvent } from '../../../entities';
+import type { FleetPubSub } from '../../infra/pubsub';
+import { Topic } from '../../infra/pubsub/topics';
+import { toPayload } from '../../infra/pubsub/payload';
+import { linkActivitiesToEvents, SWARM_EVENT_LINK } from '../../platform/audit/activity';
+import type { RawDockerEvent } from '../../infra/engine/event-stream';
+import { EventLog, storeEvents, syntheticTimeNano } from '../../platform/supervision/event-store';
+import { severityOf } from '../hosts/ingest';
+import type { SwarmChange } from './sync';
+
+/** Event types a manager reports with scope "swarm". */
+export const SWARM_EVENT_TYPES = ['service', 'node', 'secret', 'config', 'network'];
+
+export function swarmSeverity(e: RawDockerEvent): EventSeverity {
+  const a = e.Actor?.Attributes ?? {};
+  if (a['state.new'] === 'down' || a['updatestate.new'] === 'paused' || a['updatestate.new'] === 'rollback_paused') return EventSeverity.ERROR;
+  if (a['updatestate.new'] === 'rollback_started' || a['state.new'] === 'disconnected') return EventSeverity.WARNING;
+  return severityOf(e);
+}
+
+/** Resync findings as events, so subscribers see what happened while the stream was down. */
+export function resyncSwarmEvents(changes: SwarmChange[]): RawDockerEvent[] {
+  return changes.map((c) => {
+    const timeNano = syntheticTimeNano();
+    return { Type: c.type, Action: c.action, Actor: { ID: c.actorId, Attributes: { ...c.attributes, resync: 'true' } }, scope: 'swarm', time: Number(BigInt(timeNano) / 1_000_000_000n), timeNano };
+  });
+}
+
+/** Swarm events: a swarm object's create and remove are stored once (see EventLog.once). */
+const SWARM_EVENTS: EventLog<SwarmEvent> = {
+  table: 'swarm_events',
+  ownerColumn: 'cluster_id',
+  ownerField: 'cluster',
+  entity: SwarmEvent,
+  keepsScope: false,
+  severity: swarmSeverity,
+  once: { types: 'any', actions: ['create', 'remove'] },
+};
+
+export function swarmEventPayload(ev: SwarmEvent): Record<string, unknown> {
+  return toPayload(ev, ['account', 'cluster', 'activity']);
+}
+
+/**
+ * Stores a batch of swarm events of one cluster (replays are skipped by the unique key) and
+ * publishes the newly stored ones on swarmEvents:<cluster>. Returns them.
+ */
+export async function ingestSwarmEvents(em: EntityManager, pubsub: FleetPubSub, cluster: SwarmCluster, batch: RawDockerEvent[], source: EventSource): Promise<SwarmEvent[]> {
+  const relevant = batch.filter((e) => e.scope === 'swarm' || SWARM_EVENT_TYPES.includes(e.Type));
+  const events = await storeEvents(em, SWARM_EVENTS, cluster, relevant, source);
+  if (events.length === 0) return [];
+  await linkActivitiesToEvents(em, events.map((e) => e.id), SWARM_EVENT_LINK);
+  for (const ev of events) await pubsub.emit(Topic.SWARM_EVENTS, swarmEventPayload(ev), cluster.id);
+  return events;
+}

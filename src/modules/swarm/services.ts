@@ -1,0 +1,363 @@
+import { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { SwarmCluster, SwarmNode, SwarmService, SwarmServiceMode } from '../../../entities';
+import { badInput, conflict, notFound } from '../../kernel/errors';
+import { expectGlobalId } from '../../graphql/relay';
+import type { Context } from '../../graphql/context';
+import { LogLine, logLines, openLogStream } from '../../infra/engine/logs';
+import { isDockerFailure } from '../../infra/engine/client';
+import { clusterConnection, seconds, toSwarmError, withVersionRetry } from './docker';
+import { clusterOperation, clusterRead } from './operation';
+import { upsertService } from './sync';
+import { serviceHostAccess } from '../../platform/policy/host-access';
+import { assertEngineObjects, assertHostAccess } from '../../platform/policy/enforce';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
+
+export interface ServiceSpecInput {
+  name: string;
+  image: string;
+  resolveImage?: boolean;
+  command?: string[];
+  args?: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  labels?: Record<string, string>;
+  containerLabels?: Record<string, string>;
+  mounts?: Array<{ type: string; source?: string; target: string; readOnly?: boolean }>;
+  networks?: string[];
+  ports?: Array<{ target: number; published?: number; protocol?: string; publishMode?: string }>;
+  endpointMode?: string;
+  resources?: { cpuLimit?: number; memoryLimitBytes?: string; cpuReservation?: number; memoryReservationBytes?: string };
+  placement?: { constraints?: string[]; preferences?: string[]; maxReplicasPerNode?: number };
+  mode?: SwarmServiceMode;
+  replicas?: number;
+  healthcheck?: { test: string[]; intervalSeconds?: number; timeoutSeconds?: number; retries?: number; startPeriodSeconds?: number };
+  restartPolicy?: { condition?: string; delaySeconds?: number; maxAttempts?: number; windowSeconds?: number };
+  updateConfig?: UpdateConfigInput;
+  rollbackConfig?: UpdateConfigInput;
+  stopGracePeriodSeconds?: number;
+  secrets?: Array<{ secret: string; target?: string }>;
+  configs?: Array<{ config: string; target?: string }>;
+}
+
+export interface UpdateConfigInput {
+  parallelism?: number;
+  delaySeconds?: number;
+  failureAction?: string;
+  monitorSeconds?: number;
+  maxFailureRatio?: number;
+  order?: string;
+}
+
+export interface ServiceLogLine {
+  stream: 'stdout' | 'stderr';
+  line: string;
+  timestamp?: string;
+  taskId?: string;
+  nodeId?: string;
+  /** The line was longer than LOG_LINE_MAX_BYTES: cut there, the rest dropped. */
+  truncated: boolean;
+}
+
+export const SERVICE_LOG_TAIL_MAX = 10_000;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+function updateConfig(c: UpdateConfigInput | undefined): Obj | undefined {
+  if (!c) return undefined;
+  return {
+    Parallelism: c.parallelism ?? 1,
+    Delay: seconds(c.delaySeconds ?? 0),
+    FailureAction: c.failureAction ?? 'pause',
+    Monitor: seconds(c.monitorSeconds ?? 5),
+    MaxFailureRatio: c.maxFailureRatio ?? 0,
+    Order: c.order ?? 'stop-first',
+  };
+}
+
+function checkUpdateConfig(c: UpdateConfigInput | undefined, field: string): void {
+  if (!c) return;
+  if (c.parallelism !== undefined && (!Number.isInteger(c.parallelism) || c.parallelism < 0)) throw badInput(`${field}.parallelism`, 'must be an integer ≥ 0 (0 = all at once)');
+  if (c.maxFailureRatio !== undefined && !(c.maxFailureRatio >= 0 && c.maxFailureRatio <= 1)) throw badInput(`${field}.maxFailureRatio`, 'must be from 0 to 1');
+  for (const k of ['delaySeconds', 'monitorSeconds'] as const) if (c[k] !== undefined && !(c[k]! >= 0)) throw badInput(`${field}.${k}`, 'must be ≥ 0');
+}
+
+/** Ids and names of secrets/configs named in a spec input, resolved on the manager. */
+async function references(api: Docker, kind: 'secret' | 'config', refs: Array<{ name: string; target?: string }> | undefined): Promise<Obj[] | undefined> {
+  if (!refs?.length) return undefined;
+  return Promise.all(
+    refs.map(async (r) => {
+      const found = (kind === 'secret' ? await api.getSecret(r.name).inspect() : await api.getConfig(r.name).inspect()) as Obj;
+      const file = { Name: r.target ?? found.Spec.Name, UID: '0', GID: '0', Mode: 0o444 };
+      return kind === 'secret' ? { SecretID: found.ID, SecretName: found.Spec.Name, File: file } : { ConfigID: found.ID, ConfigName: found.Spec.Name, File: file };
+    }),
+  );
+}
+
+/** Builds Docker's ServiceSpec from the input (durations in ns, bytes as numbers, defaults as documented). */
+export async function buildServiceSpec(api: Docker, input: ServiceSpecInput): Promise<Obj> {
+  if (!NAME.test(input.name)) throw badInput('spec.name', 'must be 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit');
+  if (!input.image?.trim()) throw badInput('spec.image', 'is required');
+  const mode = input.mode ?? SwarmServiceMode.REPLICATED;
+  if (input.replicas !== undefined && (!Number.isInteger(input.replicas) || input.replicas < 0)) throw badInput('spec.replicas', 'must be an integer ≥ 0');
+  if (mode === SwarmServiceMode.GLOBAL && input.replicas !== undefined) throw badInput('spec.replicas', 'does not apply to global services');
+  checkUpdateConfig(input.updateConfig, 'spec.updateConfig');
+  checkUpdateConfig(input.rollbackConfig, 'spec.rollbackConfig');
+  if (input.rollbackConfig?.failureAction === 'rollback') throw badInput('spec.rollbackConfig.failureAction', 'must be CONTINUE or PAUSE (a rollback cannot roll back)');
+  let image = input.image.trim();
+  if (input.resolveImage && !image.includes('@')) {
+    // what `docker service create` does by default: pin the tag to the registry's digest
+    const dist = (await api.getImage(image).distribution()) as Obj;
+    if (dist?.Descriptor?.Digest) image = `${image}@${dist.Descriptor.Digest}`;
+  }
+  const hc = input.healthcheck;
+  const res = input.resources;
+  const bytes = (v: string | undefined, field: string) => {
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v)) throw badInput(field, 'must be a whole number of bytes');
+    return Number(v);
+  };
+  const [secrets, configs] = await Promise.all([
+    references(api, 'secret', input.secrets?.map((s) => ({ name: s.secret, target: s.target }))),
+    references(api, 'config', input.configs?.map((c) => ({ name: c.config, target: c.target }))),
+  ]);
+  return {
+    Name: input.name,
+    Labels: input.labels ?? {},
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: image,
+        ...(input.command ? { Command: input.command } : {}),
+        ...(input.args ? { Args: input.args } : {}),
+        ...(input.env ? { Env: input.env } : {}),
+        ...(input.workdir ? { Dir: input.workdir } : {}),
+        ...(input.user ? { User: input.user } : {}),
+        ...(input.containerLabels ? { Labels: input.containerLabels } : {}),
+        ...(input.mounts ? { Mounts: input.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly ?? false })) } : {}),
+        ...(hc
+          ? {
+              Healthcheck: {
+                Test: hc.test,
+                Interval: seconds(hc.intervalSeconds ?? 30),
+                Timeout: seconds(hc.timeoutSeconds ?? 30),
+                Retries: hc.retries ?? 3,
+                StartPeriod: seconds(hc.startPeriodSeconds ?? 0),
+              },
+            }
+          : {}),
+        ...(input.stopGracePeriodSeconds !== undefined ? { StopGracePeriod: seconds(input.stopGracePeriodSeconds) } : {}),
+        ...(secrets ? { Secrets: secrets } : {}),
+        ...(configs ? { Configs: configs } : {}),
+      },
+      ...(res
+        ? {
+            Resources: {
+              Limits: { NanoCPUs: seconds(res.cpuLimit), MemoryBytes: bytes(res.memoryLimitBytes, 'spec.resources.memoryLimitBytes') },
+              Reservations: { NanoCPUs: seconds(res.cpuReservation), MemoryBytes: bytes(res.memoryReservationBytes, 'spec.resources.memoryReservationBytes') },
+            },
+          }
+        : {}),
+      ...(input.restartPolicy
+        ? {
+            RestartPolicy: {
+              Condition: input.restartPolicy.condition ?? 'any',
+              Delay: seconds(input.restartPolicy.delaySeconds ?? 5),
+              MaxAttempts: input.restartPolicy.maxAttempts ?? 0,
+              Window: seconds(input.restartPolicy.windowSeconds ?? 0),
+            },
+          }
+        : {}),
+      ...(input.placement
+        ? {
+            Placement: {
+              Constraints: input.placement.constraints ?? [],
+              Preferences: (input.placement.preferences ?? []).map((p) => ({ Spread: { SpreadDescriptor: p } })),
+              ...(input.placement.maxReplicasPerNode !== undefined ? { MaxReplicas: input.placement.maxReplicasPerNode } : {}),
+            },
+          }
+        : {}),
+      ...(input.networks ? { Networks: input.networks.map((n) => ({ Target: n })) } : {}),
+    },
+    Mode: mode === SwarmServiceMode.GLOBAL ? { Global: {} } : { Replicated: { Replicas: input.replicas ?? 1 } },
+    ...(input.updateConfig ? { UpdateConfig: updateConfig(input.updateConfig) } : {}),
+    ...(input.rollbackConfig ? { RollbackConfig: updateConfig(input.rollbackConfig) } : {}),
+    EndpointSpec: {
+      Mode: input.endpointMode ?? 'vip',
+      ...(input.ports
+        ? { Ports: input.ports.map((p) => ({ TargetPort: p.target, PublishedPort: p.published, Protocol: p.protocol ?? 'tcp', PublishMode: p.publishMode ?? 'ingress' })) }
+        : {}),
+    },
+  };
+}
+
+/**
+ * The host-access policy (src/policy/host-access.ts) on the ServiceSpec about to run tasks: the
+ * final body as sent (or, for a rollback, the previous spec Docker goes back to). Malformed
+ * mounts are BAD_USER_INPUT; anything beyond the allow-list needs docker.containers.privileged.
+ * Named volumes and networks are looked up on the manager: a volume of the same name that
+ * someone made by hand on another node is not seen.
+ */
+export async function assertServiceAccess(ctx: Context, api: Docker, spec: Obj): Promise<void> {
+  const access = serviceHostAccess(spec);
+  assertHostAccess(ctx, access);
+  await assertEngineObjects(ctx, api, access);
+}
+
+/**
+ * Services through the cluster's manager. No call makes the daemon look up image digests at a
+ * registry (Engine API ≥ 1.30 only does that when the client asks; the CLI asks by default,
+ * dockerode does not); `resolveImage: true` pins the digest here first, like the CLI.
+ * Updates are optimistic: inspect, send with Version.Index, retry on "update out of sequence".
+ */
+export class ServiceManager {
+  async get(ctx: Context, globalId: string, field = 'serviceId'): Promise<SwarmService & { cluster: SwarmCluster }> {
+    const id = expectGlobalId(globalId, 'SwarmService', field);
+    const row = await ctx.em.findOne(SwarmService, id, { populate: ['cluster'] });
+    if (!row) throw notFound('SwarmService', globalId);
+    return row as SwarmService & { cluster: SwarmCluster };
+  }
+
+  async create(ctx: Context, cluster: SwarmCluster, spec: ServiceSpecInput) {
+    const { result, activity } = await clusterOperation(ctx, cluster, { action: 'service.create', targetType: 'service', targetId: spec.name, parameters: spec }, async (api, h) => {
+      const body = await buildServiceSpec(api, spec);
+      await assertServiceAccess(ctx, api, body);
+      // (undefined auth): dockerode would otherwise send the spec itself as X-Registry-Auth
+      const created = (await (api.createService as (auth: unknown, opts: unknown) => Promise<Docker.Service>).call(api, undefined, body)) as Docker.Service;
+      h.setTarget(created.id);
+      return upsertService(ctx.em, cluster, (await created.inspect()) as Obj);
+    });
+    return { service: result, activity };
+  }
+
+  /** Replaces the whole spec (what `docker service update` sends, too). */
+  async update(ctx: Context, globalId: string, spec: ServiceSpecInput, forceUpdate = false) {
+    const row = await this.get(ctx, globalId);
+    if (spec.name !== row.name) throw badInput('spec.name', 'a service cannot be renamed');
+    return this.change(ctx, row, 'service.update', { serviceId: globalId, spec, forceUpdate }, async (api, current) => {
+      const body = await buildServiceSpec(api, spec);
+      if (forceUpdate) body.TaskTemplate.ForceUpdate = (current.Spec?.TaskTemplate?.ForceUpdate ?? 0) + 1;
+      return { body };
+    });
+  }
+
+  async scale(ctx: Context, globalId: string, replicas: number) {
+    if (!Number.isInteger(replicas) || replicas < 0) throw badInput('replicas', 'must be an integer ≥ 0');
+    const row = await this.get(ctx, globalId);
+    return this.change(ctx, row, 'service.scale', { serviceId: globalId, replicas }, async (_api, current) => {
+      if (!current.Spec?.Mode?.Replicated) throw conflict(`Service "${row.name}" is global: it runs one task per node and cannot be scaled`);
+      return { body: { ...current.Spec, Mode: { Replicated: { Replicas: replicas } } } };
+    });
+  }
+
+  /** Docker's server-side rollback to PreviousSpec (one level, like `docker service rollback`). */
+  async rollback(ctx: Context, globalId: string) {
+    const row = await this.get(ctx, globalId);
+    return this.change(ctx, row, 'service.rollback', { serviceId: globalId }, async (_api, current) => {
+      if (!current.PreviousSpec) throw conflict(`Service "${row.name}" has no previous spec to roll back to`);
+      return { body: current.Spec, query: { rollback: 'previous' } };
+    });
+  }
+
+  async remove(ctx: Context, globalId: string) {
+    const row = await this.get(ctx, globalId);
+    const { activity } = await clusterOperation(ctx, row.cluster, { action: 'service.remove', targetType: 'service', targetId: row.serviceId, parameters: { serviceId: globalId, name: row.name } }, async (api) => {
+      await api.getService(row.serviceId).remove();
+      ctx.em.remove(row);
+      await ctx.em.flush();
+    });
+    return { removedId: globalId, activity };
+  }
+
+  /** Tasks of a service (live), newest first, with their node's hostname. */
+  async tasks(ctx: Context, service: SwarmService, desiredState?: string) {
+    const cluster = service.cluster as SwarmCluster;
+    const filters: Record<string, string[]> = { service: [service.serviceId] };
+    if (desiredState) filters['desired-state'] = [desiredState];
+    const tasks = (await clusterRead(ctx, cluster, (api) => api.listTasks({ filters } as never) as unknown as Promise<Obj[]>));
+    const nodes = await ctx.em.find(SwarmNode, { cluster: cluster.id });
+    const byNode = new Map(nodes.map((n) => [n.nodeId, n]));
+    return tasks
+      .map((t) => ({
+        taskId: t.ID as string,
+        slot: t.Slot ?? null,
+        state: t.Status?.State ?? 'unknown',
+        desiredState: t.DesiredState ?? 'unknown',
+        message: t.Status?.Message ?? null,
+        error: t.Status?.Err ?? null,
+        exitCode: t.Status?.ContainerStatus?.ExitCode ?? null,
+        containerId: t.Status?.ContainerStatus?.ContainerID ?? null,
+        nodeId: t.NodeID ?? null,
+        node: t.NodeID ? (byNode.get(t.NodeID) ?? null) : null,
+        image: t.Spec?.ContainerSpec?.Image ?? null,
+        createdAt: t.CreatedAt ? new Date(t.CreatedAt) : null,
+        updatedAt: t.UpdatedAt ? new Date(t.UpdatedAt) : null,
+      }))
+      .sort((a, b) => (b.updatedAt?.getTime() ?? 0) - (a.updatedAt?.getTime() ?? 0));
+  }
+
+  /** Live `GET /services/{id}`. */
+  inspect(ctx: Context, service: SwarmService): Promise<Obj> {
+    return clusterRead(ctx, service.cluster as SwarmCluster, (api) => api.getService(service.serviceId).inspect());
+  }
+
+  /** Lines of every task of the service (Docker's service logs), demultiplexed, with task and node ids. */
+  async logs(ctx: Context, globalId: string, options: { follow: boolean; tail: number }): Promise<AsyncIterable<ServiceLogLine>> {
+    const row = await this.get(ctx, globalId);
+    if (!Number.isInteger(options.tail) || options.tail < 0 || options.tail > SERVICE_LOG_TAIL_MAX) throw badInput('tail', `must be 0–${SERVICE_LOG_TAIL_MAX}`);
+    let stream: NodeJS.ReadableStream;
+    try {
+      const { stream: client } = await clusterConnection(ctx.services.connections, ctx.em, row.cluster);
+      const query = { stdout: true, stderr: true, timestamps: true, details: true, follow: options.follow, tail: options.tail };
+      stream = await openLogStream(client, `/services/${encodeURIComponent(row.serviceId)}/logs`, query, { 404: 'no such service', 500: 'server error', 503: 'node is not part of a swarm' });
+    } catch (err) {
+      throw isDockerFailure(err) ? toSwarmError(err, row.cluster) : err;
+    }
+    return logLines(stream, false, withDetails, (err) => toSwarmError(err, row.cluster));
+  }
+
+  /**
+   * The shared path of update, scale and rollback: inspect, build the new body from the current
+   * state, send it with the version index; re-read and retry on "update out of sequence".
+   */
+  private async change(
+    ctx: Context,
+    row: SwarmService & { cluster: SwarmCluster },
+    action: string,
+    parameters: object,
+    build: (api: Docker, current: Obj) => Promise<{ body: Obj; query?: Obj }>,
+  ) {
+    const { result, activity } = await clusterOperation(ctx, row.cluster, { action, targetType: 'service', targetId: row.serviceId, parameters }, async (api, h) => {
+      const service = api.getService(row.serviceId);
+      let warnings: string[] = [];
+      let attempts = 1;
+      await withVersionRetry(
+        async () => {
+          const current = (await service.inspect()) as Obj;
+          const { body, query } = await build(api, current);
+          // every change runs tasks of the spec it leaves: scale and rollback too
+          await assertServiceAccess(ctx, api, query?.rollback ? current.PreviousSpec : body);
+          const res = (await service.update({ _query: { version: current.Version.Index, ...(query ?? {}) }, _body: body } as never)) as { Warnings?: string[] | null };
+          warnings = res?.Warnings ?? [];
+        },
+        5,
+        (n) => (attempts = n),
+      );
+      h.activity.result = { attempts, ...(warnings.length ? { warnings } : {}) };
+      return upsertService(ctx.em, row.cluster, (await service.inspect()) as Obj);
+    });
+    return { service: result, activity };
+  }
+}
+
+// pairs separated by exactly one comma: unambiguous, so matching is linear in the line (no backtracking blow-up)
+const DETAILS = /^([\w.-]+=[^,\s]*(?:,[\w.-]+=[^,\s]*)*) (.*)$/s;
+
+/** Service log lines with details=true start with "com.docker.swarm.node.id=…,com.docker.swarm.service.id=…,com.docker.swarm.task.id=… ". */
+function withDetails(l: LogLine): ServiceLogLine {
+  const m = DETAILS.exec(l.line);
+  if (!m) return l;
+  const attrs = Object.fromEntries(m[1].split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+  return { stream: l.stream, timestamp: l.timestamp, line: m[2], taskId: attrs['com.docker.swarm.task.id'], nodeId: attrs['com.docker.swarm.node.id'], truncated: l.truncated };
+}

@@ -1,0 +1,174 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ActivityStatus, DockerActivity, DockerHost, SwarmCluster, User } from '../../../entities';
+import { AppError, ErrorCode } from '../../kernel/errors';
+import { isDockerFailure, toDockerError } from '../../infra/engine/client';
+import type { Context } from '../../graphql/context';
+import { viewerOf } from '../../graphql/context';
+import { Topic } from '../../infra/pubsub/topics';
+import { toPayload } from '../../infra/pubsub/payload';
+import { redact } from '../../kernel/redact';
+
+export interface ActivitySpec {
+  action: string;
+  targetType: string;
+  targetId?: string | null;
+  host?: DockerHost | null;
+  /** The Swarm cluster a swarm operation targets. */
+  cluster?: SwarmCluster | null;
+  parameters?: object;
+}
+
+export interface ActivityHandle {
+  activity: DockerActivity;
+  /** Records progress (throttled to one write and publish per 500 ms). */
+  progress(p: Record<string, unknown>): void;
+  setTarget(id: string): void;
+  /** Attaches the host once it exists (registration). */
+  setHost(host: DockerHost): void;
+  /** Attaches the cluster once it exists (registration, swarm init). */
+  setCluster(cluster: SwarmCluster): void;
+}
+
+const PROGRESS_INTERVAL_MS = 500;
+/** docker_activities.target_id is varchar(255); targets come from user input (image references up to 500). */
+const MAX_TARGET_LENGTH = 255;
+const boundedTarget = (id: string | null | undefined) => (id == null ? null : id.slice(0, MAX_TARGET_LENGTH));
+
+export function activityPayload(a: DockerActivity): Record<string, unknown> {
+  return toPayload(a, ['account', 'user', 'host', 'cluster']);
+}
+
+async function publish(ctx: Context, a: DockerActivity): Promise<void> {
+  await ctx.services.pubsub.emit(Topic.ACTIVITIES, activityPayload(a), a.account.id).catch((err) => ctx.logger.warn({ err }, 'activity publish failed'));
+}
+
+/**
+ * Runs one audited operation: writes a pending DockerActivity (parameters redacted), runs
+ * `fn`, then records succeeded or failed with Docker's error text and the duration, publishes
+ * each state, and links the DockerEvents the operation caused. Errors from Docker are
+ * rethrown as DOCKER_ERROR / DOCKER_UNREACHABLE.
+ */
+export async function runActivity<T>(ctx: Context, spec: ActivitySpec, fn: (handle: ActivityHandle) => Promise<T>): Promise<{ result: T; activity: DockerActivity }> {
+  const { membership } = viewerOf(ctx);
+  // The audit row has its own unit of work: a failed operation's half-made entities are never flushed with it.
+  const em = ctx.em.fork();
+  const activity = em.create(DockerActivity, {
+    account: membership.accountId,
+    user: em.getReference(User, membership.userId),
+    action: spec.action,
+    targetType: spec.targetType,
+    targetId: boundedTarget(spec.targetId),
+    host: spec.host ? em.getReference(DockerHost, spec.host.id) : null,
+    cluster: spec.cluster ? em.getReference(SwarmCluster, spec.cluster.id) : null,
+    parameters: (redact(spec.parameters ?? {}) as Record<string, unknown>) ?? {},
+    status: ActivityStatus.PENDING,
+    startedAt: new Date(),
+  } as never);
+  await em.flush();
+  await publish(ctx, activity);
+
+  let lastProgress = 0;
+  let pendingProgress: Promise<void> = Promise.resolve();
+  const handle: ActivityHandle = {
+    activity,
+    progress(p) {
+      activity.progress = p;
+      const now = Date.now();
+      if (now - lastProgress < PROGRESS_INTERVAL_MS) return;
+      lastProgress = now;
+      pendingProgress = pendingProgress
+        .then(async () => {
+          await em.nativeUpdate(DockerActivity, { id: activity.id }, { progress: p });
+          await publish(ctx, activity);
+        })
+        .catch(() => undefined);
+    },
+    setTarget(id) {
+      activity.targetId = boundedTarget(id);
+    },
+    setHost(host) {
+      activity.host = em.getReference(DockerHost, host.id);
+    },
+    setCluster(cluster) {
+      activity.cluster = em.getReference(SwarmCluster, cluster.id);
+    },
+  };
+
+  const started = process.hrtime.bigint();
+  const finish = async (status: ActivityStatus, error?: AppError) => {
+    await pendingProgress;
+    activity.status = status;
+    activity.finishedAt = new Date();
+    activity.durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
+    if (error) {
+      activity.error = error.message.slice(0, 4000);
+      activity.errorCode = String(error.extensions.code);
+      activity.dockerStatus = typeof error.extensions.dockerStatus === 'number' ? error.extensions.dockerStatus : null;
+    }
+    await em.flush();
+    await linkEventsToActivity(em, activity);
+    await publish(ctx, activity);
+  };
+
+  try {
+    const result = await fn(handle);
+    await finish(ActivityStatus.SUCCEEDED);
+    return { result, activity };
+  } catch (err) {
+    if (!(err instanceof AppError) && !isDockerFailure(err)) {
+      // A bug or a database failure, not Docker's answer: the audit row and the client get no internals.
+      ctx.logger.error({ err }, 'activity failed unexpectedly');
+      await finish(ActivityStatus.FAILED, new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error'));
+      throw err;
+    }
+    const appError = err instanceof AppError ? err : toDockerError(err, spec.host?.name ?? spec.cluster?.name);
+    if (appError.code === ErrorCode.INTERNAL_SERVER_ERROR) ctx.logger.error({ err }, 'activity failed unexpectedly');
+    await finish(ActivityStatus.FAILED, appError);
+    throw appError;
+  }
+}
+
+/** Slack around an activity's window within which events of its target are attributed to it. */
+export const LINK_WINDOW_SECONDS = 2;
+
+/** An events table and the column that ties its rows to the activity's subject (host or cluster). */
+export interface EventLink {
+  table: 'docker_events' | 'swarm_events';
+  /** Column of the events table, and of docker_activities, naming the subject. */
+  subject: 'host_id' | 'cluster_id';
+}
+export const DOCKER_EVENT_LINK: EventLink = { table: 'docker_events', subject: 'host_id' };
+export const SWARM_EVENT_LINK: EventLink = { table: 'swarm_events', subject: 'cluster_id' };
+
+/**
+ * Links events of the activity's target, seen during its window, to the activity: Docker events
+ * of its host, and swarm events of its cluster.
+ */
+export async function linkEventsToActivity(em: EntityManager, activity: DockerActivity): Promise<void> {
+  if (!activity.targetId) return;
+  if (activity.host) await linkWindow(em, DOCKER_EVENT_LINK, activity, activity.host.id);
+  if (activity.cluster) await linkWindow(em, SWARM_EVENT_LINK, activity, activity.cluster.id);
+}
+
+async function linkWindow(em: EntityManager, link: EventLink, activity: DockerActivity, subjectId: string): Promise<void> {
+  await em.getConnection().execute(
+    `update ${link.table} set activity_id = ?
+      where ${link.subject} = ? and activity_id is null and (actor_id = ? or actor_id like ?)
+        and time between ?::timestamptz - interval '1 second' and ?::timestamptz + (? * interval '1 second')`,
+    [activity.id, subjectId, activity.targetId, `${activity.targetId!.slice(0, 12)}%`, activity.startedAt, activity.finishedAt ?? new Date(), LINK_WINDOW_SECONDS],
+  );
+}
+
+/** Links freshly stored events to activities of the same host (or cluster) and target whose window contains them. */
+export async function linkActivitiesToEvents(em: EntityManager, eventIds: string[], link: EventLink = DOCKER_EVENT_LINK): Promise<void> {
+  if (eventIds.length === 0) return;
+  // MikroORM formats an array parameter as a comma-separated list, so it goes into `in (?)`, not `any(?::uuid[])`
+  await em.getConnection().execute(
+    `update ${link.table} e set activity_id = a.id
+       from docker_activities a
+      where e.id in (?) and e.activity_id is null and a.${link.subject} = e.${link.subject}
+        and a.target_id is not null and (e.actor_id = a.target_id or e.actor_id like left(a.target_id, 12) || '%')
+        and e.time between a.started_at - interval '1 second' and coalesce(a.finished_at, now()) + (? * interval '1 second')`,
+    [eventIds, LINK_WINDOW_SECONDS],
+  );
+}

@@ -1,0 +1,106 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import type { Worker } from '../../kernel/worker';
+
+/** One supervised row's worker (a host's or a cluster's supervisor). */
+export interface Supervised {
+  start(): void;
+  stop(): Promise<void>;
+  poke(): void;
+}
+
+export interface LeasedFleetOptions<S extends Supervised> {
+  name: string;
+  /** Table whose rows carry lease_owner / lease_expires_at (and account_id). */
+  table: string;
+  orm: MikroORM;
+  logger: Logger;
+  create(id: string, accountId: string): S;
+  leaseSeconds?: number;
+  reconcileMs?: number;
+}
+
+/**
+ * Runs one supervisor per row this replica holds a lease on. Leases live on the row
+ * (lease_owner, lease_expires_at) and are claimed or renewed in one statement per reconcile,
+ * so with several replicas each row has exactly one supervisor, and a crashed replica's rows
+ * move to another within the lease time. Hosts (src/sync/fleet.ts) and Swarm clusters use it.
+ */
+export class LeasedFleet<S extends Supervised> implements Worker {
+  readonly name: string;
+  readonly owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly supervisors = new Map<string, S>();
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private reconciling: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: LeasedFleetOptions<S>) {
+    this.name = opts.name;
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    await this.reconcile();
+    this.timer = setInterval(() => void this.reconcile(), this.opts.reconcileMs ?? 10_000);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    await this.reconciling;
+    await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
+    const ids = [...this.supervisors.keys()];
+    this.supervisors.clear();
+    if (ids.length > 0) {
+      await this.opts.orm.em
+        .getConnection()
+        .execute(`update ${this.opts.table} set lease_owner = null, lease_expires_at = null where lease_owner = ? and id in (?)`, [this.owner, ids])
+        .catch(() => undefined);
+    }
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  supervisor(id: string): S | undefined {
+    return this.supervisors.get(id);
+  }
+
+  /** Called after a row was created, changed or removed: reconcile now and wake its supervisor. */
+  async notify(id: string): Promise<void> {
+    if (!this.running) return;
+    await this.reconcile();
+    this.supervisors.get(id)?.poke();
+  }
+
+  reconcile(): Promise<void> {
+    this.reconciling = this.reconciling.then(() => this.reconcileOnce()).catch((err) => this.opts.logger.error({ err, fleet: this.name }, 'reconcile failed'));
+    return this.reconciling;
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    if (!this.running) return;
+    const held = (await this.opts.orm.em.getConnection().execute(
+      `update ${this.opts.table} set lease_owner = ?, lease_expires_at = now() + (? * interval '1 second')
+        where lease_owner = ? or lease_owner is null or lease_expires_at < now()
+        returning id, account_id`,
+      [this.owner, this.opts.leaseSeconds ?? 30, this.owner],
+    )) as Array<{ id: string; account_id: string }>;
+    const keep = new Set(held.map((h) => h.id));
+    for (const [id, sup] of this.supervisors) {
+      if (!keep.has(id)) {
+        this.supervisors.delete(id);
+        await sup.stop();
+      }
+    }
+    for (const h of held) {
+      if (this.supervisors.has(h.id) || !this.running) continue;
+      const sup = this.opts.create(h.id, h.account_id);
+      this.supervisors.set(h.id, sup);
+      sup.start();
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import type Docker from 'dockerode';
+import { AppError, ErrorCode } from '../../kernel/errors';
+import { PERMISSIONS } from '../../server/auth';
+import { hasPermission, type Context } from '../../graphql/context';
+import { EngineObjects, HostAccessSpec, Refusal, engineObjectRefusals, hostAccessRefusals, namedVolumes, networkReferences } from './host-access';
+
+/**
+ * Applies the host-access policy (src/policy/host-access.ts) to a request: callers hold the
+ * privileged permission, or every refusal ends the request as FORBIDDEN naming the field.
+ */
+
+const PERMISSION = PERMISSIONS.containersPrivileged;
+
+export function mayAccessHost(ctx: Context): boolean {
+  return hasPermission(ctx, PERMISSION);
+}
+
+/** FORBIDDEN for the first refusal (all of them in `reasons`), naming the field and the permission. */
+export function hostAccessForbidden(refusals: Refusal[]): AppError {
+  const [first] = refusals;
+  const more = refusals.length > 1 ? ` (and ${refusals.length - 1} more)` : '';
+  return new AppError(ErrorCode.FORBIDDEN, `${first.field}: ${first.reason}${more}: needs the permission "${PERMISSION}"`, {
+    permission: PERMISSION,
+    field: first.field,
+    reasons: refusals.map((r) => `${r.field}: ${r.reason}`),
+  });
+}
+
+/** FORBIDDEN for any refusal (computed by src/policy/host-access.ts) unless the caller holds the permission. */
+export function refuse(ctx: Context, refusals: Refusal[]): void {
+  if (refusals.length && !mayAccessHost(ctx)) throw hostAccessForbidden(refusals);
+}
+
+/** The decision on the spec itself (no engine call). */
+export function assertHostAccess(ctx: Context, spec: HostAccessSpec): void {
+  refuse(ctx, hostAccessRefusals(spec, ctx.services.config.hostAccess.bindRoots));
+}
+
+/** Docker's 404 as null; anything else is thrown. */
+export async function orMissing<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (err) {
+    if ((err as { statusCode?: number })?.statusCode === 404) return null;
+    throw err;
+  }
+}
+
+/**
+ * The decision on what the engine holds: looks up the named volumes and the networks the spec
+ * uses on `api` (the host, or the swarm manager) and refuses a non-local volume, a local one
+ * with driver options, and a host (or unknown-driver) network. Skipped with the permission.
+ *
+ * A volume made with driver options between this look-up and Docker's create would slip
+ * through; making one needs the privileged permission or direct access to the engine, which
+ * is host root already. For services the look-up is on the manager fleetgraph talks to: a
+ * volume of the same name made by hand on another node is not seen (documented limit).
+ */
+export async function assertEngineObjects(ctx: Context, api: Docker, spec: HostAccessSpec): Promise<void> {
+  if (mayAccessHost(ctx)) return;
+  const volumes = namedVolumes(spec);
+  const networks = networkReferences(spec);
+  if (!volumes.length && !networks.length) return;
+  const objects: EngineObjects = { volumes: new Map(), networks: new Map() };
+  await Promise.all([
+    ...volumes.map(async (name) => {
+      const v = await orMissing(api.getVolume(name).inspect());
+      objects.volumes.set(name, v ? { driver: v.Driver, options: (v.Options as Record<string, unknown> | null) ?? null } : null);
+    }),
+    ...networks.map(async (ref) => {
+      const n = await orMissing(api.getNetwork(ref).inspect() as Promise<{ Name: string; Driver: string }>);
+      objects.networks.set(ref, n ? { name: n.Name, driver: n.Driver } : null);
+    }),
+  ]);
+  refuse(ctx, engineObjectRefusals(spec, objects));
+}
+
+/** Both decisions on one spec: the spec itself, then what the engine holds. */
+export async function assertHostAccessOn(ctx: Context, api: Docker, spec: HostAccessSpec): Promise<void> {
+  assertHostAccess(ctx, spec);
+  await assertEngineObjects(ctx, api, spec);
+}
