@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { loadConfig } from './kernel/config';
+import { loadConfig } from './app/config';
 import { startApp } from './server/http';
 import { createLogger } from './kernel/logger';
 

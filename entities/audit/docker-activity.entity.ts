@@ -8,13 +8,18 @@ import { ActivityStatus } from '../common/enums';
 import { Node } from '../common/node';
 import { User } from '../accounts/user.entity';
 
-/** One user-initiated operation, audited: who, what, on what, with which (redacted) parameters, and how it ended. */
+/** One operation, audited (asked by a user, or run by a system worker): who, what, on what, with which (redacted) parameters, and how it ended. */
 @Entity({ tableName: 'docker_activities' })
 @Index({ properties: ['account', 'startedAt'] })
 @ObjectType({ implements: Node, description: 'An audited operation (every mutation that touches Docker writes one).' })
 export class DockerActivity extends AccountOwned {
+  /** The user who asked (null for a system worker's operation). */
   @ManyToOne(() => User, { nullable: true, deleteRule: 'set null' })
   user?: User | null;
+
+  @Property({ type: 'string', length: 255 })
+  @Field(() => String, { description: 'Who ran it: `user:<token subject>` for a request, `system:<worker>` for a background worker (a timeout, a reaper, a deployment step).' })
+  actor!: string;
 
   @Property({ type: 'string', length: 100 })
   @Index()

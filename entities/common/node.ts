@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PrimaryKey, Property } from '@mikro-orm/core';
 import { Field, ID, InterfaceType } from 'type-graphql';
-import { toGlobalId } from '../../src/graphql/relay';
+import { toGlobalId } from '../../src/kernel/ids';
 
 /**
  * Every entity is a GraphQL `Node`: `id` is an opaque global id ("Type:uuid" in base64url),

@@ -4,7 +4,7 @@ import { initOrm } from '../infra/db/orm';
 
 /**
  * npm run migration:create [-- --name <name>]: diffs the entities against the committed
- * snapshot and writes src/migrations/Migration<timestamp>_<name>.ts. Needs DATABASE_URL.
+ * snapshot and writes src/infra/db/migrations/Migration<timestamp>_<name>.ts. Needs DATABASE_URL.
  */
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
@@ -14,9 +14,9 @@ async function main(): Promise<void> {
   const orm = await initOrm(url, {});
   try {
     const migrator = orm.getMigrator();
-    const result = await migrator.createMigration(path.join(__dirname, '..', 'migrations'), false, false, name);
+    const result = await migrator.createMigration(path.join(__dirname, '..', 'infra', 'db', 'migrations'), false, false, name);
     if (!result.fileName) console.log('no changes: entities match the snapshot');
-    else console.log(`wrote src/migrations/${result.fileName}`);
+    else console.log(`wrote src/infra/db/migrations/${result.fileName}`);
   } finally {
     await orm.close(true);
   }

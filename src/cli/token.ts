@@ -1,4 +1,5 @@
-import { loadConfig, parseDurationSeconds } from '../kernel/config';
+import { parseDurationSeconds } from '../kernel/config';
+import { loadConfig } from '../app/config';
 import { signDevToken } from '../server/auth';
 
 /**

@@ -1,9 +1,6 @@
 import { badInput, shown } from '../kernel/errors';
 
-/** Opaque global ids: base64url("Type:uuid"). */
-export function toGlobalId(type: string, id: string): string {
-  return Buffer.from(`${type}:${id}`, 'utf8').toString('base64url');
-}
+export { toGlobalId } from '../kernel/ids';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;

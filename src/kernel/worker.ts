@@ -1,4 +1,4 @@
-import type { Services } from '../graphql/context';
+import type { Logger } from './logger';
 
 /** A background job started with the server and stopped on shutdown. */
 export interface Worker {
@@ -7,10 +7,10 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-/** Background workers (host and cluster supervisors register here). */
+/** Background workers (host and cluster supervisors register here), started in order and stopped together. */
 export class Workers {
   private readonly list: Worker[] = [];
-  constructor(private readonly services: Services) {}
+  constructor(private readonly logger: Logger) {}
 
   add(worker: Worker): void {
     this.list.push(worker);
@@ -19,11 +19,11 @@ export class Workers {
   async start(): Promise<void> {
     for (const w of this.list) {
       await w.start();
-      this.services.logger.info({ worker: w.name }, 'worker started');
+      this.logger.info({ worker: w.name }, 'worker started');
     }
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.list.map((w) => w.stop().catch((err) => this.services.logger.warn({ err, worker: w.name }, 'worker stop failed'))));
+    await Promise.all(this.list.map((w) => w.stop().catch((err) => this.logger.warn({ err, worker: w.name }, 'worker stop failed'))));
   }
 }

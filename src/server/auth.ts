@@ -12,16 +12,7 @@ export interface Principal {
   expiresAt: number;
 }
 
-/** Permissions the API knows; documented in the README. */
-export const PERMISSIONS = {
-  hostsManage: 'docker.hosts.manage',
-  resourcesManage: 'docker.resources.manage',
-  containersPrivileged: 'docker.containers.privileged',
-  containersExec: 'docker.containers.exec',
-  logsRead: 'docker.logs.read',
-  clustersManage: 'swarm.clusters.manage',
-  secretsManage: 'swarm.secrets.manage',
-} as const;
+export { PERMISSIONS } from '../kernel/permissions';
 
 export const ACCOUNT_CLAIM = 'account';
 export const PERMISSIONS_CLAIM = 'permissions';

@@ -19,7 +19,8 @@ import { buildFleetSchema } from '../app/schema';
 import { AccountDirectory } from '../modules/accounts/accounts';
 import { bearerToken, createTokenVerifier } from './auth';
 import { buildContext, Context, Services } from '../graphql/context';
-import { admitOperation, OperationRequest, timedOut } from './limits';
+import { admitOperation, OperationRequest } from './limits';
+import { timedOut } from '../kernel/abort';
 import { AccountLimits, accountKey, addressKey } from './rate-limit';
 import { createLogger, Logger } from '../kernel/logger';
 import { Metrics } from './metrics';
@@ -27,7 +28,7 @@ import { attachWebSocketServer } from './ws';
 import { Workers } from '../kernel/worker';
 import { createSecretBox } from '../infra/crypto';
 import { DockerConnections } from '../infra/engine/connections';
-import { EndpointPolicy } from '../infra/engine/endpoints';
+import { EndpointPolicy } from '../kernel/addresses';
 import { HostService } from '../modules/hosts/hosts';
 import { ContainerManager } from '../modules/docker-resources/containers';
 import { ImageManager } from '../modules/docker-resources/images';
@@ -81,7 +82,7 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
     swarm,
   };
   const schema = await buildFleetSchema(pubsub);
-  const workers = new Workers(services);
+  const workers = new Workers(logger);
   workers.add(fleet);
   workers.add(swarm.fleet);
 

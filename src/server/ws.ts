@@ -7,7 +7,8 @@ import type { Context as WsContext, Disposable, SubscribePayload } from 'graphql
 import { AppError, ErrorCode, conflict, formatError, unauthenticated } from '../kernel/errors';
 import { buildContext, Services } from '../graphql/context';
 import { isExpired, Principal, bearerToken } from './auth';
-import { abortable, admitOperation, timedOut, withCode } from './limits';
+import { admitOperation, withCode } from './limits';
+import { abortable, timedOut } from '../kernel/abort';
 import { Metrics } from './metrics';
 import { AccountLimits, accountKey, addressKey, rateLimited } from './rate-limit';
 import { DirectSink, SharedSubscriptions } from './shared-subscriptions';

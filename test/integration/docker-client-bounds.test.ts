@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AddressPin, createDockerClient, destroyClient, parseEndpoint, toDockerError } from '../../src/infra/engine/client';
-import { EndpointPolicy, parseEndpointAllowList } from '../../src/infra/engine/endpoints';
+import { EndpointPolicy, parseEndpointAllowList } from '../../src/kernel/addresses';
 
 /**
  * docker-modem reads the answer of a non-streaming call whole into memory: an endpoint that

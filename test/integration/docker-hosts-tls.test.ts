@@ -10,7 +10,7 @@ import {
   ViewerDocument,
 } from '../../src/generated/graphql';
 import { createDockerClient, parseEndpoint, toDockerError } from '../../src/infra/engine/client';
-import { EndpointPolicy, parseEndpointAllowList } from '../../src/infra/engine/endpoints';
+import { EndpointPolicy, parseEndpointAllowList } from '../../src/kernel/addresses';
 import { AppError } from '../../src/kernel/errors';
 import { fromGlobalId } from '../../src/graphql/relay';
 import { eventually, startTestApp, subscribe, TestApp, testEndpointAllow, testEnv } from '../support/app';

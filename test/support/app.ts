@@ -5,7 +5,8 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import WebSocket from 'ws';
 import { createClient, Client as WsClient } from 'graphql-ws';
 import pino from 'pino';
-import { Config, loadConfig } from '../../src/kernel/config';
+import type { Config } from '../../src/kernel/config';
+import { loadConfig } from '../../src/app/config';
 import { startApp, App } from '../../src/server/http';
 import { signDevToken } from '../../src/server/auth';
 

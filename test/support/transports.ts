@@ -38,7 +38,7 @@ export const httpTransport: Transport = {
       return JSON.parse(text) as ExecutionResult<R>;
     } catch {
       // not a GraphQL response at all: keep the status visible to the assertion
-      return { errors: [{ message: `HTTP ${res.status}: ${text.slice(0, 200)}`, extensions: { code: `HTTP_${res.status}` } }] } as ExecutionResult<R>;
+      return { errors: [{ message: `HTTP ${res.status}: ${text.slice(0, 200)}`, extensions: { code: `HTTP_${res.status}` } }] } as unknown as ExecutionResult<R>;
     }
   },
 };
@@ -69,9 +69,9 @@ export const wsTransport: Transport = {
     try {
       const outcome = await wsExecute<R, V>(client.client, doc, variables, 10_000, options.operationName);
       if (outcome.kind === 'result') return outcome.result;
-      if (outcome.kind === 'errors') return { errors: outcome.errors as GraphQLFormattedError[] } as ExecutionResult<R>;
+      if (outcome.kind === 'errors') return { errors: outcome.errors as GraphQLFormattedError[] } as unknown as ExecutionResult<R>;
       const code = WS_CLOSE_CODES[outcome.code] ?? 'WS_CLOSED';
-      return { errors: [{ message: outcome.reason || `WebSocket closed with ${outcome.code}`, extensions: { code, wsCloseCode: outcome.code } }] } as ExecutionResult<R>;
+      return { errors: [{ message: outcome.reason || `WebSocket closed with ${outcome.code}`, extensions: { code, wsCloseCode: outcome.code } }] } as unknown as ExecutionResult<R>;
     } finally {
       await client.dispose();
     }

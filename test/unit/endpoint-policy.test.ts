@@ -1,5 +1,5 @@
-import { loadConfig } from '../../src/kernel/config';
-import { classifyAddress, EndpointPolicy, loadEndpointAllowList, parseAddress, parseEndpointAllowList } from '../../src/infra/engine/endpoints';
+import { loadConfig } from '../../src/app/config';
+import { classifyAddress, EndpointPolicy, loadEndpointAllowList, parseAddress, parseEndpointAllowList } from '../../src/kernel/addresses';
 
 /**
  * The endpoint policy's address classifier and allow-list, as pure functions: nothing here

@@ -2,7 +2,8 @@ import { GraphQLSchema, parse } from 'graphql';
 import { DEFAULT_LIMITS, Limits, parseLimits } from '../../src/kernel/config';
 import { buildFleetSchema } from '../../src/app/schema';
 import { createMemoryPubSub } from '../../src/infra/pubsub';
-import { abortable, admitOperation, checkDocument } from '../../src/server/limits';
+import { admitOperation, checkDocument } from '../../src/server/limits';
+import { abortable } from '../../src/kernel/abort';
 
 /**
  * The operation gate on the real schema (building it touches no service): pricing, linear

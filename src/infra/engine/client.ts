@@ -6,7 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import Docker from 'dockerode';
 import { AppError, ErrorCode, badInput } from '../../kernel/errors';
-import { ENDPOINT_ALLOW_ENV, EndpointPolicy, normalSocketPath, parseAddress } from './endpoints';
+import { ENDPOINT_ALLOW_ENV, EndpointPolicy, normalSocketPath, parseAddress } from '../../kernel/addresses';
 
 export interface TlsCredentials {
   ca?: string;

@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DockerHost, SwarmCluster } from '../../../entities';
 import type { SecretBox } from '../crypto';
-import type { EndpointPolicy } from './endpoints';
+import type { EndpointPolicy } from '../../kernel/addresses';
 import { AddressPin, assertEndpointAllowed, createDockerClient, MAX_RESPONSE_BYTES, destroyClient, EndpointRefused, EngineIdentity, parseEndpoint, readEngineIdentity, TlsCredentials, isDockerFailure, toDockerError } from './client';
 import { claimEngine, ClaimHolder, heldByAnotherAccount } from './claims';
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
-import { classifyAddress } from '../../infra/engine/endpoints';
+import { classifyAddress } from '../../kernel/addresses';
 import type { Refusal } from '../../platform/policy/host-access';
 
 /**

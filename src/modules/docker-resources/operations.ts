@@ -5,7 +5,7 @@ import { expectGlobalId } from '../../graphql/relay';
 import { notFound } from '../../kernel/errors';
 import { toDockerError } from '../../infra/engine/client';
 import type { Context } from '../../graphql/context';
-import { abortable } from '../../server/limits';
+import { abortable } from '../../kernel/abort';
 import type { DockerConnection } from '../../infra/engine/connections';
 import { FramedLine, LineFramer, PROGRESS_LINE_MAX_BYTES } from '../../infra/engine/framing';
 

@@ -3,7 +3,7 @@ import { DockerHost, SwarmCluster } from '../../../entities';
 import { ActivityHandle, runActivity } from '../../platform/audit/activity';
 import { isDockerFailure } from '../../infra/engine/client';
 import type { Context } from '../../graphql/context';
-import { abortable } from '../../server/limits';
+import { abortable } from '../../kernel/abort';
 import { clusterConnection, isQuorumLoss, toSwarmError } from './docker';
 import { clusterOutcome, commitClusterStatus } from './status';
 import { forkForAccount } from '../../infra/db/orm';

@@ -2,8 +2,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { ActivityStatus, DockerActivity, DockerHost, SwarmCluster, User } from '../../../entities';
 import { AppError, ErrorCode } from '../../kernel/errors';
 import { isDockerFailure, toDockerError } from '../../infra/engine/client';
-import type { Context } from '../../graphql/context';
-import { viewerOf } from '../../graphql/context';
+import type { FleetPubSub } from '../../infra/pubsub';
+import type { Scope } from '../../kernel/scope';
+import { actorName } from '../../kernel/scope';
 import { Topic } from '../../infra/pubsub/topics';
 import { toPayload } from '../../infra/pubsub/payload';
 import { redact } from '../../kernel/redact';
@@ -38,23 +39,32 @@ export function activityPayload(a: DockerActivity): Record<string, unknown> {
   return toPayload(a, ['account', 'user', 'host', 'cluster']);
 }
 
-async function publish(ctx: Context, a: DockerActivity): Promise<void> {
-  await ctx.services.pubsub.emit(Topic.ACTIVITIES, activityPayload(a), a.account.id).catch((err) => ctx.logger.warn({ err }, 'activity publish failed'));
+/** The audit trail: every operation that changes something runs through `run`, from a request or from a worker. */
+export class Audit {
+  constructor(private readonly pubsub: FleetPubSub) {}
+
+  /**
+   * Runs one audited operation: writes a pending DockerActivity (parameters redacted, the
+   * scope's actor recorded), runs `fn`, then records succeeded or failed with Docker's error
+   * text and the duration, publishes each state, and links the events the operation caused.
+   * Errors from Docker are rethrown as DOCKER_ERROR / DOCKER_UNREACHABLE.
+   */
+  run<T>(scope: Scope, spec: ActivitySpec, fn: (handle: ActivityHandle) => Promise<T>): Promise<{ result: T; activity: DockerActivity }> {
+    return runActivity(this.pubsub, scope, spec, fn);
+  }
 }
 
-/**
- * Runs one audited operation: writes a pending DockerActivity (parameters redacted), runs
- * `fn`, then records succeeded or failed with Docker's error text and the duration, publishes
- * each state, and links the DockerEvents the operation caused. Errors from Docker are
- * rethrown as DOCKER_ERROR / DOCKER_UNREACHABLE.
- */
-export async function runActivity<T>(ctx: Context, spec: ActivitySpec, fn: (handle: ActivityHandle) => Promise<T>): Promise<{ result: T; activity: DockerActivity }> {
-  const { membership } = viewerOf(ctx);
+async function publish(pubsub: FleetPubSub, scope: Scope, a: DockerActivity): Promise<void> {
+  await pubsub.emit(Topic.ACTIVITIES, activityPayload(a), a.account.id).catch((err) => scope.log.warn({ err }, 'activity publish failed'));
+}
+
+async function runActivity<T>(pubsub: FleetPubSub, scope: Scope, spec: ActivitySpec, fn: (handle: ActivityHandle) => Promise<T>): Promise<{ result: T; activity: DockerActivity }> {
   // The audit row has its own unit of work: a failed operation's half-made entities are never flushed with it.
-  const em = ctx.em.fork();
+  const em = scope.em.fork();
   const activity = em.create(DockerActivity, {
-    account: membership.accountId,
-    user: em.getReference(User, membership.userId),
+    account: scope.accountId,
+    user: scope.actor.kind === 'user' ? em.getReference(User, scope.actor.userId) : null,
+    actor: actorName(scope.actor),
     action: spec.action,
     targetType: spec.targetType,
     targetId: boundedTarget(spec.targetId),
@@ -65,7 +75,7 @@ export async function runActivity<T>(ctx: Context, spec: ActivitySpec, fn: (hand
     startedAt: new Date(),
   } as never);
   await em.flush();
-  await publish(ctx, activity);
+  await publish(pubsub, scope, activity);
 
   let lastProgress = 0;
   let pendingProgress: Promise<void> = Promise.resolve();
@@ -79,7 +89,7 @@ export async function runActivity<T>(ctx: Context, spec: ActivitySpec, fn: (hand
       pendingProgress = pendingProgress
         .then(async () => {
           await em.nativeUpdate(DockerActivity, { id: activity.id }, { progress: p });
-          await publish(ctx, activity);
+          await publish(pubsub, scope, activity);
         })
         .catch(() => undefined);
     },
@@ -107,7 +117,7 @@ export async function runActivity<T>(ctx: Context, spec: ActivitySpec, fn: (hand
     }
     await em.flush();
     await linkEventsToActivity(em, activity);
-    await publish(ctx, activity);
+    await publish(pubsub, scope, activity);
   };
 
   try {
@@ -117,12 +127,12 @@ export async function runActivity<T>(ctx: Context, spec: ActivitySpec, fn: (hand
   } catch (err) {
     if (!(err instanceof AppError) && !isDockerFailure(err)) {
       // A bug or a database failure, not Docker's answer: the audit row and the client get no internals.
-      ctx.logger.error({ err }, 'activity failed unexpectedly');
+      scope.log.error({ err }, 'activity failed unexpectedly');
       await finish(ActivityStatus.FAILED, new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error'));
       throw err;
     }
     const appError = err instanceof AppError ? err : toDockerError(err, spec.host?.name ?? spec.cluster?.name);
-    if (appError.code === ErrorCode.INTERNAL_SERVER_ERROR) ctx.logger.error({ err }, 'activity failed unexpectedly');
+    if (appError.code === ErrorCode.INTERNAL_SERVER_ERROR) scope.log.error({ err }, 'activity failed unexpectedly');
     await finish(ActivityStatus.FAILED, appError);
     throw appError;
   }

@@ -49,15 +49,12 @@
  * Operators must list only directories that no container or untrusted user can replace
  * (the root itself and its parents).
  */
+import type { BindRoot } from '../../kernel/config';
 import ipaddr from 'ipaddr.js';
 import { badInput } from '../../kernel/errors';
-import { AddressClass, classifyAddress } from '../../infra/engine/endpoints';
+import { AddressClass, classifyAddress } from '../../kernel/addresses';
 
-/** A host directory operators open to bind mounts (FLEETGRAPH_HOST_BIND_ROOTS). */
-export interface BindRoot {
-  path: string;
-  readWrite: boolean;
-}
+export type { BindRoot };
 
 /** One reason a spec needs the privileged permission: the request-body field and why. */
 export interface Refusal {

@@ -1,0 +1,45 @@
+import path from 'node:path';
+import { Config, DEFAULT_JWT_MAX_LIFETIME_SECONDS, DEV_JWT_SECRET, parseDurationSeconds, parseLimits } from '../kernel/config';
+import { loadEndpointAllowList } from '../kernel/addresses';
+import { parseBindRoots } from '../platform/policy/host-access';
+
+/** Reads the environment into a Config (every variable is listed in ENV_VARS); a malformed value throws at startup. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const production = env.NODE_ENV === 'production';
+  const dataDir = path.resolve(env.FLEETGRAPH_DATA_DIR || '.data');
+  const jwt = {
+    secret: env.FLEETGRAPH_JWT_SECRET || (production || env.FLEETGRAPH_JWKS_URL ? undefined : DEV_JWT_SECRET),
+    jwksUrl: env.FLEETGRAPH_JWKS_URL || undefined,
+    issuer: env.FLEETGRAPH_JWT_ISSUER || undefined,
+    audience: env.FLEETGRAPH_JWT_AUDIENCE || undefined,
+    maxLifetimeSeconds: env.FLEETGRAPH_JWT_MAX_LIFETIME ? parseDurationSeconds(env.FLEETGRAPH_JWT_MAX_LIFETIME, 'FLEETGRAPH_JWT_MAX_LIFETIME') : DEFAULT_JWT_MAX_LIFETIME_SECONDS,
+  };
+  if (!jwt.secret && !jwt.jwksUrl) {
+    throw new Error('FLEETGRAPH_JWT_SECRET or FLEETGRAPH_JWKS_URL must be set in production');
+  }
+  if (jwt.secret && Buffer.byteLength(jwt.secret) < 32) {
+    throw new Error('FLEETGRAPH_JWT_SECRET must be at least 32 bytes');
+  }
+  const config: Config = {
+    production,
+    port: env.PORT !== undefined ? Number(env.PORT) : 4000,
+    host: env.HOST || '0.0.0.0',
+    logLevel: env.LOG_LEVEL || (production ? 'info' : 'debug'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    dataDir,
+    jwt,
+    encryption: { key: env.FLEETGRAPH_ENCRYPTION_KEY || undefined, keyId: env.FLEETGRAPH_ENCRYPTION_KEY_ID || 'k1', oldKeys: env.FLEETGRAPH_ENCRYPTION_OLD_KEYS || undefined },
+    workers: env.FLEETGRAPH_WORKERS !== 'false',
+    endpointAllow: loadEndpointAllowList(env.FLEETGRAPH_ENDPOINT_ALLOW, production),
+    hostAccess: { bindRoots: parseBindRoots(env.FLEETGRAPH_HOST_BIND_ROOTS) },
+    limits: parseLimits(env.FLEETGRAPH_LIMITS),
+    sync: { retryBaseMs: 1000 },
+    vault: { addr: env.VAULT_ADDR || undefined, token: env.VAULT_TOKEN || undefined },
+    ...overrides,
+  };
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
+    throw new Error(`PORT must be an integer between 0 and 65535, got ${env.PORT}`);
+  }
+  return config;
+}
