@@ -1,77 +1,73 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { AuthChecker } from 'type-graphql';
-import type { Config } from '../kernel/config';
-import type { FleetPubSub } from '../infra/pubsub';
 import { forbidden, isServiceUnavailable, serviceUnavailable, unauthenticated } from '../kernel/errors';
-import { forkForAccount } from '../infra/db/orm';
-import type { AccountDirectory, Membership } from '../modules/accounts/accounts';
-import type { Principal, TokenVerifier } from '../server/auth';
 import type { Logger } from '../kernel/logger';
-import type { Metrics } from '../server/metrics';
-import type { SecretBox } from '../infra/crypto';
-import type { DockerConnections } from '../infra/engine/connections';
-import type { HostService } from '../modules/hosts/hosts';
-import type { ContainerManager } from '../modules/docker-resources/containers';
-import type { ImageManager } from '../modules/docker-resources/images';
-import type { NetworkManager } from '../modules/docker-resources/networks';
-import type { VolumeManager } from '../modules/docker-resources/volumes';
-import type { HostFleet } from '../modules/hosts/fleet';
-import type { SwarmServices } from '../modules/swarm';
+import type { Scope } from '../kernel/scope';
+import { forkForAccount } from '../infra/db/orm';
+import type { FleetPubSub } from '../infra/pubsub';
 
-/** Process-wide services, built once in src/server/app.ts and handed to every request. */
-export interface Services {
-  config: Config;
-  logger: Logger;
-  orm: MikroORM;
-  pubsub: FleetPubSub;
-  metrics: Metrics;
-  accounts: AccountDirectory;
-  verifyToken: TokenVerifier;
-  secrets: SecretBox;
-  connections: DockerConnections;
-  fleet: HostFleet;
-  hosts: HostService;
-  containers: ContainerManager;
-  images: ImageManager;
-  networks: NetworkManager;
-  volumes: VolumeManager;
-  /** Swarm clusters, nodes, services, secrets and configs (src/swarm). */
-  swarm: SwarmServices;
+/** Who is calling, as read from a verified JWT. */
+export interface Principal {
+  subject: string;
+  /** The account's external key (the `account` claim). */
+  account: string;
+  permissions: string[];
+  /** Seconds since epoch (every accepted token has one); re-checked on every WebSocket subscribe. */
+  expiresAt: number;
 }
 
+/** The account and user rows of a principal. */
+export interface Membership {
+  accountId: string;
+  userId: string;
+}
+
+/** What building a request's Context needs (given by the composition root). */
+export interface ContextDeps {
+  orm: MikroORM;
+  logger: Logger;
+  verifyToken(token: string): Promise<Principal>;
+  resolveMembership(principal: Principal): Promise<Membership>;
+  pubsub: FleetPubSub;
+}
+
+/** The request (HTTP) or subscribe message (WS): only resolvers/ and src/graphql see it; services get its Scope. */
 export interface Context {
   requestId: string;
   principal?: Principal;
   membership?: Membership;
   /** A fork for this request (HTTP) or this subscribe message (WS), scoped to the caller's account. */
   em: EntityManager;
-  services: Services;
   logger: Logger;
+  /** Live feeds for subscription resolvers (their `subscribe` functions have no resolver instance). */
+  events: Pick<FleetPubSub, 'subscribe'>;
   /** Aborted when the request passes its deadline or its client leaves: live Docker reads stop waiting. */
   signal?: AbortSignal;
+  /** Built once by scopeOf. */
+  scope?: Scope;
 }
 
 /** Account id used for anonymous requests: matches no rows. */
 const NO_ACCOUNT = '00000000-0000-0000-0000-000000000000';
 
-export async function buildContext(services: Services, token: string | undefined, requestId: string): Promise<Context> {
+export async function buildContext(deps: ContextDeps, token: string | undefined, requestId: string): Promise<Context> {
   let principal: Principal | undefined;
   let membership: Membership | undefined;
   if (token !== undefined) {
-    principal = await services.verifyToken(token);
+    principal = await deps.verifyToken(token);
     // A database that cannot be reached is SERVICE_UNAVAILABLE, never a driver error with SQL in it
-    membership = await services.accounts.resolve(principal).catch((err: unknown) => {
+    membership = await deps.resolveMembership(principal).catch((err: unknown) => {
       throw isServiceUnavailable(err) ? serviceUnavailable() : err;
     });
   }
-  const logger = services.logger.child({ requestId, account: principal?.account, sub: principal?.subject });
+  const logger = deps.logger.child({ requestId, account: principal?.account, sub: principal?.subject });
   return {
     requestId,
     principal,
     membership,
-    em: forkForAccount(services.orm, membership?.accountId ?? NO_ACCOUNT),
-    services,
+    em: forkForAccount(deps.orm, membership?.accountId ?? NO_ACCOUNT),
     logger,
+    events: deps.pubsub,
   };
 }
 
@@ -81,13 +77,27 @@ export function viewerOf(ctx: Context): { principal: Principal; membership: Memb
   return { principal: ctx.principal, membership: ctx.membership };
 }
 
-export function hasPermission(ctx: Context, permission: string): boolean {
-  return ctx.principal?.permissions.includes(permission) ?? false;
+/** The caller's Scope (UNAUTHENTICATED without a token): what every service method runs on. */
+export function scopeOf(ctx: Context): Scope {
+  if (ctx.scope) return ctx.scope;
+  const { principal, membership } = viewerOf(ctx);
+  const ctxRef = ctx;
+  ctx.scope = {
+    accountId: membership.accountId,
+    actor: { kind: 'user', userId: membership.userId, subject: principal.subject },
+    permissions: principal.permissions,
+    em: ctx.em,
+    log: ctx.logger,
+    // read at use: transports attach the signal after the context is built
+    get signal() {
+      return ctxRef.signal;
+    },
+  };
+  return ctx.scope;
 }
 
-export function requirePermission(ctx: Context, permission: string): void {
-  viewerOf(ctx);
-  if (!hasPermission(ctx, permission)) throw forbidden(permission);
+export function hasPermission(ctx: Context, permission: string): boolean {
+  return ctx.principal?.permissions.includes(permission) ?? false;
 }
 
 /**

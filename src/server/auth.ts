@@ -2,15 +2,9 @@ import { createRemoteJWKSet, jwtVerify, JWTPayload, SignJWT, errors as joseError
 import { Config } from '../kernel/config';
 import { unauthenticated } from '../kernel/errors';
 
-/** Who is calling, as read from a verified JWT. */
-export interface Principal {
-  subject: string;
-  /** The account's external key (the `account` claim). */
-  account: string;
-  permissions: string[];
-  /** Seconds since epoch (every accepted token has one); re-checked on every WebSocket subscribe. */
-  expiresAt: number;
-}
+import type { Principal } from '../graphql/context';
+
+export type { Principal };
 
 export { PERMISSIONS } from '../kernel/permissions';
 

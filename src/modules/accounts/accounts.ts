@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Principal } from '../../server/auth';
+
+/** The token's identity as the directory needs it. */
+export interface Identity {
+  subject: string;
+  account: string;
+}
 
 export interface Membership {
   accountId: string;
@@ -18,7 +23,7 @@ export class AccountDirectory {
 
   constructor(private readonly orm: MikroORM) {}
 
-  async resolve(principal: Principal): Promise<Membership> {
+  async resolve(principal: Identity): Promise<Membership> {
     const key = `${principal.account}\u0000${principal.subject}`;
     const hit = this.cache.get(key);
     const now = Date.now();

@@ -6,19 +6,11 @@ import { Topic } from '../../infra/pubsub/topics';
 import { toPayload } from '../../infra/pubsub/payload';
 import { linkActivitiesToEvents } from '../../platform/audit/activity';
 import type { RawDockerEvent } from '../../infra/engine/event-stream';
-import { EventLog, storeEvents, syntheticTimeNano } from '../../platform/supervision/event-store';
+import { EventLog, severityOf, storeEvents, syntheticTimeNano } from '../../platform/supervision/event-store';
 import { ContainerChange, rowFromInspect, upsertContainers } from './inventory';
 
 /** Container actions after which the stored row is refreshed from an inspect. */
 const REFRESH_ACTIONS = /^(create|start|restart|die|stop|kill|pause|unpause|rename|update|oom|health_status.*)$/;
-
-export function severityOf(e: { Type: string; Action: string; Actor?: { Attributes?: Record<string, string> } }): EventSeverity {
-  const a = e.Action;
-  if (a === 'oom' || a.startsWith('health_status: unhealthy')) return EventSeverity.ERROR;
-  if (a === 'die' && e.Actor?.Attributes?.exitCode && e.Actor.Attributes.exitCode !== '0') return EventSeverity.WARNING;
-  if (a === 'kill' || a === 'destroy' || a === 'delete' || a === 'remove' || a === 'untag') return EventSeverity.WARNING;
-  return EventSeverity.INFO;
-}
 
 /** Resync findings as events, so subscribers see what happened while the stream was down. */
 export function resyncEvents(changes: ContainerChange[]): RawDockerEvent[] {

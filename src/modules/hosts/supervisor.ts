@@ -1,10 +1,8 @@
-import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
-import type { Logger } from 'pino';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { DockerHost, EventSource, HostStatus } from '../../../entities';
-import type { FleetPubSub } from '../../infra/pubsub';
 import { forkForAccount } from '../../infra/db/orm';
-import { describeNetworkError, dockerMessage, EndpointRefused } from '../../infra/engine/client';
 import { AppError, ErrorCode } from '../../kernel/errors';
+import { failureText, isRefusal, MAX_QUEUED_EVENTS, SyncDeps } from '../../platform/supervision/deps';
 import type { DockerConnections } from '../../infra/engine/connections';
 import { EventStream, RawDockerEvent, sinceFromTimeNano } from '../../infra/engine/event-stream';
 import { containerRefreshes, ingestEvents, refreshContainers, resyncEvents } from './ingest';
@@ -12,37 +10,7 @@ import { syncInventory, SyncResult } from './inventory';
 import { commitStatus, recordFailure, recordSuccess } from '../../platform/supervision/status';
 import { Ticker } from '../../kernel/ticker';
 
-export interface SyncDeps {
-  orm: MikroORM;
-  pubsub: FleetPubSub;
-  logger: Logger;
-  connections: DockerConnections;
-  /** First retry delay after a failure; doubles per consecutive failure up to the sync interval. */
-  retryBaseMs: number;
-  /** Events per storage batch. */
-  batchSize?: number;
-}
-
 type Job = { kind: 'events'; events: RawDockerEvent[] } | { kind: 'sync'; done: (err?: unknown, r?: SyncResult) => void };
-
-/**
- * Text for lastError from any failure: a fixed reason (describeNetworkError) for anything on the
- * way to the engine, never what an endpoint answered. Only an engine whose identity was verified
- * (every client is, src/docker/connections.ts) has its own error messages shown; our own errors
- * (AppError) show their reason or message.
- */
-/** Events a host's reader may hold waiting to be stored before it stops reading and resumes later. */
-export const MAX_QUEUED_EVENTS = 20_000;
-
-export function failureText(err: unknown): string {
-  if (err instanceof AppError) return typeof err.extensions.reason === 'string' ? err.extensions.reason : err.message;
-  const e = err as { statusCode?: number; message?: string };
-  if (typeof e?.statusCode === 'number') return `Docker answered ${e.statusCode}: ${dockerMessage(err)}`;
-  return describeNetworkError(err);
-}
-
-/** Refusals of our own (endpoint not allowed, engine of another account) put the subject in error at once. */
-export const isRefusal = (err: unknown): boolean => err instanceof EndpointRefused;
 
 /**
  * Supervises one host: connects, keeps one /events reader open, syncs the inventory at the

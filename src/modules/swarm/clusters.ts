@@ -8,7 +8,7 @@ import type { SecretBox } from '../../infra/crypto';
 import { credentialsOf, isDockerFailure, parseEndpoint, TlsCredentials, toDockerError } from '../../infra/engine/client';
 import type { DockerConnections } from '../../infra/engine/connections';
 import { releaseClaims, saveWithClaim } from '../../infra/engine/claims';
-import type { SyncDeps } from '../hosts/supervisor';
+import type { SyncDeps } from '../../platform/supervision/deps';
 import { setMaintenance, reconnect } from '../../platform/supervision/status';
 import type { LeasedFleet } from '../../platform/leasing/leased-fleet';
 import { ClusterSupervisor } from './supervisor';

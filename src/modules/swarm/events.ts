@@ -6,7 +6,7 @@ import { toPayload } from '../../infra/pubsub/payload';
 import { linkActivitiesToEvents, SWARM_EVENT_LINK } from '../../platform/audit/activity';
 import type { RawDockerEvent } from '../../infra/engine/event-stream';
 import { EventLog, storeEvents, syntheticTimeNano } from '../../platform/supervision/event-store';
-import { severityOf } from '../hosts/ingest';
+import { severityOf } from '../../platform/supervision/event-store';
 import type { SwarmChange } from './sync';
 
 /** Event types a manager reports with scope "swarm". */

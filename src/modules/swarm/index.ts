@@ -1,6 +1,6 @@
 import type { SecretBox } from '../../infra/crypto';
 import type { DockerConnections } from '../../infra/engine/connections';
-import type { SyncDeps } from '../hosts/supervisor';
+import type { SyncDeps } from '../../platform/supervision/deps';
 import { LeasedFleet } from '../../platform/leasing/leased-fleet';
 import { SwarmManager } from './clusters';
 import { NodeManager } from './nodes';

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { EventSource, HostStatus, SwarmCluster } from '../../../entities';
 import { forkForAccount } from '../../infra/db/orm';
 import { EventStream, RawDockerEvent, sinceFromTimeNano } from '../../infra/engine/event-stream';
-import { failureText, isRefusal, MAX_QUEUED_EVENTS, SyncDeps } from '../hosts/supervisor';
+import { failureText, isRefusal, MAX_QUEUED_EVENTS, SyncDeps } from '../../platform/supervision/deps';
 import { AppError, ErrorCode } from '../../kernel/errors';
 import { clusterConnection, isQuorumLoss } from './docker';
 import { ingestSwarmEvents, resyncSwarmEvents } from './events';

@@ -1,7 +1,8 @@
 import type Docker from 'dockerode';
 import { AppError, ErrorCode } from '../../kernel/errors';
-import { PERMISSIONS } from '../../server/auth';
-import { hasPermission, type Context } from '../../graphql/context';
+import type { BindRoot } from '../../kernel/config';
+import { PERMISSIONS } from '../../kernel/permissions';
+import { can, type Scope } from '../../kernel/scope';
 import { EngineObjects, HostAccessSpec, Refusal, engineObjectRefusals, hostAccessRefusals, namedVolumes, networkReferences } from './host-access';
 
 /**
@@ -11,8 +12,8 @@ import { EngineObjects, HostAccessSpec, Refusal, engineObjectRefusals, hostAcces
 
 const PERMISSION = PERMISSIONS.containersPrivileged;
 
-export function mayAccessHost(ctx: Context): boolean {
-  return hasPermission(ctx, PERMISSION);
+export function mayAccessHost(scope: Scope): boolean {
+  return can(scope, PERMISSION);
 }
 
 /** FORBIDDEN for the first refusal (all of them in `reasons`), naming the field and the permission. */
@@ -27,13 +28,8 @@ export function hostAccessForbidden(refusals: Refusal[]): AppError {
 }
 
 /** FORBIDDEN for any refusal (computed by src/policy/host-access.ts) unless the caller holds the permission. */
-export function refuse(ctx: Context, refusals: Refusal[]): void {
-  if (refusals.length && !mayAccessHost(ctx)) throw hostAccessForbidden(refusals);
-}
-
-/** The decision on the spec itself (no engine call). */
-export function assertHostAccess(ctx: Context, spec: HostAccessSpec): void {
-  refuse(ctx, hostAccessRefusals(spec, ctx.services.config.hostAccess.bindRoots));
+export function refuse(scope: Scope, refusals: Refusal[]): void {
+  if (refusals.length && !mayAccessHost(scope)) throw hostAccessForbidden(refusals);
 }
 
 /** Docker's 404 as null; anything else is thrown. */
@@ -56,8 +52,8 @@ export async function orMissing<T>(p: Promise<T>): Promise<T | null> {
  * is host root already. For services the look-up is on the manager fleetgraph talks to: a
  * volume of the same name made by hand on another node is not seen (documented limit).
  */
-export async function assertEngineObjects(ctx: Context, api: Docker, spec: HostAccessSpec): Promise<void> {
-  if (mayAccessHost(ctx)) return;
+async function assertEngineObjects(scope: Scope, api: Docker, spec: HostAccessSpec): Promise<void> {
+  if (mayAccessHost(scope)) return;
   const volumes = namedVolumes(spec);
   const networks = networkReferences(spec);
   if (!volumes.length && !networks.length) return;
@@ -72,11 +68,26 @@ export async function assertEngineObjects(ctx: Context, api: Docker, spec: HostA
       objects.networks.set(ref, n ? { name: n.Name, driver: n.Driver } : null);
     }),
   ]);
-  refuse(ctx, engineObjectRefusals(spec, objects));
+  refuse(scope, engineObjectRefusals(spec, objects));
 }
 
-/** Both decisions on one spec: the spec itself, then what the engine holds. */
-export async function assertHostAccessOn(ctx: Context, api: Docker, spec: HostAccessSpec): Promise<void> {
-  assertHostAccess(ctx, spec);
-  await assertEngineObjects(ctx, api, spec);
+/** The host-access policy with the operator's bind roots: the guard every container and task spec passes. */
+export class HostAccessGuard {
+  constructor(private readonly bindRoots: BindRoot[]) {}
+
+  /** The decision on the spec itself (no engine call). */
+  check(scope: Scope, spec: HostAccessSpec): void {
+    refuse(scope, hostAccessRefusals(spec, this.bindRoots));
+  }
+
+  /** The decision on what the engine holds (named volumes, networks), looked up on `api`. */
+  checkEngineObjects(scope: Scope, api: Docker, spec: HostAccessSpec): Promise<void> {
+    return assertEngineObjects(scope, api, spec);
+  }
+
+  /** Both decisions on one spec: the spec itself, then what the engine holds. */
+  async checkOn(scope: Scope, api: Docker, spec: HostAccessSpec): Promise<void> {
+    this.check(scope, spec);
+    await assertEngineObjects(scope, api, spec);
+  }
 }

@@ -123,3 +123,11 @@ export async function storeEvents<E>(
         ) as E,
     );
 }
+
+export function severityOf(e: { Type: string; Action: string; Actor?: { Attributes?: Record<string, string> } }): EventSeverity {
+  const a = e.Action;
+  if (a === 'oom' || a.startsWith('health_status: unhealthy')) return EventSeverity.ERROR;
+  if (a === 'die' && e.Actor?.Attributes?.exitCode && e.Actor.Attributes.exitCode !== '0') return EventSeverity.WARNING;
+  if (a === 'kill' || a === 'destroy' || a === 'delete' || a === 'remove' || a === 'untag') return EventSeverity.WARNING;
+  return EventSeverity.INFO;
+}

@@ -1,0 +1,2 @@
+export { AccountDirectory } from './accounts';
+export type { Identity, Membership } from './accounts';

@@ -1,0 +1,38 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from '../../kernel/logger';
+import { AppError } from '../../kernel/errors';
+import type { FleetPubSub } from '../../infra/pubsub';
+import { describeNetworkError, dockerMessage, EndpointRefused } from '../../infra/engine/client';
+import type { DockerConnections } from '../../infra/engine/connections';
+
+/** What a supervisor (of a host or of a cluster) needs. */
+export interface SyncDeps {
+  orm: MikroORM;
+  pubsub: FleetPubSub;
+  logger: Logger;
+  connections: DockerConnections;
+  /** First retry delay after a failure; doubles per consecutive failure up to the sync interval. */
+  retryBaseMs: number;
+  /** Events per storage batch. */
+  batchSize?: number;
+}
+
+/**
+ * Text for lastError from any failure: a fixed reason (describeNetworkError) for anything on the
+ * way to the engine, never what an endpoint answered. Only an engine whose identity was verified
+ * (every client is, src/docker/connections.ts) has its own error messages shown; our own errors
+ * (AppError) show their reason or message.
+ */
+/** Events a host's reader may hold waiting to be stored before it stops reading and resumes later. */
+export const MAX_QUEUED_EVENTS = 20_000;
+
+export function failureText(err: unknown): string {
+  if (err instanceof AppError) return typeof err.extensions.reason === 'string' ? err.extensions.reason : err.message;
+  const e = err as { statusCode?: number; message?: string };
+  if (typeof e?.statusCode === 'number') return `Docker answered ${e.statusCode}: ${dockerMessage(err)}`;
+  return describeNetworkError(err);
+}
+
+/** Refusals of our own (endpoint not allowed, engine of another account) put the subject in error at once. */
+export const isRefusal = (err: unknown): boolean => err instanceof EndpointRefused;
+
