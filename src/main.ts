@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { loadConfig } from './app/config';
-import { startApp } from './server/http';
+import { startApp } from './app';
 import { createLogger } from './kernel/logger';
 
 async function main(): Promise<void> {

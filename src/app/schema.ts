@@ -7,9 +7,22 @@ import { createMemoryPubSub, FleetPubSub } from '../infra/pubsub';
 import { guardArguments } from '../graphql/input-guard';
 import { DateTimeISO } from '../graphql/scalars';
 
-export async function buildFleetSchema(pubSub: FleetPubSub): Promise<GraphQLSchema> {
+/**
+ * The executable schema. `resolvers` are the resolver instances the composition root built
+ * (their services injected by constructor); type-graphql's container hands them out by class.
+ * Without them (printing the SDL) nothing is resolved.
+ */
+export async function buildFleetSchema(pubSub: FleetPubSub, resolvers: object[] = []): Promise<GraphQLSchema> {
+  const instances = new Map<unknown, object>(resolvers.map((r) => [r.constructor, r]));
   const schema = await buildSchema({
     resolvers: RESOLVERS,
+    container: {
+      get: (cls) => {
+        const instance = instances.get(cls);
+        if (!instance) throw new Error(`no instance of resolver ${(cls as { name?: string }).name} was composed`);
+        return instance;
+      },
+    },
     pubSub,
     authChecker,
     authMode: 'error',

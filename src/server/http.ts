@@ -8,89 +8,47 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { GraphQLError } from 'graphql';
-import { Config } from '../kernel/config';
-import { AppError, formatError, ErrorCode } from '../kernel/errors';
-import { initOrm, migrate } from '../infra/db/orm';
-import { startEmbeddedPostgres, EmbeddedDatabase } from '../infra/db/embedded';
-import { createPubSub } from '../infra/pubsub';
-import { buildFleetSchema } from '../app/schema';
-import { AccountDirectory } from '../modules/accounts/accounts';
-import { bearerToken, createTokenVerifier } from './auth';
-import { buildContext, Context, Services } from '../graphql/context';
-import { admitOperation, OperationRequest } from './limits';
-import { timedOut } from '../kernel/abort';
+import { GraphQLError, GraphQLSchema } from 'graphql';
+import type { Config } from '../kernel/config';
+import { ErrorCode, formatError } from '../kernel/errors';
+import type { Logger } from '../kernel/logger';
+import { buildContext, Context, ContextDeps } from '../graphql/context';
+import { bearerToken } from './auth';
+import { OperationGate } from './gate';
+import type { OperationRequest } from './limits';
 import { AccountLimits, accountKey, addressKey } from './rate-limit';
-import { createLogger, Logger } from '../kernel/logger';
 import { Metrics } from './metrics';
 import { attachWebSocketServer } from './ws';
-import { Workers } from '../kernel/worker';
-import { createSecretBox } from '../infra/crypto';
-import { DockerConnections } from '../infra/engine/connections';
-import { EndpointPolicy } from '../kernel/addresses';
-import { HostService } from '../modules/hosts/hosts';
-import { ContainerManager } from '../modules/docker-resources/containers';
-import { ImageManager } from '../modules/docker-resources/images';
-import { NetworkManager } from '../modules/docker-resources/networks';
-import { VolumeManager } from '../modules/docker-resources/volumes';
-import { createHostFleet } from '../modules/hosts/fleet';
-import { createSwarmServices } from '../modules/swarm';
 
-export interface App {
-  services: Services;
+/** What the transports need, handed over by the composition root (src/app). */
+export interface ServerDeps {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  schema: GraphQLSchema;
+  /** What a request's Context is built from. */
+  context: ContextDeps;
+  /** Readiness of the stores (/readyz). */
+  ready(): Promise<{ database: boolean; pubsub: boolean; pubsubKind: string }>;
+}
+
+export interface Server {
   httpServer: http.Server;
   /** http://host:port once listening. */
   url: string;
+  /** Drains HTTP and WebSocket, closes the per-account limiters. */
   stop(): Promise<void>;
 }
 
-/** Builds every service, applies migrations, and starts listening. */
-export async function startApp(config: Config, options: { logger?: Logger } = {}): Promise<App> {
-  const logger = options.logger ?? createLogger(config.logLevel);
-  let embedded: EmbeddedDatabase | undefined;
-  let databaseUrl = config.databaseUrl;
-  if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres(config.dataDir, logger);
-    databaseUrl = embedded.url;
-  }
-  const orm: MikroORM = await initOrm(databaseUrl, { logger: (message) => logger.debug({ orm: message }, 'mikro-orm'), colors: false });
-  await migrate(orm, databaseUrl, logger);
-  const pubsub = createPubSub(config.redisUrl, logger);
-  const metrics = new Metrics();
-  const secrets = createSecretBox(config);
-  const connections = new DockerConnections(secrets, new EndpointPolicy(config.endpointAllow));
-  const syncDeps = { orm, pubsub, logger, connections, retryBaseMs: config.sync.retryBaseMs };
-  const fleet = createHostFleet(syncDeps);
-  const swarm = createSwarmServices(secrets, connections, syncDeps);
-  const services: Services = {
-    config,
-    logger,
-    orm,
-    pubsub,
-    metrics,
-    accounts: new AccountDirectory(orm),
-    verifyToken: createTokenVerifier(config.jwt),
-    secrets,
-    connections,
-    fleet,
-    hosts: new HostService(secrets, connections, fleet, syncDeps),
-    containers: new ContainerManager(),
-    images: new ImageManager(),
-    networks: new NetworkManager(),
-    volumes: new VolumeManager(),
-    swarm,
-  };
-  const schema = await buildFleetSchema(pubsub);
-  const workers = new Workers(logger);
-  workers.add(fleet);
-  workers.add(swarm.fleet);
-
+/** GraphQL over HTTP (Apollo) and WebSocket (graphql-ws) on one port, both through one OperationGate; /healthz, /readyz, /metrics. */
+export async function startServer(deps: ServerDeps): Promise<Server> {
+  const { config, logger, metrics, schema } = deps;
+  const gate = new OperationGate(schema, config, metrics, logger);
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
   const accountLimits = new AccountLimits(config.limits, config.redisUrl, logger);
-  const ws = attachWebSocketServer(httpServer, schema, services, accountLimits);
+  const ws = attachWebSocketServer(httpServer, gate, deps, accountLimits);
 
   const apollo = new ApolloServer<Context>({
     schema,
@@ -99,20 +57,15 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
     hideSchemaDetailsFromClientErrors: config.production,
     // the operation gate (httpContext) has parsed and checked the document with the same cap
     parseOptions: { maxTokens: config.limits.maxTokens },
+    validationRules: gate.extraRules,
     // a persisted query is run by hash with new variables: it would skip the gate's pricing
     persistedQueries: false,
-    formatError: (formatted, error) => {
-      const out = formatError(formatted, config.production, error);
-      if (out.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR || out.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE) {
-        logger.error({ err: (error as GraphQLError)?.originalError ?? error }, 'unexpected error');
-      }
-      return out;
-    },
+    formatError: (formatted, error) => gate.formatError(formatted, error),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
       { serverWillStart: async () => ({ drainServer: async () => ws.dispose() }) },
       config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
-      observabilityPlugin(metrics),
+      observabilityPlugin(gate),
     ],
   });
   await apollo.start();
@@ -128,12 +81,9 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const [database, pubsubOk] = await Promise.all([
-      orm.em.getConnection().execute('select 1').then(() => true, () => false),
-      pubsub.ready(),
-    ]);
-    const ok = database && pubsubOk;
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', database, pubsub: pubsubOk, pubsubKind: pubsub.kind });
+    const r = await deps.ready();
+    const ok = r.database && r.pubsub;
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', ...r });
   });
   app.get('/metrics', async (_req, res) => {
     res.setHeader('content-type', metrics.registry.contentType);
@@ -148,7 +98,7 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
     let context: Context | undefined;
     let failure: unknown;
     try {
-      context = await buildContext(services, bearerToken(req.headers.authorization), res.locals.requestId as string);
+      context = await buildContext(deps.context, bearerToken(req.headers.authorization), res.locals.requestId as string);
     } catch (err) {
       failure = err;
     }
@@ -156,7 +106,7 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
     if (!context) throw failure;
     const operation = httpOperation(req);
     if (operation) {
-      const admitted = admitOperation(schema, operation, config.limits);
+      const admitted = gate.admit(operation);
       if ('errors' in admitted) throw admitted.errors[0];
     }
     context.signal = res.locals.signal as AbortSignal;
@@ -164,7 +114,7 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
   };
   app.use(
     '/graphql',
-    deadline(config, metrics),
+    deadline(gate, config),
     express.json({ limit: config.limits.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
@@ -172,7 +122,7 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
           return await httpContext(req, res);
         } catch (err) {
           if (err instanceof GraphQLError) {
-            metrics.refused(err);
+            gate.refused(err);
             throw withHttpStatus(err);
           }
           throw err;
@@ -197,21 +147,14 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
   const address = httpServer.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${host}:${address.port}`;
-  if (config.workers) await workers.start();
-
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      logger.info('shutting down');
-      await workers.stop();
+  return {
+    httpServer,
+    url,
+    stop: async () => {
       await apollo.stop(); // drains HTTP, closes websockets with 1001
       await accountLimits.close();
-      await pubsub.close().catch((err) => logger.warn({ err }, 'pubsub close'));
-      await orm.close(true);
-      await embedded?.stop();
-      logger.info('stopped');
-    })());
-  return { services, httpServer, url, stop };
+    },
+  };
 }
 
 /** HTTP status of a refusal made before Apollo runs (Apollo sends it with the error). */
@@ -246,46 +189,36 @@ function httpOperation(req: express.Request): OperationRequest | undefined {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * The request's deadline: past it the client gets TIMEOUT (503) at once and the context's
- * signal aborts, so the live Docker reads the operation waits for give up; the same signal
- * aborts when the client goes away.
+ * The request's deadline (the gate's, as for WebSocket): past it the client gets TIMEOUT (503)
+ * at once and the context's signal aborts, so the live Docker reads the operation waits for
+ * give up; the same signal aborts when the client goes away.
  */
-function deadline(config: Config, metrics: Metrics): express.RequestHandler {
-  const ms = config.limits.requestTimeoutMs;
+function deadline(gate: OperationGate, config: Config): express.RequestHandler {
   return (_req, res, next) => {
-    const controller = new AbortController();
-    res.locals.signal = controller.signal;
-    const timer = setTimeout(() => {
-      const error = timedOut(ms);
-      controller.abort(error);
+    const d = gate.deadline((error) => {
       if (res.headersSent) return;
       res.locals.timedOut = true;
-      metrics.refused(error);
       res.status(503).json({ errors: [formatError(error.toJSON(), config.production, error)] });
-    }, ms);
-    res.once('close', () => {
-      clearTimeout(timer);
-      if (!controller.signal.aborted) controller.abort(new AppError(ErrorCode.TIMEOUT, 'The request ended'));
     });
+    res.locals.signal = d.signal;
+    res.once('close', () => d.end());
     next();
   };
 }
 
-/** Operation counts and durations by name; request logs with the request id. */
-function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
+/** Operation counts and durations by name (the gate's metrics); request logs with the request id. */
+function observabilityPlugin(gate: OperationGate): ApolloServerPlugin<Context> {
   return {
     async requestDidStart({ contextValue }) {
       const started = process.hrtime.bigint();
       return {
         async willSendResponse({ operation, operationName, errors, response }) {
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          const name = Metrics.label(operationName);
           const type = operation?.operation ?? 'unknown';
           const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
           const failed = (errors?.length ?? 0) > 0 || (body?.errors?.length ?? 0) > 0;
-          metrics.operations.inc({ operation: name, type, transport: 'http', outcome: failed ? 'error' : 'ok' });
-          metrics.duration.observe({ operation: name, type }, seconds);
-          contextValue.logger?.debug({ operation: name, type, ms: Math.round(seconds * 1000), failed }, 'graphql operation');
+          gate.observe('http', operationName, type, failed ? 'error' : 'ok', seconds);
+          contextValue.logger?.debug({ operation: operationName ?? undefined, type, ms: Math.round(seconds * 1000), failed }, 'graphql operation');
         },
       };
     },

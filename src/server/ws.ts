@@ -1,15 +1,15 @@
 import type { Server as HttpServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { ExecutionArgs, ExecutionResult, GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule, specifiedRules, validate, getOperationAST, subscribe as graphqlSubscribe, execute as graphqlExecute, Kind, OperationDefinitionNode } from 'graphql';
+import { ExecutionArgs, ExecutionResult, GraphQLError, GraphQLSchema, getOperationAST, subscribe as graphqlSubscribe, execute as graphqlExecute, Kind, OperationDefinitionNode } from 'graphql';
 import { WebSocket, WebSocketServer } from 'ws';
 import { useServer, Extra } from 'graphql-ws/use/ws';
 import type { Context as WsContext, Disposable, SubscribePayload } from 'graphql-ws';
-import { AppError, ErrorCode, conflict, formatError, unauthenticated } from '../kernel/errors';
-import { buildContext, Services } from '../graphql/context';
+import { AppError, conflict, unauthenticated } from '../kernel/errors';
+import { buildContext } from '../graphql/context';
 import { isExpired, Principal, bearerToken } from './auth';
-import { admitOperation, withCode } from './limits';
-import { abortable, timedOut } from '../kernel/abort';
-import { Metrics } from './metrics';
+import { abortable } from '../kernel/abort';
+import type { Deadline, OperationGate } from './gate';
+import type { ServerDeps } from './http';
 import { AccountLimits, accountKey, addressKey, rateLimited } from './rate-limit';
 import { DirectSink, SharedSubscriptions } from './shared-subscriptions';
 
@@ -37,8 +37,8 @@ interface Operation {
   payload: object;
   /** Holds one of the account's subscription slots. */
   slot: boolean;
-  /** A query's or mutation's deadline (requestTimeoutMs, as over HTTP). */
-  deadline?: { controller: AbortController; timer: NodeJS.Timeout };
+  /** A query's or mutation's deadline (the gate's, as over HTTP). */
+  deadline?: Deadline;
 }
 
 /** Close code graphql-ws uses when a subscribe reuses the id of an operation still running. */
@@ -47,10 +47,14 @@ const WS_SUBSCRIBER_EXISTS = 4409;
 type WsExtra = Extra & Partial<{ state: ConnectionState }>;
 
 /**
- * Subscriptions that are live pub/sub feeds (no replay on join, results depend only on
- * arguments, account and permissions): subscribers asking the same thing share one execution.
+ * Subscription fields that are live pub/sub feeds (no replay on join, results depend only on
+ * arguments, account and permissions), marked in the schema with `@Extensions({ shareable: true })`:
+ * subscribers asking the same thing share one execution.
  */
-export const SHAREABLE_SUBSCRIPTIONS = new Set(['dockerEvents', 'dockerHostStatusChanged', 'activityUpdated', 'swarmEvents', 'swarmClusterStatusChanged']);
+export function shareableSubscriptions(schema: GraphQLSchema): Set<string> {
+  const fields = schema.getSubscriptionType()?.getFields() ?? {};
+  return new Set(Object.values(fields).filter((f) => f.extensions?.shareable === true).map((f) => f.name));
+}
 /** Results a subscriber of a shared execution may fall behind before it is ended with an error. */
 export const SHARED_MAX_BACKLOG = 10_000;
 
@@ -79,20 +83,12 @@ function tokenFromParams(params: Readonly<Record<string, unknown>> | undefined):
  * delivered through a SharedSubscriptions group whose sink ends it once the socket has more than
  * `maxWsBufferedBytes` unsent.
  */
-export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSchema, services: Services, limits: AccountLimits): { dispose: () => Promise<void> } {
-  const { config, logger, metrics } = services;
+export function attachWebSocketServer(httpServer: HttpServer, gate: OperationGate, deps: ServerDeps, limits: AccountLimits): { dispose: () => Promise<void> } {
+  const { config, logger, metrics, schema } = deps;
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.limits.maxWsPayloadBytes });
-  const rules = config.production ? [...specifiedRules, NoSchemaIntrospectionCustomRule] : specifiedRules;
-  /** Client-facing errors; unexpected ones are logged first. */
-  const format = (errors: readonly GraphQLError[]) =>
-    errors.map((e) => {
-      if (!e.extensions?.code || e.extensions.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: e.originalError ?? e }, 'subscription error');
-      return formatError(e.toJSON(), config.production, e);
-    });
-  const refuse = (error: GraphQLError): GraphQLError[] => {
-    metrics.refused(error);
-    return [error];
-  };
+  const shareable = shareableSubscriptions(schema);
+  const format = (errors: readonly GraphQLError[]) => gate.format(errors);
+  const refuse = (error: GraphQLError): GraphQLError[] => [gate.refused(error)];
   const refuseConnection = (extra: WsExtra, error: GraphQLError): false => {
     metrics.refused(error);
     extra.socket.close(WS_RATE_LIMITED, error.message);
@@ -124,28 +120,12 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
   const endOperation = (state: ConnectionState, id: string, op: Operation) => {
     if (state.operations.get(id) !== op) return;
     state.operations.delete(id);
-    if (op.deadline) {
-      clearTimeout(op.deadline.timer);
-      if (!op.deadline.controller.signal.aborted) op.deadline.controller.abort(new AppError(ErrorCode.TIMEOUT, 'The request ended'));
-    }
+    op.deadline?.end();
     if (op.slot) {
       metrics.wsSubscriptions.dec();
       if (state.principal) limits.endSubscription(state.principal.account);
     }
   };
-  /** The signal a query or mutation runs with: aborted at requestTimeoutMs (as over HTTP) or when the operation ends. */
-  const startDeadline = (op: Operation): AbortSignal => {
-    const ms = config.limits.requestTimeoutMs;
-    const controller = new AbortController();
-    const timer = setTimeout(() => {
-      const error = timedOut(ms);
-      metrics.refused(error);
-      controller.abort(error);
-    }, ms);
-    op.deadline = { controller, timer };
-    return controller.signal;
-  };
-
   const disposable: Disposable = useServer<Record<string, unknown>, { state: ConnectionState }>(
     {
       schema,
@@ -168,7 +148,7 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
         try {
           const token = tokenFromParams(ctx.connectionParams);
           if (token) {
-            principal = await services.verifyToken(token);
+            principal = await deps.context.verifyToken(token);
             extra.state.token = token;
           }
         } catch (err) {
@@ -263,11 +243,11 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
     if (Object.keys(ctx.subscriptions).length > config.limits.maxSubscriptionsPerConnection) {
       return refuse(rateLimited(`At most ${config.limits.maxSubscriptionsPerConnection} operations at once per connection`, { limit: 'operationsPerConnection', max: config.limits.maxSubscriptionsPerConnection }));
     }
-    const admitted = admitOperation(schema, payload, config.limits);
-    if ('errors' in admitted) return refuse(admitted.errors[0]);
+    const admitted = gate.admit(payload);
+    if ('errors' in admitted) return admitted.errors;
     const { document } = admitted;
-    const validationErrors = validate(schema, document, rules);
-    if (validationErrors.length > 0) return validationErrors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+    const validationErrors = gate.validate(document);
+    if (validationErrors.length > 0) return validationErrors;
     const operation = getOperationAST(document, payload.operationName);
     const isSubscription = operation?.operation === 'subscription';
     if (isSubscription) {
@@ -280,21 +260,22 @@ export function attachWebSocketServer(httpServer: HttpServer, schema: GraphQLSch
       op.slot = true;
       metrics.wsSubscriptions.inc();
     }
-    const contextValue = await buildContext(services, state.token, `ws-${randomUUID()}`);
+    const contextValue = await buildContext(deps.context, state.token, `ws-${randomUUID()}`);
     if (!current()) return ended();
     if (isSubscription) {
       const fields = rootFields(operation);
-      const shareable = fields?.length && fields.every((f) => SHAREABLE_SUBSCRIPTIONS.has(f)) && contextValue.membership;
+      const shared = fields?.length && fields.every((f) => shareable.has(f)) && contextValue.membership;
       const permissions = [...principal.permissions].sort().join(',');
-      const key = shareable
+      const key = shared
         ? JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, contextValue.membership!.accountId, permissions])
         : `own:${randomUUID()}`;
       deliveries.set(contextValue, { key, socket: extra.socket, id });
     } else {
       // subscriptions have no deadline: they run until completed
-      contextValue.signal = startDeadline(op);
+      op.deadline = gate.deadline();
+      contextValue.signal = op.deadline.signal;
     }
-    metrics.operations.inc({ operation: Metrics.label(payload.operationName ?? operation?.name?.value), type: operation?.operation ?? 'unknown', transport: 'ws', outcome: 'started' });
+    gate.observe('ws', payload.operationName ?? operation?.name?.value, operation?.operation ?? 'unknown', 'started');
     return {
       schema,
       document,

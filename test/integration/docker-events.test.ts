@@ -191,12 +191,12 @@ describe('Docker events with no missed state', () => {
     const mark = sub.results.length;
 
     // no reader at all: the host's workers stop (as when a replica goes away)
-    await t.app.services.fleet.stop();
+    await t.app.services.hosts.fleet.stop();
     const gap = uniqueName('gap');
     await docker('run', '--name', gap, TEST_IMAGE, 'true');
     const gapId = await docker('inspect', '--format', '{{.Id}}', gap);
     await docker('rm', gap);
-    await t.app.services.fleet.start();
+    await t.app.services.hosts.fleet.start();
 
     // created and destroyed while nobody listened: a list-and-diff cannot see it, only `since` can
     await sub.until(hasDestroy(gapId, mark));
@@ -355,7 +355,7 @@ describe('Docker events with no missed state', () => {
   it('delivers events through Redis to a subscriber on a replica without workers', async () => {
     const t2 = await startTestApp({ databaseUrl: t.databaseUrl, config: { workers: false } });
     try {
-      expect(t2.app.services.fleet.supervisor(hostUuid)).toBeUndefined();
+      expect(t2.app.services.hosts.fleet.supervisor(hostUuid)).toBeUndefined();
       const token2 = await t2.token({ account, permissions: [] });
       const before = await numsub();
       const sub2 = subscribe(t2.ws(token2), OnDockerEventsDocument, { hostId, filter: { types: ['container'] } });

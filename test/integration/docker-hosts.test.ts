@@ -307,7 +307,7 @@ describe('docker hosts (workers on)', () => {
       expect(on.data!.setDockerHostMaintenance.activity.status).toBe('SUCCEEDED');
       await sub.until((rs) => rs.some((r) => r.data?.dockerHostStatusChanged.status === 'MAINTENANCE'));
       // the supervisor drops its event stream
-      const supervisor = t.app.services.fleet.supervisor(fromGlobalId(hostId).id) as unknown as { stream?: unknown };
+      const supervisor = t.app.services.hosts.fleet.supervisor(fromGlobalId(hostId).id) as unknown as { stream?: unknown };
       await eventually(async () => supervisor.stream === undefined);
 
       const frozen = (await host()).lastSyncedAt;
@@ -484,7 +484,7 @@ describe('docker hosts (workers on)', () => {
   describe('removal', () => {
     it('stops the host\'s workers and deletes it with its inventory and events; activities are kept', async () => {
       const uuid = fromGlobalId(hostId).id;
-      expect(t.app.services.fleet.supervisor(uuid)).toBeDefined();
+      expect(t.app.services.hosts.fleet.supervisor(uuid)).toBeDefined();
       const inv = async () =>
         (
           await sql<{ c: string; i: string; e: string }>(
@@ -501,7 +501,7 @@ describe('docker hosts (workers on)', () => {
       const res = await t.gql(RemoveDockerHostDocument, { input: { id: hostId } }, manager);
       expect(res.errors).toBeUndefined();
       expect(res.data!.removeDockerHost).toMatchObject({ removedId: hostId, activity: { action: 'host.remove', status: 'SUCCEEDED', targetId: uuid, parameters: { name: HOST } } });
-      expect(t.app.services.fleet.supervisor(uuid)).toBeUndefined();
+      expect(t.app.services.hosts.fleet.supervisor(uuid)).toBeUndefined();
       expect(await inv()).toEqual({ c: '0', i: '0', e: '0' });
 
       const gone = await t.gql(DockerHostDocument, { id: hostId }, manager);

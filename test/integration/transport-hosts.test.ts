@@ -23,7 +23,7 @@ describe('docker hosts over every transport', () => {
 
       const count = async (table: string) => Number((await sql<{ n: string }>(t.databaseUrl, `select count(*)::text as n from ${table}`))[0].n);
       const stored = async () => ({ hosts: await count('docker_hosts'), activities: await count('docker_activities') });
-      const register = (input: Record<string, unknown>, token: string | undefined = manager) =>
+      const register = (input: Record<string, unknown>, token: string | null = manager) =>
         tr.execute(t, RegisterDockerHostDocument, { input: { name: HOST, apiEndpoint: dockerEndpoint(), environment: 'development', syncIntervalSeconds: 3600, ...input } as never }, token);
 
       beforeAll(async () => {
@@ -36,7 +36,7 @@ describe('docker hosts over every transport', () => {
 
       it('refuses registration by an anonymous caller (UNAUTHENTICATED) and by a member without docker.hosts.manage (FORBIDDEN); nothing is stored', async () => {
         const before = await stored();
-        const anon = await register({}, undefined);
+        const anon = await register({}, null); // null: anonymous (undefined would take the default)
         expect(codes(anon)).toEqual(['UNAUTHENTICATED']);
         expect(anon.data ?? null).toBeNull();
         const denied = await register({}, reader);

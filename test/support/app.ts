@@ -7,7 +7,7 @@ import { createClient, Client as WsClient } from 'graphql-ws';
 import pino from 'pino';
 import type { Config } from '../../src/kernel/config';
 import { loadConfig } from '../../src/app/config';
-import { startApp, App } from '../../src/server/http';
+import { startApp, App } from '../../src/app';
 import { signDevToken } from '../../src/server/auth';
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789-0123456789-abcdef';

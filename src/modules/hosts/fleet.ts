@@ -1,5 +1,6 @@
 import { LeasedFleet } from '../../platform/leasing/leased-fleet';
-import { HostSupervisor, SyncDeps } from './supervisor';
+import type { SyncDeps } from '../../platform/supervision/deps';
+import { HostSupervisor } from './supervisor';
 
 /** How long a replica's claim on a host lasts without renewal. */
 export const LEASE_SECONDS = 30;

@@ -1,7 +1,6 @@
 import { raw, type FilterQuery } from '@mikro-orm/postgresql';
 import { DockerActivity, DockerContainer, DockerEvent, DockerImage } from '../../../entities';
 import { badInput } from '../../kernel/errors';
-import { expectGlobalId } from '../../graphql/relay';
 
 /** Filter builders for inventory, event and activity lists (shared by per-host and fleet-wide queries). */
 export interface ContainerFilterArgs {
@@ -82,6 +81,7 @@ export function eventMatches(e: { type: string; action: string; actorId: string;
 export interface ActivityFilterArgs {
   action?: string;
   status?: string[];
+  /** The host's id (uuid): the GraphQL edge decodes the filter's global id. */
   hostId?: string;
   targetId?: string;
   since?: Date;
@@ -91,7 +91,7 @@ export function activityWhere(filter: ActivityFilterArgs | undefined): FilterQue
   const where: Record<string, unknown> = {};
   if (filter?.action) where.action = { $like: `${filter.action.replace(LIKE_ESCAPE, (m) => `\\${m}`)}%` };
   if (filter?.status?.length) where.status = { $in: filter.status };
-  if (filter?.hostId) where.host = expectGlobalId(filter.hostId, 'DockerHost', 'filter.hostId');
+  if (filter?.hostId) where.host = filter.hostId;
   if (filter?.targetId) where.targetId = filter.targetId;
   if (filter?.since) where.startedAt = { $gte: filter.since };
   return where as FilterQuery<DockerActivity>;

@@ -1,0 +1,49 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from '../../kernel/logger';
+import type { Worker } from '../../kernel/worker';
+import type { FleetPubSub } from '../../infra/pubsub';
+import type { DockerConnections } from '../../infra/engine/connections';
+import type { SecretBox } from '../../infra/crypto';
+import type { Audit } from '../../platform/audit/activity';
+import type { SyncDeps } from '../../platform/supervision/deps';
+import { createHostFleet, HostFleet } from './fleet';
+import { HostService } from './hosts';
+
+export { HostService, STANDARD_ENVIRONMENTS, SYNC_INTERVAL_MAX, SYNC_INTERVAL_MIN } from './hosts';
+export type { HostInput } from './hosts';
+export { createHostFleet, LEASE_SECONDS } from './fleet';
+export type { HostFleet } from './fleet';
+export { HostSupervisor } from './supervisor';
+export type { HostHealthFigures } from './health';
+export { hostHealth } from './health';
+export { refreshImages, replaceImages, rowFromInspect, rowFromList, syncInventory, upsertContainers } from './inventory';
+export type { ContainerChange, ContainerRow, SyncResult } from './inventory';
+export { containerRefreshes, eventPayload, ingestEvents, refreshContainers, resyncEvents } from './ingest';
+export { activityWhere, containerWhere, eventMatches, eventWhere, imageWhere } from './queries';
+export type { ActivityFilterArgs, ContainerFilterArgs, EventFilterArgs } from './queries';
+
+/** What the hosts module needs from the composition root. */
+export interface HostsDeps {
+  orm: MikroORM;
+  pubsub: FleetPubSub;
+  logger: Logger;
+  connections: DockerConnections;
+  secrets: SecretBox;
+  audit: Audit;
+  /** First retry delay after a failed check (doubles per consecutive failure). */
+  retryBaseMs: number;
+}
+
+/** Docker hosts: their registration and settings (HostService) and their supervision (the fleet, a worker). */
+export interface HostsModule {
+  hosts: HostService;
+  fleet: HostFleet;
+  workers: Worker[];
+}
+
+export function createHostsModule(deps: HostsDeps): HostsModule {
+  const syncDeps: SyncDeps = { orm: deps.orm, pubsub: deps.pubsub, logger: deps.logger, connections: deps.connections, retryBaseMs: deps.retryBaseMs };
+  const fleet = createHostFleet(syncDeps);
+  const hosts = new HostService(deps.audit, deps.secrets, deps.connections, fleet, syncDeps);
+  return { hosts, fleet, workers: [fleet] };
+}
