@@ -27,6 +27,6 @@ export { EngineClaim, EngineClaimHolder, EngineClaimKind } from './engine/engine
 
 /**
  * Global tables that are deliberately outside tenancy: not AccountOwned, not GraphQL nodes, never
- * resolvable through `node(id:)`. Only src/docker/engine-claims.ts uses them (engine ownership).
+ * resolvable through `node(id:)`. Only src/infra/engine/claims.ts uses them (engine ownership).
  */
 export const INTERNAL_ENTITIES = [EngineClaim, EngineClaimHolder];

@@ -7,7 +7,7 @@ import type { DockerActivity } from '../audit/docker-activity.entity';
 /**
  * What DockerEvent and SwarmEvent share: Docker's actor, exact time, our severity, where the
  * event came from (the stream or a resync), and the activity that caused it. Both are stored by
- * src/sync/event-store.ts.
+ * src/platform/supervision/event-store.ts.
  */
 @Entity({ abstract: true })
 @ObjectType()

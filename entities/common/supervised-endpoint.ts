@@ -6,7 +6,7 @@ import { HostStatus } from './enums';
 /**
  * What DockerHost and SwarmCluster share: a Docker API reached with sealed TLS credentials
  * (write-only: `tlsCredentialsSealed` has no @Field), the status machine's fields
- * (src/sync/status.ts), and the lease of the replica that supervises it (src/sync/leased-fleet.ts).
+ * (src/platform/supervision/status.ts), and the lease of the replica that supervises it (src/platform/leasing/leased-fleet.ts).
  */
 @Entity({ abstract: true })
 @ObjectType()

@@ -12,7 +12,7 @@ export enum EngineClaimKind {
 }
 
 /**
- * The one account an engine, swarm or swarm node belongs to (src/docker/engine-claims.ts).
+ * The one account an engine, swarm or swarm node belongs to (src/infra/engine/claims.ts).
  * Deliberately GLOBAL: not an AccountOwned entity, not a GraphQL Node, not in ENTITIES (so
  * `node(id:)` never reaches it); only raw SQL in engine-claims.ts reads and writes it. The primary
  * key makes ownership exclusive in the database itself.

@@ -3,7 +3,7 @@ import ipaddr from 'ipaddr.js';
 
 /**
  * Which Docker endpoints fleetgraph may connect to (pure: no DNS, no file system; the connect-time
- * guard in src/docker/client.ts resolves names and socket paths and asks this module).
+ * guard in src/infra/engine/client.ts resolves names and socket paths and asks this module).
  *
  * Public unicast addresses are allowed. Everything else — `unix://` sockets, loopback, link-local,
  * private (RFC 1918, IPv6 unique-local), CGNAT, unspecified, multicast, broadcast and every other

@@ -79,7 +79,7 @@ export interface Config {
   workers: boolean;
   /** Non-public Docker endpoints (unix sockets, loopback/private/link-local addresses) the operator allows (FLEETGRAPH_ENDPOINT_ALLOW). */
   endpointAllow: EndpointAllowList;
-  /** Host directories containers may bind without docker.containers.privileged (FLEETGRAPH_HOST_BIND_ROOTS, `path[:ro|:rw]`, default none; src/policy/host-access.ts). */
+  /** Host directories containers may bind without docker.containers.privileged (FLEETGRAPH_HOST_BIND_ROOTS, `path[:ro|:rw]`, default none; src/platform/policy/host-access.ts). */
   hostAccess: { bindRoots: BindRoot[] };
   limits: Limits;
   /** Host supervision: first retry delay after a failure (doubles per failure, capped at the sync interval). */

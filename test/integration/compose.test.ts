@@ -169,7 +169,7 @@ function checkEnvVarsMatchSource(files: Record<string, string>, envVars: readonl
     const { names, dynamic } = envReads(source);
     names.forEach((n) => read.add(n));
     for (const d of dynamic) problems.push(`${file}: dynamic environment access ${d} (list the name in ENV_VARS and read it literally)`);
-    for (const n of names) if (!envVars.includes(n)) problems.push(`${file} reads ${n}, which ENV_VARS in src/config.ts does not list`);
+    for (const n of names) if (!envVars.includes(n)) problems.push(`${file} reads ${n}, which ENV_VARS in src/kernel/config.ts does not list`);
   }
   for (const n of envVars) if (!read.has(n)) problems.push(`ENV_VARS lists ${n} but no source file reads it`);
   return problems;
@@ -382,9 +382,9 @@ function checkDockerignore(i: Inputs): string[] {
 describe('docker-compose.yml and Dockerfile', () => {
   const inputs = loadInputs();
 
-  it('ENV_VARS in src/config.ts lists exactly the variables the code reads', () => {
+  it('ENV_VARS in src/kernel/config.ts lists exactly the variables the code reads', () => {
     const files = Object.fromEntries(['src', 'resolvers', 'entities'].flatMap(sourceFiles).map((f) => [f, read(f)]));
-    expect(Object.keys(files)).toContain(path.join('src', 'config.ts'));
+    expect(Object.keys(files)).toContain(path.join('src', 'app', 'config.ts'));
     expect(checkEnvVarsMatchSource(files, ENV_VARS)).toEqual([]);
   });
 

@@ -3,7 +3,7 @@ import { EngineClaimKind } from '../../../entities';
 import { EndpointRefused, EngineIdentity } from './client';
 
 /**
- * Engines belong to one account. An engine is known by what it says it is (src/docker/client.ts
+ * Engines belong to one account. An engine is known by what it says it is (src/infra/engine/client.ts
  * readEngineIdentity): its `docker info` ID, the swarm cluster ID when it is a manager, and swarm
  * node IDs (its own, the managers it knows, every node when it is a manager). Each of these is
  * claimed in the global engine_claims table (primary key (kind, external_id), so one owner in the

@@ -46,8 +46,8 @@ export const RETIRE_GRACE_MS = 30_000;
  * (their TLS agents destroyed) after a grace period, so old credentials stop being used.
  *
  * No client is handed out before the engine behind it was verified: it answered `docker info` like
- * Docker and its identity is claimed by the row's account (src/docker/engine-claims.ts). Every
- * connection the clients open passes the endpoint policy (src/policy/endpoints.ts), and a client
+ * Docker and its identity is claimed by the row's account (src/infra/engine/claims.ts). Every
+ * connection the clients open passes the endpoint policy (src/kernel/addresses.ts), and a client
  * keeps the address it verified (a host name is resolved once per client), so what was verified
  * is what later calls reach; supervisors get new, re-verified clients on every reconnect.
  */

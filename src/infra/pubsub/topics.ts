@@ -8,6 +8,6 @@ export enum Topic {
   ACTIVITIES = 'dockerActivities',
   /** id: cluster uuid; payload: SwarmEvent payload */
   SWARM_EVENTS = 'swarmEvents',
-  /** id: account uuid; payload: ClusterStatusPayload (src/swarm/status.ts) */
+  /** id: account uuid; payload: ClusterStatusPayload (src/modules/swarm/status.ts) */
   SWARM_CLUSTER_STATUS = 'swarmClusterStatus',
 }

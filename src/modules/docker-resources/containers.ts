@@ -1,11 +1,12 @@
 import type Docker from 'dockerode';
 import { DockerContainer, DockerHost } from '../../../entities';
 import { AppError, ErrorCode, badInput } from '../../kernel/errors';
-import type { Context } from '../../graphql/context';
-import { rowFromInspect, upsertContainers } from '../hosts/inventory';
-import { containerById, hostOperation, liveRead } from './operations';
+import { toGlobalId } from '../../kernel/ids';
+import type { Scope } from '../../kernel/scope';
+import { rowFromInspect, upsertContainers } from '../hosts';
+import type { HostOperations } from './operations';
 import { containerHostAccess, HostAccessSpec, hostAccessOfRunningContainer } from '../../platform/policy/host-access';
-import { assertEngineObjects, assertHostAccess, assertHostAccessOn, mayAccessHost } from '../../platform/policy/enforce';
+import { HostAccessGuard, mayAccessHost } from '../../platform/policy/enforce';
 import { Demuxer, LogLine, logLines, openLogStream } from '../../infra/engine/logs';
 import { utf8Boundary } from '../../infra/engine/framing';
 import { toDockerError } from '../../infra/engine/client';
@@ -141,20 +142,10 @@ export function createOptions(input: CreateContainerInput): Docker.ContainerCrea
   };
 }
 
-/**
- * The host-access policy on the final create body (src/policy/host-access.ts): malformed mounts
- * are BAD_USER_INPUT, anything beyond the allow-list needs docker.containers.privileged.
- */
-export function assertMayCreate(ctx: Context, opts: Docker.ContainerCreateOptions): HostAccessSpec {
-  const access = containerHostAccess(opts);
-  assertHostAccess(ctx, access);
-  return access;
-}
-
 /** Stores what Docker now says about one container and returns the row. */
-async function storeInspect(ctx: Context, host: DockerHost, info: Docker.ContainerInspectInfo): Promise<DockerContainer> {
-  await upsertContainers(ctx.em, host, [rowFromInspect(info)]);
-  const row = await ctx.em.findOne(DockerContainer, { host, containerId: info.Id }, { refresh: true });
+async function storeInspect(scope: Scope, host: DockerHost, info: Docker.ContainerInspectInfo): Promise<DockerContainer> {
+  await upsertContainers(scope.em, host, [rowFromInspect(info)]);
+  const row = await scope.em.findOne(DockerContainer, { host, containerId: info.Id }, { refresh: true });
   return row!;
 }
 
@@ -169,24 +160,46 @@ const STOP_MARGIN_S = 30;
 
 /** Containers: create, lifecycle, remove, exec and logs (the runbook's ContainerManager). */
 export class ContainerManager {
-  async create(ctx: Context, host: DockerHost, input: CreateContainerInput) {
+  constructor(
+    private readonly ops: HostOperations,
+    private readonly guard: HostAccessGuard,
+  ) {}
+
+  /**
+   * The host-access policy on the final create body (src/platform/policy/host-access.ts): malformed
+   * mounts are BAD_USER_INPUT, anything beyond the allow-list needs docker.containers.privileged.
+   */
+  private mayCreate(scope: Scope, opts: Docker.ContainerCreateOptions): HostAccessSpec {
+    const access = containerHostAccess(opts);
+    this.guard.check(scope, access);
+    return access;
+  }
+
+  /** Docker's inspect of a stored container, read live (DOCKER_ERROR when it is gone). */
+  async inspect(scope: Scope, row: DockerContainer): Promise<Record<string, unknown>> {
+    const host = await this.ops.host(scope, row.host.id);
+    return this.ops.read(scope, host, async (api) => (await api.getContainer(row.containerId).inspect()) as unknown as Record<string, unknown>);
+  }
+
+  async create(scope: Scope, host: DockerHost, input: CreateContainerInput) {
     const opts = createOptions(input);
-    const access = assertMayCreate(ctx, opts);
+    const access = this.mayCreate(scope, opts);
     // the volumes and networks it names, as this engine has them (read before the audited create)
-    await liveRead(ctx, host, (api) => assertEngineObjects(ctx, api, access));
+    await this.ops.read(scope, host, (api) => this.guard.checkEngineObjects(scope, api, access));
     const start = input.start ?? true;
-    return hostOperation(ctx, host, { action: 'container.create', targetType: 'container', targetId: input.name ?? null, parameters: input }, async ({ docker, handle }) => {
+    return this.ops.run(scope, host, { action: 'container.create', targetType: 'container', targetId: input.name ?? null, parameters: input }, async ({ docker, handle }) => {
       const container = await docker.api.createContainer(opts);
       handle.setTarget(container.id);
       if (start) await container.start();
-      return storeInspect(ctx, host, await container.inspect());
+      return storeInspect(scope, host, await container.inspect());
     });
   }
 
-  async lifecycle(ctx: Context, id: string, action: 'start' | 'stop' | 'restart' | 'pause' | 'unpause' | 'kill', timeoutSeconds?: number | null) {
-    const row = await containerById(ctx, id);
+  /** Start, stop, restart, pause, unpause or kill a stored container (by id): from a request or from a worker's scope. */
+  async lifecycle(scope: Scope, id: string, action: 'start' | 'stop' | 'restart' | 'pause' | 'unpause' | 'kill', timeoutSeconds?: number | null) {
+    const row = await this.ops.container(scope, id);
     if (timeoutSeconds != null && (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0 || timeoutSeconds > 3600)) throw badInput('timeoutSeconds', 'must be 0–3600');
-    return hostOperation(ctx, row.host, { action: `container.${action}`, targetType: 'container', targetId: row.containerId, parameters: { id, timeoutSeconds } }, async ({ docker }) => {
+    return this.ops.run(scope, row.host, { action: `container.${action}`, targetType: 'container', targetId: row.containerId, parameters: { id: toGlobalId('DockerContainer', row.id), timeoutSeconds } }, async ({ docker }) => {
       const c = docker.api.getContainer(row.containerId);
       const t = timeoutSeconds ?? undefined;
       // stop and restart answer only once the container stopped (up to its grace period): they go
@@ -203,33 +216,34 @@ export class ContainerManager {
       } catch (err) {
         if (!alreadyThere(err)) throw err;
       }
-      return storeInspect(ctx, row.host, await c.inspect());
+      return storeInspect(scope, row.host, await c.inspect());
     });
   }
 
-  async remove(ctx: Context, id: string, force: boolean, removeVolumes: boolean) {
-    const row = await containerById(ctx, id);
-    const { activity } = await hostOperation(ctx, row.host, { action: 'container.remove', targetType: 'container', targetId: row.containerId, parameters: { id, force, removeVolumes } }, async ({ docker }) => {
+  async remove(scope: Scope, id: string, force: boolean, removeVolumes: boolean) {
+    const row = await this.ops.container(scope, id);
+    const globalId = toGlobalId('DockerContainer', row.id);
+    const { activity } = await this.ops.run(scope, row.host, { action: 'container.remove', targetType: 'container', targetId: row.containerId, parameters: { id: globalId, force, removeVolumes } }, async ({ docker }) => {
       await docker.api.getContainer(row.containerId).remove({ force, v: removeVolumes });
-      await ctx.em.nativeDelete(DockerContainer, { id: row.id });
+      await scope.em.nativeDelete(DockerContainer, { id: row.id });
     });
-    return { removedId: id, activity };
+    return { removedId: globalId, activity };
   }
 
   /** Runs a command in a running container; waits for it and returns its output and exit code. */
-  async exec(ctx: Context, id: string, input: ExecInput) {
-    const row = await containerById(ctx, id);
+  async exec(scope: Scope, id: string, input: ExecInput) {
+    const row = await this.ops.container(scope, id);
     if (!input.command?.length) throw badInput('command', 'needs at least one element');
     const timeoutS = input.timeoutSeconds ?? EXEC_TIMEOUT_DEFAULT_S;
     if (!Number.isInteger(timeoutS) || timeoutS < 1 || timeoutS > EXEC_TIMEOUT_MAX_S) throw badInput('timeoutSeconds', `must be 1–${EXEC_TIMEOUT_MAX_S}`);
     // exec gets what the container may reach of the host: a container with host access needs the privileged permission too
-    if (!mayAccessHost(ctx)) {
-      await liveRead(ctx, row.host, async (api) => {
+    if (!mayAccessHost(scope)) {
+      await this.ops.read(scope, row.host, async (api) => {
         const [inspect, info] = await Promise.all([api.getContainer(row.containerId).inspect(), api.info() as Promise<{ CgroupVersion?: string }>]);
-        await assertHostAccessOn(ctx, api, hostAccessOfRunningContainer(inspect, info.CgroupVersion));
+        await this.guard.checkOn(scope, api, hostAccessOfRunningContainer(inspect, info.CgroupVersion));
       });
     }
-    return hostOperation(ctx, row.host, { action: 'container.exec', targetType: 'container', targetId: row.containerId, parameters: { id, ...input } }, async ({ docker, handle }) => {
+    return this.ops.run(scope, row.host, { action: 'container.exec', targetType: 'container', targetId: row.containerId, parameters: { id: toGlobalId('DockerContainer', row.id), ...input } }, async ({ docker, handle }) => {
       const exec = await docker.stream.getContainer(row.containerId).exec({
         Cmd: input.command,
         Env: input.env ?? undefined,
@@ -252,11 +266,11 @@ export class ContainerManager {
    * Streams a container's log lines, stdout and stderr demultiplexed. Closing the iterator
    * (client unsubscribes) destroys the Docker stream.
    */
-  async logs(ctx: Context, id: string, options: LogsOptions): Promise<AsyncIterable<LogLine>> {
-    const row = await containerById(ctx, id, 'containerId');
+  async logs(scope: Scope, id: string, options: LogsOptions): Promise<AsyncIterable<LogLine>> {
+    const row = await this.ops.container(scope, id);
     const tail = options.tail ?? 100;
     if (!Number.isInteger(tail) || tail < 0 || tail > LOG_TAIL_MAX) throw badInput('tail', `must be 0–${LOG_TAIL_MAX}`);
-    const docker = await ctx.services.hosts.connection(ctx, row.host);
+    const docker = await this.ops.connection(scope, row.host);
     const c = docker.stream.getContainer(row.containerId);
     let stream: NodeJS.ReadableStream;
     let tty: boolean;

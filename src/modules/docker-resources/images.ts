@@ -1,10 +1,11 @@
 import type Docker from 'dockerode';
 import { DockerImage, DockerHost } from '../../../entities';
 import { badInput } from '../../kernel/errors';
-import type { Context } from '../../graphql/context';
-import { refreshImages } from '../hosts/inventory';
+import type { Scope } from '../../kernel/scope';
+import { refreshImages } from '../hosts';
 import type { ActivityHandle } from '../../platform/audit/activity';
-import { followJsonStream, hostOperation, JsonProgress, liveRead } from './operations';
+import { followJsonStream, JsonProgress } from '../../infra/engine/json-stream';
+import type { HostOperations } from './operations';
 import { FramedLine, LineFramer, LOG_LINE_MAX_BYTES } from '../../infra/engine/framing';
 import { baseImageRefusals, DockerfileError, readDockerfile, registryRefusal, reviewDockerfile } from './build-policy';
 import { hostAccessForbidden, mayAccessHost, orMissing } from '../../platform/policy/enforce';
@@ -92,9 +93,9 @@ function authConfig(auth: RegistryAuthInput | null | undefined): Docker.AuthConf
 }
 
 /** Without docker.containers.privileged, the daemon may not pull from or push to a registry on a non-public address (src/policy/build.ts). */
-function assertRegistry(ctx: Context, ref: string, field: string): void {
+function assertRegistry(scope: Scope, ref: string, field: string): void {
   const why = registryRefusal(ref);
-  if (why && !mayAccessHost(ctx)) throw hostAccessForbidden([{ field, reason: why }]);
+  if (why && !mayAccessHost(scope)) throw hostAccessForbidden([{ field, reason: why }]);
 }
 
 /**
@@ -102,8 +103,8 @@ function assertRegistry(ctx: Context, ref: string, field: string): void {
  * network (src/policy/build.ts), nor may the build pull: its base images must be on the host
  * (read before the audited build) and carry no ONBUILD triggers.
  */
-async function assertBuild(ctx: Context, host: DockerHost, input: BuildImageInput, context: Buffer, dockerfile: string): Promise<void> {
-  if (mayAccessHost(ctx)) return;
+async function assertBuild(ops: HostOperations, scope: Scope, host: DockerHost, input: BuildImageInput, context: Buffer, dockerfile: string): Promise<void> {
+  if (mayAccessHost(scope)) return;
   let review;
   try {
     review = reviewDockerfile(await readDockerfile(context, dockerfile));
@@ -115,7 +116,7 @@ async function assertBuild(ctx: Context, host: DockerHost, input: BuildImageInpu
   if (review.refusals.length) throw hostAccessForbidden(review.refusals);
   const refs = [...new Set(review.images.map((i) => i.ref))];
   if (!refs.length) return;
-  const onEngine = await liveRead(ctx, host, async (api) =>
+  const onEngine = await ops.read(scope, host, async (api) =>
     new Map(await Promise.all(refs.map(async (ref) => {
       const image = await orMissing(api.getImage(ref).inspect());
       return [ref, image && { onBuild: (image.Config?.OnBuild as unknown[] | null) ?? [] }] as const;
@@ -158,66 +159,68 @@ function tracker(handle: ActivityHandle) {
   return (line: JsonProgress) => handle.progress(progress(line));
 }
 
-async function storedImage(ctx: Context, host: DockerHost, docker: Docker, ref: string): Promise<DockerImage | null> {
-  await refreshImages(ctx.em, host, docker);
+async function storedImage(scope: Scope, host: DockerHost, docker: Docker, ref: string): Promise<DockerImage | null> {
+  await refreshImages(scope.em, host, docker);
   const info = await docker.getImage(ref).inspect().catch(() => null);
-  return info ? ctx.em.findOne(DockerImage, { host, imageId: info.Id }, { refresh: true }) : null;
+  return info ? scope.em.findOne(DockerImage, { host, imageId: info.Id }, { refresh: true }) : null;
 }
 
 /** Images: pull, push, tag, remove, build, inspect (the runbook's ImageManager). */
 export class ImageManager {
-  async pull(ctx: Context, host: DockerHost, input: PullImageInput) {
+  constructor(private readonly ops: HostOperations) {}
+
+  async pull(scope: Scope, host: DockerHost, input: PullImageInput) {
     const image = checkReference(input.image, 'image');
     const tag = checkTag(input.tag, 'tag');
     const ref = tag ? `${image}:${tag}` : image;
-    assertRegistry(ctx, image, 'image');
-    return hostOperation(ctx, host, { action: 'image.pull', targetType: 'image', targetId: ref, parameters: input }, async ({ docker, handle }) => {
+    assertRegistry(scope, image, 'image');
+    return this.ops.run(scope, host, { action: 'image.pull', targetType: 'image', targetId: ref, parameters: input }, async ({ docker, handle }) => {
       const stream = await docker.stream.pull(ref, { authconfig: authConfig(input.registryAuth), ...(input.platform ? { platform: input.platform } : {}) });
       await followJsonStream(stream, tracker(handle));
-      return storedImage(ctx, host, docker.api, ref.includes(':') || ref.includes('@') ? ref : `${ref}:latest`);
+      return storedImage(scope, host, docker.api, ref.includes(':') || ref.includes('@') ? ref : `${ref}:latest`);
     });
   }
 
-  async push(ctx: Context, host: DockerHost, input: PushImageInput) {
+  async push(scope: Scope, host: DockerHost, input: PushImageInput) {
     const image = checkReference(input.image, 'image');
     const tag = checkTag(input.tag, 'tag');
-    assertRegistry(ctx, image, 'image');
-    return hostOperation(ctx, host, { action: 'image.push', targetType: 'image', targetId: tag ? `${image}:${tag}` : image, parameters: input }, async ({ docker, handle }) => {
+    assertRegistry(scope, image, 'image');
+    return this.ops.run(scope, host, { action: 'image.push', targetType: 'image', targetId: tag ? `${image}:${tag}` : image, parameters: input }, async ({ docker, handle }) => {
       const stream = await docker.stream.getImage(image).push({ tag, authconfig: authConfig(input.registryAuth) } as never);
       await followJsonStream(stream as unknown as NodeJS.ReadableStream, tracker(handle));
-      return storedImage(ctx, host, docker.api, tag ? `${image}:${tag}` : image);
+      return storedImage(scope, host, docker.api, tag ? `${image}:${tag}` : image);
     });
   }
 
-  async tag(ctx: Context, host: DockerHost, input: TagImageInput) {
+  async tag(scope: Scope, host: DockerHost, input: TagImageInput) {
     const image = checkReference(input.image, 'image');
     const repo = checkReference(input.repo, 'repo');
     const tag = checkTag(input.tag, 'tag') ?? 'latest';
-    return hostOperation(ctx, host, { action: 'image.tag', targetType: 'image', targetId: image, parameters: input }, async ({ docker }) => {
+    return this.ops.run(scope, host, { action: 'image.tag', targetType: 'image', targetId: image, parameters: input }, async ({ docker }) => {
       await docker.api.getImage(image).tag({ repo, tag });
-      return storedImage(ctx, host, docker.api, `${repo}:${tag}`);
+      return storedImage(scope, host, docker.api, `${repo}:${tag}`);
     });
   }
 
-  async remove(ctx: Context, host: DockerHost, image: string, force: boolean, noPrune: boolean) {
+  async remove(scope: Scope, host: DockerHost, image: string, force: boolean, noPrune: boolean) {
     const ref = checkReference(image, 'image');
-    const { result, activity } = await hostOperation(ctx, host, { action: 'image.remove', targetType: 'image', targetId: ref, parameters: { image, force, noPrune } }, async ({ docker }) => {
+    const { result, activity } = await this.ops.run(scope, host, { action: 'image.remove', targetType: 'image', targetId: ref, parameters: { image, force, noPrune } }, async ({ docker }) => {
       const out = (await docker.api.getImage(ref).remove({ force, noprune: noPrune })) as Array<{ Untagged?: string; Deleted?: string }>;
-      await refreshImages(ctx.em, host, docker.api);
+      await refreshImages(scope.em, host, docker.api);
       return { untagged: out.filter((o) => o.Untagged).map((o) => o.Untagged!), deleted: out.filter((o) => o.Deleted).map((o) => o.Deleted!) };
     });
     return { ...result, activity };
   }
 
-  async build(ctx: Context, host: DockerHost, input: BuildImageInput) {
+  async build(scope: Scope, host: DockerHost, input: BuildImageInput) {
     const context = Buffer.from(input.contextTarBase64 ?? '', 'base64');
     if (context.length === 0) throw badInput('contextTarBase64', 'must be a base64-encoded tar archive');
     const tags = (input.tags ?? []).map((t, i) => checkReference(t, `tags.${i}`));
     const dockerfile = input.dockerfile ?? 'Dockerfile';
     if (dockerfile.startsWith('/') || dockerfile.split('/').includes('..')) throw badInput('dockerfile', 'must be a path inside the context');
-    await assertBuild(ctx, host, input, context, dockerfile);
+    await assertBuild(this.ops, scope, host, input, context, dockerfile);
     const str = (o: Record<string, unknown> | null | undefined) => (o ? JSON.stringify(Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]))) : undefined);
-    return hostOperation(ctx, host, { action: 'image.build', targetType: 'image', targetId: tags[0] ?? null, parameters: input }, async ({ docker, handle }) => {
+    return this.ops.run(scope, host, { action: 'image.build', targetType: 'image', targetId: tags[0] ?? null, parameters: input }, async ({ docker, handle }) => {
       const log: string[] = [];
       let imageId: string | undefined;
       const stream = await docker.stream.buildImage(context as never, {
@@ -248,16 +251,16 @@ export class ImageManager {
         throw err;
       });
       keep(framer.flush());
-      await refreshImages(ctx.em, host, docker.api);
-      const image = imageId ? await ctx.em.findOne(DockerImage, { host, imageId }, { refresh: true }) : null;
+      await refreshImages(scope.em, host, docker.api);
+      const image = imageId ? await scope.em.findOne(DockerImage, { host, imageId }, { refresh: true }) : null;
       handle.activity.result = { imageId: imageId ?? null, tags };
       return { image, imageId: imageId ?? null, log };
     });
   }
 
   /** Docker's inspect of a stored image (live). */
-  async inspect(ctx: Context, row: DockerImage): Promise<Record<string, unknown>> {
-    const host = await ctx.em.findOneOrFail(DockerHost, row.host.id);
-    return liveRead(ctx, host, async (api) => (await api.getImage(row.imageId).inspect()) as unknown as Record<string, unknown>);
+  async inspect(scope: Scope, row: DockerImage): Promise<Record<string, unknown>> {
+    const host = await this.ops.host(scope, row.host.id);
+    return this.ops.read(scope, host, async (api) => (await api.getImage(row.imageId).inspect()) as unknown as Record<string, unknown>);
   }
 }

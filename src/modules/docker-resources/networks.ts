@@ -1,10 +1,10 @@
 import type Docker from 'dockerode';
 import type { DockerHost } from '../../../entities';
 import { badInput } from '../../kernel/errors';
-import { assertHostAccessOn, refuse } from '../../platform/policy/enforce';
+import type { Scope } from '../../kernel/scope';
+import { HostAccessGuard, refuse } from '../../platform/policy/enforce';
 import { endpointAddressRefusals, networkAttachAccess, networkCreateRefusals } from '../../platform/policy/host-access';
-import type { Context } from '../../graphql/context';
-import { hostOperation, liveRead } from './operations';
+import type { HostOperations } from './operations';
 
 export interface DockerNetworkInfo {
   networkId: string;
@@ -67,24 +67,29 @@ export function networkInfo(n: Docker.NetworkInspectInfo): DockerNetworkInfo {
 
 /** Networks of one host (the runbook's NetworkManager): live from Docker, not stored. */
 export class NetworkManager {
-  list(ctx: Context, host: DockerHost, name?: string | null): Promise<DockerNetworkInfo[]> {
-    return liveRead(ctx, host, async (api) => {
+  constructor(
+    private readonly ops: HostOperations,
+    private readonly guard: HostAccessGuard,
+  ) {}
+
+  list(scope: Scope, host: DockerHost, name?: string | null): Promise<DockerNetworkInfo[]> {
+    return this.ops.read(scope, host, async (api) => {
       const list = await api.listNetworks(name ? { filters: { name: [name] } } : {});
       return list.map(networkInfo).sort((a, b) => a.name.localeCompare(b.name));
     });
   }
 
-  inspect(ctx: Context, host: DockerHost, network: string): Promise<Record<string, unknown>> {
-    return liveRead(ctx, host, async (api) => (await api.getNetwork(network).inspect()) as unknown as Record<string, unknown>);
+  inspect(scope: Scope, host: DockerHost, network: string): Promise<Record<string, unknown>> {
+    return this.ops.read(scope, host, async (api) => (await api.getNetwork(network).inspect()) as unknown as Record<string, unknown>);
   }
 
-  async create(ctx: Context, host: DockerHost, input: CreateNetworkInput) {
+  async create(scope: Scope, host: DockerHost, input: CreateNetworkInput) {
     if (!NAME.test(input.name ?? '')) throw badInput('name', 'must be letters, digits, "_", "." or "-" (1–128), starting with a letter or digit');
     if (input.subnet != null && !CIDR.test(input.subnet)) throw badInput('subnet', 'must be a CIDR such as 10.20.0.0/24');
     if (input.gateway != null && !IP.test(input.gateway)) throw badInput('gateway', 'must be an IP address');
     if (input.gateway != null && input.subnet == null) throw badInput('gateway', 'needs a subnet');
-    refuse(ctx, networkCreateRefusals(input));
-    return hostOperation(ctx, host, { action: 'network.create', targetType: 'network', targetId: input.name, parameters: input }, async ({ docker, handle }) => {
+    refuse(scope, networkCreateRefusals(input));
+    return this.ops.run(scope, host, { action: 'network.create', targetType: 'network', targetId: input.name, parameters: input }, async ({ docker, handle }) => {
       const created = await docker.api.createNetwork({
         Name: input.name,
         Driver: input.driver ?? 'bridge',
@@ -99,23 +104,23 @@ export class NetworkManager {
     });
   }
 
-  async remove(ctx: Context, host: DockerHost, network: string) {
+  async remove(scope: Scope, host: DockerHost, network: string) {
     reference('network', network);
     if (PREDEFINED.has(network)) throw badInput('network', `"${network}" is one of Docker's predefined networks and cannot be removed`);
-    const { activity } = await hostOperation(ctx, host, { action: 'network.remove', targetType: 'network', targetId: network, parameters: { network } }, async ({ docker }) => {
+    const { activity } = await this.ops.run(scope, host, { action: 'network.remove', targetType: 'network', targetId: network, parameters: { network } }, async ({ docker }) => {
       await docker.api.getNetwork(network).remove();
     });
     return { removedId: network, activity };
   }
 
-  async connect(ctx: Context, host: DockerHost, input: ConnectNetworkInput) {
+  async connect(scope: Scope, host: DockerHost, input: ConnectNetworkInput) {
     reference('network', input.network);
     reference('container', input.container);
     if (input.ipv4Address != null && !IP.test(input.ipv4Address)) throw badInput('ipv4Address', 'must be an IP address');
-    if (input.ipv4Address != null) refuse(ctx, endpointAddressRefusals('ipv4Address', input.ipv4Address));
+    if (input.ipv4Address != null) refuse(scope, endpointAddressRefusals('ipv4Address', input.ipv4Address));
     // a macvlan, ipvlan or plugin network an admin made is the host's own network: same rule as a create's networks
-    await liveRead(ctx, host, (api) => assertHostAccessOn(ctx, api, networkAttachAccess(input.network, 'network')));
-    return hostOperation(ctx, host, { action: 'network.connect', targetType: 'network', targetId: input.network, parameters: input }, async ({ docker }) => {
+    await this.ops.read(scope, host, (api) => this.guard.checkOn(scope, api, networkAttachAccess(input.network, 'network')));
+    return this.ops.run(scope, host, { action: 'network.connect', targetType: 'network', targetId: input.network, parameters: input }, async ({ docker }) => {
       const net = docker.api.getNetwork(input.network);
       await net.connect({
         Container: input.container,
@@ -125,10 +130,10 @@ export class NetworkManager {
     });
   }
 
-  async disconnect(ctx: Context, host: DockerHost, network: string, container: string, force: boolean) {
+  async disconnect(scope: Scope, host: DockerHost, network: string, container: string, force: boolean) {
     reference('network', network);
     reference('container', container);
-    return hostOperation(ctx, host, { action: 'network.disconnect', targetType: 'network', targetId: network, parameters: { network, container, force } }, async ({ docker }) => {
+    return this.ops.run(scope, host, { action: 'network.disconnect', targetType: 'network', targetId: network, parameters: { network, container, force } }, async ({ docker }) => {
       const net = docker.api.getNetwork(network);
       await net.disconnect({ Container: container, Force: force });
       return networkInfo(await net.inspect());

@@ -1,8 +1,8 @@
 import type Docker from 'dockerode';
 import type { DockerHost } from '../../../entities';
 import { badInput } from '../../kernel/errors';
-import type { Context } from '../../graphql/context';
-import { hostOperation, liveRead } from './operations';
+import type { Scope } from '../../kernel/scope';
+import type { HostOperations } from './operations';
 import { hostAccessForbidden, mayAccessHost } from '../../platform/policy/enforce';
 
 export interface DockerVolumeInfo {
@@ -40,18 +40,20 @@ const strings = (o: Record<string, unknown> | null | undefined) => Object.fromEn
 
 /** Volumes of one host (the runbook's VolumeManager): live from Docker, not stored. */
 export class VolumeManager {
-  list(ctx: Context, host: DockerHost, name?: string | null): Promise<DockerVolumeInfo[]> {
-    return liveRead(ctx, host, async (api) => {
+  constructor(private readonly ops: HostOperations) {}
+
+  list(scope: Scope, host: DockerHost, name?: string | null): Promise<DockerVolumeInfo[]> {
+    return this.ops.read(scope, host, async (api) => {
       const res = await api.listVolumes(name ? { filters: { name: [name] } } : {});
       return (res.Volumes ?? []).map(volumeInfo).sort((a, b) => a.name.localeCompare(b.name));
     });
   }
 
-  inspect(ctx: Context, host: DockerHost, name: string): Promise<Record<string, unknown>> {
-    return liveRead(ctx, host, async (api) => (await api.getVolume(name).inspect()) as unknown as Record<string, unknown>);
+  inspect(scope: Scope, host: DockerHost, name: string): Promise<Record<string, unknown>> {
+    return this.ops.read(scope, host, async (api) => (await api.getVolume(name).inspect()) as unknown as Record<string, unknown>);
   }
 
-  async create(ctx: Context, host: DockerHost, input: CreateVolumeInput) {
+  async create(scope: Scope, host: DockerHost, input: CreateVolumeInput) {
     if (input.name != null && !NAME.test(input.name)) throw badInput('name', 'must be letters, digits, "_", "." or "-", starting with a letter or digit');
     const driver = input.driver ?? 'local';
     if (!driver.trim()) throw badInput('driver', 'must be a volume driver name (local by default)');
@@ -60,8 +62,8 @@ export class VolumeManager {
       ...(driver !== 'local' ? [{ field: 'driver', reason: `volume driver ${JSON.stringify(driver.slice(0, 100))} is not local` }] : []),
       ...(Object.keys(input.driverOpts ?? {}).length ? [{ field: 'driverOpts', reason: 'driver options can mount any host path into the volume' }] : []),
     ];
-    if (refusals.length && !mayAccessHost(ctx)) throw hostAccessForbidden(refusals);
-    return hostOperation(ctx, host, { action: 'volume.create', targetType: 'volume', targetId: input.name ?? null, parameters: input }, async ({ docker, handle }) => {
+    if (refusals.length && !mayAccessHost(scope)) throw hostAccessForbidden(refusals);
+    return this.ops.run(scope, host, { action: 'volume.create', targetType: 'volume', targetId: input.name ?? null, parameters: input }, async ({ docker, handle }) => {
       const created = (await docker.api.createVolume({
         Name: input.name ?? undefined,
         Driver: driver,
@@ -74,19 +76,19 @@ export class VolumeManager {
     });
   }
 
-  async remove(ctx: Context, host: DockerHost, name: string, force: boolean) {
+  async remove(scope: Scope, host: DockerHost, name: string, force: boolean) {
     // the name goes into a Docker API path
     if (!NAME.test(name)) throw badInput('name', 'must be letters, digits, "_", "." or "-", starting with a letter or digit');
-    const { activity } = await hostOperation(ctx, host, { action: 'volume.remove', targetType: 'volume', targetId: name, parameters: { name, force } }, async ({ docker }) => {
+    const { activity } = await this.ops.run(scope, host, { action: 'volume.remove', targetType: 'volume', targetId: name, parameters: { name, force } }, async ({ docker }) => {
       await docker.api.getVolume(name).remove({ force } as never);
     });
     return { removedId: name, activity };
   }
 
   /** Removes unused volumes (optionally only those with all the given labels). */
-  async prune(ctx: Context, host: DockerHost, labels: string[] | null | undefined) {
+  async prune(scope: Scope, host: DockerHost, labels: string[] | null | undefined) {
     for (const l of labels ?? []) if (!l.trim()) throw badInput('labels', 'entries are key or key=value');
-    const { result, activity } = await hostOperation(ctx, host, { action: 'volume.prune', targetType: 'volume', targetId: null, parameters: { labels } }, async ({ docker, handle }) => {
+    const { result, activity } = await this.ops.run(scope, host, { action: 'volume.prune', targetType: 'volume', targetId: null, parameters: { labels } }, async ({ docker, handle }) => {
       const res = (await docker.api.pruneVolumes(labels?.length ? { filters: { label: labels } } : {})) as { VolumesDeleted?: string[] | null; SpaceReclaimed?: number };
       const out = { volumesDeleted: res.VolumesDeleted ?? [], spaceReclaimedBytes: String(res.SpaceReclaimed ?? 0) };
       handle.activity.result = { deleted: out.volumesDeleted.length, spaceReclaimedBytes: out.spaceReclaimedBytes };

@@ -1,12 +1,16 @@
 import type Docker from 'dockerode';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { DockerHost, SwarmCluster } from '../../../entities';
-import { ActivityHandle, runActivity } from '../../platform/audit/activity';
+import type { Audit, ActivityHandle } from '../../platform/audit/activity';
 import { isDockerFailure } from '../../infra/engine/client';
-import type { Context } from '../../graphql/context';
+import type { DockerConnection, DockerConnections } from '../../infra/engine/connections';
+import { forkForAccount } from '../../infra/db/orm';
+import type { FleetPubSub } from '../../infra/pubsub';
 import { abortable } from '../../kernel/abort';
+import type { Logger } from '../../kernel/logger';
+import type { Scope } from '../../kernel/scope';
 import { clusterConnection, isQuorumLoss, toSwarmError } from './docker';
 import { clusterOutcome, commitClusterStatus } from './status';
-import { forkForAccount } from '../../infra/db/orm';
 
 export interface SwarmOperationSpec {
   action: string;
@@ -16,43 +20,66 @@ export interface SwarmOperationSpec {
   parameters?: object;
 }
 
+export interface ClusterOperationsDeps {
+  orm: MikroORM;
+  pubsub: FleetPubSub;
+  logger: Logger;
+  connections: DockerConnections;
+  audit: Audit;
+}
+
 /**
- * The one way a swarm mutation runs: an audited DockerActivity (with the cluster) around
- * `fn`, which gets the manager's API client. Docker's errors come out as DOCKER_ERROR /
+ * How every swarm manager talks to a cluster's manager: audited mutations (`run`), live reads
+ * (`read`), and the manager's clients (`connection`). Docker's errors come out as DOCKER_ERROR /
  * DOCKER_UNREACHABLE; a lost quorum is reported as such (`quorumLost`) and recorded on the
  * cluster at once (status change published), not left for the next sync to find.
  */
-export async function clusterOperation<T>(ctx: Context, cluster: SwarmCluster, spec: SwarmOperationSpec, fn: (api: Docker, handle: ActivityHandle) => Promise<T>) {
-  const { api } = await clusterConnection(ctx.services.connections, ctx.em, cluster);
-  return runActivity(ctx, { ...spec, cluster }, async (handle) => {
-    try {
-      return await fn(api, handle);
-    } catch (err) {
-      if (isQuorumLoss(err)) await noteQuorumLoss(ctx, cluster, err);
-      throw isDockerFailure(err) ? toSwarmError(err, cluster) : err;
-    }
-  });
-}
+export class ClusterOperations {
+  constructor(private readonly deps: ClusterOperationsDeps) {}
 
-/** Reads from the manager (inspect, lists) with errors mapped like mutations', nothing audited. */
-export async function clusterRead<T>(ctx: Context, cluster: SwarmCluster, fn: (api: Docker) => Promise<T>): Promise<T> {
-  try {
-    const { api } = await clusterConnection(ctx.services.connections, ctx.em, cluster);
-    // past the deadline (or the client gone) no Docker call starts
-    ctx.signal?.throwIfAborted();
-    return await abortable(fn(api), ctx.signal);
-  } catch (err) {
-    if (isQuorumLoss(err)) await noteQuorumLoss(ctx, cluster, err);
-    throw isDockerFailure(err) ? toSwarmError(err, cluster) : err;
+  /** The clients of a manager that answers (the registered one, else another registered manager). */
+  connection(scope: Scope, cluster: SwarmCluster): Promise<DockerConnection> {
+    return clusterConnection(this.deps.connections, scope.em, cluster);
   }
-}
 
-async function noteQuorumLoss(ctx: Context, cluster: SwarmCluster, err: unknown): Promise<void> {
-  try {
-    const em = forkForAccount(ctx.services.orm, cluster.account.id);
-    const fresh = await em.findOne(SwarmCluster, cluster.id);
-    if (fresh) await commitClusterStatus(em, ctx.services.pubsub, clusterOutcome(fresh, { ok: false, error: (err as Error).message, quorumLost: true }));
-  } catch (e) {
-    ctx.logger.warn({ err: e }, 'could not record quorum loss');
+  /** An audited DockerActivity (with the cluster) around `fn`, which gets the manager's API client. */
+  async run<T>(scope: Scope, cluster: SwarmCluster, spec: SwarmOperationSpec, fn: (api: Docker, handle: ActivityHandle) => Promise<T>) {
+    const { api } = await this.connection(scope, cluster);
+    return this.deps.audit.run(scope, { ...spec, cluster }, async (handle) => {
+      try {
+        return await fn(api, handle);
+      } catch (err) {
+        throw await this.failure(cluster, err);
+      }
+    });
+  }
+
+  /** Reads from the manager (inspect, lists) with errors mapped like mutations', nothing audited; gives up when the scope's signal aborts. */
+  async read<T>(scope: Scope, cluster: SwarmCluster, fn: (api: Docker) => Promise<T>): Promise<T> {
+    try {
+      const { api } = await this.connection(scope, cluster);
+      // past the deadline (or the client gone) no Docker call starts
+      scope.signal?.throwIfAborted();
+      return await abortable(fn(api), scope.signal);
+    } catch (err) {
+      throw await this.failure(cluster, err);
+    }
+  }
+
+  /** Docker's error as the API reports it; a lost quorum is recorded on the cluster first. Anything else passes unchanged. */
+  async failure(cluster: SwarmCluster, err: unknown): Promise<unknown> {
+    if (isQuorumLoss(err)) await this.noteQuorumLoss(cluster, err);
+    return isDockerFailure(err) ? toSwarmError(err, cluster) : err;
+  }
+
+  /** Records the lost quorum on the cluster (its own unit of work) and publishes the status change. */
+  async noteQuorumLoss(cluster: SwarmCluster, err: unknown): Promise<void> {
+    try {
+      const em = forkForAccount(this.deps.orm, cluster.account.id);
+      const fresh = await em.findOne(SwarmCluster, cluster.id);
+      if (fresh) await commitClusterStatus(em, this.deps.pubsub, clusterOutcome(fresh, { ok: false, error: (err as Error).message, quorumLost: true }));
+    } catch (e) {
+      this.deps.logger.warn({ err: e, clusterId: cluster.id }, 'could not record quorum loss');
+    }
   }
 }

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { HostStatus, SwarmCluster } from '../../../entities';
+import { HostStatus, SwarmCluster } from '../../../entities';
 import type { FleetPubSub } from '../../infra/pubsub';
 import { Topic } from '../../infra/pubsub/topics';
-import { recordFailure, recordSuccess } from '../../platform/supervision/status';
+import { HostStatusPayload, recordFailure, recordSuccess } from '../../platform/supervision/status';
 
 export interface ClusterStatusPayload {
   clusterId: string;
@@ -19,11 +19,13 @@ export interface ClusterStatusPayload {
 }
 
 /**
- * The host status machine (src/sync/status.ts) applied to a cluster, plus quorum: a change of
- * either is published on swarmClusterStatusChanged. Losing quorum counts as a failure (the
- * cluster cannot be managed) with a lastError that says so.
+ * The host status machine (src/platform/supervision/status.ts) applied to a cluster, plus
+ * quorum: a change of either is published on swarmClusterStatusChanged. Losing quorum counts as
+ * a failure (the cluster cannot be managed) with a lastError that says so. In maintenance
+ * nothing changes (neither status nor quorum): the cluster is not being watched.
  */
 export function clusterOutcome(cluster: SwarmCluster, outcome: { ok: true } | { ok: false; error: string; quorumLost?: boolean; refused?: boolean }, now = new Date()): ClusterStatusPayload | undefined {
+  if (cluster.status === HostStatus.MAINTENANCE) return undefined;
   const previousStatus = cluster.status;
   const previousQuorum = cluster.quorum ?? null;
   if (outcome.ok) {
@@ -49,6 +51,28 @@ export function clusterOutcome(cluster: SwarmCluster, outcome: { ok: true } | { 
   };
 }
 
+/**
+ * A transition of the status machine made by a mutation (maintenance on or off, reconnect after
+ * new endpoint or TLS settings) as the cluster's payload: quorum is unchanged by these.
+ */
+export function clusterStatusChange(cluster: SwarmCluster, change: HostStatusPayload | undefined): ClusterStatusPayload | undefined {
+  if (!change) return undefined;
+  const quorum = cluster.quorum ?? null;
+  return {
+    clusterId: cluster.id,
+    accountId: change.accountId,
+    name: change.name,
+    status: change.status,
+    previousStatus: change.previousStatus,
+    quorum,
+    previousQuorum: quorum,
+    consecutiveFailures: change.consecutiveFailures,
+    lastError: change.lastError,
+    changedAt: change.changedAt,
+  };
+}
+
+/** Flushes the cluster and publishes the change (if any) after the commit, as hosts' status changes are (commitStatus). */
 export async function commitClusterStatus(em: EntityManager, pubsub: FleetPubSub, change: ClusterStatusPayload | undefined): Promise<void> {
   await em.flush();
   if (change) await pubsub.emit(Topic.SWARM_CLUSTER_STATUS, change, change.accountId);

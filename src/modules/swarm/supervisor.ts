@@ -99,6 +99,12 @@ export class ClusterSupervisor {
     }
   }
 
+  /** A mutation may have put the cluster in maintenance while this sync ran: keep that (as the host supervisor does). */
+  private async keepMaintenance(em: EntityManager, cluster: SwarmCluster): Promise<void> {
+    const [row] = (await em.getConnection().execute('select status from swarm_clusters where id = ?', [cluster.id])) as Array<{ status: HostStatus }>;
+    if (row?.status === HostStatus.MAINTENANCE) cluster.status = HostStatus.MAINTENANCE;
+  }
+
   private async recordFailure(err: unknown, text = failureText(err)): Promise<void> {
     const em = this.em();
     const cluster = await em.findOne(SwarmCluster, this.clusterId);
@@ -206,10 +212,9 @@ export class ClusterSupervisor {
       const result = await syncCluster(em, cluster, api);
       cluster.lastSyncedAt = new Date();
       if (this.lastTimeNano) cluster.lastEventAt = new Date(Number(BigInt(this.lastTimeNano) / 1_000_000n));
-      // a mutation may have put the cluster in maintenance meanwhile: keep that
-      const [row] = (await em.getConnection().execute('select status from swarm_clusters where id = ?', [cluster.id])) as Array<{ status: HostStatus }>;
-      if (row?.status === HostStatus.MAINTENANCE) cluster.status = HostStatus.MAINTENANCE;
-      await commitClusterStatus(em, this.deps.pubsub, cluster.status === HostStatus.MAINTENANCE ? undefined : clusterOutcome(cluster, { ok: true }));
+      await this.keepMaintenance(em, cluster);
+      // published like any other change (in maintenance there is none: clusterOutcome leaves it alone)
+      await commitClusterStatus(em, this.deps.pubsub, clusterOutcome(cluster, { ok: true }));
       if (this.resyncPending) {
         this.resyncPending = false;
         if (result.changes.length > 0) await ingestSwarmEvents(em, this.deps.pubsub, cluster, resyncSwarmEvents(result.changes), EventSource.RESYNC);

@@ -26,7 +26,7 @@ export interface LeasedFleetOptions<S extends Supervised> {
  * Runs one supervisor per row this replica holds a lease on. Leases live on the row
  * (lease_owner, lease_expires_at) and are claimed or renewed in one statement per reconcile,
  * so with several replicas each row has exactly one supervisor, and a crashed replica's rows
- * move to another within the lease time. Hosts (src/sync/fleet.ts) and Swarm clusters use it.
+ * move to another within the lease time. Hosts (src/modules/hosts/fleet.ts) and Swarm clusters use it.
  */
 export class LeasedFleet<S extends Supervised> implements Worker {
   readonly name: string;

@@ -6,7 +6,7 @@ import { can, type Scope } from '../../kernel/scope';
 import { EngineObjects, HostAccessSpec, Refusal, engineObjectRefusals, hostAccessRefusals, namedVolumes, networkReferences } from './host-access';
 
 /**
- * Applies the host-access policy (src/policy/host-access.ts) to a request: callers hold the
+ * Applies the host-access policy (src/platform/policy/host-access.ts) to a request: callers hold the
  * privileged permission, or every refusal ends the request as FORBIDDEN naming the field.
  */
 
@@ -27,7 +27,7 @@ export function hostAccessForbidden(refusals: Refusal[]): AppError {
   });
 }
 
-/** FORBIDDEN for any refusal (computed by src/policy/host-access.ts) unless the caller holds the permission. */
+/** FORBIDDEN for any refusal (computed by src/platform/policy/host-access.ts) unless the caller holds the permission. */
 export function refuse(scope: Scope, refusals: Refusal[]): void {
   if (refusals.length && !mayAccessHost(scope)) throw hostAccessForbidden(refusals);
 }

@@ -6,7 +6,7 @@
  * permission `docker.containers.privileged` any refusal ends the request (FORBIDDEN, naming the
  * field), with it everything is allowed. Pure: no Docker calls; what only the engine knows
  * (existing volumes, what a network name stands for) is judged by `engineObjectRefusals` on
- * facts the caller looked up (src/policy/enforce.ts).
+ * facts the caller looked up (src/platform/policy/enforce.ts).
  *
  * It is an ALLOW-LIST. Without the permission a spec may only use:
  * - named volumes of the `local` driver without driver options (checked on the engine: a volume

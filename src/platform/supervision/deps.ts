@@ -20,7 +20,7 @@ export interface SyncDeps {
 /**
  * Text for lastError from any failure: a fixed reason (describeNetworkError) for anything on the
  * way to the engine, never what an endpoint answered. Only an engine whose identity was verified
- * (every client is, src/docker/connections.ts) has its own error messages shown; our own errors
+ * (every client is, src/infra/engine/connections.ts) has its own error messages shown; our own errors
  * (AppError) show their reason or message.
  */
 /** Events a host's reader may hold waiting to be stored before it stops reading and resumes later. */
