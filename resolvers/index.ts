@@ -1,12 +1,31 @@
 import type { NonEmptyArray } from 'type-graphql';
-import { NodeResolver } from './node/node.resolver';
-import { ViewerResolver } from './accounts/viewer.resolver';
-import { ContainerOperationsResolver, HostResourcesResolver, ImageOperationsResolver, NetworkResolver, VolumeResolver } from './docker-resources/docker-resources.resolver';
-import { DockerActivityResolver, DockerContainerResolver, DockerEventResolver, DockerHostResolver, DockerImageResolver } from './hosts/docker-host.resolver';
-import { SecretReferenceResolver, SwarmActivityResolver, SwarmClusterResolver, SwarmEventResolver, SwarmNetworkResolver, SwarmNodeResolver, SwarmServiceResolver } from './swarm/swarm.resolver';
+import type { HostsModule } from '../src/modules/hosts';
+import type { DockerResourcesModule } from '../src/modules/docker-resources';
+import type { SwarmModule } from '../src/modules/swarm';
+import { ACCOUNTS_RESOLVERS, createAccountsResolvers } from './accounts';
+import { createDockerResourcesResolvers, DOCKER_RESOURCES_RESOLVERS } from './docker-resources';
+import { createHostsResolvers, HOSTS_RESOLVERS } from './hosts';
+import { createNodeResolvers, NODE_RESOLVERS } from './node';
+import { createSwarmResolvers, SWARM_RESOLVERS } from './swarm';
 
 /** Every resolver class of the schema. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const RESOLVERS: NonEmptyArray<Function> = [NodeResolver, ViewerResolver, DockerHostResolver, DockerContainerResolver, DockerImageResolver, DockerEventResolver, DockerActivityResolver,
-  ContainerOperationsResolver, ImageOperationsResolver, HostResourcesResolver, NetworkResolver, VolumeResolver,
-  SwarmClusterResolver, SwarmNodeResolver, SwarmServiceResolver, SecretReferenceResolver, SwarmEventResolver, SwarmActivityResolver, SwarmNetworkResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [...NODE_RESOLVERS, ...ACCOUNTS_RESOLVERS, ...HOSTS_RESOLVERS, ...DOCKER_RESOURCES_RESOLVERS, ...SWARM_RESOLVERS];
+
+/** The modules the resolvers call. */
+export interface ResolverModules {
+  hosts: HostsModule;
+  resources: DockerResourcesModule;
+  swarm: SwarmModule;
+}
+
+/** One instance of every resolver class, with its services injected (the composition root hands them to type-graphql's container). */
+export function createResolvers(m: ResolverModules): object[] {
+  return [
+    ...createNodeResolvers(),
+    ...createAccountsResolvers(),
+    ...createHostsResolvers(m.hosts),
+    ...createDockerResourcesResolvers({ hosts: m.hosts.hosts, ...m.resources }),
+    ...createSwarmResolvers(m.swarm),
+  ];
+}

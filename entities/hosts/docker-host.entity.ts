@@ -1,7 +1,6 @@
-import { BigIntType, Entity, Enum, Index, Property, Unique } from '@mikro-orm/core';
+import { BigIntType, Entity, Property, Unique } from '@mikro-orm/core';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { SupervisedEndpoint } from '../common/supervised-endpoint';
-import { HostStatus } from '../common/enums';
 import { Node } from '../common/node';
 
 export const MAX_CONSECUTIVE_FAILURES = 5;

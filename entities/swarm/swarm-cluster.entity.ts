@@ -1,8 +1,7 @@
-import { Entity, Enum, Index, Property, Unique } from '@mikro-orm/core';
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Entity, Property, Unique } from '@mikro-orm/core';
+import { Field, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { SupervisedEndpoint } from '../common/supervised-endpoint';
-import { HostStatus } from '../common/enums';
 import { Node } from '../common/node';
 
 /**

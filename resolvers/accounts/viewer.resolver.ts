@@ -15,10 +15,7 @@ export class ViewerResolver {
   @Query(() => Viewer, { description: 'The authenticated caller.' })
   async viewer(@Ctx() ctx: Context): Promise<Viewer> {
     const { principal, membership } = viewerOf(ctx);
-    const [account, user] = await Promise.all([
-      ctx.em.findOneOrFail(Account, membership.accountId),
-      ctx.em.findOneOrFail(User, membership.userId),
-    ]);
+    const [account, user] = await Promise.all([ctx.em.findOneOrFail(Account, membership.accountId), ctx.em.findOneOrFail(User, membership.userId)]);
     return { account, user, permissions: principal.permissions };
   }
 }

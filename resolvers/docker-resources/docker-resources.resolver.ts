@@ -1,11 +1,13 @@
 import { Arg, Authorized, Ctx, Extensions, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { DockerContainer, DockerHost, DockerImage } from '../../entities';
-import { Context } from '../../src/graphql/context';
-import { PERMISSIONS } from '../../src/server/auth';
-import { liveRead } from '../../src/modules/docker-resources/operations';
-import type { DockerNetworkInfo } from '../../src/modules/docker-resources/networks';
-import type { DockerVolumeInfo } from '../../src/modules/docker-resources/volumes';
+import { Context, scopeOf } from '../../src/graphql/context';
+import { expectGlobalId } from '../../src/graphql/relay';
+import { resolverInstance } from '../../src/graphql/instances';
+import { PERMISSIONS } from '../../src/kernel/permissions';
+import type { Scope } from '../../src/kernel/scope';
+import type { HostService } from '../../src/modules/hosts';
+import type { ContainerManager, DockerNetworkInfo, DockerVolumeInfo, ImageManager, NetworkManager, VolumeManager } from '../../src/modules/docker-resources';
 import type { LogLine } from '../../src/infra/engine/logs';
 import {
   BuildImageInput,
@@ -42,23 +44,30 @@ import {
 const network = (host: DockerHost, n: DockerNetworkInfo): DockerNetwork => Object.assign(new DockerNetwork(), n, { hostUuid: host.id });
 const volume = (host: DockerHost, v: DockerVolumeInfo): DockerVolume => Object.assign(new DockerVolume(), v, { hostUuid: host.id });
 
-/** The caller's host named by a mutation input. */
-const hostFor = (ctx: Context, input: { hostId: string }) => ctx.services.hosts.get(ctx, input.hostId);
+/** The caller's host named by an argument or input field `hostId` (a global id). */
+const hostFor = (hosts: HostService, scope: Scope, input: { hostId: string }) => hosts.get(scope, expectGlobalId(input.hostId, 'DockerHost', 'hostId'));
+/** A container's global id decoded (BAD_USER_INPUT naming `field` when it is not one). */
+const containerIdOf = (globalId: string, field: string) => expectGlobalId(globalId, 'DockerContainer', field);
 
 @Resolver(() => DockerContainer)
 export class ContainerOperationsResolver {
+  constructor(
+    private readonly hosts: HostService,
+    readonly containers: ContainerManager,
+  ) {}
+
   @Extensions({ dockerCalls: 1 })
-  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Docker\'s inspect of this container, read live (DOCKER_ERROR when it is gone).' })
-  async inspect(@Root() row: DockerContainer, @Ctx() ctx: Context) {
-    const host = await ctx.em.findOneOrFail(DockerHost, row.host.id);
-    return liveRead(ctx, host, async (api) => (await api.getContainer(row.containerId).inspect()) as unknown as Record<string, unknown>);
+  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: "Docker's inspect of this container, read live (DOCKER_ERROR when it is gone)." })
+  inspect(@Root() row: DockerContainer, @Ctx() ctx: Context) {
+    return this.containers.inspect(scopeOf(ctx), row);
   }
 
   @Authorized(PERMISSIONS.resourcesManage)
   @Mutation(() => DockerContainerPayload, { description: 'Creates a container (and starts it unless start: false).' })
   async createContainer(@Arg('input', () => CreateContainerInput) input: CreateContainerInput, @Ctx() ctx: Context): Promise<DockerContainerPayload> {
     const { hostId, ...spec } = input;
-    const { result, activity } = await ctx.services.containers.create(ctx, await hostFor(ctx, { hostId }), spec);
+    const scope = scopeOf(ctx);
+    const { result, activity } = await this.containers.create(scope, await hostFor(this.hosts, scope, { hostId }), spec);
     return { container: result, activity };
   }
 
@@ -83,23 +92,27 @@ export class ContainerOperationsResolver {
   @Authorized(PERMISSIONS.resourcesManage)
   @Mutation(() => RemoveResourcePayload)
   removeContainer(@Arg('input', () => RemoveContainerInput) input: RemoveContainerInput, @Ctx() ctx: Context) {
-    return ctx.services.containers.remove(ctx, input.id, input.force ?? false, input.removeVolumes ?? false);
+    return this.containers.remove(scopeOf(ctx), containerIdOf(input.id, 'id'), input.force ?? false, input.removeVolumes ?? false);
   }
 
   @Authorized(PERMISSIONS.containersExec)
   @Mutation(() => ExecContainerPayload, { description: 'Runs a command in a running container and returns its output and exit code (needs docker.containers.exec).' })
   async execContainer(@Arg('input', () => ExecContainerInput) input: ExecContainerInput, @Ctx() ctx: Context): Promise<ExecContainerPayload> {
     const { id, ...rest } = input;
-    const { result, activity } = await ctx.services.containers.exec(ctx, id, rest);
+    const { result, activity } = await this.containers.exec(scopeOf(ctx), containerIdOf(id, 'id'), rest);
     return { ...result, activity };
   }
 
   @Authorized(PERMISSIONS.logsRead)
   @Subscription(() => ContainerLogLine, {
-    description: 'A container\'s output, stdout and stderr demultiplexed, streamed from its host by the replica serving you (needs docker.logs.read). Ends when the container stops unless follow is false.',
-    subscribe: ({ args, context }) => {
+    description:
+      "A container's output, stdout and stderr demultiplexed, streamed from its host by the replica serving you (needs docker.logs.read). Ends when the container stops unless follow is false.",
+    subscribe: ({ args, context, info }) => {
       const ctx = context as Context;
-      return ctx.services.containers.logs(ctx, args.containerId as string, { follow: args.follow as boolean, tail: args.tail as number, since: (args.since as Date | undefined) ?? null });
+      const id = containerIdOf(args.containerId as string, 'containerId');
+      // a live Docker stream, not a pub/sub topic: the composed resolver's ContainerManager opens it
+      const { containers } = resolverInstance(info, ContainerOperationsResolver);
+      return containers.logs(scopeOf(ctx), id, { follow: args.follow as boolean, tail: args.tail as number, since: (args.since as Date | undefined) ?? null });
     },
   })
   containerLogs(
@@ -113,24 +126,30 @@ export class ContainerOperationsResolver {
   }
 
   private async lifecycle(ctx: Context, id: string, action: 'start' | 'stop' | 'restart', timeoutSeconds?: number): Promise<DockerContainerPayload> {
-    const { result, activity } = await ctx.services.containers.lifecycle(ctx, id, action, timeoutSeconds);
+    const { result, activity } = await this.containers.lifecycle(scopeOf(ctx), containerIdOf(id, 'id'), action, timeoutSeconds);
     return { container: result, activity };
   }
 }
 
 @Resolver(() => DockerImage)
 export class ImageOperationsResolver {
+  constructor(
+    private readonly hosts: HostService,
+    private readonly images: ImageManager,
+  ) {}
+
   @Extensions({ dockerCalls: 1 })
-  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Docker\'s inspect of this image, read live.' })
+  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: "Docker's inspect of this image, read live." })
   inspect(@Root() row: DockerImage, @Ctx() ctx: Context) {
-    return ctx.services.images.inspect(ctx, row);
+    return this.images.inspect(scopeOf(ctx), row);
   }
 
   @Authorized(PERMISSIONS.resourcesManage)
   @Mutation(() => DockerImagePayload, { description: 'Pulls an image; layer progress is on activity.progress (watch activityUpdated).' })
   async pullImage(@Arg('input', () => PullImageInput) input: PullImageInput, @Ctx() ctx: Context): Promise<DockerImagePayload> {
     const { hostId, ...rest } = input;
-    const { result, activity } = await ctx.services.images.pull(ctx, await hostFor(ctx, { hostId }), rest);
+    const scope = scopeOf(ctx);
+    const { result, activity } = await this.images.pull(scope, await hostFor(this.hosts, scope, { hostId }), rest);
     return { image: result, activity };
   }
 
@@ -138,7 +157,8 @@ export class ImageOperationsResolver {
   @Mutation(() => DockerImagePayload, { description: 'Pushes an image to its registry; progress as for pulls.' })
   async pushImage(@Arg('input', () => PushImageInput) input: PushImageInput, @Ctx() ctx: Context): Promise<DockerImagePayload> {
     const { hostId, ...rest } = input;
-    const { result, activity } = await ctx.services.images.push(ctx, await hostFor(ctx, { hostId }), rest);
+    const scope = scopeOf(ctx);
+    const { result, activity } = await this.images.push(scope, await hostFor(this.hosts, scope, { hostId }), rest);
     return { image: result, activity };
   }
 
@@ -146,123 +166,152 @@ export class ImageOperationsResolver {
   @Mutation(() => DockerImagePayload)
   async tagImage(@Arg('input', () => TagImageInput) input: TagImageInput, @Ctx() ctx: Context): Promise<DockerImagePayload> {
     const { hostId, ...rest } = input;
-    const { result, activity } = await ctx.services.images.tag(ctx, await hostFor(ctx, { hostId }), rest);
+    const scope = scopeOf(ctx);
+    const { result, activity } = await this.images.tag(scope, await hostFor(this.hosts, scope, { hostId }), rest);
     return { image: result, activity };
   }
 
   @Authorized(PERMISSIONS.resourcesManage)
   @Mutation(() => RemoveImagePayload)
   async removeImage(@Arg('input', () => RemoveImageInput) input: RemoveImageInput, @Ctx() ctx: Context): Promise<RemoveImagePayload> {
-    return ctx.services.images.remove(ctx, await hostFor(ctx, input), input.image, input.force ?? false, input.noPrune ?? false);
+    const scope = scopeOf(ctx);
+    return this.images.remove(scope, await hostFor(this.hosts, scope, input), input.image, input.force ?? false, input.noPrune ?? false);
   }
 
   @Authorized(PERMISSIONS.resourcesManage)
   @Mutation(() => BuildImagePayload, { description: 'Builds an image from a base64 tar context; build output is on activity.progress while it runs and in log.' })
   async buildImage(@Arg('input', () => BuildImageInput) input: BuildImageInput, @Ctx() ctx: Context): Promise<BuildImagePayload> {
     const { hostId, ...rest } = input;
-    const { result, activity } = await ctx.services.images.build(ctx, await hostFor(ctx, { hostId }), rest);
+    const scope = scopeOf(ctx);
+    const { result, activity } = await this.images.build(scope, await hostFor(this.hosts, scope, { hostId }), rest);
     return { ...result, activity };
   }
 }
 
 @Resolver(() => DockerHost)
 export class HostResourcesResolver {
+  constructor(
+    private readonly networkManager: NetworkManager,
+    private readonly volumeManager: VolumeManager,
+  ) {}
+
   @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => [DockerNetwork], { name: 'networks', description: 'Networks on this host, read live from Docker.' })
   async networksOf(@Root() host: DockerHost, @Arg('name', () => String, { nullable: true }) name: string | undefined, @Ctx() ctx: Context) {
-    return (await ctx.services.networks.list(ctx, host, name)).map((n) => network(host, n));
+    return (await this.networkManager.list(scopeOf(ctx), host, name)).map((n) => network(host, n));
   }
 
   @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => [DockerVolume], { name: 'volumes', description: 'Volumes on this host, read live from Docker.' })
   async volumesOf(@Root() host: DockerHost, @Arg('name', () => String, { nullable: true }) name: string | undefined, @Ctx() ctx: Context) {
-    return (await ctx.services.volumes.list(ctx, host, name)).map((v) => volume(host, v));
+    return (await this.volumeManager.list(scopeOf(ctx), host, name)).map((v) => volume(host, v));
   }
 }
 
 @Resolver(() => DockerNetwork)
 export class NetworkResolver {
+  constructor(
+    private readonly hosts: HostService,
+    private readonly networkManager: NetworkManager,
+  ) {}
+
   @Authorized()
   @Extensions({ dockerCalls: 1 })
-  @Query(() => [DockerNetwork], { description: 'Networks of one host (name filter: Docker\'s substring match).' })
+  @Query(() => [DockerNetwork], { description: "Networks of one host (name filter: Docker's substring match)." })
   async networks(@Arg('hostId', () => ID) hostId: string, @Arg('name', () => String, { nullable: true }) name: string | undefined, @Ctx() ctx: Context) {
-    const host = await hostFor(ctx, { hostId });
-    return (await ctx.services.networks.list(ctx, host, name)).map((n) => network(host, n));
+    const scope = scopeOf(ctx);
+    const host = await hostFor(this.hosts, scope, { hostId });
+    return (await this.networkManager.list(scope, host, name)).map((n) => network(host, n));
   }
 
   @Extensions({ dockerCalls: 1 })
-  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Docker\'s inspect of this network, read live.' })
+  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: "Docker's inspect of this network, read live." })
   async inspect(@Root() n: DockerNetwork, @Ctx() ctx: Context) {
-    return ctx.services.networks.inspect(ctx, await ctx.em.findOneOrFail(DockerHost, n.hostUuid), n.networkId);
+    const scope = scopeOf(ctx);
+    return this.networkManager.inspect(scope, await this.hosts.get(scope, n.hostUuid), n.networkId);
   }
 
   @Authorized(PERMISSIONS.resourcesManage)
   @Mutation(() => DockerNetworkPayload)
   async createNetwork(@Arg('input', () => CreateNetworkInput) input: CreateNetworkInput, @Ctx() ctx: Context): Promise<DockerNetworkPayload> {
     const { hostId, ...rest } = input;
-    const host = await hostFor(ctx, { hostId });
-    const { result, activity } = await ctx.services.networks.create(ctx, host, rest);
+    const scope = scopeOf(ctx);
+    const host = await hostFor(this.hosts, scope, { hostId });
+    const { result, activity } = await this.networkManager.create(scope, host, rest);
     return { network: network(host, result), activity };
   }
 
   @Authorized(PERMISSIONS.resourcesManage)
   @Mutation(() => RemoveResourcePayload)
   async removeNetwork(@Arg('input', () => RemoveNetworkInput) input: RemoveNetworkInput, @Ctx() ctx: Context) {
-    return ctx.services.networks.remove(ctx, await hostFor(ctx, input), input.network);
+    const scope = scopeOf(ctx);
+    return this.networkManager.remove(scope, await hostFor(this.hosts, scope, input), input.network);
   }
 
   @Authorized(PERMISSIONS.resourcesManage)
   @Mutation(() => DockerNetworkPayload)
   async connectNetwork(@Arg('input', () => ConnectNetworkInput) input: ConnectNetworkInput, @Ctx() ctx: Context): Promise<DockerNetworkPayload> {
     const { hostId, ...rest } = input;
-    const host = await hostFor(ctx, { hostId });
-    const { result, activity } = await ctx.services.networks.connect(ctx, host, rest);
+    const scope = scopeOf(ctx);
+    const host = await hostFor(this.hosts, scope, { hostId });
+    const { result, activity } = await this.networkManager.connect(scope, host, rest);
     return { network: network(host, result), activity };
   }
 
   @Authorized(PERMISSIONS.resourcesManage)
   @Mutation(() => DockerNetworkPayload)
   async disconnectNetwork(@Arg('input', () => DisconnectNetworkInput) input: DisconnectNetworkInput, @Ctx() ctx: Context): Promise<DockerNetworkPayload> {
-    const host = await hostFor(ctx, input);
-    const { result, activity } = await ctx.services.networks.disconnect(ctx, host, input.network, input.container, input.force ?? false);
+    const scope = scopeOf(ctx);
+    const host = await hostFor(this.hosts, scope, input);
+    const { result, activity } = await this.networkManager.disconnect(scope, host, input.network, input.container, input.force ?? false);
     return { network: network(host, result), activity };
   }
 }
 
 @Resolver(() => DockerVolume)
 export class VolumeResolver {
+  constructor(
+    private readonly hosts: HostService,
+    private readonly volumeManager: VolumeManager,
+  ) {}
+
   @Authorized()
   @Extensions({ dockerCalls: 1 })
   @Query(() => [DockerVolume], { description: 'Volumes of one host.' })
   async volumes(@Arg('hostId', () => ID) hostId: string, @Arg('name', () => String, { nullable: true }) name: string | undefined, @Ctx() ctx: Context) {
-    const host = await hostFor(ctx, { hostId });
-    return (await ctx.services.volumes.list(ctx, host, name)).map((v) => volume(host, v));
+    const scope = scopeOf(ctx);
+    const host = await hostFor(this.hosts, scope, { hostId });
+    return (await this.volumeManager.list(scope, host, name)).map((v) => volume(host, v));
   }
 
   @Extensions({ dockerCalls: 1 })
-  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Docker\'s inspect of this volume, read live.' })
+  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: "Docker's inspect of this volume, read live." })
   async inspect(@Root() v: DockerVolume, @Ctx() ctx: Context) {
-    return ctx.services.volumes.inspect(ctx, await ctx.em.findOneOrFail(DockerHost, v.hostUuid), v.name);
+    const scope = scopeOf(ctx);
+    return this.volumeManager.inspect(scope, await this.hosts.get(scope, v.hostUuid), v.name);
   }
 
   @Authorized(PERMISSIONS.resourcesManage)
   @Mutation(() => DockerVolumePayload)
   async createVolume(@Arg('input', () => CreateVolumeInput) input: CreateVolumeInput, @Ctx() ctx: Context): Promise<DockerVolumePayload> {
     const { hostId, ...rest } = input;
-    const host = await hostFor(ctx, { hostId });
-    const { result, activity } = await ctx.services.volumes.create(ctx, host, rest);
+    const scope = scopeOf(ctx);
+    const host = await hostFor(this.hosts, scope, { hostId });
+    const { result, activity } = await this.volumeManager.create(scope, host, rest);
     return { volume: volume(host, result), activity };
   }
 
   @Authorized(PERMISSIONS.resourcesManage)
   @Mutation(() => RemoveResourcePayload)
   async removeVolume(@Arg('input', () => RemoveVolumeInput) input: RemoveVolumeInput, @Ctx() ctx: Context) {
-    return ctx.services.volumes.remove(ctx, await hostFor(ctx, input), input.name, input.force ?? false);
+    const scope = scopeOf(ctx);
+    return this.volumeManager.remove(scope, await hostFor(this.hosts, scope, input), input.name, input.force ?? false);
   }
 
   @Authorized(PERMISSIONS.resourcesManage)
   @Mutation(() => PruneVolumesPayload, { description: 'Removes volumes no container uses (optionally only those with the given labels).' })
   async pruneVolumes(@Arg('input', () => PruneVolumesInput) input: PruneVolumesInput, @Ctx() ctx: Context) {
-    return ctx.services.volumes.prune(ctx, await hostFor(ctx, input), input.labels);
+    const scope = scopeOf(ctx);
+    return this.volumeManager.prune(scope, await hostFor(this.hosts, scope, input), input.labels);
   }
 }

@@ -5,7 +5,7 @@ import { DockerActivity, DockerContainer, DockerImage } from '../../entities';
 
 // ---------- containers ----------
 
-@InputType({ description: 'A published port (Docker\'s -p hostIp:hostPort:containerPort/protocol).' })
+@InputType({ description: "A published port (Docker's -p hostIp:hostPort:containerPort/protocol)." })
 export class PortInput {
   @Field(() => Int) containerPort!: number;
   @Field(() => Int, { nullable: true, description: 'Host port; 0 or null picks a free one.' }) @IsOptional() hostPort?: number;
@@ -13,7 +13,7 @@ export class PortInput {
   @Field(() => String, { nullable: true, description: 'Host address to bind; default all addresses.' }) @IsOptional() @MaxLength(100) hostIp?: string;
 }
 
-@InputType({ description: 'Docker HEALTHCHECK. Defaults as Docker\'s: interval 30 s, timeout 30 s, 3 retries, start period 0.' })
+@InputType({ description: "Docker HEALTHCHECK. Defaults as Docker's: interval 30 s, timeout 30 s, 3 retries, start period 0." })
 export class HealthcheckInput {
   @Field(() => [String], { description: '["CMD", "prog", "arg"], ["CMD-SHELL", "command"], ["NONE"], or words joined into a CMD-SHELL.' }) @ArrayMaxSize(100) test!: string[];
   @Field(() => Int, { nullable: true }) @IsOptional() intervalSeconds?: number;
@@ -22,7 +22,10 @@ export class HealthcheckInput {
   @Field(() => Int, { nullable: true }) @IsOptional() startPeriodSeconds?: number;
 }
 
-@InputType({ description: 'A container to create (and by default start). Without the permission docker.containers.privileged the host-access policy only allows named local volumes without driver options, tmpfs, binds of the host roots the operator lists (FLEETGRAPH_HOST_BIND_ROOTS, default none), private namespaces (no host mode, no container:<id> join, no host network) and Docker\'s default capabilities; anything else is FORBIDDEN naming the field.' })
+@InputType({
+  description:
+    "A container to create (and by default start). Without the permission docker.containers.privileged the host-access policy only allows named local volumes without driver options, tmpfs, binds of the host roots the operator lists (FLEETGRAPH_HOST_BIND_ROOTS, default none), private namespaces (no host mode, no container:<id> join, no host network) and Docker's default capabilities; anything else is FORBIDDEN naming the field.",
+})
 export class CreateContainerInput {
   @Field(() => ID) hostId!: string;
   @Field(() => String, { nullable: true, description: 'Container name; Docker picks one when omitted.' }) @IsOptional() @MaxLength(128) name?: string;
@@ -35,7 +38,13 @@ export class CreateContainerInput {
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(200) user?: string;
   @Field(() => Boolean, { nullable: true, defaultValue: false }) @IsOptional() tty?: boolean;
   @Field(() => [PortInput], { nullable: true }) @IsOptional() @ValidateNested() @ArrayMaxSize(100) ports?: PortInput[];
-  @Field(() => [String], { nullable: true, description: 'Binds "source:target[:options]"; source an absolute, normalised host path (exactly one of the operator\'s host roots, unless privileged) or a volume name; target an absolute path.' }) @IsOptional() @ArrayMaxSize(100) binds?: string[];
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Binds "source:target[:options]"; source an absolute, normalised host path (exactly one of the operator\'s host roots, unless privileged) or a volume name; target an absolute path.',
+  })
+  @IsOptional()
+  @ArrayMaxSize(100)
+  binds?: string[];
   @Field(() => String, { nullable: true, description: 'bridge (default), none, container:<id>, a network name, or host (privileged).' }) @IsOptional() @MaxLength(200) networkMode?: string;
   @Field(() => String, { nullable: true, description: 'host is privileged.' }) @IsOptional() @MaxLength(200) pidMode?: string;
   @Field(() => String, { nullable: true, description: 'host is privileged.' }) @IsOptional() @MaxLength(200) ipcMode?: string;
@@ -58,7 +67,7 @@ export class ContainerIdInput {
 @InputType()
 export class ContainerStopInput {
   @Field(() => ID, { description: 'DockerContainer id.' }) id!: string;
-  @Field(() => Int, { nullable: true, description: 'Seconds to wait before killing (Docker\'s default: 10).' }) @IsOptional() timeoutSeconds?: number;
+  @Field(() => Int, { nullable: true, description: "Seconds to wait before killing (Docker's default: 10)." }) @IsOptional() timeoutSeconds?: number;
 }
 
 @InputType()
@@ -99,12 +108,13 @@ export class ExecContainerPayload {
   @Field(() => DockerActivity) activity!: DockerActivity;
 }
 
-@ObjectType({ description: 'One line of a container\'s output.' })
+@ObjectType({ description: "One line of a container's output." })
 export class ContainerLogLine {
   @Field(() => String, { description: 'stdout or stderr' }) stream!: string;
   @Field(() => String) line!: string;
-  @Field(() => String, { nullable: true, description: 'Docker\'s RFC 3339 timestamp with nanoseconds.' }) timestamp?: string;
-  @Field(() => Boolean, { description: 'The line was longer than 16 KiB (LOG_LINE_MAX_BYTES, timestamp included): it was cut there, on a character boundary, and the rest of it was dropped.' }) truncated!: boolean;
+  @Field(() => String, { nullable: true, description: "Docker's RFC 3339 timestamp with nanoseconds." }) timestamp?: string;
+  @Field(() => Boolean, { description: 'The line was longer than 16 KiB (LOG_LINE_MAX_BYTES, timestamp included): it was cut there, on a character boundary, and the rest of it was dropped.' })
+  truncated!: boolean;
 }
 
 // ---------- images ----------
@@ -202,7 +212,7 @@ export class NetworkEndpoint {
 export class DockerNetwork {
   /** Host uuid, for the inspect field. */
   hostUuid!: string;
-  @Field(() => String, { description: 'Docker\'s network id.' }) networkId!: string;
+  @Field(() => String, { description: "Docker's network id." }) networkId!: string;
   @Field(() => String) name!: string;
   @Field(() => String) driver!: string;
   @Field(() => String) scope!: string;
@@ -275,7 +285,9 @@ export class CreateVolumeInput {
   @Field(() => ID) hostId!: string;
   @Field(() => String, { nullable: true, description: 'Docker picks a name when omitted.' }) @IsOptional() @MaxLength(255) name?: string;
   @Field(() => String, { nullable: true, defaultValue: 'local', description: 'Another driver than local needs docker.containers.privileged.' }) @IsOptional() @MaxLength(100) driver?: string;
-  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Driver options need docker.containers.privileged (a local volume with options can mount any host path).' }) @IsOptional() driverOpts?: Record<string, unknown>;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Driver options need docker.containers.privileged (a local volume with options can mount any host path).' })
+  @IsOptional()
+  driverOpts?: Record<string, unknown>;
   @Field(() => GraphQLJSONObject, { nullable: true }) @IsOptional() labels?: Record<string, unknown>;
 }
 

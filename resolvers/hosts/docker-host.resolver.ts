@@ -1,15 +1,15 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { DockerActivity, DockerContainer, DockerEvent, DockerHost, DockerImage, User } from '../../entities';
-import { Context } from '../../src/graphql/context';
-import { PERMISSIONS } from '../../src/server/auth';
+import { Context, scopeOf } from '../../src/graphql/context';
+import { PERMISSIONS } from '../../src/kernel/permissions';
+import { notFound } from '../../src/kernel/errors';
 import { ConnectionArgs, paginate } from '../../src/graphql/connection';
 import { expectGlobalId, toGlobalId } from '../../src/graphql/relay';
 import { hydrate } from '../../src/infra/pubsub/payload';
 import { loaderOf } from '../../src/graphql/loaders';
 import { filtered } from '../../src/graphql/subscriptions';
 import { Topic } from '../../src/infra/pubsub/topics';
-import { activityWhere, containerWhere, eventMatches, eventWhere, imageWhere } from '../../src/modules/hosts/queries';
-import { hostHealth } from '../../src/modules/hosts/health';
+import { activityWhere, containerWhere, eventMatches, eventWhere, HostService, imageWhere } from '../../src/modules/hosts';
 import type { HostStatusPayload } from '../../src/platform/supervision/status';
 import {
   ActivityFilter,
@@ -41,6 +41,20 @@ const newestFirst = { field: 'time', direction: 'desc' } as const;
  */
 const decimal = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
+/** A host's global id decoded (BAD_USER_INPUT naming `field` when it is not one). */
+export const hostIdOf = (globalId: string, field: string) => expectGlobalId(globalId, 'DockerHost', field);
+
+/**
+ * For subscription `subscribe` functions (no resolver instance): the caller's host by global id
+ * through the request's unit of work (tenant filter on), or NOT_FOUND as HostService.get says it.
+ */
+async function subscribedHost(ctx: Context, globalId: string, field: string): Promise<DockerHost> {
+  const id = hostIdOf(globalId, field);
+  const host = await ctx.em.findOne(DockerHost, id);
+  if (!host) throw notFound('DockerHost', toGlobalId('DockerHost', id));
+  return host;
+}
+
 /** The host referenced by an entity or by a pub/sub payload's hostId (through the tenant filter). */
 async function hostOf(ctx: Context, row: { host?: DockerHost | null; hostId?: string | null }): Promise<DockerHost | null> {
   const id = row.host?.id ?? row.hostId;
@@ -49,6 +63,8 @@ async function hostOf(ctx: Context, row: { host?: DockerHost | null; hostId?: st
 
 @Resolver(() => DockerHost)
 export class DockerHostResolver {
+  constructor(private readonly hosts: HostService) {}
+
   @Authorized()
   @Query(() => DockerHostConnection, { description: 'Docker hosts of your account, by name.' })
   dockerHosts(@Args() page: ConnectionArgs, @Ctx() ctx: Context) {
@@ -58,7 +74,7 @@ export class DockerHostResolver {
   @Authorized()
   @Query(() => DockerHost, { description: 'One host by id (NOT_FOUND when it is not yours).' })
   dockerHost(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
-    return ctx.services.hosts.get(ctx, id, 'id');
+    return this.hosts.get(scopeOf(ctx), hostIdOf(id, 'id'));
   }
 
   @Authorized()
@@ -82,7 +98,8 @@ export class DockerHostResolver {
   @Authorized()
   @Query(() => DockerActivityConnection, { description: 'The audit log: every mutation, newest first.' })
   activities(@Args() page: ConnectionArgs, @Arg('filter', () => ActivityFilter, { nullable: true }) filter: ActivityFilter | undefined, @Ctx() ctx: Context) {
-    return paginate(ctx.em, DockerActivity, activityWhere(filter), page, { field: 'startedAt', direction: 'desc' });
+    const hostId = filter?.hostId ? hostIdOf(filter.hostId, 'filter.hostId') : undefined;
+    return paginate(ctx.em, DockerActivity, activityWhere(filter && { ...filter, hostId }), page, { field: 'startedAt', direction: 'desc' });
   }
 
   // --- fields ---
@@ -114,7 +131,7 @@ export class DockerHostResolver {
 
   @FieldResolver(() => HostHealth, { description: 'Daemon latency, container health counts and resources from the last sync.' })
   health(@Root() host: DockerHost, @Ctx() ctx: Context) {
-    return hostHealth(ctx.em, host);
+    return this.hosts.health(scopeOf(ctx), host);
   }
 
   // --- mutations ---
@@ -122,52 +139,54 @@ export class DockerHostResolver {
   @Authorized(PERMISSIONS.hostsManage)
   @Mutation(() => DockerHostPayload, { description: 'Registers a Docker engine; it connects and syncs in the background (watch dockerHostStatusChanged).' })
   registerDockerHost(@Arg('input', () => RegisterDockerHostInput) input: RegisterDockerHostInput, @Ctx() ctx: Context) {
-    return ctx.services.hosts.register(ctx, input);
+    return this.hosts.register(scopeOf(ctx), input);
   }
 
   @Authorized(PERMISSIONS.hostsManage)
   @Mutation(() => DockerHostPayload)
   updateDockerHost(@Arg('input', () => UpdateDockerHostInput) input: UpdateDockerHostInput, @Ctx() ctx: Context) {
     const { id, ...rest } = input;
-    return ctx.services.hosts.update(ctx, id, rest);
+    return this.hosts.update(scopeOf(ctx), hostIdOf(id, 'id'), rest);
   }
 
   @Authorized(PERMISSIONS.hostsManage)
-  @Mutation(() => RemoveDockerHostPayload, { description: 'Stops the host\'s workers and deletes it with its stored inventory and events (activities are kept).' })
+  @Mutation(() => RemoveDockerHostPayload, { description: "Stops the host's workers and deletes it with its stored inventory and events (activities are kept)." })
   removeDockerHost(@Arg('input', () => DockerHostIdInput) input: DockerHostIdInput, @Ctx() ctx: Context) {
-    return ctx.services.hosts.remove(ctx, input.id);
+    return this.hosts.remove(scopeOf(ctx), hostIdOf(input.id, 'id'));
   }
 
   @Authorized(PERMISSIONS.hostsManage)
   @Mutation(() => DockerHostPayload)
   setDockerHostMaintenance(@Arg('input', () => SetDockerHostMaintenanceInput) input: SetDockerHostMaintenanceInput, @Ctx() ctx: Context) {
-    return ctx.services.hosts.setMaintenance(ctx, input.id, input.maintenance);
+    return this.hosts.setMaintenance(scopeOf(ctx), hostIdOf(input.id, 'id'), input.maintenance);
   }
 
   @Authorized(PERMISSIONS.hostsManage)
   @Mutation(() => DockerHostPayload, { description: 'Resets the failure count; a host in error goes back to pending and reconnects.' })
   recoverDockerHost(@Arg('input', () => DockerHostIdInput) input: DockerHostIdInput, @Ctx() ctx: Context) {
-    return ctx.services.hosts.recover(ctx, input.id);
+    return this.hosts.recover(scopeOf(ctx), hostIdOf(input.id, 'id'));
   }
 
   @Authorized(PERMISSIONS.hostsManage)
   @Mutation(() => SyncDockerHostPayload, { description: 'Full inventory sync now (containers, images, system info).' })
   async syncDockerHost(@Arg('input', () => DockerHostIdInput) input: DockerHostIdInput, @Ctx() ctx: Context): Promise<SyncDockerHostPayload> {
-    const { host, activity, result } = await ctx.services.hosts.sync(ctx, input.id);
+    const { host, activity, result } = await this.hosts.sync(scopeOf(ctx), hostIdOf(input.id, 'id'));
     return { host, activity, containers: result.containers, images: result.images, changes: result.changes.length };
   }
 
   // --- subscriptions ---
 
   @Authorized()
+  // a live pub/sub feed: subscribers asking the same thing share one execution (src/server/ws.ts)
+  @Extensions({ shareable: true })
   @Subscription(() => DockerEvent, {
     name: 'dockerEvents',
     description: 'Live events of one host, stored first (replayed events are not sent twice), then delivered through pub/sub to any replica.',
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
-      const host = await ctx.services.hosts.get(ctx, args.hostId as string);
+      const host = await subscribedHost(ctx, args.hostId as string, 'hostId');
       const filter = args.filter as DockerEventFilter | undefined;
-      return filtered(ctx.services.pubsub.subscribe(Topic.DOCKER_EVENTS, host.id), (e: DockerEvent) => eventMatches(e, filter));
+      return filtered(ctx.events.subscribe(Topic.DOCKER_EVENTS, host.id), (e: DockerEvent) => eventMatches(e, filter));
     },
   })
   dockerEvents$(
@@ -179,12 +198,14 @@ export class DockerHostResolver {
   }
 
   @Authorized()
+  // a live pub/sub feed: subscribers asking the same thing share one execution (src/server/ws.ts)
+  @Extensions({ shareable: true })
   @Subscription(() => DockerHostStatusChange, {
     description: 'Status transitions of your hosts (or of one host).',
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
-      const only = args.hostId ? (await ctx.services.hosts.get(ctx, args.hostId as string)).id : undefined;
-      return filtered(ctx.services.pubsub.subscribe(Topic.HOST_STATUS, ctx.membership!.accountId), (p: HostStatusPayload) => !only || p.hostId === only);
+      const only = args.hostId ? (await subscribedHost(ctx, args.hostId as string, 'hostId')).id : undefined;
+      return filtered(ctx.events.subscribe(Topic.HOST_STATUS, scopeOf(ctx).accountId), (p: HostStatusPayload) => !only || p.hostId === only);
     },
   })
   dockerHostStatusChanged(@Root() p: HostStatusPayload, @Arg('hostId', () => ID, { nullable: true }) _hostId: string | undefined): DockerHostStatusChange {
@@ -192,12 +213,14 @@ export class DockerHostResolver {
   }
 
   @Authorized()
+  // a live pub/sub feed: subscribers asking the same thing share one execution (src/server/ws.ts)
+  @Extensions({ shareable: true })
   @Subscription(() => DockerActivity, {
     description: 'Activities of your account as they start, progress and finish.',
     subscribe: ({ args, context }) => {
       const ctx = context as Context;
-      const hostId = args.hostId ? expectGlobalId(args.hostId as string, 'DockerHost', 'hostId') : undefined;
-      return filtered(ctx.services.pubsub.subscribe(Topic.ACTIVITIES, ctx.membership!.accountId), (a: { hostId?: string }) => !hostId || a.hostId === hostId);
+      const hostId = args.hostId ? hostIdOf(args.hostId as string, 'hostId') : undefined;
+      return filtered(ctx.events.subscribe(Topic.ACTIVITIES, scopeOf(ctx).accountId), (a: { hostId?: string }) => !hostId || a.hostId === hostId);
     },
   })
   activityUpdated(@Root() payload: Record<string, unknown>, @Arg('hostId', () => ID, { nullable: true }) _hostId: string | undefined): DockerActivity {
@@ -235,7 +258,7 @@ export class DockerImageResolver {
 
 @Resolver(() => DockerEvent)
 export class DockerEventResolver {
-  @FieldResolver(() => String, { description: 'Docker\'s timeNano, exact (nanoseconds since the epoch, decimal string).' })
+  @FieldResolver(() => String, { description: "Docker's timeNano, exact (nanoseconds since the epoch, decimal string)." })
   timeNano(@Root() row: DockerEvent) {
     return decimal(row.timeNano) ?? '';
   }

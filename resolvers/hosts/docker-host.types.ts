@@ -5,7 +5,7 @@ import { Connection } from '../../src/graphql/connection';
 
 @InputType({ description: 'PEM-encoded TLS material. Write-only: stored encrypted (AES-256-GCM), never returned, redacted in logs and activities.' })
 export class TlsCredentialsInput {
-  @Field(() => String, { nullable: true, description: 'CA certificate that signed the daemon\'s certificate.' })
+  @Field(() => String, { nullable: true, description: "CA certificate that signed the daemon's certificate." })
   @IsOptional()
   @MaxLength(20000)
   ca?: string;

@@ -2,17 +2,18 @@ import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Int, Mutatio
 import { GraphQLJSONObject } from 'graphql-scalars';
 import type { FilterQuery } from '@mikro-orm/postgresql';
 import { DockerActivity, DockerHost, SecretKind, SecretReference, SwarmCluster, SwarmEvent, SwarmNetwork, SwarmNode, SwarmNodeRole, SwarmService } from '../../entities';
-import { Context } from '../../src/graphql/context';
+import { Context, scopeOf } from '../../src/graphql/context';
 import { loaderOf } from '../../src/graphql/loaders';
-import { PERMISSIONS } from '../../src/server/auth';
+import { PERMISSIONS } from '../../src/kernel/permissions';
+import { notFound } from '../../src/kernel/errors';
 import { ConnectionArgs, paginate } from '../../src/graphql/connection';
-import { toGlobalId } from '../../src/graphql/relay';
+import { expectGlobalId, toGlobalId } from '../../src/graphql/relay';
+import { resolverInstance } from '../../src/graphql/instances';
 import { hydrate } from '../../src/infra/pubsub/payload';
 import { filtered } from '../../src/graphql/subscriptions';
 import { Topic } from '../../src/infra/pubsub/topics';
-import { clusterHealth } from '../../src/modules/swarm/health';
-import type { ClusterStatusPayload } from '../../src/modules/swarm/status';
-import type { ServiceLogLine as LogLine } from '../../src/modules/swarm/services';
+import { clusterHealth, ConfigManager, NodeManager, SecretManager, ServiceManager, SwarmManager } from '../../src/modules/swarm';
+import type { ClusterStatusPayload, ServiceLogLine as LogLine } from '../../src/modules/swarm';
 import {
   ConfigIdInput,
   ConfigPayload,
@@ -95,8 +96,25 @@ const clusterOf = (ctx: Context, row: { cluster: SwarmCluster | { id: string } }
   return id ? loaderOf(ctx, SwarmCluster).load(id) : null;
 };
 
+/** Global ids of the swarm types, decoded here (the services take plain ids). */
+const clusterIdOf = (globalId: string, field: string) => expectGlobalId(globalId, 'SwarmCluster', field);
+const nodeIdOf = (globalId: string) => expectGlobalId(globalId, 'SwarmNode', 'nodeId');
+const serviceIdOf = (globalId: string) => expectGlobalId(globalId, 'SwarmService', 'serviceId');
+const referenceIdOf = (globalId: string, field: string) => expectGlobalId(globalId, 'SecretReference', field);
+const hostIdOf = (globalId: string) => expectGlobalId(globalId, 'DockerHost', 'hostId');
+
+/** The cluster a subscription names, read with the subscriber's unit of work (NOT_FOUND when it is not theirs). */
+async function subscribedCluster(ctx: Context, globalId: string): Promise<SwarmCluster> {
+  scopeOf(ctx);
+  const cluster = await ctx.em.findOne(SwarmCluster, clusterIdOf(globalId, 'clusterId'));
+  if (!cluster) throw notFound('SwarmCluster', globalId);
+  return cluster;
+}
+
 @Resolver(() => SwarmCluster)
 export class SwarmClusterResolver {
+  constructor(private readonly clusters: SwarmManager) {}
+
   @Authorized()
   @Query(() => SwarmClusterConnection, { description: 'Swarm clusters of your account, by name.' })
   swarmClusters(@Args() page: ConnectionArgs, @Ctx() ctx: Context) {
@@ -106,7 +124,7 @@ export class SwarmClusterResolver {
   @Authorized()
   @Query(() => SwarmCluster, { description: 'One cluster by id (NOT_FOUND when it is not yours).' })
   swarmCluster(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
-    return ctx.services.swarm.clusters.get(ctx, id, 'id');
+    return this.clusters.get(scopeOf(ctx), clusterIdOf(id, 'id'));
   }
 
   // --- fields ---
@@ -120,13 +138,13 @@ export class SwarmClusterResolver {
   @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => SwarmJoinTokens, { description: 'Join tokens, read live from the manager. Needs swarm.clusters.manage.' })
   joinTokens(@Root() cluster: SwarmCluster, @Ctx() ctx: Context) {
-    return ctx.services.swarm.clusters.joinTokens(ctx, cluster);
+    return this.clusters.joinTokens(scopeOf(ctx), cluster);
   }
 
   @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s GET /swarm, read live (join tokens left out).' })
   inspect(@Root() cluster: SwarmCluster, @Ctx() ctx: Context) {
-    return ctx.services.swarm.clusters.inspect(ctx, cluster);
+    return this.clusters.inspect(scopeOf(ctx), cluster);
   }
 
   @FieldResolver(() => SwarmNodeConnection, { description: 'Nodes by hostname.' })
@@ -172,58 +190,59 @@ export class SwarmClusterResolver {
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => SwarmClusterPayload, { description: 'Registers an existing swarm by a manager\'s Engine API; it connects and syncs in the background (watch swarmClusterStatusChanged).' })
   registerSwarmCluster(@Arg('input', () => RegisterSwarmClusterInput) input: RegisterSwarmClusterInput, @Ctx() ctx: Context) {
-    return ctx.services.swarm.clusters.register(ctx, input);
+    return this.clusters.register(scopeOf(ctx), input);
   }
 
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => SwarmClusterPayload)
   updateSwarmCluster(@Arg('input', () => UpdateSwarmClusterInput) input: UpdateSwarmClusterInput, @Ctx() ctx: Context) {
     const { id, ...rest } = input;
-    return ctx.services.swarm.clusters.update(ctx, id, rest);
+    return this.clusters.update(scopeOf(ctx), clusterIdOf(id, 'id'), rest);
   }
 
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => RemovedPayload, { description: 'Forgets the cluster (its stored nodes, services, events); the swarm itself is not touched.' })
-  removeSwarmCluster(@Arg('input', () => SwarmClusterIdInput) input: SwarmClusterIdInput, @Ctx() ctx: Context) {
-    return ctx.services.swarm.clusters.remove(ctx, input.id);
+  async removeSwarmCluster(@Arg('input', () => SwarmClusterIdInput) input: SwarmClusterIdInput, @Ctx() ctx: Context) {
+    const { activity } = await this.clusters.remove(scopeOf(ctx), clusterIdOf(input.id, 'id'));
+    return { removedId: input.id, activity };
   }
 
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => SwarmClusterPayload)
   setSwarmClusterMaintenance(@Arg('input', () => SetSwarmClusterMaintenanceInput) input: SetSwarmClusterMaintenanceInput, @Ctx() ctx: Context) {
-    return ctx.services.swarm.clusters.setMaintenance(ctx, input.id, input.maintenance);
+    return this.clusters.setMaintenance(scopeOf(ctx), clusterIdOf(input.id, 'id'), input.maintenance);
   }
 
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => SyncSwarmClusterPayload, { description: 'Full sync now: nodes, services, secrets, configs; records status and quorum.' })
   async syncSwarmCluster(@Arg('input', () => SwarmClusterIdInput) input: SwarmClusterIdInput, @Ctx() ctx: Context): Promise<SyncSwarmClusterPayload> {
-    const { cluster, activity, result } = await ctx.services.swarm.clusters.sync(ctx, input.id);
+    const { cluster, activity, result } = await this.clusters.sync(scopeOf(ctx), clusterIdOf(input.id, 'id'));
     return { cluster, activity, nodes: result.nodes, services: result.services, secrets: result.secrets, configs: result.configs, networks: result.networks, changes: result.changes.length };
   }
 
   @Authorized(PERMISSIONS.clustersManage, PERMISSIONS.hostsManage)
   @Mutation(() => SwarmClusterPayload, { description: '`docker swarm init` on a registered host: it becomes the first manager, and the swarm is registered as a cluster (same endpoint and TLS as the host). Needs swarm.clusters.manage and docker.hosts.manage.' })
   initSwarm(@Arg('input', () => InitSwarmInput) input: InitSwarmInput, @Ctx() ctx: Context) {
-    return ctx.services.swarm.clusters.initSwarm(ctx, input);
+    return this.clusters.initSwarm(scopeOf(ctx), { ...input, hostId: hostIdOf(input.hostId) });
   }
 
   @Authorized(PERMISSIONS.clustersManage, PERMISSIONS.hostsManage)
   @Mutation(() => JoinSwarmPayload, { description: 'Joins a registered host to a cluster as WORKER or MANAGER, with the join token read from the cluster.' })
   joinSwarm(@Arg('input', () => JoinSwarmInput) input: JoinSwarmInput, @Ctx() ctx: Context) {
-    return ctx.services.swarm.clusters.joinSwarm(ctx, input);
+    return this.clusters.joinSwarm(scopeOf(ctx), { ...input, hostId: hostIdOf(input.hostId), clusterId: clusterIdOf(input.clusterId, 'clusterId') });
   }
 
   @Authorized(PERMISSIONS.clustersManage, PERMISSIONS.hostsManage)
   @Mutation(() => LeaveSwarmPayload, { description: '`docker swarm leave` on a registered host. The node stays listed (down) until removeNode.' })
   leaveSwarm(@Arg('input', () => LeaveSwarmInput) input: LeaveSwarmInput, @Ctx() ctx: Context) {
-    return ctx.services.swarm.clusters.leaveSwarm(ctx, input);
+    return this.clusters.leaveSwarm(scopeOf(ctx), { ...input, hostId: hostIdOf(input.hostId) });
   }
 
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => SwarmClusterPayload, { description: 'Swarm settings (raft, dispatcher, CA, task history, autolock) and join-token rotation.' })
   updateSwarm(@Arg('input', () => UpdateSwarmInput) input: UpdateSwarmInput, @Ctx() ctx: Context) {
     const { clusterId, ...rest } = input;
-    return ctx.services.swarm.clusters.updateSwarm(ctx, clusterId, rest);
+    return this.clusters.updateSwarm(scopeOf(ctx), clusterIdOf(clusterId, 'clusterId'), rest);
   }
 
   // --- subscriptions ---
@@ -234,9 +253,9 @@ export class SwarmClusterResolver {
     description: 'Live swarm events of a cluster (service, node, secret, config, network), stored first, then delivered through pub/sub to any replica.',
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
-      const cluster = await ctx.services.swarm.clusters.get(ctx, args.clusterId as string);
+      const cluster = await subscribedCluster(ctx, args.clusterId as string);
       const filter = args.filter as SwarmEventFilter | undefined;
-      return filtered(ctx.services.pubsub.subscribe(Topic.SWARM_EVENTS, cluster.id), (e: SwarmEvent) => eventMatches(e, filter));
+      return filtered(ctx.events.subscribe(Topic.SWARM_EVENTS, cluster.id), (e: SwarmEvent) => eventMatches(e, filter));
     },
   })
   swarmEvents$(
@@ -252,8 +271,8 @@ export class SwarmClusterResolver {
     description: 'Status and quorum transitions of your clusters (or of one).',
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
-      const only = args.clusterId ? (await ctx.services.swarm.clusters.get(ctx, args.clusterId as string)).id : undefined;
-      return filtered(ctx.services.pubsub.subscribe(Topic.SWARM_CLUSTER_STATUS, ctx.membership!.accountId), (p: ClusterStatusPayload) => !only || p.clusterId === only);
+      const only = args.clusterId ? (await subscribedCluster(ctx, args.clusterId as string)).id : undefined;
+      return filtered(ctx.events.subscribe(Topic.SWARM_CLUSTER_STATUS, scopeOf(ctx).accountId), (p: ClusterStatusPayload) => !only || p.clusterId === only);
     },
   })
   swarmClusterStatusChanged(@Root() p: ClusterStatusPayload, @Arg('clusterId', () => ID, { nullable: true }) _clusterId: string | undefined): SwarmClusterStatusChange {
@@ -263,6 +282,8 @@ export class SwarmClusterResolver {
 
 @Resolver(() => SwarmNode)
 export class SwarmNodeResolver {
+  constructor(private readonly nodes: NodeManager) {}
+
   @FieldResolver(() => SwarmCluster, { nullable: true })
   cluster(@Root() row: SwarmNode, @Ctx() ctx: Context) {
     return clusterOf(ctx, row);
@@ -276,37 +297,43 @@ export class SwarmNodeResolver {
   @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s GET /nodes/{id}, read live.' })
   inspect(@Root() row: SwarmNode, @Ctx() ctx: Context) {
-    return ctx.em.populate(row, ['cluster']).then((n) => ctx.services.swarm.nodes.inspect(ctx, n as SwarmNode & { cluster: SwarmCluster }));
+    return this.nodes.inspect(scopeOf(ctx), row);
   }
 
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => SwarmNodePayload, { description: 'Availability (ACTIVE, PAUSE, DRAIN) and labels; sent with the node\'s version, retried on "update out of sequence".' })
   updateNode(@Arg('input', () => UpdateNodeInput) input: UpdateNodeInput, @Ctx() ctx: Context) {
     const { nodeId, ...rest } = input;
-    return ctx.services.swarm.nodes.update(ctx, nodeId, rest);
+    return this.nodes.update(scopeOf(ctx), nodeIdOf(nodeId), rest);
   }
 
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => SwarmNodePayload)
   promoteNode(@Arg('input', () => NodeIdInput) input: NodeIdInput, @Ctx() ctx: Context) {
-    return ctx.services.swarm.nodes.promote(ctx, input.nodeId);
+    return this.nodes.promote(scopeOf(ctx), nodeIdOf(input.nodeId));
   }
 
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => SwarmNodePayload, { description: 'Refused (CONFLICT) for the last manager.' })
   demoteNode(@Arg('input', () => NodeIdInput) input: NodeIdInput, @Ctx() ctx: Context) {
-    return ctx.services.swarm.nodes.demote(ctx, input.nodeId);
+    return this.nodes.demote(scopeOf(ctx), nodeIdOf(input.nodeId));
   }
 
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => RemovedPayload, { description: 'Removes a worker node (demote a manager first; force for a node that is not down).' })
-  removeNode(@Arg('input', () => RemoveNodeInput) input: RemoveNodeInput, @Ctx() ctx: Context) {
-    return ctx.services.swarm.nodes.remove(ctx, input.nodeId, input.force ?? false);
+  async removeNode(@Arg('input', () => RemoveNodeInput) input: RemoveNodeInput, @Ctx() ctx: Context) {
+    const { activity } = await this.nodes.remove(scopeOf(ctx), nodeIdOf(input.nodeId), input.force ?? false);
+    return { removedId: input.nodeId, activity };
   }
 }
 
 @Resolver(() => SwarmService)
 export class SwarmServiceResolver {
+  constructor(
+    private readonly clusters: SwarmManager,
+    readonly services: ServiceManager,
+  ) {}
+
   @FieldResolver(() => SwarmCluster, { nullable: true })
   cluster(@Root() row: SwarmService, @Ctx() ctx: Context) {
     return clusterOf(ctx, row);
@@ -314,55 +341,58 @@ export class SwarmServiceResolver {
 
   @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => [SwarmTask], { description: 'Tasks, newest first, read live (state, desired state, node, error, exit code).' })
-  async tasks(@Root() row: SwarmService, @Arg('desiredState', () => String, { nullable: true, description: 'e.g. running, shutdown' }) desiredState: string | undefined, @Ctx() ctx: Context) {
-    await ctx.em.populate(row, ['cluster']);
-    return ctx.services.swarm.services.tasks(ctx, row, desiredState);
+  tasks(@Root() row: SwarmService, @Arg('desiredState', () => String, { nullable: true, description: 'e.g. running, shutdown' }) desiredState: string | undefined, @Ctx() ctx: Context) {
+    return this.services.tasks(scopeOf(ctx), row, desiredState);
   }
 
   @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s GET /services/{id}, read live.' })
-  async inspect(@Root() row: SwarmService, @Ctx() ctx: Context) {
-    await ctx.em.populate(row, ['cluster']);
-    return ctx.services.swarm.services.inspect(ctx, row);
+  inspect(@Root() row: SwarmService, @Ctx() ctx: Context) {
+    return this.services.inspect(scopeOf(ctx), row);
   }
 
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => SwarmServicePayload, { description: 'Creates a service. The daemon is not asked to resolve image digests unless spec.resolveImage.' })
   async createService(@Arg('input', () => CreateServiceInput) input: CreateServiceInput, @Ctx() ctx: Context) {
-    const cluster = await ctx.services.swarm.clusters.get(ctx, input.clusterId);
-    return ctx.services.swarm.services.create(ctx, cluster, input.spec);
+    const scope = scopeOf(ctx);
+    const cluster = await this.clusters.get(scope, clusterIdOf(input.clusterId, 'clusterId'));
+    return this.services.create(scope, cluster, input.spec);
   }
 
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => SwarmServicePayload, { description: 'Replaces the spec (optimistic: sent with the version index, retried on "update out of sequence"). Docker keeps the old spec as previousSpec.' })
   updateService(@Arg('input', () => UpdateServiceInput) input: UpdateServiceInput, @Ctx() ctx: Context) {
-    return ctx.services.swarm.services.update(ctx, input.serviceId, input.spec, input.forceUpdate ?? false);
+    return this.services.update(scopeOf(ctx), serviceIdOf(input.serviceId), input.spec, input.forceUpdate ?? false);
   }
 
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => SwarmServicePayload)
   scaleService(@Arg('input', () => ScaleServiceInput) input: ScaleServiceInput, @Ctx() ctx: Context) {
-    return ctx.services.swarm.services.scale(ctx, input.serviceId, input.replicas);
+    return this.services.scale(scopeOf(ctx), serviceIdOf(input.serviceId), input.replicas);
   }
 
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => SwarmServicePayload, { description: 'Docker\'s server-side rollback to the previous spec (one level).' })
   rollbackService(@Arg('input', () => ServiceIdInput) input: ServiceIdInput, @Ctx() ctx: Context) {
-    return ctx.services.swarm.services.rollback(ctx, input.serviceId);
+    return this.services.rollback(scopeOf(ctx), serviceIdOf(input.serviceId));
   }
 
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => RemovedPayload)
-  removeService(@Arg('input', () => ServiceIdInput) input: ServiceIdInput, @Ctx() ctx: Context) {
-    return ctx.services.swarm.services.remove(ctx, input.serviceId);
+  async removeService(@Arg('input', () => ServiceIdInput) input: ServiceIdInput, @Ctx() ctx: Context) {
+    const { activity } = await this.services.remove(scopeOf(ctx), serviceIdOf(input.serviceId));
+    return { removedId: input.serviceId, activity };
   }
 
   @Authorized(PERMISSIONS.logsRead)
   @Subscription(() => ServiceLogLine, {
     description: 'Output of all tasks of a service (needs docker.logs.read), streamed from the manager by the replica serving you. Ends after the tail unless follow.',
-    subscribe: ({ args, context }) => {
+    subscribe: ({ args, context, info }) => {
       const ctx = context as Context;
-      return ctx.services.swarm.services.logs(ctx, args.serviceId as string, { follow: args.follow as boolean, tail: args.tail as number });
+      const id = serviceIdOf(args.serviceId as string);
+      // a live Docker stream, not a pub/sub topic: the composed resolver's ServiceManager opens it
+      const { services } = resolverInstance(info, SwarmServiceResolver);
+      return services.logs(scopeOf(ctx), id, { follow: args.follow as boolean, tail: args.tail as number });
     },
   })
   serviceLogs(
@@ -377,6 +407,12 @@ export class SwarmServiceResolver {
 
 @Resolver(() => SecretReference)
 export class SecretReferenceResolver {
+  constructor(
+    private readonly clusters: SwarmManager,
+    private readonly secrets: SecretManager,
+    private readonly configs: ConfigManager,
+  ) {}
+
   @FieldResolver(() => SwarmCluster, { nullable: true })
   cluster(@Root() row: SecretReference, @Ctx() ctx: Context) {
     return clusterOf(ctx, row);
@@ -384,60 +420,64 @@ export class SecretReferenceResolver {
 
   @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s inspect, read live (a secret\'s has no data: Docker never returns it).' })
-  async inspect(@Root() row: SecretReference, @Ctx() ctx: Context) {
-    await ctx.em.populate(row, ['cluster']);
-    return ctx.services.swarm.configs.inspect(ctx, row);
+  inspect(@Root() row: SecretReference, @Ctx() ctx: Context) {
+    return this.configs.inspect(scopeOf(ctx), row);
   }
 
   @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => String, { nullable: true, description: 'Configs only: the content, read live. Always null for secrets (write-only).' })
   async data(@Root() row: SecretReference, @Ctx() ctx: Context) {
     if (row.kind !== SecretKind.CONFIG) return null;
-    await ctx.em.populate(row, ['cluster']);
-    return ctx.services.swarm.configs.data(ctx, row);
+    return this.configs.data(scopeOf(ctx), row);
   }
 
   @Authorized(PERMISSIONS.secretsManage)
   @Mutation(() => SecretPayload, { description: 'Creates a secret; the value goes to Docker once and is never stored, logged or returned. Needs swarm.secrets.manage.' })
   async createSecret(@Arg('input', () => CreateSecretInput) input: CreateSecretInput, @Ctx() ctx: Context) {
-    const cluster = await ctx.services.swarm.clusters.get(ctx, input.clusterId);
-    return ctx.services.swarm.secrets.create(ctx, cluster, input);
+    const scope = scopeOf(ctx);
+    const cluster = await this.clusters.get(scope, clusterIdOf(input.clusterId, 'clusterId'));
+    return this.secrets.create(scope, cluster, input);
   }
 
   @Authorized(PERMISSIONS.secretsManage)
   @Mutation(() => SecretPayload, { description: 'Labels only (Docker allows no other change to a secret; use rotateSecret for a new value).' })
   updateSecret(@Arg('input', () => UpdateSecretInput) input: UpdateSecretInput, @Ctx() ctx: Context) {
-    return ctx.services.swarm.secrets.update(ctx, input.secretId, input.labels);
+    return this.secrets.update(scopeOf(ctx), referenceIdOf(input.secretId, 'secretId'), input.labels);
   }
 
   @Authorized(PERMISSIONS.secretsManage)
   @Mutation(() => RemovedPayload)
-  removeSecret(@Arg('input', () => SecretIdInput) input: SecretIdInput, @Ctx() ctx: Context) {
-    return ctx.services.swarm.secrets.remove(ctx, input.secretId);
+  async removeSecret(@Arg('input', () => SecretIdInput) input: SecretIdInput, @Ctx() ctx: Context) {
+    const { activity } = await this.secrets.remove(scopeOf(ctx), referenceIdOf(input.secretId, 'secretId'));
+    return { removedId: input.secretId, activity };
   }
 
   @Authorized(PERMISSIONS.secretsManage)
   @Mutation(() => RotateSecretPayload, { description: 'New value: creates <family>-v<n+1>, repoints every service that uses the secret (same target file; rolling restart), removes the old one.' })
   rotateSecret(@Arg('input', () => RotateSecretInput) input: RotateSecretInput, @Ctx() ctx: Context) {
-    return ctx.services.swarm.secrets.rotate(ctx, input.secretId, input.value);
+    return this.secrets.rotate(scopeOf(ctx), referenceIdOf(input.secretId, 'secretId'), input.value);
   }
 
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => ConfigPayload)
   async createConfig(@Arg('input', () => CreateConfigInput) input: CreateConfigInput, @Ctx() ctx: Context) {
-    const cluster = await ctx.services.swarm.clusters.get(ctx, input.clusterId);
-    return ctx.services.swarm.configs.create(ctx, cluster, input);
+    const scope = scopeOf(ctx);
+    const cluster = await this.clusters.get(scope, clusterIdOf(input.clusterId, 'clusterId'));
+    return this.configs.create(scope, cluster, input);
   }
 
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => RemovedPayload)
-  removeConfig(@Arg('input', () => ConfigIdInput) input: ConfigIdInput, @Ctx() ctx: Context) {
-    return ctx.services.swarm.configs.remove(ctx, input.configId);
+  async removeConfig(@Arg('input', () => ConfigIdInput) input: ConfigIdInput, @Ctx() ctx: Context) {
+    const { activity } = await this.configs.remove(scopeOf(ctx), referenceIdOf(input.configId, 'configId'));
+    return { removedId: input.configId, activity };
   }
 }
 
 @Resolver(() => SwarmNetwork)
 export class SwarmNetworkResolver {
+  constructor(private readonly clusters: SwarmManager) {}
+
   @FieldResolver(() => SwarmCluster, { nullable: true })
   cluster(@Root() row: SwarmNetwork, @Ctx() ctx: Context) {
     return clusterOf(ctx, row);
@@ -445,9 +485,8 @@ export class SwarmNetworkResolver {
 
   @Extensions({ dockerCalls: 1 })
   @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s GET /networks/{id} on the manager, read live.' })
-  async inspect(@Root() row: SwarmNetwork, @Ctx() ctx: Context) {
-    await ctx.em.populate(row, ['cluster']);
-    return ctx.services.swarm.clusters.inspectNetwork(ctx, row);
+  inspect(@Root() row: SwarmNetwork, @Ctx() ctx: Context) {
+    return this.clusters.inspectNetwork(scopeOf(ctx), row);
   }
 }
 

@@ -70,7 +70,7 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
   const supervision = { orm, pubsub, logger, connections, secrets, audit, retryBaseMs: config.sync.retryBaseMs };
   const hosts = createHostsModule(supervision);
   const resources = createDockerResourcesModule({ hosts: hosts.hosts, audit, guard });
-  const swarm = createSwarmModule({ ...supervision, guard });
+  const swarm = createSwarmModule({ ...supervision, guard, hosts: hosts.hosts });
 
   const workers = new Workers(logger);
   for (const w of [...hosts.workers, ...swarm.workers]) workers.add(w);

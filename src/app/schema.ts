@@ -6,6 +6,7 @@ import { authChecker } from '../graphql/context';
 import { createMemoryPubSub, FleetPubSub } from '../infra/pubsub';
 import { guardArguments } from '../graphql/input-guard';
 import { DateTimeISO } from '../graphql/scalars';
+import { bindResolverInstances, resolverInstances } from '../graphql/instances';
 
 /**
  * The executable schema. `resolvers` are the resolver instances the composition root built
@@ -13,7 +14,7 @@ import { DateTimeISO } from '../graphql/scalars';
  * Without them (printing the SDL) nothing is resolved.
  */
 export async function buildFleetSchema(pubSub: FleetPubSub, resolvers: object[] = []): Promise<GraphQLSchema> {
-  const instances = new Map<unknown, object>(resolvers.map((r) => [r.constructor, r]));
+  const instances = resolverInstances(resolvers);
   const schema = await buildSchema({
     resolvers: RESOLVERS,
     container: {
@@ -30,6 +31,8 @@ export async function buildFleetSchema(pubSub: FleetPubSub, resolvers: object[] 
     emitSchemaFile: false,
     scalarsMap: [{ type: Date, scalar: DateTimeISO }],
   });
+  // subscription `subscribe` functions that open a live Docker stream find the instances here (src/graphql/instances.ts)
+  bindResolverInstances(schema, instances);
   // Every argument is checked once, before any resolver (src/graphql/input-guard.ts).
   return guardArguments(schema);
 }

@@ -1,4 +1,4 @@
-import { badInput, shown } from '../kernel/errors';
+import { badInput, CONTROL_CHARS, shown } from '../kernel/errors';
 
 export { toGlobalId } from '../kernel/ids';
 
@@ -83,7 +83,7 @@ function parseCursor(cursor: string, kind: CursorValueKind): CursorKey | undefin
   const [value, id] = parsed as [unknown, unknown];
   if (typeof id !== 'string' || !UUID.test(id)) return undefined;
   if (kind === 'number') return typeof value === 'number' && Number.isFinite(value) ? { value, id } : undefined;
-  if (typeof value !== 'string' || value.length > MAX_CURSOR_STRING || /[\u0000-\u001f]/.test(value)) return undefined;
+  if (typeof value !== 'string' || value.length > MAX_CURSOR_STRING || CONTROL_CHARS.test(value)) return undefined;
   if (kind === 'string') return { value, id };
   if (!/^D:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value)) return undefined;
   const date = new Date(value.slice(2));

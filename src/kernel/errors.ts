@@ -51,7 +51,9 @@ export const tooComplex = (message: string, extensions: Record<string, unknown> 
 export const MAX_SHOWN_INPUT = 100;
 /** Longest message a client gets; anything longer is cut. */
 export const MAX_MESSAGE_LENGTH = 1000;
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+/** C0 and C1 control characters: text carrying them is never echoed, and never stored as a name. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * How a user-supplied value may appear in a message: as is (or quoted) when short and printable,

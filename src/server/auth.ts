@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, jwtVerify, JWTPayload, SignJWT, errors as joseErrors } from 'jose';
 import { Config } from '../kernel/config';
-import { unauthenticated } from '../kernel/errors';
+import { CONTROL_CHARS, unauthenticated } from '../kernel/errors';
 
 import type { Principal } from '../graphql/context';
 
@@ -17,7 +17,6 @@ export const CLOCK_TOLERANCE_SECONDS = 5;
 export const MAX_CLAIM_LENGTH = 200;
 export const MAX_PERMISSIONS = 100;
 export const MAX_PERMISSION_LENGTH = 100;
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
 const HMAC_ALGORITHMS = ['HS256'];
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'ES256'];

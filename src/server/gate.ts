@@ -1,4 +1,4 @@
-import { DocumentNode, GraphQLError, GraphQLFormattedError, GraphQLSchema, NoSchemaIntrospectionCustomRule, specifiedRules, validate, ValidationRule } from 'graphql';
+import { DocumentNode, getOperationAST, GraphQLError, GraphQLFormattedError, GraphQLSchema, NoSchemaIntrospectionCustomRule, OperationDefinitionNode, specifiedRules, validate, ValidationRule } from 'graphql';
 import type { Config } from '../kernel/config';
 import { AppError, ErrorCode, formatError } from '../kernel/errors';
 import { timedOut } from '../kernel/abort';
@@ -20,6 +20,7 @@ export interface Deadline {
  *
  * - `admit`: parse with the token cap, then the limits walk (depth, aliases, directives,
  *   repeated fields, cost; src/server/limits.ts). Refusals are counted in metrics.
+ * - `operation`: the operation a request names (as Apollo resolves it).
  * - `rules` / `validate`: the validation rules (graphql's, plus no introspection in production);
  *   Apollo is given the same `extraRules`.
  * - `deadline`: the per-operation deadline (requestTimeoutMs).
@@ -51,6 +52,14 @@ export class OperationGate {
   /** Validation with the rules Apollo runs (errors carry GRAPHQL_VALIDATION_FAILED, as Apollo gives them). */
   validate(document: DocumentNode): readonly GraphQLError[] {
     return validate(this.schema, document, this.rules).map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+  }
+
+  /** The operation to run, or OPERATION_RESOLUTION_FAILURE with Apollo's message (a name the document does not define, or several operations and no name). */
+  operation(document: DocumentNode, operationName: string | null | undefined): { operation: OperationDefinitionNode } | { errors: readonly GraphQLError[] } {
+    const operation = getOperationAST(document, operationName);
+    if (operation) return { operation };
+    const message = operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.';
+    return { errors: [new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })] };
   }
 
   /** Counts a refusal (by its limit) and hands it back. */

@@ -8,29 +8,18 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { GraphQLError, GraphQLSchema } from 'graphql';
+import { GraphQLError } from 'graphql';
 import type { Config } from '../kernel/config';
 import { ErrorCode, formatError } from '../kernel/errors';
-import type { Logger } from '../kernel/logger';
-import { buildContext, Context, ContextDeps } from '../graphql/context';
+import { buildContext, Context } from '../graphql/context';
+import type { ServerDeps } from './deps';
 import { bearerToken } from './auth';
 import { OperationGate } from './gate';
 import type { OperationRequest } from './limits';
 import { AccountLimits, accountKey, addressKey } from './rate-limit';
-import { Metrics } from './metrics';
 import { attachWebSocketServer } from './ws';
 
-/** What the transports need, handed over by the composition root (src/app). */
-export interface ServerDeps {
-  config: Config;
-  logger: Logger;
-  metrics: Metrics;
-  schema: GraphQLSchema;
-  /** What a request's Context is built from. */
-  context: ContextDeps;
-  /** Readiness of the stores (/readyz). */
-  ready(): Promise<{ database: boolean; pubsub: boolean; pubsubKind: string }>;
-}
+export type { ServerDeps };
 
 export interface Server {
   httpServer: http.Server;

@@ -19,7 +19,7 @@ import {
   parse,
 } from 'graphql';
 import type { Limits } from '../kernel/config';
-import { AppError, ErrorCode, badInput, tooComplex } from '../kernel/errors';
+import { badInput, tooComplex } from '../kernel/errors';
 import { DEFAULT_PAGE_SIZE } from '../graphql/connection';
 
 /**

@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { ExecutionArgs, ExecutionResult, GraphQLError, GraphQLSchema, getOperationAST, subscribe as graphqlSubscribe, execute as graphqlExecute, Kind, OperationDefinitionNode } from 'graphql';
+import { ExecutionArgs, ExecutionResult, GraphQLError, GraphQLSchema, subscribe as graphqlSubscribe, execute as graphqlExecute, Kind, OperationDefinitionNode } from 'graphql';
 import { WebSocket, WebSocketServer } from 'ws';
 import { useServer, Extra } from 'graphql-ws/use/ws';
 import type { Context as WsContext, Disposable, SubscribePayload } from 'graphql-ws';
@@ -9,7 +9,7 @@ import { buildContext } from '../graphql/context';
 import { isExpired, Principal, bearerToken } from './auth';
 import { abortable } from '../kernel/abort';
 import type { Deadline, OperationGate } from './gate';
-import type { ServerDeps } from './http';
+import type { ServerDeps } from './deps';
 import { AccountLimits, accountKey, addressKey, rateLimited } from './rate-limit';
 import { DirectSink, SharedSubscriptions } from './shared-subscriptions';
 
@@ -248,8 +248,10 @@ export function attachWebSocketServer(httpServer: HttpServer, gate: OperationGat
     const { document } = admitted;
     const validationErrors = gate.validate(document);
     if (validationErrors.length > 0) return validationErrors;
-    const operation = getOperationAST(document, payload.operationName);
-    const isSubscription = operation?.operation === 'subscription';
+    const resolved = gate.operation(document, payload.operationName);
+    if ('errors' in resolved) return resolved.errors;
+    const { operation } = resolved;
+    const isSubscription = operation.operation === 'subscription';
     if (isSubscription) {
       try {
         limits.startSubscription(principal.account);
@@ -275,7 +277,7 @@ export function attachWebSocketServer(httpServer: HttpServer, gate: OperationGat
       op.deadline = gate.deadline();
       contextValue.signal = op.deadline.signal;
     }
-    gate.observe('ws', payload.operationName ?? operation?.name?.value, operation?.operation ?? 'unknown', 'started');
+    gate.observe('ws', payload.operationName ?? operation.name?.value, operation.operation, 'started');
     return {
       schema,
       document,

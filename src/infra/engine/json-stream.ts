@@ -60,7 +60,9 @@ export function followJsonStream(stream: NodeJS.ReadableStream, onLine: (line: J
     });
     stream.on('end', () => finish());
     // a stream that closes without its end (connection lost) did not finish its work
-    stream.on('close', () => finish((stream as { readableEnded?: boolean }).readableEnded === false ? Object.assign(new Error('Docker closed the stream before its end'), { code: 'ECONNRESET' }) : undefined));
+    stream.on('close', () =>
+      finish((stream as { readableEnded?: boolean }).readableEnded === false ? Object.assign(new Error('Docker closed the stream before its end'), { code: 'ECONNRESET' }) : undefined),
+    );
     stream.on('error', (err: Error) => finish(err));
   });
 }

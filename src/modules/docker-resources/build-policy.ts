@@ -17,7 +17,25 @@ import type { Refusal } from '../../platform/policy/host-access';
  */
 
 /** Instructions a build may use without the permission (ONBUILD and anything unknown are refused). */
-export const BUILD_INSTRUCTIONS = new Set(['from', 'run', 'cmd', 'label', 'expose', 'env', 'add', 'copy', 'entrypoint', 'volume', 'user', 'workdir', 'arg', 'stopsignal', 'healthcheck', 'shell', 'maintainer']);
+export const BUILD_INSTRUCTIONS = new Set([
+  'from',
+  'run',
+  'cmd',
+  'label',
+  'expose',
+  'env',
+  'add',
+  'copy',
+  'entrypoint',
+  'volume',
+  'user',
+  'workdir',
+  'arg',
+  'stopsignal',
+  'healthcheck',
+  'shell',
+  'maintainer',
+]);
 
 /**
  * Flags accepted per instruction (others are refused: the classic builder rejects most anyway).
@@ -58,7 +76,10 @@ const KNOWN_DIRECTIVES = new Set(['escape', 'syntax', 'check']);
  */
 export function parseDockerfile(text: string): Instruction[] {
   if (text.includes('\0')) throw new DockerfileError('contains a NUL byte');
-  const lines = text.replace(/^\uFEFF/, '').split('\n').map((l) => l.replace(/\r$/, ''));
+  const lines = text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''));
   let escape = '\\';
   let i = 0;
   const seen = new Set<string>();

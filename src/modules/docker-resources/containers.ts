@@ -199,34 +199,44 @@ export class ContainerManager {
   async lifecycle(scope: Scope, id: string, action: 'start' | 'stop' | 'restart' | 'pause' | 'unpause' | 'kill', timeoutSeconds?: number | null) {
     const row = await this.ops.container(scope, id);
     if (timeoutSeconds != null && (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0 || timeoutSeconds > 3600)) throw badInput('timeoutSeconds', 'must be 0–3600');
-    return this.ops.run(scope, row.host, { action: `container.${action}`, targetType: 'container', targetId: row.containerId, parameters: { id: toGlobalId('DockerContainer', row.id), timeoutSeconds } }, async ({ docker }) => {
-      const c = docker.api.getContainer(row.containerId);
-      const t = timeoutSeconds ?? undefined;
-      // stop and restart answer only once the container stopped (up to its grace period): they go
-      // through the client without an idle timeout, bounded by the grace period plus a margin
-      const waiting = docker.stream.getContainer(row.containerId);
-      const bound = { abortSignal: AbortSignal.timeout(((t ?? STOP_GRACE_DEFAULT_S) + STOP_MARGIN_S) * 1000) };
-      try {
-        if (action === 'start') await c.start();
-        else if (action === 'stop') await waiting.stop({ ...(t !== undefined ? { t } : {}), ...bound });
-        else if (action === 'restart') await waiting.restart({ ...(t !== undefined ? { t } : {}), ...bound });
-        else if (action === 'pause') await c.pause();
-        else if (action === 'unpause') await c.unpause();
-        else await c.kill();
-      } catch (err) {
-        if (!alreadyThere(err)) throw err;
-      }
-      return storeInspect(scope, row.host, await c.inspect());
-    });
+    return this.ops.run(
+      scope,
+      row.host,
+      { action: `container.${action}`, targetType: 'container', targetId: row.containerId, parameters: { id: toGlobalId('DockerContainer', row.id), timeoutSeconds } },
+      async ({ docker }) => {
+        const c = docker.api.getContainer(row.containerId);
+        const t = timeoutSeconds ?? undefined;
+        // stop and restart answer only once the container stopped (up to its grace period): they go
+        // through the client without an idle timeout, bounded by the grace period plus a margin
+        const waiting = docker.stream.getContainer(row.containerId);
+        const bound = { abortSignal: AbortSignal.timeout(((t ?? STOP_GRACE_DEFAULT_S) + STOP_MARGIN_S) * 1000) };
+        try {
+          if (action === 'start') await c.start();
+          else if (action === 'stop') await waiting.stop({ ...(t !== undefined ? { t } : {}), ...bound });
+          else if (action === 'restart') await waiting.restart({ ...(t !== undefined ? { t } : {}), ...bound });
+          else if (action === 'pause') await c.pause();
+          else if (action === 'unpause') await c.unpause();
+          else await c.kill();
+        } catch (err) {
+          if (!alreadyThere(err)) throw err;
+        }
+        return storeInspect(scope, row.host, await c.inspect());
+      },
+    );
   }
 
   async remove(scope: Scope, id: string, force: boolean, removeVolumes: boolean) {
     const row = await this.ops.container(scope, id);
     const globalId = toGlobalId('DockerContainer', row.id);
-    const { activity } = await this.ops.run(scope, row.host, { action: 'container.remove', targetType: 'container', targetId: row.containerId, parameters: { id: globalId, force, removeVolumes } }, async ({ docker }) => {
-      await docker.api.getContainer(row.containerId).remove({ force, v: removeVolumes });
-      await scope.em.nativeDelete(DockerContainer, { id: row.id });
-    });
+    const { activity } = await this.ops.run(
+      scope,
+      row.host,
+      { action: 'container.remove', targetType: 'container', targetId: row.containerId, parameters: { id: globalId, force, removeVolumes } },
+      async ({ docker }) => {
+        await docker.api.getContainer(row.containerId).remove({ force, v: removeVolumes });
+        await scope.em.nativeDelete(DockerContainer, { id: row.id });
+      },
+    );
     return { removedId: globalId, activity };
   }
 
@@ -243,23 +253,28 @@ export class ContainerManager {
         await this.guard.checkOn(scope, api, hostAccessOfRunningContainer(inspect, info.CgroupVersion));
       });
     }
-    return this.ops.run(scope, row.host, { action: 'container.exec', targetType: 'container', targetId: row.containerId, parameters: { id: toGlobalId('DockerContainer', row.id), ...input } }, async ({ docker, handle }) => {
-      const exec = await docker.stream.getContainer(row.containerId).exec({
-        Cmd: input.command,
-        Env: input.env ?? undefined,
-        WorkingDir: input.workingDir ?? undefined,
-        User: input.user ?? undefined,
-        AttachStdout: true,
-        AttachStderr: true,
-        Tty: false,
-      });
-      const stream = await exec.start({ hijack: true, stdin: false });
-      const out = await collectExec(stream, timeoutS);
-      const info = await exec.inspect();
-      const result: ExecResult = { exitCode: info.ExitCode ?? null, ...out };
-      handle.activity.result = { exitCode: result.exitCode, stdoutBytes: out.stdout.length, stderrBytes: out.stderr.length, truncated: out.truncated };
-      return result;
-    });
+    return this.ops.run(
+      scope,
+      row.host,
+      { action: 'container.exec', targetType: 'container', targetId: row.containerId, parameters: { id: toGlobalId('DockerContainer', row.id), ...input } },
+      async ({ docker, handle }) => {
+        const exec = await docker.stream.getContainer(row.containerId).exec({
+          Cmd: input.command,
+          Env: input.env ?? undefined,
+          WorkingDir: input.workingDir ?? undefined,
+          User: input.user ?? undefined,
+          AttachStdout: true,
+          AttachStderr: true,
+          Tty: false,
+        });
+        const stream = await exec.start({ hijack: true, stdin: false });
+        const out = await collectExec(stream, timeoutS);
+        const info = await exec.inspect();
+        const result: ExecResult = { exitCode: info.ExitCode ?? null, ...out };
+        handle.activity.result = { exitCode: result.exitCode, stdoutBytes: out.stdout.length, stderrBytes: out.stderr.length, truncated: out.truncated };
+        return result;
+      },
+    );
   }
 
   /**
@@ -282,7 +297,12 @@ export class ContainerManager {
     } catch (err) {
       throw toDockerError(err, row.host.name);
     }
-    return logLines(stream, tty, (l) => l, (err) => toDockerError(err, row.host.name));
+    return logLines(
+      stream,
+      tty,
+      (l) => l,
+      (err) => toDockerError(err, row.host.name),
+    );
   }
 }
 

@@ -116,11 +116,18 @@ async function assertBuild(ops: HostOperations, scope: Scope, host: DockerHost, 
   if (review.refusals.length) throw hostAccessForbidden(review.refusals);
   const refs = [...new Set(review.images.map((i) => i.ref))];
   if (!refs.length) return;
-  const onEngine = await ops.read(scope, host, async (api) =>
-    new Map(await Promise.all(refs.map(async (ref) => {
-      const image = await orMissing(api.getImage(ref).inspect());
-      return [ref, image && { onBuild: (image.Config?.OnBuild as unknown[] | null) ?? [] }] as const;
-    }))),
+  const onEngine = await ops.read(
+    scope,
+    host,
+    async (api) =>
+      new Map(
+        await Promise.all(
+          refs.map(async (ref) => {
+            const image = await orMissing(api.getImage(ref).inspect());
+            return [ref, image && { onBuild: (image.Config?.OnBuild as unknown[] | null) ?? [] }] as const;
+          }),
+        ),
+      ),
   );
   const refusals = baseImageRefusals(review.images, onEngine);
   if (refusals.length) throw hostAccessForbidden(refusals);
@@ -161,7 +168,10 @@ function tracker(handle: ActivityHandle) {
 
 async function storedImage(scope: Scope, host: DockerHost, docker: Docker, ref: string): Promise<DockerImage | null> {
   await refreshImages(scope.em, host, docker);
-  const info = await docker.getImage(ref).inspect().catch(() => null);
+  const info = await docker
+    .getImage(ref)
+    .inspect()
+    .catch(() => null);
   return info ? scope.em.findOne(DockerImage, { host, imageId: info.Id }, { refresh: true }) : null;
 }
 
@@ -223,16 +233,19 @@ export class ImageManager {
     return this.ops.run(scope, host, { action: 'image.build', targetType: 'image', targetId: tags[0] ?? null, parameters: input }, async ({ docker, handle }) => {
       const log: string[] = [];
       let imageId: string | undefined;
-      const stream = await docker.stream.buildImage(context as never, {
-        dockerfile,
-        t: tags as never,
-        buildargs: str(input.buildArgs),
-        labels: str(input.labels),
-        nocache: input.noCache ?? false,
-        pull: input.pull ? '1' : undefined,
-        rm: true,
-        forcerm: true,
-      } as never);
+      const stream = await docker.stream.buildImage(
+        context as never,
+        {
+          dockerfile,
+          t: tags as never,
+          buildargs: str(input.buildArgs),
+          labels: str(input.labels),
+          nocache: input.noCache ?? false,
+          pull: input.pull ? '1' : undefined,
+          rm: true,
+          forcerm: true,
+        } as never,
+      );
       // build output comes in chunks that are not lines: framed again, lines cut at LOG_LINE_MAX_BYTES
       const framer = new LineFramer(LOG_LINE_MAX_BYTES);
       const keep = (lines: FramedLine[]) => {

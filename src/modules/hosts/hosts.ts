@@ -149,9 +149,13 @@ export class HostService {
   async setMaintenance(scope: Scope, id: string, on: boolean) {
     const host = await this.get(scope, id);
     const globalId = toGlobalId('DockerHost', host.id);
-    const { activity } = await this.audit.run(scope, { action: on ? 'host.maintenance.enter' : 'host.maintenance.exit', targetType: 'host', targetId: host.id, host, parameters: { id: globalId, maintenance: on } }, async () => {
-      await commitStatus(scope.em, this.syncDeps.pubsub, setMaintenance(host, on));
-    });
+    const { activity } = await this.audit.run(
+      scope,
+      { action: on ? 'host.maintenance.enter' : 'host.maintenance.exit', targetType: 'host', targetId: host.id, host, parameters: { id: globalId, maintenance: on } },
+      async () => {
+        await commitStatus(scope.em, this.syncDeps.pubsub, setMaintenance(host, on));
+      },
+    );
     await this.fleet.notify(host.id);
     return { host, activity };
   }

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { DockerContainer, DockerEvent, DockerHost, EventSeverity, EventSource } from '../../../entities';
+import { DockerContainer, DockerEvent, DockerHost, EventSource } from '../../../entities';
 import type { FleetPubSub } from '../../infra/pubsub';
 import { Topic } from '../../infra/pubsub/topics';
 import { toPayload } from '../../infra/pubsub/payload';
@@ -15,7 +15,18 @@ const REFRESH_ACTIONS = /^(create|start|restart|die|stop|kill|pause|unpause|rena
 /** Resync findings as events, so subscribers see what happened while the stream was down. */
 export function resyncEvents(changes: ContainerChange[]): RawDockerEvent[] {
   return changes.map((c) => {
-    const action = c.kind === 'created' ? 'create' : c.kind === 'removed' ? 'destroy' : c.after === 'running' ? 'start' : c.after === 'exited' || c.after === 'dead' ? 'die' : c.after === 'paused' ? 'pause' : 'update';
+    const action =
+      c.kind === 'created'
+        ? 'create'
+        : c.kind === 'removed'
+          ? 'destroy'
+          : c.after === 'running'
+            ? 'start'
+            : c.after === 'exited' || c.after === 'dead'
+              ? 'die'
+              : c.after === 'paused'
+                ? 'pause'
+                : 'update';
     const timeNano = syntheticTimeNano();
     return {
       Type: 'container',
@@ -53,7 +64,10 @@ export async function ingestEvents(em: EntityManager, pubsub: FleetPubSub, host:
   if (events.length === 0) return [];
   // Stored: publish now, even if linking fails below, or a replay would skip them as already stored.
   for (const ev of events) await pubsub.emit(Topic.DOCKER_EVENTS, eventPayload(ev), host.id);
-  await linkActivitiesToEvents(em, events.map((e) => e.id));
+  await linkActivitiesToEvents(
+    em,
+    events.map((e) => e.id),
+  );
   return events;
 }
 

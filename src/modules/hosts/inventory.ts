@@ -121,11 +121,7 @@ export async function syncInventory(em: EntityManager, host: DockerHost, docker:
   const t0 = process.hrtime.bigint();
   await docker.ping();
   const pingMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  const [info, containers, images] = await Promise.all([
-    docker.info() as Promise<Record<string, unknown>>,
-    docker.listContainers({ all: true }),
-    docker.listImages({ all: false }),
-  ]);
+  const [info, containers, images] = await Promise.all([docker.info() as Promise<Record<string, unknown>>, docker.listContainers({ all: true }), docker.listImages({ all: false })]);
   const rows = containers.map(rowFromList);
   const before = await em.find(DockerContainer, { host }, { fields: ['containerId', 'name', 'state'] as never, disableIdentityMap: true });
   const beforeById = new Map(before.map((c) => [c.containerId, c]));

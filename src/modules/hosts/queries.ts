@@ -25,9 +25,7 @@ export function containerWhere(filter: ContainerFilterArgs | undefined, hostId?:
     // the SQL, where knex reads "??" as an identifier binding
     const [test, params] = idx < 0 ? ['c.labels ->> ? is not null', [key]] : ['c.labels ->> ? = ?', [key, filter.label.slice(idx + 1)]];
     where.id = {
-      $in: hostId
-        ? raw(`(select c.id from docker_containers c where c.host_id = ? and ${test})`, [hostId, ...params])
-        : raw(`(select c.id from docker_containers c where ${test})`, params),
+      $in: hostId ? raw(`(select c.id from docker_containers c where c.host_id = ? and ${test})`, [hostId, ...params]) : raw(`(select c.id from docker_containers c where ${test})`, params),
     };
   }
   return where as FilterQuery<DockerContainer>;

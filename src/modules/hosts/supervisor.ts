@@ -3,7 +3,6 @@ import { DockerHost, EventSource, HostStatus } from '../../../entities';
 import { forkForAccount } from '../../infra/db/orm';
 import { AppError, ErrorCode } from '../../kernel/errors';
 import { failureText, isRefusal, MAX_QUEUED_EVENTS, SyncDeps } from '../../platform/supervision/deps';
-import type { DockerConnections } from '../../infra/engine/connections';
 import { EventStream, RawDockerEvent, sinceFromTimeNano } from '../../infra/engine/event-stream';
 import { containerRefreshes, ingestEvents, refreshContainers, resyncEvents } from './ingest';
 import { syncInventory, SyncResult } from './inventory';
@@ -20,7 +19,10 @@ type Job = { kind: 'events'; events: RawDockerEvent[] } | { kind: 'sync'; done: 
  */
 export class HostSupervisor {
   private stopped = false;
-  private readonly ticker = new Ticker(() => this.tick(), (err) => this.log.error({ err }, 'supervisor tick failed'));
+  private readonly ticker = new Ticker(
+    () => this.tick(),
+    (err) => this.log.error({ err }, 'supervisor tick failed'),
+  );
   private stream?: EventStream;
   private readonly queue: Job[] = [];
   private draining?: Promise<void>;
@@ -128,10 +130,9 @@ export class HostSupervisor {
     if (this.lastTimeNano) return sinceFromTimeNano(this.lastTimeNano);
     const [last] = (await em
       .getConnection()
-      .execute(`select time_nano::text as time_nano from docker_events where host_id = ? and source = ? order by time desc, time_nano desc limit 1`, [
-        host.id,
-        EventSource.STREAM,
-      ])) as Array<{ time_nano: string }>;
+      .execute(`select time_nano::text as time_nano from docker_events where host_id = ? and source = ? order by time desc, time_nano desc limit 1`, [host.id, EventSource.STREAM])) as Array<{
+      time_nano: string;
+    }>;
     if (last?.time_nano) return sinceFromTimeNano(last.time_nano);
     return host.lastEventAt ? (host.lastEventAt.getTime() / 1000).toFixed(3) : undefined;
   }

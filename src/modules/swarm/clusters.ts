@@ -1,19 +1,22 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { DockerHost, HostStatus, SwarmCluster, SwarmNetwork, SwarmNode, SwarmNodeRole } from '../../../entities';
 import { AppError, ErrorCode, badInput, conflict, notFound } from '../../kernel/errors';
-import { expectGlobalId } from '../../graphql/relay';
-import type { Context } from '../../graphql/context';
-import { runActivity } from '../../platform/audit/activity';
+import { toGlobalId } from '../../kernel/ids';
+import type { Scope } from '../../kernel/scope';
+import type { Audit } from '../../platform/audit/activity';
 import type { SecretBox } from '../../infra/crypto';
+import type { FleetPubSub } from '../../infra/pubsub';
 import { credentialsOf, isDockerFailure, parseEndpoint, TlsCredentials, toDockerError } from '../../infra/engine/client';
 import type { DockerConnections } from '../../infra/engine/connections';
 import { releaseClaims, saveWithClaim } from '../../infra/engine/claims';
 import type { SyncDeps } from '../../platform/supervision/deps';
-import { setMaintenance, reconnect } from '../../platform/supervision/status';
+import { setMaintenance, reconnect, HostStatusPayload } from '../../platform/supervision/status';
 import type { LeasedFleet } from '../../platform/leasing/leased-fleet';
+import type { HostService } from '../hosts';
 import { ClusterSupervisor } from './supervisor';
 import { seconds, toSwarmError, withVersionRetry } from './docker';
-import { clusterOperation, clusterRead } from './operation';
+import type { ClusterOperations } from './operation';
+import { clusterStatusChange, commitClusterStatus } from './status';
 import { ClusterSyncResult, managerInfo } from './sync';
 
 export interface ClusterInput {
@@ -50,31 +53,60 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 const PEM = /-----BEGIN [A-Z0-9 ]+-----[\s\S]+-----END [A-Z0-9 ]+-----/;
 export const DEFAULT_LISTEN_ADDR = '0.0.0.0:2377';
 
+/** What SwarmManager is built from (by createSwarmModule). */
+export interface SwarmManagerDeps {
+  secrets: SecretBox;
+  connections: DockerConnections;
+  pubsub: FleetPubSub;
+  audit: Audit;
+  hosts: HostService;
+  fleet: LeasedFleet<ClusterSupervisor>;
+  ops: ClusterOperations;
+  syncDeps: SyncDeps;
+}
+
+const clusterGid = (id: string) => toGlobalId('SwarmCluster', id);
+const hostGid = (id: string) => toGlobalId('DockerHost', id);
+
 /** Clusters (registration, settings, sync) and the swarm lifecycle of hosts (init, join, leave, update). */
 export class SwarmManager {
-  constructor(
-    private readonly secrets: SecretBox,
-    private readonly connections: DockerConnections,
-    readonly fleet: LeasedFleet<ClusterSupervisor>,
-    private readonly syncDeps: SyncDeps,
-  ) {}
+  private readonly secrets: SecretBox;
+  private readonly connections: DockerConnections;
+  private readonly pubsub: FleetPubSub;
+  private readonly audit: Audit;
+  private readonly hosts: HostService;
+  private readonly ops: ClusterOperations;
+  private readonly syncDeps: SyncDeps;
+  readonly fleet: LeasedFleet<ClusterSupervisor>;
 
-  async get(ctx: Context, globalId: string, field = 'clusterId'): Promise<SwarmCluster> {
-    const id = expectGlobalId(globalId, 'SwarmCluster', field);
-    const cluster = await ctx.em.findOne(SwarmCluster, id);
-    if (!cluster) throw notFound('SwarmCluster', globalId);
+  constructor(deps: SwarmManagerDeps) {
+    this.secrets = deps.secrets;
+    this.connections = deps.connections;
+    this.pubsub = deps.pubsub;
+    this.audit = deps.audit;
+    this.hosts = deps.hosts;
+    this.fleet = deps.fleet;
+    this.ops = deps.ops;
+    this.syncDeps = deps.syncDeps;
+  }
+
+  /** A cluster of the scope's account, or NOT_FOUND. */
+  async get(scope: Scope, id: string): Promise<SwarmCluster> {
+    const cluster = await scope.em.findOne(SwarmCluster, id);
+    if (!cluster) throw notFound('SwarmCluster', clusterGid(id));
     return cluster;
   }
 
-  async register(ctx: Context, input: ClusterInput & { name: string; managerEndpoint: string }) {
+  async register(scope: Scope, input: ClusterInput & { name: string; managerEndpoint: string }) {
     this.validate(input, true);
-    if (await ctx.em.count(SwarmCluster, { name: input.name })) throw conflict(`A cluster named "${input.name}" already exists`, { field: 'name' });
-    const accountId = ctx.membership!.accountId;
+    const em = scope.em;
+    if (await em.count(SwarmCluster, { name: input.name })) throw conflict(`A cluster named "${input.name}" already exists`, { field: 'name' });
+    const accountId = scope.accountId;
     // first contact: a refused endpoint or a swarm (or engine) of another account leaves nothing stored
-    const identity = await this.connections.probe(ctx.em, accountId, input.managerEndpoint, input.tlsVerify ?? false, credentialsOf(input.tlsCredentials), 'managerEndpoint');
-    const { result: cluster, activity } = await runActivity(ctx, { action: 'cluster.register', targetType: 'cluster', targetId: input.name, parameters: input }, async (h) => {
-      const cluster = ctx.em.create(SwarmCluster, {
-        account: ctx.membership!.accountId,
+    const identity = await this.connections.probe(em, accountId, input.managerEndpoint, input.tlsVerify ?? false, credentialsOf(input.tlsCredentials), 'managerEndpoint');
+    const { result: cluster, activity } = await this.audit.run(scope, { action: 'cluster.register', targetType: 'cluster', targetId: input.name, parameters: input }, async (h) => {
+      const cluster = em.create(SwarmCluster, {
+        account: accountId,
         name: input.name,
         managerEndpoint: input.managerEndpoint,
         tlsVerify: input.tlsVerify ?? false,
@@ -82,7 +114,7 @@ export class SwarmManager {
         status: HostStatus.PENDING,
       } as never);
       this.applyCredentials(cluster, input.tlsCredentials);
-      await saveWithClaim(ctx.em, accountId, { column: 'cluster_id', id: cluster.id }, identity, 'managerEndpoint', () => this.flushUnique(ctx, input.name));
+      await saveWithClaim(em, accountId, { column: 'cluster_id', id: cluster.id }, identity, 'managerEndpoint', () => this.flushUnique(scope, input.name));
       h.setCluster(cluster);
       h.setTarget(cluster.id);
       return cluster;
@@ -91,30 +123,32 @@ export class SwarmManager {
     return { cluster, activity };
   }
 
-  async update(ctx: Context, globalId: string, input: ClusterInput) {
-    const cluster = await this.get(ctx, globalId, 'id');
+  async update(scope: Scope, id: string, input: ClusterInput) {
+    const em = scope.em;
+    const cluster = await this.get(scope, id);
     this.validate({ managerEndpoint: cluster.managerEndpoint, tlsVerify: cluster.tlsVerify, ...input }, false);
     if (input.tlsVerify ?? cluster.tlsVerify) {
       const creds = input.tlsCredentials;
       const complete = creds === undefined ? Boolean(cluster.tlsKeyId) : Boolean(creds?.ca && creds.cert && creds.key);
       if (!complete) throw badInput('tlsCredentials', 'ca, cert and key are all required when tlsVerify is true');
     }
-    if (input.name && input.name !== cluster.name && (await ctx.em.count(SwarmCluster, { name: input.name, id: { $ne: cluster.id } }))) {
+    if (input.name && input.name !== cluster.name && (await em.count(SwarmCluster, { name: input.name, id: { $ne: cluster.id } }))) {
       throw conflict(`A cluster named "${input.name}" already exists`, { field: 'name' });
     }
     const connectionChanged =
       (input.managerEndpoint !== undefined && input.managerEndpoint !== cluster.managerEndpoint) || (input.tlsVerify !== undefined && input.tlsVerify !== cluster.tlsVerify) || input.tlsCredentials !== undefined;
     const identity = connectionChanged
       ? await this.connections.probe(
-          ctx.em,
+          em,
           cluster.account.id,
           input.managerEndpoint ?? cluster.managerEndpoint,
           input.tlsVerify ?? cluster.tlsVerify,
-          input.tlsCredentials === undefined ? await this.connections.storedCredentials(ctx.em, SwarmCluster, cluster.id) : credentialsOf(input.tlsCredentials),
+          input.tlsCredentials === undefined ? await this.connections.storedCredentials(em, SwarmCluster, cluster.id) : credentialsOf(input.tlsCredentials),
           'managerEndpoint',
         )
       : undefined;
-    const { activity } = await runActivity(ctx, { action: 'cluster.update', targetType: 'cluster', targetId: cluster.id, cluster, parameters: input }, async () => {
+    const { activity } = await this.audit.run(scope, { action: 'cluster.update', targetType: 'cluster', targetId: cluster.id, cluster, parameters: input }, async () => {
+      let statusChange: HostStatusPayload | undefined;
       if (input.name) cluster.name = input.name;
       if (input.syncIntervalSeconds !== undefined) cluster.syncIntervalSeconds = input.syncIntervalSeconds;
       if (input.managerEndpoint !== undefined) cluster.managerEndpoint = input.managerEndpoint;
@@ -122,50 +156,54 @@ export class SwarmManager {
       if (input.tlsCredentials !== undefined) this.applyCredentials(cluster, input.tlsCredentials);
       if (connectionChanged) {
         cluster.connectionRevision += 1;
-        reconnect(cluster);
+        statusChange = reconnect(cluster);
         this.connections.forget(cluster.id);
       }
-      await saveWithClaim(ctx.em, cluster.account.id, { column: 'cluster_id', id: cluster.id }, identity, 'managerEndpoint', () => this.flushUnique(ctx, cluster.name));
+      await saveWithClaim(em, cluster.account.id, { column: 'cluster_id', id: cluster.id }, identity, 'managerEndpoint', () => this.flushUnique(scope, cluster.name));
+      // a status change is published like any other (connected → pending here), as for hosts
+      await commitClusterStatus(em, this.pubsub, clusterStatusChange(cluster, statusChange));
     });
     await this.fleet.notify(cluster.id);
     return { cluster, activity };
   }
 
-  async remove(ctx: Context, globalId: string) {
-    const cluster = await this.get(ctx, globalId, 'id');
-    const { activity } = await runActivity(ctx, { action: 'cluster.remove', targetType: 'cluster', targetId: cluster.id, parameters: { id: globalId, name: cluster.name } }, async () => {
+  async remove(scope: Scope, id: string) {
+    const cluster = await this.get(scope, id);
+    const { activity } = await this.audit.run(scope, { action: 'cluster.remove', targetType: 'cluster', targetId: cluster.id, parameters: { id: clusterGid(cluster.id), name: cluster.name } }, async () => {
       await this.fleet.supervisor(cluster.id)?.stop();
-      ctx.em.remove(cluster);
-      await ctx.em.flush();
+      scope.em.remove(cluster);
+      await scope.em.flush();
       this.connections.forget(cluster.id);
-      await releaseClaims(ctx.em, cluster.account.id);
+      await releaseClaims(scope.em, cluster.account.id);
     });
     await this.fleet.notify(cluster.id);
-    return { removedId: globalId, activity };
+    return { activity };
   }
 
-  async setMaintenance(ctx: Context, globalId: string, on: boolean) {
-    const cluster = await this.get(ctx, globalId, 'id');
-    const { activity } = await runActivity(ctx, { action: on ? 'cluster.maintenance.enter' : 'cluster.maintenance.exit', targetType: 'cluster', targetId: cluster.id, cluster, parameters: { id: globalId, maintenance: on } }, async () => {
-      setMaintenance(cluster, on);
-      await ctx.em.flush();
+  /** Maintenance on (no watching, no syncing) or off (back to pending: reconnects); the transition is published. */
+  async setMaintenance(scope: Scope, id: string, on: boolean) {
+    const cluster = await this.get(scope, id);
+    const parameters = { id: clusterGid(cluster.id), maintenance: on };
+    const { activity } = await this.audit.run(scope, { action: on ? 'cluster.maintenance.enter' : 'cluster.maintenance.exit', targetType: 'cluster', targetId: cluster.id, cluster, parameters }, async () => {
+      await commitClusterStatus(scope.em, this.pubsub, clusterStatusChange(cluster, setMaintenance(cluster, on)));
     });
     await this.fleet.notify(cluster.id);
     return { cluster, activity };
   }
 
   /** Full sync now: through the local supervisor when this replica runs it (ordered with events), else one-shot. */
-  async sync(ctx: Context, globalId: string) {
-    const cluster = await this.get(ctx, globalId, 'id');
+  async sync(scope: Scope, id: string) {
+    const cluster = await this.get(scope, id);
     if (cluster.status === HostStatus.MAINTENANCE) throw conflict(`Cluster "${cluster.name}" is in maintenance: no syncing until it is cleared`);
-    const { result, activity } = await runActivity(ctx, { action: 'cluster.sync', targetType: 'cluster', targetId: cluster.id, cluster, parameters: { id: globalId } }, async (h) => {
+    const { result, activity } = await this.audit.run(scope, { action: 'cluster.sync', targetType: 'cluster', targetId: cluster.id, cluster, parameters: { id: clusterGid(cluster.id) } }, async (h) => {
+      // (the supervisor has recorded the outcome, quorum included)
       const r = await this.syncNow(cluster).catch((err) => {
         throw isDockerFailure(err) ? toSwarmError(err, cluster) : err;
       });
       h.activity.result = { nodes: r.nodes, services: r.services, secrets: r.secrets, configs: r.configs, networks: r.networks, changes: r.changes.length };
       return r;
     });
-    await ctx.em.refresh(cluster);
+    await scope.em.refresh(cluster);
     return { cluster, activity, result };
   }
 
@@ -175,19 +213,26 @@ export class SwarmManager {
     return supervisor.syncNow();
   }
 
+  /** A sync after a change (join, leave, settings): its failure is the supervisor's to record; logged here, never the caller's error. */
+  private async syncAfter(scope: Scope, cluster: SwarmCluster, what: string): Promise<void> {
+    await this.syncNow(cluster).catch((err) => scope.log.warn({ err, clusterId: cluster.id }, `cluster sync after ${what} failed`));
+  }
+
   /** Join tokens, read live from the manager (never stored). */
-  async joinTokens(ctx: Context, cluster: SwarmCluster): Promise<{ worker: string; manager: string }> {
-    const swarm = await clusterRead(ctx, cluster, (api) => api.swarmInspect());
+  async joinTokens(scope: Scope, cluster: SwarmCluster): Promise<{ worker: string; manager: string }> {
+    const swarm = await this.ops.read(scope, cluster, (api) => api.swarmInspect());
     return { worker: swarm.JoinTokens?.Worker ?? '', manager: swarm.JoinTokens?.Manager ?? '' };
   }
 
   /** `docker swarm init` on a registered host; registers the new cluster with the host's endpoint and credentials. */
-  async initSwarm(ctx: Context, input: InitSwarmInput) {
-    const host = await ctx.services.hosts.get(ctx, input.hostId, 'hostId');
+  async initSwarm(scope: Scope, input: InitSwarmInput) {
+    const em = scope.em;
+    const host = await this.hosts.get(scope, input.hostId);
     this.validate({ name: input.name, syncIntervalSeconds: input.syncIntervalSeconds }, false);
-    if (await ctx.em.count(SwarmCluster, { name: input.name })) throw conflict(`A cluster named "${input.name}" already exists`, { field: 'name' });
-    const { api } = await ctx.services.hosts.connection(ctx, host);
-    const { result: cluster, activity } = await runActivity(ctx, { action: 'swarm.init', targetType: 'cluster', targetId: input.name, host, parameters: input }, async (h) => {
+    if (await em.count(SwarmCluster, { name: input.name })) throw conflict(`A cluster named "${input.name}" already exists`, { field: 'name' });
+    const { api } = await this.hosts.connection(scope, host);
+    const parameters = { ...input, hostId: hostGid(host.id) };
+    const { result: cluster, activity } = await this.audit.run(scope, { action: 'swarm.init', targetType: 'cluster', targetId: input.name, host, parameters }, async (h) => {
       await api.swarmInit({
         ListenAddr: input.listenAddr ?? DEFAULT_LISTEN_ADDR,
         AdvertiseAddr: input.advertiseAddr,
@@ -199,9 +244,9 @@ export class SwarmManager {
       } as never);
       const info = await managerInfo(api);
       host.swarmNodeId = info.Swarm.NodeID;
-      const sealed = host.tlsKeyId ? (await ctx.em.findOne(DockerHost, host.id, { fields: ['tlsCredentialsSealed'] as never, disableIdentityMap: true }))?.tlsCredentialsSealed : null;
-      const cluster = ctx.em.create(SwarmCluster, {
-        account: ctx.membership!.accountId,
+      const sealed = host.tlsKeyId ? (await em.findOne(DockerHost, host.id, { fields: ['tlsCredentialsSealed'] as never, disableIdentityMap: true }))?.tlsCredentialsSealed : null;
+      const cluster = em.create(SwarmCluster, {
+        account: scope.accountId,
         name: input.name,
         managerEndpoint: host.apiEndpoint,
         tlsVerify: host.tlsVerify,
@@ -211,24 +256,26 @@ export class SwarmManager {
         swarmId: info.Swarm.Cluster?.ID ?? null,
         status: HostStatus.PENDING,
       } as never);
-      await this.flushUnique(ctx, input.name);
+      await this.flushUnique(scope, input.name);
       h.setCluster(cluster);
       h.setTarget(cluster.id);
       h.activity.result = { swarmId: cluster.swarmId, nodeId: info.Swarm.NodeID };
       return cluster;
     });
     await this.fleet.notify(cluster.id);
-    await this.syncNow(cluster).catch((err) => ctx.logger.warn({ err }, 'first cluster sync failed'));
-    await ctx.em.refresh(cluster);
+    await this.syncAfter(scope, cluster, 'init');
+    await em.refresh(cluster);
     return { cluster, activity };
   }
 
   /** Joins a registered host to a cluster as worker or manager, with the token read from the cluster's manager. */
-  async joinSwarm(ctx: Context, input: { hostId: string; clusterId: string; role: SwarmNodeRole; listenAddr?: string; advertiseAddr?: string; dataPathAddr?: string }) {
-    const host = await ctx.services.hosts.get(ctx, input.hostId, 'hostId');
-    const cluster = await this.get(ctx, input.clusterId);
-    const hostApi = (await ctx.services.hosts.connection(ctx, host)).api;
-    const { activity } = await clusterOperation(ctx, cluster, { action: 'swarm.join', targetType: 'host', targetId: host.id, host, parameters: input }, async (api, h) => {
+  async joinSwarm(scope: Scope, input: { hostId: string; clusterId: string; role: SwarmNodeRole; listenAddr?: string; advertiseAddr?: string; dataPathAddr?: string }) {
+    const em = scope.em;
+    const host = await this.hosts.get(scope, input.hostId);
+    const cluster = await this.get(scope, input.clusterId);
+    const hostApi = (await this.hosts.connection(scope, host)).api;
+    const parameters = { ...input, hostId: hostGid(host.id), clusterId: clusterGid(cluster.id) };
+    const { activity } = await this.ops.run(scope, cluster, { action: 'swarm.join', targetType: 'host', targetId: host.id, host, parameters }, async (api, h) => {
       const [swarm, info] = await Promise.all([api.swarmInspect(), managerInfo(api)]);
       const token = input.role === SwarmNodeRole.MANAGER ? swarm.JoinTokens?.Manager : swarm.JoinTokens?.Worker;
       const remotes: string[] = (info.Swarm.RemoteManagers ?? []).map((m: { Addr: string }) => m.Addr);
@@ -240,34 +287,36 @@ export class SwarmManager {
       } catch (err) {
         throw toDockerError(err, host.name);
       }
-      await ctx.em.flush();
+      await em.flush();
       h.activity.result = { nodeId: host.swarmNodeId, role: input.role };
     });
-    await this.syncNow(cluster).catch((err) => ctx.logger.warn({ err }, 'cluster sync after join failed'));
-    const node = host.swarmNodeId ? await ctx.em.findOne(SwarmNode, { cluster, nodeId: host.swarmNodeId }) : null;
-    await ctx.em.refresh(cluster);
+    await this.syncAfter(scope, cluster, 'join');
+    const node = host.swarmNodeId ? await em.findOne(SwarmNode, { cluster, nodeId: host.swarmNodeId }) : null;
+    await em.refresh(cluster);
     return { cluster, node, host, activity };
   }
 
   /** `docker swarm leave` on a registered host (force: also a manager, at the risk of the quorum). */
-  async leaveSwarm(ctx: Context, input: { hostId: string; force?: boolean }) {
-    const host = await ctx.services.hosts.get(ctx, input.hostId, 'hostId');
-    const { api } = await ctx.services.hosts.connection(ctx, host);
+  async leaveSwarm(scope: Scope, input: { hostId: string; force?: boolean }) {
+    const em = scope.em;
+    const host = await this.hosts.get(scope, input.hostId);
+    const { api } = await this.hosts.connection(scope, host);
     const nodeId = host.swarmNodeId;
-    const linked = nodeId ? await ctx.em.findOne(SwarmNode, { nodeId }, { populate: ['cluster'] }) : null;
-    const { activity } = await runActivity(ctx, { action: 'swarm.leave', targetType: 'host', targetId: host.id, host, parameters: input }, async () => {
+    const linked = nodeId ? await em.findOne(SwarmNode, { nodeId }, { populate: ['cluster'] }) : null;
+    const parameters = { ...input, hostId: hostGid(host.id) };
+    const { activity } = await this.audit.run(scope, { action: 'swarm.leave', targetType: 'host', targetId: host.id, host, parameters }, async () => {
       await api.swarmLeave({ force: input.force ?? false });
       host.swarmNodeId = null;
-      await ctx.em.flush();
+      await em.flush();
     });
-    if (linked) await this.syncNow(linked.cluster).catch(() => undefined);
+    if (linked) await this.syncAfter(scope, linked.cluster, 'leave');
     return { host, activity };
   }
 
   /** Swarm settings (raft, dispatcher, CA, orchestration, autolock) and join-token rotation; optimistic, retried. */
-  async updateSwarm(ctx: Context, globalId: string, input: SwarmSettingsInput) {
-    const cluster = await this.get(ctx, globalId);
-    const { activity } = await clusterOperation(ctx, cluster, { action: 'swarm.update', targetType: 'cluster', targetId: cluster.id, parameters: input }, async (api) => {
+  async updateSwarm(scope: Scope, id: string, input: SwarmSettingsInput) {
+    const cluster = await this.get(scope, id);
+    const { activity } = await this.ops.run(scope, cluster, { action: 'swarm.update', targetType: 'cluster', targetId: cluster.id, parameters: input }, async (api) => {
       await withVersionRetry(async () => {
         const swarm = await api.swarmInspect();
         const spec = applySettings(structuredClone(swarm.Spec ?? {}), input);
@@ -283,21 +332,22 @@ export class SwarmManager {
         } as never);
       });
     });
-    await this.syncNow(cluster).catch(() => undefined);
-    await ctx.em.refresh(cluster);
+    await this.syncAfter(scope, cluster, 'settings update');
+    await scope.em.refresh(cluster);
     return { cluster, activity };
   }
 
   /** Live `GET /swarm` (without the join tokens). */
-  async inspect(ctx: Context, cluster: SwarmCluster): Promise<Record<string, unknown>> {
-    const swarm = (await clusterRead(ctx, cluster, (api) => api.swarmInspect())) as Record<string, unknown>;
+  async inspect(scope: Scope, cluster: SwarmCluster): Promise<Record<string, unknown>> {
+    const swarm = (await this.ops.read(scope, cluster, (api) => api.swarmInspect())) as Record<string, unknown>;
     const { JoinTokens: _tokens, ...rest } = swarm;
     return rest;
   }
 
   /** Live `GET /networks/{id}` on the manager. */
-  inspectNetwork(ctx: Context, network: SwarmNetwork): Promise<Record<string, unknown>> {
-    return clusterRead(ctx, network.cluster as SwarmCluster, (api) => api.getNetwork(network.networkId).inspect() as unknown as Promise<Record<string, unknown>>);
+  async inspectNetwork(scope: Scope, network: SwarmNetwork): Promise<Record<string, unknown>> {
+    await scope.em.populate(network, ['cluster']);
+    return this.ops.read(scope, network.cluster as SwarmCluster, (api) => api.getNetwork(network.networkId).inspect() as unknown as Promise<Record<string, unknown>>);
   }
 
   private applyCredentials(cluster: SwarmCluster, creds: TlsCredentials | null | undefined): void {
@@ -327,9 +377,9 @@ export class SwarmManager {
     }
   }
 
-  private async flushUnique(ctx: Context, name: string): Promise<void> {
+  private async flushUnique(scope: Scope, name: string): Promise<void> {
     try {
-      await ctx.em.flush();
+      await scope.em.flush();
     } catch (err) {
       if (err instanceof UniqueConstraintViolationException) throw conflict(`A cluster named "${name}" already exists`, { field: 'name' });
       throw err;

@@ -1,37 +1,78 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
 import type { SecretBox } from '../../infra/crypto';
 import type { DockerConnections } from '../../infra/engine/connections';
-import type { SyncDeps } from '../../platform/supervision/deps';
+import type { FleetPubSub } from '../../infra/pubsub';
+import type { Logger } from '../../kernel/logger';
+import type { Worker } from '../../kernel/worker';
+import type { Audit } from '../../platform/audit/activity';
 import { LeasedFleet } from '../../platform/leasing/leased-fleet';
+import type { HostAccessGuard } from '../../platform/policy/enforce';
+import type { SyncDeps } from '../../platform/supervision/deps';
+import type { HostService } from '../hosts';
 import { SwarmManager } from './clusters';
 import { NodeManager } from './nodes';
+import { ClusterOperations } from './operation';
 import { ServiceManager } from './services';
 import { ConfigManager, SecretManager } from './secrets';
 import { ClusterSupervisor } from './supervisor';
 
-/** The swarm side of the process: cluster supervision (a worker) and the managers the resolvers call. */
-export interface SwarmServices {
+export { SwarmManager, DEFAULT_LISTEN_ADDR, applySettings } from './clusters';
+export type { ClusterInput, InitSwarmInput, SwarmSettingsInput } from './clusters';
+export { NodeManager } from './nodes';
+export type { NodeUpdateInput } from './nodes';
+export { ServiceManager, SERVICE_LOG_TAIL_MAX, buildServiceSpec } from './services';
+export type { ServiceLogLine, ServiceSpecInput, UpdateConfigInput } from './services';
+export { ConfigManager, SecretManager, MAX_DATA_BYTES } from './secrets';
+export { ClusterOperations } from './operation';
+export { ClusterSupervisor } from './supervisor';
+export { clusterHealth, quorumOf } from './health';
+export type { ClusterHealthFigures, CountBy } from './health';
+export type { ClusterStatusPayload } from './status';
+export type { ClusterSyncResult, SwarmChange } from './sync';
+
+/** What the swarm module is built from (by the composition root). */
+export interface SwarmDeps {
+  orm: MikroORM;
+  pubsub: FleetPubSub;
+  logger: Logger;
+  connections: DockerConnections;
+  secrets: SecretBox;
+  audit: Audit;
+  guard: HostAccessGuard;
+  /** initSwarm, joinSwarm and leaveSwarm act on registered hosts. */
+  hosts: HostService;
+  /** First retry delay after a failure (cluster supervisors). */
+  retryBaseMs: number;
+}
+
+/** The swarm side of the process: cluster supervision (a worker) and the services the resolvers call. */
+export interface SwarmModule {
   fleet: LeasedFleet<ClusterSupervisor>;
   clusters: SwarmManager;
   nodes: NodeManager;
   services: ServiceManager;
   secrets: SecretManager;
   configs: ConfigManager;
+  workers: Worker[];
 }
 
-export function createSwarmServices(secrets: SecretBox, connections: DockerConnections, syncDeps: SyncDeps): SwarmServices {
+export function createSwarmModule(deps: SwarmDeps): SwarmModule {
+  const syncDeps: SyncDeps = { orm: deps.orm, pubsub: deps.pubsub, logger: deps.logger, connections: deps.connections, retryBaseMs: deps.retryBaseMs };
   const fleet = new LeasedFleet<ClusterSupervisor>({
     name: 'cluster-fleet',
     table: 'swarm_clusters',
-    orm: syncDeps.orm,
-    logger: syncDeps.logger,
+    orm: deps.orm,
+    logger: deps.logger,
     create: (id, accountId) => new ClusterSupervisor(syncDeps, id, accountId),
   });
+  const ops = new ClusterOperations(deps);
   return {
     fleet,
-    clusters: new SwarmManager(secrets, connections, fleet, syncDeps),
-    nodes: new NodeManager(),
-    services: new ServiceManager(),
-    secrets: new SecretManager(),
-    configs: new ConfigManager(),
+    clusters: new SwarmManager({ secrets: deps.secrets, connections: deps.connections, pubsub: deps.pubsub, audit: deps.audit, hosts: deps.hosts, fleet, ops, syncDeps }),
+    nodes: new NodeManager(ops),
+    services: new ServiceManager(ops, deps.guard),
+    secrets: new SecretManager(ops, deps.guard),
+    configs: new ConfigManager(ops),
+    workers: [fleet],
   };
 }

@@ -1,10 +1,10 @@
 import type Docker from 'dockerode';
 import { SwarmCluster, SwarmNode, SwarmNodeAvailability, SwarmNodeRole } from '../../../entities';
 import { conflict, notFound } from '../../kernel/errors';
-import { expectGlobalId } from '../../graphql/relay';
-import type { Context } from '../../graphql/context';
+import { toGlobalId } from '../../kernel/ids';
+import type { Scope } from '../../kernel/scope';
 import { withVersionRetry } from './docker';
-import { clusterOperation, clusterRead } from './operation';
+import type { ClusterOperations } from './operation';
 import { upsertNode } from './sync';
 
 export interface NodeUpdateInput {
@@ -22,21 +22,25 @@ type Obj = Record<string, any>;
  * sends it with the full spec, and retries on "update out of sequence".
  */
 export class NodeManager {
-  /** A stored node of the caller's account by global id, with its cluster. */
-  async get(ctx: Context, globalId: string, field = 'nodeId'): Promise<SwarmNode & { cluster: SwarmCluster }> {
-    const id = expectGlobalId(globalId, 'SwarmNode', field);
-    const node = await ctx.em.findOne(SwarmNode, id, { populate: ['cluster'] });
-    if (!node) throw notFound('SwarmNode', globalId);
+  constructor(private readonly ops: ClusterOperations) {}
+
+  /** A stored node of the scope's account, with its cluster, or NOT_FOUND. */
+  async get(scope: Scope, id: string): Promise<SwarmNode & { cluster: SwarmCluster }> {
+    const node = await scope.em.findOne(SwarmNode, id, { populate: ['cluster'] });
+    if (!node) throw notFound('SwarmNode', toGlobalId('SwarmNode', id));
     return node as SwarmNode & { cluster: SwarmCluster };
   }
 
-  inspect(ctx: Context, node: SwarmNode & { cluster: SwarmCluster }): Promise<Obj> {
-    return clusterRead(ctx, node.cluster, (api) => api.getNode(node.nodeId).inspect());
+  /** Live `GET /nodes/{id}` on the cluster's manager. */
+  async inspect(scope: Scope, node: SwarmNode): Promise<Obj> {
+    await scope.em.populate(node, ['cluster']);
+    return this.ops.read(scope, node.cluster as SwarmCluster, (api) => api.getNode(node.nodeId).inspect());
   }
 
-  async update(ctx: Context, globalId: string, input: NodeUpdateInput, action = 'node.update') {
-    const node = await this.get(ctx, globalId);
-    const { result, activity } = await clusterOperation(ctx, node.cluster, { action, targetType: 'node', targetId: node.nodeId, parameters: { nodeId: globalId, hostname: node.hostname, ...input } }, async (api, h) => {
+  async update(scope: Scope, id: string, input: NodeUpdateInput, action = 'node.update') {
+    const node = await this.get(scope, id);
+    const parameters = { nodeId: toGlobalId('SwarmNode', node.id), hostname: node.hostname, ...input };
+    const { result, activity } = await this.ops.run(scope, node.cluster, { action, targetType: 'node', targetId: node.nodeId, parameters }, async (api, h) => {
       if (input.role === SwarmNodeRole.WORKER) await this.refuseLastManager(api, node.nodeId);
       const { inspect, attempts } = await updateNodeSpec(api, node.nodeId, (spec) => ({
         ...spec,
@@ -45,29 +49,30 @@ export class NodeManager {
         ...(input.role ? { Role: input.role } : {}),
       }));
       h.activity.result = { version: inspect.Version?.Index, attempts };
-      return upsertNode(ctx.em, node.cluster, inspect);
+      return upsertNode(scope.em, node.cluster, inspect);
     });
     return { node: result, activity };
   }
 
-  promote(ctx: Context, globalId: string) {
-    return this.update(ctx, globalId, { role: SwarmNodeRole.MANAGER }, 'node.promote');
+  promote(scope: Scope, id: string) {
+    return this.update(scope, id, { role: SwarmNodeRole.MANAGER }, 'node.promote');
   }
 
-  demote(ctx: Context, globalId: string) {
-    return this.update(ctx, globalId, { role: SwarmNodeRole.WORKER }, 'node.demote');
+  demote(scope: Scope, id: string) {
+    return this.update(scope, id, { role: SwarmNodeRole.WORKER }, 'node.demote');
   }
 
-  async remove(ctx: Context, globalId: string, force: boolean) {
-    const node = await this.get(ctx, globalId);
-    const { activity } = await clusterOperation(ctx, node.cluster, { action: 'node.remove', targetType: 'node', targetId: node.nodeId, parameters: { nodeId: globalId, hostname: node.hostname, force } }, async (api) => {
+  async remove(scope: Scope, id: string, force: boolean) {
+    const node = await this.get(scope, id);
+    const parameters = { nodeId: toGlobalId('SwarmNode', node.id), hostname: node.hostname, force };
+    const { activity } = await this.ops.run(scope, node.cluster, { action: 'node.remove', targetType: 'node', targetId: node.nodeId, parameters }, async (api) => {
       const current = (await api.getNode(node.nodeId).inspect()) as Obj;
       if (current.Spec?.Role === 'manager') throw conflict(`Node "${node.hostname}" is a manager: demote it first (removing a manager from the raft group this way can cost the quorum)`);
       await api.getNode(node.nodeId).remove({ force } as never);
-      ctx.em.remove(node);
-      await ctx.em.flush();
+      scope.em.remove(node);
+      await scope.em.flush();
     });
-    return { removedId: globalId, activity };
+    return { activity };
   }
 
   /** Docker refuses too, but late and vaguely; say it clearly before anything is sent. */

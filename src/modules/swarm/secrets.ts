@@ -1,10 +1,11 @@
 import { SecretKind, SecretReference, SwarmCluster, SwarmService } from '../../../entities';
 import { badInput, conflict, notFound } from '../../kernel/errors';
-import { expectGlobalId } from '../../graphql/relay';
-import type { Context } from '../../graphql/context';
+import { toGlobalId } from '../../kernel/ids';
+import type { Scope } from '../../kernel/scope';
+import type { HostAccessGuard } from '../../platform/policy/enforce';
 import { withVersionRetry } from './docker';
-import { assertServiceAccess } from './services';
-import { clusterOperation, clusterRead } from './operation';
+import { checkServiceAccess } from './services';
+import type { ClusterOperations } from './operation';
 import { FAMILY_LABEL, GENERATION_LABEL, upsertService, upsertSecret } from './sync';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -25,10 +26,11 @@ function checkName(name: string): void {
   if (!NAME.test(name)) throw badInput('name', 'must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit');
 }
 
-async function referenceById(ctx: Context, globalId: string, kind: SecretKind, field: string): Promise<SecretReference & { cluster: SwarmCluster }> {
-  const id = expectGlobalId(globalId, 'SecretReference', field);
-  const row = await ctx.em.findOne(SecretReference, { id, kind }, { populate: ['cluster'] });
-  if (!row) throw notFound(kind === SecretKind.SECRET ? 'Secret' : 'Config', globalId);
+const referenceGid = (id: string) => toGlobalId('SecretReference', id);
+
+async function referenceById(scope: Scope, id: string, kind: SecretKind): Promise<SecretReference & { cluster: SwarmCluster }> {
+  const row = await scope.em.findOne(SecretReference, { id, kind }, { populate: ['cluster'] });
+  if (!row) throw notFound(kind === SecretKind.SECRET ? 'Secret' : 'Config', referenceGid(id));
   return row as SecretReference & { cluster: SwarmCluster };
 }
 
@@ -38,43 +40,49 @@ async function referenceById(ctx: Context, globalId: string, kind: SecretKind, f
  * labels of a secret change; rotateSecret is the one way to change a value.
  */
 export class SecretManager {
-  get(ctx: Context, globalId: string, field = 'secretId') {
-    return referenceById(ctx, globalId, SecretKind.SECRET, field);
+  constructor(
+    private readonly ops: ClusterOperations,
+    private readonly guard: HostAccessGuard,
+  ) {}
+
+  /** A secret of the scope's account, with its cluster, or NOT_FOUND. */
+  get(scope: Scope, id: string) {
+    return referenceById(scope, id, SecretKind.SECRET);
   }
 
-  async create(ctx: Context, cluster: SwarmCluster, input: { name: string; value: string; labels?: Record<string, string> }) {
+  async create(scope: Scope, cluster: SwarmCluster, input: { name: string; value: string; labels?: Record<string, string> }) {
     checkName(input.name);
     const data = checkData(input.value, 'value');
-    const { result, activity } = await clusterOperation(ctx, cluster, { action: 'secret.create', targetType: 'secret', targetId: input.name, parameters: { name: input.name, labels: input.labels } }, async (api, h) => {
+    const { result, activity } = await this.ops.run(scope, cluster, { action: 'secret.create', targetType: 'secret', targetId: input.name, parameters: { name: input.name, labels: input.labels } }, async (api, h) => {
       const created = (await api.createSecret({ Name: input.name, Labels: input.labels ?? {}, Data: data.toString('base64') } as never)) as unknown as { id: string };
       h.setTarget(created.id);
-      return upsertSecret(ctx.em, cluster, SecretKind.SECRET, (await api.getSecret(created.id).inspect()) as Obj);
+      return upsertSecret(scope.em, cluster, SecretKind.SECRET, (await api.getSecret(created.id).inspect()) as Obj);
     });
     return { secret: result, activity };
   }
 
   /** Labels only (Docker refuses any other change to a secret). */
-  async update(ctx: Context, globalId: string, labels: Record<string, string>) {
-    const row = await this.get(ctx, globalId);
-    const { result, activity } = await clusterOperation(ctx, row.cluster, { action: 'secret.update', targetType: 'secret', targetId: row.dockerId, parameters: { secretId: globalId, name: row.name, labels } }, async (api) => {
+  async update(scope: Scope, id: string, labels: Record<string, string>) {
+    const row = await this.get(scope, id);
+    const { result, activity } = await this.ops.run(scope, row.cluster, { action: 'secret.update', targetType: 'secret', targetId: row.dockerId, parameters: { secretId: referenceGid(row.id), name: row.name, labels } }, async (api) => {
       const secret = api.getSecret(row.dockerId);
       await withVersionRetry(async () => {
         const current = (await secret.inspect()) as Obj;
         await secret.update({ _query: { version: current.Version.Index }, _body: { ...current.Spec, Labels: labels } } as never);
       });
-      return upsertSecret(ctx.em, row.cluster, SecretKind.SECRET, (await secret.inspect()) as Obj);
+      return upsertSecret(scope.em, row.cluster, SecretKind.SECRET, (await secret.inspect()) as Obj);
     });
     return { secret: result, activity };
   }
 
-  async remove(ctx: Context, globalId: string) {
-    const row = await this.get(ctx, globalId);
-    const { activity } = await clusterOperation(ctx, row.cluster, { action: 'secret.remove', targetType: 'secret', targetId: row.dockerId, parameters: { secretId: globalId, name: row.name } }, async (api) => {
+  async remove(scope: Scope, id: string) {
+    const row = await this.get(scope, id);
+    const { activity } = await this.ops.run(scope, row.cluster, { action: 'secret.remove', targetType: 'secret', targetId: row.dockerId, parameters: { secretId: referenceGid(row.id), name: row.name } }, async (api) => {
       await api.getSecret(row.dockerId).remove();
-      ctx.em.remove(row);
-      await ctx.em.flush();
+      scope.em.remove(row);
+      await scope.em.flush();
     });
-    return { removedId: globalId, activity };
+    return { activity };
   }
 
   /**
@@ -82,10 +90,10 @@ export class SecretManager {
    * value, repoints every service that mounts the old one (same target file, so the containers
    * see the new content after their rolling restart), then removes the old secret.
    */
-  async rotate(ctx: Context, globalId: string, value: string) {
-    const row = await this.get(ctx, globalId);
+  async rotate(scope: Scope, id: string, value: string) {
+    const row = await this.get(scope, id);
     const data = checkData(value, 'value');
-    const { result, activity } = await clusterOperation(ctx, row.cluster, { action: 'secret.rotate', targetType: 'secret', targetId: row.dockerId, parameters: { secretId: globalId, name: row.name } }, async (api, h) => {
+    const { result, activity } = await this.ops.run(scope, row.cluster, { action: 'secret.rotate', targetType: 'secret', targetId: row.dockerId, parameters: { secretId: referenceGid(row.id), name: row.name } }, async (api, h) => {
       const old = (await api.getSecret(row.dockerId).inspect()) as Obj;
       const labels = { ...(old.Spec.Labels ?? {}) };
       const family = labels[FAMILY_LABEL] ?? old.Spec.Name;
@@ -93,7 +101,7 @@ export class SecretManager {
       const name = `${family}-v${generation}`;
       const services = ((await api.listServices()) as Obj[]).filter((s) => (s.Spec?.TaskTemplate?.ContainerSpec?.Secrets ?? []).some((r: Obj) => r.SecretID === old.ID));
       // redeploying runs tasks again: the service policy first (before anything changes), and on each spec as sent
-      for (const s of services) await assertServiceAccess(ctx, api, s.Spec);
+      for (const s of services) await checkServiceAccess(this.guard, scope, api, s.Spec);
       const created = (await api.createSecret({ Name: name, Labels: { ...labels, [FAMILY_LABEL]: family, [GENERATION_LABEL]: String(generation) }, Data: data.toString('base64') } as never)) as unknown as { id: string };
       const updated: SwarmService[] = [];
       for (const s of services) {
@@ -102,14 +110,14 @@ export class SecretManager {
           const current = (await service.inspect()) as Obj;
           const spec = structuredClone(current.Spec);
           spec.TaskTemplate.ContainerSpec.Secrets = (spec.TaskTemplate.ContainerSpec.Secrets ?? []).map((r: Obj) => (r.SecretID === old.ID ? { ...r, SecretID: created.id, SecretName: name } : r));
-          await assertServiceAccess(ctx, api, spec);
+          await checkServiceAccess(this.guard, scope, api, spec);
           await service.update({ _query: { version: current.Version.Index }, _body: spec } as never);
         });
-        updated.push(await upsertService(ctx.em, row.cluster, (await service.inspect()) as Obj));
+        updated.push(await upsertService(scope.em, row.cluster, (await service.inspect()) as Obj));
       }
       await api.getSecret(old.ID).remove();
-      ctx.em.remove(row);
-      const secret = await upsertSecret(ctx.em, row.cluster, SecretKind.SECRET, (await api.getSecret(created.id).inspect()) as Obj);
+      scope.em.remove(row);
+      const secret = await upsertSecret(scope.em, row.cluster, SecretKind.SECRET, (await api.getSecret(created.id).inspect()) as Obj);
       h.activity.result = { newSecretId: created.id, name, servicesUpdated: updated.map((u) => u.name), removedSecretId: old.ID };
       return { secret, services: updated, previousName: old.Spec.Name as string };
     });
@@ -119,40 +127,45 @@ export class SecretManager {
 
 /** Swarm configs: created, inspected (data read live), removed. Docker allows no other change. */
 export class ConfigManager {
-  get(ctx: Context, globalId: string, field = 'configId') {
-    return referenceById(ctx, globalId, SecretKind.CONFIG, field);
+  constructor(private readonly ops: ClusterOperations) {}
+
+  /** A config of the scope's account, with its cluster, or NOT_FOUND. */
+  get(scope: Scope, id: string) {
+    return referenceById(scope, id, SecretKind.CONFIG);
   }
 
-  async create(ctx: Context, cluster: SwarmCluster, input: { name: string; data: string; labels?: Record<string, string> }) {
+  async create(scope: Scope, cluster: SwarmCluster, input: { name: string; data: string; labels?: Record<string, string> }) {
     checkName(input.name);
     const data = checkData(input.data, 'data');
-    const { result, activity } = await clusterOperation(ctx, cluster, { action: 'config.create', targetType: 'config', targetId: input.name, parameters: { name: input.name, labels: input.labels, bytes: data.length } }, async (api, h) => {
+    const { result, activity } = await this.ops.run(scope, cluster, { action: 'config.create', targetType: 'config', targetId: input.name, parameters: { name: input.name, labels: input.labels, bytes: data.length } }, async (api, h) => {
       const created = (await api.createConfig({ Name: input.name, Labels: input.labels ?? {}, Data: data.toString('base64') } as never)) as unknown as { id: string };
       h.setTarget(created.id);
-      return upsertSecret(ctx.em, cluster, SecretKind.CONFIG, (await api.getConfig(created.id).inspect()) as Obj);
+      return upsertSecret(scope.em, cluster, SecretKind.CONFIG, (await api.getConfig(created.id).inspect()) as Obj);
     });
     return { config: result, activity };
   }
 
-  async remove(ctx: Context, globalId: string) {
-    const row = await this.get(ctx, globalId);
-    const { activity } = await clusterOperation(ctx, row.cluster, { action: 'config.remove', targetType: 'config', targetId: row.dockerId, parameters: { configId: globalId, name: row.name } }, async (api) => {
+  async remove(scope: Scope, id: string) {
+    const row = await this.get(scope, id);
+    const { activity } = await this.ops.run(scope, row.cluster, { action: 'config.remove', targetType: 'config', targetId: row.dockerId, parameters: { configId: referenceGid(row.id), name: row.name } }, async (api) => {
       await api.getConfig(row.dockerId).remove();
-      ctx.em.remove(row);
-      await ctx.em.flush();
+      scope.em.remove(row);
+      await scope.em.flush();
     });
-    return { removedId: globalId, activity };
+    return { activity };
   }
 
   /** Docker's inspect of a secret or config, read live. */
-  inspect(ctx: Context, row: SecretReference): Promise<Obj> {
-    return clusterRead(ctx, row.cluster as SwarmCluster, (api) => (row.kind === SecretKind.SECRET ? api.getSecret(row.dockerId).inspect() : api.getConfig(row.dockerId).inspect()) as Promise<Obj>);
+  async inspect(scope: Scope, row: SecretReference): Promise<Obj> {
+    await scope.em.populate(row, ['cluster']);
+    return this.ops.read(scope, row.cluster as SwarmCluster, (api) => (row.kind === SecretKind.SECRET ? api.getSecret(row.dockerId).inspect() : api.getConfig(row.dockerId).inspect()) as Promise<Obj>);
   }
 
   /** The config's content, read live (configs are not secret). */
-  async data(ctx: Context, row: SecretReference): Promise<string> {
+  async data(scope: Scope, row: SecretReference): Promise<string> {
     if (row.kind !== SecretKind.CONFIG) throw conflict('Secret values are write-only');
-    const cfg = (await clusterRead(ctx, row.cluster as SwarmCluster, (api) => api.getConfig(row.dockerId).inspect())) as Obj;
+    await scope.em.populate(row, ['cluster']);
+    const cfg = (await this.ops.read(scope, row.cluster as SwarmCluster, (api) => api.getConfig(row.dockerId).inspect())) as Obj;
     return Buffer.from(cfg.Spec?.Data ?? '', 'base64').toString('utf8');
   }
 }

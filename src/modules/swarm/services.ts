@@ -1,16 +1,15 @@
-import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { SwarmCluster, SwarmNode, SwarmService, SwarmServiceMode } from '../../../entities';
 import { badInput, conflict, notFound } from '../../kernel/errors';
-import { expectGlobalId } from '../../graphql/relay';
-import type { Context } from '../../graphql/context';
+import { toGlobalId } from '../../kernel/ids';
+import type { Scope } from '../../kernel/scope';
 import { LogLine, logLines, openLogStream } from '../../infra/engine/logs';
 import { isDockerFailure } from '../../infra/engine/client';
-import { clusterConnection, seconds, toSwarmError, withVersionRetry } from './docker';
-import { clusterOperation, clusterRead } from './operation';
+import { seconds, toSwarmError, withVersionRetry } from './docker';
+import type { ClusterOperations } from './operation';
 import { upsertService } from './sync';
 import { serviceHostAccess } from '../../platform/policy/host-access';
-import { assertEngineObjects, assertHostAccess } from '../../platform/policy/enforce';
+import type { HostAccessGuard } from '../../platform/policy/enforce';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
@@ -193,17 +192,17 @@ export async function buildServiceSpec(api: Docker, input: ServiceSpecInput): Pr
 }
 
 /**
- * The host-access policy (src/policy/host-access.ts) on the ServiceSpec about to run tasks: the
- * final body as sent (or, for a rollback, the previous spec Docker goes back to). Malformed
- * mounts are BAD_USER_INPUT; anything beyond the allow-list needs docker.containers.privileged.
- * Named volumes and networks are looked up on the manager: a volume of the same name that
- * someone made by hand on another node is not seen.
+ * The host-access policy (src/platform/policy/host-access.ts) on the ServiceSpec about to run
+ * tasks: the final body as sent (or, for a rollback, the previous spec Docker goes back to).
+ * Malformed mounts are BAD_USER_INPUT; anything beyond the allow-list needs
+ * docker.containers.privileged. Named volumes and networks are looked up on the manager: a
+ * volume of the same name that someone made by hand on another node is not seen.
  */
-export async function assertServiceAccess(ctx: Context, api: Docker, spec: Obj): Promise<void> {
-  const access = serviceHostAccess(spec);
-  assertHostAccess(ctx, access);
-  await assertEngineObjects(ctx, api, access);
+export function checkServiceAccess(guard: HostAccessGuard, scope: Scope, api: Docker, spec: Obj): Promise<void> {
+  return guard.checkOn(scope, api, serviceHostAccess(spec));
 }
+
+const serviceGid = (id: string) => toGlobalId('SwarmService', id);
 
 /**
  * Services through the cluster's manager. No call makes the daemon look up image digests at a
@@ -212,71 +211,77 @@ export async function assertServiceAccess(ctx: Context, api: Docker, spec: Obj):
  * Updates are optimistic: inspect, send with Version.Index, retry on "update out of sequence".
  */
 export class ServiceManager {
-  async get(ctx: Context, globalId: string, field = 'serviceId'): Promise<SwarmService & { cluster: SwarmCluster }> {
-    const id = expectGlobalId(globalId, 'SwarmService', field);
-    const row = await ctx.em.findOne(SwarmService, id, { populate: ['cluster'] });
-    if (!row) throw notFound('SwarmService', globalId);
+  constructor(
+    private readonly ops: ClusterOperations,
+    private readonly guard: HostAccessGuard,
+  ) {}
+
+  /** A service of the scope's account, with its cluster, or NOT_FOUND. */
+  async get(scope: Scope, id: string): Promise<SwarmService & { cluster: SwarmCluster }> {
+    const row = await scope.em.findOne(SwarmService, id, { populate: ['cluster'] });
+    if (!row) throw notFound('SwarmService', serviceGid(id));
     return row as SwarmService & { cluster: SwarmCluster };
   }
 
-  async create(ctx: Context, cluster: SwarmCluster, spec: ServiceSpecInput) {
-    const { result, activity } = await clusterOperation(ctx, cluster, { action: 'service.create', targetType: 'service', targetId: spec.name, parameters: spec }, async (api, h) => {
+  async create(scope: Scope, cluster: SwarmCluster, spec: ServiceSpecInput) {
+    const { result, activity } = await this.ops.run(scope, cluster, { action: 'service.create', targetType: 'service', targetId: spec.name, parameters: spec }, async (api, h) => {
       const body = await buildServiceSpec(api, spec);
-      await assertServiceAccess(ctx, api, body);
+      await checkServiceAccess(this.guard, scope, api, body);
       // (undefined auth): dockerode would otherwise send the spec itself as X-Registry-Auth
       const created = (await (api.createService as (auth: unknown, opts: unknown) => Promise<Docker.Service>).call(api, undefined, body)) as Docker.Service;
       h.setTarget(created.id);
-      return upsertService(ctx.em, cluster, (await created.inspect()) as Obj);
+      return upsertService(scope.em, cluster, (await created.inspect()) as Obj);
     });
     return { service: result, activity };
   }
 
   /** Replaces the whole spec (what `docker service update` sends, too). */
-  async update(ctx: Context, globalId: string, spec: ServiceSpecInput, forceUpdate = false) {
-    const row = await this.get(ctx, globalId);
+  async update(scope: Scope, id: string, spec: ServiceSpecInput, forceUpdate = false) {
+    const row = await this.get(scope, id);
     if (spec.name !== row.name) throw badInput('spec.name', 'a service cannot be renamed');
-    return this.change(ctx, row, 'service.update', { serviceId: globalId, spec, forceUpdate }, async (api, current) => {
+    return this.change(scope, row, 'service.update', { serviceId: serviceGid(row.id), spec, forceUpdate }, async (api, current) => {
       const body = await buildServiceSpec(api, spec);
       if (forceUpdate) body.TaskTemplate.ForceUpdate = (current.Spec?.TaskTemplate?.ForceUpdate ?? 0) + 1;
       return { body };
     });
   }
 
-  async scale(ctx: Context, globalId: string, replicas: number) {
+  async scale(scope: Scope, id: string, replicas: number) {
     if (!Number.isInteger(replicas) || replicas < 0) throw badInput('replicas', 'must be an integer ≥ 0');
-    const row = await this.get(ctx, globalId);
-    return this.change(ctx, row, 'service.scale', { serviceId: globalId, replicas }, async (_api, current) => {
+    const row = await this.get(scope, id);
+    return this.change(scope, row, 'service.scale', { serviceId: serviceGid(row.id), replicas }, async (_api, current) => {
       if (!current.Spec?.Mode?.Replicated) throw conflict(`Service "${row.name}" is global: it runs one task per node and cannot be scaled`);
       return { body: { ...current.Spec, Mode: { Replicated: { Replicas: replicas } } } };
     });
   }
 
   /** Docker's server-side rollback to PreviousSpec (one level, like `docker service rollback`). */
-  async rollback(ctx: Context, globalId: string) {
-    const row = await this.get(ctx, globalId);
-    return this.change(ctx, row, 'service.rollback', { serviceId: globalId }, async (_api, current) => {
+  async rollback(scope: Scope, id: string) {
+    const row = await this.get(scope, id);
+    return this.change(scope, row, 'service.rollback', { serviceId: serviceGid(row.id) }, async (_api, current) => {
       if (!current.PreviousSpec) throw conflict(`Service "${row.name}" has no previous spec to roll back to`);
       return { body: current.Spec, query: { rollback: 'previous' } };
     });
   }
 
-  async remove(ctx: Context, globalId: string) {
-    const row = await this.get(ctx, globalId);
-    const { activity } = await clusterOperation(ctx, row.cluster, { action: 'service.remove', targetType: 'service', targetId: row.serviceId, parameters: { serviceId: globalId, name: row.name } }, async (api) => {
+  async remove(scope: Scope, id: string) {
+    const row = await this.get(scope, id);
+    const { activity } = await this.ops.run(scope, row.cluster, { action: 'service.remove', targetType: 'service', targetId: row.serviceId, parameters: { serviceId: serviceGid(row.id), name: row.name } }, async (api) => {
       await api.getService(row.serviceId).remove();
-      ctx.em.remove(row);
-      await ctx.em.flush();
+      scope.em.remove(row);
+      await scope.em.flush();
     });
-    return { removedId: globalId, activity };
+    return { activity };
   }
 
   /** Tasks of a service (live), newest first, with their node's hostname. */
-  async tasks(ctx: Context, service: SwarmService, desiredState?: string) {
+  async tasks(scope: Scope, service: SwarmService, desiredState?: string) {
+    await scope.em.populate(service, ['cluster']);
     const cluster = service.cluster as SwarmCluster;
     const filters: Record<string, string[]> = { service: [service.serviceId] };
     if (desiredState) filters['desired-state'] = [desiredState];
-    const tasks = (await clusterRead(ctx, cluster, (api) => api.listTasks({ filters } as never) as unknown as Promise<Obj[]>));
-    const nodes = await ctx.em.find(SwarmNode, { cluster: cluster.id });
+    const tasks = (await this.ops.read(scope, cluster, (api) => api.listTasks({ filters } as never) as unknown as Promise<Obj[]>));
+    const nodes = await scope.em.find(SwarmNode, { cluster: cluster.id });
     const byNode = new Map(nodes.map((n) => [n.nodeId, n]));
     return tasks
       .map((t) => ({
@@ -298,17 +303,18 @@ export class ServiceManager {
   }
 
   /** Live `GET /services/{id}`. */
-  inspect(ctx: Context, service: SwarmService): Promise<Obj> {
-    return clusterRead(ctx, service.cluster as SwarmCluster, (api) => api.getService(service.serviceId).inspect());
+  async inspect(scope: Scope, service: SwarmService): Promise<Obj> {
+    await scope.em.populate(service, ['cluster']);
+    return this.ops.read(scope, service.cluster as SwarmCluster, (api) => api.getService(service.serviceId).inspect());
   }
 
   /** Lines of every task of the service (Docker's service logs), demultiplexed, with task and node ids. */
-  async logs(ctx: Context, globalId: string, options: { follow: boolean; tail: number }): Promise<AsyncIterable<ServiceLogLine>> {
-    const row = await this.get(ctx, globalId);
+  async logs(scope: Scope, id: string, options: { follow: boolean; tail: number }): Promise<AsyncIterable<ServiceLogLine>> {
+    const row = await this.get(scope, id);
     if (!Number.isInteger(options.tail) || options.tail < 0 || options.tail > SERVICE_LOG_TAIL_MAX) throw badInput('tail', `must be 0–${SERVICE_LOG_TAIL_MAX}`);
     let stream: NodeJS.ReadableStream;
     try {
-      const { stream: client } = await clusterConnection(ctx.services.connections, ctx.em, row.cluster);
+      const { stream: client } = await this.ops.connection(scope, row.cluster);
       const query = { stdout: true, stderr: true, timestamps: true, details: true, follow: options.follow, tail: options.tail };
       stream = await openLogStream(client, `/services/${encodeURIComponent(row.serviceId)}/logs`, query, { 404: 'no such service', 500: 'server error', 503: 'node is not part of a swarm' });
     } catch (err) {
@@ -322,13 +328,13 @@ export class ServiceManager {
    * state, send it with the version index; re-read and retry on "update out of sequence".
    */
   private async change(
-    ctx: Context,
+    scope: Scope,
     row: SwarmService & { cluster: SwarmCluster },
     action: string,
     parameters: object,
     build: (api: Docker, current: Obj) => Promise<{ body: Obj; query?: Obj }>,
   ) {
-    const { result, activity } = await clusterOperation(ctx, row.cluster, { action, targetType: 'service', targetId: row.serviceId, parameters }, async (api, h) => {
+    const { result, activity } = await this.ops.run(scope, row.cluster, { action, targetType: 'service', targetId: row.serviceId, parameters }, async (api, h) => {
       const service = api.getService(row.serviceId);
       let warnings: string[] = [];
       let attempts = 1;
@@ -337,7 +343,7 @@ export class ServiceManager {
           const current = (await service.inspect()) as Obj;
           const { body, query } = await build(api, current);
           // every change runs tasks of the spec it leaves: scale and rollback too
-          await assertServiceAccess(ctx, api, query?.rollback ? current.PreviousSpec : body);
+          await checkServiceAccess(this.guard, scope, api, query?.rollback ? current.PreviousSpec : body);
           const res = (await service.update({ _query: { version: current.Version.Index, ...(query ?? {}) }, _body: body } as never)) as { Warnings?: string[] | null };
           warnings = res?.Warnings ?? [];
         },
@@ -345,7 +351,7 @@ export class ServiceManager {
         (n) => (attempts = n),
       );
       h.activity.result = { attempts, ...(warnings.length ? { warnings } : {}) };
-      return upsertService(ctx.em, row.cluster, (await service.inspect()) as Obj);
+      return upsertService(scope.em, row.cluster, (await service.inspect()) as Obj);
     });
     return { service: result, activity };
   }
