@@ -30,3 +30,4 @@ export { EngineClaim, EngineClaimHolder, EngineClaimKind } from './engine/engine
  * resolvable through `node(id:)`. Only src/infra/engine/claims.ts uses them (engine ownership).
  */
 export const INTERNAL_ENTITIES = [EngineClaim, EngineClaimHolder];
+export { SupervisedEndpoint } from './common/supervised-endpoint';

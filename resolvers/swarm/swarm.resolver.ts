@@ -142,7 +142,7 @@ export class SwarmClusterResolver {
   }
 
   @Extensions({ dockerCalls: 1 })
-  @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s GET /swarm, read live (join tokens left out).' })
+  @FieldResolver(() => GraphQLJSONObject, { description: "Docker's GET /swarm, read live (join tokens left out)." })
   inspect(@Root() cluster: SwarmCluster, @Ctx() ctx: Context) {
     return this.clusters.inspect(scopeOf(ctx), cluster);
   }
@@ -188,7 +188,7 @@ export class SwarmClusterResolver {
   // --- mutations: clusters ---
 
   @Authorized(PERMISSIONS.clustersManage)
-  @Mutation(() => SwarmClusterPayload, { description: 'Registers an existing swarm by a manager\'s Engine API; it connects and syncs in the background (watch swarmClusterStatusChanged).' })
+  @Mutation(() => SwarmClusterPayload, { description: "Registers an existing swarm by a manager's Engine API; it connects and syncs in the background (watch swarmClusterStatusChanged)." })
   registerSwarmCluster(@Arg('input', () => RegisterSwarmClusterInput) input: RegisterSwarmClusterInput, @Ctx() ctx: Context) {
     return this.clusters.register(scopeOf(ctx), input);
   }
@@ -221,7 +221,10 @@ export class SwarmClusterResolver {
   }
 
   @Authorized(PERMISSIONS.clustersManage, PERMISSIONS.hostsManage)
-  @Mutation(() => SwarmClusterPayload, { description: '`docker swarm init` on a registered host: it becomes the first manager, and the swarm is registered as a cluster (same endpoint and TLS as the host). Needs swarm.clusters.manage and docker.hosts.manage.' })
+  @Mutation(() => SwarmClusterPayload, {
+    description:
+      '`docker swarm init` on a registered host: it becomes the first manager, and the swarm is registered as a cluster (same endpoint and TLS as the host). Needs swarm.clusters.manage and docker.hosts.manage.',
+  })
   initSwarm(@Arg('input', () => InitSwarmInput) input: InitSwarmInput, @Ctx() ctx: Context) {
     return this.clusters.initSwarm(scopeOf(ctx), { ...input, hostId: hostIdOf(input.hostId) });
   }
@@ -295,7 +298,7 @@ export class SwarmNodeResolver {
   }
 
   @Extensions({ dockerCalls: 1 })
-  @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s GET /nodes/{id}, read live.' })
+  @FieldResolver(() => GraphQLJSONObject, { description: "Docker's GET /nodes/{id}, read live." })
   inspect(@Root() row: SwarmNode, @Ctx() ctx: Context) {
     return this.nodes.inspect(scopeOf(ctx), row);
   }
@@ -346,7 +349,7 @@ export class SwarmServiceResolver {
   }
 
   @Extensions({ dockerCalls: 1 })
-  @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s GET /services/{id}, read live.' })
+  @FieldResolver(() => GraphQLJSONObject, { description: "Docker's GET /services/{id}, read live." })
   inspect(@Root() row: SwarmService, @Ctx() ctx: Context) {
     return this.services.inspect(scopeOf(ctx), row);
   }
@@ -372,7 +375,7 @@ export class SwarmServiceResolver {
   }
 
   @Authorized(PERMISSIONS.clustersManage)
-  @Mutation(() => SwarmServicePayload, { description: 'Docker\'s server-side rollback to the previous spec (one level).' })
+  @Mutation(() => SwarmServicePayload, { description: "Docker's server-side rollback to the previous spec (one level)." })
   rollbackService(@Arg('input', () => ServiceIdInput) input: ServiceIdInput, @Ctx() ctx: Context) {
     return this.services.rollback(scopeOf(ctx), serviceIdOf(input.serviceId));
   }
@@ -419,7 +422,7 @@ export class SecretReferenceResolver {
   }
 
   @Extensions({ dockerCalls: 1 })
-  @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s inspect, read live (a secret\'s has no data: Docker never returns it).' })
+  @FieldResolver(() => GraphQLJSONObject, { description: "Docker's inspect, read live (a secret's has no data: Docker never returns it)." })
   inspect(@Root() row: SecretReference, @Ctx() ctx: Context) {
     return this.configs.inspect(scopeOf(ctx), row);
   }
@@ -484,7 +487,7 @@ export class SwarmNetworkResolver {
   }
 
   @Extensions({ dockerCalls: 1 })
-  @FieldResolver(() => GraphQLJSONObject, { description: 'Docker\'s GET /networks/{id} on the manager, read live.' })
+  @FieldResolver(() => GraphQLJSONObject, { description: "Docker's GET /networks/{id} on the manager, read live." })
   inspect(@Root() row: SwarmNetwork, @Ctx() ctx: Context) {
     return this.clusters.inspectNetwork(scopeOf(ctx), row);
   }
@@ -492,7 +495,7 @@ export class SwarmNetworkResolver {
 
 @Resolver(() => SwarmEvent)
 export class SwarmEventResolver {
-  @FieldResolver(() => String, { description: 'Docker\'s timeNano, exact (decimal string).' })
+  @FieldResolver(() => String, { description: "Docker's timeNano, exact (decimal string)." })
   timeNano(@Root() row: SwarmEvent) {
     return row.timeNano === null || row.timeNano === undefined ? '' : String(row.timeNano);
   }

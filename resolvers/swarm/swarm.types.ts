@@ -1,7 +1,20 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { IsOptional, MaxLength, ValidateNested } from 'class-validator';
-import { DockerActivity, DockerHost, EventSeverity, HostStatus, SecretReference, SwarmCluster, SwarmEvent, SwarmNode, SwarmNodeAvailability, SwarmNodeRole, SwarmService, SwarmServiceMode } from '../../entities';
+import {
+  DockerActivity,
+  DockerHost,
+  EventSeverity,
+  HostStatus,
+  SecretReference,
+  SwarmCluster,
+  SwarmEvent,
+  SwarmNode,
+  SwarmNodeAvailability,
+  SwarmNodeRole,
+  SwarmService,
+  SwarmServiceMode,
+} from '../../entities';
 import { Connection } from '../../src/graphql/connection';
 import { TlsCredentialsInput } from '../hosts/docker-host.types';
 
@@ -26,7 +39,7 @@ export enum EndpointMode {
 }
 registerEnumType(EndpointMode, {
   name: 'EndpointMode',
-  valuesConfig: { VIP: { description: 'One virtual IP, load-balanced by IPVS (Docker\'s default).' }, DNSRR: { description: 'DNS round robin over the task IPs (no IPVS needed).' } },
+  valuesConfig: { VIP: { description: "One virtual IP, load-balanced by IPVS (Docker's default)." }, DNSRR: { description: 'DNS round robin over the task IPs (no IPVS needed).' } },
 });
 
 export enum PortPublishMode {
@@ -81,7 +94,7 @@ export class SetSwarmClusterMaintenanceInput {
   @Field(() => Boolean) maintenance!: boolean;
 }
 
-@InputType({ description: 'Raft settings (Docker\'s defaults in parentheses).' })
+@InputType({ description: "Raft settings (Docker's defaults in parentheses)." })
 export class RaftSettingsInput {
   @Field(() => Int, { nullable: true, description: 'Log entries between snapshots (10000).' }) @IsOptional() snapshotInterval?: number;
   @Field(() => Int, { nullable: true, description: 'Snapshots kept beyond the current one (0).' }) @IsOptional() keepOldSnapshots?: number;
@@ -95,9 +108,11 @@ export class InitSwarmInput {
   @Field(() => ID, { description: 'The registered DockerHost that becomes the first manager.' }) hostId!: string;
   @Field(() => String, { description: 'Name of the SwarmCluster registered for the new swarm.' }) @MaxLength(100) name!: string;
   @Field(() => String, { nullable: true, description: 'Raft listen address (default 0.0.0.0:2377).' }) @IsOptional() listenAddr?: string;
-  @Field(() => String, { nullable: true, description: 'Address other nodes reach this one at (default: the daemon\'s --swarm-default-advertise-addr or its only address).' }) @IsOptional() advertiseAddr?: string;
+  @Field(() => String, { nullable: true, description: "Address other nodes reach this one at (default: the daemon's --swarm-default-advertise-addr or its only address)." })
+  @IsOptional()
+  advertiseAddr?: string;
   @Field(() => String, { nullable: true }) @IsOptional() dataPathAddr?: string;
-  @Field(() => Boolean, { nullable: true, description: 'Recover a swarm that lost quorum from this manager\'s state (default false).' }) @IsOptional() forceNewCluster?: boolean;
+  @Field(() => Boolean, { nullable: true, description: "Recover a swarm that lost quorum from this manager's state (default false)." }) @IsOptional() forceNewCluster?: boolean;
   @Field(() => [String], { nullable: true, description: 'Subnets for overlay networks (default 10.0.0.0/8 in /24s).' }) @IsOptional() defaultAddrPool?: string[];
   @Field(() => Boolean, { nullable: true }) @IsOptional() autolockManagers?: boolean;
   @Field(() => Int, { nullable: true, description: 'Tasks kept per slot in history (5).' }) @IsOptional() taskHistoryRetentionLimit?: number;
@@ -254,7 +269,13 @@ export class SwarmNodePayload {
 @InputType()
 export class ServiceMountInput {
   @Field(() => MountType) type!: MountType;
-  @Field(() => String, { nullable: true, description: 'Absolute, normalised host path (bind; exactly one of the operator\'s host roots unless docker.containers.privileged) or volume name (volume; a local volume without options). None for tmpfs.' }) @IsOptional() source?: string;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Absolute, normalised host path (bind; exactly one of the operator's host roots unless docker.containers.privileged) or volume name (volume; a local volume without options). None for tmpfs.",
+  })
+  @IsOptional()
+  source?: string;
   @Field(() => String, { description: 'Absolute path in the container.' }) target!: string;
   @Field(() => Boolean, { nullable: true, defaultValue: false }) readOnly?: boolean;
 }
@@ -264,7 +285,8 @@ export class ServicePortInput {
   @Field(() => Int) target!: number;
   @Field(() => Int, { nullable: true, description: 'Default: assigned by Docker (30000–32767 for ingress).' }) @IsOptional() published?: number;
   @Field(() => String, { nullable: true, defaultValue: 'tcp', description: 'tcp, udp or sctp (tcp).' }) protocol?: string;
-  @Field(() => PortPublishMode, { nullable: true, defaultValue: PortPublishMode.INGRESS, description: 'INGRESS (routing mesh, Docker\'s default; needs IPVS) or HOST (the node running the task).' }) publishMode?: PortPublishMode;
+  @Field(() => PortPublishMode, { nullable: true, defaultValue: PortPublishMode.INGRESS, description: "INGRESS (routing mesh, Docker's default; needs IPVS) or HOST (the node running the task)." })
+  publishMode?: PortPublishMode;
 }
 
 @InputType()
@@ -293,13 +315,13 @@ export class ServiceHealthcheckInput {
 
 @InputType()
 export class RestartPolicyInput {
-  @Field(() => RestartCondition, { nullable: true, defaultValue: RestartCondition.ANY, description: 'ANY (Docker\'s default).' }) condition?: RestartCondition;
+  @Field(() => RestartCondition, { nullable: true, defaultValue: RestartCondition.ANY, description: "ANY (Docker's default)." }) condition?: RestartCondition;
   @Field(() => Float, { nullable: true, defaultValue: 5, description: 'Seconds between restart attempts (5).' }) delaySeconds?: number;
   @Field(() => Int, { nullable: true, defaultValue: 0, description: '0 = unlimited (0).' }) maxAttempts?: number;
   @Field(() => Float, { nullable: true, defaultValue: 0, description: 'Seconds over which attempts are counted (0 = unbounded).' }) windowSeconds?: number;
 }
 
-@InputType({ description: 'How tasks are updated (or rolled back). Defaults are Docker\'s: parallelism 1, delay 0 s, failureAction PAUSE, monitor 5 s, maxFailureRatio 0, order STOP_FIRST.' })
+@InputType({ description: "How tasks are updated (or rolled back). Defaults are Docker's: parallelism 1, delay 0 s, failureAction PAUSE, monitor 5 s, maxFailureRatio 0, order STOP_FIRST." })
 export class UpdateConfigInput {
   @Field(() => Int, { nullable: true, defaultValue: 1, description: 'Tasks updated at once (0 = all) (1).' }) parallelism?: number;
   @Field(() => Float, { nullable: true, defaultValue: 0, description: 'Seconds between batches (0).' }) delaySeconds?: number;
@@ -312,7 +334,7 @@ export class UpdateConfigInput {
 @InputType()
 export class ServiceSecretInput {
   @Field(() => String, { description: 'Secret name or Docker id.' }) secret!: string;
-  @Field(() => String, { nullable: true, description: 'File name under /run/secrets (default: the secret\'s name).' }) @IsOptional() target?: string;
+  @Field(() => String, { nullable: true, description: "File name under /run/secrets (default: the secret's name)." }) @IsOptional() target?: string;
 }
 
 @InputType()
@@ -321,13 +343,18 @@ export class ServiceConfigInput {
   @Field(() => String, { nullable: true, description: 'Path in the container (default: /<config name>).' }) @IsOptional() target?: string;
 }
 
-@InputType({ description: 'A full service spec. Omitted fields get Docker\'s defaults (given in each description).' })
+@InputType({ description: "A full service spec. Omitted fields get Docker's defaults (given in each description)." })
 export class ServiceSpecInput {
   @Field(() => String) @MaxLength(63) name!: string;
   @Field(() => String) @MaxLength(500) image!: string;
-  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Pin the image to its registry digest first (what the docker CLI does by default). Default false: the daemon never contacts a registry for it.' }) resolveImage?: boolean;
-  @Field(() => [String], { nullable: true, description: 'Replaces the image\'s ENTRYPOINT.' }) @IsOptional() command?: string[];
-  @Field(() => [String], { nullable: true, description: 'Replaces the image\'s CMD.' }) @IsOptional() args?: string[];
+  @Field(() => Boolean, {
+    nullable: true,
+    defaultValue: false,
+    description: 'Pin the image to its registry digest first (what the docker CLI does by default). Default false: the daemon never contacts a registry for it.',
+  })
+  resolveImage?: boolean;
+  @Field(() => [String], { nullable: true, description: "Replaces the image's ENTRYPOINT." }) @IsOptional() command?: string[];
+  @Field(() => [String], { nullable: true, description: "Replaces the image's CMD." }) @IsOptional() args?: string[];
   @Field(() => [String], { nullable: true, description: '"NAME=value" entries.' }) @IsOptional() env?: string[];
   @Field(() => String, { nullable: true }) @IsOptional() workdir?: string;
   @Field(() => String, { nullable: true }) @IsOptional() user?: string;
@@ -336,15 +363,18 @@ export class ServiceSpecInput {
   @Field(() => [ServiceMountInput], { nullable: true }) @IsOptional() @ValidateNested() mounts?: ServiceMountInput[];
   @Field(() => [String], { nullable: true, description: 'Network names or ids to attach.' }) @IsOptional() networks?: string[];
   @Field(() => [ServicePortInput], { nullable: true }) @IsOptional() @ValidateNested() ports?: ServicePortInput[];
-  @Field(() => EndpointMode, { nullable: true, defaultValue: EndpointMode.VIP, description: 'VIP (Docker\'s default) or DNSRR.' }) endpointMode?: EndpointMode;
+  @Field(() => EndpointMode, { nullable: true, defaultValue: EndpointMode.VIP, description: "VIP (Docker's default) or DNSRR." }) endpointMode?: EndpointMode;
   @Field(() => ServiceResourcesInput, { nullable: true }) @IsOptional() @ValidateNested() resources?: ServiceResourcesInput;
   @Field(() => PlacementInput, { nullable: true }) @IsOptional() @ValidateNested() placement?: PlacementInput;
   @Field(() => SwarmServiceMode, { nullable: true, defaultValue: SwarmServiceMode.REPLICATED, description: 'REPLICATED (default) or GLOBAL (one task per node).' }) mode?: SwarmServiceMode;
   @Field(() => Int, { nullable: true, description: 'Replicated services: tasks to run (default 1).' }) @IsOptional() replicas?: number;
-  @Field(() => ServiceHealthcheckInput, { nullable: true, description: 'Default: the image\'s HEALTHCHECK, if any.' }) @IsOptional() @ValidateNested() healthcheck?: ServiceHealthcheckInput;
+  @Field(() => ServiceHealthcheckInput, { nullable: true, description: "Default: the image's HEALTHCHECK, if any." }) @IsOptional() @ValidateNested() healthcheck?: ServiceHealthcheckInput;
   @Field(() => RestartPolicyInput, { nullable: true, description: 'Default: restart on any exit, 5 s apart, unlimited.' }) @IsOptional() @ValidateNested() restartPolicy?: RestartPolicyInput;
   @Field(() => UpdateConfigInput, { nullable: true }) @IsOptional() @ValidateNested() updateConfig?: UpdateConfigInput;
-  @Field(() => UpdateConfigInput, { nullable: true, description: 'Same defaults as updateConfig; failureAction ROLLBACK is not allowed here.' }) @IsOptional() @ValidateNested() rollbackConfig?: UpdateConfigInput;
+  @Field(() => UpdateConfigInput, { nullable: true, description: 'Same defaults as updateConfig; failureAction ROLLBACK is not allowed here.' })
+  @IsOptional()
+  @ValidateNested()
+  rollbackConfig?: UpdateConfigInput;
   @Field(() => Float, { nullable: true, description: 'Seconds between SIGTERM and SIGKILL (10).' }) @IsOptional() stopGracePeriodSeconds?: number;
   @Field(() => [ServiceSecretInput], { nullable: true }) @IsOptional() @ValidateNested() secrets?: ServiceSecretInput[];
   @Field(() => [ServiceConfigInput], { nullable: true }) @IsOptional() @ValidateNested() configs?: ServiceConfigInput[];
@@ -380,7 +410,7 @@ export class SwarmServicePayload {
   @Field(() => DockerActivity) activity!: DockerActivity;
 }
 
-@ObjectType({ description: 'A task (one slot\'s container) of a service, read live from the manager.' })
+@ObjectType({ description: "A task (one slot's container) of a service, read live from the manager." })
 export class SwarmTask {
   @Field(() => String) taskId!: string;
   @Field(() => Int, { nullable: true }) slot?: number | null;
@@ -390,21 +420,22 @@ export class SwarmTask {
   @Field(() => String, { nullable: true }) error?: string | null;
   @Field(() => Int, { nullable: true }) exitCode?: number | null;
   @Field(() => String, { nullable: true }) containerId?: string | null;
-  @Field(() => String, { nullable: true, description: 'Docker\'s node id.' }) nodeId?: string | null;
+  @Field(() => String, { nullable: true, description: "Docker's node id." }) nodeId?: string | null;
   @Field(() => SwarmNode, { nullable: true }) node?: SwarmNode | null;
   @Field(() => String, { nullable: true }) image?: string | null;
   @Field(() => Date, { nullable: true }) createdAt?: Date | null;
   @Field(() => Date, { nullable: true }) updatedAt?: Date | null;
 }
 
-@ObjectType({ description: 'One line of a service\'s output (any task).' })
+@ObjectType({ description: "One line of a service's output (any task)." })
 export class ServiceLogLine {
   @Field(() => String, { description: 'stdout or stderr' }) stream!: string;
   @Field(() => String) line!: string;
   @Field(() => String, { nullable: true }) timestamp?: string;
   @Field(() => String, { nullable: true }) taskId?: string;
   @Field(() => String, { nullable: true }) nodeId?: string;
-  @Field(() => Boolean, { description: 'The line was longer than 16 KiB (LOG_LINE_MAX_BYTES, timestamp included): it was cut there, on a character boundary, and the rest of it was dropped.' }) truncated!: boolean;
+  @Field(() => Boolean, { description: 'The line was longer than 16 KiB (LOG_LINE_MAX_BYTES, timestamp included): it was cut there, on a character boundary, and the rest of it was dropped.' })
+  truncated!: boolean;
 }
 
 @InputType()

@@ -31,10 +31,14 @@ describe('swarmClusterStatusChanged: maintenance and reconnect transitions (real
       .map((c) => `${c.previousStatus}>${c.status}`);
 
   async function connected(): Promise<void> {
-    await eventually(async () => {
-      const c = ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster;
-      return c.status === 'CONNECTED' && c.quorum === true;
-    }, 60_000, 300);
+    await eventually(
+      async () => {
+        const c = ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster;
+        return c.status === 'CONNECTED' && c.quorum === true;
+      },
+      60_000,
+      300,
+    );
   }
 
   beforeAll(async () => {
@@ -94,7 +98,7 @@ describe('swarmClusterStatusChanged: maintenance and reconnect transitions (real
     await ws.dispose();
   }, 120_000);
 
-  it('only the subscriber\'s account hears of it', async () => {
+  it("only the subscriber's account hears of it", async () => {
     const stranger = await t.token({ account: `status-other-${randomUUID().slice(0, 8)}`, permissions: ['swarm.clusters.manage'] });
     // naming another account's cluster is NOT_FOUND; the account-wide feed stays silent
     const ws = t.ws(stranger);

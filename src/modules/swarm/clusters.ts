@@ -136,7 +136,9 @@ export class SwarmManager {
       throw conflict(`A cluster named "${input.name}" already exists`, { field: 'name' });
     }
     const connectionChanged =
-      (input.managerEndpoint !== undefined && input.managerEndpoint !== cluster.managerEndpoint) || (input.tlsVerify !== undefined && input.tlsVerify !== cluster.tlsVerify) || input.tlsCredentials !== undefined;
+      (input.managerEndpoint !== undefined && input.managerEndpoint !== cluster.managerEndpoint) ||
+      (input.tlsVerify !== undefined && input.tlsVerify !== cluster.tlsVerify) ||
+      input.tlsCredentials !== undefined;
     const identity = connectionChanged
       ? await this.connections.probe(
           em,
@@ -169,13 +171,17 @@ export class SwarmManager {
 
   async remove(scope: Scope, id: string) {
     const cluster = await this.get(scope, id);
-    const { activity } = await this.audit.run(scope, { action: 'cluster.remove', targetType: 'cluster', targetId: cluster.id, parameters: { id: clusterGid(cluster.id), name: cluster.name } }, async () => {
-      await this.fleet.supervisor(cluster.id)?.stop();
-      scope.em.remove(cluster);
-      await scope.em.flush();
-      this.connections.forget(cluster.id);
-      await releaseClaims(scope.em, cluster.account.id);
-    });
+    const { activity } = await this.audit.run(
+      scope,
+      { action: 'cluster.remove', targetType: 'cluster', targetId: cluster.id, parameters: { id: clusterGid(cluster.id), name: cluster.name } },
+      async () => {
+        await this.fleet.supervisor(cluster.id)?.stop();
+        scope.em.remove(cluster);
+        await scope.em.flush();
+        this.connections.forget(cluster.id);
+        await releaseClaims(scope.em, cluster.account.id);
+      },
+    );
     await this.fleet.notify(cluster.id);
     return { activity };
   }
@@ -184,9 +190,13 @@ export class SwarmManager {
   async setMaintenance(scope: Scope, id: string, on: boolean) {
     const cluster = await this.get(scope, id);
     const parameters = { id: clusterGid(cluster.id), maintenance: on };
-    const { activity } = await this.audit.run(scope, { action: on ? 'cluster.maintenance.enter' : 'cluster.maintenance.exit', targetType: 'cluster', targetId: cluster.id, cluster, parameters }, async () => {
-      await commitClusterStatus(scope.em, this.pubsub, clusterStatusChange(cluster, setMaintenance(cluster, on)));
-    });
+    const { activity } = await this.audit.run(
+      scope,
+      { action: on ? 'cluster.maintenance.enter' : 'cluster.maintenance.exit', targetType: 'cluster', targetId: cluster.id, cluster, parameters },
+      async () => {
+        await commitClusterStatus(scope.em, this.pubsub, clusterStatusChange(cluster, setMaintenance(cluster, on)));
+      },
+    );
     await this.fleet.notify(cluster.id);
     return { cluster, activity };
   }
@@ -195,14 +205,18 @@ export class SwarmManager {
   async sync(scope: Scope, id: string) {
     const cluster = await this.get(scope, id);
     if (cluster.status === HostStatus.MAINTENANCE) throw conflict(`Cluster "${cluster.name}" is in maintenance: no syncing until it is cleared`);
-    const { result, activity } = await this.audit.run(scope, { action: 'cluster.sync', targetType: 'cluster', targetId: cluster.id, cluster, parameters: { id: clusterGid(cluster.id) } }, async (h) => {
-      // (the supervisor has recorded the outcome, quorum included)
-      const r = await this.syncNow(cluster).catch((err) => {
-        throw isDockerFailure(err) ? toSwarmError(err, cluster) : err;
-      });
-      h.activity.result = { nodes: r.nodes, services: r.services, secrets: r.secrets, configs: r.configs, networks: r.networks, changes: r.changes.length };
-      return r;
-    });
+    const { result, activity } = await this.audit.run(
+      scope,
+      { action: 'cluster.sync', targetType: 'cluster', targetId: cluster.id, cluster, parameters: { id: clusterGid(cluster.id) } },
+      async (h) => {
+        // (the supervisor has recorded the outcome, quorum included)
+        const r = await this.syncNow(cluster).catch((err) => {
+          throw isDockerFailure(err) ? toSwarmError(err, cluster) : err;
+        });
+        h.activity.result = { nodes: r.nodes, services: r.services, secrets: r.secrets, configs: r.configs, networks: r.networks, changes: r.changes.length };
+        return r;
+      },
+    );
     await scope.em.refresh(cluster);
     return { cluster, activity, result };
   }
@@ -281,7 +295,13 @@ export class SwarmManager {
       const remotes: string[] = (info.Swarm.RemoteManagers ?? []).map((m: { Addr: string }) => m.Addr);
       if (remotes.length === 0) throw new AppError(ErrorCode.DOCKER_ERROR, 'The manager reports no manager addresses to join');
       try {
-        await hostApi.swarmJoin({ ListenAddr: input.listenAddr ?? DEFAULT_LISTEN_ADDR, AdvertiseAddr: input.advertiseAddr, DataPathAddr: input.dataPathAddr, RemoteAddrs: remotes, JoinToken: token } as never);
+        await hostApi.swarmJoin({
+          ListenAddr: input.listenAddr ?? DEFAULT_LISTEN_ADDR,
+          AdvertiseAddr: input.advertiseAddr,
+          DataPathAddr: input.dataPathAddr,
+          RemoteAddrs: remotes,
+          JoinToken: token,
+        } as never);
         const hostInfo = (await hostApi.info()) as { Swarm?: { NodeID?: string } };
         host.swarmNodeId = hostInfo.Swarm?.NodeID ?? null;
       } catch (err) {

@@ -24,11 +24,7 @@ export async function clusterConnection(connections: DockerConnections, em: Enti
     return primary;
   } catch (err) {
     if (toDockerError(err).code !== ErrorCode.DOCKER_UNREACHABLE) throw err;
-    const managers = await em.find(
-      SwarmNode,
-      { cluster: cluster.id, role: SwarmNodeRole.MANAGER, host: { $ne: null } },
-      { populate: ['host'], orderBy: { leader: 'desc', hostname: 'asc' } },
-    );
+    const managers = await em.find(SwarmNode, { cluster: cluster.id, role: SwarmNodeRole.MANAGER, host: { $ne: null } }, { populate: ['host'], orderBy: { leader: 'desc', hostname: 'asc' } });
     for (const node of managers) {
       const host = node.host;
       if (!host || host.apiEndpoint === cluster.managerEndpoint || host.status !== HostStatus.CONNECTED) continue;
@@ -94,4 +90,3 @@ export async function withVersionRetry<T>(attempt: () => Promise<T>, tries = 5, 
 
 /** Docker durations are nanoseconds; the API takes seconds. */
 export const seconds = (s: number | undefined | null): number | undefined => (s === undefined || s === null ? undefined : Math.round(s * 1e9));
-

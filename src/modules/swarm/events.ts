@@ -50,7 +50,11 @@ export async function ingestSwarmEvents(em: EntityManager, pubsub: FleetPubSub, 
   const relevant = batch.filter((e) => e.scope === 'swarm' || SWARM_EVENT_TYPES.includes(e.Type));
   const events = await storeEvents(em, SWARM_EVENTS, cluster, relevant, source);
   if (events.length === 0) return [];
-  await linkActivitiesToEvents(em, events.map((e) => e.id), SWARM_EVENT_LINK);
+  await linkActivitiesToEvents(
+    em,
+    events.map((e) => e.id),
+    SWARM_EVENT_LINK,
+  );
   for (const ev of events) await pubsub.emit(Topic.SWARM_EVENTS, swarmEventPayload(ev), cluster.id);
   return events;
 }

@@ -53,35 +53,50 @@ export class SecretManager {
   async create(scope: Scope, cluster: SwarmCluster, input: { name: string; value: string; labels?: Record<string, string> }) {
     checkName(input.name);
     const data = checkData(input.value, 'value');
-    const { result, activity } = await this.ops.run(scope, cluster, { action: 'secret.create', targetType: 'secret', targetId: input.name, parameters: { name: input.name, labels: input.labels } }, async (api, h) => {
-      const created = (await api.createSecret({ Name: input.name, Labels: input.labels ?? {}, Data: data.toString('base64') } as never)) as unknown as { id: string };
-      h.setTarget(created.id);
-      return upsertSecret(scope.em, cluster, SecretKind.SECRET, (await api.getSecret(created.id).inspect()) as Obj);
-    });
+    const { result, activity } = await this.ops.run(
+      scope,
+      cluster,
+      { action: 'secret.create', targetType: 'secret', targetId: input.name, parameters: { name: input.name, labels: input.labels } },
+      async (api, h) => {
+        const created = (await api.createSecret({ Name: input.name, Labels: input.labels ?? {}, Data: data.toString('base64') } as never)) as unknown as { id: string };
+        h.setTarget(created.id);
+        return upsertSecret(scope.em, cluster, SecretKind.SECRET, (await api.getSecret(created.id).inspect()) as Obj);
+      },
+    );
     return { secret: result, activity };
   }
 
   /** Labels only (Docker refuses any other change to a secret). */
   async update(scope: Scope, id: string, labels: Record<string, string>) {
     const row = await this.get(scope, id);
-    const { result, activity } = await this.ops.run(scope, row.cluster, { action: 'secret.update', targetType: 'secret', targetId: row.dockerId, parameters: { secretId: referenceGid(row.id), name: row.name, labels } }, async (api) => {
-      const secret = api.getSecret(row.dockerId);
-      await withVersionRetry(async () => {
-        const current = (await secret.inspect()) as Obj;
-        await secret.update({ _query: { version: current.Version.Index }, _body: { ...current.Spec, Labels: labels } } as never);
-      });
-      return upsertSecret(scope.em, row.cluster, SecretKind.SECRET, (await secret.inspect()) as Obj);
-    });
+    const { result, activity } = await this.ops.run(
+      scope,
+      row.cluster,
+      { action: 'secret.update', targetType: 'secret', targetId: row.dockerId, parameters: { secretId: referenceGid(row.id), name: row.name, labels } },
+      async (api) => {
+        const secret = api.getSecret(row.dockerId);
+        await withVersionRetry(async () => {
+          const current = (await secret.inspect()) as Obj;
+          await secret.update({ _query: { version: current.Version.Index }, _body: { ...current.Spec, Labels: labels } } as never);
+        });
+        return upsertSecret(scope.em, row.cluster, SecretKind.SECRET, (await secret.inspect()) as Obj);
+      },
+    );
     return { secret: result, activity };
   }
 
   async remove(scope: Scope, id: string) {
     const row = await this.get(scope, id);
-    const { activity } = await this.ops.run(scope, row.cluster, { action: 'secret.remove', targetType: 'secret', targetId: row.dockerId, parameters: { secretId: referenceGid(row.id), name: row.name } }, async (api) => {
-      await api.getSecret(row.dockerId).remove();
-      scope.em.remove(row);
-      await scope.em.flush();
-    });
+    const { activity } = await this.ops.run(
+      scope,
+      row.cluster,
+      { action: 'secret.remove', targetType: 'secret', targetId: row.dockerId, parameters: { secretId: referenceGid(row.id), name: row.name } },
+      async (api) => {
+        await api.getSecret(row.dockerId).remove();
+        scope.em.remove(row);
+        await scope.em.flush();
+      },
+    );
     return { activity };
   }
 
@@ -93,34 +108,43 @@ export class SecretManager {
   async rotate(scope: Scope, id: string, value: string) {
     const row = await this.get(scope, id);
     const data = checkData(value, 'value');
-    const { result, activity } = await this.ops.run(scope, row.cluster, { action: 'secret.rotate', targetType: 'secret', targetId: row.dockerId, parameters: { secretId: referenceGid(row.id), name: row.name } }, async (api, h) => {
-      const old = (await api.getSecret(row.dockerId).inspect()) as Obj;
-      const labels = { ...(old.Spec.Labels ?? {}) };
-      const family = labels[FAMILY_LABEL] ?? old.Spec.Name;
-      const generation = (Number(labels[GENERATION_LABEL]) || 1) + 1;
-      const name = `${family}-v${generation}`;
-      const services = ((await api.listServices()) as Obj[]).filter((s) => (s.Spec?.TaskTemplate?.ContainerSpec?.Secrets ?? []).some((r: Obj) => r.SecretID === old.ID));
-      // redeploying runs tasks again: the service policy first (before anything changes), and on each spec as sent
-      for (const s of services) await checkServiceAccess(this.guard, scope, api, s.Spec);
-      const created = (await api.createSecret({ Name: name, Labels: { ...labels, [FAMILY_LABEL]: family, [GENERATION_LABEL]: String(generation) }, Data: data.toString('base64') } as never)) as unknown as { id: string };
-      const updated: SwarmService[] = [];
-      for (const s of services) {
-        const service = api.getService(s.ID);
-        await withVersionRetry(async () => {
-          const current = (await service.inspect()) as Obj;
-          const spec = structuredClone(current.Spec);
-          spec.TaskTemplate.ContainerSpec.Secrets = (spec.TaskTemplate.ContainerSpec.Secrets ?? []).map((r: Obj) => (r.SecretID === old.ID ? { ...r, SecretID: created.id, SecretName: name } : r));
-          await checkServiceAccess(this.guard, scope, api, spec);
-          await service.update({ _query: { version: current.Version.Index }, _body: spec } as never);
-        });
-        updated.push(await upsertService(scope.em, row.cluster, (await service.inspect()) as Obj));
-      }
-      await api.getSecret(old.ID).remove();
-      scope.em.remove(row);
-      const secret = await upsertSecret(scope.em, row.cluster, SecretKind.SECRET, (await api.getSecret(created.id).inspect()) as Obj);
-      h.activity.result = { newSecretId: created.id, name, servicesUpdated: updated.map((u) => u.name), removedSecretId: old.ID };
-      return { secret, services: updated, previousName: old.Spec.Name as string };
-    });
+    const { result, activity } = await this.ops.run(
+      scope,
+      row.cluster,
+      { action: 'secret.rotate', targetType: 'secret', targetId: row.dockerId, parameters: { secretId: referenceGid(row.id), name: row.name } },
+      async (api, h) => {
+        const old = (await api.getSecret(row.dockerId).inspect()) as Obj;
+        const labels = { ...(old.Spec.Labels ?? {}) };
+        const family = labels[FAMILY_LABEL] ?? old.Spec.Name;
+        const generation = (Number(labels[GENERATION_LABEL]) || 1) + 1;
+        const name = `${family}-v${generation}`;
+        const services = ((await api.listServices()) as Obj[]).filter((s) => (s.Spec?.TaskTemplate?.ContainerSpec?.Secrets ?? []).some((r: Obj) => r.SecretID === old.ID));
+        // redeploying runs tasks again: the service policy first (before anything changes), and on each spec as sent
+        for (const s of services) await checkServiceAccess(this.guard, scope, api, s.Spec);
+        const created = (await api.createSecret({
+          Name: name,
+          Labels: { ...labels, [FAMILY_LABEL]: family, [GENERATION_LABEL]: String(generation) },
+          Data: data.toString('base64'),
+        } as never)) as unknown as { id: string };
+        const updated: SwarmService[] = [];
+        for (const s of services) {
+          const service = api.getService(s.ID);
+          await withVersionRetry(async () => {
+            const current = (await service.inspect()) as Obj;
+            const spec = structuredClone(current.Spec);
+            spec.TaskTemplate.ContainerSpec.Secrets = (spec.TaskTemplate.ContainerSpec.Secrets ?? []).map((r: Obj) => (r.SecretID === old.ID ? { ...r, SecretID: created.id, SecretName: name } : r));
+            await checkServiceAccess(this.guard, scope, api, spec);
+            await service.update({ _query: { version: current.Version.Index }, _body: spec } as never);
+          });
+          updated.push(await upsertService(scope.em, row.cluster, (await service.inspect()) as Obj));
+        }
+        await api.getSecret(old.ID).remove();
+        scope.em.remove(row);
+        const secret = await upsertSecret(scope.em, row.cluster, SecretKind.SECRET, (await api.getSecret(created.id).inspect()) as Obj);
+        h.activity.result = { newSecretId: created.id, name, servicesUpdated: updated.map((u) => u.name), removedSecretId: old.ID };
+        return { secret, services: updated, previousName: old.Spec.Name as string };
+      },
+    );
     return { ...result, activity };
   }
 }
@@ -137,21 +161,31 @@ export class ConfigManager {
   async create(scope: Scope, cluster: SwarmCluster, input: { name: string; data: string; labels?: Record<string, string> }) {
     checkName(input.name);
     const data = checkData(input.data, 'data');
-    const { result, activity } = await this.ops.run(scope, cluster, { action: 'config.create', targetType: 'config', targetId: input.name, parameters: { name: input.name, labels: input.labels, bytes: data.length } }, async (api, h) => {
-      const created = (await api.createConfig({ Name: input.name, Labels: input.labels ?? {}, Data: data.toString('base64') } as never)) as unknown as { id: string };
-      h.setTarget(created.id);
-      return upsertSecret(scope.em, cluster, SecretKind.CONFIG, (await api.getConfig(created.id).inspect()) as Obj);
-    });
+    const { result, activity } = await this.ops.run(
+      scope,
+      cluster,
+      { action: 'config.create', targetType: 'config', targetId: input.name, parameters: { name: input.name, labels: input.labels, bytes: data.length } },
+      async (api, h) => {
+        const created = (await api.createConfig({ Name: input.name, Labels: input.labels ?? {}, Data: data.toString('base64') } as never)) as unknown as { id: string };
+        h.setTarget(created.id);
+        return upsertSecret(scope.em, cluster, SecretKind.CONFIG, (await api.getConfig(created.id).inspect()) as Obj);
+      },
+    );
     return { config: result, activity };
   }
 
   async remove(scope: Scope, id: string) {
     const row = await this.get(scope, id);
-    const { activity } = await this.ops.run(scope, row.cluster, { action: 'config.remove', targetType: 'config', targetId: row.dockerId, parameters: { configId: referenceGid(row.id), name: row.name } }, async (api) => {
-      await api.getConfig(row.dockerId).remove();
-      scope.em.remove(row);
-      await scope.em.flush();
-    });
+    const { activity } = await this.ops.run(
+      scope,
+      row.cluster,
+      { action: 'config.remove', targetType: 'config', targetId: row.dockerId, parameters: { configId: referenceGid(row.id), name: row.name } },
+      async (api) => {
+        await api.getConfig(row.dockerId).remove();
+        scope.em.remove(row);
+        await scope.em.flush();
+      },
+    );
     return { activity };
   }
 

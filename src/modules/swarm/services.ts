@@ -119,8 +119,16 @@ export async function buildServiceSpec(api: Docker, input: ServiceSpecInput): Pr
     return Number(v);
   };
   const [secrets, configs] = await Promise.all([
-    references(api, 'secret', input.secrets?.map((s) => ({ name: s.secret, target: s.target }))),
-    references(api, 'config', input.configs?.map((c) => ({ name: c.config, target: c.target }))),
+    references(
+      api,
+      'secret',
+      input.secrets?.map((s) => ({ name: s.secret, target: s.target })),
+    ),
+    references(
+      api,
+      'config',
+      input.configs?.map((c) => ({ name: c.config, target: c.target })),
+    ),
   ]);
   return {
     Name: input.name,
@@ -184,9 +192,7 @@ export async function buildServiceSpec(api: Docker, input: ServiceSpecInput): Pr
     ...(input.rollbackConfig ? { RollbackConfig: updateConfig(input.rollbackConfig) } : {}),
     EndpointSpec: {
       Mode: input.endpointMode ?? 'vip',
-      ...(input.ports
-        ? { Ports: input.ports.map((p) => ({ TargetPort: p.target, PublishedPort: p.published, Protocol: p.protocol ?? 'tcp', PublishMode: p.publishMode ?? 'ingress' })) }
-        : {}),
+      ...(input.ports ? { Ports: input.ports.map((p) => ({ TargetPort: p.target, PublishedPort: p.published, Protocol: p.protocol ?? 'tcp', PublishMode: p.publishMode ?? 'ingress' })) } : {}),
     },
   };
 }
@@ -266,11 +272,16 @@ export class ServiceManager {
 
   async remove(scope: Scope, id: string) {
     const row = await this.get(scope, id);
-    const { activity } = await this.ops.run(scope, row.cluster, { action: 'service.remove', targetType: 'service', targetId: row.serviceId, parameters: { serviceId: serviceGid(row.id), name: row.name } }, async (api) => {
-      await api.getService(row.serviceId).remove();
-      scope.em.remove(row);
-      await scope.em.flush();
-    });
+    const { activity } = await this.ops.run(
+      scope,
+      row.cluster,
+      { action: 'service.remove', targetType: 'service', targetId: row.serviceId, parameters: { serviceId: serviceGid(row.id), name: row.name } },
+      async (api) => {
+        await api.getService(row.serviceId).remove();
+        scope.em.remove(row);
+        await scope.em.flush();
+      },
+    );
     return { activity };
   }
 
@@ -280,7 +291,7 @@ export class ServiceManager {
     const cluster = service.cluster as SwarmCluster;
     const filters: Record<string, string[]> = { service: [service.serviceId] };
     if (desiredState) filters['desired-state'] = [desiredState];
-    const tasks = (await this.ops.read(scope, cluster, (api) => api.listTasks({ filters } as never) as unknown as Promise<Obj[]>));
+    const tasks = await this.ops.read(scope, cluster, (api) => api.listTasks({ filters } as never) as unknown as Promise<Obj[]>);
     const nodes = await scope.em.find(SwarmNode, { cluster: cluster.id });
     const byNode = new Map(nodes.map((n) => [n.nodeId, n]));
     return tasks
@@ -327,13 +338,7 @@ export class ServiceManager {
    * The shared path of update, scale and rollback: inspect, build the new body from the current
    * state, send it with the version index; re-read and retry on "update out of sequence".
    */
-  private async change(
-    scope: Scope,
-    row: SwarmService & { cluster: SwarmCluster },
-    action: string,
-    parameters: object,
-    build: (api: Docker, current: Obj) => Promise<{ body: Obj; query?: Obj }>,
-  ) {
+  private async change(scope: Scope, row: SwarmService & { cluster: SwarmCluster }, action: string, parameters: object, build: (api: Docker, current: Obj) => Promise<{ body: Obj; query?: Obj }>) {
     const { result, activity } = await this.ops.run(scope, row.cluster, { action, targetType: 'service', targetId: row.serviceId, parameters }, async (api, h) => {
       const service = api.getService(row.serviceId);
       let warnings: string[] = [];
@@ -364,6 +369,11 @@ const DETAILS = /^([\w.-]+=[^,\s]*(?:,[\w.-]+=[^,\s]*)*) (.*)$/s;
 function withDetails(l: LogLine): ServiceLogLine {
   const m = DETAILS.exec(l.line);
   if (!m) return l;
-  const attrs = Object.fromEntries(m[1].split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+  const attrs = Object.fromEntries(
+    m[1]
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('=') as [string, string]),
+  );
   return { stream: l.stream, timestamp: l.timestamp, line: m[2], taskId: attrs['com.docker.swarm.task.id'], nodeId: attrs['com.docker.swarm.node.id'], truncated: l.truncated };
 }

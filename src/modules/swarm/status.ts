@@ -24,7 +24,11 @@ export interface ClusterStatusPayload {
  * a failure (the cluster cannot be managed) with a lastError that says so. In maintenance
  * nothing changes (neither status nor quorum): the cluster is not being watched.
  */
-export function clusterOutcome(cluster: SwarmCluster, outcome: { ok: true } | { ok: false; error: string; quorumLost?: boolean; refused?: boolean }, now = new Date()): ClusterStatusPayload | undefined {
+export function clusterOutcome(
+  cluster: SwarmCluster,
+  outcome: { ok: true } | { ok: false; error: string; quorumLost?: boolean; refused?: boolean },
+  now = new Date(),
+): ClusterStatusPayload | undefined {
   if (cluster.status === HostStatus.MAINTENANCE) return undefined;
   const previousStatus = cluster.status;
   const previousQuorum = cluster.quorum ?? null;

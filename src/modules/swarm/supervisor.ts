@@ -25,7 +25,10 @@ const EVENT_SYNC_DELAY_MS = 300;
  */
 export class ClusterSupervisor {
   private stopped = false;
-  private readonly ticker = new Ticker(() => this.tick(), (err) => this.log.error({ err }, 'cluster tick failed'));
+  private readonly ticker = new Ticker(
+    () => this.tick(),
+    (err) => this.log.error({ err }, 'cluster tick failed'),
+  );
   private eventTimer?: NodeJS.Timeout;
   private stream?: EventStream;
   private streamRevision?: number;

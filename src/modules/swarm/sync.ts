@@ -32,7 +32,7 @@ export async function managerInfo(api: Docker): Promise<Obj> {
   const info = (await api.info()) as Obj;
   const sw = info.Swarm ?? {};
   if (sw.LocalNodeState !== 'active') throw new AppError(ErrorCode.DOCKER_ERROR, `The endpoint is not part of a swarm (LocalNodeState=${sw.LocalNodeState ?? 'unknown'})`);
-  if (!sw.ControlAvailable) throw new AppError(ErrorCode.DOCKER_ERROR, 'The endpoint is a swarm worker, not a manager: register a manager\'s Engine API');
+  if (!sw.ControlAvailable) throw new AppError(ErrorCode.DOCKER_ERROR, "The endpoint is a swarm worker, not a manager: register a manager's Engine API");
   return info;
 }
 
@@ -176,46 +176,86 @@ export async function syncCluster(em: EntityManager, cluster: SwarmCluster, api:
   ]);
   const changes: SwarmChange[] = [];
   changes.push(
-    ...(await reconcile(em, SwarmNode, cluster, storedNodes, (r) => r.nodeId, nodes.map(nodeValues), (v) => v.nodeId!, ['cluster', 'nodeId'], (before, after) => {
-      const id = (after?.nodeId ?? before?.nodeId)!;
-      const name = after?.hostname ?? before?.hostname ?? id;
-      if (!before) return { type: 'node', action: 'create', actorId: id, attributes: { name } };
-      if (!after) return { type: 'node', action: 'remove', actorId: id, attributes: { name } };
-      const attrs: Record<string, string> = {};
-      if (before.state !== after.state) Object.assign(attrs, { 'state.old': before.state, 'state.new': after.state! });
-      if (before.availability !== after.availability) Object.assign(attrs, { 'availability.old': before.availability, 'availability.new': after.availability! });
-      if (before.role !== after.role) Object.assign(attrs, { 'role.old': before.role, 'role.new': after.role! });
-      return Object.keys(attrs).length ? { type: 'node', action: 'update', actorId: id, attributes: { name, ...attrs } } : undefined;
-    })),
+    ...(await reconcile(
+      em,
+      SwarmNode,
+      cluster,
+      storedNodes,
+      (r) => r.nodeId,
+      nodes.map(nodeValues),
+      (v) => v.nodeId!,
+      ['cluster', 'nodeId'],
+      (before, after) => {
+        const id = (after?.nodeId ?? before?.nodeId)!;
+        const name = after?.hostname ?? before?.hostname ?? id;
+        if (!before) return { type: 'node', action: 'create', actorId: id, attributes: { name } };
+        if (!after) return { type: 'node', action: 'remove', actorId: id, attributes: { name } };
+        const attrs: Record<string, string> = {};
+        if (before.state !== after.state) Object.assign(attrs, { 'state.old': before.state, 'state.new': after.state! });
+        if (before.availability !== after.availability) Object.assign(attrs, { 'availability.old': before.availability, 'availability.new': after.availability! });
+        if (before.role !== after.role) Object.assign(attrs, { 'role.old': before.role, 'role.new': after.role! });
+        return Object.keys(attrs).length ? { type: 'node', action: 'update', actorId: id, attributes: { name, ...attrs } } : undefined;
+      },
+    )),
   );
   changes.push(
-    ...(await reconcile(em, SwarmService, cluster, storedServices, (r) => r.serviceId, services.map(serviceValues), (v) => v.serviceId!, ['cluster', 'serviceId'], (before, after) => {
-      const id = (after?.serviceId ?? before?.serviceId)!;
-      const name = after?.name ?? before?.name ?? id;
-      if (!before) return { type: 'service', action: 'create', actorId: id, attributes: { name } };
-      if (!after) return { type: 'service', action: 'remove', actorId: id, attributes: { name } };
-      if (before.version === after.version) return undefined;
-      const attrs: Record<string, string> = { name };
-      if (before.replicas !== after.replicas) Object.assign(attrs, { 'replicas.old': String(before.replicas ?? ''), 'replicas.new': String(after.replicas ?? '') });
-      if (before.image !== after.image) Object.assign(attrs, { 'image.old': before.image, 'image.new': after.image! });
-      if (before.updateState !== after.updateState) Object.assign(attrs, { 'updatestate.old': before.updateState ?? '', 'updatestate.new': after.updateState ?? '' });
-      return { type: 'service', action: 'update', actorId: id, attributes: attrs };
-    })),
+    ...(await reconcile(
+      em,
+      SwarmService,
+      cluster,
+      storedServices,
+      (r) => r.serviceId,
+      services.map(serviceValues),
+      (v) => v.serviceId!,
+      ['cluster', 'serviceId'],
+      (before, after) => {
+        const id = (after?.serviceId ?? before?.serviceId)!;
+        const name = after?.name ?? before?.name ?? id;
+        if (!before) return { type: 'service', action: 'create', actorId: id, attributes: { name } };
+        if (!after) return { type: 'service', action: 'remove', actorId: id, attributes: { name } };
+        if (before.version === after.version) return undefined;
+        const attrs: Record<string, string> = { name };
+        if (before.replicas !== after.replicas) Object.assign(attrs, { 'replicas.old': String(before.replicas ?? ''), 'replicas.new': String(after.replicas ?? '') });
+        if (before.image !== after.image) Object.assign(attrs, { 'image.old': before.image, 'image.new': after.image! });
+        if (before.updateState !== after.updateState) Object.assign(attrs, { 'updatestate.old': before.updateState ?? '', 'updatestate.new': after.updateState ?? '' });
+        return { type: 'service', action: 'update', actorId: id, attributes: attrs };
+      },
+    )),
   );
   const incomingSecrets = [...secrets.map((s) => secretValues(SecretKind.SECRET, s)), ...configs.map((c) => secretValues(SecretKind.CONFIG, c))];
   changes.push(
-    ...(await reconcile(em, SecretReference, cluster, storedSecrets, (r) => `${r.kind}:${r.dockerId}`, incomingSecrets, (v) => `${v.kind}:${v.dockerId}`, ['cluster', 'kind', 'dockerId'], (before, after) => {
-      if (before && after) return undefined;
-      const row = (after ?? before)!;
-      return { type: row.kind as 'secret' | 'config', action: before ? 'remove' : 'create', actorId: row.dockerId!, attributes: { name: row.name! } };
-    })),
+    ...(await reconcile(
+      em,
+      SecretReference,
+      cluster,
+      storedSecrets,
+      (r) => `${r.kind}:${r.dockerId}`,
+      incomingSecrets,
+      (v) => `${v.kind}:${v.dockerId}`,
+      ['cluster', 'kind', 'dockerId'],
+      (before, after) => {
+        if (before && after) return undefined;
+        const row = (after ?? before)!;
+        return { type: row.kind as 'secret' | 'config', action: before ? 'remove' : 'create', actorId: row.dockerId!, attributes: { name: row.name! } };
+      },
+    )),
   );
   changes.push(
-    ...(await reconcile(em, SwarmNetwork, cluster, storedNetworks, (r) => r.networkId, networks.filter((n) => n.Scope === 'swarm').map(networkValues), (v) => v.networkId!, ['cluster', 'networkId'], (before, after) => {
-      if (before && after) return undefined;
-      const row = (after ?? before)!;
-      return { type: 'network', action: before ? 'remove' : 'create', actorId: row.networkId!, attributes: { name: row.name! } };
-    })),
+    ...(await reconcile(
+      em,
+      SwarmNetwork,
+      cluster,
+      storedNetworks,
+      (r) => r.networkId,
+      networks.filter((n) => n.Scope === 'swarm').map(networkValues),
+      (v) => v.networkId!,
+      ['cluster', 'networkId'],
+      (before, after) => {
+        if (before && after) return undefined;
+        const row = (after ?? before)!;
+        return { type: 'network', action: before ? 'remove' : 'create', actorId: row.networkId!, attributes: { name: row.name! } };
+      },
+    )),
   );
   await em.flush();
   await linkNodesToHosts(em, cluster);
@@ -244,7 +284,14 @@ function olderThan(incoming: object, row: object): boolean {
   return typeof a === 'number' && typeof b === 'number' && a < b;
 }
 
-async function upsertRow<T extends object>(em: EntityManager, entity: new () => T, cluster: SwarmCluster, values: Partial<T>, conflict: string[], onConflict: 'merge' | 'ignore' = 'merge'): Promise<T> {
+async function upsertRow<T extends object>(
+  em: EntityManager,
+  entity: new () => T,
+  cluster: SwarmCluster,
+  values: Partial<T>,
+  conflict: string[],
+  onConflict: 'merge' | 'ignore' = 'merge',
+): Promise<T> {
   // upsert with plain data skips the entities' initialisers: a new row needs its key and times
   const now = new Date();
   const data = { id: randomUUID(), createdAt: now, updatedAt: now, ...values, account: cluster.account.id, cluster: cluster.id };
