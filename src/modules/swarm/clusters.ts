@@ -1,16 +1,14 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { DockerHost, HostStatus, SwarmCluster, SwarmNetwork, SwarmNode, SwarmNodeRole } from '../../../entities';
-import { AppError, ErrorCode, badInput, conflict, notFound } from '../../kernel/errors';
+import { DockerHost, SwarmCluster, SwarmNetwork, SwarmNode, SwarmNodeRole } from '../../../entities';
+import { AppError, ErrorCode } from '../../kernel/errors';
 import { toGlobalId } from '../../kernel/ids';
 import type { Scope } from '../../kernel/scope';
 import type { Audit } from '../../platform/audit/activity';
 import type { SecretBox } from '../../infra/crypto';
 import type { FleetPubSub } from '../../infra/pubsub';
-import { credentialsOf, isDockerFailure, parseEndpoint, TlsCredentials, toDockerError } from '../../infra/engine/client';
+import { isDockerFailure, TlsCredentials, toDockerError } from '../../infra/engine/client';
 import type { DockerConnections } from '../../infra/engine/connections';
-import { releaseClaims, saveWithClaim } from '../../infra/engine/claims';
 import type { SyncDeps } from '../../platform/supervision/deps';
-import { setMaintenance, reconnect, HostStatusPayload } from '../../platform/supervision/status';
+import { EndpointKind, EndpointRegistry } from '../../platform/supervision/registry';
 import type { LeasedFleet } from '../../platform/leasing/leased-fleet';
 import type { HostService } from '../hosts';
 import { ClusterSupervisor } from './supervisor';
@@ -49,8 +47,6 @@ export interface InitSwarmInput extends SwarmSettingsInput {
   syncIntervalSeconds?: number;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
-const PEM = /-----BEGIN [A-Z0-9 ]+-----[\s\S]+-----END [A-Z0-9 ]+-----/;
 export const DEFAULT_LISTEN_ADDR = '0.0.0.0:2377';
 
 /** What SwarmManager is built from (by createSwarmModule). */
@@ -70,20 +66,31 @@ const hostGid = (id: string) => toGlobalId('DockerHost', id);
 
 /** Clusters (registration, settings, sync) and the swarm lifecycle of hosts (init, join, leave, update). */
 export class SwarmManager {
-  private readonly secrets: SecretBox;
   private readonly connections: DockerConnections;
-  private readonly pubsub: FleetPubSub;
   private readonly audit: Audit;
   private readonly hosts: HostService;
   private readonly ops: ClusterOperations;
   private readonly syncDeps: SyncDeps;
   readonly fleet: LeasedFleet<ClusterSupervisor>;
 
+  private readonly registry: EndpointRegistry<SwarmCluster>;
+
   constructor(deps: SwarmManagerDeps) {
-    this.secrets = deps.secrets;
     this.connections = deps.connections;
-    this.pubsub = deps.pubsub;
     this.audit = deps.audit;
+    const kind: EndpointKind<SwarmCluster> = {
+      entity: SwarmCluster,
+      typeName: 'SwarmCluster',
+      noun: 'cluster',
+      endpointField: 'managerEndpoint',
+      claimColumn: 'cluster_id',
+      syncIntervalSeconds: { min: 5, max: 3600 },
+      subject: (cluster) => ({ cluster }),
+      attach: (handle, cluster) => handle.setCluster(cluster),
+      // quorum is unchanged by the transitions a mutation makes (maintenance, reconnect)
+      commitStatus: (em, cluster, change) => commitClusterStatus(em, deps.pubsub, clusterStatusChange(cluster, change)),
+    };
+    this.registry = new EndpointRegistry(kind, { audit: deps.audit, secrets: deps.secrets, connections: deps.connections, fleet: deps.fleet });
     this.hosts = deps.hosts;
     this.fleet = deps.fleet;
     this.ops = deps.ops;
@@ -91,133 +98,42 @@ export class SwarmManager {
   }
 
   /** A cluster of the scope's account, or NOT_FOUND. */
-  async get(scope: Scope, id: string): Promise<SwarmCluster> {
-    const cluster = await scope.em.findOne(SwarmCluster, id);
-    if (!cluster) throw notFound('SwarmCluster', clusterGid(id));
-    return cluster;
+  get(scope: Scope, id: string): Promise<SwarmCluster> {
+    return this.registry.get(scope, id);
   }
 
   async register(scope: Scope, input: ClusterInput & { name: string; managerEndpoint: string }) {
-    this.validate(input, true);
-    const em = scope.em;
-    if (await em.count(SwarmCluster, { name: input.name })) throw conflict(`A cluster named "${input.name}" already exists`, { field: 'name' });
-    const accountId = scope.accountId;
-    // first contact: a refused endpoint or a swarm (or engine) of another account leaves nothing stored
-    const identity = await this.connections.probe(em, accountId, input.managerEndpoint, input.tlsVerify ?? false, credentialsOf(input.tlsCredentials), 'managerEndpoint');
-    const { result: cluster, activity } = await this.audit.run(scope, { action: 'cluster.register', targetType: 'cluster', targetId: input.name, parameters: input }, async (h) => {
-      const cluster = em.create(SwarmCluster, {
-        account: accountId,
-        name: input.name,
-        managerEndpoint: input.managerEndpoint,
-        tlsVerify: input.tlsVerify ?? false,
-        syncIntervalSeconds: input.syncIntervalSeconds ?? 60,
-        status: HostStatus.PENDING,
-      } as never);
-      this.applyCredentials(cluster, input.tlsCredentials);
-      await saveWithClaim(em, accountId, { column: 'cluster_id', id: cluster.id }, identity, 'managerEndpoint', () => this.flushUnique(scope, input.name));
-      h.setCluster(cluster);
-      h.setTarget(cluster.id);
-      return cluster;
-    });
-    await this.fleet.notify(cluster.id);
+    const { row: cluster, activity } = await this.registry.register(scope, { ...input, endpoint: input.managerEndpoint }, {}, input);
     return { cluster, activity };
   }
 
   async update(scope: Scope, id: string, input: ClusterInput) {
-    const em = scope.em;
-    const cluster = await this.get(scope, id);
-    this.validate({ managerEndpoint: cluster.managerEndpoint, tlsVerify: cluster.tlsVerify, ...input }, false);
-    if (input.tlsVerify ?? cluster.tlsVerify) {
-      const creds = input.tlsCredentials;
-      const complete = creds === undefined ? Boolean(cluster.tlsKeyId) : Boolean(creds?.ca && creds.cert && creds.key);
-      if (!complete) throw badInput('tlsCredentials', 'ca, cert and key are all required when tlsVerify is true');
-    }
-    if (input.name && input.name !== cluster.name && (await em.count(SwarmCluster, { name: input.name, id: { $ne: cluster.id } }))) {
-      throw conflict(`A cluster named "${input.name}" already exists`, { field: 'name' });
-    }
-    const connectionChanged =
-      (input.managerEndpoint !== undefined && input.managerEndpoint !== cluster.managerEndpoint) ||
-      (input.tlsVerify !== undefined && input.tlsVerify !== cluster.tlsVerify) ||
-      input.tlsCredentials !== undefined;
-    const identity = connectionChanged
-      ? await this.connections.probe(
-          em,
-          cluster.account.id,
-          input.managerEndpoint ?? cluster.managerEndpoint,
-          input.tlsVerify ?? cluster.tlsVerify,
-          input.tlsCredentials === undefined ? await this.connections.storedCredentials(em, SwarmCluster, cluster.id) : credentialsOf(input.tlsCredentials),
-          'managerEndpoint',
-        )
-      : undefined;
-    const { activity } = await this.audit.run(scope, { action: 'cluster.update', targetType: 'cluster', targetId: cluster.id, cluster, parameters: input }, async () => {
-      let statusChange: HostStatusPayload | undefined;
-      if (input.name) cluster.name = input.name;
-      if (input.syncIntervalSeconds !== undefined) cluster.syncIntervalSeconds = input.syncIntervalSeconds;
-      if (input.managerEndpoint !== undefined) cluster.managerEndpoint = input.managerEndpoint;
-      if (input.tlsVerify !== undefined) cluster.tlsVerify = input.tlsVerify;
-      if (input.tlsCredentials !== undefined) this.applyCredentials(cluster, input.tlsCredentials);
-      if (connectionChanged) {
-        cluster.connectionRevision += 1;
-        statusChange = reconnect(cluster);
-        this.connections.forget(cluster.id);
-      }
-      await saveWithClaim(em, cluster.account.id, { column: 'cluster_id', id: cluster.id }, identity, 'managerEndpoint', () => this.flushUnique(scope, cluster.name));
-      // a status change is published like any other (connected → pending here), as for hosts
-      await commitClusterStatus(em, this.pubsub, clusterStatusChange(cluster, statusChange));
-    });
-    await this.fleet.notify(cluster.id);
+    const { row: cluster, activity } = await this.registry.update(scope, id, { ...input, endpoint: input.managerEndpoint }, input);
     return { cluster, activity };
   }
 
-  async remove(scope: Scope, id: string) {
-    const cluster = await this.get(scope, id);
-    const { activity } = await this.audit.run(
-      scope,
-      { action: 'cluster.remove', targetType: 'cluster', targetId: cluster.id, parameters: { id: clusterGid(cluster.id), name: cluster.name } },
-      async () => {
-        await this.fleet.supervisor(cluster.id)?.stop();
-        scope.em.remove(cluster);
-        await scope.em.flush();
-        this.connections.forget(cluster.id);
-        await releaseClaims(scope.em, cluster.account.id);
-      },
-    );
-    await this.fleet.notify(cluster.id);
-    return { activity };
+  remove(scope: Scope, id: string) {
+    return this.registry.remove(scope, id);
   }
 
   /** Maintenance on (no watching, no syncing) or off (back to pending: reconnects); the transition is published. */
   async setMaintenance(scope: Scope, id: string, on: boolean) {
-    const cluster = await this.get(scope, id);
-    const parameters = { id: clusterGid(cluster.id), maintenance: on };
-    const { activity } = await this.audit.run(
-      scope,
-      { action: on ? 'cluster.maintenance.enter' : 'cluster.maintenance.exit', targetType: 'cluster', targetId: cluster.id, cluster, parameters },
-      async () => {
-        await commitClusterStatus(scope.em, this.pubsub, clusterStatusChange(cluster, setMaintenance(cluster, on)));
-      },
-    );
-    await this.fleet.notify(cluster.id);
+    const { row: cluster, activity } = await this.registry.setMaintenance(scope, id, on);
     return { cluster, activity };
   }
 
   /** Full sync now: through the local supervisor when this replica runs it (ordered with events), else one-shot. */
   async sync(scope: Scope, id: string) {
-    const cluster = await this.get(scope, id);
-    if (cluster.status === HostStatus.MAINTENANCE) throw conflict(`Cluster "${cluster.name}" is in maintenance: no syncing until it is cleared`);
-    const { result, activity } = await this.audit.run(
+    const { row: cluster, activity, result } = await this.registry.sync(
       scope,
-      { action: 'cluster.sync', targetType: 'cluster', targetId: cluster.id, cluster, parameters: { id: clusterGid(cluster.id) } },
-      async (h) => {
-        // (the supervisor has recorded the outcome, quorum included)
-        const r = await this.syncNow(cluster).catch((err) => {
+      id,
+      // (the supervisor has recorded the outcome, quorum included)
+      (cluster) =>
+        this.syncNow(cluster).catch((err) => {
           throw isDockerFailure(err) ? toSwarmError(err, cluster) : err;
-        });
-        h.activity.result = { nodes: r.nodes, services: r.services, secrets: r.secrets, configs: r.configs, networks: r.networks, changes: r.changes.length };
-        return r;
-      },
+        }),
+      (r) => ({ nodes: r.nodes, services: r.services, secrets: r.secrets, configs: r.configs, networks: r.networks, changes: r.changes.length }),
     );
-    await scope.em.refresh(cluster);
     return { cluster, activity, result };
   }
 
@@ -242,8 +158,8 @@ export class SwarmManager {
   async initSwarm(scope: Scope, input: InitSwarmInput) {
     const em = scope.em;
     const host = await this.hosts.get(scope, input.hostId);
-    this.validate({ name: input.name, syncIntervalSeconds: input.syncIntervalSeconds }, false);
-    if (await em.count(SwarmCluster, { name: input.name })) throw conflict(`A cluster named "${input.name}" already exists`, { field: 'name' });
+    this.registry.validate({ name: input.name, syncIntervalSeconds: input.syncIntervalSeconds }, false);
+    await this.registry.assertNameFree(scope, input.name);
     const { api } = await this.hosts.connection(scope, host);
     const parameters = { ...input, hostId: hostGid(host.id) };
     const { result: cluster, activity } = await this.audit.run(scope, { action: 'swarm.init', targetType: 'cluster', targetId: input.name, host, parameters }, async (h) => {
@@ -259,8 +175,7 @@ export class SwarmManager {
       const info = await managerInfo(api);
       host.swarmNodeId = info.Swarm.NodeID;
       const sealed = host.tlsKeyId ? (await em.findOne(DockerHost, host.id, { fields: ['tlsCredentialsSealed'] as never, disableIdentityMap: true }))?.tlsCredentialsSealed : null;
-      const cluster = em.create(SwarmCluster, {
-        account: scope.accountId,
+      const cluster = await this.registry.insert(scope, {
         name: input.name,
         managerEndpoint: host.apiEndpoint,
         tlsVerify: host.tlsVerify,
@@ -268,9 +183,7 @@ export class SwarmManager {
         tlsKeyId: sealed ? host.tlsKeyId : null,
         syncIntervalSeconds: input.syncIntervalSeconds ?? 60,
         swarmId: info.Swarm.Cluster?.ID ?? null,
-        status: HostStatus.PENDING,
-      } as never);
-      await this.flushUnique(scope, input.name);
+      });
       h.setCluster(cluster);
       h.setTarget(cluster.id);
       h.activity.result = { swarmId: cluster.swarmId, nodeId: info.Swarm.NodeID };
@@ -370,41 +283,6 @@ export class SwarmManager {
     return this.ops.read(scope, network.cluster as SwarmCluster, (api) => api.getNetwork(network.networkId).inspect() as unknown as Promise<Record<string, unknown>>);
   }
 
-  private applyCredentials(cluster: SwarmCluster, creds: TlsCredentials | null | undefined): void {
-    if (creds === undefined) return;
-    if (creds === null || (!creds.ca && !creds.cert && !creds.key)) {
-      cluster.tlsCredentialsSealed = null;
-      cluster.tlsKeyId = null;
-      return;
-    }
-    cluster.tlsCredentialsSealed = this.secrets.seal(JSON.stringify({ ca: creds.ca, cert: creds.cert, key: creds.key }));
-    cluster.tlsKeyId = this.secrets.keyId;
-  }
-
-  private validate(input: ClusterInput, creating: boolean): void {
-    if (input.name !== undefined && !NAME.test(input.name)) throw badInput('name', 'must be 1–100 letters, digits, ".", "_" or "-", starting with a letter or digit');
-    if (input.syncIntervalSeconds !== undefined && (!Number.isInteger(input.syncIntervalSeconds) || input.syncIntervalSeconds < 5 || input.syncIntervalSeconds > 3600)) {
-      throw badInput('syncIntervalSeconds', 'must be an integer from 5 to 3600');
-    }
-    const creds = input.tlsCredentials;
-    if (creds) {
-      for (const k of ['ca', 'cert', 'key'] as const) if (creds[k] && !PEM.test(creds[k]!)) throw badInput(`tlsCredentials.${k}`, 'must be PEM text');
-    }
-    if (input.managerEndpoint !== undefined) {
-      const endpoint = parseEndpoint(input.managerEndpoint, input.tlsVerify ?? false, 'managerEndpoint');
-      if (input.tlsVerify && endpoint.kind === 'unix') throw badInput('tlsVerify', 'does not apply to unix sockets');
-      if (creating && input.tlsVerify && (!creds?.ca || !creds.cert || !creds.key)) throw badInput('tlsCredentials', 'ca, cert and key are all required when tlsVerify is true');
-    }
-  }
-
-  private async flushUnique(scope: Scope, name: string): Promise<void> {
-    try {
-      await scope.em.flush();
-    } catch (err) {
-      if (err instanceof UniqueConstraintViolationException) throw conflict(`A cluster named "${name}" already exists`, { field: 'name' });
-      throw err;
-    }
-  }
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
