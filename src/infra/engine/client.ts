@@ -333,7 +333,8 @@ export interface AddressPin {
 
 /** Answers of non-streaming calls larger than this are cut off (a list of 10,000 containers is ~30 MiB). */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
-const TOO_LARGE = 'ERESPONSETOOLARGE';
+/** The error code of an answer cut off at maxResponseBytes (mapped by src/infra/engine/errors.ts). */
+export const RESPONSE_TOO_LARGE = 'ERESPONSETOOLARGE';
 
 /** Destroys any answer that grows past maxBytes (each request of the agent, counted on its own). */
 function capResponses(agent: http.Agent, maxBytes: number): void {
@@ -345,7 +346,7 @@ function capResponses(agent: http.Agent, maxBytes: number): void {
       let seen = 0;
       res.on('data', (chunk: Buffer) => {
         seen += chunk.length;
-        if (seen > maxBytes) req.destroy(Object.assign(new Error(`answer larger than ${maxBytes} bytes`), { code: TOO_LARGE }));
+        if (seen > maxBytes) req.destroy(Object.assign(new Error(`answer larger than ${maxBytes} bytes`), { code: RESPONSE_TOO_LARGE }));
       });
     });
     add(req, opts);
@@ -543,86 +544,4 @@ export async function readEngineIdentity(client: Docker, timeoutMs: number): Pro
     }
   }
   return { engineId, swarmId, nodeIds: [...nodeIds] };
-}
-
-// ------------------------------------------------------------------------------------------------
-// Errors of Docker calls
-// ------------------------------------------------------------------------------------------------
-
-/** Network-level failures: the daemon could not be reached or the TLS handshake failed. */
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOENT',
-  'ETIMEDOUT',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'EPIPE',
-  'ESOCKETTIMEDOUT',
-  'EACCES',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_HAS_EXPIRED',
-  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
-  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-]);
-
-interface DockerodeError extends Error {
-  statusCode?: number;
-  json?: { message?: string } | string | null;
-  reason?: string;
-  code?: string;
-}
-
-/** Docker's messages are kept up to this length (a failed build step can send 64 KiB). */
-const DOCKER_MESSAGE_MAX = 2000;
-
-/** Docker's own message from a dockerode error (from an engine whose identity was verified). */
-export function dockerMessage(err: unknown): string {
-  const e = err as DockerodeError;
-  const text = e?.json && typeof e.json === 'object' && e.json.message ? e.json.message : typeof e?.json === 'string' && e.json.trim() ? e.json.trim() : (e?.message ?? String(err));
-  return text.length > DOCKER_MESSAGE_MAX ? `${text.slice(0, DOCKER_MESSAGE_MAX)}… [${text.length - DOCKER_MESSAGE_MAX} more characters]` : text;
-}
-
-/**
- * Whether an error came from talking to Docker: Docker answered with an error status, or the
- * connection (socket, TCP, TLS) failed. Database errors and bugs are not Docker's and must not
- * be reported as DOCKER_ERROR (with, say, SQL text as "Docker's message").
- */
-export function isDockerFailure(err: unknown): boolean {
-  if (err instanceof AppError) return false;
-  const e = err as DockerodeError;
-  if (!e || typeof e !== 'object') return false;
-  if (typeof e.statusCode === 'number') return true;
-  // MikroORM's DriverException family (UniqueConstraintViolationException, SyntaxErrorException, …)
-  if (/Exception$/.test(e.name ?? '')) return false;
-  const code = e.code ?? '';
-  return UNREACHABLE.has(code) || /^E[A-Z]+$/.test(code) || /^ERR_(SSL|TLS)|CERT/.test(code) || /ECONN|socket hang up|timeout|certificate|SSL|TLS|EPROTO|HTTP request to an HTTPS server/i.test(e.message ?? '');
-}
-
-/**
- * Maps any error from a Docker call to DOCKER_ERROR (Docker answered with an error status; its
- * status and message are kept: every client talks to an engine whose identity was verified first)
- * or DOCKER_UNREACHABLE (no answer) with a fixed reason; AppErrors pass through.
- */
-export function toDockerError(err: unknown, hostName?: string): AppError {
-  if (err instanceof AppError) return err;
-  const e = err as DockerodeError;
-  if (typeof e?.statusCode === 'number') {
-    const message = dockerMessage(err);
-    return new AppError(ErrorCode.DOCKER_ERROR, `Docker: ${message}`, { dockerStatus: e.statusCode, dockerMessage: message });
-  }
-  const code = e?.code ?? '';
-  const where = hostName ? ` (${hostName})` : '';
-  if (code === TOO_LARGE) return new AppError(ErrorCode.DOCKER_ERROR, `Docker: the answer was larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB and was not read`, { reason: 'answer too large' });
-  if (UNREACHABLE.has(code) || /ECONN|socket hang up|timeout|certificate|SSL|TLS|EPROTO/i.test(e?.message ?? '')) {
-    const reason = describeNetworkError(e);
-    return new AppError(ErrorCode.DOCKER_UNREACHABLE, `Docker host unreachable${where}: ${reason}`, { reason });
-  }
-  return new AppError(ErrorCode.DOCKER_ERROR, 'Docker: the request failed');
 }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { Worker } from '../../kernel/worker';
+import { leaseTiming, planLeases } from './lease-plan';
 
 /** One supervised row's worker (a host's or a cluster's supervisor). */
 export interface Supervised {
@@ -43,7 +44,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
   async start(): Promise<void> {
     this.running = true;
     await this.reconcile();
-    this.timer = setInterval(() => void this.reconcile(), this.opts.reconcileMs ?? 10_000);
+    this.timer = setInterval(() => void this.reconcile(), leaseTiming(this.opts).reconcileMs);
   }
 
   async stop(): Promise<void> {
@@ -87,18 +88,21 @@ export class LeasedFleet<S extends Supervised> implements Worker {
       `update ${this.opts.table} set lease_owner = ?, lease_expires_at = now() + (? * interval '1 second')
         where lease_owner = ? or lease_owner is null or lease_expires_at < now()
         returning id, account_id`,
-      [this.owner, this.opts.leaseSeconds ?? 30, this.owner],
+      [this.owner, leaseTiming(this.opts).leaseSeconds, this.owner],
     )) as Array<{ id: string; account_id: string }>;
-    const keep = new Set(held.map((h) => h.id));
-    for (const [id, sup] of this.supervisors) {
-      if (!keep.has(id)) {
-        this.supervisors.delete(id);
-        await sup.stop();
-      }
+    const plan = planLeases(
+      held.map((h) => ({ id: h.id, accountId: h.account_id })),
+      this.supervisors.keys(),
+    );
+    for (const id of plan.stop) {
+      const sup = this.supervisors.get(id);
+      if (!sup) continue;
+      this.supervisors.delete(id);
+      await sup.stop();
     }
-    for (const h of held) {
+    for (const h of plan.start) {
       if (this.supervisors.has(h.id) || !this.running) continue;
-      const sup = this.opts.create(h.id, h.account_id);
+      const sup = this.opts.create(h.id, h.accountId);
       this.supervisors.set(h.id, sup);
       sup.start();
     }

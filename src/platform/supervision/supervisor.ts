@@ -1,0 +1,314 @@
+import type Docker from 'dockerode';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { EventSource, HostStatus } from '../../../entities';
+import { forkForAccount } from '../../infra/db/orm';
+import { EventStream, RawDockerEvent, sinceFromTimeNano } from '../../infra/engine/event-stream';
+import { AppError, ErrorCode } from '../../kernel/errors';
+import type { Logger } from '../../kernel/logger';
+import { Ticker } from '../../kernel/ticker';
+import { failureText, isRefusal, MAX_QUEUED_EVENTS, SyncDeps } from './deps';
+import type { Endpoint } from './registry';
+
+/** What a supervisor's kind is stored as: the endpoint's table, and the events table and column naming it. */
+export interface SupervisedTables<E extends Endpoint> {
+  entity: new (...args: never[]) => E;
+  /** `host` or `cluster` (log messages). */
+  noun: string;
+  table: 'docker_hosts' | 'swarm_clusters';
+  events: { table: 'docker_events' | 'swarm_events'; subject: 'host_id' | 'cluster_id' };
+}
+
+/** The outcome of a check of the endpoint, for the status machine. */
+export type Outcome = { ok: true } | { ok: false; error: string; refused: boolean; cause: unknown };
+
+/** The Docker clients of an endpoint: `api` for calls, `stream` for the event stream (no response cap). */
+export interface EndpointClients {
+  api: Docker;
+  stream: Docker;
+}
+
+type Job<R> = { kind: 'events'; events: RawDockerEvent[] } | { kind: 'sync'; done: (err?: unknown, r?: R) => void };
+
+/**
+ * Supervises one endpoint (a host or a Swarm cluster), the same way for both: connects (every
+ * reconnect checks again what the engine is and that it is this account's), keeps one /events
+ * reader open and resumes it where it stopped, syncs at the endpoint's interval and on demand,
+ * drives the status machine (backoff after failures, maintenance left alone), and runs event
+ * batches and syncs one at a time, in order, through one queue bounded by MAX_QUEUED_EVENTS.
+ *
+ * A kind supplies its hooks: how to connect, sync, store events, turn a sync's findings into
+ * resync events, and commit an outcome (with its own status payload and topic).
+ */
+export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes: readonly unknown[] }> {
+  protected stopped = false;
+  private readonly ticker: Ticker;
+  private stream?: EventStream;
+  /** The endpoint's connectionRevision the open stream was made with. */
+  private streamRevision?: number;
+  private lastTimeNano?: string;
+  private readonly queue: Job<R>[] = [];
+  private draining?: Promise<void>;
+  /** Events read from the stream and not yet handed to the store (bounded by MAX_QUEUED_EVENTS). */
+  private queuedEvents = 0;
+  /** Set when the stream was (re)opened on an endpoint synced before: the next successful sync publishes what it finds. */
+  private resyncPending = false;
+
+  protected constructor(
+    protected readonly deps: SyncDeps,
+    private readonly tables: SupervisedTables<E>,
+    readonly id: string,
+    readonly accountId: string,
+  ) {
+    this.ticker = new Ticker(
+      () => this.tick(),
+      (err) => this.log.error({ err }, `${tables.noun} supervisor tick failed`),
+    );
+  }
+
+  // ------------------------------------------------------------------ hooks
+
+  /** The endpoint's clients (`reverify`: check again what the engine is and whose, before anything is read). */
+  protected abstract connect(em: EntityManager, row: E, opts: { reverify?: boolean }): Promise<EndpointClients>;
+  /** Reads the endpoint's inventory into the database (sets lastSyncedAt). */
+  protected abstract syncRow(em: EntityManager, row: E, api: Docker): Promise<R>;
+  /** Stores and publishes events of the endpoint. */
+  protected abstract ingest(em: EntityManager, row: E, events: RawDockerEvent[], source: EventSource): Promise<void>;
+  /** A sync's findings as events (what happened while nobody was listening). */
+  protected abstract resyncEvents(result: R): RawDockerEvent[];
+  /** Applies an outcome to the status machine, flushes, and publishes the change (if any). */
+  protected abstract commitOutcome(em: EntityManager, row: E, outcome: Outcome): Promise<void>;
+  /** Filters of the event stream (e.g. `{ scope: ['swarm'] }`). */
+  protected streamFilters(): Record<string, string[]> | undefined {
+    return undefined;
+  }
+  /** Whether the stream stays open after a failed check (a swarm without quorum still streams). */
+  protected keepsStreamAfter(_err: unknown): boolean {
+    return false;
+  }
+  /** Whether a successful sync publishes its findings as resync events. */
+  protected publishesResync(wasSynced: boolean, streamReopened: boolean): boolean {
+    return wasSynced && streamReopened;
+  }
+  /** Runs after a batch of events was stored (a refresh of what it touched, a sync soon). */
+  protected afterEvents(_events: RawDockerEvent[]): void {}
+  /** Runs a sync under the kind's lock (if any). */
+  protected withSyncLock<T>(fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  protected get log(): Logger {
+    return this.deps.logger.child({ [`${this.tables.noun}Id`]: this.id });
+  }
+
+  protected em(): EntityManager {
+    return forkForAccount(this.deps.orm, this.accountId);
+  }
+
+  start(): void {
+    this.ticker.schedule(0);
+  }
+
+  /** Re-reads the endpoint now (after an update, maintenance change or recovery). */
+  poke(): void {
+    this.ticker.schedule(0);
+  }
+
+  /** Stops; events already read are stored first (a replica that takes over must not find a stale inventory). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.closeStream();
+    await this.ticker.stop();
+    await this.draining?.catch(() => undefined);
+  }
+
+  /** A full sync now, in order with queued events; records the outcome. */
+  syncNow(): Promise<R> {
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'sync', done: (err, r) => (err ? reject(err) : resolve(r!)) }));
+  }
+
+  protected schedule(ms: number): void {
+    this.ticker.schedule(ms);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    const em = this.em();
+    const row = await em.findOne(this.tables.entity, this.id);
+    if (!row) return void this.stop();
+    if (row.status === HostStatus.MAINTENANCE) {
+      this.closeStream();
+      return this.schedule(row.syncIntervalSeconds * 1000);
+    }
+    try {
+      // the endpoint or credentials changed since the stream was opened: reopen it with the new ones
+      if (this.stream && this.streamRevision !== row.connectionRevision) this.closeStream();
+      if (!this.stream) await this.openStream(em, row);
+      await this.syncNow();
+      this.schedule(row.syncIntervalSeconds * 1000);
+    } catch (err) {
+      // the sync already recorded the failure when it got that far
+      if (!(err as { recorded?: boolean }).recorded) await this.recordFailure(err);
+      if (!this.keepsStreamAfter(err)) this.closeStream();
+      const fresh = await this.em().findOne(this.tables.entity, this.id);
+      const failures = fresh?.consecutiveFailures ?? 1;
+      this.schedule(Math.min(this.deps.retryBaseMs * 2 ** Math.max(failures - 1, 0), row.syncIntervalSeconds * 1000));
+    }
+  }
+
+  /**
+   * A failed check: recorded on a fresh copy of the row, unless it is in maintenance (a mutation
+   * may have put it there while the check ran).
+   */
+  private async recordFailure(err: unknown, text = failureText(err)): Promise<void> {
+    try {
+      const em = this.em();
+      const row = await em.findOne(this.tables.entity, this.id);
+      if (!row || row.status === HostStatus.MAINTENANCE) return;
+      this.log.warn({ error: text }, `${this.tables.noun} check failed`);
+      await this.commitOutcome(em, row, { ok: false, error: text, refused: isRefusal(err), cause: err });
+    } catch (e) {
+      this.log.warn({ err: e }, 'could not record the failure');
+    }
+  }
+
+  /** Maintenance may have been set by a mutation while a sync ran on an older copy: take the stored status then. */
+  private async keepMaintenance(em: EntityManager, row: E): Promise<void> {
+    const [stored] = (await em.getConnection().execute(`select status from ${this.tables.table} where id = ?`, [row.id])) as Array<{ status: HostStatus }>;
+    if (stored?.status === HostStatus.MAINTENANCE) row.status = HostStatus.MAINTENANCE;
+  }
+
+  /**
+   * Where to resume the stream: the last event this supervisor read, else the newest event stored
+   * for the endpoint (so a new supervisor after a restart or a lease move replays what Docker still
+   * buffers instead of starting from "now"), else lastEventAt. `since` is inclusive: the replayed
+   * boundary event is dropped by the unique key.
+   */
+  private async resumeSince(em: EntityManager, row: E): Promise<string | undefined> {
+    if (this.lastTimeNano) return sinceFromTimeNano(this.lastTimeNano);
+    const { table, subject } = this.tables.events;
+    const [last] = (await em
+      .getConnection()
+      .execute(`select time_nano::text as time_nano from ${table} where ${subject} = ? and source = ? order by time desc, time_nano desc limit 1`, [row.id, EventSource.STREAM])) as Array<{
+      time_nano: string;
+    }>;
+    if (last?.time_nano) return sinceFromTimeNano(last.time_nano);
+    return row.lastEventAt ? (row.lastEventAt.getTime() / 1000).toFixed(3) : undefined;
+  }
+
+  private async openStream(em: EntityManager, row: E): Promise<void> {
+    const { stream: client } = await this.connect(em, row, { reverify: true });
+    const since = await this.resumeSince(em, row);
+    const reader = new EventStream(client, {
+      onEvent: (event) => {
+        if (this.queuedEvents >= MAX_QUEUED_EVENTS) {
+          // storing can't keep up (a flood, or the database is slow): stop reading rather than
+          // queue without bound; the reconnect resumes with `since` from the last queued event
+          if (this.stream === reader) {
+            this.stream = undefined;
+            reader.stop();
+            this.log.warn({ queued: this.queuedEvents }, 'event stream paused: too many events waiting to be stored');
+            void this.streamLost(new AppError(ErrorCode.DOCKER_ERROR, 'event stream paused', { reason: `more than ${MAX_QUEUED_EVENTS} events waiting to be stored` }));
+          }
+          return;
+        }
+        this.lastTimeNano = event.timeNano;
+        this.queuedEvents++;
+        const last = this.queue[this.queue.length - 1];
+        if (last?.kind === 'events' && last.events.length < (this.deps.batchSize ?? 500)) last.events.push(event);
+        else this.enqueue({ kind: 'events', events: [event] });
+      },
+      onEnd: (error) => {
+        if (this.stream !== reader) return;
+        this.stream = undefined;
+        if (this.stopped) return;
+        this.log.warn({ error: error?.message }, 'event stream ended; reconnecting');
+        void this.streamLost(error);
+      },
+      onSkipped: (skipped) => this.log.warn(skipped, 'event stream: lines that are not events dropped'),
+    });
+    // assigned before start() so that an end right after the start is not mistaken for a stale reader's
+    this.stream = reader;
+    this.streamRevision = row.connectionRevision;
+    this.resyncPending = true;
+    try {
+      await reader.start(since, this.streamFilters());
+    } catch (err) {
+      if (this.stream === reader) this.stream = undefined;
+      throw err;
+    }
+  }
+
+  /** The connection dropped: the endpoint is disconnected until the next tick reconnects. */
+  private async streamLost(error?: Error): Promise<void> {
+    await this.recordFailure(error, `event stream lost: ${error ? failureText(error) : 'closed'}`);
+    this.schedule(this.deps.retryBaseMs);
+  }
+
+  private closeStream(): void {
+    const s = this.stream;
+    this.stream = undefined;
+    s?.stop();
+  }
+
+  // ------------------------------------------------------------------ the queue
+
+  private enqueue(job: Job<R>): void {
+    this.queue.push(job);
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      if (this.queue.length > 0 && !this.stopped) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      if (job.kind === 'sync') {
+        try {
+          job.done(undefined, await this.withSyncLock(() => this.runSync()));
+        } catch (err) {
+          job.done(err);
+        }
+        continue;
+      }
+      this.queuedEvents -= job.events.length;
+      try {
+        const em = this.em();
+        const row = await em.findOneOrFail(this.tables.entity, this.id);
+        await this.ingest(em, row, job.events, EventSource.STREAM);
+      } catch (err) {
+        this.log.error({ err, events: job.events.length }, 'storing events failed; the next sync repairs the inventory');
+      }
+      this.afterEvents(job.events);
+    }
+  }
+
+  private async runSync(): Promise<R> {
+    const em = this.em();
+    const row = await em.findOneOrFail(this.tables.entity, this.id);
+    const wasSynced = Boolean(row.lastSyncedAt);
+    try {
+      const { api } = await this.connect(em, row, {});
+      const result = await this.syncRow(em, row, api);
+      if (this.lastTimeNano) row.lastEventAt = new Date(Number(BigInt(this.lastTimeNano) / 1_000_000n));
+      await this.keepMaintenance(em, row);
+      // published like any other change (in maintenance there is none: the status machine leaves it alone)
+      await this.commitOutcome(em, row, { ok: true });
+      const reopened = this.resyncPending;
+      this.resyncPending = false;
+      if (this.publishesResync(wasSynced, reopened) && result.changes.length > 0) await this.ingest(em, row, this.resyncEvents(result), EventSource.RESYNC);
+      return result;
+    } catch (err) {
+      em.clear();
+      await this.recordFailure(err);
+      throw Object.assign(err as object, { recorded: true });
+    }
+  }
+}
