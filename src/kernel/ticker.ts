@@ -19,7 +19,10 @@ export class Ticker {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-
+      if (this.running) {
+        this.again = true;
+        return;
+      }
       this.running = this.tick()
         .catch(this.onError)
         .finally(() => {

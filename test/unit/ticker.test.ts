@@ -98,13 +98,12 @@ describe('Ticker (src/kernel/ticker.ts)', () => {
   it('a poke that fired during a run is not lost to the run’s own (longer) reschedule', async () => {
     let runs = 0;
     let release!: () => void;
-    let ticker!: Ticker;
     const tick = jest.fn(async () => {
       runs += 1;
       if (runs === 1) await new Promise<void>((r) => (release = r));
       ticker.schedule(30_000); // a supervisor's regular reschedule
     });
-    ticker = new Ticker(tick, jest.fn());
+    const ticker = new Ticker(tick, jest.fn());
     ticker.schedule(0);
     await advance(0);
     ticker.schedule(0); // poke while running
