@@ -2,12 +2,12 @@ import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Mutation, Qu
 import { DockerActivity, DockerContainer, DockerEvent, DockerHost, DockerImage, User } from '../../entities';
 import { Context, scopeOf } from '../../src/graphql/context';
 import { PERMISSIONS } from '../../src/kernel/permissions';
-import { notFound } from '../../src/kernel/errors';
 import { ConnectionArgs, paginate } from '../../src/graphql/connection';
 import { expectGlobalId, toGlobalId } from '../../src/graphql/relay';
 import { hydrate } from '../../src/infra/pubsub/payload';
 import { loaderOf } from '../../src/graphql/loaders';
 import { filtered } from '../../src/graphql/subscriptions';
+import { eventFeed, statusFeed } from '../../src/graphql/feeds';
 import { Topic } from '../../src/infra/pubsub/topics';
 import { activityWhere, containerWhere, eventMatches, eventWhere, HostService, imageWhere } from '../../src/modules/hosts';
 import type { HostStatusPayload } from '../../src/platform/supervision/status';
@@ -44,16 +44,7 @@ const decimal = (v: unknown): string | null => (v === null || v === undefined ? 
 /** A host's global id decoded (BAD_USER_INPUT naming `field` when it is not one). */
 export const hostIdOf = (globalId: string, field: string) => expectGlobalId(globalId, 'DockerHost', field);
 
-/**
- * For subscription `subscribe` functions (no resolver instance): the caller's host by global id
- * through the request's unit of work (tenant filter on), or NOT_FOUND as HostService.get says it.
- */
-async function subscribedHost(ctx: Context, globalId: string, field: string): Promise<DockerHost> {
-  const id = hostIdOf(globalId, field);
-  const host = await ctx.em.findOne(DockerHost, id);
-  if (!host) throw notFound('DockerHost', toGlobalId('DockerHost', id));
-  return host;
-}
+const HOST_FEED = { entity: DockerHost, typeName: 'DockerHost' };
 
 /** The host referenced by an entity or by a pub/sub payload's hostId (through the tenant filter). */
 async function hostOf(ctx: Context, row: { host?: DockerHost | null; hostId?: string | null }): Promise<DockerHost | null> {
@@ -184,9 +175,8 @@ export class DockerHostResolver {
     description: 'Live events of one host, stored first (replayed events are not sent twice), then delivered through pub/sub to any replica.',
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
-      const host = await subscribedHost(ctx, args.hostId as string, 'hostId');
       const filter = args.filter as DockerEventFilter | undefined;
-      return filtered(ctx.events.subscribe(Topic.DOCKER_EVENTS, host.id), (e: DockerEvent) => eventMatches(e, filter));
+      return eventFeed(ctx, HOST_FEED, args.hostId as string, 'hostId', Topic.DOCKER_EVENTS, (e: DockerEvent) => eventMatches(e, filter));
     },
   })
   dockerEvents$(
@@ -204,8 +194,7 @@ export class DockerHostResolver {
     description: 'Status transitions of your hosts (or of one host).',
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
-      const only = args.hostId ? (await subscribedHost(ctx, args.hostId as string, 'hostId')).id : undefined;
-      return filtered(ctx.events.subscribe(Topic.HOST_STATUS, scopeOf(ctx).accountId), (p: HostStatusPayload) => !only || p.hostId === only);
+      return statusFeed(ctx, HOST_FEED, args.hostId as string | undefined, 'hostId', Topic.HOST_STATUS, (p: HostStatusPayload) => p.hostId);
     },
   })
   dockerHostStatusChanged(@Root() p: HostStatusPayload, @Arg('hostId', () => ID, { nullable: true }) _hostId: string | undefined): DockerHostStatusChange {

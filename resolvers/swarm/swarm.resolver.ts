@@ -5,12 +5,11 @@ import { DockerActivity, DockerHost, SecretKind, SecretReference, SwarmCluster, 
 import { Context, scopeOf } from '../../src/graphql/context';
 import { loaderOf } from '../../src/graphql/loaders';
 import { PERMISSIONS } from '../../src/kernel/permissions';
-import { notFound } from '../../src/kernel/errors';
 import { ConnectionArgs, paginate } from '../../src/graphql/connection';
 import { expectGlobalId, toGlobalId } from '../../src/graphql/relay';
 import { resolverInstance } from '../../src/graphql/instances';
 import { hydrate } from '../../src/infra/pubsub/payload';
-import { filtered } from '../../src/graphql/subscriptions';
+import { eventFeed, statusFeed } from '../../src/graphql/feeds';
 import { Topic } from '../../src/infra/pubsub/topics';
 import { clusterHealth, ConfigManager, NodeManager, SecretManager, ServiceManager, SwarmManager } from '../../src/modules/swarm';
 import type { ClusterStatusPayload, ServiceLogLine as LogLine } from '../../src/modules/swarm';
@@ -103,13 +102,7 @@ const serviceIdOf = (globalId: string) => expectGlobalId(globalId, 'SwarmService
 const referenceIdOf = (globalId: string, field: string) => expectGlobalId(globalId, 'SecretReference', field);
 const hostIdOf = (globalId: string) => expectGlobalId(globalId, 'DockerHost', 'hostId');
 
-/** The cluster a subscription names, read with the subscriber's unit of work (NOT_FOUND when it is not theirs). */
-async function subscribedCluster(ctx: Context, globalId: string): Promise<SwarmCluster> {
-  scopeOf(ctx);
-  const cluster = await ctx.em.findOne(SwarmCluster, clusterIdOf(globalId, 'clusterId'));
-  if (!cluster) throw notFound('SwarmCluster', globalId);
-  return cluster;
-}
+const CLUSTER_FEED = { entity: SwarmCluster, typeName: 'SwarmCluster' };
 
 @Resolver(() => SwarmCluster)
 export class SwarmClusterResolver {
@@ -251,14 +244,14 @@ export class SwarmClusterResolver {
   // --- subscriptions ---
 
   @Authorized()
+  @Extensions({ shareable: true })
   @Subscription(() => SwarmEvent, {
     name: 'swarmEvents',
     description: 'Live swarm events of a cluster (service, node, secret, config, network), stored first, then delivered through pub/sub to any replica.',
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
-      const cluster = await subscribedCluster(ctx, args.clusterId as string);
       const filter = args.filter as SwarmEventFilter | undefined;
-      return filtered(ctx.events.subscribe(Topic.SWARM_EVENTS, cluster.id), (e: SwarmEvent) => eventMatches(e, filter));
+      return eventFeed(ctx, CLUSTER_FEED, args.clusterId as string, 'clusterId', Topic.SWARM_EVENTS, (e: SwarmEvent) => eventMatches(e, filter));
     },
   })
   swarmEvents$(
@@ -270,12 +263,12 @@ export class SwarmClusterResolver {
   }
 
   @Authorized()
+  @Extensions({ shareable: true })
   @Subscription(() => SwarmClusterStatusChange, {
     description: 'Status and quorum transitions of your clusters (or of one).',
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
-      const only = args.clusterId ? (await subscribedCluster(ctx, args.clusterId as string)).id : undefined;
-      return filtered(ctx.events.subscribe(Topic.SWARM_CLUSTER_STATUS, scopeOf(ctx).accountId), (p: ClusterStatusPayload) => !only || p.clusterId === only);
+      return statusFeed(ctx, CLUSTER_FEED, args.clusterId as string | undefined, 'clusterId', Topic.SWARM_CLUSTER_STATUS, (p: ClusterStatusPayload) => p.clusterId);
     },
   })
   swarmClusterStatusChanged(@Root() p: ClusterStatusPayload, @Arg('clusterId', () => ID, { nullable: true }) _clusterId: string | undefined): SwarmClusterStatusChange {

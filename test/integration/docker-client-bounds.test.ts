@@ -3,7 +3,9 @@ import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AddressPin, createDockerClient, destroyClient, parseEndpoint, toDockerError } from '../../src/infra/engine/client';
+import { AddressPin, createDockerClient, destroyClient, parseEndpoint } from '../../src/infra/engine/client';
+import { engineError } from '../../src/infra/engine/errors';
+import type { AppError } from '../../src/kernel/errors';
 import { EndpointPolicy, parseEndpointAllowList } from '../../src/kernel/addresses';
 
 /**
@@ -57,7 +59,7 @@ describe('answers of non-streaming Docker calls are bounded', () => {
     );
     destroyClient(client);
     expect(err).toBeDefined();
-    const mapped = toDockerError(err);
+    const mapped = engineError(err) as AppError;
     expect(mapped.extensions.code).toBe('DOCKER_ERROR');
     expect(mapped.message).toMatch(/larger than/);
     await new Promise((r) => setTimeout(r, 100));

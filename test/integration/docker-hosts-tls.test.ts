@@ -9,7 +9,8 @@ import {
   UpdateDockerHostDocument,
   ViewerDocument,
 } from '../../src/generated/graphql';
-import { createDockerClient, parseEndpoint, toDockerError } from '../../src/infra/engine/client';
+import { createDockerClient, parseEndpoint } from '../../src/infra/engine/client';
+import { engineError } from '../../src/infra/engine/errors';
 import { EndpointPolicy, parseEndpointAllowList } from '../../src/kernel/addresses';
 import { AppError } from '../../src/kernel/errors';
 import { fromGlobalId } from '../../src/graphql/relay';
@@ -65,7 +66,7 @@ describe('createDockerClient against the real TLS daemon', () => {
       (e: unknown) => e,
     );
     expect(err).toBeDefined();
-    const mapped = toDockerError(err, 'tls-host');
+    const mapped = engineError(err, { name: 'tls-host', kind: 'host' }) as AppError;
     expect(mapped.code).toBe('DOCKER_UNREACHABLE');
     expect(mapped.message).toBe('Docker host unreachable (tls-host): TLS handshake failed');
     expect(mapped.extensions.reason).toBe('TLS handshake failed');
@@ -77,7 +78,7 @@ describe('createDockerClient against the real TLS daemon', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    const mapped = toDockerError(err);
+    const mapped = engineError(err) as AppError;
     expect(mapped.code).toBe('DOCKER_UNREACHABLE');
     expect(mapped.message).toBe('Docker host unreachable: certificate not trusted');
   });

@@ -314,9 +314,10 @@ describe('the specs fleetgraph itself builds pass the policy', () => {
   });
 
   it('a service with every input field set is allowed (no unclassified key)', async () => {
+    // the engine port's two look-ups buildServiceSpec makes here
     const api = {
-      getSecret: () => ({ inspect: async () => ({ ID: 's1', Spec: { Name: 'sec' } }) }),
-      getConfig: () => ({ inspect: async () => ({ ID: 'c1', Spec: { Name: 'conf' } }) }),
+      inspectSecret: async () => ({ ID: 's1', Spec: { Name: 'sec' } }),
+      inspectConfig: async () => ({ ID: 'c1', Spec: { Name: 'conf' } }),
     } as never;
     const body = await buildServiceSpec(api, {
       name: 'full',

@@ -1,5 +1,7 @@
 import { quorumOf } from '../../src/modules/swarm/health';
-import { isOutOfSequence, isQuorumLoss, toSwarmError, withVersionRetry } from '../../src/modules/swarm/docker';
+import { isOutOfSequence, isQuorumLoss, withVersionRetry } from '../../src/modules/swarm/docker';
+import { engineError } from '../../src/infra/engine/errors';
+import type { AppError } from '../../src/kernel/errors';
 import { buildServiceSpec } from '../../src/modules/swarm/services';
 
 /** Docker's errors as dockerode reports them. */
@@ -20,7 +22,7 @@ describe('swarm logic (no Docker needed)', () => {
     expect(isQuorumLoss(noLeader)).toBe(true);
     expect(isQuorumLoss(dockerError(500, 'rpc error: code = Unknown desc = context deadline exceeded'))).toBe(true);
     expect(isQuorumLoss(new Error('The swarm does not have a leader'))).toBe(false); // not from Docker
-    const mapped = toSwarmError(noLeader, { name: 'prod' });
+    const mapped = engineError(noLeader, { name: 'prod', kind: 'cluster' }) as AppError;
     expect(mapped.extensions).toMatchObject({ code: 'DOCKER_ERROR', quorumLost: true, dockerStatus: 500 });
     expect(mapped.message).toMatch(/Swarm "prod" has lost quorum/);
 

@@ -3,7 +3,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { DockerHost, SwarmCluster } from '../../../entities';
 import type { SecretBox } from '../crypto';
 import type { EndpointPolicy } from '../../kernel/addresses';
-import { AddressPin, assertEndpointAllowed, createDockerClient, MAX_RESPONSE_BYTES, destroyClient, EndpointRefused, EngineIdentity, parseEndpoint, readEngineIdentity, TlsCredentials, isDockerFailure, toDockerError } from './client';
+import { AddressPin, assertEndpointAllowed, createDockerClient, MAX_RESPONSE_BYTES, destroyClient, EndpointRefused, EngineIdentity, parseEndpoint, readEngineIdentity, TlsCredentials } from './client';
+import { engineError } from './errors';
 import { claimEngine, ClaimHolder, heldByAnotherAccount } from './claims';
 
 export interface DockerConnection {
@@ -133,7 +134,7 @@ export class DockerConnections {
       destroyClient(conn.api);
       destroyClient(conn.stream);
       // like any failed Docker call: DOCKER_UNREACHABLE with a fixed reason (refusals pass as they are)
-      throw isDockerFailure(err) ? toDockerError(err, row.name) : err;
+      throw engineError(err, { name: row.name, kind: (entity as unknown) === SwarmCluster ? 'cluster' : 'host' });
     }
     return conn;
   }

@@ -74,7 +74,12 @@ function isDockerFailure(err: unknown): boolean {
   // MikroORM's DriverException family (UniqueConstraintViolationException, SyntaxErrorException, …)
   if (/Exception$/.test(e.name ?? '')) return false;
   const code = e.code ?? '';
-  return UNREACHABLE.has(code) || /^E[A-Z]+$/.test(code) || /^ERR_(SSL|TLS)|CERT/.test(code) || /ECONN|socket hang up|timeout|certificate|SSL|TLS|EPROTO|HTTP request to an HTTPS server/i.test(e.message ?? '');
+  return (
+    UNREACHABLE.has(code) ||
+    /^E[A-Z]+$/.test(code) ||
+    /^ERR_(SSL|TLS)|CERT/.test(code) ||
+    /ECONN|socket hang up|timeout|certificate|SSL|TLS|EPROTO|HTTP request to an HTTPS server/i.test(e.message ?? '')
+  );
 }
 
 /**
@@ -93,16 +98,17 @@ export function engineError(err: unknown, subject?: EngineSubject): unknown {
   if (typeof e.statusCode === 'number') {
     const message = dockerMessage(err);
     if (subject?.kind === 'cluster' && QUORUM_LOSS.test(message)) {
-      return new AppError(
-        ErrorCode.DOCKER_ERROR,
-        `Swarm "${subject.name}" has lost quorum (no raft leader): more than half of the managers must be online. Docker: ${message}`,
-        { dockerStatus: 500, dockerMessage: message, quorumLost: true },
-      );
+      return new AppError(ErrorCode.DOCKER_ERROR, `Swarm "${subject.name}" has lost quorum (no raft leader): more than half of the managers must be online. Docker: ${message}`, {
+        dockerStatus: 500,
+        dockerMessage: message,
+        quorumLost: true,
+      });
     }
     return new AppError(ErrorCode.DOCKER_ERROR, `Docker: ${message}`, { dockerStatus: e.statusCode, dockerMessage: message });
   }
   const code = e.code ?? '';
-  if (code === RESPONSE_TOO_LARGE) return new AppError(ErrorCode.DOCKER_ERROR, `Docker: the answer was larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB and was not read`, { reason: 'answer too large' });
+  if (code === RESPONSE_TOO_LARGE)
+    return new AppError(ErrorCode.DOCKER_ERROR, `Docker: the answer was larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB and was not read`, { reason: 'answer too large' });
   if (UNREACHABLE.has(code) || /ECONN|socket hang up|timeout|certificate|SSL|TLS|EPROTO/i.test(e.message ?? '')) {
     const reason = describeNetworkError(e);
     const where = subject ? ` (${subject.name})` : '';

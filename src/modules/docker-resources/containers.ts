@@ -1,4 +1,3 @@
-import type Docker from 'dockerode';
 import { DockerContainer, DockerHost } from '../../../entities';
 import { AppError, ErrorCode, badInput } from '../../kernel/errors';
 import { toGlobalId } from '../../kernel/ids';
@@ -7,9 +6,10 @@ import { rowFromInspect, upsertContainers } from '../hosts';
 import type { HostOperations } from './operations';
 import { containerHostAccess, HostAccessSpec, hostAccessOfRunningContainer } from '../../platform/policy/host-access';
 import { HostAccessGuard, mayAccessHost } from '../../platform/policy/enforce';
-import { Demuxer, LogLine, logLines, openLogStream } from '../../infra/engine/logs';
+import { Demuxer, LogLine } from '../../infra/engine/logs';
 import { utf8Boundary } from '../../infra/engine/framing';
-import { toDockerError } from '../../infra/engine/client';
+import { hasDockerStatus } from '../../infra/engine/errors';
+import type { ContainerCreateSpec, ContainerInspect } from '../../infra/engine/types';
 
 export interface PortInput {
   containerPort: number;
@@ -83,7 +83,7 @@ export const LOG_TAIL_MAX = 10_000;
 const SECOND_NS = 1_000_000_000;
 
 /** Builds Docker's create body from our input (field names as in the Engine API). */
-export function createOptions(input: CreateContainerInput): Docker.ContainerCreateOptions {
+export function createOptions(input: CreateContainerInput): ContainerCreateSpec {
   if (!input.image?.trim()) throw badInput('image', 'is required');
   if (input.name != null && !CONTAINER_NAME.test(input.name)) throw badInput('name', 'must be letters, digits, "_", "." or "-" (1–128), starting with a letter or digit');
   const restart = input.restartPolicy ?? 'no';
@@ -143,16 +143,14 @@ export function createOptions(input: CreateContainerInput): Docker.ContainerCrea
 }
 
 /** Stores what Docker now says about one container and returns the row. */
-async function storeInspect(scope: Scope, host: DockerHost, info: Docker.ContainerInspectInfo): Promise<DockerContainer> {
+async function storeInspect(scope: Scope, host: DockerHost, info: ContainerInspect): Promise<DockerContainer> {
   await upsertContainers(scope.em, host, [rowFromInspect(info)]);
   const row = await scope.em.findOne(DockerContainer, { host, containerId: info.Id }, { refresh: true });
   return row!;
 }
 
 /** Docker answers 304 when a container already is in the asked state: not an error for us. */
-function alreadyThere(err: unknown): boolean {
-  return (err as { statusCode?: number })?.statusCode === 304;
-}
+const alreadyThere = (err: unknown): boolean => hasDockerStatus(err, 304);
 
 /** Docker's default stop grace period, and how long past the grace period a stop may take to answer. */
 const STOP_GRACE_DEFAULT_S = 10;
@@ -169,29 +167,29 @@ export class ContainerManager {
    * The host-access policy on the final create body (src/platform/policy/host-access.ts): malformed
    * mounts are BAD_USER_INPUT, anything beyond the allow-list needs docker.containers.privileged.
    */
-  private mayCreate(scope: Scope, opts: Docker.ContainerCreateOptions): HostAccessSpec {
+  private mayCreate(scope: Scope, opts: ContainerCreateSpec): HostAccessSpec {
     const access = containerHostAccess(opts);
     this.guard.check(scope, access);
     return access;
   }
 
   /** Docker's inspect of a stored container, read live (DOCKER_ERROR when it is gone). */
-  async inspect(scope: Scope, row: DockerContainer): Promise<Record<string, unknown>> {
+  async inspect(scope: Scope, row: DockerContainer): Promise<ContainerInspect> {
     const host = await this.ops.host(scope, row.host.id);
-    return this.ops.read(scope, host, async (api) => (await api.getContainer(row.containerId).inspect()) as unknown as Record<string, unknown>);
+    return this.ops.read(scope, host, (engine) => engine.inspectContainer(row.containerId));
   }
 
   async create(scope: Scope, host: DockerHost, input: CreateContainerInput) {
     const opts = createOptions(input);
     const access = this.mayCreate(scope, opts);
     // the volumes and networks it names, as this engine has them (read before the audited create)
-    await this.ops.read(scope, host, (api) => this.guard.checkEngineObjects(scope, api, access));
+    await this.ops.read(scope, host, (engine) => this.guard.checkEngineObjects(scope, engine, access));
     const start = input.start ?? true;
-    return this.ops.run(scope, host, { action: 'container.create', targetType: 'container', targetId: input.name ?? null, parameters: input }, async ({ docker, handle }) => {
-      const container = await docker.api.createContainer(opts);
-      handle.setTarget(container.id);
-      if (start) await container.start();
-      return storeInspect(scope, host, await container.inspect());
+    return this.ops.run(scope, host, { action: 'container.create', targetType: 'container', targetId: input.name ?? null, parameters: input }, async ({ engine, handle }) => {
+      const id = await engine.createContainer(opts);
+      handle.setTarget(id);
+      if (start) await engine.startContainer(id);
+      return storeInspect(scope, host, await engine.inspectContainer(id));
     });
   }
 
@@ -203,24 +201,22 @@ export class ContainerManager {
       scope,
       row.host,
       { action: `container.${action}`, targetType: 'container', targetId: row.containerId, parameters: { id: toGlobalId('DockerContainer', row.id), timeoutSeconds } },
-      async ({ docker }) => {
-        const c = docker.api.getContainer(row.containerId);
+      async ({ engine }) => {
+        const c = row.containerId;
         const t = timeoutSeconds ?? undefined;
-        // stop and restart answer only once the container stopped (up to its grace period): they go
-        // through the client without an idle timeout, bounded by the grace period plus a margin
-        const waiting = docker.stream.getContainer(row.containerId);
-        const bound = { abortSignal: AbortSignal.timeout(((t ?? STOP_GRACE_DEFAULT_S) + STOP_MARGIN_S) * 1000) };
+        // stop and restart answer only once the container stopped (up to its grace period): bounded by the grace period plus a margin
+        const bound = AbortSignal.timeout(((t ?? STOP_GRACE_DEFAULT_S) + STOP_MARGIN_S) * 1000);
         try {
-          if (action === 'start') await c.start();
-          else if (action === 'stop') await waiting.stop({ ...(t !== undefined ? { t } : {}), ...bound });
-          else if (action === 'restart') await waiting.restart({ ...(t !== undefined ? { t } : {}), ...bound });
-          else if (action === 'pause') await c.pause();
-          else if (action === 'unpause') await c.unpause();
-          else await c.kill();
+          if (action === 'start') await engine.startContainer(c);
+          else if (action === 'stop') await engine.stopContainer(c, t, bound);
+          else if (action === 'restart') await engine.restartContainer(c, t, bound);
+          else if (action === 'pause') await engine.pauseContainer(c);
+          else if (action === 'unpause') await engine.unpauseContainer(c);
+          else await engine.killContainer(c);
         } catch (err) {
           if (!alreadyThere(err)) throw err;
         }
-        return storeInspect(scope, row.host, await c.inspect());
+        return storeInspect(scope, row.host, await engine.inspectContainer(c));
       },
     );
   }
@@ -232,8 +228,8 @@ export class ContainerManager {
       scope,
       row.host,
       { action: 'container.remove', targetType: 'container', targetId: row.containerId, parameters: { id: globalId, force, removeVolumes } },
-      async ({ docker }) => {
-        await docker.api.getContainer(row.containerId).remove({ force, v: removeVolumes });
+      async ({ engine }) => {
+        await engine.removeContainer(row.containerId, { force, removeVolumes });
         await scope.em.nativeDelete(DockerContainer, { id: row.id });
       },
     );
@@ -248,29 +244,19 @@ export class ContainerManager {
     if (!Number.isInteger(timeoutS) || timeoutS < 1 || timeoutS > EXEC_TIMEOUT_MAX_S) throw badInput('timeoutSeconds', `must be 1–${EXEC_TIMEOUT_MAX_S}`);
     // exec gets what the container may reach of the host: a container with host access needs the privileged permission too
     if (!mayAccessHost(scope)) {
-      await this.ops.read(scope, row.host, async (api) => {
-        const [inspect, info] = await Promise.all([api.getContainer(row.containerId).inspect(), api.info() as Promise<{ CgroupVersion?: string }>]);
-        await this.guard.checkOn(scope, api, hostAccessOfRunningContainer(inspect, info.CgroupVersion));
+      await this.ops.read(scope, row.host, async (engine) => {
+        const [inspect, info] = await Promise.all([engine.inspectContainer(row.containerId), engine.info()]);
+        await this.guard.checkOn(scope, engine, hostAccessOfRunningContainer(inspect, info.CgroupVersion));
       });
     }
     return this.ops.run(
       scope,
       row.host,
       { action: 'container.exec', targetType: 'container', targetId: row.containerId, parameters: { id: toGlobalId('DockerContainer', row.id), ...input } },
-      async ({ docker, handle }) => {
-        const exec = await docker.stream.getContainer(row.containerId).exec({
-          Cmd: input.command,
-          Env: input.env ?? undefined,
-          WorkingDir: input.workingDir ?? undefined,
-          User: input.user ?? undefined,
-          AttachStdout: true,
-          AttachStderr: true,
-          Tty: false,
-        });
-        const stream = await exec.start({ hijack: true, stdin: false });
-        const out = await collectExec(stream, timeoutS);
-        const info = await exec.inspect();
-        const result: ExecResult = { exitCode: info.ExitCode ?? null, ...out };
+      async ({ engine, handle }) => {
+        const spec = { Cmd: input.command, Env: input.env ?? undefined, WorkingDir: input.workingDir ?? undefined, User: input.user ?? undefined, AttachStdout: true, AttachStderr: true, Tty: false };
+        const { output: out, exitCode } = await engine.exec(row.containerId, spec, (stream) => collectExec(stream, timeoutS));
+        const result: ExecResult = { exitCode, ...out };
         handle.activity.result = { exitCode: result.exitCode, stdoutBytes: out.stdout.length, stderrBytes: out.stderr.length, truncated: out.truncated };
         return result;
       },
@@ -285,24 +271,8 @@ export class ContainerManager {
     const row = await this.ops.container(scope, id);
     const tail = options.tail ?? 100;
     if (!Number.isInteger(tail) || tail < 0 || tail > LOG_TAIL_MAX) throw badInput('tail', `must be 0–${LOG_TAIL_MAX}`);
-    const docker = await this.ops.connection(scope, row.host);
-    const c = docker.stream.getContainer(row.containerId);
-    let stream: NodeJS.ReadableStream;
-    let tty: boolean;
-    try {
-      tty = Boolean((await c.inspect()).Config?.Tty);
-      const follow = options.follow ?? true;
-      const opts = { stdout: true, stderr: true, timestamps: true, tail, follow, since: options.since ? Math.floor(options.since.getTime() / 1000) : undefined };
-      stream = await openLogStream(docker.stream, `/containers/${encodeURIComponent(row.containerId)}/logs`, opts, { 404: 'no such container', 500: 'server error' });
-    } catch (err) {
-      throw toDockerError(err, row.host.name);
-    }
-    return logLines(
-      stream,
-      tty,
-      (l) => l,
-      (err) => toDockerError(err, row.host.name),
-    );
+    const engine = await this.ops.engine(scope, row.host);
+    return engine.containerLogs(row.containerId, { tail, follow: options.follow ?? true, since: options.since ? Math.floor(options.since.getTime() / 1000) : undefined });
   }
 }
 

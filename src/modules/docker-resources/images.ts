@@ -1,14 +1,15 @@
-import type Docker from 'dockerode';
 import { DockerImage, DockerHost } from '../../../entities';
 import { badInput } from '../../kernel/errors';
 import type { Scope } from '../../kernel/scope';
-import { refreshImages } from '../hosts';
+import { replaceImages } from '../hosts';
 import type { ActivityHandle } from '../../platform/audit/activity';
-import { followJsonStream, JsonProgress } from '../../infra/engine/json-stream';
+import type { JsonProgress } from '../../infra/engine/json-stream';
+import type { Engine } from '../../infra/engine/port';
+import type { ImageInspect, RegistryAuth } from '../../infra/engine/types';
 import type { HostOperations } from './operations';
 import { FramedLine, LineFramer, LOG_LINE_MAX_BYTES } from '../../infra/engine/framing';
 import { baseImageRefusals, DockerfileError, readDockerfile, registryRefusal, reviewDockerfile } from './build-policy';
-import { hostAccessForbidden, mayAccessHost, orMissing } from '../../platform/policy/enforce';
+import { hostAccessForbidden, mayAccessHost } from '../../platform/policy/enforce';
 
 export interface RegistryAuthInput {
   username?: string | null;
@@ -82,14 +83,14 @@ function checkTag(tag: string | null | undefined, field: string): string | undef
   return tag;
 }
 
-function authConfig(auth: RegistryAuthInput | null | undefined): Docker.AuthConfig | undefined {
+function authConfig(auth: RegistryAuthInput | null | undefined): RegistryAuth | undefined {
   if (!auth) return undefined;
   return {
     username: auth.username ?? undefined,
     password: auth.password ?? undefined,
     serveraddress: auth.serverAddress ?? undefined,
     ...(auth.identityToken ? { identitytoken: auth.identityToken } : {}),
-  } as Docker.AuthConfig;
+  };
 }
 
 /** Without docker.containers.privileged, the daemon may not pull from or push to a registry on a non-public address (src/policy/build.ts). */
@@ -119,12 +120,12 @@ async function assertBuild(ops: HostOperations, scope: Scope, host: DockerHost, 
   const onEngine = await ops.read(
     scope,
     host,
-    async (api) =>
+    async (engine) =>
       new Map(
         await Promise.all(
           refs.map(async (ref) => {
-            const image = await orMissing(api.getImage(ref).inspect());
-            return [ref, image && { onBuild: (image.Config?.OnBuild as unknown[] | null) ?? [] }] as const;
+            const image = await engine.findImage(ref);
+            return [ref, image && { onBuild: image.Config?.OnBuild ?? [] }] as const;
           }),
         ),
       ),
@@ -166,12 +167,14 @@ function tracker(handle: ActivityHandle) {
   return (line: JsonProgress) => handle.progress(progress(line));
 }
 
-async function storedImage(scope: Scope, host: DockerHost, docker: Docker, ref: string): Promise<DockerImage | null> {
-  await refreshImages(scope.em, host, docker);
-  const info = await docker
-    .getImage(ref)
-    .inspect()
-    .catch(() => null);
+/** The host's image list, stored again (after a pull, push, tag, remove or build). */
+async function refreshImages(scope: Scope, host: DockerHost, engine: Engine): Promise<void> {
+  await replaceImages(scope.em, host, await engine.listImages());
+}
+
+async function storedImage(scope: Scope, host: DockerHost, engine: Engine, ref: string): Promise<DockerImage | null> {
+  await refreshImages(scope, host, engine);
+  const info = await engine.inspectImage(ref).catch(() => null);
   return info ? scope.em.findOne(DockerImage, { host, imageId: info.Id }, { refresh: true }) : null;
 }
 
@@ -184,10 +187,9 @@ export class ImageManager {
     const tag = checkTag(input.tag, 'tag');
     const ref = tag ? `${image}:${tag}` : image;
     assertRegistry(scope, image, 'image');
-    return this.ops.run(scope, host, { action: 'image.pull', targetType: 'image', targetId: ref, parameters: input }, async ({ docker, handle }) => {
-      const stream = await docker.stream.pull(ref, { authconfig: authConfig(input.registryAuth), ...(input.platform ? { platform: input.platform } : {}) });
-      await followJsonStream(stream, tracker(handle));
-      return storedImage(scope, host, docker.api, ref.includes(':') || ref.includes('@') ? ref : `${ref}:latest`);
+    return this.ops.run(scope, host, { action: 'image.pull', targetType: 'image', targetId: ref, parameters: input }, async ({ engine, handle }) => {
+      await engine.pullImage(ref, { auth: authConfig(input.registryAuth), platform: input.platform ?? undefined }, tracker(handle));
+      return storedImage(scope, host, engine, ref.includes(':') || ref.includes('@') ? ref : `${ref}:latest`);
     });
   }
 
@@ -195,10 +197,9 @@ export class ImageManager {
     const image = checkReference(input.image, 'image');
     const tag = checkTag(input.tag, 'tag');
     assertRegistry(scope, image, 'image');
-    return this.ops.run(scope, host, { action: 'image.push', targetType: 'image', targetId: tag ? `${image}:${tag}` : image, parameters: input }, async ({ docker, handle }) => {
-      const stream = await docker.stream.getImage(image).push({ tag, authconfig: authConfig(input.registryAuth) } as never);
-      await followJsonStream(stream as unknown as NodeJS.ReadableStream, tracker(handle));
-      return storedImage(scope, host, docker.api, tag ? `${image}:${tag}` : image);
+    return this.ops.run(scope, host, { action: 'image.push', targetType: 'image', targetId: tag ? `${image}:${tag}` : image, parameters: input }, async ({ engine, handle }) => {
+      await engine.pushImage(image, { tag, auth: authConfig(input.registryAuth) }, tracker(handle));
+      return storedImage(scope, host, engine, tag ? `${image}:${tag}` : image);
     });
   }
 
@@ -206,18 +207,18 @@ export class ImageManager {
     const image = checkReference(input.image, 'image');
     const repo = checkReference(input.repo, 'repo');
     const tag = checkTag(input.tag, 'tag') ?? 'latest';
-    return this.ops.run(scope, host, { action: 'image.tag', targetType: 'image', targetId: image, parameters: input }, async ({ docker }) => {
-      await docker.api.getImage(image).tag({ repo, tag });
-      return storedImage(scope, host, docker.api, `${repo}:${tag}`);
+    return this.ops.run(scope, host, { action: 'image.tag', targetType: 'image', targetId: image, parameters: input }, async ({ engine }) => {
+      await engine.tagImage(image, repo, tag);
+      return storedImage(scope, host, engine, `${repo}:${tag}`);
     });
   }
 
   async remove(scope: Scope, host: DockerHost, image: string, force: boolean, noPrune: boolean) {
     const ref = checkReference(image, 'image');
-    const { result, activity } = await this.ops.run(scope, host, { action: 'image.remove', targetType: 'image', targetId: ref, parameters: { image, force, noPrune } }, async ({ docker }) => {
-      const out = (await docker.api.getImage(ref).remove({ force, noprune: noPrune })) as Array<{ Untagged?: string; Deleted?: string }>;
-      await refreshImages(scope.em, host, docker.api);
-      return { untagged: out.filter((o) => o.Untagged).map((o) => o.Untagged!), deleted: out.filter((o) => o.Deleted).map((o) => o.Deleted!) };
+    const { result, activity } = await this.ops.run(scope, host, { action: 'image.remove', targetType: 'image', targetId: ref, parameters: { image, force, noPrune } }, async ({ engine }) => {
+      const out = await engine.removeImage(ref, { force, noPrune });
+      await refreshImages(scope, host, engine);
+      return { untagged: out.flatMap((o) => (o.Untagged ? [o.Untagged] : [])), deleted: out.flatMap((o) => (o.Deleted ? [o.Deleted] : [])) };
     });
     return { ...result, activity };
   }
@@ -229,42 +230,33 @@ export class ImageManager {
     const dockerfile = input.dockerfile ?? 'Dockerfile';
     if (dockerfile.startsWith('/') || dockerfile.split('/').includes('..')) throw badInput('dockerfile', 'must be a path inside the context');
     await assertBuild(this.ops, scope, host, input, context, dockerfile);
-    const str = (o: Record<string, unknown> | null | undefined) => (o ? JSON.stringify(Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]))) : undefined);
-    return this.ops.run(scope, host, { action: 'image.build', targetType: 'image', targetId: tags[0] ?? null, parameters: input }, async ({ docker, handle }) => {
+    const strings = (o: Record<string, unknown> | null | undefined) => (o ? Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)])) : undefined);
+    const spec = { dockerfile, tags, buildArgs: strings(input.buildArgs), labels: strings(input.labels), noCache: input.noCache ?? false, pull: input.pull ?? false };
+    return this.ops.run(scope, host, { action: 'image.build', targetType: 'image', targetId: tags[0] ?? null, parameters: input }, async ({ engine, handle }) => {
       const log: string[] = [];
       let imageId: string | undefined;
-      const stream = await docker.stream.buildImage(
-        context as never,
-        {
-          dockerfile,
-          t: tags as never,
-          buildargs: str(input.buildArgs),
-          labels: str(input.labels),
-          nocache: input.noCache ?? false,
-          pull: input.pull ? '1' : undefined,
-          rm: true,
-          forcerm: true,
-        } as never,
-      );
       // build output comes in chunks that are not lines: framed again, lines cut at LOG_LINE_MAX_BYTES
       const framer = new LineFramer(LOG_LINE_MAX_BYTES);
       const keep = (lines: FramedLine[]) => {
         for (const l of lines) if (l.text.trim()) log.push(l.truncated ? `${l.text}${BUILD_LINE_CUT}` : l.text);
         if (log.length > BUILD_LOG_LINES) log.splice(0, log.length - BUILD_LOG_LINES);
       };
-      await followJsonStream(stream as unknown as NodeJS.ReadableStream, (line) => {
-        if (typeof line.aux?.ID === 'string') imageId = line.aux.ID;
-        if (typeof line.stream === 'string') {
-          keep(framer.push(line.stream));
-          handle.progress({ step: [...log].reverse().find((l) => /^Step \d+\/\d+/.test(l)) ?? null, lines: log.length });
-        }
-      }).catch((err) => {
-        keep(framer.flush());
-        handle.activity.result = { log: log.slice(-50) };
-        throw err;
-      });
+      await engine
+        .buildImage(context, spec, (line) => {
+          if (typeof line.aux?.ID === 'string') imageId = line.aux.ID;
+          if (typeof line.stream === 'string') {
+            keep(framer.push(line.stream));
+            handle.progress({ step: [...log].reverse().find((l) => /^Step \d+\/\d+/.test(l)) ?? null, lines: log.length });
+          }
+        })
+        .catch((err: unknown) => {
+          // the failed build's last lines go with the activity
+          keep(framer.flush());
+          handle.activity.result = { log: log.slice(-50) };
+          throw err;
+        });
       keep(framer.flush());
-      await refreshImages(scope.em, host, docker.api);
+      await refreshImages(scope, host, engine);
       const image = imageId ? await scope.em.findOne(DockerImage, { host, imageId }, { refresh: true }) : null;
       handle.activity.result = { imageId: imageId ?? null, tags };
       return { image, imageId: imageId ?? null, log };
@@ -272,8 +264,8 @@ export class ImageManager {
   }
 
   /** Docker's inspect of a stored image (live). */
-  async inspect(scope: Scope, row: DockerImage): Promise<Record<string, unknown>> {
+  async inspect(scope: Scope, row: DockerImage): Promise<ImageInspect> {
     const host = await this.ops.host(scope, row.host.id);
-    return this.ops.read(scope, host, async (api) => (await api.getImage(row.imageId).inspect()) as unknown as Record<string, unknown>);
+    return this.ops.read(scope, host, (engine) => engine.inspectImage(row.imageId));
   }
 }

@@ -1,10 +1,10 @@
-import type Docker from 'dockerode';
 import type { DockerHost } from '../../../entities';
 import { badInput } from '../../kernel/errors';
 import type { Scope } from '../../kernel/scope';
 import { HostAccessGuard, refuse } from '../../platform/policy/enforce';
 import { endpointAddressRefusals, networkAttachAccess, networkCreateRefusals } from '../../platform/policy/host-access';
 import type { HostOperations } from './operations';
+import type { NetworkInspect } from '../../infra/engine/types';
 
 export interface DockerNetworkInfo {
   networkId: string;
@@ -49,7 +49,7 @@ function reference(field: string, value: string): string {
 /** Docker's predefined networks: removing them is refused by Docker too; we say so up front. */
 const PREDEFINED = new Set(['bridge', 'host', 'none']);
 
-export function networkInfo(n: Docker.NetworkInspectInfo): DockerNetworkInfo {
+export function networkInfo(n: NetworkInspect): DockerNetworkInfo {
   return {
     networkId: n.Id,
     name: n.Name,
@@ -73,14 +73,14 @@ export class NetworkManager {
   ) {}
 
   list(scope: Scope, host: DockerHost, name?: string | null): Promise<DockerNetworkInfo[]> {
-    return this.ops.read(scope, host, async (api) => {
-      const list = await api.listNetworks(name ? { filters: { name: [name] } } : {});
+    return this.ops.read(scope, host, async (engine) => {
+      const list = await engine.listNetworks(name ? { name: [name] } : undefined);
       return list.map(networkInfo).sort((a, b) => a.name.localeCompare(b.name));
     });
   }
 
-  inspect(scope: Scope, host: DockerHost, network: string): Promise<Record<string, unknown>> {
-    return this.ops.read(scope, host, async (api) => (await api.getNetwork(network).inspect()) as unknown as Record<string, unknown>);
+  inspect(scope: Scope, host: DockerHost, network: string): Promise<NetworkInspect> {
+    return this.ops.read(scope, host, (engine) => engine.inspectNetwork(network));
   }
 
   async create(scope: Scope, host: DockerHost, input: CreateNetworkInput) {
@@ -89,8 +89,8 @@ export class NetworkManager {
     if (input.gateway != null && !IP.test(input.gateway)) throw badInput('gateway', 'must be an IP address');
     if (input.gateway != null && input.subnet == null) throw badInput('gateway', 'needs a subnet');
     refuse(scope, networkCreateRefusals(input));
-    return this.ops.run(scope, host, { action: 'network.create', targetType: 'network', targetId: input.name, parameters: input }, async ({ docker, handle }) => {
-      const created = await docker.api.createNetwork({
+    return this.ops.run(scope, host, { action: 'network.create', targetType: 'network', targetId: input.name, parameters: input }, async ({ engine, handle }) => {
+      const id = await engine.createNetwork({
         Name: input.name,
         Driver: input.driver ?? 'bridge',
         Internal: input.internal ?? false,
@@ -99,16 +99,16 @@ export class NetworkManager {
         Labels: Object.fromEntries(Object.entries(input.labels ?? {}).map(([k, v]) => [k, String(v)])),
         ...(input.subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: input.subnet, ...(input.gateway ? { Gateway: input.gateway } : {}) }] } } : {}),
       });
-      handle.setTarget(created.id);
-      return networkInfo(await created.inspect());
+      handle.setTarget(id);
+      return networkInfo(await engine.inspectNetwork(id));
     });
   }
 
   async remove(scope: Scope, host: DockerHost, network: string) {
     reference('network', network);
     if (PREDEFINED.has(network)) throw badInput('network', `"${network}" is one of Docker's predefined networks and cannot be removed`);
-    const { activity } = await this.ops.run(scope, host, { action: 'network.remove', targetType: 'network', targetId: network, parameters: { network } }, async ({ docker }) => {
-      await docker.api.getNetwork(network).remove();
+    const { activity } = await this.ops.run(scope, host, { action: 'network.remove', targetType: 'network', targetId: network, parameters: { network } }, async ({ engine }) => {
+      await engine.removeNetwork(network);
     });
     return { removedId: network, activity };
   }
@@ -119,24 +119,22 @@ export class NetworkManager {
     if (input.ipv4Address != null && !IP.test(input.ipv4Address)) throw badInput('ipv4Address', 'must be an IP address');
     if (input.ipv4Address != null) refuse(scope, endpointAddressRefusals('ipv4Address', input.ipv4Address));
     // a macvlan, ipvlan or plugin network an admin made is the host's own network: same rule as a create's networks
-    await this.ops.read(scope, host, (api) => this.guard.checkOn(scope, api, networkAttachAccess(input.network, 'network')));
-    return this.ops.run(scope, host, { action: 'network.connect', targetType: 'network', targetId: input.network, parameters: input }, async ({ docker }) => {
-      const net = docker.api.getNetwork(input.network);
-      await net.connect({
+    await this.ops.read(scope, host, (engine) => this.guard.checkOn(scope, engine, networkAttachAccess(input.network, 'network')));
+    return this.ops.run(scope, host, { action: 'network.connect', targetType: 'network', targetId: input.network, parameters: input }, async ({ engine }) => {
+      await engine.connectNetwork(input.network, {
         Container: input.container,
         EndpointConfig: { Aliases: input.aliases ?? undefined, ...(input.ipv4Address ? { IPAMConfig: { IPv4Address: input.ipv4Address } } : {}) },
       });
-      return networkInfo(await net.inspect());
+      return networkInfo(await engine.inspectNetwork(input.network));
     });
   }
 
   async disconnect(scope: Scope, host: DockerHost, network: string, container: string, force: boolean) {
     reference('network', network);
     reference('container', container);
-    return this.ops.run(scope, host, { action: 'network.disconnect', targetType: 'network', targetId: network, parameters: { network, container, force } }, async ({ docker }) => {
-      const net = docker.api.getNetwork(network);
-      await net.disconnect({ Container: container, Force: force });
-      return networkInfo(await net.inspect());
+    return this.ops.run(scope, host, { action: 'network.disconnect', targetType: 'network', targetId: network, parameters: { network, container, force } }, async ({ engine }) => {
+      await engine.disconnectNetwork(network, container, force);
+      return networkInfo(await engine.inspectNetwork(network));
     });
   }
 }

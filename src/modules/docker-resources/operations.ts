@@ -1,11 +1,9 @@
-import type Docker from 'dockerode';
 import { DockerContainer, DockerHost } from '../../../entities';
 import { notFound } from '../../kernel/errors';
 import { toGlobalId } from '../../kernel/ids';
 import { abortable } from '../../kernel/abort';
 import type { Scope } from '../../kernel/scope';
-import { toDockerError } from '../../infra/engine/client';
-import type { DockerConnection } from '../../infra/engine/connections';
+import type { Engine } from '../../infra/engine/port';
 import type { ActivityHandle, Audit } from '../../platform/audit/activity';
 import type { HostService } from '../hosts';
 
@@ -18,13 +16,14 @@ export interface OperationSpec {
 
 export interface Operation {
   host: DockerHost;
-  docker: DockerConnection;
+  /** The host's engine port: its calls' errors come out mapped (DOCKER_ERROR, DOCKER_UNREACHABLE). */
+  engine: Engine;
   handle: ActivityHandle;
 }
 
 /**
  * How the resource managers reach a host's Docker: one way to run a mutation (audited), one way
- * to read live (not audited), both with Docker's errors mapped the same way.
+ * to read live (not audited), both through the host's engine port (errors mapped there, once).
  */
 export class HostOperations {
   constructor(
@@ -32,31 +31,23 @@ export class HostOperations {
     private readonly audit: Audit,
   ) {}
 
-  /**
-   * The one way a resource mutation runs: the host's Docker clients, and an audited activity
-   * (recording the scope's actor) around `fn`. Docker's errors come out as DOCKER_ERROR (status
-   * and message kept) or DOCKER_UNREACHABLE.
-   */
+  /** The one way a resource mutation runs: the host's engine, and an audited activity (recording the scope's actor) around `fn`. */
   async run<T>(scope: Scope, host: DockerHost, spec: OperationSpec, fn: (op: Operation) => Promise<T>) {
-    const docker = await this.hosts.connection(scope, host);
-    return this.audit.run(scope, { ...spec, host }, (handle) => fn({ host, docker, handle }));
+    const engine = await this.hosts.engine(scope, host);
+    return this.audit.run(scope, { ...spec, host }, (handle) => fn({ host, engine, handle }));
   }
 
-  /** The one way to read live from a host's Docker (inspect, lists): errors mapped like mutations', nothing audited; gives up when the scope's signal aborts. */
-  async read<T>(scope: Scope, host: DockerHost, fn: (api: Docker) => Promise<T>): Promise<T> {
-    try {
-      const docker = await this.hosts.connection(scope, host);
-      // past the deadline (or the client gone) no Docker call starts
-      scope.signal?.throwIfAborted();
-      return await abortable(fn(docker.api), scope.signal);
-    } catch (err) {
-      throw toDockerError(err, host.name);
-    }
+  /** The one way to read live from a host's Docker (inspect, lists): nothing audited; gives up when the scope's signal aborts. */
+  async read<T>(scope: Scope, host: DockerHost, fn: (engine: Engine) => Promise<T>): Promise<T> {
+    const engine = await this.hosts.engine(scope, host);
+    // past the deadline (or the client gone) no Docker call starts
+    scope.signal?.throwIfAborted();
+    return abortable(fn(engine), scope.signal);
   }
 
-  /** The host's Docker clients, for streams that outlive one call (logs); the caller maps errors. */
-  connection(scope: Scope, host: DockerHost): Promise<DockerConnection> {
-    return this.hosts.connection(scope, host);
+  /** The host's engine, for streams that outlive one call (logs). */
+  engine(scope: Scope, host: DockerHost): Promise<Engine> {
+    return this.hosts.engine(scope, host);
   }
 
   /** A host of the scope's account by id, or NOT_FOUND. */

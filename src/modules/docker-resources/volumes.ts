@@ -1,8 +1,8 @@
-import type Docker from 'dockerode';
 import type { DockerHost } from '../../../entities';
 import { badInput } from '../../kernel/errors';
 import type { Scope } from '../../kernel/scope';
 import type { HostOperations } from './operations';
+import type { VolumeInspect } from '../../infra/engine/types';
 import { hostAccessForbidden, mayAccessHost } from '../../platform/policy/enforce';
 
 export interface DockerVolumeInfo {
@@ -24,14 +24,14 @@ export interface CreateVolumeInput {
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/;
 
-export function volumeInfo(v: Docker.VolumeInspectInfo & { CreatedAt?: string }): DockerVolumeInfo {
+export function volumeInfo(v: VolumeInspect): DockerVolumeInfo {
   return {
     name: v.Name,
     driver: v.Driver,
     mountpoint: v.Mountpoint,
     scope: v.Scope ?? 'local',
     labels: v.Labels ?? {},
-    options: (v.Options as Record<string, string> | null) ?? {},
+    options: v.Options ?? {},
     createdAt: v.CreatedAt ? new Date(v.CreatedAt) : null,
   };
 }
@@ -43,14 +43,14 @@ export class VolumeManager {
   constructor(private readonly ops: HostOperations) {}
 
   list(scope: Scope, host: DockerHost, name?: string | null): Promise<DockerVolumeInfo[]> {
-    return this.ops.read(scope, host, async (api) => {
-      const res = await api.listVolumes(name ? { filters: { name: [name] } } : {});
-      return (res.Volumes ?? []).map(volumeInfo).sort((a, b) => a.name.localeCompare(b.name));
+    return this.ops.read(scope, host, async (engine) => {
+      const volumes = await engine.listVolumes(name ? { name: [name] } : undefined);
+      return volumes.map(volumeInfo).sort((a, b) => a.name.localeCompare(b.name));
     });
   }
 
-  inspect(scope: Scope, host: DockerHost, name: string): Promise<Record<string, unknown>> {
-    return this.ops.read(scope, host, async (api) => (await api.getVolume(name).inspect()) as unknown as Record<string, unknown>);
+  inspect(scope: Scope, host: DockerHost, name: string): Promise<VolumeInspect> {
+    return this.ops.read(scope, host, (engine) => engine.inspectVolume(name));
   }
 
   async create(scope: Scope, host: DockerHost, input: CreateVolumeInput) {
@@ -63,14 +63,13 @@ export class VolumeManager {
       ...(Object.keys(input.driverOpts ?? {}).length ? [{ field: 'driverOpts', reason: 'driver options can mount any host path into the volume' }] : []),
     ];
     if (refusals.length && !mayAccessHost(scope)) throw hostAccessForbidden(refusals);
-    return this.ops.run(scope, host, { action: 'volume.create', targetType: 'volume', targetId: input.name ?? null, parameters: input }, async ({ docker, handle }) => {
-      const created = (await docker.api.createVolume({
+    return this.ops.run(scope, host, { action: 'volume.create', targetType: 'volume', targetId: input.name ?? null, parameters: input }, async ({ engine, handle }) => {
+      const v = await engine.createVolume({
         Name: input.name ?? undefined,
         Driver: driver,
         DriverOpts: strings(input.driverOpts),
         Labels: strings(input.labels),
-      } as never)) as unknown as Docker.Volume;
-      const v = await created.inspect();
+      });
       handle.setTarget(v.Name);
       return volumeInfo(v);
     });
@@ -79,8 +78,8 @@ export class VolumeManager {
   async remove(scope: Scope, host: DockerHost, name: string, force: boolean) {
     // the name goes into a Docker API path
     if (!NAME.test(name)) throw badInput('name', 'must be letters, digits, "_", "." or "-", starting with a letter or digit');
-    const { activity } = await this.ops.run(scope, host, { action: 'volume.remove', targetType: 'volume', targetId: name, parameters: { name, force } }, async ({ docker }) => {
-      await docker.api.getVolume(name).remove({ force } as never);
+    const { activity } = await this.ops.run(scope, host, { action: 'volume.remove', targetType: 'volume', targetId: name, parameters: { name, force } }, async ({ engine }) => {
+      await engine.removeVolume(name, force);
     });
     return { removedId: name, activity };
   }
@@ -88,8 +87,8 @@ export class VolumeManager {
   /** Removes unused volumes (optionally only those with all the given labels). */
   async prune(scope: Scope, host: DockerHost, labels: string[] | null | undefined) {
     for (const l of labels ?? []) if (!l.trim()) throw badInput('labels', 'entries are key or key=value');
-    const { result, activity } = await this.ops.run(scope, host, { action: 'volume.prune', targetType: 'volume', targetId: null, parameters: { labels } }, async ({ docker, handle }) => {
-      const res = (await docker.api.pruneVolumes(labels?.length ? { filters: { label: labels } } : {})) as { VolumesDeleted?: string[] | null; SpaceReclaimed?: number };
+    const { result, activity } = await this.ops.run(scope, host, { action: 'volume.prune', targetType: 'volume', targetId: null, parameters: { labels } }, async ({ engine, handle }) => {
+      const res = await engine.pruneVolumes(labels?.length ? { label: labels } : undefined);
       const out = { volumesDeleted: res.VolumesDeleted ?? [], spaceReclaimedBytes: String(res.SpaceReclaimed ?? 0) };
       handle.activity.result = { deleted: out.volumesDeleted.length, spaceReclaimedBytes: out.spaceReclaimedBytes };
       return out;

@@ -11,7 +11,9 @@ import { hostHealth, HostHealthFigures } from './health';
 import { commitStatus } from '../../platform/supervision/status';
 import { EndpointKind, EndpointRegistry } from '../../platform/supervision/registry';
 import type { TlsCredentials } from '../../infra/engine/client';
-import type { DockerConnection, DockerConnections } from '../../infra/engine/connections';
+import type { DockerConnections } from '../../infra/engine/connections';
+import { withEngineErrors } from '../../infra/engine/errors';
+import { Engine, hostSubject } from '../../infra/engine/port';
 
 export const STANDARD_ENVIRONMENTS = ['staging', 'production', 'development'];
 export const SYNC_INTERVAL_MIN = 30;
@@ -58,9 +60,9 @@ export class HostService {
     return this.registry.get(scope, id);
   }
 
-  /** Docker clients of a host. */
-  connection(scope: Scope, host: DockerHost): Promise<DockerConnection> {
-    return this.connections.for(scope.em, host);
+  /** The engine port of a host (its Docker clients, every call's errors mapped once). */
+  async engine(scope: Scope, host: DockerHost): Promise<Engine> {
+    return new Engine(await this.connections.for(scope.em, host), hostSubject(host));
   }
 
   /** Health of a host from its stored inventory. */
@@ -101,7 +103,8 @@ export class HostService {
     const { row: host, activity, result } = await this.registry.sync(
       scope,
       id,
-      (host) => (this.fleet.supervisor(host.id) ?? new HostSupervisor(this.syncDeps, host.id, host.account.id)).syncNow() as Promise<SyncResult>,
+      // the supervisor's inventory sync (src/modules/hosts/inventory.ts) still calls dockerode itself: its errors are mapped here
+      (host) => withEngineErrors(hostSubject(host), () => (this.fleet.supervisor(host.id) ?? new HostSupervisor(this.syncDeps, host.id, host.account.id)).syncNow() as Promise<SyncResult>),
       (r) => ({ containers: r.containers, images: r.images, changes: r.changes.length, pingMs: r.pingMs }),
     );
     return { host, activity, result };

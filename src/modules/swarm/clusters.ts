@@ -5,14 +5,15 @@ import type { Scope } from '../../kernel/scope';
 import type { Audit } from '../../platform/audit/activity';
 import type { SecretBox } from '../../infra/crypto';
 import type { FleetPubSub } from '../../infra/pubsub';
-import { isDockerFailure, TlsCredentials, toDockerError } from '../../infra/engine/client';
+import type { TlsCredentials } from '../../infra/engine/client';
+import type { NetworkInspect, SwarmInspect, SwarmSpec } from '../../infra/engine/types';
 import type { DockerConnections } from '../../infra/engine/connections';
 import type { SyncDeps } from '../../platform/supervision/deps';
 import { EndpointKind, EndpointRegistry } from '../../platform/supervision/registry';
 import type { LeasedFleet } from '../../platform/leasing/leased-fleet';
 import type { HostService } from '../hosts';
 import { ClusterSupervisor } from './supervisor';
-import { seconds, toSwarmError, withVersionRetry } from './docker';
+import { seconds, versionOf, withVersionRetry } from './docker';
 import type { ClusterOperations } from './operation';
 import { clusterStatusChange, commitClusterStatus } from './status';
 import { ClusterSyncResult, managerInfo } from './sync';
@@ -127,11 +128,8 @@ export class SwarmManager {
     const { row: cluster, activity, result } = await this.registry.sync(
       scope,
       id,
-      // (the supervisor has recorded the outcome, quorum included)
-      (cluster) =>
-        this.syncNow(cluster).catch((err) => {
-          throw isDockerFailure(err) ? toSwarmError(err, cluster) : err;
-        }),
+      // (the supervisor has recorded the outcome, quorum included; its Docker calls come out mapped)
+      (cluster) => this.syncNow(cluster),
       (r) => ({ nodes: r.nodes, services: r.services, secrets: r.secrets, configs: r.configs, networks: r.networks, changes: r.changes.length }),
     );
     return { cluster, activity, result };
@@ -150,7 +148,7 @@ export class SwarmManager {
 
   /** Join tokens, read live from the manager (never stored). */
   async joinTokens(scope: Scope, cluster: SwarmCluster): Promise<{ worker: string; manager: string }> {
-    const swarm = await this.ops.read(scope, cluster, (api) => api.swarmInspect());
+    const swarm = await this.ops.read(scope, cluster, (manager) => manager.inspectSwarm());
     return { worker: swarm.JoinTokens?.Worker ?? '', manager: swarm.JoinTokens?.Manager ?? '' };
   }
 
@@ -160,10 +158,10 @@ export class SwarmManager {
     const host = await this.hosts.get(scope, input.hostId);
     this.registry.validate({ name: input.name, syncIntervalSeconds: input.syncIntervalSeconds }, false);
     await this.registry.assertNameFree(scope, input.name);
-    const { api } = await this.hosts.connection(scope, host);
+    const engine = await this.hosts.engine(scope, host);
     const parameters = { ...input, hostId: hostGid(host.id) };
     const { result: cluster, activity } = await this.audit.run(scope, { action: 'swarm.init', targetType: 'cluster', targetId: input.name, host, parameters }, async (h) => {
-      await api.swarmInit({
+      await engine.initSwarm({
         ListenAddr: input.listenAddr ?? DEFAULT_LISTEN_ADDR,
         AdvertiseAddr: input.advertiseAddr,
         DataPathAddr: input.dataPathAddr,
@@ -171,10 +169,10 @@ export class SwarmManager {
         DefaultAddrPool: input.defaultAddrPool,
         Spec: applySettings({}, input),
         AutoLockManagers: input.autolockManagers,
-      } as never);
-      const info = await managerInfo(api);
-      host.swarmNodeId = info.Swarm.NodeID;
-      const sealed = host.tlsKeyId ? (await em.findOne(DockerHost, host.id, { fields: ['tlsCredentialsSealed'] as never, disableIdentityMap: true }))?.tlsCredentialsSealed : null;
+      });
+      const info = await managerInfo(engine);
+      host.swarmNodeId = info.Swarm.NodeID ?? null;
+      const sealed = host.tlsKeyId ? (await em.findOne(DockerHost, host.id, { fields: ['tlsCredentialsSealed'], disableIdentityMap: true }))?.tlsCredentialsSealed : null;
       const cluster = await this.registry.insert(scope, {
         name: input.name,
         managerEndpoint: host.apiEndpoint,
@@ -200,26 +198,22 @@ export class SwarmManager {
     const em = scope.em;
     const host = await this.hosts.get(scope, input.hostId);
     const cluster = await this.get(scope, input.clusterId);
-    const hostApi = (await this.hosts.connection(scope, host)).api;
+    // the host's own engine: its errors name the host
+    const hostEngine = await this.hosts.engine(scope, host);
     const parameters = { ...input, hostId: hostGid(host.id), clusterId: clusterGid(cluster.id) };
-    const { activity } = await this.ops.run(scope, cluster, { action: 'swarm.join', targetType: 'host', targetId: host.id, host, parameters }, async (api, h) => {
-      const [swarm, info] = await Promise.all([api.swarmInspect(), managerInfo(api)]);
+    const { activity } = await this.ops.run(scope, cluster, { action: 'swarm.join', targetType: 'host', targetId: host.id, host, parameters }, async (manager, h) => {
+      const [swarm, info] = await Promise.all([manager.inspectSwarm(), managerInfo(manager)]);
       const token = input.role === SwarmNodeRole.MANAGER ? swarm.JoinTokens?.Manager : swarm.JoinTokens?.Worker;
-      const remotes: string[] = (info.Swarm.RemoteManagers ?? []).map((m: { Addr: string }) => m.Addr);
+      const remotes = (info.Swarm.RemoteManagers ?? []).flatMap((m) => (m.Addr ? [m.Addr] : []));
       if (remotes.length === 0) throw new AppError(ErrorCode.DOCKER_ERROR, 'The manager reports no manager addresses to join');
-      try {
-        await hostApi.swarmJoin({
-          ListenAddr: input.listenAddr ?? DEFAULT_LISTEN_ADDR,
-          AdvertiseAddr: input.advertiseAddr,
-          DataPathAddr: input.dataPathAddr,
-          RemoteAddrs: remotes,
-          JoinToken: token,
-        } as never);
-        const hostInfo = (await hostApi.info()) as { Swarm?: { NodeID?: string } };
-        host.swarmNodeId = hostInfo.Swarm?.NodeID ?? null;
-      } catch (err) {
-        throw toDockerError(err, host.name);
-      }
+      await hostEngine.joinSwarm({
+        ListenAddr: input.listenAddr ?? DEFAULT_LISTEN_ADDR,
+        AdvertiseAddr: input.advertiseAddr,
+        DataPathAddr: input.dataPathAddr,
+        RemoteAddrs: remotes,
+        JoinToken: token,
+      });
+      host.swarmNodeId = (await hostEngine.info()).Swarm?.NodeID ?? null;
       await em.flush();
       h.activity.result = { nodeId: host.swarmNodeId, role: input.role };
     });
@@ -233,12 +227,12 @@ export class SwarmManager {
   async leaveSwarm(scope: Scope, input: { hostId: string; force?: boolean }) {
     const em = scope.em;
     const host = await this.hosts.get(scope, input.hostId);
-    const { api } = await this.hosts.connection(scope, host);
+    const engine = await this.hosts.engine(scope, host);
     const nodeId = host.swarmNodeId;
     const linked = nodeId ? await em.findOne(SwarmNode, { nodeId }, { populate: ['cluster'] }) : null;
     const parameters = { ...input, hostId: hostGid(host.id) };
     const { activity } = await this.audit.run(scope, { action: 'swarm.leave', targetType: 'host', targetId: host.id, host, parameters }, async () => {
-      await api.swarmLeave({ force: input.force ?? false });
+      await engine.leaveSwarm(input.force ?? false);
       host.swarmNodeId = null;
       await em.flush();
     });
@@ -249,20 +243,16 @@ export class SwarmManager {
   /** Swarm settings (raft, dispatcher, CA, orchestration, autolock) and join-token rotation; optimistic, retried. */
   async updateSwarm(scope: Scope, id: string, input: SwarmSettingsInput) {
     const cluster = await this.get(scope, id);
-    const { activity } = await this.ops.run(scope, cluster, { action: 'swarm.update', targetType: 'cluster', targetId: cluster.id, parameters: input }, async (api) => {
+    const { activity } = await this.ops.run(scope, cluster, { action: 'swarm.update', targetType: 'cluster', targetId: cluster.id, parameters: input }, async (manager) => {
       await withVersionRetry(async () => {
-        const swarm = await api.swarmInspect();
+        const swarm = await manager.inspectSwarm();
         const spec = applySettings(structuredClone(swarm.Spec ?? {}), input);
         if (input.autolockManagers !== undefined) spec.EncryptionConfig = { ...(spec.EncryptionConfig ?? {}), AutoLockManagers: input.autolockManagers };
-        await api.swarmUpdate({
-          _query: {
-            version: swarm.Version.Index,
-            rotateWorkerToken: input.rotateWorkerToken ?? false,
-            rotateManagerToken: input.rotateManagerToken ?? false,
-            rotateManagerUnlockKey: input.rotateManagerUnlockKey ?? false,
-          },
-          _body: spec,
-        } as never);
+        await manager.updateSwarm(versionOf(swarm), spec, {
+          rotateWorkerToken: input.rotateWorkerToken ?? false,
+          rotateManagerToken: input.rotateManagerToken ?? false,
+          rotateManagerUnlockKey: input.rotateManagerUnlockKey ?? false,
+        });
       });
     });
     await this.syncAfter(scope, cluster, 'settings update');
@@ -271,25 +261,21 @@ export class SwarmManager {
   }
 
   /** Live `GET /swarm` (without the join tokens). */
-  async inspect(scope: Scope, cluster: SwarmCluster): Promise<Record<string, unknown>> {
-    const swarm = (await this.ops.read(scope, cluster, (api) => api.swarmInspect())) as Record<string, unknown>;
-    const { JoinTokens: _tokens, ...rest } = swarm;
+  async inspect(scope: Scope, cluster: SwarmCluster): Promise<Omit<SwarmInspect, 'JoinTokens'>> {
+    const { JoinTokens: _tokens, ...rest } = await this.ops.read(scope, cluster, (manager) => manager.inspectSwarm());
     return rest;
   }
 
   /** Live `GET /networks/{id}` on the manager. */
-  async inspectNetwork(scope: Scope, network: SwarmNetwork): Promise<Record<string, unknown>> {
+  async inspectNetwork(scope: Scope, network: SwarmNetwork): Promise<NetworkInspect> {
     await scope.em.populate(network, ['cluster']);
-    return this.ops.read(scope, network.cluster as SwarmCluster, (api) => api.getNetwork(network.networkId).inspect() as unknown as Promise<Record<string, unknown>>);
+    return this.ops.read(scope, network.cluster as SwarmCluster, (manager) => manager.inspectNetwork(network.networkId));
   }
 
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Spec = Record<string, any>;
-
 /** Applies settings input to a swarm spec (Docker's field names; durations in nanoseconds). */
-export function applySettings(spec: Spec, input: SwarmSettingsInput): Spec {
+export function applySettings(spec: SwarmSpec, input: SwarmSettingsInput): SwarmSpec {
   if (input.taskHistoryRetentionLimit !== undefined) spec.Orchestration = { ...(spec.Orchestration ?? {}), TaskHistoryRetentionLimit: input.taskHistoryRetentionLimit };
   if (input.raft) {
     const r = input.raft;

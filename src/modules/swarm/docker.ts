@@ -1,8 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { HostStatus, SwarmCluster, SwarmNode, SwarmNodeRole } from '../../../entities';
 import { AppError, ErrorCode } from '../../kernel/errors';
-import { dockerMessage, toDockerError } from '../../infra/engine/client';
 import type { ConnectOptions, DockerConnection, DockerConnections } from '../../infra/engine/connections';
+import { dockerAnswer } from '../../infra/engine/errors';
+import { clusterSubject, Engine } from '../../infra/engine/port';
+
+// (the cluster supervisor reads it from here)
+export { isQuorumLoss } from '../../infra/engine/errors';
 
 /** The registered manager's Docker clients (same cache and sealed-credential handling as hosts). */
 export function registeredManager(connections: DockerConnections, em: EntityManager, cluster: SwarmCluster, opts: ConnectOptions = {}): Promise<DockerConnection> {
@@ -17,13 +21,14 @@ export function registeredManager(connections: DockerConnections, em: EntityMana
  * one ping per call; the failover lasts only until the registered manager answers again.
  */
 export async function clusterConnection(connections: DockerConnections, em: EntityManager, cluster: SwarmCluster, opts: ConnectOptions = {}): Promise<DockerConnection> {
+  const subject = clusterSubject(cluster);
   try {
     // the first use also reads and claims the manager's identity: an unreachable manager fails here
     const primary = await registeredManager(connections, em, cluster, opts);
-    await primary.api.ping();
+    await new Engine(primary, subject).ping();
     return primary;
   } catch (err) {
-    if (toDockerError(err).code !== ErrorCode.DOCKER_UNREACHABLE) throw err;
+    if (!(err instanceof AppError && err.code === ErrorCode.DOCKER_UNREACHABLE)) throw err;
     const managers = await em.find(SwarmNode, { cluster: cluster.id, role: SwarmNodeRole.MANAGER, host: { $ne: null } }, { populate: ['host'], orderBy: { leader: 'desc', hostname: 'asc' } });
     for (const node of managers) {
       const host = node.host;
@@ -31,7 +36,7 @@ export async function clusterConnection(connections: DockerConnections, em: Enti
       try {
         // that host's own supervisor verifies its connection on every reconnect
         const conn = await connections.for(em, host);
-        await conn.api.ping();
+        await new Engine(conn, subject).ping();
         return conn;
       } catch {
         // try the next manager
@@ -41,36 +46,19 @@ export async function clusterConnection(connections: DockerConnections, em: Enti
   }
 }
 
-/**
- * Docker's answer when raft has no leader: HTTP 500 "rpc error: … The swarm does not have a
- * leader. It's possible that too few managers are online…". The first request after the
- * managers went away hangs until raft gives up ("context deadline exceeded", ~20 s).
- */
-export function isQuorumLoss(err: unknown): boolean {
-  const e = err as { statusCode?: number };
-  if (typeof e?.statusCode !== 'number') return false;
-  return /does not have a leader|context deadline exceeded/i.test(dockerMessage(err));
+/** The engine port of a cluster's manager (see clusterConnection): every call's errors mapped once, a lost quorum reported as such. */
+export async function clusterEngine(connections: DockerConnections, em: EntityManager, cluster: SwarmCluster): Promise<Engine> {
+  return new Engine(await clusterConnection(connections, em, cluster), clusterSubject(cluster));
 }
 
 /** "update out of sequence": the version index sent was stale (optimistic concurrency). */
 export function isOutOfSequence(err: unknown): boolean {
-  return typeof (err as { statusCode?: number })?.statusCode === 'number' && /update out of sequence/i.test(dockerMessage(err));
+  const answer = dockerAnswer(err);
+  return answer !== undefined && /update out of sequence/i.test(answer.message);
 }
 
-/**
- * Maps a Docker error of a swarm call. Quorum loss is not a generic error: it comes out as
- * DOCKER_ERROR with `quorumLost: true` and a message that says what to do.
- */
-export function toSwarmError(err: unknown, cluster?: { name: string }): AppError {
-  if (isQuorumLoss(err)) {
-    return new AppError(
-      ErrorCode.DOCKER_ERROR,
-      `Swarm${cluster ? ` "${cluster.name}"` : ''} has lost quorum (no raft leader): more than half of the managers must be online. Docker: ${dockerMessage(err)}`,
-      { dockerStatus: 500, dockerMessage: dockerMessage(err), quorumLost: true },
-    );
-  }
-  return toDockerError(err, cluster?.name);
-}
+/** The version index of a swarm object as read (sent back with its update). */
+export const versionOf = (o: { Version?: { Index?: number } }): number => o.Version?.Index ?? 0;
 
 /**
  * Runs an optimistic update: `attempt` reads the current version and sends it; on "update out

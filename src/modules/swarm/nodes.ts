@@ -1,9 +1,10 @@
-import type Docker from 'dockerode';
 import { SwarmCluster, SwarmNode, SwarmNodeAvailability, SwarmNodeRole } from '../../../entities';
 import { conflict, notFound } from '../../kernel/errors';
 import { toGlobalId } from '../../kernel/ids';
 import type { Scope } from '../../kernel/scope';
-import { withVersionRetry } from './docker';
+import type { Engine } from '../../infra/engine/port';
+import type { NodeInspect, NodeSpec } from '../../infra/engine/types';
+import { versionOf, withVersionRetry } from './docker';
 import type { ClusterOperations } from './operation';
 import { upsertNode } from './sync';
 
@@ -13,9 +14,6 @@ export interface NodeUpdateInput {
   labels?: Record<string, string>;
   role?: SwarmNodeRole;
 }
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Obj = Record<string, any>;
 
 /**
  * Node operations through the cluster's manager. Every update reads the node's Version.Index,
@@ -32,17 +30,17 @@ export class NodeManager {
   }
 
   /** Live `GET /nodes/{id}` on the cluster's manager. */
-  async inspect(scope: Scope, node: SwarmNode): Promise<Obj> {
+  async inspect(scope: Scope, node: SwarmNode): Promise<NodeInspect> {
     await scope.em.populate(node, ['cluster']);
-    return this.ops.read(scope, node.cluster as SwarmCluster, (api) => api.getNode(node.nodeId).inspect());
+    return this.ops.read(scope, node.cluster as SwarmCluster, (manager) => manager.inspectNode(node.nodeId));
   }
 
   async update(scope: Scope, id: string, input: NodeUpdateInput, action = 'node.update') {
     const node = await this.get(scope, id);
     const parameters = { nodeId: toGlobalId('SwarmNode', node.id), hostname: node.hostname, ...input };
-    const { result, activity } = await this.ops.run(scope, node.cluster, { action, targetType: 'node', targetId: node.nodeId, parameters }, async (api, h) => {
-      if (input.role === SwarmNodeRole.WORKER) await this.refuseLastManager(api, node.nodeId);
-      const { inspect, attempts } = await updateNodeSpec(api, node.nodeId, (spec) => ({
+    const { result, activity } = await this.ops.run(scope, node.cluster, { action, targetType: 'node', targetId: node.nodeId, parameters }, async (manager, h) => {
+      if (input.role === SwarmNodeRole.WORKER) await this.refuseLastManager(manager, node.nodeId);
+      const { inspect, attempts } = await updateNodeSpec(manager, node.nodeId, (spec) => ({
         ...spec,
         ...(input.availability ? { Availability: input.availability } : {}),
         ...(input.labels ? { Labels: input.labels } : {}),
@@ -65,10 +63,10 @@ export class NodeManager {
   async remove(scope: Scope, id: string, force: boolean) {
     const node = await this.get(scope, id);
     const parameters = { nodeId: toGlobalId('SwarmNode', node.id), hostname: node.hostname, force };
-    const { activity } = await this.ops.run(scope, node.cluster, { action: 'node.remove', targetType: 'node', targetId: node.nodeId, parameters }, async (api) => {
-      const current = (await api.getNode(node.nodeId).inspect()) as Obj;
+    const { activity } = await this.ops.run(scope, node.cluster, { action: 'node.remove', targetType: 'node', targetId: node.nodeId, parameters }, async (manager) => {
+      const current = await manager.inspectNode(node.nodeId);
       if (current.Spec?.Role === 'manager') throw conflict(`Node "${node.hostname}" is a manager: demote it first (removing a manager from the raft group this way can cost the quorum)`);
-      await api.getNode(node.nodeId).remove({ force } as never);
+      await manager.removeNode(node.nodeId, force);
       scope.em.remove(node);
       await scope.em.flush();
     });
@@ -76,8 +74,8 @@ export class NodeManager {
   }
 
   /** Docker refuses too, but late and vaguely; say it clearly before anything is sent. */
-  private async refuseLastManager(api: Docker, nodeId: string): Promise<void> {
-    const nodes = (await api.listNodes()) as Obj[];
+  private async refuseLastManager(manager: Engine, nodeId: string): Promise<void> {
+    const nodes = await manager.listNodes();
     const managers = nodes.filter((n) => n.Spec?.Role === 'manager');
     const self = nodes.find((n) => n.ID === nodeId);
     if (self?.Spec?.Role === 'manager' && managers.length <= 1) {
@@ -90,15 +88,15 @@ export class NodeManager {
  * Reads a node, applies `change` to its spec, sends it with the version index; retried when the
  * index went stale. Returns the new inspect and how many attempts it took.
  */
-export async function updateNodeSpec(api: Docker, nodeId: string, change: (spec: Obj) => Obj): Promise<{ inspect: Obj; attempts: number }> {
+export async function updateNodeSpec(manager: Engine, nodeId: string, change: (spec: NodeSpec) => NodeSpec): Promise<{ inspect: NodeInspect; attempts: number }> {
   let attempts = 1;
   await withVersionRetry(
     async () => {
-      const current = (await api.getNode(nodeId).inspect()) as Obj;
-      await api.getNode(nodeId).update({ _query: { version: current.Version.Index }, _body: change(current.Spec ?? {}) } as never);
+      const current = await manager.inspectNode(nodeId);
+      await manager.updateNode(nodeId, versionOf(current), change(current.Spec ?? {}));
     },
     5,
     (n) => (attempts = n),
   );
-  return { inspect: (await api.getNode(nodeId).inspect()) as Obj, attempts };
+  return { inspect: await manager.inspectNode(nodeId), attempts };
 }

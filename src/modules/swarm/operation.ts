@@ -1,15 +1,16 @@
-import type Docker from 'dockerode';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { DockerHost, SwarmCluster } from '../../../entities';
 import type { Audit, ActivityHandle } from '../../platform/audit/activity';
-import { isDockerFailure } from '../../infra/engine/client';
-import type { DockerConnection, DockerConnections } from '../../infra/engine/connections';
+import type { DockerConnections } from '../../infra/engine/connections';
+import { isQuorumLoss } from '../../infra/engine/errors';
+import type { Engine } from '../../infra/engine/port';
 import { forkForAccount } from '../../infra/db/orm';
 import type { FleetPubSub } from '../../infra/pubsub';
 import { abortable } from '../../kernel/abort';
 import type { Logger } from '../../kernel/logger';
 import type { Scope } from '../../kernel/scope';
-import { clusterConnection, isQuorumLoss, toSwarmError } from './docker';
+import { failureText } from '../../platform/supervision/deps';
+import { clusterEngine } from './docker';
 import { clusterOutcome, commitClusterStatus } from './status';
 
 export interface SwarmOperationSpec {
@@ -30,54 +31,51 @@ export interface ClusterOperationsDeps {
 
 /**
  * How every swarm manager talks to a cluster's manager: audited mutations (`run`), live reads
- * (`read`), and the manager's clients (`connection`). Docker's errors come out as DOCKER_ERROR /
- * DOCKER_UNREACHABLE; a lost quorum is reported as such (`quorumLost`) and recorded on the
+ * (`read`), and the manager's engine port (`engine`), whose calls come out mapped (DOCKER_ERROR,
+ * DOCKER_UNREACHABLE; a lost quorum as such, `quorumLost`). A lost quorum is also recorded on the
  * cluster at once (status change published), not left for the next sync to find.
  */
 export class ClusterOperations {
   constructor(private readonly deps: ClusterOperationsDeps) {}
 
-  /** The clients of a manager that answers (the registered one, else another registered manager). */
-  connection(scope: Scope, cluster: SwarmCluster): Promise<DockerConnection> {
-    return clusterConnection(this.deps.connections, scope.em, cluster);
+  /** The engine of a manager that answers (the registered one, else another registered manager). */
+  engine(scope: Scope, cluster: SwarmCluster): Promise<Engine> {
+    return clusterEngine(this.deps.connections, scope.em, cluster);
   }
 
-  /** An audited DockerActivity (with the cluster) around `fn`, which gets the manager's API client. */
-  async run<T>(scope: Scope, cluster: SwarmCluster, spec: SwarmOperationSpec, fn: (api: Docker, handle: ActivityHandle) => Promise<T>) {
-    const { api } = await this.connection(scope, cluster);
+  /** An audited DockerActivity (with the cluster) around `fn`, which gets the manager's engine. */
+  async run<T>(scope: Scope, cluster: SwarmCluster, spec: SwarmOperationSpec, fn: (engine: Engine, handle: ActivityHandle) => Promise<T>) {
+    const engine = await this.engine(scope, cluster);
     return this.deps.audit.run(scope, { ...spec, cluster }, async (handle) => {
       try {
-        return await fn(api, handle);
+        return await fn(engine, handle);
       } catch (err) {
-        throw await this.failure(cluster, err);
+        await this.noticeQuorumLoss(cluster, err);
+        throw err;
       }
     });
   }
 
-  /** Reads from the manager (inspect, lists) with errors mapped like mutations', nothing audited; gives up when the scope's signal aborts. */
-  async read<T>(scope: Scope, cluster: SwarmCluster, fn: (api: Docker) => Promise<T>): Promise<T> {
+  /** Reads from the manager (inspect, lists), nothing audited; gives up when the scope's signal aborts. */
+  async read<T>(scope: Scope, cluster: SwarmCluster, fn: (engine: Engine) => Promise<T>): Promise<T> {
     try {
-      const { api } = await this.connection(scope, cluster);
+      const engine = await this.engine(scope, cluster);
       // past the deadline (or the client gone) no Docker call starts
       scope.signal?.throwIfAborted();
-      return await abortable(fn(api), scope.signal);
+      return await abortable(fn(engine), scope.signal);
     } catch (err) {
-      throw await this.failure(cluster, err);
+      await this.noticeQuorumLoss(cluster, err);
+      throw err;
     }
   }
 
-  /** Docker's error as the API reports it; a lost quorum is recorded on the cluster first. Anything else passes unchanged. */
-  async failure(cluster: SwarmCluster, err: unknown): Promise<unknown> {
-    if (isQuorumLoss(err)) await this.noteQuorumLoss(cluster, err);
-    return isDockerFailure(err) ? toSwarmError(err, cluster) : err;
-  }
-
-  /** Records the lost quorum on the cluster (its own unit of work) and publishes the status change. */
-  async noteQuorumLoss(cluster: SwarmCluster, err: unknown): Promise<void> {
+  /** A lost quorum is recorded on the cluster (its own unit of work) and the status change published. */
+  private async noticeQuorumLoss(cluster: SwarmCluster, err: unknown): Promise<void> {
+    if (!isQuorumLoss(err)) return;
     try {
       const em = forkForAccount(this.deps.orm, cluster.account.id);
       const fresh = await em.findOne(SwarmCluster, cluster.id);
-      if (fresh) await commitClusterStatus(em, this.deps.pubsub, clusterOutcome(fresh, { ok: false, error: (err as Error).message, quorumLost: true }));
+      if (fresh) await commitClusterStatus(em, this.deps.pubsub, clusterOutcome(fresh, { ok: false, error: failureText(err), quorumLost: true }));
     } catch (e) {
       this.deps.logger.warn({ err: e, clusterId: cluster.id }, 'could not record quorum loss');
     }

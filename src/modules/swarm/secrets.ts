@@ -3,13 +3,12 @@ import { badInput, conflict, notFound } from '../../kernel/errors';
 import { toGlobalId } from '../../kernel/ids';
 import type { Scope } from '../../kernel/scope';
 import type { HostAccessGuard } from '../../platform/policy/enforce';
-import { withVersionRetry } from './docker';
+import { versionOf, withVersionRetry } from './docker';
 import { checkServiceAccess } from './services';
 import type { ClusterOperations } from './operation';
 import { FAMILY_LABEL, GENERATION_LABEL, upsertService, upsertSecret } from './sync';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Obj = Record<string, any>;
+import type { SecretInspect, ServiceSpec } from '../../infra/engine/types';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 /** Docker's limit for secret and config data. */
@@ -57,10 +56,10 @@ export class SecretManager {
       scope,
       cluster,
       { action: 'secret.create', targetType: 'secret', targetId: input.name, parameters: { name: input.name, labels: input.labels } },
-      async (api, h) => {
-        const created = (await api.createSecret({ Name: input.name, Labels: input.labels ?? {}, Data: data.toString('base64') } as never)) as unknown as { id: string };
-        h.setTarget(created.id);
-        return upsertSecret(scope.em, cluster, SecretKind.SECRET, (await api.getSecret(created.id).inspect()) as Obj);
+      async (manager, h) => {
+        const id = await manager.createSecret({ Name: input.name, Labels: input.labels ?? {}, Data: data.toString('base64') });
+        h.setTarget(id);
+        return upsertSecret(scope.em, cluster, SecretKind.SECRET, await manager.inspectSecret(id));
       },
     );
     return { secret: result, activity };
@@ -73,13 +72,12 @@ export class SecretManager {
       scope,
       row.cluster,
       { action: 'secret.update', targetType: 'secret', targetId: row.dockerId, parameters: { secretId: referenceGid(row.id), name: row.name, labels } },
-      async (api) => {
-        const secret = api.getSecret(row.dockerId);
+      async (manager) => {
         await withVersionRetry(async () => {
-          const current = (await secret.inspect()) as Obj;
-          await secret.update({ _query: { version: current.Version.Index }, _body: { ...current.Spec, Labels: labels } } as never);
+          const current = await manager.inspectSecret(row.dockerId);
+          await manager.updateSecret(row.dockerId, versionOf(current), { ...current.Spec, Labels: labels });
         });
-        return upsertSecret(scope.em, row.cluster, SecretKind.SECRET, (await secret.inspect()) as Obj);
+        return upsertSecret(scope.em, row.cluster, SecretKind.SECRET, await manager.inspectSecret(row.dockerId));
       },
     );
     return { secret: result, activity };
@@ -91,8 +89,8 @@ export class SecretManager {
       scope,
       row.cluster,
       { action: 'secret.remove', targetType: 'secret', targetId: row.dockerId, parameters: { secretId: referenceGid(row.id), name: row.name } },
-      async (api) => {
-        await api.getSecret(row.dockerId).remove();
+      async (manager) => {
+        await manager.removeSecret(row.dockerId);
         scope.em.remove(row);
         await scope.em.flush();
       },
@@ -112,37 +110,39 @@ export class SecretManager {
       scope,
       row.cluster,
       { action: 'secret.rotate', targetType: 'secret', targetId: row.dockerId, parameters: { secretId: referenceGid(row.id), name: row.name } },
-      async (api, h) => {
-        const old = (await api.getSecret(row.dockerId).inspect()) as Obj;
-        const labels = { ...(old.Spec.Labels ?? {}) };
-        const family = labels[FAMILY_LABEL] ?? old.Spec.Name;
+      async (manager, h) => {
+        const old = await manager.inspectSecret(row.dockerId);
+        const labels = { ...(old.Spec?.Labels ?? {}) };
+        const previousName = old.Spec?.Name ?? old.ID;
+        const family = labels[FAMILY_LABEL] ?? previousName;
         const generation = (Number(labels[GENERATION_LABEL]) || 1) + 1;
         const name = `${family}-v${generation}`;
-        const services = ((await api.listServices()) as Obj[]).filter((s) => (s.Spec?.TaskTemplate?.ContainerSpec?.Secrets ?? []).some((r: Obj) => r.SecretID === old.ID));
+        const mounts = (s: { Spec?: ServiceSpec | null }) => s.Spec?.TaskTemplate?.ContainerSpec?.Secrets ?? [];
+        const services = (await manager.listServices()).filter((s) => mounts(s).some((r) => r.SecretID === old.ID));
         // redeploying runs tasks again: the service policy first (before anything changes), and on each spec as sent
-        for (const s of services) await checkServiceAccess(this.guard, scope, api, s.Spec);
-        const created = (await api.createSecret({
+        for (const s of services) await checkServiceAccess(this.guard, scope, manager, s.Spec);
+        const createdId = await manager.createSecret({
           Name: name,
           Labels: { ...labels, [FAMILY_LABEL]: family, [GENERATION_LABEL]: String(generation) },
           Data: data.toString('base64'),
-        } as never)) as unknown as { id: string };
+        });
         const updated: SwarmService[] = [];
         for (const s of services) {
-          const service = api.getService(s.ID);
           await withVersionRetry(async () => {
-            const current = (await service.inspect()) as Obj;
-            const spec = structuredClone(current.Spec);
-            spec.TaskTemplate.ContainerSpec.Secrets = (spec.TaskTemplate.ContainerSpec.Secrets ?? []).map((r: Obj) => (r.SecretID === old.ID ? { ...r, SecretID: created.id, SecretName: name } : r));
-            await checkServiceAccess(this.guard, scope, api, spec);
-            await service.update({ _query: { version: current.Version.Index }, _body: spec } as never);
+            const current = await manager.inspectService(s.ID);
+            const spec = structuredClone(current.Spec ?? {});
+            const container = spec.TaskTemplate?.ContainerSpec;
+            if (container) container.Secrets = (container.Secrets ?? []).map((r) => (r.SecretID === old.ID ? { ...r, SecretID: createdId, SecretName: name } : r));
+            await checkServiceAccess(this.guard, scope, manager, spec);
+            await manager.updateService(s.ID, versionOf(current), spec);
           });
-          updated.push(await upsertService(scope.em, row.cluster, (await service.inspect()) as Obj));
+          updated.push(await upsertService(scope.em, row.cluster, await manager.inspectService(s.ID)));
         }
-        await api.getSecret(old.ID).remove();
+        await manager.removeSecret(old.ID);
         scope.em.remove(row);
-        const secret = await upsertSecret(scope.em, row.cluster, SecretKind.SECRET, (await api.getSecret(created.id).inspect()) as Obj);
-        h.activity.result = { newSecretId: created.id, name, servicesUpdated: updated.map((u) => u.name), removedSecretId: old.ID };
-        return { secret, services: updated, previousName: old.Spec.Name as string };
+        const secret = await upsertSecret(scope.em, row.cluster, SecretKind.SECRET, await manager.inspectSecret(createdId));
+        h.activity.result = { newSecretId: createdId, name, servicesUpdated: updated.map((u) => u.name), removedSecretId: old.ID };
+        return { secret, services: updated, previousName };
       },
     );
     return { ...result, activity };
@@ -165,10 +165,10 @@ export class ConfigManager {
       scope,
       cluster,
       { action: 'config.create', targetType: 'config', targetId: input.name, parameters: { name: input.name, labels: input.labels, bytes: data.length } },
-      async (api, h) => {
-        const created = (await api.createConfig({ Name: input.name, Labels: input.labels ?? {}, Data: data.toString('base64') } as never)) as unknown as { id: string };
-        h.setTarget(created.id);
-        return upsertSecret(scope.em, cluster, SecretKind.CONFIG, (await api.getConfig(created.id).inspect()) as Obj);
+      async (manager, h) => {
+        const id = await manager.createConfig({ Name: input.name, Labels: input.labels ?? {}, Data: data.toString('base64') });
+        h.setTarget(id);
+        return upsertSecret(scope.em, cluster, SecretKind.CONFIG, await manager.inspectConfig(id));
       },
     );
     return { config: result, activity };
@@ -180,8 +180,8 @@ export class ConfigManager {
       scope,
       row.cluster,
       { action: 'config.remove', targetType: 'config', targetId: row.dockerId, parameters: { configId: referenceGid(row.id), name: row.name } },
-      async (api) => {
-        await api.getConfig(row.dockerId).remove();
+      async (manager) => {
+        await manager.removeConfig(row.dockerId);
         scope.em.remove(row);
         await scope.em.flush();
       },
@@ -190,16 +190,16 @@ export class ConfigManager {
   }
 
   /** Docker's inspect of a secret or config, read live. */
-  async inspect(scope: Scope, row: SecretReference): Promise<Obj> {
+  async inspect(scope: Scope, row: SecretReference): Promise<SecretInspect> {
     await scope.em.populate(row, ['cluster']);
-    return this.ops.read(scope, row.cluster as SwarmCluster, (api) => (row.kind === SecretKind.SECRET ? api.getSecret(row.dockerId).inspect() : api.getConfig(row.dockerId).inspect()) as Promise<Obj>);
+    return this.ops.read(scope, row.cluster as SwarmCluster, (manager) => (row.kind === SecretKind.SECRET ? manager.inspectSecret(row.dockerId) : manager.inspectConfig(row.dockerId)));
   }
 
   /** The config's content, read live (configs are not secret). */
   async data(scope: Scope, row: SecretReference): Promise<string> {
     if (row.kind !== SecretKind.CONFIG) throw conflict('Secret values are write-only');
     await scope.em.populate(row, ['cluster']);
-    const cfg = (await this.ops.read(scope, row.cluster as SwarmCluster, (api) => api.getConfig(row.dockerId).inspect())) as Obj;
+    const cfg = await this.ops.read(scope, row.cluster as SwarmCluster, (manager) => manager.inspectConfig(row.dockerId));
     return Buffer.from(cfg.Spec?.Data ?? '', 'base64').toString('utf8');
   }
 }

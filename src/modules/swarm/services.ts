@@ -1,18 +1,15 @@
-import type Docker from 'dockerode';
 import { SwarmCluster, SwarmNode, SwarmService, SwarmServiceMode } from '../../../entities';
 import { badInput, conflict, notFound } from '../../kernel/errors';
 import { toGlobalId } from '../../kernel/ids';
 import type { Scope } from '../../kernel/scope';
-import { LogLine, logLines, openLogStream } from '../../infra/engine/logs';
-import { isDockerFailure } from '../../infra/engine/client';
-import { seconds, toSwarmError, withVersionRetry } from './docker';
+import type { LogLine } from '../../infra/engine/logs';
+import type { Engine } from '../../infra/engine/port';
+import type { FileReference, ServiceInspect, ServiceSpec, ServiceUpdateOptions, TaskTemplate } from '../../infra/engine/types';
+import { seconds, versionOf, withVersionRetry } from './docker';
 import type { ClusterOperations } from './operation';
 import { upsertService } from './sync';
 import { serviceHostAccess } from '../../platform/policy/host-access';
-import type { HostAccessGuard } from '../../platform/policy/enforce';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Obj = Record<string, any>;
+import type { EngineLookups, HostAccessGuard } from '../../platform/policy/enforce';
 
 export interface ServiceSpecInput {
   name: string;
@@ -64,7 +61,7 @@ export interface ServiceLogLine {
 export const SERVICE_LOG_TAIL_MAX = 10_000;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
-function updateConfig(c: UpdateConfigInput | undefined): Obj | undefined {
+function updateConfig(c: UpdateConfigInput | undefined): Record<string, unknown> | undefined {
   if (!c) return undefined;
   return {
     Parallelism: c.parallelism ?? 1,
@@ -84,19 +81,23 @@ function checkUpdateConfig(c: UpdateConfigInput | undefined, field: string): voi
 }
 
 /** Ids and names of secrets/configs named in a spec input, resolved on the manager. */
-async function references(api: Docker, kind: 'secret' | 'config', refs: Array<{ name: string; target?: string }> | undefined): Promise<Obj[] | undefined> {
+async function references(manager: Engine, kind: 'secret' | 'config', refs: Array<{ name: string; target?: string }> | undefined): Promise<FileReference[] | undefined> {
   if (!refs?.length) return undefined;
   return Promise.all(
     refs.map(async (r) => {
-      const found = (kind === 'secret' ? await api.getSecret(r.name).inspect() : await api.getConfig(r.name).inspect()) as Obj;
-      const file = { Name: r.target ?? found.Spec.Name, UID: '0', GID: '0', Mode: 0o444 };
-      return kind === 'secret' ? { SecretID: found.ID, SecretName: found.Spec.Name, File: file } : { ConfigID: found.ID, ConfigName: found.Spec.Name, File: file };
+      const found = kind === 'secret' ? await manager.inspectSecret(r.name) : await manager.inspectConfig(r.name);
+      const name = found.Spec?.Name;
+      const file = { Name: r.target ?? name, UID: '0', GID: '0', Mode: 0o444 };
+      return kind === 'secret' ? { SecretID: found.ID, SecretName: name, File: file } : { ConfigID: found.ID, ConfigName: name, File: file };
     }),
   );
 }
 
+/** A ServiceSpec as built from our input: it always has a task template. */
+export type BuiltServiceSpec = ServiceSpec & { TaskTemplate: TaskTemplate };
+
 /** Builds Docker's ServiceSpec from the input (durations in ns, bytes as numbers, defaults as documented). */
-export async function buildServiceSpec(api: Docker, input: ServiceSpecInput): Promise<Obj> {
+export async function buildServiceSpec(manager: Engine, input: ServiceSpecInput): Promise<BuiltServiceSpec> {
   if (!NAME.test(input.name)) throw badInput('spec.name', 'must be 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit');
   if (!input.image?.trim()) throw badInput('spec.image', 'is required');
   const mode = input.mode ?? SwarmServiceMode.REPLICATED;
@@ -108,8 +109,8 @@ export async function buildServiceSpec(api: Docker, input: ServiceSpecInput): Pr
   let image = input.image.trim();
   if (input.resolveImage && !image.includes('@')) {
     // what `docker service create` does by default: pin the tag to the registry's digest
-    const dist = (await api.getImage(image).distribution()) as Obj;
-    if (dist?.Descriptor?.Digest) image = `${image}@${dist.Descriptor.Digest}`;
+    const digest = (await manager.imageDistribution(image)).Descriptor?.digest;
+    if (digest) image = `${image}@${digest}`;
   }
   const hc = input.healthcheck;
   const res = input.resources;
@@ -120,12 +121,12 @@ export async function buildServiceSpec(api: Docker, input: ServiceSpecInput): Pr
   };
   const [secrets, configs] = await Promise.all([
     references(
-      api,
+      manager,
       'secret',
       input.secrets?.map((s) => ({ name: s.secret, target: s.target })),
     ),
     references(
-      api,
+      manager,
       'config',
       input.configs?.map((c) => ({ name: c.config, target: c.target })),
     ),
@@ -204,8 +205,8 @@ export async function buildServiceSpec(api: Docker, input: ServiceSpecInput): Pr
  * docker.containers.privileged. Named volumes and networks are looked up on the manager: a
  * volume of the same name that someone made by hand on another node is not seen.
  */
-export function checkServiceAccess(guard: HostAccessGuard, scope: Scope, api: Docker, spec: Obj): Promise<void> {
-  return guard.checkOn(scope, api, serviceHostAccess(spec));
+export function checkServiceAccess(guard: HostAccessGuard, scope: Scope, manager: EngineLookups, spec: ServiceSpec | null | undefined): Promise<void> {
+  return guard.checkOn(scope, manager, serviceHostAccess(spec));
 }
 
 const serviceGid = (id: string) => toGlobalId('SwarmService', id);
@@ -230,13 +231,12 @@ export class ServiceManager {
   }
 
   async create(scope: Scope, cluster: SwarmCluster, spec: ServiceSpecInput) {
-    const { result, activity } = await this.ops.run(scope, cluster, { action: 'service.create', targetType: 'service', targetId: spec.name, parameters: spec }, async (api, h) => {
-      const body = await buildServiceSpec(api, spec);
-      await checkServiceAccess(this.guard, scope, api, body);
-      // (undefined auth): dockerode would otherwise send the spec itself as X-Registry-Auth
-      const created = (await (api.createService as (auth: unknown, opts: unknown) => Promise<Docker.Service>).call(api, undefined, body)) as Docker.Service;
-      h.setTarget(created.id);
-      return upsertService(scope.em, cluster, (await created.inspect()) as Obj);
+    const { result, activity } = await this.ops.run(scope, cluster, { action: 'service.create', targetType: 'service', targetId: spec.name, parameters: spec }, async (manager, h) => {
+      const body = await buildServiceSpec(manager, spec);
+      await checkServiceAccess(this.guard, scope, manager, body);
+      const id = await manager.createService(body);
+      h.setTarget(id);
+      return upsertService(scope.em, cluster, await manager.inspectService(id));
     });
     return { service: result, activity };
   }
@@ -245,8 +245,8 @@ export class ServiceManager {
   async update(scope: Scope, id: string, spec: ServiceSpecInput, forceUpdate = false) {
     const row = await this.get(scope, id);
     if (spec.name !== row.name) throw badInput('spec.name', 'a service cannot be renamed');
-    return this.change(scope, row, 'service.update', { serviceId: serviceGid(row.id), spec, forceUpdate }, async (api, current) => {
-      const body = await buildServiceSpec(api, spec);
+    return this.change(scope, row, 'service.update', { serviceId: serviceGid(row.id), spec, forceUpdate }, async (manager, current) => {
+      const body = await buildServiceSpec(manager, spec);
       if (forceUpdate) body.TaskTemplate.ForceUpdate = (current.Spec?.TaskTemplate?.ForceUpdate ?? 0) + 1;
       return { body };
     });
@@ -255,7 +255,7 @@ export class ServiceManager {
   async scale(scope: Scope, id: string, replicas: number) {
     if (!Number.isInteger(replicas) || replicas < 0) throw badInput('replicas', 'must be an integer ≥ 0');
     const row = await this.get(scope, id);
-    return this.change(scope, row, 'service.scale', { serviceId: serviceGid(row.id), replicas }, async (_api, current) => {
+    return this.change(scope, row, 'service.scale', { serviceId: serviceGid(row.id), replicas }, async (_manager, current) => {
       if (!current.Spec?.Mode?.Replicated) throw conflict(`Service "${row.name}" is global: it runs one task per node and cannot be scaled`);
       return { body: { ...current.Spec, Mode: { Replicated: { Replicas: replicas } } } };
     });
@@ -264,9 +264,9 @@ export class ServiceManager {
   /** Docker's server-side rollback to PreviousSpec (one level, like `docker service rollback`). */
   async rollback(scope: Scope, id: string) {
     const row = await this.get(scope, id);
-    return this.change(scope, row, 'service.rollback', { serviceId: serviceGid(row.id) }, async (_api, current) => {
+    return this.change(scope, row, 'service.rollback', { serviceId: serviceGid(row.id) }, async (_manager, current) => {
       if (!current.PreviousSpec) throw conflict(`Service "${row.name}" has no previous spec to roll back to`);
-      return { body: current.Spec, query: { rollback: 'previous' } };
+      return { body: current.Spec ?? {}, options: { rollback: 'previous' } };
     });
   }
 
@@ -276,8 +276,8 @@ export class ServiceManager {
       scope,
       row.cluster,
       { action: 'service.remove', targetType: 'service', targetId: row.serviceId, parameters: { serviceId: serviceGid(row.id), name: row.name } },
-      async (api) => {
-        await api.getService(row.serviceId).remove();
+      async (manager) => {
+        await manager.removeService(row.serviceId);
         scope.em.remove(row);
         await scope.em.flush();
       },
@@ -291,12 +291,12 @@ export class ServiceManager {
     const cluster = service.cluster as SwarmCluster;
     const filters: Record<string, string[]> = { service: [service.serviceId] };
     if (desiredState) filters['desired-state'] = [desiredState];
-    const tasks = await this.ops.read(scope, cluster, (api) => api.listTasks({ filters } as never) as unknown as Promise<Obj[]>);
+    const tasks = await this.ops.read(scope, cluster, (manager) => manager.listTasks(filters));
     const nodes = await scope.em.find(SwarmNode, { cluster: cluster.id });
     const byNode = new Map(nodes.map((n) => [n.nodeId, n]));
     return tasks
       .map((t) => ({
-        taskId: t.ID as string,
+        taskId: t.ID,
         slot: t.Slot ?? null,
         state: t.Status?.State ?? 'unknown',
         desiredState: t.DesiredState ?? 'unknown',
@@ -314,49 +314,47 @@ export class ServiceManager {
   }
 
   /** Live `GET /services/{id}`. */
-  async inspect(scope: Scope, service: SwarmService): Promise<Obj> {
+  async inspect(scope: Scope, service: SwarmService): Promise<ServiceInspect> {
     await scope.em.populate(service, ['cluster']);
-    return this.ops.read(scope, service.cluster as SwarmCluster, (api) => api.getService(service.serviceId).inspect());
+    return this.ops.read(scope, service.cluster as SwarmCluster, (manager) => manager.inspectService(service.serviceId));
   }
 
   /** Lines of every task of the service (Docker's service logs), demultiplexed, with task and node ids. */
   async logs(scope: Scope, id: string, options: { follow: boolean; tail: number }): Promise<AsyncIterable<ServiceLogLine>> {
     const row = await this.get(scope, id);
     if (!Number.isInteger(options.tail) || options.tail < 0 || options.tail > SERVICE_LOG_TAIL_MAX) throw badInput('tail', `must be 0–${SERVICE_LOG_TAIL_MAX}`);
-    let stream: NodeJS.ReadableStream;
-    try {
-      const { stream: client } = await this.ops.connection(scope, row.cluster);
-      const query = { stdout: true, stderr: true, timestamps: true, details: true, follow: options.follow, tail: options.tail };
-      stream = await openLogStream(client, `/services/${encodeURIComponent(row.serviceId)}/logs`, query, { 404: 'no such service', 500: 'server error', 503: 'node is not part of a swarm' });
-    } catch (err) {
-      throw isDockerFailure(err) ? toSwarmError(err, row.cluster) : err;
-    }
-    return logLines(stream, false, withDetails, (err) => toSwarmError(err, row.cluster));
+    const manager = await this.ops.engine(scope, row.cluster);
+    return manager.serviceLogs(row.serviceId, { follow: options.follow, tail: options.tail }, withDetails);
   }
 
   /**
    * The shared path of update, scale and rollback: inspect, build the new body from the current
    * state, send it with the version index; re-read and retry on "update out of sequence".
    */
-  private async change(scope: Scope, row: SwarmService & { cluster: SwarmCluster }, action: string, parameters: object, build: (api: Docker, current: Obj) => Promise<{ body: Obj; query?: Obj }>) {
-    const { result, activity } = await this.ops.run(scope, row.cluster, { action, targetType: 'service', targetId: row.serviceId, parameters }, async (api, h) => {
-      const service = api.getService(row.serviceId);
+  private async change(
+    scope: Scope,
+    row: SwarmService & { cluster: SwarmCluster },
+    action: string,
+    parameters: object,
+    build: (manager: Engine, current: ServiceInspect) => Promise<{ body: ServiceSpec; options?: ServiceUpdateOptions }>,
+  ) {
+    const { result, activity } = await this.ops.run(scope, row.cluster, { action, targetType: 'service', targetId: row.serviceId, parameters }, async (manager, h) => {
       let warnings: string[] = [];
       let attempts = 1;
       await withVersionRetry(
         async () => {
-          const current = (await service.inspect()) as Obj;
-          const { body, query } = await build(api, current);
+          const current = await manager.inspectService(row.serviceId);
+          const { body, options } = await build(manager, current);
           // every change runs tasks of the spec it leaves: scale and rollback too
-          await checkServiceAccess(this.guard, scope, api, query?.rollback ? current.PreviousSpec : body);
-          const res = (await service.update({ _query: { version: current.Version.Index, ...(query ?? {}) }, _body: body } as never)) as { Warnings?: string[] | null };
-          warnings = res?.Warnings ?? [];
+          await checkServiceAccess(this.guard, scope, manager, options?.rollback ? current.PreviousSpec : body);
+          const res = await manager.updateService(row.serviceId, versionOf(current), body, options);
+          warnings = res.Warnings ?? [];
         },
         5,
         (n) => (attempts = n),
       );
       h.activity.result = { attempts, ...(warnings.length ? { warnings } : {}) };
-      return upsertService(scope.em, row.cluster, (await service.inspect()) as Obj);
+      return upsertService(scope.em, row.cluster, await manager.inspectService(row.serviceId));
     });
     return { service: result, activity };
   }

@@ -3,6 +3,8 @@ import type Docker from 'dockerode';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { SecretKind, SecretReference, SwarmCluster, SwarmNetwork, SwarmNode, SwarmNodeAvailability, SwarmNodeRole, SwarmService, SwarmServiceMode } from '../../../entities';
 import { AppError, ErrorCode } from '../../kernel/errors';
+import { clusterSubject, Engine } from '../../infra/engine/port';
+import type { EngineInfo, LocalSwarm, NetworkInspect, NodeInspect, SecretInspect, ServiceInspect } from '../../infra/engine/types';
 
 /** Something that changed between two syncs (for resync events after a reconnect). */
 export interface SwarmChange {
@@ -25,21 +27,22 @@ export const STACK_LABEL = 'com.docker.stack.namespace';
 export const FAMILY_LABEL = 'fleetgraph.secret.family';
 export const GENERATION_LABEL = 'fleetgraph.secret.version';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** `docker info` of an active swarm manager. */
+export type ManagerInfo = EngineInfo & { Swarm: LocalSwarm };
 
 /** Reads the manager's swarm state; throws when the endpoint is not an active manager. */
-export async function managerInfo(api: Docker): Promise<Obj> {
-  const info = (await api.info()) as Obj;
+export async function managerInfo(engine: Engine): Promise<ManagerInfo> {
+  const info = await engine.info();
   const sw = info.Swarm ?? {};
   if (sw.LocalNodeState !== 'active') throw new AppError(ErrorCode.DOCKER_ERROR, `The endpoint is not part of a swarm (LocalNodeState=${sw.LocalNodeState ?? 'unknown'})`);
   if (!sw.ControlAvailable) throw new AppError(ErrorCode.DOCKER_ERROR, "The endpoint is a swarm worker, not a manager: register a manager's Engine API");
-  return info;
+  return { ...info, Swarm: sw };
 }
 
 const date = (v: unknown): Date | null => (typeof v === 'string' && !v.startsWith('0001-') ? new Date(v) : null);
 
-export function nodeValues(n: Obj): Partial<SwarmNode> {
-  const ms = n.ManagerStatus as Obj | undefined;
+export function nodeValues(n: NodeInspect): Partial<SwarmNode> {
+  const ms = n.ManagerStatus;
   const platform = n.Description?.Platform;
   return {
     nodeId: n.ID,
@@ -62,7 +65,7 @@ export function nodeValues(n: Obj): Partial<SwarmNode> {
   };
 }
 
-export function serviceValues(s: Obj): Partial<SwarmService> {
+export function serviceValues(s: ServiceInspect): Partial<SwarmService> {
   const spec = s.Spec ?? {};
   const replicated = spec.Mode?.Replicated;
   const labels = spec.Labels ?? {};
@@ -85,7 +88,7 @@ export function serviceValues(s: Obj): Partial<SwarmService> {
   };
 }
 
-export function secretValues(kind: SecretKind, s: Obj): Partial<SecretReference> {
+export function secretValues(kind: SecretKind, s: SecretInspect): Partial<SecretReference> {
   const labels = s.Spec?.Labels ?? {};
   const gen = Number(labels[GENERATION_LABEL]);
   return {
@@ -101,7 +104,7 @@ export function secretValues(kind: SecretKind, s: Obj): Partial<SecretReference>
   };
 }
 
-export function networkValues(n: Obj): Partial<SwarmNetwork> {
+export function networkValues(n: NetworkInspect): Partial<SwarmNetwork> {
   return {
     networkId: n.Id,
     name: n.Name,
@@ -112,7 +115,7 @@ export function networkValues(n: Obj): Partial<SwarmNetwork> {
     internal: Boolean(n.Internal),
     labels: n.Labels ?? {},
     stack: n.Labels?.[STACK_LABEL] ?? null,
-    subnets: (n.IPAM?.Config ?? []).map((c: { Subnet?: string }) => c.Subnet).filter(Boolean),
+    subnets: (n.IPAM?.Config ?? []).flatMap((c) => (c.Subnet ? [c.Subnet] : [])),
   };
 }
 
@@ -152,16 +155,22 @@ async function reconcile<T extends { id: string }>(
   return changes;
 }
 
-/** Full list-and-diff of a cluster: nodes, services, secrets, configs and swarm-scoped networks. */
-export async function syncCluster(em: EntityManager, cluster: SwarmCluster, api: Docker): Promise<ClusterSyncResult> {
-  const info = await managerInfo(api);
+/**
+ * Full list-and-diff of a cluster: nodes, services, secrets, configs and swarm-scoped networks.
+ * Takes the manager's engine port, or (from the supervisor) its API client, then used through
+ * the port all the same: the sync's errors come out mapped, a lost quorum as such.
+ */
+export async function syncCluster(em: EntityManager, cluster: SwarmCluster, manager: Engine | Docker): Promise<ClusterSyncResult> {
+  // the sync makes only bounded calls: the API client serves as both of the port's clients
+  const engine = manager instanceof Engine ? manager : new Engine({ api: manager, stream: manager }, clusterSubject(cluster));
+  const info = await managerInfo(engine);
   const swarm = info.Swarm.Cluster ?? {};
   const [nodes, services, secrets, configs, networks] = await Promise.all([
-    api.listNodes() as Promise<Obj[]>,
-    api.listServices({ status: true } as never) as unknown as Promise<Obj[]>,
-    api.listSecrets() as Promise<Obj[]>,
-    api.listConfigs() as Promise<Obj[]>,
-    api.listNetworks({ filters: { scope: ['swarm'] } } as never) as unknown as Promise<Obj[]>,
+    engine.listNodes(),
+    engine.listServices({ status: true }),
+    engine.listSecrets(),
+    engine.listConfigs(),
+    engine.listNetworks({ scope: ['swarm'] }),
   ]);
   cluster.swarmId = swarm.ID ?? cluster.swarmId;
   cluster.spec = swarm.Spec ?? cluster.spec;
@@ -299,14 +308,14 @@ async function upsertRow<T extends object>(
 }
 
 /** Stores one service from an inspect (after a mutation), so the graph answers at once. */
-export function upsertService(em: EntityManager, cluster: SwarmCluster, inspect: Obj): Promise<SwarmService> {
+export function upsertService(em: EntityManager, cluster: SwarmCluster, inspect: ServiceInspect): Promise<SwarmService> {
   return upsertRow(em, SwarmService, cluster, serviceValues(inspect), ['cluster', 'serviceId']);
 }
 
-export function upsertNode(em: EntityManager, cluster: SwarmCluster, inspect: Obj): Promise<SwarmNode> {
+export function upsertNode(em: EntityManager, cluster: SwarmCluster, inspect: NodeInspect): Promise<SwarmNode> {
   return upsertRow(em, SwarmNode, cluster, nodeValues(inspect), ['cluster', 'nodeId']);
 }
 
-export function upsertSecret(em: EntityManager, cluster: SwarmCluster, kind: SecretKind, inspect: Obj): Promise<SecretReference> {
+export function upsertSecret(em: EntityManager, cluster: SwarmCluster, kind: SecretKind, inspect: SecretInspect): Promise<SecretReference> {
   return upsertRow(em, SecretReference, cluster, secretValues(kind, inspect), ['cluster', 'kind', 'dockerId']);
 }

@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ActivityStatus, DockerActivity, DockerHost, SwarmCluster, User } from '../../../entities';
 import { AppError, ErrorCode } from '../../kernel/errors';
-import { isDockerFailure, toDockerError } from '../../infra/engine/client';
 import type { FleetPubSub } from '../../infra/pubsub';
 import type { Scope } from '../../kernel/scope';
 import { actorName } from '../../kernel/scope';
@@ -47,7 +46,8 @@ export class Audit {
    * Runs one audited operation: writes a pending DockerActivity (parameters redacted, the
    * scope's actor recorded), runs `fn`, then records succeeded or failed with Docker's error
    * text and the duration, publishes each state, and links the events the operation caused.
-   * Errors from Docker are rethrown as DOCKER_ERROR / DOCKER_UNREACHABLE.
+   * Errors are rethrown as they are: Docker's come mapped by the engine port (DOCKER_ERROR /
+   * DOCKER_UNREACHABLE); anything else that is no AppError is recorded as INTERNAL_SERVER_ERROR.
    */
   run<T>(scope: Scope, spec: ActivitySpec, fn: (handle: ActivityHandle) => Promise<T>): Promise<{ result: T; activity: DockerActivity }> {
     return runActivity(this.pubsub, scope, spec, fn);
@@ -125,16 +125,16 @@ async function runActivity<T>(pubsub: FleetPubSub, scope: Scope, spec: ActivityS
     await finish(ActivityStatus.SUCCEEDED);
     return { result, activity };
   } catch (err) {
-    if (!(err instanceof AppError) && !isDockerFailure(err)) {
-      // A bug or a database failure, not Docker's answer: the audit row and the client get no internals.
+    // Docker's errors arrive mapped (the engine port, src/infra/engine/port.ts): anything else that is no AppError is
+    // a bug or a database failure, and the audit row and the client get no internals.
+    if (!(err instanceof AppError)) {
       scope.log.error({ err }, 'activity failed unexpectedly');
       await finish(ActivityStatus.FAILED, new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error'));
       throw err;
     }
-    const appError = err instanceof AppError ? err : toDockerError(err, spec.host?.name ?? spec.cluster?.name);
-    if (appError.code === ErrorCode.INTERNAL_SERVER_ERROR) scope.log.error({ err }, 'activity failed unexpectedly');
-    await finish(ActivityStatus.FAILED, appError);
-    throw appError;
+    if (err.code === ErrorCode.INTERNAL_SERVER_ERROR) scope.log.error({ err }, 'activity failed unexpectedly');
+    await finish(ActivityStatus.FAILED, err);
+    throw err;
   }
 }
 

@@ -1,8 +1,8 @@
-import type Docker from 'dockerode';
 import { AppError, ErrorCode } from '../../kernel/errors';
 import type { BindRoot } from '../../kernel/config';
 import { PERMISSIONS } from '../../kernel/permissions';
 import { can, type Scope } from '../../kernel/scope';
+import type { Engine } from '../../infra/engine/port';
 import { EngineObjects, HostAccessSpec, Refusal, engineObjectRefusals, hostAccessRefusals, namedVolumes, networkReferences } from './host-access';
 
 /**
@@ -32,19 +32,12 @@ export function refuse(scope: Scope, refusals: Refusal[]): void {
   if (refusals.length && !mayAccessHost(scope)) throw hostAccessForbidden(refusals);
 }
 
-/** Docker's 404 as null; anything else is thrown. */
-export async function orMissing<T>(p: Promise<T>): Promise<T | null> {
-  try {
-    return await p;
-  } catch (err) {
-    if ((err as { statusCode?: number })?.statusCode === 404) return null;
-    throw err;
-  }
-}
+/** The look-ups the policy makes on an engine (a host, or a swarm manager). */
+export type EngineLookups = Pick<Engine, 'findVolume' | 'findNetwork'>;
 
 /**
  * The decision on what the engine holds: looks up the named volumes and the networks the spec
- * uses on `api` (the host, or the swarm manager) and refuses a non-local volume, a local one
+ * uses on `engine` (the host, or the swarm manager) and refuses a non-local volume, a local one
  * with driver options, and a host (or unknown-driver) network. Skipped with the permission.
  *
  * A volume made with driver options between this look-up and Docker's create would slip
@@ -52,7 +45,7 @@ export async function orMissing<T>(p: Promise<T>): Promise<T | null> {
  * is host root already. For services the look-up is on the manager fleetgraph talks to: a
  * volume of the same name made by hand on another node is not seen (documented limit).
  */
-async function assertEngineObjects(scope: Scope, api: Docker, spec: HostAccessSpec): Promise<void> {
+async function assertEngineObjects(scope: Scope, engine: EngineLookups, spec: HostAccessSpec): Promise<void> {
   if (mayAccessHost(scope)) return;
   const volumes = namedVolumes(spec);
   const networks = networkReferences(spec);
@@ -60,11 +53,11 @@ async function assertEngineObjects(scope: Scope, api: Docker, spec: HostAccessSp
   const objects: EngineObjects = { volumes: new Map(), networks: new Map() };
   await Promise.all([
     ...volumes.map(async (name) => {
-      const v = await orMissing(api.getVolume(name).inspect());
-      objects.volumes.set(name, v ? { driver: v.Driver, options: (v.Options as Record<string, unknown> | null) ?? null } : null);
+      const v = await engine.findVolume(name);
+      objects.volumes.set(name, v ? { driver: v.Driver, options: v.Options ?? null } : null);
     }),
     ...networks.map(async (ref) => {
-      const n = await orMissing(api.getNetwork(ref).inspect() as Promise<{ Name: string; Driver: string }>);
+      const n = await engine.findNetwork(ref);
       objects.networks.set(ref, n ? { name: n.Name, driver: n.Driver } : null);
     }),
   ]);
@@ -80,14 +73,14 @@ export class HostAccessGuard {
     refuse(scope, hostAccessRefusals(spec, this.bindRoots));
   }
 
-  /** The decision on what the engine holds (named volumes, networks), looked up on `api`. */
-  checkEngineObjects(scope: Scope, api: Docker, spec: HostAccessSpec): Promise<void> {
-    return assertEngineObjects(scope, api, spec);
+  /** The decision on what the engine holds (named volumes, networks), looked up on `engine`. */
+  checkEngineObjects(scope: Scope, engine: EngineLookups, spec: HostAccessSpec): Promise<void> {
+    return assertEngineObjects(scope, engine, spec);
   }
 
   /** Both decisions on one spec: the spec itself, then what the engine holds. */
-  async checkOn(scope: Scope, api: Docker, spec: HostAccessSpec): Promise<void> {
+  async checkOn(scope: Scope, engine: EngineLookups, spec: HostAccessSpec): Promise<void> {
     this.check(scope, spec);
-    await assertEngineObjects(scope, api, spec);
+    await assertEngineObjects(scope, engine, spec);
   }
 }

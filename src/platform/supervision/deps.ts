@@ -2,7 +2,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../../kernel/logger';
 import { AppError } from '../../kernel/errors';
 import type { FleetPubSub } from '../../infra/pubsub';
-import { describeNetworkError, dockerMessage, EndpointRefused } from '../../infra/engine/client';
+import { describeNetworkError, EndpointRefused } from '../../infra/engine/client';
+import { dockerAnswer } from '../../infra/engine/errors';
 import type { DockerConnections } from '../../infra/engine/connections';
 
 /** What a supervisor (of a host or of a cluster) needs. */
@@ -27,9 +28,10 @@ export interface SyncDeps {
 export const MAX_QUEUED_EVENTS = 20_000;
 
 export function failureText(err: unknown): string {
+  // Docker's answer, whether mapped by the engine port or as dockerode reported it
+  const answer = dockerAnswer(err);
+  if (answer) return `Docker answered ${answer.status}: ${answer.message}`;
   if (err instanceof AppError) return typeof err.extensions.reason === 'string' ? err.extensions.reason : err.message;
-  const e = err as { statusCode?: number; message?: string };
-  if (typeof e?.statusCode === 'number') return `Docker answered ${e.statusCode}: ${dockerMessage(err)}`;
   return describeNetworkError(err);
 }
 
