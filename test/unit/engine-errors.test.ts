@@ -65,7 +65,7 @@ describe('engineError, the one mapper of Docker errors (no Docker needed)', () =
     expect(engineError(mapped, cluster)).toBe(mapped);
   });
 
-  it('errors that are not Docker\'s (bugs, the database) are left untouched: the audit trail reports them as INTERNAL_SERVER_ERROR', () => {
+  it("errors that are not Docker's (bugs, the database) are left untouched: the audit trail reports them as INTERNAL_SERVER_ERROR", () => {
     const bug = new TypeError("Cannot read properties of undefined (reading 'Id')");
     expect(engineError(bug, host)).toBe(bug);
     const sql = new UniqueConstraintViolationException(Object.assign(new Error('duplicate key value violates unique constraint "swarm_services_pkey"'), { code: '23505' }));
