@@ -144,7 +144,10 @@ async function generate(prefix: string, containers: number, concurrency: number,
           break;
         } catch {
           failures++;
-          await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
+          await docker
+            .getContainer(name)
+            .remove({ force: true })
+            .catch(() => undefined);
           await new Promise((r) => setTimeout(r, 1000));
         }
       }
@@ -192,7 +195,14 @@ function latencies(list: Seen[], prefix: string) {
 
 async function removeLeftovers(prefix: string): Promise<number> {
   const list = await docker.listContainers({ all: true, filters: { name: [prefix] } });
-  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    list.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
   return list.length;
 }
 

@@ -41,7 +41,10 @@ const root = path.resolve(__dirname, '..');
 const t0 = Date.now();
 const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
 
-const Ns = (process.env.BENCH_N ?? '1,100,1000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
+const Ns = (process.env.BENCH_N ?? '1,100,1000')
+  .split(',')
+  .map((s) => Number(s.trim()))
+  .filter((n) => n > 0);
 const CONTAINERS = Number(process.env.BENCH_CONTAINERS ?? 30);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
 const RATE = Number(process.env.BENCH_RATE ?? 0);
@@ -237,7 +240,14 @@ async function main(): Promise<void> {
   const children: Child[] = [];
   let probe: Child | undefined;
   const stopAll = async () => {
-    await Promise.all(children.splice(0).map((c) => c.call('close').catch(() => undefined).then(() => c.stop())));
+    await Promise.all(
+      children.splice(0).map((c) =>
+        c
+          .call('close')
+          .catch(() => undefined)
+          .then(() => c.stop()),
+      ),
+    );
     if (probe) {
       const p = probe;
       probe = undefined;
@@ -282,9 +292,7 @@ async function main(): Promise<void> {
     const opened = await probe.call<{ skewMs: number }>('open', { redisUrl, channel });
     const skews = [clockSkewMs(), opened.skewMs];
 
-    const query = LEAN
-      ? `subscription($hostId: ID!) { dockerEvents(hostId: $hostId) { id type action actorId attributes time timeNano severity source } }`
-      : print(OnDockerEventsDocument);
+    const query = LEAN ? `subscription($hostId: ID!) { dockerEvents(hostId: $hostId) { id type action actorId attributes time timeNano severity source } }` : print(OnDockerEventsDocument);
     const serverLag = new LoopLag();
     const results: RoundResult[] = [];
 
@@ -295,9 +303,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < processes; i++) children.push(Child.start(`subscribers-${i}`, 'subscribers.ts'));
       await Promise.all(children.map((c) => c.ready));
       const share = (i: number) => Math.floor(n / processes) + (i < n % processes ? 1 : 0);
-      const connected = await Promise.all(
-        children.map((c, i) => c.call<{ skewMs: number }>('connect', { wsUrl: t.wsUrl, token, query, variables: { hostId }, count: share(i), batch: 50 })),
-      );
+      const connected = await Promise.all(children.map((c, i) => c.call<{ skewMs: number }>('connect', { wsUrl: t.wsUrl, token, query, variables: { hostId }, count: share(i), batch: 50 })));
       skews.push(...connected.map((c) => c.skewMs));
       const connectSec = (Date.now() - connectStart) / 1000;
 
@@ -323,7 +329,9 @@ async function main(): Promise<void> {
       const lagNow = serverLag.read();
       const p = await probe.call<{ raw: number[]; redis: number[]; firstEventMs: number; lastEventMs: number }>('collect', { prefix, synthetic: SYNTHETIC });
       const reconnects = (await probe.call<{ reconnects: number }>('reconnects')).reconnects - reconnects0;
-      const cs = await Promise.all(children.map((c) => c.call<{ latencies: number[]; perSubscriber: number[]; messages: number; lastAt: number; errors: number; lagP99: number; skewMs: number; lastError: string }>('collect')));
+      const cs = await Promise.all(
+        children.map((c) => c.call<{ latencies: number[]; perSubscriber: number[]; messages: number; lastAt: number; errors: number; lagP99: number; skewMs: number; lastError: string }>('collect')),
+      );
       skews.push(...cs.map((c) => c.skewMs));
       const gqlLat = cs.flatMap((c) => c.latencies);
       const deliveries = cs.reduce((a, c) => a + c.messages, 0);
@@ -398,7 +406,12 @@ function printReport(results: RoundResult[], info: { dockerd: string; maxSkewMs:
   const lines: string[] = [];
   lines.push('');
   lines.push('fleetgraph bench:events');
-  lines.push(`machine : ${cpus.length} × ${cpus[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, load avg ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  lines.push(
+    `machine : ${cpus.length} × ${cpus[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, load avg ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   lines.push(`software: node ${process.version}, dockerd ${info.dockerd}; Redis pub/sub; PostgreSQL (test services)`);
   lines.push(
     SYNTHETIC
@@ -407,7 +420,9 @@ function printReport(results: RoundResult[], info: { dockerd: string; maxSkewMs:
       : `load    : per round ${CONTAINERS} busybox containers created, started, killed, removed (${CONCURRENCY} at a time${RATE ? `, ${RATE}/s` : ''}): ` +
           `7 Docker events each; the ${CONTAINERS * 5} container events are measured`,
   );
-  lines.push(`query   : dockerEvents(hostId) { ${info.lean ? 'id type action actorId attributes time timeNano severity source' : '...EventFields (incl. host { id })'} }, one WebSocket per subscriber`);
+  lines.push(
+    `query   : dockerEvents(hostId) { ${info.lean ? 'id type action actorId attributes time timeNano severity source' : '...EventFields (incl. host { id })'} }, one WebSocket per subscriber`,
+  );
   lines.push(`clocks  : Docker timeNano vs performance.timeOrigin + performance.now() in each process; max |skew to Date.now()| ${info.maxSkewMs.toFixed(2)} ms`);
   lines.push('');
   lines.push('latency from Docker event time, ms (p50 p99 max)');
@@ -425,15 +440,15 @@ function printReport(results: RoundResult[], info: { dockerd: string; maxSkewMs:
   }
   lines.push('');
   lines.push('raw /events       : plain HTTP GET /events on the docker socket, in a child process (the floor)');
-  lines.push('server published  : a Redis SUBSCRIBE on the host\'s channel: the server stored the event (insert, inspect, activity link) and published it');
+  lines.push("server published  : a Redis SUBSCRIBE on the host's channel: the server stored the event (insert, inspect, activity link) and published it");
   lines.push('graphql subscribers: every delivery to every subscriber (N × events samples), stamped in the client child processes');
-  lines.push('deliveries, deliv/s: all messages received by all subscribers (also network events and other users\' events) / (last receipt - first event time)');
+  lines.push("deliveries, deliv/s: all messages received by all subscribers (also network events and other users' events) / (last receipt - first event time)");
   lines.push('lost              : measured container events the raw reader saw that a subscriber did not get, summed over subscribers');
   lines.push('srv CPU µs/deliv  : CPU time of the server process during the round / deliveries (includes ingest; at N=1 that is all it is)');
   lines.push(`lag               : event-loop delay p99 (ms) of the server process and of the busiest client process; clients ran in ${results.map((r) => `${r.processes}`).join('/')} process(es)`);
   if (results.some((r) => r.trace)) {
     lines.push('');
-    lines.push('ingest trace (BENCH_TRACE=1): time from the Docker event to the server\'s publish');
+    lines.push("ingest trace (BENCH_TRACE=1): time from the Docker event to the server's publish");
     for (const r of results) if (r.trace) lines.push(`  N=${r.n}: ${r.trace}`);
   }
   process.stdout.write(lines.join('\n') + '\n');

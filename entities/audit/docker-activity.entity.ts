@@ -52,7 +52,7 @@ export class DockerActivity extends AccountOwned {
   status: ActivityStatus = ActivityStatus.PENDING;
 
   @Property({ type: 'text', nullable: true })
-  @Field(() => String, { nullable: true, description: 'Docker\'s (or our) error text when failed.' })
+  @Field(() => String, { nullable: true, description: "Docker's (or our) error text when failed." })
   error?: string | null;
 
   @Property({ type: 'string', length: 50, nullable: true })
@@ -60,7 +60,7 @@ export class DockerActivity extends AccountOwned {
   errorCode?: string | null;
 
   @Property({ type: 'integer', nullable: true })
-  @Field(() => Int, { nullable: true, description: 'Docker\'s HTTP status when it refused.' })
+  @Field(() => Int, { nullable: true, description: "Docker's HTTP status when it refused." })
   dockerStatus?: number | null;
 
   @Property({ type: 'json', nullable: true })

@@ -11,4 +11,3 @@ export abstract class AccountOwned extends Node {
   @ManyToOne(() => Account, { deleteRule: 'cascade', index: true })
   account!: Account;
 }
-

@@ -32,7 +32,7 @@ export enum EventSource {
 }
 registerEnumType(EventSource, {
   name: 'EventSource',
-  description: 'STREAM: read from the daemon\'s /events. RESYNC: found by the list-and-diff after a reconnect (Docker had dropped it or was restarted).',
+  description: "STREAM: read from the daemon's /events. RESYNC: found by the list-and-diff after a reconnect (Docker had dropped it or was restarted).",
 });
 
 export enum ActivityStatus {

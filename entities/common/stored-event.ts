@@ -21,7 +21,7 @@ export abstract class StoredEvent extends AccountOwned {
   time!: Date;
 
   @Property({ type: new BigIntType('string') })
-  @Field(() => String, { description: 'Docker\'s timeNano, exact (nanoseconds since the epoch, decimal string).' })
+  @Field(() => String, { description: "Docker's timeNano, exact (nanoseconds since the epoch, decimal string)." })
   timeNano!: string;
 
   @Enum({ items: () => EventSeverity })

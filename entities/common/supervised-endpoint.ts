@@ -12,7 +12,7 @@ import { HostStatus } from './enums';
 @ObjectType()
 export abstract class SupervisedEndpoint extends AccountOwned {
   @Property({ type: 'boolean' })
-  @Field(() => Boolean, { description: 'Verify the daemon\'s certificate against the given CA and present a client certificate.' })
+  @Field(() => Boolean, { description: "Verify the daemon's certificate against the given CA and present a client certificate." })
   tlsVerify: boolean = false;
 
   /** Sealed JSON { ca, cert, key }; write-only. */

@@ -14,7 +14,7 @@ export class DockerContainer extends AccountOwned {
   host!: DockerHost;
 
   @Property({ type: 'string', length: 64 })
-  @Field(() => String, { description: 'Docker\'s container id.' })
+  @Field(() => String, { description: "Docker's container id." })
   containerId!: string;
 
   @Property({ type: 'string', length: 255 })

@@ -39,6 +39,7 @@ export class DockerHost extends SupervisedEndpoint {
   @Property({ type: 'integer', nullable: true }) @Field(() => Int, { nullable: true }) containerCount?: number | null;
   @Property({ type: 'integer', nullable: true }) @Field(() => Int, { nullable: true }) runningContainerCount?: number | null;
   @Property({ type: 'integer', nullable: true }) @Field(() => Int, { nullable: true }) imageCount?: number | null;
-  @Property({ type: 'string', length: 100, nullable: true }) @Field(() => String, { nullable: true, description: 'Swarm node id of this engine, when it is part of a swarm.' }) swarmNodeId?: string | null;
+  @Property({ type: 'string', length: 100, nullable: true }) @Field(() => String, { nullable: true, description: 'Swarm node id of this engine, when it is part of a swarm.' }) swarmNodeId?:
+    string | null;
   @Property({ type: 'double', nullable: true }) pingLatencyMs?: number | null;
 }

@@ -23,7 +23,7 @@ export class SwarmCluster extends SupervisedEndpoint {
 
   // --- from the last sync ---
   @Property({ type: 'string', length: 100, nullable: true })
-  @Field(() => String, { nullable: true, description: 'Docker\'s swarm id (`docker info` Swarm.Cluster.ID).' })
+  @Field(() => String, { nullable: true, description: "Docker's swarm id (`docker info` Swarm.Cluster.ID)." })
   swarmId?: string | null;
 
   @Property({ type: 'boolean', nullable: true })
@@ -38,6 +38,6 @@ export class SwarmCluster extends SupervisedEndpoint {
   specVersion?: number | null;
 
   @Property({ type: 'datetime', length: 6, nullable: true })
-  @Field(() => Date, { nullable: true, description: 'When the swarm was created (Docker\'s CreatedAt).' })
+  @Field(() => Date, { nullable: true, description: "When the swarm was created (Docker's CreatedAt)." })
   swarmCreatedAt?: Date | null;
 }

@@ -27,6 +27,6 @@ export class SwarmEvent extends StoredEvent {
   action!: string;
 
   @Property({ type: 'json' })
-  @Field(() => GraphQLJSONObject, { description: 'Docker\'s attributes, e.g. name, replicas.old/new, updatestate.old/new, availability.old/new, state.old/new.' })
+  @Field(() => GraphQLJSONObject, { description: "Docker's attributes, e.g. name, replicas.old/new, updatestate.old/new, availability.old/new, state.old/new." })
   attributes: Record<string, string> = {};
 }

@@ -14,7 +14,7 @@ export class SwarmNetwork extends AccountOwned {
   cluster!: SwarmCluster;
 
   @Property({ type: 'string', length: 100 })
-  @Field(() => String, { description: 'Docker\'s network id.' })
+  @Field(() => String, { description: "Docker's network id." })
   networkId!: string;
 
   @Property({ type: 'string', length: 255 })

@@ -16,7 +16,7 @@ export class SwarmNode extends AccountOwned {
   cluster!: SwarmCluster;
 
   @Property({ type: 'string', length: 100 })
-  @Field(() => String, { description: 'Docker\'s node id.' })
+  @Field(() => String, { description: "Docker's node id." })
   nodeId!: string;
 
   @Property({ type: 'string', length: 255 })
@@ -32,7 +32,7 @@ export class SwarmNode extends AccountOwned {
   availability!: SwarmNodeAvailability;
 
   @Property({ type: 'string', length: 20 })
-  @Field(() => String, { description: 'unknown, down, ready or disconnected (Docker\'s Status.State).' })
+  @Field(() => String, { description: "unknown, down, ready or disconnected (Docker's Status.State)." })
   state!: string;
 
   @Property({ type: 'string', length: 500, nullable: true })
@@ -74,7 +74,7 @@ export class SwarmNode extends AccountOwned {
   labels: Record<string, string> = {};
 
   @Property({ type: 'integer' })
-  @Field(() => Int, { description: 'Docker\'s Version.Index: every update sends it (optimistic concurrency).' })
+  @Field(() => Int, { description: "Docker's Version.Index: every update sends it (optimistic concurrency)." })
   version!: number;
 
   /** The registered DockerHost whose engine is this node (same node id in its info), if any. */

@@ -12,7 +12,7 @@ import { SecretKind } from './swarm-enums';
  */
 @Entity({ tableName: 'swarm_secret_references' })
 @Unique({ properties: ['cluster', 'kind', 'dockerId'] })
-@ObjectType({ implements: Node, description: 'A swarm secret or config (metadata only: a secret\'s value is never stored or returned).' })
+@ObjectType({ implements: Node, description: "A swarm secret or config (metadata only: a secret's value is never stored or returned)." })
 export class SecretReference extends AccountOwned {
   @ManyToOne(() => SwarmCluster, { deleteRule: 'cascade', index: true })
   cluster!: SwarmCluster;
@@ -22,7 +22,7 @@ export class SecretReference extends AccountOwned {
   kind!: SecretKind;
 
   @Property({ type: 'string', length: 100 })
-  @Field(() => String, { description: 'Docker\'s secret (or config) id.' })
+  @Field(() => String, { description: "Docker's secret (or config) id." })
   dockerId!: string;
 
   @Property({ type: 'string', length: 255 })
@@ -34,7 +34,7 @@ export class SecretReference extends AccountOwned {
   labels: Record<string, string> = {};
 
   @Property({ type: 'integer' })
-  @Field(() => Int, { description: 'Docker\'s Version.Index.' })
+  @Field(() => Int, { description: "Docker's Version.Index." })
   version!: number;
 
   @Property({ type: 'string', length: 255, nullable: true })

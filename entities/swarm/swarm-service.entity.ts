@@ -16,7 +16,7 @@ export class SwarmService extends AccountOwned {
   cluster!: SwarmCluster;
 
   @Property({ type: 'string', length: 100 })
-  @Field(() => String, { description: 'Docker\'s service id.' })
+  @Field(() => String, { description: "Docker's service id." })
   serviceId!: string;
 
   @Property({ type: 'string', length: 255 })
@@ -52,7 +52,7 @@ export class SwarmService extends AccountOwned {
   labels: Record<string, string> = {};
 
   @Property({ type: 'json' })
-  @Field(() => GraphQLJSONObject, { description: 'Docker\'s full service spec.' })
+  @Field(() => GraphQLJSONObject, { description: "Docker's full service spec." })
   spec: Record<string, unknown> = {};
 
   @Property({ type: 'json', nullable: true })
@@ -60,7 +60,10 @@ export class SwarmService extends AccountOwned {
   previousSpec?: Record<string, unknown> | null;
 
   @Property({ type: 'json', nullable: true })
-  @Field(() => GraphQLJSONObject, { nullable: true, description: 'UpdateStatus: { State: updating|paused|completed|rollback_started|rollback_paused|rollback_completed, StartedAt, CompletedAt, Message }.' })
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'UpdateStatus: { State: updating|paused|completed|rollback_started|rollback_paused|rollback_completed, StartedAt, CompletedAt, Message }.',
+  })
   updateStatus?: Record<string, unknown> | null;
 
   @Property({ type: 'string', length: 30, nullable: true })
@@ -68,10 +71,10 @@ export class SwarmService extends AccountOwned {
   updateState?: string | null;
 
   @Property({ type: 'integer' })
-  @Field(() => Int, { description: 'Docker\'s Version.Index.' })
+  @Field(() => Int, { description: "Docker's Version.Index." })
   version!: number;
 
   @Property({ type: 'datetime', length: 6, nullable: true })
-  @Field(() => Date, { nullable: true, description: 'Docker\'s UpdatedAt.' })
+  @Field(() => Date, { nullable: true, description: "Docker's UpdatedAt." })
   dockerUpdatedAt?: Date | null;
 }

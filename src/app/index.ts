@@ -24,10 +24,13 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
     context: services.context,
     ready: async () => {
       const [database, pubsub] = await Promise.all([
-        services.orm.em.getConnection().execute('select 1').then(
-          () => true,
-          () => false,
-        ),
+        services.orm.em
+          .getConnection()
+          .execute('select 1')
+          .then(
+            () => true,
+            () => false,
+          ),
         services.pubsub.ready(),
       ]);
       return { database, pubsub, pubsubKind: services.pubsub.kind };

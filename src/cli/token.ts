@@ -38,7 +38,10 @@ async function main(): Promise<void> {
     console.error(`--expires must be at most ${config.jwt.maxLifetimeSeconds} seconds (FLEETGRAPH_JWT_MAX_LIFETIME); the API refuses longer-lived tokens`);
     process.exit(2);
   }
-  const permissions = (args.get('permissions') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  const permissions = (args.get('permissions') ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   const subject = args.get('subject') || `${account}-developer`;
   const token = await signDevToken(config.jwt.secret, {
     subject,

@@ -76,10 +76,7 @@ export async function paginate<T extends { id: string }>(
     const op = order.direction === 'desc' ? '$lt' : '$gt';
     pageWhere = { $and: [where, { $or: [{ [order.field]: { [op]: value } }, { [order.field]: value, id: { [op]: id } }] }] } as FilterQuery<T>;
   }
-  const [rows, totalCount] = await Promise.all([
-    em.find(entity, pageWhere, { orderBy: { [order.field]: order.direction, id: order.direction } as never, limit: first + 1 }),
-    em.count(entity, where),
-  ]);
+  const [rows, totalCount] = await Promise.all([em.find(entity, pageWhere, { orderBy: { [order.field]: order.direction, id: order.direction } as never, limit: first + 1 }), em.count(entity, where)]);
   const hasNextPage = rows.length > first;
   const page = rows.slice(0, first);
   const edges = page.map((node) => ({ node, cursor: cursorOf(node, order.field) }));

@@ -26,7 +26,14 @@ export async function eventFeed<E extends { id: string }, T>(ctx: Context, subje
 }
 
 /** Status transitions of the caller's hosts or clusters (published on `topic` under the account), or of one of them. */
-export async function statusFeed<E extends { id: string }, P>(ctx: Context, subject: FeedSubject<E>, globalId: string | null | undefined, field: string, topic: string, subjectOf: (payload: P) => string) {
+export async function statusFeed<E extends { id: string }, P>(
+  ctx: Context,
+  subject: FeedSubject<E>,
+  globalId: string | null | undefined,
+  field: string,
+  topic: string,
+  subjectOf: (payload: P) => string,
+) {
   const only = globalId ? (await subscribedRow(ctx, subject, globalId, field)).id : undefined;
   return filtered(ctx.events.subscribe(topic, scopeOf(ctx).accountId), (p: P) => !only || subjectOf(p) === only);
 }

@@ -1,15 +1,4 @@
-import {
-  defaultFieldResolver,
-  GraphQLArgument,
-  GraphQLFieldResolver,
-  GraphQLInputType,
-  GraphQLSchema,
-  isInputObjectType,
-  isListType,
-  isNonNullType,
-  isObjectType,
-  isScalarType,
-} from 'graphql';
+import { defaultFieldResolver, GraphQLArgument, GraphQLFieldResolver, GraphQLInputType, GraphQLSchema, isInputObjectType, isListType, isNonNullType, isObjectType, isScalarType } from 'graphql';
 import { badInput, shown } from '../kernel/errors';
 
 /** Bounds every argument of every field is held to, whatever its resolver. */
@@ -116,8 +105,10 @@ export function guardArguments(schema: GraphQLSchema): GraphQLSchema {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
       if (field.args.length === 0) continue;
-      const guard = <S, C>(fn: GraphQLFieldResolver<S, C>): GraphQLFieldResolver<S, C> =>
-        (source, args, context, info) => fn(source, checkArguments(field.args, args), context, info);
+      const guard =
+        <S, C>(fn: GraphQLFieldResolver<S, C>): GraphQLFieldResolver<S, C> =>
+        (source, args, context, info) =>
+          fn(source, checkArguments(field.args, args), context, info);
       if (type === subscriptionType && field.subscribe) field.subscribe = guard(field.subscribe);
       else field.resolve = guard(field.resolve ?? defaultFieldResolver);
     }

@@ -58,7 +58,10 @@ export function parseKey(value: string, name: string): Buffer {
  */
 export function createSecretBox(config: Config): SecretBox {
   const keys = new Map<string, Buffer>();
-  for (const entry of (config.encryption.oldKeys ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of (config.encryption.oldKeys ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const idx = entry.indexOf(':');
     if (idx <= 0) throw new Error('FLEETGRAPH_ENCRYPTION_OLD_KEYS entries must be "id:key"');
     keys.set(entry.slice(0, idx), parseKey(entry.slice(idx + 1), 'FLEETGRAPH_ENCRYPTION_OLD_KEYS'));

@@ -33,19 +33,13 @@ export class AppError extends GraphQLError {
   }
 }
 
-export const unauthenticated = (message = 'A valid bearer token is required') =>
-  new AppError(ErrorCode.UNAUTHENTICATED, message);
-export const forbidden = (permission: string) =>
-  new AppError(ErrorCode.FORBIDDEN, `This action needs the permission "${permission}"`, { permission });
-export const notFound = (what: string, id?: string) =>
-  new AppError(ErrorCode.NOT_FOUND, id ? `${what} ${shown(id, '')} was not found` : `${what} was not found`);
-export const badInput = (field: string, message: string) =>
-  new AppError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
-export const conflict = (message: string, extensions: Record<string, unknown> = {}) =>
-  new AppError(ErrorCode.CONFLICT, message, extensions);
+export const unauthenticated = (message = 'A valid bearer token is required') => new AppError(ErrorCode.UNAUTHENTICATED, message);
+export const forbidden = (permission: string) => new AppError(ErrorCode.FORBIDDEN, `This action needs the permission "${permission}"`, { permission });
+export const notFound = (what: string, id?: string) => new AppError(ErrorCode.NOT_FOUND, id ? `${what} ${shown(id, '')} was not found` : `${what} was not found`);
+export const badInput = (field: string, message: string) => new AppError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
+export const conflict = (message: string, extensions: Record<string, unknown> = {}) => new AppError(ErrorCode.CONFLICT, message, extensions);
 export const serviceUnavailable = () => new AppError(ErrorCode.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE);
-export const tooComplex = (message: string, extensions: Record<string, unknown> = {}) =>
-  new AppError(ErrorCode.QUERY_TOO_COMPLEX, message, extensions);
+export const tooComplex = (message: string, extensions: Record<string, unknown> = {}) => new AppError(ErrorCode.QUERY_TOO_COMPLEX, message, extensions);
 
 /** User input longer than this is shown in messages by its length only. */
 export const MAX_SHOWN_INPUT = 100;

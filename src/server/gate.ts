@@ -1,4 +1,15 @@
-import { DocumentNode, getOperationAST, GraphQLError, GraphQLFormattedError, GraphQLSchema, NoSchemaIntrospectionCustomRule, OperationDefinitionNode, specifiedRules, validate, ValidationRule } from 'graphql';
+import {
+  DocumentNode,
+  getOperationAST,
+  GraphQLError,
+  GraphQLFormattedError,
+  GraphQLSchema,
+  NoSchemaIntrospectionCustomRule,
+  OperationDefinitionNode,
+  specifiedRules,
+  validate,
+  ValidationRule,
+} from 'graphql';
 import type { Config } from '../kernel/config';
 import { AppError, ErrorCode, formatError } from '../kernel/errors';
 import { timedOut } from '../kernel/abort';

@@ -126,7 +126,9 @@ export async function startServer(deps: ServerDeps): Promise<Server> {
     const status = err.status ?? 500;
     const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : ErrorCode.INTERNAL_SERVER_ERROR;
     if (status >= 500) logger.error({ err }, 'http error');
-    res.status(status).json({ errors: [{ message: status === 413 ? `Request body exceeds ${config.limits.maxBodyBytes} bytes` : status < 500 ? err.message : 'Internal server error', extensions: { code } }] });
+    res
+      .status(status)
+      .json({ errors: [{ message: status === 413 ? `Request body exceeds ${config.limits.maxBodyBytes} bytes` : status < 500 ? err.message : 'Internal server error', extensions: { code } }] });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -152,7 +154,13 @@ function withHttpStatus(err: GraphQLError): GraphQLError {
   const status = code === ErrorCode.UNAUTHENTICATED ? 401 : code === ErrorCode.RATE_LIMITED ? 429 : code === ErrorCode.SERVICE_UNAVAILABLE ? 503 : code === ErrorCode.INTERNAL_SERVER_ERROR ? 500 : 400;
   const headers = new HeaderMap();
   if (typeof err.extensions.retryAfter === 'number') headers.set('retry-after', String(err.extensions.retryAfter));
-  return new GraphQLError(err.message, { nodes: err.nodes, source: err.source, positions: err.positions, originalError: err.originalError, extensions: { ...err.extensions, http: { status, headers } } });
+  return new GraphQLError(err.message, {
+    nodes: err.nodes,
+    source: err.source,
+    positions: err.positions,
+    originalError: err.originalError,
+    extensions: { ...err.extensions, http: { status, headers } },
+  });
 }
 
 /** The operation of an HTTP request as Apollo will read it (GET: the URL; POST: the JSON body), when there is one. */

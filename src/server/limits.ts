@@ -314,4 +314,3 @@ function compositeType(schema: GraphQLSchema, name: string): GraphQLCompositeTyp
 function fieldOf(type: GraphQLCompositeType | undefined, name: string): GraphQLField<unknown, unknown> | undefined {
   return type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[name] : undefined;
 }
-

@@ -53,7 +53,11 @@ type WsExtra = Extra & Partial<{ state: ConnectionState }>;
  */
 export function shareableSubscriptions(schema: GraphQLSchema): Set<string> {
   const fields = schema.getSubscriptionType()?.getFields() ?? {};
-  return new Set(Object.values(fields).filter((f) => f.extensions?.shareable === true).map((f) => f.name));
+  return new Set(
+    Object.values(fields)
+      .filter((f) => f.extensions?.shareable === true)
+      .map((f) => f.name),
+  );
 }
 /** Results a subscriber of a shared execution may fall behind before it is ended with an error. */
 export const SHARED_MAX_BACKLOG = 10_000;
@@ -163,7 +167,10 @@ export function attachWebSocketServer(httpServer: HttpServer, gate: OperationGat
         // closed while this awaited: onClose has run already, so no slot may be taken
         if (!principal || extra.socket.readyState !== WebSocket.OPEN) return false;
         if (!limits.openConnection(principal.account)) {
-          return refuseConnection(extra, rateLimited(`At most ${config.limits.maxConnectionsPerAccount} connections per account`, { limit: 'connections', max: config.limits.maxConnectionsPerAccount }));
+          return refuseConnection(
+            extra,
+            rateLimited(`At most ${config.limits.maxConnectionsPerAccount} connections per account`, { limit: 'connections', max: config.limits.maxConnectionsPerAccount }),
+          );
         }
         extra.state.principal = principal;
         extra.state.account = principal.account;
@@ -241,7 +248,9 @@ export function attachWebSocketServer(httpServer: HttpServer, gate: OperationGat
     if (!current()) return ended();
     // graphql-ws has already reserved this operation's id in ctx.subscriptions
     if (Object.keys(ctx.subscriptions).length > config.limits.maxSubscriptionsPerConnection) {
-      return refuse(rateLimited(`At most ${config.limits.maxSubscriptionsPerConnection} operations at once per connection`, { limit: 'operationsPerConnection', max: config.limits.maxSubscriptionsPerConnection }));
+      return refuse(
+        rateLimited(`At most ${config.limits.maxSubscriptionsPerConnection} operations at once per connection`, { limit: 'operationsPerConnection', max: config.limits.maxSubscriptionsPerConnection }),
+      );
     }
     const admitted = gate.admit(payload);
     if ('errors' in admitted) return admitted.errors;
@@ -268,9 +277,7 @@ export function attachWebSocketServer(httpServer: HttpServer, gate: OperationGat
       const fields = rootFields(operation);
       const shared = fields?.length && fields.every((f) => shareable.has(f)) && contextValue.membership;
       const permissions = [...principal.permissions].sort().join(',');
-      const key = shared
-        ? JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, contextValue.membership!.accountId, permissions])
-        : `own:${randomUUID()}`;
+      const key = shared ? JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, contextValue.membership!.accountId, permissions]) : `own:${randomUUID()}`;
       deliveries.set(contextValue, { key, socket: extra.socket, id });
     } else {
       // subscriptions have no deadline: they run until completed

@@ -25,7 +25,7 @@ const REQUIRED_SECRETS = ['FLEETGRAPH_JWT_SECRET', 'FLEETGRAPH_ENCRYPTION_KEY'];
 // Parsing helpers
 // ---------------------------------------------------------------------------------------------
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 interface Inputs {
   compose: Json;
@@ -277,7 +277,11 @@ function checkUrls(i: Inputs): string[] {
 function checkPorts(i: Inputs): string[] {
   const problems: string[] = [];
   const stages = dockerStages(i.dockerfile);
-  const exposed = stages.at(-1)?.instructions.filter((x) => x.op === 'EXPOSE').flatMap((x) => x.args.split(/\s+/).map((p) => Number(p.replace(/\/tcp$/, '')))) ?? [];
+  const exposed =
+    stages
+      .at(-1)
+      ?.instructions.filter((x) => x.op === 'EXPOSE')
+      .flatMap((x) => x.args.split(/\s+/).map((p) => Number(p.replace(/\/tcp$/, '')))) ?? [];
   if (exposed.length !== 1) return [`the Dockerfile's runtime stage must EXPOSE exactly one port, found ${JSON.stringify(exposed)}`];
   const [port] = exposed;
   const api = i.compose.services?.api ?? {};
@@ -321,7 +325,11 @@ function checkDockerfile(i: Inputs): string[] {
   const stages = dockerStages(i.dockerfile);
   if (stages.length < 2) return ['the Dockerfile must be multi-stage (build and runtime)'];
   for (const s of stages) if (s.from !== 'node:20-bookworm-slim') problems.push(`stage ${s.name} is FROM ${s.from}, expected node:20-bookworm-slim`);
-  const runs = (s: (typeof stages)[number]) => s.instructions.filter((x) => x.op === 'RUN').map((x) => x.args).join('\n');
+  const runs = (s: (typeof stages)[number]) =>
+    s.instructions
+      .filter((x) => x.op === 'RUN')
+      .map((x) => x.args)
+      .join('\n');
   const build = stages.find((s) => /\btsc\b/.test(runs(s)));
   if (!build) problems.push('no stage compiles with tsc');
   else {
@@ -357,7 +365,10 @@ function checkDockerfile(i: Inputs): string[] {
 /** Everything the Dockerfile COPYs from the context is re-included by the allow-list .dockerignore. */
 function checkDockerignore(i: Inputs): string[] {
   const problems: string[] = [];
-  const lines = i.dockerignore.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = i.dockerignore
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const allowed = new Set(lines.filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/$/, '')));
   if (!lines.includes('*')) problems.push('.dockerignore must start from "*" (allow-list)');
   for (const stage of dockerStages(i.dockerfile)) {
@@ -449,10 +460,23 @@ describe('docker-compose.yml and Dockerfile', () => {
       ['redis without healthcheck', (i) => delete i.compose.services.redis.healthcheck, checkDependencies, /redis needs a healthcheck/],
       ['postgres healthcheck not pg_isready', (i) => (i.compose.services.postgres.healthcheck.test = ['CMD', 'true']), checkDependencies, /postgres needs a healthcheck/],
       ['api healthcheck on /healthz', (i) => (api(i).healthcheck.test = ['CMD', 'wget', '-q', 'http://127.0.0.1:4000/healthz']), checkDependencies, /\/readyz/],
-      ['DATABASE_URL on localhost', (i) => (api(i).environment.DATABASE_URL = 'postgres://fleetgraph:fleetgraph-dev-password@localhost:5432/fleetgraph'), checkUrls, /DATABASE_URL must point at the postgres service/],
+      [
+        'DATABASE_URL on localhost',
+        (i) => (api(i).environment.DATABASE_URL = 'postgres://fleetgraph:fleetgraph-dev-password@localhost:5432/fleetgraph'),
+        checkUrls,
+        /DATABASE_URL must point at the postgres service/,
+      ],
       ['REDIS_URL at another host', (i) => (api(i).environment.REDIS_URL = 'redis://cache:6379'), checkUrls, /REDIS_URL must point at the redis service/],
       ['REDIS_URL wrong port', (i) => (api(i).environment.REDIS_URL = 'redis://redis:6380'), checkUrls, /REDIS_URL uses port 6380/],
-      ['postgres service renamed', (i) => { i.compose.services.db = i.compose.services.postgres; delete i.compose.services.postgres; }, checkUrls, /there is no postgres service/],
+      [
+        'postgres service renamed',
+        (i) => {
+          i.compose.services.db = i.compose.services.postgres;
+          delete i.compose.services.postgres;
+        },
+        checkUrls,
+        /there is no postgres service/,
+      ],
       ['database password differs', (i) => (i.compose.services.postgres.environment.POSTGRES_PASSWORD = 'other'), checkUrls, /DATABASE_URL credentials/],
       ['port mapping to another port', (i) => (api(i).ports = ['4000:8080']), checkPorts, /targets 8080 but the Dockerfile EXPOSEs 4000/],
       ['no port published', (i) => delete api(i).ports, checkPorts, /publishes no port/],

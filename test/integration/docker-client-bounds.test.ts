@@ -88,7 +88,10 @@ describe('the clients of one connection reach one address', () => {
   const realLookup = dns.promises.lookup;
 
   beforeAll(async () => {
-    for (const [ip, id] of [['127.0.0.1', 'checked-engine'], ['127.0.0.2', 'other-engine']]) {
+    for (const [ip, id] of [
+      ['127.0.0.1', 'checked-engine'],
+      ['127.0.0.2', 'other-engine'],
+    ]) {
       const server = http.createServer((req, res) => {
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify([{ Id: id }]));

@@ -38,7 +38,10 @@ function eventsOf(results: ExecutionResult<OnDockerEventsSubscription>[], actorI
     .filter((e): e is LiveEvent => Boolean(e && e.type === 'container' && e.actorId === actorId));
 }
 const lifecycleOf = (events: LiveEvent[]) => events.filter((e) => LIFECYCLE.includes(e.action));
-const hasDestroy = (id: string, from = 0) => (rs: ExecutionResult<OnDockerEventsSubscription>[]) => eventsOf(rs, id, from).some((e) => e.action === 'destroy');
+const hasDestroy =
+  (id: string, from = 0) =>
+  (rs: ExecutionResult<OnDockerEventsSubscription>[]) =>
+    eventsOf(rs, id, from).some((e) => e.action === 'destroy');
 
 /** Docker events (not resync findings) that reached the subscriber more than once. */
 function deliveredTwice(results: ExecutionResult<OnDockerEventsSubscription>[]): string[] {
@@ -128,11 +131,7 @@ describe('Docker events with no missed state', () => {
     t = await startTestApp({ config: { workers: true, sync: { retryBaseMs: 200 } } });
     token = await t.token({ account, permissions: ['docker.hosts.manage'] });
     // the longest interval: between the first sync and a reconnect, only events change the inventory
-    const reg = await t.gql(
-      RegisterDockerHostDocument,
-      { input: { name: 'local-events', apiEndpoint: dockerEndpoint(), environment: 'development', syncIntervalSeconds: 3600 } },
-      token,
-    );
+    const reg = await t.gql(RegisterDockerHostDocument, { input: { name: 'local-events', apiEndpoint: dockerEndpoint(), environment: 'development', syncIntervalSeconds: 3600 } }, token);
     expect(reg.errors).toBeUndefined();
     hostId = reg.data!.registerDockerHost.host.id;
     hostUuid = expectGlobalId(hostId, 'DockerHost');
@@ -285,7 +284,10 @@ describe('Docker events with no missed state', () => {
       if (ev.action === 'create') return 'created';
       return 'unknown';
     };
-    const lastRelevant = (s: Sub, id: string, from: number) => eventsOf(s.results, id, from).filter((ev) => !['attach', 'resize'].includes(ev.action)).pop();
+    const lastRelevant = (s: Sub, id: string, from: number) =>
+      eventsOf(s.results, id, from)
+        .filter((ev) => !['attach', 'resize'].includes(ev.action))
+        .pop();
     const views = [
       { host: hostId, s: sub, from: mark },
       { host: offId, s: offSub, from: offMark },

@@ -1,12 +1,4 @@
-import {
-  ContainersDocument,
-  DockerHostDocument,
-  HostContainersDocument,
-  HostImagesDocument,
-  ImagesDocument,
-  RegisterDockerHostDocument,
-  SyncDockerHostDocument,
-} from '../../src/generated/graphql';
+import { ContainersDocument, DockerHostDocument, HostContainersDocument, HostImagesDocument, ImagesDocument, RegisterDockerHostDocument, SyncDockerHostDocument } from '../../src/generated/graphql';
 import { eventually, startTestApp, TestApp } from '../support/app';
 import { cleanupDocker, docker, dockerEndpoint, TEST_IMAGE, uniqueName } from '../support/docker';
 import { sql } from '../support/db';
@@ -40,8 +32,7 @@ describe('docker host inventory (syncDockerHost, workers off)', () => {
     expect(res.errors).toBeUndefined();
     return res.data!.syncDockerHost;
   };
-  const mine = (id: string, filter: Record<string, unknown> = {}) =>
-    t.gql(HostContainersDocument, { id, first: 100, filter: { label: `fgt.inv=${label}`, ...filter } }, token);
+  const mine = (id: string, filter: Record<string, unknown> = {}) => t.gql(HostContainersDocument, { id, first: 100, filter: { label: `fgt.inv=${label}`, ...filter } }, token);
 
   beforeAll(async () => {
     t = await startTestApp({ config: { workers: false } });
@@ -96,7 +87,7 @@ describe('docker host inventory (syncDockerHost, workers off)', () => {
     expect(byName[exited].status).toMatch(/^Exited \(0\)/);
   });
 
-  it('filters a host\'s containers by state, name and label', async () => {
+  it("filters a host's containers by state, name and label", async () => {
     const names = async (filter: Record<string, unknown>) => {
       const res = await mine(hostId, filter);
       expect(res.errors).toBeUndefined();
@@ -116,7 +107,7 @@ describe('docker host inventory (syncDockerHost, workers off)', () => {
     expect(bad.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.label' });
   });
 
-  it('pages a host\'s containers with cursors', async () => {
+  it("pages a host's containers with cursors", async () => {
     const page1 = await t.gql(HostContainersDocument, { id: hostId, first: 2, filter: { label: `fgt.inv=${label}` } }, token);
     expect(page1.errors).toBeUndefined();
     const c1 = page1.data!.dockerHost.containers;
@@ -146,7 +137,10 @@ describe('docker host inventory (syncDockerHost, workers off)', () => {
   it('lists containers fleet-wide with their host and the same filters', async () => {
     const res = await t.gql(ContainersDocument, { filter: { label: `fgt.inv=${label}`, state: ['running'] }, first: 10 }, token);
     expect(res.errors).toBeUndefined();
-    expect(res.data!.containers).toEqual({ totalCount: 1, nodes: [expect.objectContaining({ name: running, containerId: ids.running, state: 'running', host: { id: hostId, name: 'inventory-local' } })] });
+    expect(res.data!.containers).toEqual({
+      totalCount: 1,
+      nodes: [expect.objectContaining({ name: running, containerId: ids.running, state: 'running', host: { id: hostId, name: 'inventory-local' } })],
+    });
   });
 
   it('health: ping latency and container health counts from the last sync', async () => {

@@ -121,7 +121,7 @@ describe('createDockerClient against the real TLS daemon', () => {
   describe('with DOCKER_* pointing at the real TLS daemon and its client certificates', () => {
     withDockerEnv({ DOCKER_HOST: TLS, DOCKER_CERT_PATH: testEnv('FLEETGRAPH_TEST_DOCKER_CERTS'), DOCKER_TLS_VERIFY: '1' });
 
-    it('a plain tcp client stays plain HTTP (the daemon answers that it wants HTTPS) instead of borrowing the environment\'s TLS', async () => {
+    it("a plain tcp client stays plain HTTP (the daemon answers that it wants HTTPS) instead of borrowing the environment's TLS", async () => {
       const docker = createDockerClient(parseEndpoint(TLS, false), false, undefined, { policy, timeoutMs: 10_000 });
       const modem = docker.modem as unknown as Record<string, unknown>;
       expect(modem).toMatchObject({ protocol: 'http', host: '127.0.0.1', port: 23760, ca: undefined, cert: undefined, key: undefined });
@@ -134,7 +134,7 @@ describe('createDockerClient against the real TLS daemon', () => {
       expect(String(err.message)).toMatch(/HTTP request to an HTTPS server/);
     });
 
-    it('a TLS client without credentials of its own does not pick up the environment\'s certificates', async () => {
+    it("a TLS client without credentials of its own does not pick up the environment's certificates", async () => {
       const docker = createDockerClient(parseEndpoint(HTTPS, false), false, undefined, { policy, timeoutMs: 10_000 });
       await expect(docker.ping()).rejects.toBeDefined();
     });
@@ -148,8 +148,7 @@ describe('TLS hosts through GraphQL (workers on)', () => {
   let certs: TestCerts;
   let goodId: string;
 
-  const register = (input: Record<string, unknown>) =>
-    t.gql(RegisterDockerHostDocument, { input: { environment: 'production', syncIntervalSeconds: 30, ...input } as never }, token);
+  const register = (input: Record<string, unknown>) => t.gql(RegisterDockerHostDocument, { input: { environment: 'production', syncIntervalSeconds: 30, ...input } as never }, token);
   const host = async (id: string) => {
     const res = await t.gql(DockerHostDocument, { id }, token);
     expect(res.errors).toBeUndefined();
@@ -184,10 +183,14 @@ describe('TLS hosts through GraphQL (workers on)', () => {
 
   it('with a client certificate from another CA it ends in error after 5 failures, with a readable lastError', async () => {
     const sub = subscribe(t.ws(token), OnHostStatusDocument, {});
-    await eventually(async () => {
-      const r = await fetchNumsub(`dockerHostStatus:${accountUuid}`);
-      return r > 0;
-    }, 10_000, 20);
+    await eventually(
+      async () => {
+        const r = await fetchNumsub(`dockerHostStatus:${accountUuid}`);
+        return r > 0;
+      },
+      10_000,
+      20,
+    );
     const res = await register({ name: 'tls-wrong-cert', apiEndpoint: TLS, tlsVerify: true, tlsCredentials: { ca: certs.ca, cert: certs.wrongCert, key: certs.wrongKey } });
     expect(res.errors).toBeUndefined();
     const id = res.data!.registerDockerHost.host.id;
@@ -225,7 +228,7 @@ describe('TLS hosts through GraphQL (workers on)', () => {
     expect(h.lastError).toBe('TLS handshake failed');
   });
 
-  it('with a CA that did not sign the daemon\'s certificate it ends in error', async () => {
+  it("with a CA that did not sign the daemon's certificate it ends in error", async () => {
     const res = await register({ name: 'tls-wrong-ca', apiEndpoint: TLS, tlsVerify: true, tlsCredentials: { ca: certs.wrongCa, cert: certs.cert, key: certs.key } });
     expect(res.errors).toBeUndefined();
     const h = await endsIn(res.data!.registerDockerHost.host.id, 'ERROR');
@@ -268,14 +271,14 @@ describe('TLS hosts through GraphQL (workers on)', () => {
   describe('DOCKER_* of the server process pointing at the TLS daemon with valid client certificates', () => {
     withDockerEnv({ DOCKER_HOST: TLS, DOCKER_CERT_PATH: testEnv('FLEETGRAPH_TEST_DOCKER_CERTS'), DOCKER_TLS_VERIFY: '1' });
 
-    it('a plain tcp host does not switch to the environment\'s TLS (it would connect if it did)', async () => {
+    it("a plain tcp host does not switch to the environment's TLS (it would connect if it did)", async () => {
       const res = await register({ name: 'env-plain-tcp', apiEndpoint: TLS, tlsVerify: false });
       expect(res.errors).toBeUndefined();
       const h = await endsIn(res.data!.registerDockerHost.host.id, 'ERROR');
       expect(h.lastError).toBe('TLS required by the endpoint');
     });
 
-    it('an https host without credentials does not borrow the environment\'s client certificate', async () => {
+    it("an https host without credentials does not borrow the environment's client certificate", async () => {
       const res = await register({ name: 'env-https', apiEndpoint: HTTPS });
       expect(res.errors).toBeUndefined();
       const h = await endsIn(res.data!.registerDockerHost.host.id, 'ERROR');

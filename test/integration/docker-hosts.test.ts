@@ -73,7 +73,16 @@ describe('docker hosts (workers on)', () => {
       expect(res.errors).toBeUndefined();
       const { host: registered, activity } = res.data!.registerDockerHost;
       hostId = registered.id;
-      expect(registered).toMatchObject({ name: HOST, apiEndpoint: dockerEndpoint(), environment: 'development', tlsVerify: false, hasTlsCredentials: false, syncIntervalSeconds: 30, status: 'PENDING', consecutiveFailures: 0 });
+      expect(registered).toMatchObject({
+        name: HOST,
+        apiEndpoint: dockerEndpoint(),
+        environment: 'development',
+        tlsVerify: false,
+        hasTlsCredentials: false,
+        syncIntervalSeconds: 30,
+        status: 'PENDING',
+        consecutiveFailures: 0,
+      });
       expect(activity).toMatchObject({ action: 'host.register', targetType: 'host', status: 'SUCCEEDED', host: { id: hostId, name: HOST }, user: { subject: 'hosts-a-user' } });
 
       const seen = await sub.until((rs) => rs.some((r) => r.data?.dockerHostStatusChanged.status === 'CONNECTED'));
@@ -277,7 +286,7 @@ describe('docker hosts (workers on)', () => {
   });
 
   describe('periodic sync', () => {
-    it('syncs at the host\'s interval without being asked', async () => {
+    it("syncs at the host's interval without being asked", async () => {
       const res = await register({ name: 'ticking', syncIntervalSeconds: 30 });
       const id = res.data!.registerDockerHost.host.id;
       await eventually(async () => (await host(id)).lastSyncedAt);
@@ -285,10 +294,14 @@ describe('docker hosts (workers on)', () => {
       await sql(t.databaseUrl, 'update docker_hosts set sync_interval_seconds = 1 where id = $1', [fromGlobalId(id).id]);
       await t.gql(UpdateDockerHostDocument, { input: { id, environment: 'staging' } }, manager);
       const syncs = new Set<string>();
-      await eventually(async () => {
-        syncs.add((await host(id)).lastSyncedAt!);
-        return syncs.size >= 3;
-      }, 10_000, 100);
+      await eventually(
+        async () => {
+          syncs.add((await host(id)).lastSyncedAt!);
+          return syncs.size >= 3;
+        },
+        10_000,
+        100,
+      );
       const [{ n }] = await sql<{ n: string }>(t.databaseUrl, "select count(*)::text as n from docker_activities where action = 'host.sync'");
       expect(n).toBe('1'); // the earlier syncDockerHost only: scheduled syncs are not user activities
       await t.gql(RemoveDockerHostDocument, { input: { id } }, manager);
@@ -330,7 +343,11 @@ describe('docker hosts (workers on)', () => {
       expect(off.data!.setDockerHostMaintenance.host.status).toBe('PENDING');
       const seen = await sub.until((rs) => rs.some((r) => r.data?.dockerHostStatusChanged.status === 'CONNECTED'));
       sub.unsubscribe();
-      expect(seen.map((r) => `${r.data!.dockerHostStatusChanged.previousStatus}>${r.data!.dockerHostStatusChanged.status}`)).toEqual(['CONNECTED>MAINTENANCE', 'MAINTENANCE>PENDING', 'PENDING>CONNECTED']);
+      expect(seen.map((r) => `${r.data!.dockerHostStatusChanged.previousStatus}>${r.data!.dockerHostStatusChanged.status}`)).toEqual([
+        'CONNECTED>MAINTENANCE',
+        'MAINTENANCE>PENDING',
+        'PENDING>CONNECTED',
+      ]);
       // the resync after maintenance picks up what happened meanwhile
       await eventually(async () => (await t.gql(HostContainersDocument, { id: hostId, filter: { name } }, manager)).data!.dockerHost.containers.totalCount === 1);
     });
@@ -482,7 +499,7 @@ describe('docker hosts (workers on)', () => {
   });
 
   describe('removal', () => {
-    it('stops the host\'s workers and deletes it with its inventory and events; activities are kept', async () => {
+    it("stops the host's workers and deletes it with its inventory and events; activities are kept", async () => {
       const uuid = fromGlobalId(hostId).id;
       expect(t.app.services.hosts.fleet.supervisor(uuid)).toBeDefined();
       const inv = async () =>

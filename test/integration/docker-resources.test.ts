@@ -26,11 +26,10 @@ import {
   VolumesDocument,
 } from '../../src/generated/graphql';
 import { eventually, missingSocketEndpoint, startTestApp, subscribe, TestApp } from '../support/app';
-import { TEST_IMAGE, cleanupDocker, docker, dockerEndpoint, registerLocalHost, tarBase64, uniqueName } from '../support/docker';
+import { TEST_IMAGE, cleanupDocker, docker, registerLocalHost, tarBase64, uniqueName } from '../support/docker';
 import { sql } from '../support/db';
 
 const MANAGE = ['docker.hosts.manage', 'docker.resources.manage'];
-
 
 function code(res: { errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> }): unknown {
   return res.errors?.[0]?.extensions?.code;
@@ -242,7 +241,10 @@ describe('resource operations on a real dockerd', () => {
 
     it('builds from a tar context with progress and log; a failing build is DOCKER_ERROR with the reason', async () => {
       const tag = `${uniqueName('build')}:1`;
-      const context = await tarBase64({ Dockerfile: `FROM ${TEST_IMAGE}\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt > /copy.txt\nLABEL fleetgraph.test=build\n`, 'hello.txt': 'hello from the context\n' });
+      const context = await tarBase64({
+        Dockerfile: `FROM ${TEST_IMAGE}\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt > /copy.txt\nLABEL fleetgraph.test=build\n`,
+        'hello.txt': 'hello from the context\n',
+      });
       const built = await t.gql(BuildImageDocument, { input: { hostId, contextTarBase64: context, tags: [tag] } }, token);
       expect(built.errors).toBeUndefined();
       const out = built.data!.buildImage;
@@ -329,7 +331,7 @@ describe('resource operations on a real dockerd', () => {
       const listed = await t.gql(VolumesDocument, { hostId, name }, token);
       expect(listed.data!.volumes.map((v) => v.name)).toEqual([name]);
       const viaHost = await t.gql(HostNetworksAndVolumesDocument, { id: hostId }, token);
-      expect(viaHost.data!.dockerHost.networks.map((n) => n.name)).toEqual(expect.arrayContaining(['host', 'none'])) // the test dockerd runs with --bridge=none;
+      expect(viaHost.data!.dockerHost.networks.map((n) => n.name)).toEqual(expect.arrayContaining(['host', 'none'])); // the test dockerd runs with --bridge=none;
       expect(viaHost.data!.dockerHost.volumes.find((v) => v.name === name)!.inspect).toMatchObject({ Name: name });
 
       const removed = await t.gql(RemoveVolumeDocument, { input: { hostId, name } }, token);

@@ -5,8 +5,7 @@ import { createMemoryPubSub, createRedisPubSub, createPubSub, FleetPubSub } from
 import { eventually, testEnv } from '../support/app';
 
 const logger = pino({ level: 'silent' });
-const WAIT = <T>(p: Promise<T>, ms = 5000): Promise<T> =>
-  Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`nothing arrived in ${ms} ms`)), ms))]);
+const WAIT = <T>(p: Promise<T>, ms = 5000): Promise<T> => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`nothing arrived in ${ms} ms`)), ms))]);
 
 describe('Redis pub/sub shared by two instances', () => {
   let redisUrl: string;

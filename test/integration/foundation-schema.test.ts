@@ -1,17 +1,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  GraphQLSchema,
-  GraphQLObjectType,
-  GraphQLNonNull,
-  GraphQLList,
-  GraphQLInputObjectType,
-  isObjectType,
-  isInterfaceType,
-  getNamedType,
-  GraphQLType,
-} from 'graphql';
+import { GraphQLSchema, GraphQLObjectType, GraphQLNonNull, GraphQLList, GraphQLInputObjectType, isObjectType, isInterfaceType, getNamedType, GraphQLType } from 'graphql';
 import { FoundationNodeDocument, FoundationNodesDocument, ViewerDocument } from '../../src/generated/graphql';
 import { buildFleetSchema, printFleetSchema } from '../../src/app/schema';
 import { createMemoryPubSub } from '../../src/infra/pubsub';
@@ -166,7 +156,7 @@ describe('schema conventions (static)', () => {
   it('`npm run schema:check` exits 0 on the committed schema', async () => {
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       execFile('npm', ['run', '-s', 'schema:check'], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as NodeJS.ErrnoException & { code?: number }).code as unknown as number) ?? 1 : 0, stdout, stderr }),
+        resolve({ code: err ? (((err as NodeJS.ErrnoException & { code?: number }).code as unknown as number) ?? 1) : 0, stdout, stderr }),
       );
     });
     expect({ code: result.code, out: result.stdout + result.stderr }).toEqual({ code: 0, out: expect.stringContaining('up to date') });

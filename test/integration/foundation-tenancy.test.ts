@@ -87,7 +87,11 @@ interface CrossAccountMutation {
   target: string; // fixture type the mutation is aimed at
 }
 const CROSS_ACCOUNT_MUTATIONS: CrossAccountMutation[] = [
-  { name: 'updateDockerHost', target: 'DockerHost', build: (id) => ({ query: print(UpdateDockerHostDocument), variables: { input: { id, environment: 'hijacked', apiEndpoint: 'tcp://203.0.113.1:2375' } } }) },
+  {
+    name: 'updateDockerHost',
+    target: 'DockerHost',
+    build: (id) => ({ query: print(UpdateDockerHostDocument), variables: { input: { id, environment: 'hijacked', apiEndpoint: 'tcp://203.0.113.1:2375' } } }),
+  },
   { name: 'setDockerHostMaintenance', target: 'DockerHost', build: (id) => ({ query: print(SetDockerHostMaintenanceDocument), variables: { input: { id, maintenance: true } } }) },
   { name: 'recoverDockerHost', target: 'DockerHost', build: (id) => ({ query: print(RecoverDockerHostDocument), variables: { input: { id } } }) },
   { name: 'syncDockerHost', target: 'DockerHost', build: (id) => ({ query: print(SyncDockerHostDocument), variables: { input: { id } } }) },
@@ -134,7 +138,7 @@ describe('tenancy', () => {
       expect(res.data?.node).toBeNull();
     });
 
-    it('is null for B through nodes(ids:), next to B\'s own objects', async () => {
+    it("is null for B through nodes(ids:), next to B's own objects", async () => {
       const res = await t.gql(FoundationNodesDocument, { ids: [b.accountId, ids.get(type)!, b.userId] }, b.token);
       expect(res.errors).toBeUndefined();
       expect(res.data?.nodes.map((n) => n?.id ?? null)).toEqual([b.accountId, null, b.userId]);
@@ -148,9 +152,9 @@ describe('tenancy', () => {
   });
 
   if (CROSS_ACCOUNT_MUTATIONS.length === 0) {
-    it.todo('B cannot mutate A\'s objects by id (add entries to CROSS_ACCOUNT_MUTATIONS when mutations exist)');
+    it.todo("B cannot mutate A's objects by id (add entries to CROSS_ACCOUNT_MUTATIONS when mutations exist)");
   } else {
-    it.each(CROSS_ACCOUNT_MUTATIONS.map((m) => [m.name, m]))('B cannot run %s on A\'s object', async (_name, m) => {
+    it.each(CROSS_ACCOUNT_MUTATIONS.map((m) => [m.name, m]))("B cannot run %s on A's object", async (_name, m) => {
       const { query, variables } = (m as CrossAccountMutation).build(ids.get((m as CrossAccountMutation).target)!);
       const res = await t.gql(query, variables, b.token);
       expect(['NOT_FOUND', 'FORBIDDEN']).toContain(res.errors?.[0].extensions?.code);

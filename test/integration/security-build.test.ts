@@ -58,7 +58,11 @@ describe('build and registry policy on a real dockerd', () => {
 
   it('refuses a base image whose ONBUILD triggers would fetch a URL (made with the permission)', async () => {
     const base = `${uniqueName('onbuild')}:1`;
-    const made = await t.gql(BuildImageDocument, { input: { hostId, contextTarBase64: await tarBase64({ Dockerfile: `FROM ${TEST_IMAGE}\nONBUILD ADD http://127.0.0.1:9/x /x\n` }), tags: [base] } }, privileged);
+    const made = await t.gql(
+      BuildImageDocument,
+      { input: { hostId, contextTarBase64: await tarBase64({ Dockerfile: `FROM ${TEST_IMAGE}\nONBUILD ADD http://127.0.0.1:9/x /x\n` }), tags: [base] } },
+      privileged,
+    );
     expect(made.errors).toBeUndefined();
     try {
       const tag = `${uniqueName('child')}:1`;

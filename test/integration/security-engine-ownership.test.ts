@@ -36,7 +36,6 @@ const TLS = 'tcp://127.0.0.1:23760';
 
 type GqlResult = { data?: unknown; errors?: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }> };
 
-
 /** An HTTP server on loopback (or a unix socket) answering every request with `handler`; counts requests. */
 async function httpServer(handler: http.RequestListener, listenOn: { socket?: string } = {}) {
   let requests = 0;
@@ -194,8 +193,7 @@ describe('engines belong to one account (the test engines and loopback allowed)'
     await t?.stop();
   });
 
-  const register = (token: string, input: Record<string, unknown>) =>
-    t.gql(RegisterDockerHostDocument, { input: { environment: 'development', syncIntervalSeconds: 3600, ...input } as never }, token);
+  const register = (token: string, input: Record<string, unknown>) => t.gql(RegisterDockerHostDocument, { input: { environment: 'development', syncIntervalSeconds: 3600, ...input } as never }, token);
   const host = async (id: string, token: string) => (await t.gql(DockerHostDocument, { id }, token)).data!.dockerHost;
   const tls = () => ({ apiEndpoint: TLS, tlsVerify: true, tlsCredentials: { ca: certs.ca, cert: certs.cert, key: certs.key } });
   /** What account B can see of Docker at all: hosts, containers, images, events. */
@@ -269,7 +267,7 @@ describe('engines belong to one account (the test engines and loopback allowed)'
     }
   });
 
-  it('every reconnect checks again: a URL that now leads to A\'s engine puts B\'s host in error before anything is read', async () => {
+  it("every reconnect checks again: a URL that now leads to A's engine puts B's host in error before anything is read", async () => {
     const own = await httpServer(fakeEngine(`B-OWN-${process.pid}`));
     const gate = await forwarder({ port: own.port });
     try {
@@ -345,7 +343,7 @@ describe('what an endpoint answers never comes back: fixed reasons', () => {
       }) as http.RequestListener,
     ],
     [
-      'an HTTP server that answers 200 with JSON that is not Docker\'s',
+      "an HTTP server that answers 200 with JSON that is not Docker's",
       'not a Docker engine',
       ((_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -367,7 +365,9 @@ describe('what an endpoint answers never comes back: fixed reasons', () => {
       return r;
     };
     try {
-      const res = keep(await t.gql(RegisterDockerHostDocument, { input: { name: uniqueName('odd'), apiEndpoint: `tcp://127.0.0.1:${server.port}`, environment: 'development', syncIntervalSeconds: 30 } }, token));
+      const res = keep(
+        await t.gql(RegisterDockerHostDocument, { input: { name: uniqueName('odd'), apiEndpoint: `tcp://127.0.0.1:${server.port}`, environment: 'development', syncIntervalSeconds: 30 } }, token),
+      );
       expect(res.errors).toBeUndefined();
       const id = res.data!.registerDockerHost.host.id;
       const h = await eventually(async () => {

@@ -64,7 +64,19 @@ const NO_REAL_HOST = new Set(['InitSwarm', 'JoinSwarm', 'LeaveSwarm', 'UpdateSwa
 /** Pulls and pushes name a registry on a closed loopback port: the daemon never contacts anything off this machine. */
 const LOCAL_REGISTRY = '127.0.0.1:9/';
 const REGISTRY_OPS = new Set(['PullImage', 'PushImage']);
-const REFUSAL_CODES = new Set(['BAD_USER_INPUT', 'FORBIDDEN', 'NOT_FOUND', 'UNAUTHENTICATED', 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'QUERY_TOO_COMPLEX', 'PAYLOAD_TOO_LARGE', 'CONFLICT', 'QUOTA_EXCEEDED']);
+const REFUSAL_CODES = new Set([
+  'BAD_USER_INPUT',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'UNAUTHENTICATED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'GRAPHQL_PARSE_FAILED',
+  'BAD_REQUEST',
+  'QUERY_TOO_COMPLEX',
+  'PAYLOAD_TOO_LARGE',
+  'CONFLICT',
+  'QUOTA_EXCEEDED',
+]);
 const LEAK = /stacktrace|select |insert into|update \w+ set|delete from|violates|DriverException|node_modules|\.ts:\d+/i;
 
 interface Ids {
@@ -132,7 +144,7 @@ function hostileString(rng: Rng, big: { used: boolean }): unknown {
 }
 
 function hostileNumber(rng: Rng): unknown {
-  return rng.pick([2147483648, -2147483649, -1, 0, 1e308, -1e308, 5e-324, 1.5, -0.000001, 9007199254740993, 'NaN', 'Infinity', '-Infinity', '1e999', '12', true, null, [], {}]);
+  return rng.pick([2147483648, -2147483649, -1, 0, 1e308, -1e308, 5e-324, 1.5, -0.000001, 2 ** 53 + 2, 'NaN', 'Infinity', '-Infinity', '1e999', '12', true, null, [], {}]);
 }
 
 function wrongType(rng: Rng): unknown {
@@ -178,7 +190,20 @@ function hostileCursor(rng: Rng, ids: Ids): unknown {
 }
 
 function hostileDate(rng: Rng): unknown {
-  return rng.pick(['10000-01-01T00:00:00Z', '0000-01-01T00:00:00Z', '-271821-04-20T00:00:00Z', '+275760-09-13T00:00:00Z', '2024-13-01T00:00:00Z', '2024-02-30T00:00:00Z', 'now', '', 1e15, -1, '2024-01-01T00:00:00+99:00', `2024-01-01T00:00:00Z${'0'.repeat(2000)}`]);
+  return rng.pick([
+    '10000-01-01T00:00:00Z',
+    '0000-01-01T00:00:00Z',
+    '-271821-04-20T00:00:00Z',
+    '+275760-09-13T00:00:00Z',
+    '2024-13-01T00:00:00Z',
+    '2024-02-30T00:00:00Z',
+    'now',
+    '',
+    1e15,
+    -1,
+    '2024-01-01T00:00:00+99:00',
+    `2024-01-01T00:00:00Z${'0'.repeat(2000)}`,
+  ]);
 }
 
 function deepObject(depth: number): unknown {
@@ -254,10 +279,25 @@ const PLAUSIBLE_INTS: Record<string, number> = { first: 5, syncIntervalSeconds: 
 
 /** The node type an ID field names, from its name or the input and operation it is in. */
 function idKind(field: string, context: string): string | undefined {
-  const byField: Record<string, string> = { hostId: 'DockerHost', containerId: 'DockerContainer', clusterId: 'SwarmCluster', serviceId: 'SwarmService', nodeId: 'SwarmNode', secretId: 'SecretReference', configId: 'SecretReference' };
+  const byField: Record<string, string> = {
+    hostId: 'DockerHost',
+    containerId: 'DockerContainer',
+    clusterId: 'SwarmCluster',
+    serviceId: 'SwarmService',
+    nodeId: 'SwarmNode',
+    secretId: 'SecretReference',
+    configId: 'SecretReference',
+  };
   if (byField[field]) return byField[field];
   if (field !== 'id') return undefined;
-  const kinds = [[/^Host|DockerHost/, 'DockerHost'], [/Service/, 'SwarmService'], [/Secret|Config/, 'SecretReference'], [/Swarm/, 'SwarmCluster'], [/Container|Exec/, 'DockerContainer'], [/Host/, 'DockerHost']] as const;
+  const kinds = [
+    [/^Host|DockerHost/, 'DockerHost'],
+    [/Service/, 'SwarmService'],
+    [/Secret|Config/, 'SecretReference'],
+    [/Swarm/, 'SwarmCluster'],
+    [/Container|Exec/, 'DockerContainer'],
+    [/Host/, 'DockerHost'],
+  ] as const;
   for (const [pattern, kind] of kinds) {
     if (pattern.test(context)) return kind;
   }
@@ -364,7 +404,10 @@ describe(`security fuzz (seed ${SEED}, ${SETS} variable sets)`, () => {
     const activities = await t.gql(generated.ActivitiesDocument, { first: 5 }, other);
     const globalIds = [viewer.data!.viewer.account.id, viewer.data!.viewer.user.id, ...(activities.data?.activities.nodes ?? []).map((a) => a.id)];
     if (victim.data) globalIds.push(victim.data.registerDockerHost.host.id);
-    const rows = await sql<{ id: string }>(t.databaseUrl, "select a.id from accounts a where a.name = 'fuzz-victim' union all select u.id from users u join accounts a on a.id = u.account_id where a.name = 'fuzz-victim' union all select d.id from docker_activities d join accounts a on a.id = d.account_id where a.name = 'fuzz-victim'");
+    const rows = await sql<{ id: string }>(
+      t.databaseUrl,
+      "select a.id from accounts a where a.name = 'fuzz-victim' union all select u.id from users u join accounts a on a.id = u.account_id where a.name = 'fuzz-victim' union all select d.id from docker_activities d join accounts a on a.id = d.account_id where a.name = 'fuzz-victim'",
+    );
     ids.otherAccount = { globalIds, uuids: rows.map((r) => r.id) };
     expect(ids.otherAccount.uuids.length).toBeGreaterThanOrEqual(2);
   });
@@ -403,7 +446,8 @@ describe(`security fuzz (seed ${SEED}, ${SETS} variable sets)`, () => {
       const problems: string[] = [];
       if (res.status >= 500) problems.push(`HTTP ${res.status}`);
       if (!json.errors && json.data === undefined) problems.push(`not a GraphQL response: ${text.slice(0, 200)}`);
-      if (process.env.FUZZ_LOG) fs.appendFileSync(process.env.FUZZ_LOG, `#${i} ${op.name} ${json.errors ? json.errors.map((e) => `${e.extensions?.code} ${e.message.slice(0, 100)}`).join(' | ') : 'OK'}\n`);
+      if (process.env.FUZZ_LOG)
+        fs.appendFileSync(process.env.FUZZ_LOG, `#${i} ${op.name} ${json.errors ? json.errors.map((e) => `${e.extensions?.code} ${e.message.slice(0, 100)}`).join(' | ') : 'OK'}\n`);
       for (const e of json.errors ?? []) {
         const code = e.extensions?.code;
         codes.set(code ?? 'none', (codes.get(code ?? 'none') ?? 0) + 1);
@@ -418,7 +462,9 @@ describe(`security fuzz (seed ${SEED}, ${SETS} variable sets)`, () => {
         for (const n of fuzzNames(variables, new Set())) refusedNames.set(n, `#${i} ${op.name} (${json.errors.map((e) => `${e.extensions?.code}: ${e.message.slice(0, 120)}`).join(', ')})`);
       }
       if (problems.length) {
-        const shown = JSON.stringify(variables, (_k, v) => (typeof v === 'string' && v.length > 80 ? `${v.slice(0, 40)}…(${v.length})` : Array.isArray(v) && v.length > 10 ? `[${v.length} items]` : v));
+        const shown = JSON.stringify(variables, (_k, v) =>
+          typeof v === 'string' && v.length > 80 ? `${v.slice(0, 40)}…(${v.length})` : Array.isArray(v) && v.length > 10 ? `[${v.length} items]` : v,
+        );
         failures.push(`#${i} ${op.name} ${problems.join('; ')}\n    variables: ${shown.slice(0, 600)}`);
       }
     });
@@ -434,7 +480,10 @@ describe(`security fuzz (seed ${SEED}, ${SETS} variable sets)`, () => {
       if (name && refusedNames.has(name)) failures.push(`a ${e.Type} "${name}" was created although the mutation naming it was refused: ${refusedNames.get(name)}`);
     }
 
-    const summary = [...codes].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c}=${n}`).join(' ');
+    const summary = [...codes]
+      .sort((a, b) => b[1] - a[1])
+      .map(([c, n]) => `${c}=${n}`)
+      .join(' ');
     console.log(`security fuzz: seed ${SEED}, ${sets.length} variable sets over ${ops.length} operations; error codes: ${summary}`);
     expect({ seed: SEED, sets: sets.length, failures: failures.slice(0, 40), failureCount: failures.length, codes: summary }).toMatchObject({ failures: [], failureCount: 0 });
     expect(sets.length).toBeGreaterThanOrEqual(1000);

@@ -121,7 +121,12 @@ describe('host-access policy on a real dockerd', () => {
     });
 
     it('bind sources with "..", relative paths or empty targets are BAD_USER_INPUT, even with the permission', async () => {
-      for (const [b, tok] of [[`${rwRoot}/../../etc:/x`, token], ['rel/dir:/x', privileged], [`${rwRoot}:`, privileged], [`${rwRoot}:relative`, token]] as const) {
+      for (const [b, tok] of [
+        [`${rwRoot}/../../etc:/x`, token],
+        ['rel/dir:/x', privileged],
+        [`${rwRoot}:`, privileged],
+        [`${rwRoot}:relative`, token],
+      ] as const) {
         const r = await createContainer({ binds: [b] }, tok);
         expect(r.error?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'HostConfig.Binds[0]' });
         await expectNoContainer(r.name);
@@ -134,7 +139,7 @@ describe('host-access policy on a real dockerd', () => {
       await expectRefused(await createContainer({ binds: [`${p}:/h:ro`] }), 'HostConfig.Binds[0]', new RegExp(`bind of ${p.replace(/\//g, '\\/')} is outside the allowed host roots`));
     });
 
-    it('the daemon\'s own socket is refused, and allowed with the permission', async () => {
+    it("the daemon's own socket is refused, and allowed with the permission", async () => {
       const sock = dockerEndpoint().replace('unix://', '');
       await expectRefused(await createContainer({ binds: [`${sock}:/var/run/docker.sock`] }), 'HostConfig.Binds[0]', /outside the allowed host roots/);
       const allowed = await createContainer({ binds: ['/var:/v:ro', `${sock}:/var/run/docker.sock`] }, privileged);
@@ -144,7 +149,7 @@ describe('host-access policy on a real dockerd', () => {
   });
 
   describe('capabilities and namespaces', () => {
-    it('only Docker\'s default capabilities may be added', async () => {
+    it("only Docker's default capabilities may be added", async () => {
       for (const cap of ['SYS_ADMIN', 'SYS_RESOURCE', 'LINUX_IMMUTABLE', 'NET_BROADCAST', 'SYSLOG', 'ALL']) {
         await expectRefused(await createContainer({ capAdd: [cap] }), 'HostConfig.CapAdd[0]', new RegExp(`capability "${cap}" is not in Docker's default set`));
       }
@@ -155,7 +160,7 @@ describe('host-access policy on a real dockerd', () => {
       expect(await docker('inspect', '-f', '{{json .HostConfig.CapAdd}}', allowed.name)).toBe('["SYS_RESOURCE","LINUX_IMMUTABLE"]');
     });
 
-    it('no host namespace: not by name, not by the host network\'s id, no container: joins', async () => {
+    it("no host namespace: not by name, not by the host network's id, no container: joins", async () => {
       const hostNetId = await docker('network', 'inspect', '-f', '{{.Id}}', 'host');
       await expectRefused(await createContainer({ networkMode: hostNetId }), 'HostConfig.NetworkMode', /is the host network/);
       await expectRefused(await createContainer({ networkMode: hostNetId.slice(0, 12) }), 'HostConfig.NetworkMode', /is the host network/);

@@ -49,7 +49,6 @@ function refusal(res: Res, code: string, field?: string) {
   return e;
 }
 
-
 describe('input hygiene, token bounds and redaction (issue 7: 13–15)', () => {
   let t: TestApp;
   let token: string;
@@ -113,10 +112,12 @@ describe('input hygiene, token bounds and redaction (issue 7: 13–15)', () => {
 
     it('in a subscription filter over WebSocket: BAD_USER_INPUT', async () => {
       const sub = subscribe(t.ws(token), OnDockerEventsDocument, { hostId, filter: { actorId: 'x\u0000' } });
-      const outcome = await sub.until((r) => r.length > 0, 5000).then(
-        (results) => results[0].errors,
-        (err: unknown) => (Array.isArray(err) ? err : [err]),
-      );
+      const outcome = await sub
+        .until((r) => r.length > 0, 5000)
+        .then(
+          (results) => results[0].errors,
+          (err: unknown) => (Array.isArray(err) ? err : [err]),
+        );
       expect(outcome).toEqual([expect.objectContaining({ message: 'filter.actorId: must not contain NUL (\\u0000) characters', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
     });
 

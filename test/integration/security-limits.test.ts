@@ -267,7 +267,11 @@ describe('request rate per account, shared by replicas through Redis (requestsPe
     // the 7th: a subscribe
     const out = await wsExecute(ws.client, '{ viewer { permissions } }');
     expect(out).toMatchObject({ kind: 'errors', errors: [{ extensions: { code: 'RATE_LIMITED', limit: 'rate' } }] });
-    const res = await fetch(`${a.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ viewer { permissions } }' }) });
+    const res = await fetch(`${a.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: '{ viewer { permissions } }' }),
+    });
     expect(res.status).toBe(429);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(((await res.json()) as { errors: Array<{ extensions: Record<string, unknown> }> }).errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'rate', max: 6 });
@@ -411,7 +415,20 @@ describe('a paused subscriber that opted out of sharing (maxWsBufferedBytes 1 Mi
     // 800 events of 128 KiB each (100 MiB), each a distinct string
     for (let i = 0; i < 800; i++) {
       const lastError = randomBytes(96 * 1024).toString('base64');
-      await t.app.services.pubsub.emit(Topic.HOST_STATUS, { hostId: '00000000-0000-0000-0000-000000000001', accountId, name: `h${i}`, status: HostStatus.ERROR, previousStatus: HostStatus.CONNECTED, consecutiveFailures: i, lastError, changedAt: new Date() }, accountId);
+      await t.app.services.pubsub.emit(
+        Topic.HOST_STATUS,
+        {
+          hostId: '00000000-0000-0000-0000-000000000001',
+          accountId,
+          name: `h${i}`,
+          status: HostStatus.ERROR,
+          previousStatus: HostStatus.CONNECTED,
+          consecutiveFailures: i,
+          lastError,
+          changedAt: new Date(),
+        },
+        accountId,
+      );
       if (i % 10 === 9) await new Promise((r) => setImmediate(r));
     }
     // the server ended the subscription's execution while the client was still paused

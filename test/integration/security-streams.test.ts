@@ -82,10 +82,14 @@ function startFakeDaemon(sock: string, eventJson: string) {
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const seen = (word: string) =>
-    eventually(async () => {
-      if (child.exitCode !== null) throw new Error(`fake daemon exited (${child.exitCode}) before ${word}`);
-      return out.includes(`${word}\n`);
-    }, 30_000, 20);
+    eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`fake daemon exited (${child.exitCode}) before ${word}`);
+        return out.includes(`${word}\n`);
+      },
+      30_000,
+      20,
+    );
   return {
     child,
     ready: () => seen('READY'),
@@ -127,7 +131,6 @@ function monitor(url: string) {
   };
 }
 
-
 describe('every line from a Docker stream is bounded', () => {
   let t: TestApp;
   let token: string;
@@ -146,7 +149,14 @@ describe('every line from a Docker stream is bounded', () => {
     const sock = `${SOCKET_DIR}/fake-docker-${process.pid}.sock`;
     const actorId = (round: number) => `fake-net-${process.pid}-${round}`;
     const now = Math.floor(Date.now() / 1000);
-    const event = JSON.stringify({ Type: 'network', Action: 'create', Actor: { ID: `fake-net-${process.pid}-ROUND`, Attributes: { name: 'after-the-flood' } }, scope: 'local', time: now, timeNano: now * 1e9 });
+    const event = JSON.stringify({
+      Type: 'network',
+      Action: 'create',
+      Actor: { ID: `fake-net-${process.pid}-ROUND`, Attributes: { name: 'after-the-flood' } },
+      scope: 'local',
+      time: now,
+      timeNano: now * 1e9,
+    });
     const fake = startFakeDaemon(sock, event);
     try {
       await fake.ready();
@@ -165,17 +175,23 @@ describe('every line from a Docker stream is bounded', () => {
         try {
           await fake.flood(round);
           // the event after the over-long line is stored: the stream went on
-          const events = await eventually(async () => {
-            const r = await t.gql(HostEventsDocument, { id: hostId, filter: { actorId: actorId(round) }, first: 10 }, token);
-            return r.data?.dockerHost.events.nodes.length ? r.data.dockerHost.events.nodes : undefined;
-          }, 30_000, 50);
+          const events = await eventually(
+            async () => {
+              const r = await t.gql(HostEventsDocument, { id: hostId, filter: { actorId: actorId(round) }, first: 10 }, token);
+              return r.data?.dockerHost.events.nodes.length ? r.data.dockerHost.events.nodes : undefined;
+            },
+            30_000,
+            50,
+          );
           expect(events[0]).toMatchObject({ type: 'network', action: 'create', actorId: actorId(round) });
         } finally {
           rounds.push({ ...(await mon.stop()), ms: Date.now() - started });
         }
       }
       for (const [i, m] of rounds.entries()) {
-        process.stdout.write(`events flood ${i + 1}: ${FLOOD_BYTES / MB} MB read in ${m.ms} ms; RSS growth ${m.rssGrowthMb.toFixed(1)} MB; max /healthz ${m.maxHealthMs.toFixed(1)} ms over ${m.polls} polls; max event-loop delay ${m.maxLoopDelayMs.toFixed(1)} ms\n`);
+        process.stdout.write(
+          `events flood ${i + 1}: ${FLOOD_BYTES / MB} MB read in ${m.ms} ms; RSS growth ${m.rssGrowthMb.toFixed(1)} MB; max /healthz ${m.maxHealthMs.toFixed(1)} ms over ${m.polls} polls; max event-loop delay ${m.maxLoopDelayMs.toFixed(1)} ms\n`,
+        );
       }
       expect(Math.max(...rounds.map((m) => m.rssGrowthMb))).toBeLessThan(100);
       expect(Math.min(...rounds.map((m) => m.maxHealthMs))).toBeLessThan(100);
@@ -216,7 +232,9 @@ describe('every line from a Docker stream is bounded', () => {
       m = await mon.stop();
       const logPath = await docker('inspect', '--format', '{{.LogPath}}', name);
       const logBytes = fs.existsSync(logPath) ? fs.statSync(logPath).size : NaN;
-      process.stdout.write(`endless line: ${(logBytes / MB).toFixed(0)} MB logged by Docker; ${sub.results.length} lines received; RSS growth ${m.rssGrowthMb.toFixed(1)} MB; max /healthz ${m.maxHealthMs.toFixed(1)} ms; max event-loop delay ${m.maxLoopDelayMs.toFixed(1)} ms\n`);
+      process.stdout.write(
+        `endless line: ${(logBytes / MB).toFixed(0)} MB logged by Docker; ${sub.results.length} lines received; RSS growth ${m.rssGrowthMb.toFixed(1)} MB; max /healthz ${m.maxHealthMs.toFixed(1)} ms; max event-loop delay ${m.maxLoopDelayMs.toFixed(1)} ms\n`,
+      );
       const lines = sub.results.map((r) => r.data!.containerLogs);
       expect(lines.length).toBeGreaterThan(0);
       for (const l of lines) {

@@ -56,7 +56,12 @@ describe('host-access policy on swarm services (real swarm)', () => {
   const refusedCases = (): Array<[string, Partial<ServiceSpecInput>, string, RegExp]> => {
     return [
       ['a bind of /', { mounts: [{ type: 'BIND', source: '/', target: '/host' }] }, 'TaskTemplate.ContainerSpec.Mounts[0]', /bind of \/ is outside the allowed host roots/],
-      ['a bind of the Docker socket', { mounts: [{ type: 'BIND', source: '/var/run/docker.sock', target: '/var/run/docker.sock' }] }, 'TaskTemplate.ContainerSpec.Mounts[0]', /outside the allowed host roots/],
+      [
+        'a bind of the Docker socket',
+        { mounts: [{ type: 'BIND', source: '/var/run/docker.sock', target: '/var/run/docker.sock' }] },
+        'TaskTemplate.ContainerSpec.Mounts[0]',
+        /outside the allowed host roots/,
+      ],
       ['a read-only bind of /etc', { mounts: [{ type: 'BIND', source: '/etc', target: '/etc2', readOnly: true }] }, 'TaskTemplate.ContainerSpec.Mounts[0]', /outside/],
       ['the host network', { networks: ['host'] }, 'TaskTemplate.Networks[0].Target', /host network/],
     ];
@@ -64,20 +69,27 @@ describe('host-access policy on swarm services (real swarm)', () => {
 
   it('createService refuses binds of / and of the Docker socket and the host network, and creates nothing; with the permission they are accepted', async () => {
     for (const [what, extra, field, reason] of refusedCases()) {
-      const name = `bad-${what.replace(/[^a-z]+/gi, '-').replace(/^-|-$/g, '').toLowerCase()}`;
+      const name = `bad-${what
+        .replace(/[^a-z]+/gi, '-')
+        .replace(/^-|-$/g, '')
+        .toLowerCase()}`;
       const res = await t.gql(CreateServiceDocument, { input: { clusterId, spec: spec(name, extra) } }, token);
       const err = res.errors?.[0] as GqlError | undefined;
       expect(err?.extensions).toMatchObject({ code: 'FORBIDDEN', permission: 'docker.containers.privileged', field });
       expect(err!.message).toMatch(reason);
       expect(await serviceNames()).not.toContain(name);
     }
-    const res = await t.gql(CreateServiceDocument, { input: { clusterId, spec: spec('priv', { networks: ['host'], mounts: [{ type: 'BIND', source: '/', target: '/host', readOnly: true }] }) } }, privileged);
+    const res = await t.gql(
+      CreateServiceDocument,
+      { input: { clusterId, spec: spec('priv', { networks: ['host'], mounts: [{ type: 'BIND', source: '/', target: '/host', readOnly: true }] }) } },
+      privileged,
+    );
     expect(res.errors).toBeUndefined();
     expect(await serviceNames()).toContain('priv');
     ok(await t.gql(RemoveServiceDocument, { input: { serviceId: res.data!.createService.service.id } }, privileged));
   });
 
-  it('the host network by the manager\'s network id, and a volume made on the manager with bind options, are refused too', async () => {
+  it("the host network by the manager's network id, and a volume made on the manager with bind options, are refused too", async () => {
     const hostNetId = await swarmDocker(1, 'network', 'inspect', '-f', '{{.Id}}', 'host');
     const byId = await t.gql(CreateServiceDocument, { input: { clusterId, spec: spec('bad-host-net-id', { networks: [hostNetId] }) } }, token);
     expect(byId.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', field: 'TaskTemplate.Networks[0].Target' });
@@ -122,7 +134,11 @@ describe('host-access policy on swarm services (real swarm)', () => {
     expect(await inspect()).toBe(before);
 
     // with the permission: the update is the operator's decision
-    const allowed = await t.gql(UpdateServiceDocument, { input: { serviceId: created.id, spec: spec('plain', { mounts: [{ type: 'BIND', source: '/', target: '/host', readOnly: true }] }) } }, privileged);
+    const allowed = await t.gql(
+      UpdateServiceDocument,
+      { input: { serviceId: created.id, spec: spec('plain', { mounts: [{ type: 'BIND', source: '/', target: '/host', readOnly: true }] }) } },
+      privileged,
+    );
     expect(allowed.errors).toBeUndefined();
     expect(await swarmDocker(1, 'service', 'inspect', 'plain', '--format', '{{range .Spec.TaskTemplate.ContainerSpec.Mounts}}{{.Type}}:{{.Source}}:{{.ReadOnly}}{{end}}')).toBe('bind:/:true');
 

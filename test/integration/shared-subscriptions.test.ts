@@ -32,7 +32,8 @@ describe('subscribers of the same live feed share one execution', () => {
     const reg = await t.gql(RegisterDockerHostDocument, { input: { name: 'shared', apiEndpoint: missingSocketEndpoint(), environment: 'development' } }, a);
     expect(reg.errors).toBeUndefined();
     const activityId = reg.data!.registerDockerHost.activity.id;
-    const finished = (r: ExecutionResult<{ activityUpdated: { id: string; status: string } }>[]) => r.some((x) => x.data?.activityUpdated.id === activityId && x.data.activityUpdated.status === 'SUCCEEDED');
+    const finished = (r: ExecutionResult<{ activityUpdated: { id: string; status: string } }>[]) =>
+      r.some((x) => x.data?.activityUpdated.id === activityId && x.data.activityUpdated.status === 'SUCCEEDED');
     for (const s of [...same, other]) await s.until(finished);
     // every member of the shared group got the same results in the same order
     const seen = same.map((s) => s.results.map((r) => `${r.data!.activityUpdated.id}:${r.data!.activityUpdated.status}`));
@@ -129,8 +130,16 @@ describe('SharedSubscriptions (fan-out logic)', () => {
     const src = source();
     const sent: Record<string, string[]> = { a: [], b: [] };
     let bFull = false;
-    const a = (await shared.join('k', async () => src.it, (_r, json) => (sent.a.push(json), true))) as AsyncIterableIterator<ExecutionResult>;
-    const b = (await shared.join('k', async () => src.it, (_r, json) => (bFull ? false : (sent.b.push(json), true)))) as AsyncIterableIterator<ExecutionResult>;
+    const a = (await shared.join(
+      'k',
+      async () => src.it,
+      (_r, json) => (sent.a.push(json), true),
+    )) as AsyncIterableIterator<ExecutionResult>;
+    const b = (await shared.join(
+      'k',
+      async () => src.it,
+      (_r, json) => (bFull ? false : (sent.b.push(json), true)),
+    )) as AsyncIterableIterator<ExecutionResult>;
     const bEnd = b.next().catch((e: Error) => e);
     src.emit(1);
     await tick();

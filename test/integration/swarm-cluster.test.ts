@@ -53,11 +53,15 @@ describe('Swarm clusters on a real 3-node swarm', () => {
 
   /** Waits until the swarm itself (docker node ls on n1) shows `want` as hostname -> manager status. */
   async function cliRoles(want: Record<string, string>, via: SwarmNodeNo = 1) {
-    await eventually(async () => {
-      const table = await nodeTable(via);
-      // '' = a worker: no manager status at all
-      return Object.entries(want).every(([h, s]) => (s === '' ? /^Ready Active$/.test((table[h] ?? '').trim()) : (table[h] ?? '').trim().endsWith(s))) ? table : undefined;
-    }, 90_000, 300);
+    await eventually(
+      async () => {
+        const table = await nodeTable(via);
+        // '' = a worker: no manager status at all
+        return Object.entries(want).every(([h, s]) => (s === '' ? /^Ready Active$/.test((table[h] ?? '').trim()) : (table[h] ?? '').trim().endsWith(s))) ? table : undefined;
+      },
+      90_000,
+      300,
+    );
   }
 
   beforeAll(async () => {
@@ -113,7 +117,7 @@ describe('Swarm clusters on a real 3-node swarm', () => {
     expect(await swarmDocker(1, 'info', '--format', '{{.Swarm.Cluster.Spec.Dispatcher.HeartbeatPeriod}}')).toBe('1s');
   });
 
-  it('joinSwarm adds a manager and a worker with the cluster\'s tokens; nodes are listed with their roles', async () => {
+  it("joinSwarm adds a manager and a worker with the cluster's tokens; nodes are listed with their roles", async () => {
     const m = ok(await t.gql(JoinSwarmDocument, { input: { hostId: hosts[2], clusterId, role: 'MANAGER' } }, token));
     expect(m.joinSwarm.activity).toMatchObject({ action: 'swarm.join', status: 'SUCCEEDED', cluster: { id: clusterId } });
     expect(JSON.stringify(m.joinSwarm.activity.parameters)).not.toMatch(/SWMTKN/);
@@ -160,80 +164,104 @@ describe('Swarm clusters on a real 3-node swarm', () => {
     expect(audit.map((a) => a.action)).toEqual(['node.demote', 'node.promote', 'node.demote', 'node.promote']);
   });
 
-  it('stopping 2 of 3 managers shows quorum lost (status change published); restarting them shows it regained', async () => {
-    const ws = t.ws(token);
-    const changes = subscribe(ws, OnSwarmClusterStatusDocument, { clusterId });
-    await new Promise((r) => setTimeout(r, 300));
-    await Promise.all([stopNode(2), stopNode(3)]);
-    // the first request after the managers went away may hang until raft gives up (~20 s)
-    const lost = await eventually(async () => {
-      const res = await t.gql(SyncSwarmClusterDocument, { input: { id: clusterId } }, token);
-      return res.errors?.[0].extensions?.quorumLost ? res.errors[0] : undefined;
-    }, 60_000, 500);
-    expect(lost.extensions?.code).toBe('DOCKER_ERROR');
-    expect(lost.message).toMatch(/lost quorum/);
-    await changes.until((rs) => rs.some((r) => r.data?.swarmClusterStatusChanged.quorum === false));
-    const down = ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster;
-    expect(down.quorum).toBe(false);
-    expect(down.lastError).toMatch(/quorum lost/);
-    expect(down.health).toMatchObject({ quorum: false, managers: 3, reachableManagers: 1, faultsTolerated: 1, leader: null });
+  it(
+    'stopping 2 of 3 managers shows quorum lost (status change published); restarting them shows it regained',
+    async () => {
+      const ws = t.ws(token);
+      const changes = subscribe(ws, OnSwarmClusterStatusDocument, { clusterId });
+      await new Promise((r) => setTimeout(r, 300));
+      await Promise.all([stopNode(2), stopNode(3)]);
+      // the first request after the managers went away may hang until raft gives up (~20 s)
+      const lost = await eventually(
+        async () => {
+          const res = await t.gql(SyncSwarmClusterDocument, { input: { id: clusterId } }, token);
+          return res.errors?.[0].extensions?.quorumLost ? res.errors[0] : undefined;
+        },
+        60_000,
+        500,
+      );
+      expect(lost.extensions?.code).toBe('DOCKER_ERROR');
+      expect(lost.message).toMatch(/lost quorum/);
+      await changes.until((rs) => rs.some((r) => r.data?.swarmClusterStatusChanged.quorum === false));
+      const down = ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster;
+      expect(down.quorum).toBe(false);
+      expect(down.lastError).toMatch(/quorum lost/);
+      expect(down.health).toMatchObject({ quorum: false, managers: 3, reachableManagers: 1, faultsTolerated: 1, leader: null });
 
-    await Promise.all([startNode(2), startNode(3)]);
-    const back = await eventually(async () => {
-      const res = await t.gql(SyncSwarmClusterDocument, { input: { id: clusterId } }, token);
-      if (res.errors) return undefined;
-      const h = ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster;
-      return h.health.quorum && h.health.reachableManagers === 3 ? h : undefined;
-    }, 90_000, 500);
-    expect(back).toMatchObject({ status: 'CONNECTED', quorum: true, health: { managers: 3, faultsTolerated: 1 } });
-    await changes.until((rs) => rs.some((r) => r.data?.swarmClusterStatusChanged.quorum === true && r.data.swarmClusterStatusChanged.previousQuorum === false));
-    changes.unsubscribe();
-  }, NODE_RESTART_TIMEOUT_MS);
+      await Promise.all([startNode(2), startNode(3)]);
+      const back = await eventually(
+        async () => {
+          const res = await t.gql(SyncSwarmClusterDocument, { input: { id: clusterId } }, token);
+          if (res.errors) return undefined;
+          const h = ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster;
+          return h.health.quorum && h.health.reachableManagers === 3 ? h : undefined;
+        },
+        90_000,
+        500,
+      );
+      expect(back).toMatchObject({ status: 'CONNECTED', quorum: true, health: { managers: 3, faultsTolerated: 1 } });
+      await changes.until((rs) => rs.some((r) => r.data?.swarmClusterStatusChanged.quorum === true && r.data.swarmClusterStatusChanged.previousQuorum === false));
+      changes.unsubscribe();
+    },
+    NODE_RESTART_TIMEOUT_MS,
+  );
 
-  it('when the registered manager is down, the cluster is managed through another manager that is a registered host', async () => {
-    await stopNode(1);
-    try {
-      // node 1's engine is the cluster's managerEndpoint; nodes 2 and 3 keep quorum and elect a leader
-      const synced = await eventually(async () => {
-        const res = await t.gql(SyncSwarmClusterDocument, { input: { id: clusterId } }, token);
-        return res.errors ? undefined : res;
-      }, 60_000, 500);
-      expect(synced.errors).toBeUndefined();
-      const h = ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster;
-      expect(h.status).toBe('CONNECTED');
-      expect(h.health).toMatchObject({ quorum: true, managers: 3, reachableManagers: 2 });
-      expect(h.health.leader?.hostname).not.toBe('fg-n1');
-    } finally {
+  it(
+    'when the registered manager is down, the cluster is managed through another manager that is a registered host',
+    async () => {
+      await stopNode(1);
+      try {
+        // node 1's engine is the cluster's managerEndpoint; nodes 2 and 3 keep quorum and elect a leader
+        const synced = await eventually(
+          async () => {
+            const res = await t.gql(SyncSwarmClusterDocument, { input: { id: clusterId } }, token);
+            return res.errors ? undefined : res;
+          },
+          60_000,
+          500,
+        );
+        expect(synced.errors).toBeUndefined();
+        const h = ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster;
+        expect(h.status).toBe('CONNECTED');
+        expect(h.health).toMatchObject({ quorum: true, managers: 3, reachableManagers: 2 });
+        expect(h.health.leader?.hostname).not.toBe('fg-n1');
+      } finally {
+        await startNode(1);
+      }
+      await eventually(async () => ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster.health.reachableManagers === 3, 60_000, 500);
+    },
+    NODE_RESTART_TIMEOUT_MS,
+  );
+
+  it(
+    'after maintenance and a manager restart (Docker forgot its events), the resync finds what changed and publishes it',
+    async () => {
+      ok(await t.gql(SetSwarmClusterMaintenanceDocument, { input: { id: clusterId, maintenance: true } }, token));
+      const ws = t.ws(token);
+      const events = subscribe(ws, OnSwarmEventsDocument, { clusterId, filter: { types: ['config'] } });
+      await new Promise((r) => setTimeout(r, 300));
+      const file = path.join(os.tmpdir(), `fg-swarm-config-${process.pid}`);
+      fs.writeFileSync(file, 'level=debug\n');
+      const id = await swarmDocker(1, 'config', 'create', 'missed-while-away', file);
+      fs.rmSync(file, { force: true });
+      await stopNode(1);
       await startNode(1);
-    }
-    await eventually(async () => ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster.health.reachableManagers === 3, 60_000, 500);
-  }, NODE_RESTART_TIMEOUT_MS);
-
-  it('after maintenance and a manager restart (Docker forgot its events), the resync finds what changed and publishes it', async () => {
-    ok(await t.gql(SetSwarmClusterMaintenanceDocument, { input: { id: clusterId, maintenance: true } }, token));
-    const ws = t.ws(token);
-    const events = subscribe(ws, OnSwarmEventsDocument, { clusterId, filter: { types: ['config'] } });
-    await new Promise((r) => setTimeout(r, 300));
-    const file = path.join(os.tmpdir(), `fg-swarm-config-${process.pid}`);
-    fs.writeFileSync(file, 'level=debug\n');
-    const id = await swarmDocker(1, 'config', 'create', 'missed-while-away', file);
-    fs.rmSync(file, { force: true });
-    await stopNode(1);
-    await startNode(1);
-    ok(await t.gql(SetSwarmClusterMaintenanceDocument, { input: { id: clusterId, maintenance: false } }, token));
-    const seen = await events.until((rs) => rs.some((r) => r.data?.swarmEvents.actorId === id && r.data.swarmEvents.action === 'create'), 60_000);
-    // Docker may or may not still replay it after the restart (its buffer is in memory); either
-    // way the subscriber gets it once: from the stream's replay, or from the resync (RESYNC)
-    await new Promise((r) => setTimeout(r, 1000));
-    const got = seen.map((r) => r.data!.swarmEvents).filter((e) => e.actorId === id);
-    expect(got).toHaveLength(1);
-    expect(got[0]).toMatchObject({ type: 'config', action: 'create' });
-    if (got[0].source === 'RESYNC') expect(got[0].attributes).toMatchObject({ name: 'missed-while-away', resync: 'true' });
-    const stored = ok(await t.gql(SwarmClusterEventsDocument, { id: clusterId, filter: { actorId: id }, first: 10 }, token)).swarmCluster.events.nodes;
-    expect(stored.map((e) => `${e.type} ${e.action} ${e.source}`)).toEqual([`config create ${got[0].source}`]);
-    events.unsubscribe();
-    await eventually(async () => ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster.health.reachableManagers === 3, 60_000, 500);
-  }, NODE_RESTART_TIMEOUT_MS);
+      ok(await t.gql(SetSwarmClusterMaintenanceDocument, { input: { id: clusterId, maintenance: false } }, token));
+      const seen = await events.until((rs) => rs.some((r) => r.data?.swarmEvents.actorId === id && r.data.swarmEvents.action === 'create'), 60_000);
+      // Docker may or may not still replay it after the restart (its buffer is in memory); either
+      // way the subscriber gets it once: from the stream's replay, or from the resync (RESYNC)
+      await new Promise((r) => setTimeout(r, 1000));
+      const got = seen.map((r) => r.data!.swarmEvents).filter((e) => e.actorId === id);
+      expect(got).toHaveLength(1);
+      expect(got[0]).toMatchObject({ type: 'config', action: 'create' });
+      if (got[0].source === 'RESYNC') expect(got[0].attributes).toMatchObject({ name: 'missed-while-away', resync: 'true' });
+      const stored = ok(await t.gql(SwarmClusterEventsDocument, { id: clusterId, filter: { actorId: id }, first: 10 }, token)).swarmCluster.events.nodes;
+      expect(stored.map((e) => `${e.type} ${e.action} ${e.source}`)).toEqual([`config create ${got[0].source}`]);
+      events.unsubscribe();
+      await eventually(async () => ok(await t.gql(SwarmClusterHealthDocument, { id: clusterId }, token)).swarmCluster.health.reachableManagers === 3, 60_000, 500);
+    },
+    NODE_RESTART_TIMEOUT_MS,
+  );
 
   it('leaveSwarm takes a host out; removeNode removes the node that is left behind', async () => {
     const n3 = nodeIds['fg-n3']!;
@@ -285,7 +313,9 @@ describe('Swarm clusters on a real 3-node swarm', () => {
     expect(gone.activity).toMatchObject({ action: 'cluster.remove', status: 'SUCCEEDED' });
     expect(ok(await t.gql(SwarmClustersDocument, {}, token)).swarmClusters.totalCount).toBe(1);
     // still the first cluster's: removing the second released nothing another account could take
-    expect((await t.gql(RegisterSwarmClusterDocument, { input: { name: 'same-swarm', managerEndpoint: nodesEnv[1].endpoint, syncIntervalSeconds: 30 } }, other)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect((await t.gql(RegisterSwarmClusterDocument, { input: { name: 'same-swarm', managerEndpoint: nodesEnv[1].endpoint, syncIntervalSeconds: 30 } }, other)).errors?.[0].extensions?.code).toBe(
+      'FORBIDDEN',
+    );
     // the swarm itself is untouched
     expect(await swarmDocker(1, 'info', '--format', '{{.Swarm.LocalNodeState}}')).toBe('active');
   });

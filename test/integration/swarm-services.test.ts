@@ -70,16 +70,20 @@ describe('Swarm services on a real 3-node swarm', () => {
 
   /** Waits until exactly `n` tasks run; returns their hostnames, sorted. */
   async function running(serviceId: string, n: number, timeoutMs = 30_000): Promise<string[]> {
-    return eventually(async () => {
-      const all = await tasks(serviceId);
-      const run = all.filter((x) => x.state === 'running');
-      return run.length === n && all.length === n ? run.map((x) => x.node?.hostname ?? '?').sort() : undefined;
-    }, timeoutMs, 300);
+    return eventually(
+      async () => {
+        const all = await tasks(serviceId);
+        const run = all.filter((x) => x.state === 'running');
+        return run.length === n && all.length === n ? run.map((x) => x.node?.hostname ?? '?').sort() : undefined;
+      },
+      timeoutMs,
+      300,
+    );
   }
 
   async function serviceState(serviceId: string) {
     const res = ok(await t.gql(SwarmServiceInspectDocument, { id: serviceId }, token));
-    return res.node as { spec: Record<string, any>; previousSpec?: Record<string, any> | null; inspect: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    return res.node as { spec: Record<string, any>; previousSpec?: Record<string, any> | null; inspect: Record<string, any> };
   }
 
   beforeAll(async () => {
@@ -137,7 +141,7 @@ describe('Swarm services on a real 3-node swarm', () => {
     expect(await swarmDocker(1, 'node', 'inspect', 'fg-n1', '--format', '{{len .Spec.Labels}}')).toBe('1');
   });
 
-  it('scaleService, updateService (optimistic) and rollbackService (Docker\'s server-side rollback to the previous spec)', async () => {
+  it("scaleService, updateService (optimistic) and rollbackService (Docker's server-side rollback to the previous spec)", async () => {
     const web = ok(await t.gql(SwarmClusterOverviewDocument, { id: clusterId }, token)).swarmCluster.services.nodes.find((s) => s.name === 'web')!;
     const scaled = ok(await t.gql(ScaleServiceDocument, { input: { serviceId: web.id, replicas: 1 } }, token)).scaleService;
     expect(scaled.service.replicas).toBe(1);
@@ -171,11 +175,15 @@ describe('Swarm services on a real 3-node swarm', () => {
     const upd = ok(await t.gql(UpdateServiceDocument, { input: { serviceId: service.id, spec: spec('hc', { replicas: 1, healthcheck: failing, updateConfig, rollbackConfig }) } }, token));
     expect(upd.updateService.activity.status).toBe('SUCCEEDED');
     await events.until((rs) => evs(rs.slice(from)).some((e) => e.actorId === service.serviceId && e.attributes['updatestate.new'] === 'rollback_started'), 60_000);
-    const final = await eventually(async () => {
-      ok(await t.gql(SwarmClusterEventsDocument, { id: clusterId, first: 1 }, token)); // (reads go through the store)
-      const s = await serviceState(service.id);
-      return s.inspect.UpdateStatus?.State === 'rollback_completed' ? s : undefined;
-    }, 60_000, 500);
+    const final = await eventually(
+      async () => {
+        ok(await t.gql(SwarmClusterEventsDocument, { id: clusterId, first: 1 }, token)); // (reads go through the store)
+        const s = await serviceState(service.id);
+        return s.inspect.UpdateStatus?.State === 'rollback_completed' ? s : undefined;
+      },
+      60_000,
+      500,
+    );
     expect(final.inspect.Spec.TaskTemplate.ContainerSpec.Healthcheck.Test).toEqual(['CMD', 'true']);
     await running(service.id, 1);
     // stored as well, with the rollback marked as a warning
@@ -222,7 +230,10 @@ describe('Swarm services on a real 3-node swarm', () => {
     await eventually(async () => (await swarmDocker(1, 'service', 'logs', '--raw', 'app')).includes(newValue), 45_000, 500);
 
     // no value is stored anywhere in the database
-    const dump = await sql<{ t: string }>(t.databaseUrl, `select string_agg(x::text, ' ') as t from (select row_to_json(a)::text as x from docker_activities a union all select row_to_json(s)::text from swarm_secret_references s union all select row_to_json(e)::text from swarm_events e) q`);
+    const dump = await sql<{ t: string }>(
+      t.databaseUrl,
+      `select string_agg(x::text, ' ') as t from (select row_to_json(a)::text as x from docker_activities a union all select row_to_json(s)::text from swarm_secret_references s union all select row_to_json(e)::text from swarm_events e) q`,
+    );
     expect(dump[0].t).not.toContain(value);
     expect(dump[0].t).not.toContain(newValue);
 
@@ -238,12 +249,16 @@ describe('Swarm services on a real 3-node swarm', () => {
   it('serviceLogs streams the lines of every task; stacks group services by com.docker.stack.namespace', async () => {
     const talk = await createService(spec('shop_talk', { replicas: 2, command: ['sh', '-c', 'echo hello from $(hostname); sleep 3600'], labels: { 'com.docker.stack.namespace': 'shop' } }));
     await running(talk.service.id, 2);
-    const lines = await eventually(async () => {
-      const sub = subscribe(t.ws(token), OnServiceLogsDocument, { serviceId: talk.service.id, follow: false, tail: 10 });
-      await sub.until(() => sub.done, 15_000).catch(() => undefined);
-      const got = sub.results.map((r) => r.data?.serviceLogs).filter(Boolean);
-      return got.filter((l) => l!.line.startsWith('hello from')).length >= 2 ? got : undefined;
-    }, 30_000, 500);
+    const lines = await eventually(
+      async () => {
+        const sub = subscribe(t.ws(token), OnServiceLogsDocument, { serviceId: talk.service.id, follow: false, tail: 10 });
+        await sub.until(() => sub.done, 15_000).catch(() => undefined);
+        const got = sub.results.map((r) => r.data?.serviceLogs).filter(Boolean);
+        return got.filter((l) => l!.line.startsWith('hello from')).length >= 2 ? got : undefined;
+      },
+      30_000,
+      500,
+    );
     const hello = lines.filter((l) => l!.line.startsWith('hello from'));
     expect(new Set(hello.map((l) => l!.taskId)).size).toBe(2);
     expect(hello[0]).toMatchObject({ stream: 'stdout', nodeId: expect.any(String), timestamp: expect.any(String) });
@@ -271,7 +286,7 @@ describe('Swarm services on a real 3-node swarm', () => {
     expect(await swarmDocker(1, 'stack', 'ls', '--format', '{{.Name}} {{.Services}}')).toBe('shop 1');
   });
 
-  it('a full spec maps to Docker\'s fields: placement, resources, restart policy, mounts, host-mode ports, configs, env, labels', async () => {
+  it("a full spec maps to Docker's fields: placement, resources, restart policy, mounts, host-mode ports, configs, env, labels", async () => {
     const cfg = ok(await t.gql(CreateConfigDocument, { input: { clusterId, name: 'app-conf', data: 'port=8081\n' } }, token)).createConfig.config;
     const { service, activity } = await createService(
       spec('full', {

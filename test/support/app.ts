@@ -107,8 +107,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     wsUrl,
     databaseUrl: db.url,
     config,
-    token: ({ account, permissions = [], subject = `${account}-user`, expiresIn }) =>
-      signDevToken(TEST_JWT_SECRET, { account, permissions, subject, expiresIn }),
+    token: ({ account, permissions = [], subject = `${account}-user`, expiresIn }) => signDevToken(TEST_JWT_SECRET, { account, permissions, subject, expiresIn }),
     async gql(doc, variables, token) {
       const res = await fetch(`${app.url}/graphql`, {
         method: 'POST',

@@ -74,8 +74,5 @@ export async function waitUntilReady(server: ServerProcess, timeoutMs: number): 
 
 /** Resolves with the exit code, or rejects after `ms`. */
 export function exitWithin(server: ServerProcess, ms: number): Promise<number | string> {
-  return Promise.race([
-    server.exited,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`process did not exit within ${ms} ms:\n${server.output().slice(-3000)}`)), ms)),
-  ]);
+  return Promise.race([server.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`process did not exit within ${ms} ms:\n${server.output().slice(-3000)}`)), ms))]);
 }

@@ -82,7 +82,12 @@ export async function swarmDocker(node: SwarmNodeNo, ...args: string[]): Promise
 /** `docker node ls` on a node as { hostname: "Ready Active Leader" }. */
 export async function nodeTable(node: SwarmNodeNo): Promise<Record<string, string>> {
   const out = await swarmDocker(node, 'node', 'ls', '--format', '{{.Hostname}}\t{{.Status}} {{.Availability}} {{.ManagerStatus}}');
-  return Object.fromEntries(out.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]));
+  return Object.fromEntries(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t') as [string, string]),
+  );
 }
 
 /**
@@ -110,7 +115,6 @@ export const stopNode = (i: SwarmNodeNo) => swarmScript('stop-node', String(i));
 export const startNode = (i: SwarmNodeNo) => swarmScript('start-node', String(i));
 
 // ---------------------------------------------------------------- API helpers shared by the swarm test files
-
 
 /** Throws with the errors when a GraphQL result has any; returns data. */
 export function ok<T>(res: { data?: T | null; errors?: readonly unknown[] }): T {
@@ -148,7 +152,8 @@ export async function formSwarmViaApi(t: TestApp, token: string, hosts: Record<S
   for (;;) {
     ok(await t.gql(SyncSwarmClusterDocument, { input: { id: clusterId } }, token));
     const nodes = ok(await t.gql(SwarmClusterNodesDocument, { id: clusterId }, token)).swarmCluster.nodes.nodes;
-    if (nodes.length === 3 && nodes.every((n) => n.state === 'ready') && nodes.filter((n) => n.role === 'MANAGER' && (n.leader || n.managerReachability === 'reachable')).length === managers) return clusterId;
+    if (nodes.length === 3 && nodes.every((n) => n.state === 'ready') && nodes.filter((n) => n.role === 'MANAGER' && (n.leader || n.managerReachability === 'reachable')).length === managers)
+      return clusterId;
     if (Date.now() > deadline) throw new Error(`swarm not ready: ${JSON.stringify(nodes)}`);
     await new Promise((r) => setTimeout(r, 300));
   }

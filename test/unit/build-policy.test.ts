@@ -1,6 +1,15 @@
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
-import { baseImageRefusals, DockerfileError, dockerfileRefusals, parseDockerfile, readDockerfile, registryHost, registryRefusal, reviewDockerfile } from '../../src/modules/docker-resources/build-policy';
+import {
+  baseImageRefusals,
+  DockerfileError,
+  dockerfileRefusals,
+  parseDockerfile,
+  readDockerfile,
+  registryHost,
+  registryRefusal,
+  reviewDockerfile,
+} from '../../src/modules/docker-resources/build-policy';
 
 /** The build policy as pure functions: Dockerfiles are parsed and judged, nothing is built or fetched. */
 
@@ -9,10 +18,16 @@ const fields = (text: string) => dockerfileRefusals(text).map((r) => r.field);
 describe('dockerfileRefusals: allowed', () => {
   it.each([
     ['plain build', 'FROM local/busybox:1\nRUN echo hi\n'],
-    ['every allowed instruction', 'ARG V=1\nFROM busybox:1 AS base\nMAINTAINER me\nLABEL a=b\nENV X=1\nEXPOSE 80\nWORKDIR /app\nUSER nobody\nVOLUME /data\nSTOPSIGNAL SIGTERM\nSHELL ["/bin/sh","-c"]\nHEALTHCHECK --interval=5s CMD true\nCOPY --chown=1:1 a b /app/\nADD c.tar /opt/\nRUN echo $X\nCMD ["sh"]\nENTRYPOINT ["sh","-c"]\n'],
+    [
+      'every allowed instruction',
+      'ARG V=1\nFROM busybox:1 AS base\nMAINTAINER me\nLABEL a=b\nENV X=1\nEXPOSE 80\nWORKDIR /app\nUSER nobody\nVOLUME /data\nSTOPSIGNAL SIGTERM\nSHELL ["/bin/sh","-c"]\nHEALTHCHECK --interval=5s CMD true\nCOPY --chown=1:1 a b /app/\nADD c.tar /opt/\nRUN echo $X\nCMD ["sh"]\nENTRYPOINT ["sh","-c"]\n',
+    ],
     ['lowercase instructions', 'from busybox\nrun echo hi\ncopy a /a\n'],
     ['public registry hosts', 'FROM ghcr.io/org/img:1\nFROM registry.example.com:5000/x@sha256:' + 'a'.repeat(64) + '\nFROM 8.8.8.8:5000/img\n'],
-    ['multi-stage COPY --from a stage name and an index', 'FROM busybox AS Build\nRUN echo x > /x\nFROM busybox\nCOPY --from=build /x /x\nCOPY --from=0 /x /y\nCOPY --from=docker.io/library/alpine /etc/os-release /r\n'],
+    [
+      'multi-stage COPY --from a stage name and an index',
+      'FROM busybox AS Build\nRUN echo x > /x\nFROM busybox\nCOPY --from=build /x /x\nCOPY --from=0 /x /y\nCOPY --from=docker.io/library/alpine /etc/os-release /r\n',
+    ],
     ['FROM a previous stage', 'FROM busybox AS base\nFROM base\n'],
     ['scratch', 'FROM scratch\nCOPY app /\n'],
     ['comments, blank lines and a URL in RUN', '# a comment\n\nFROM busybox\n  # indented comment\nRUN wget http://example.com/ || true\n'],
@@ -40,26 +55,45 @@ describe('dockerfileRefusals: refused', () => {
     ['unknown instruction', 'FROM busybox\nFOO bar\n', ['dockerfile:2']],
     ['FROM localhost registry', 'FROM localhost:5000/img\n', ['dockerfile:1']],
     ['FROM localhost without port, upper case', 'FROM LOCALHOST/img\n', ['dockerfile:1']],
-    ['FROM loopback, private, link-local, unspecified, IPv6 loopback', 'FROM 127.0.0.1:5000/a\nFROM 10.1.2.3/a\nFROM 169.254.1.1:80/a\nFROM 0.0.0.0:5000/a\nFROM [::1]:5000/a\n', ['dockerfile:1', 'dockerfile:2', 'dockerfile:3', 'dockerfile:4', 'dockerfile:5']],
+    [
+      'FROM loopback, private, link-local, unspecified, IPv6 loopback',
+      'FROM 127.0.0.1:5000/a\nFROM 10.1.2.3/a\nFROM 169.254.1.1:80/a\nFROM 0.0.0.0:5000/a\nFROM [::1]:5000/a\n',
+      ['dockerfile:1', 'dockerfile:2', 'dockerfile:3', 'dockerfile:4', 'dockerfile:5'],
+    ],
     ['FROM inet_aton forms of loopback', 'FROM 2130706433:5000/a\nFROM 0x7f.1:5000/a\n', ['dockerfile:1', 'dockerfile:2']],
     ['FROM with a variable', 'ARG REG=localhost:5000\nFROM $REG/img\n', ['dockerfile:2']],
     ['FROM quoted loopback', 'FROM "127.0.0.1:5000/img"\n', ['dockerfile:1']],
     ['COPY --from an image on a private registry', 'FROM busybox\nCOPY --from=192.168.1.10:5000/img /etc/x /x\n', ['dockerfile:2']],
     ['COPY --from quoted (quoted, and a loopback registry)', 'FROM busybox\nCOPY --from="localhost:5000/img" /x /x\n', ['dockerfile:2', 'dockerfile:2']],
     ['COPY --from with a variable', 'FROM busybox\nCOPY --from=$IMG /x /x\n', ['dockerfile:2']],
-    ['unknown flags (RUN --network=host, ADD --checksum, FROM --platform)', 'FROM busybox\nRUN --network=host wget -O- http://127.0.0.1/\nADD --checksum=sha256:00 a /a\nFROM --platform=linux/arm64 busybox\n', ['dockerfile:2', 'dockerfile:3', 'dockerfile:4']],
+    [
+      'unknown flags (RUN --network=host, ADD --checksum, FROM --platform)',
+      'FROM busybox\nRUN --network=host wget -O- http://127.0.0.1/\nADD --checksum=sha256:00 a /a\nFROM --platform=linux/arm64 busybox\n',
+      ['dockerfile:2', 'dockerfile:3', 'dockerfile:4'],
+    ],
   ])('%s', (_name, text, expected) => {
     expect(fields(text)).toEqual(expected);
   });
 
   it('lists the base images to check on the engine (not stages, not scratch)', () => {
     const { images } = reviewDockerfile('FROM busybox AS b\nFROM scratch\nFROM b\nCOPY --from=alpine:3 /x /x\nCOPY --from=b /y /y\n');
-    expect(images).toEqual([{ line: 1, ref: 'busybox' }, { line: 4, ref: 'alpine:3' }]);
+    expect(images).toEqual([
+      { line: 1, ref: 'busybox' },
+      { line: 4, ref: 'alpine:3' },
+    ]);
   });
 
   it('refuses base images missing on the engine or with ONBUILD triggers', () => {
-    const images = [{ line: 1, ref: 'a' }, { line: 2, ref: 'b' }, { line: 3, ref: 'c' }];
-    const onEngine = new Map([['a', { onBuild: [] }], ['b', { onBuild: ['ADD http://127.0.0.1/x /x'] }], ['c', null]]);
+    const images = [
+      { line: 1, ref: 'a' },
+      { line: 2, ref: 'b' },
+      { line: 3, ref: 'c' },
+    ];
+    const onEngine = new Map([
+      ['a', { onBuild: [] }],
+      ['b', { onBuild: ['ADD http://127.0.0.1/x /x'] }],
+      ['c', null],
+    ]);
     expect(baseImageRefusals(images, onEngine).map((r) => r.field)).toEqual(['dockerfile:2', 'dockerfile:3']);
   });
 
@@ -72,7 +106,10 @@ describe('dockerfileRefusals: refused', () => {
 describe('parseDockerfile', () => {
   it('joins continuations, keeps the start line, reads flags and JSON', () => {
     const ins = parseDockerfile('\uFEFF# syntax=x\r\nFROM --platform=linux/amd64 busybox AS b\r\n\r\ncopy --chown=1 \\\r\n  ["a", "/b"]\r\n');
-    expect(ins.map((i) => [i.line, i.keyword])).toEqual([[2, 'from'], [4, 'copy']]);
+    expect(ins.map((i) => [i.line, i.keyword])).toEqual([
+      [2, 'from'],
+      [4, 'copy'],
+    ]);
     expect(ins[0].flags).toEqual([{ name: 'platform', value: 'linux/amd64', raw: '--platform=linux/amd64' }]);
     expect(ins[1].json).toEqual(['a', '/b']);
   });
@@ -101,10 +138,22 @@ describe('registryRefusal', () => {
     ['Registry.Example.com./a', 'registry.example.com'],
   ])('registryHost(%s)', (ref, host) => expect(registryHost(ref)).toBe(host));
 
-  it.each(['localhost/a', 'localhost:5000/a', 'foo.localhost/a', '127.0.0.1:9/foo', '10.0.0.1/a', '172.16.0.1/a', '192.168.0.1/a', '169.254.169.254/a', '0.0.0.0/a', '[::1]/a', '[fe80::1]:5000/a', '[fd00::1]/a', '[::ffff:127.0.0.1]/a', '100.64.0.1/a'])(
-    'refuses %s',
-    (ref) => expect(registryRefusal(ref)).not.toBeNull(),
-  );
+  it.each([
+    'localhost/a',
+    'localhost:5000/a',
+    'foo.localhost/a',
+    '127.0.0.1:9/foo',
+    '10.0.0.1/a',
+    '172.16.0.1/a',
+    '192.168.0.1/a',
+    '169.254.169.254/a',
+    '0.0.0.0/a',
+    '[::1]/a',
+    '[fe80::1]:5000/a',
+    '[fd00::1]/a',
+    '[::ffff:127.0.0.1]/a',
+    '100.64.0.1/a',
+  ])('refuses %s', (ref) => expect(registryRefusal(ref)).not.toBeNull());
 
   it.each(['busybox', 'local/busybox:1', 'ghcr.io/a/b', '8.8.8.8:5000/a', 'registry-1.docker.io/library/a'])('allows %s', (ref) => expect(registryRefusal(ref)).toBeNull());
 });
@@ -123,7 +172,11 @@ describe('readDockerfile', () => {
   }
 
   it('finds the named Dockerfile (./ prefix, subdirectory, gzip) and falls back to dockerfile', async () => {
-    const ctx = await tar([{ name: 'x', content: '1' }, { name: './Dockerfile', content: 'FROM a' }, { name: 'sub/Build', content: 'FROM b' }]);
+    const ctx = await tar([
+      { name: 'x', content: '1' },
+      { name: './Dockerfile', content: 'FROM a' },
+      { name: 'sub/Build', content: 'FROM b' },
+    ]);
     expect(await readDockerfile(ctx, 'Dockerfile')).toBe('FROM a');
     expect(await readDockerfile(gzipSync(ctx), 'sub/Build')).toBe('FROM b');
     expect(await readDockerfile(await tar([{ name: 'dockerfile', content: 'FROM c' }]), 'Dockerfile')).toBe('FROM c');
@@ -132,8 +185,22 @@ describe('readDockerfile', () => {
   it.each([
     ['missing', [{ name: 'other', content: 'x' }], 'Dockerfile'],
     ['a symlink', [{ name: 'Dockerfile', type: 'symlink' as const, linkname: 'evil' }], 'Dockerfile'],
-    ['given twice', [{ name: 'Dockerfile', content: 'FROM a' }, { name: 'Dockerfile', content: 'FROM b' }], 'Dockerfile'],
-    ['below a directory that becomes a link', [{ name: 'sub/Dockerfile', content: 'FROM a' }, { name: 'sub', type: 'symlink' as const, linkname: 'evil' }], 'sub/Dockerfile'],
+    [
+      'given twice',
+      [
+        { name: 'Dockerfile', content: 'FROM a' },
+        { name: 'Dockerfile', content: 'FROM b' },
+      ],
+      'Dockerfile',
+    ],
+    [
+      'below a directory that becomes a link',
+      [
+        { name: 'sub/Dockerfile', content: 'FROM a' },
+        { name: 'sub', type: 'symlink' as const, linkname: 'evil' },
+      ],
+      'sub/Dockerfile',
+    ],
   ])('refuses a Dockerfile %s', async (_n, entries, name) => {
     await expect(readDockerfile(await tar(entries), name)).rejects.toThrow(DockerfileError);
   });

@@ -134,7 +134,23 @@ describe('the endpoint allow-list', () => {
 
   it('refuses every non-public class when the list is empty', () => {
     const none = new EndpointPolicy(parseEndpointAllowList(''));
-    for (const a of ['127.0.0.1', '::1', '10.0.0.1', '172.16.0.1', '192.168.0.1', '169.254.169.254', 'fe80::1', '100.64.0.1', '0.0.0.0', '::', '224.0.0.1', '240.0.0.1', 'fd00::1', '::ffff:127.0.0.1', '2130706433']) {
+    for (const a of [
+      '127.0.0.1',
+      '::1',
+      '10.0.0.1',
+      '172.16.0.1',
+      '192.168.0.1',
+      '169.254.169.254',
+      'fe80::1',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::',
+      '224.0.0.1',
+      '240.0.0.1',
+      'fd00::1',
+      '::ffff:127.0.0.1',
+      '2130706433',
+    ]) {
       expect([a, none.allowsAddress(a, 2375)]).toEqual([a, false]);
     }
     expect(none.allowsSocket('/var/run/docker.sock')).toBe(false);

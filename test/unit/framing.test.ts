@@ -99,7 +99,12 @@ describe('bounded line framing (no Docker needed)', () => {
   });
 
   it('the demuxer splits frames of both streams anywhere, the assembler joins them into lines per stream', () => {
-    const bytes = Buffer.concat([frame(1, '2024-01-01T00:00:00.000000001Z out-1\n2024-01-01T00:00:00.000000002Z o'), frame(2, '2024-01-01T00:00:00.000000003Z err-1\n'), frame(1, 'ut-2\n'), frame(2, '2024-01-01T00:00:00.000000004Z é')]);
+    const bytes = Buffer.concat([
+      frame(1, '2024-01-01T00:00:00.000000001Z out-1\n2024-01-01T00:00:00.000000002Z o'),
+      frame(2, '2024-01-01T00:00:00.000000003Z err-1\n'),
+      frame(1, 'ut-2\n'),
+      frame(2, '2024-01-01T00:00:00.000000004Z é'),
+    ]);
     for (const size of [1, 3, 7, 1000]) {
       const d = new Demuxer(false);
       const a = new LineAssembler(true);

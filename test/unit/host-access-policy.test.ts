@@ -66,10 +66,31 @@ const ALLOWED: Array<[string, Kind, Obj]> = [
   ['namespaced sysctls', 'container', c({ Sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0', 'kernel.shmmax': '1', 'fs.mqueue.msg_max': '10', 'kernel.domainname': 'x' } })],
   ['private namespace modes', 'container', c({ NetworkMode: 'none', IpcMode: 'shareable', PidMode: '', CgroupnsMode: 'private' })],
   ['a user-defined network (driver asked of the engine)', 'container', c({ NetworkMode: 'backend' })],
-  ['resources, ports, restart policy, json-file logs, a positive OOM score', 'container', c({ Memory: 64 << 20, NanoCpus: 5e8, PidsLimit: 100, PortBindings: { '80/tcp': [{ HostPort: '8080' }] }, RestartPolicy: { Name: 'always' }, LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } }, OomScoreAdj: 500 })],
+  [
+    'resources, ports, restart policy, json-file logs, a positive OOM score',
+    'container',
+    c({
+      Memory: 64 << 20,
+      NanoCpus: 5e8,
+      PidsLimit: 100,
+      PortBindings: { '80/tcp': [{ HostPort: '8080' }] },
+      RestartPolicy: { Name: 'always' },
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } },
+      OomScoreAdj: 500,
+    }),
+  ],
   ['defaults spelled out', 'container', c({ Privileged: false, VolumeDriver: '', VolumesFrom: [], Devices: [], CgroupParent: '', Runtime: '', MaskedPaths: null })],
   ['a plain service', 'service', s({})],
-  ['a service with tmpfs and a named volume', 'service', s({ Mounts: [{ Type: 'tmpfs', Target: '/scratch' }, { Type: 'volume', Source: 'data', Target: '/data', ReadOnly: false }] })],
+  [
+    'a service with tmpfs and a named volume',
+    'service',
+    s({
+      Mounts: [
+        { Type: 'tmpfs', Target: '/scratch' },
+        { Type: 'volume', Source: 'data', Target: '/data', ReadOnly: false },
+      ],
+    }),
+  ],
   ['a service binding the read-only root read-only', 'service', svcMount({ Type: 'bind', Source: '/srv/ro', Target: '/d', ReadOnly: true })],
   ['a service with no-new-privileges and default seccomp/AppArmor', 'service', s({ Privileges: { NoNewPrivileges: true, Seccomp: { Mode: 'default' }, AppArmor: { Mode: 'default' } } })],
   ['a service adding a default capability', 'service', s({ CapabilityAdd: ['CAP_KILL'], CapabilityDrop: ['CAP_NET_RAW'] })],
@@ -94,8 +115,8 @@ const REFUSED: Array<[string, Kind, Obj, string, RegExp]> = [
   ['SELinux relabel Z of the read-only root', 'container', bind('/srv/ro:/d:ro,Z'), 'HostConfig.Binds[0]', /SELinux relabel "Z" changes the label of the host directory \/srv\/ro/],
   ['SELinux relabel z of the read-write root', 'container', bind('/srv/rw:/d:z'), 'HostConfig.Binds[0]', /SELinux relabel "z"/],
   ['bind of the Docker socket', 'container', bind('/var/run/docker.sock:/var/run/docker.sock'), 'HostConfig.Binds[0]', /outside the allowed host roots/],
-  ['bind of containerd\'s socket', 'container', bind('/run/containerd/containerd.sock:/c.sock'), 'HostConfig.Binds[0]', /outside/],
-  ['bind of podman\'s socket', 'container', bind('/run/podman/podman.sock:/p.sock'), 'HostConfig.Binds[0]', /outside/],
+  ["bind of containerd's socket", 'container', bind('/run/containerd/containerd.sock:/c.sock'), 'HostConfig.Binds[0]', /outside/],
+  ["bind of podman's socket", 'container', bind('/run/podman/podman.sock:/p.sock'), 'HostConfig.Binds[0]', /outside/],
   ['bind of /var', 'container', bind('/var:/v'), 'HostConfig.Binds[0]', /bind of \/var is outside/],
   ['bind of /home', 'container', bind('/home:/h:ro'), 'HostConfig.Binds[0]', /outside/],
   ['bind of /tmp', 'container', bind('/tmp:/t'), 'HostConfig.Binds[0]', /outside/],
@@ -107,9 +128,27 @@ const REFUSED: Array<[string, Kind, Obj, string, RegExp]> = [
   ['a root-named prefix that is not the root (/srv/rw2)', 'container', bind('/srv/rw2:/d'), 'HostConfig.Binds[0]', /outside/],
   ['a bind mount of /etc (Mounts)', 'container', c({ Mounts: [{ Type: 'bind', Source: '/etc', Target: '/e', ReadOnly: true }] }), 'HostConfig.Mounts[0]', /outside/],
   ['a bind with rshared propagation', 'container', bind('/srv/rw:/d:rshared'), 'HostConfig.Binds[0]', /propagation/],
-  ['CreateMountpoint', 'container', c({ Mounts: [{ Type: 'bind', Source: '/srv/rw', Target: '/d', BindOptions: { CreateMountpoint: true } }] }), 'HostConfig.Mounts[0].BindOptions.CreateMountpoint', /only the default/],
-  ['a volume DriverConfig with bind options', 'container', c({ Mounts: [{ Type: 'volume', Source: 'v1', Target: '/h', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/' } } } }] }), 'HostConfig.Mounts[0]', /DriverConfig/],
-  ['a volume with another driver (DriverConfig)', 'container', c({ Mounts: [{ Type: 'volume', Source: 'v1', Target: '/h', VolumeOptions: { DriverConfig: { Name: 'rexray' } } }] }), 'HostConfig.Mounts[0]', /DriverConfig/],
+  [
+    'CreateMountpoint',
+    'container',
+    c({ Mounts: [{ Type: 'bind', Source: '/srv/rw', Target: '/d', BindOptions: { CreateMountpoint: true } }] }),
+    'HostConfig.Mounts[0].BindOptions.CreateMountpoint',
+    /only the default/,
+  ],
+  [
+    'a volume DriverConfig with bind options',
+    'container',
+    c({ Mounts: [{ Type: 'volume', Source: 'v1', Target: '/h', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/' } } } }] }),
+    'HostConfig.Mounts[0]',
+    /DriverConfig/,
+  ],
+  [
+    'a volume with another driver (DriverConfig)',
+    'container',
+    c({ Mounts: [{ Type: 'volume', Source: 'v1', Target: '/h', VolumeOptions: { DriverConfig: { Name: 'rexray' } } }] }),
+    'HostConfig.Mounts[0]',
+    /DriverConfig/,
+  ],
   ['HostConfig.VolumeDriver', 'container', c({ VolumeDriver: 'rexray', Binds: ['v1:/v'] }), 'HostConfig.VolumeDriver', /only the default/],
   ['VolumesFrom', 'container', c({ VolumesFrom: ['privileged-one'] }), 'HostConfig.VolumesFrom', /only the default/],
   ['an npipe mount', 'container', c({ Mounts: [{ Type: 'npipe', Source: '\\\\.\\pipe\\docker_engine', Target: '/p' }] }), 'HostConfig.Mounts[0]', /npipe mount/],
@@ -159,7 +198,13 @@ const REFUSED: Array<[string, Kind, Obj, string, RegExp]> = [
   ['a service without seccomp', 'service', s({ Privileges: { Seccomp: { Mode: 'unconfined' } } }), 'TaskTemplate.ContainerSpec.Privileges.Seccomp.Mode', /weaken/],
   ['a service without AppArmor', 'service', s({ Privileges: { AppArmor: { Mode: 'disabled' } } }), 'TaskTemplate.ContainerSpec.Privileges.AppArmor.Mode', /weaken/],
   ['a service with SELinux disabled', 'service', s({ Privileges: { SELinuxContext: { Disable: true } } }), 'TaskTemplate.ContainerSpec.Privileges.SELinuxContext', /only the default/],
-  ['a service volume with driver options', 'service', svcMount({ Type: 'volume', Source: 'v1', Target: '/h', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/' } } } }), 'TaskTemplate.ContainerSpec.Mounts[0]', /DriverConfig/],
+  [
+    'a service volume with driver options',
+    'service',
+    svcMount({ Type: 'volume', Source: 'v1', Target: '/h', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/' } } } }),
+    'TaskTemplate.ContainerSpec.Mounts[0]',
+    /DriverConfig/,
+  ],
   ['a service with a host-wide sysctl', 'service', s({ Sysctls: { 'kernel.modprobe': '/tmp/x' } }), 'TaskTemplate.ContainerSpec.Sysctls.kernel.modprobe', /not a namespaced/],
   ['a plugin task', 'service', s({}, { Runtime: 'plugin', PluginSpec: { Name: 'x' } }), 'TaskTemplate.Runtime', /container tasks only/],
   ['a service log driver sending elsewhere', 'service', s({}, { LogDriver: { Name: 'gelf', Options: { 'gelf-address': 'udp://10.0.0.1:12201' } } }), 'TaskTemplate.LogDriver.Name', /log driver/],
@@ -232,12 +277,15 @@ describe('host-access policy: what the engine holds', () => {
 
   it('refuses an existing volume with driver options or another driver; a plain or missing one is fine', () => {
     const spec = containerHostAccess(c({ Binds: ['bound:/host', 'nfs1:/n', 'plain:/p', 'missing:/m'] }));
-    const out = engineObjectRefusals(spec, objects([
-      ['bound', { driver: 'local', options: { type: 'none', o: 'bind', device: '/' } }],
-      ['nfs1', { driver: 'rexray', options: null }],
-      ['plain', { driver: 'local', options: null }],
-      ['missing', null],
-    ]));
+    const out = engineObjectRefusals(
+      spec,
+      objects([
+        ['bound', { driver: 'local', options: { type: 'none', o: 'bind', device: '/' } }],
+        ['nfs1', { driver: 'rexray', options: null }],
+        ['plain', { driver: 'local', options: null }],
+        ['missing', null],
+      ]),
+    );
     expect(out).toEqual([
       { field: 'HostConfig.Binds[0]', reason: expect.stringMatching(/volume bound has driver options/) },
       { field: 'HostConfig.Binds[1]', reason: expect.stringMatching(/driver "rexray"/) },
@@ -249,12 +297,18 @@ describe('host-access policy: what the engine holds', () => {
 
   it('refuses a network that is the host network by id, or has a driver off the list', () => {
     const svc = serviceHostAccess(s({}, { Networks: [{ Target: 'k3j2h4' }, { Target: 'lan' }, { Target: 'backend' }, { Target: 'gone' }] }));
-    const out = engineObjectRefusals(svc, objects([], [
-      ['k3j2h4', { name: 'host', driver: 'host' }],
-      ['lan', { name: 'lan', driver: 'macvlan' }],
-      ['backend', { name: 'backend', driver: 'overlay' }],
-      ['gone', null],
-    ]));
+    const out = engineObjectRefusals(
+      svc,
+      objects(
+        [],
+        [
+          ['k3j2h4', { name: 'host', driver: 'host' }],
+          ['lan', { name: 'lan', driver: 'macvlan' }],
+          ['backend', { name: 'backend', driver: 'overlay' }],
+          ['gone', null],
+        ],
+      ),
+    );
     expect(out.map((r) => r.field)).toEqual(['TaskTemplate.Networks[0].Target', 'TaskTemplate.Networks[1].Target']);
     expect(out[0].reason).toMatch(/host network/);
     const ctr = containerHostAccess(c({ NetworkMode: 'aaea4c70c04e' }));
@@ -329,7 +383,11 @@ describe('the specs fleetgraph itself builds pass the policy', () => {
       user: '1000',
       labels: { a: 'b' },
       containerLabels: { c: 'd' },
-      mounts: [{ type: 'tmpfs', target: '/t' }, { type: 'volume', source: 'data', target: '/d', readOnly: true }, { type: 'bind', source: '/srv/ro', target: '/ro', readOnly: true }],
+      mounts: [
+        { type: 'tmpfs', target: '/t' },
+        { type: 'volume', source: 'data', target: '/d', readOnly: true },
+        { type: 'bind', source: '/srv/ro', target: '/ro', readOnly: true },
+      ],
       networks: ['backend'],
       ports: [{ target: 80, published: 8080 }],
       endpointMode: 'dnsrr',
@@ -375,19 +433,39 @@ describe('networks: createNetwork and connectNetwork', () => {
     expect(networkCreateRefusals({ subnet: '10.1.0.0/24', gateway: '169.254.169.254' }).map((r) => r.field)).toEqual(['gateway']);
     expect(endpointAddressRefusals('ipv4Address', '169.254.169.254')).toEqual([{ field: 'ipv4Address', reason: expect.stringContaining('link-local') }]);
     expect(endpointAddressRefusals('ipv4Address', '10.1.0.5')).toEqual([]);
-    for (const subnet of ['300.1.1.0/24', '10.0.0.0/33', '10.0.0.0']) expect(() => networkCreateRefusals({ subnet })).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'subnet' }) }));
+    for (const subnet of ['300.1.1.0/24', '10.0.0.0/33', '10.0.0.0'])
+      expect(() => networkCreateRefusals({ subnet })).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'subnet' }) }));
     expect(() => endpointAddressRefusals('ipv4Address', '2130706433')).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }));
   });
 
-  it('connectNetwork: the network is judged on the engine like a create\'s networks', () => {
+  it("connectNetwork: the network is judged on the engine like a create's networks", () => {
     const spec = networkAttachAccess('lan', 'network');
     expect(hostAccessRefusals(spec, ROOTS)).toEqual([]);
-    expect(engineObjectRefusals(spec, { volumes: new Map(), networks: new Map([['lan', { name: 'lan', driver: 'macvlan' }]]) })).toEqual([{ field: 'network', reason: expect.stringMatching(/driver "macvlan"/) }]);
+    expect(engineObjectRefusals(spec, { volumes: new Map(), networks: new Map([['lan', { name: 'lan', driver: 'macvlan' }]]) })).toEqual([
+      { field: 'network', reason: expect.stringMatching(/driver "macvlan"/) },
+    ]);
   });
 });
 
 describe('exec: what a running container may reach of the host', () => {
-  const inspect = (hc: Obj) => ({ Id: 'x', Config: { Image: 'i', Env: ['A=1'] }, HostConfig: { NetworkMode: 'bridge', PidMode: '', IpcMode: 'private', CgroupnsMode: 'private', Privileged: false, CapAdd: null, Devices: [], Binds: null, Mounts: null, LogConfig: { Type: 'syslog' }, Runtime: 'runc', ...hc } });
+  const inspect = (hc: Obj) => ({
+    Id: 'x',
+    Config: { Image: 'i', Env: ['A=1'] },
+    HostConfig: {
+      NetworkMode: 'bridge',
+      PidMode: '',
+      IpcMode: 'private',
+      CgroupnsMode: 'private',
+      Privileged: false,
+      CapAdd: null,
+      Devices: [],
+      Binds: null,
+      Mounts: null,
+      LogConfig: { Type: 'syslog' },
+      Runtime: 'runc',
+      ...hc,
+    },
+  });
   it('a plain container (as inspect shows it) has none; other HostConfig keys are not judged', () => {
     expect(hostAccessRefusals(hostAccessOfRunningContainer(inspect({})), ROOTS)).toEqual([]);
   });

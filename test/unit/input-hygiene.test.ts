@@ -72,7 +72,8 @@ describe('argument guard', () => {
     };
     return guardArguments(s);
   })();
-  const run = (variables: Record<string, unknown>) => graphqlSync({ schema: guarded, source: 'query($f: F, $l: JSONObject, $i: [ID!]) { q(filter: $f, labels: $l, ids: $i) }', variableValues: variables });
+  const run = (variables: Record<string, unknown>) =>
+    graphqlSync({ schema: guarded, source: 'query($f: F, $l: JSONObject, $i: [ID!]) { q(filter: $f, labels: $l, ids: $i) }', variableValues: variables });
   const errorOf = (variables: Record<string, unknown>) => {
     const res = run(variables);
     expect(res.errors).toHaveLength(1);
@@ -109,7 +110,7 @@ describe('formatError', () => {
 
   it('masks unknown errors in every mode, with no stack trace or SQL', () => {
     for (const production of [false, true]) {
-      expect(f('select * from accounts where id = \'…\'', { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['DriverException: …'] }, new Error('x'), production)).toEqual({
+      expect(f("select * from accounts where id = '…'", { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['DriverException: …'] }, new Error('x'), production)).toEqual({
         message: 'Internal server error',
         extensions: { code: 'INTERNAL_SERVER_ERROR' },
       });
@@ -117,7 +118,7 @@ describe('formatError', () => {
     }
   });
 
-  it('gives graphql-js\'s own input refusals a client code', () => {
+  it("gives graphql-js's own input refusals a client code", () => {
     const message = 'Too many errors processing variables, error limit reached. Execution aborted.';
     expect(f(message, { code: 'INTERNAL_SERVER_ERROR' }, new GraphQLError(message))).toEqual({ message, extensions: { code: 'BAD_USER_INPUT' } });
   });

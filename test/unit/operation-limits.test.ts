@@ -62,7 +62,7 @@ describe('pricing', () => {
     expect(cost(q, { n: { first: 1 } })).toBe('BAD_USER_INPUT');
   });
 
-  it('an unset list variable is priced at its default\'s length, or maxPageSize without a default (never 1)', () => {
+  it("an unset list variable is priced at its default's length, or maxPageSize without a default (never 1)", () => {
     const ids = Array.from({ length: 100 }, (_, i) => `"h${i}"`).join(', ');
     const selection = '{ nodes(ids: $ids) { ... on DockerHost { containers(first: 90) { nodes { inspect } } } } }';
     const inline = cost(`{ nodes(ids: [${ids}]) { ... on DockerHost { containers(first: 90) { nodes { inspect } } } } }`);
@@ -142,7 +142,8 @@ describe('before validation', () => {
   });
 
   it('named fragments spread in one selection set count into it, as validation merges them', () => {
-    const spreads = (n: number) => `query { ${Array.from({ length: n }, (_, i) => `...F${i}`).join(' ')} } ${Array.from({ length: n }, (_, i) => `fragment F${i} on Query { viewer { permissions } }`).join(' ')}`;
+    const spreads = (n: number) =>
+      `query { ${Array.from({ length: n }, (_, i) => `...F${i}`).join(' ')} } ${Array.from({ length: n }, (_, i) => `fragment F${i} on Query { viewer { permissions } }`).join(' ')}`;
     const started = performance.now();
     expect(refusal(spreads(150))).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'fieldRepeats' });
     expect(refusal(spreads(21))).toMatchObject({ limit: 'fieldRepeats' });

@@ -1,18 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  buildSchema,
-  getVariableValues,
-  GraphQLSchema,
-  Kind,
-  parse,
-  Source,
-  specifiedRules,
-  validate,
-  type DefinitionNode,
-  type DocumentNode,
-  type OperationDefinitionNode,
-} from 'graphql';
+import { buildSchema, getVariableValues, GraphQLSchema, Kind, parse, Source, specifiedRules, validate, type DefinitionNode, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 
 /**
  * Every GraphQL document the README shows is checked against the committed schema, as a
@@ -70,9 +58,7 @@ function snippets(markdown: string): Snippet[] {
 /** Each operation of a document with the document's fragments: a block may list several anonymous operations. */
 function operations(doc: DocumentNode): { op: OperationDefinitionNode; doc: DocumentNode }[] {
   const fragments: DefinitionNode[] = doc.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
-  return doc.definitions
-    .filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)
-    .map((op) => ({ op, doc: { ...doc, definitions: [op, ...fragments] } }));
+  return doc.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION).map((op) => ({ op, doc: { ...doc, definitions: [op, ...fragments] } }));
 }
 
 function problems(snippet: Snippet, against: GraphQLSchema): string[] {

@@ -18,7 +18,10 @@ describe('swarm logic (no Docker needed)', () => {
   });
 
   it('"no leader" is quorum loss, reported as such; "out of sequence" is retried, other errors are not', async () => {
-    const noLeader = dockerError(500, "rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.");
+    const noLeader = dockerError(
+      500,
+      "rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.",
+    );
     expect(isQuorumLoss(noLeader)).toBe(true);
     expect(isQuorumLoss(dockerError(500, 'rpc error: code = Unknown desc = context deadline exceeded'))).toBe(true);
     expect(isQuorumLoss(new Error('The swarm does not have a leader'))).toBe(false); // not from Docker
@@ -30,7 +33,13 @@ describe('swarm logic (no Docker needed)', () => {
     expect(isOutOfSequence(stale)).toBe(true);
     let calls = 0;
     const retried: number[] = [];
-    await expect(withVersionRetry(async () => (++calls < 3 ? Promise.reject(stale) : 'ok'), 5, (n) => retried.push(n))).resolves.toBe('ok');
+    await expect(
+      withVersionRetry(
+        async () => (++calls < 3 ? Promise.reject(stale) : 'ok'),
+        5,
+        (n) => retried.push(n),
+      ),
+    ).resolves.toBe('ok');
     expect(calls).toBe(3);
     expect(retried).toEqual([2, 3]);
     calls = 0;
@@ -41,7 +50,7 @@ describe('swarm logic (no Docker needed)', () => {
     expect(calls).toBe(3);
   });
 
-  it('service specs: Docker\'s field names, nanoseconds, defaults; bad input refused before Docker', async () => {
+  it("service specs: Docker's field names, nanoseconds, defaults; bad input refused before Docker", async () => {
     const api = {} as never; // no secrets, configs or resolveImage: Docker is not called
     const spec = await buildServiceSpec(api, {
       name: 'web',
@@ -60,7 +69,9 @@ describe('swarm logic (no Docker needed)', () => {
     expect(spec.RollbackConfig).toBeUndefined();
     const global = await buildServiceSpec(api, { name: 'agent', image: 'x', mode: 'global' as never });
     expect(global.Mode).toEqual({ Global: {} });
-    await expect(buildServiceSpec(api, { name: 'x', image: 'x', rollbackConfig: { failureAction: 'rollback' } })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'spec.rollbackConfig.failureAction' } });
+    await expect(buildServiceSpec(api, { name: 'x', image: 'x', rollbackConfig: { failureAction: 'rollback' } })).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', field: 'spec.rollbackConfig.failureAction' },
+    });
     await expect(buildServiceSpec(api, { name: 'x', image: 'x', updateConfig: { maxFailureRatio: 2 } })).rejects.toMatchObject({ extensions: { field: 'spec.updateConfig.maxFailureRatio' } });
     await expect(buildServiceSpec(api, { name: 'bad name', image: 'x' })).rejects.toMatchObject({ extensions: { field: 'spec.name' } });
     await expect(buildServiceSpec(api, { name: 'g', image: 'x', mode: 'global' as never, replicas: 2 })).rejects.toMatchObject({ extensions: { field: 'spec.replicas' } });

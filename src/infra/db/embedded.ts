@@ -75,7 +75,11 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     } catch {
       const bindFailed = /could not (bind|create any TCP\/IP sockets)/.test(output);
       if (bindFailed && attempt < START_ATTEMPTS) continue;
-      const fatal = output.split('\n').filter((l) => /FATAL|ERROR|HINT/.test(l)).join(' ').trim();
+      const fatal = output
+        .split('\n')
+        .filter((l) => /FATAL|ERROR|HINT/.test(l))
+        .join(' ')
+        .trim();
       throw new Error(`embedded PostgreSQL in ${databaseDir} did not start: ${fatal || output.trim().slice(-500) || 'the postgres process exited'}`);
     }
   }

@@ -129,7 +129,8 @@ export function describeNetworkError(err: unknown): FailureReason {
   // the daemon's alerts (no or a foreign client certificate), protocol mismatches
   if (/^ERR_SSL|^EPROTO$/.test(code) || /alert|bad certificate|certificate required|handshake|wrong version number|EPROTO/i.test(msg)) return 'TLS handshake failed';
   // our check of the daemon's certificate (CA, name, validity)
-  if (/^(CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_TLS_CERT)/.test(code) || /self[- ]signed|unable to verify|unable to get|altname|certificate has expired/i.test(msg)) return 'certificate not trusted';
+  if (/^(CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_TLS_CERT)/.test(code) || /self[- ]signed|unable to verify|unable to get|altname|certificate has expired/i.test(msg))
+    return 'certificate not trusted';
   if (/^ERR_TLS/.test(code)) return 'TLS handshake failed';
   switch (code) {
     case 'ECONNREFUSED':
@@ -462,10 +463,12 @@ function engineGet(client: Docker, apiPath: string, maxBytes: number, timeoutMs:
   return new Promise((resolve, reject) => {
     // a total deadline, not an idle one: an endpoint that drips bytes is given up too
     const timer = setTimeout(() => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
-    const done = <T>(fn: (v: T) => void) => (v: T) => {
-      clearTimeout(timer);
-      fn(v);
-    };
+    const done =
+      <T>(fn: (v: T) => void) =>
+      (v: T) => {
+        clearTimeout(timer);
+        fn(v);
+      };
     resolve = done(resolve);
     reject = done(reject);
     const req = transport.request(

@@ -86,7 +86,10 @@ export function createRedisPubSub(redisUrl: string, logger: Logger): FleetPubSub
   };
   const publisher = new Redis(redisUrl, { ...options, connectionName: 'fleetgraph-pub' });
   const subscriber = new Redis(redisUrl, { ...options, maxRetriesPerRequest: null, connectionName: 'fleetgraph-sub' });
-  for (const [name, client] of [['publisher', publisher], ['subscriber', subscriber]] as const) {
+  for (const [name, client] of [
+    ['publisher', publisher],
+    ['subscriber', subscriber],
+  ] as const) {
     client.on('error', (err) => logger.warn({ err: err.message, client: name }, 'redis error'));
     client.on('reconnecting', () => logger.warn({ client: name }, 'redis reconnecting'));
   }

@@ -100,7 +100,11 @@ export class HostService {
 
   /** Full sync now: through the local supervisor when this replica runs it (ordered with events), else one-shot. */
   async sync(scope: Scope, id: string) {
-    const { row: host, activity, result } = await this.registry.sync(
+    const {
+      row: host,
+      activity,
+      result,
+    } = await this.registry.sync(
       scope,
       id,
       // the supervisor's inventory sync (src/modules/hosts/inventory.ts) still calls dockerode itself: its errors are mapped here

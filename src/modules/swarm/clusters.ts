@@ -125,7 +125,11 @@ export class SwarmManager {
 
   /** Full sync now: through the local supervisor when this replica runs it (ordered with events), else one-shot. */
   async sync(scope: Scope, id: string) {
-    const { row: cluster, activity, result } = await this.registry.sync(
+    const {
+      row: cluster,
+      activity,
+      result,
+    } = await this.registry.sync(
       scope,
       id,
       // (the supervisor has recorded the outcome, quorum included; its Docker calls come out mapped)
@@ -271,7 +275,6 @@ export class SwarmManager {
     await scope.em.populate(network, ['cluster']);
     return this.ops.read(scope, network.cluster as SwarmCluster, (manager) => manager.inspectNetwork(network.networkId));
   }
-
 }
 
 /** Applies settings input to a swarm spec (Docker's field names; durations in nanoseconds). */

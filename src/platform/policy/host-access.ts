@@ -165,7 +165,10 @@ function checkTarget(target: unknown, field: string): string {
  */
 export function parseBindRoots(value: string | undefined): BindRoot[] {
   const roots: BindRoot[] = [];
-  for (const raw of (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^(.*?)(?::(ro|rw))?$/.exec(raw)!;
     let path: string;
     try {
@@ -213,7 +216,7 @@ const isEmpty = (v: unknown) => (Array.isArray(v) ? v.length === 0 : isObject(v)
 
 /** A value shown in a message: short, never the whole input. */
 function quote(v: unknown): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+  const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
   return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s);
 }
 
@@ -294,7 +297,15 @@ export function parseBind(spec: unknown, field: string): MountSpec {
   checkTarget(target, field);
   if (source.startsWith('/')) {
     if (opts.includes('nocopy')) throw badInput(field, 'nocopy applies to volumes, not to host paths');
-    return { field, type: 'bind', source: normaliseHostPath(source, field), target, readOnly, ...(propagation[0] ? { propagation: propagation[0] } : {}), ...(relabel.length ? { relabel: relabel.join(',') } : {}) };
+    return {
+      field,
+      type: 'bind',
+      source: normaliseHostPath(source, field),
+      target,
+      readOnly,
+      ...(propagation[0] ? { propagation: propagation[0] } : {}),
+      ...(relabel.length ? { relabel: relabel.join(',') } : {}),
+    };
   }
   if (!VOLUME_NAME.test(source)) throw badInput(field, `source ${quote(source)} is neither an absolute host path nor a volume name`);
   if (propagation.length) throw badInput(field, 'propagation applies to host paths, not to volumes');
@@ -304,11 +315,16 @@ export function parseBind(spec: unknown, field: string): MountSpec {
 /** One HostConfig.Mounts / ContainerSpec.Mounts item (Docker's mount.Mount). */
 function parseMount(m: unknown, field: string, out: HostAccessSpec): MountSpec {
   if (!isObject(m)) throw badInput(field, 'a mount is an object with Type, Source and Target');
-  const v = classify(m, field, {
-    safe: ['Consistency'],
-    decided: ['Type', 'Source', 'Target', 'ReadOnly', 'BindOptions', 'VolumeOptions', 'TmpfsOptions'],
-    defaults: { ImageOptions: ABSENT, ClusterOptions: ABSENT },
-  }, out);
+  const v = classify(
+    m,
+    field,
+    {
+      safe: ['Consistency'],
+      decided: ['Type', 'Source', 'Target', 'ReadOnly', 'BindOptions', 'VolumeOptions', 'TmpfsOptions'],
+      defaults: { ImageOptions: ABSENT, ClusterOptions: ABSENT },
+    },
+    out,
+  );
   const type = v.Type;
   if (typeof type !== 'string' || !(MOUNT_TYPES as readonly string[]).includes(type)) throw badInput(`${field}.Type`, `must be one of ${MOUNT_TYPES.join(', ')}`);
   const target = checkTarget(v.Target, `${field}.Target`);
@@ -317,11 +333,16 @@ function parseMount(m: unknown, field: string, out: HostAccessSpec): MountSpec {
   const spec: MountSpec = { field, type, source, target, readOnly: v.ReadOnly === true };
   if (type === 'bind') {
     spec.source = normaliseHostPath(source, `${field}.Source`);
-    const bind = classify(v.BindOptions, `${field}.BindOptions`, {
-      safe: ['NonRecursive', 'ReadOnlyForceRecursive'],
-      decided: ['Propagation'],
-      defaults: { CreateMountpoint: [false], ReadOnlyNonRecursive: [false] },
-    }, out);
+    const bind = classify(
+      v.BindOptions,
+      `${field}.BindOptions`,
+      {
+        safe: ['NonRecursive', 'ReadOnlyForceRecursive'],
+        decided: ['Propagation'],
+        defaults: { CreateMountpoint: [false], ReadOnlyNonRecursive: [false] },
+      },
+      out,
+    );
     if (bind.Propagation) spec.propagation = String(bind.Propagation);
   } else if (v.BindOptions != null) {
     throw badInput(`${field}.BindOptions`, `do not apply to a ${type} mount`);
@@ -331,7 +352,10 @@ function parseMount(m: unknown, field: string, out: HostAccessSpec): MountSpec {
     const vol = classify(v.VolumeOptions, `${field}.VolumeOptions`, { safe: ['NoCopy', 'Labels'], decided: ['DriverConfig'], defaults: { Subpath: [''] } }, out);
     if (vol.DriverConfig != null) {
       const dc = classify(vol.DriverConfig, `${field}.VolumeOptions.DriverConfig`, { decided: ['Name', 'Options'] }, out);
-      spec.volumeDriver = { name: typeof dc.Name === 'string' ? dc.Name : JSON.stringify(dc.Name ?? ''), options: isObject(dc.Options) ? dc.Options : dc.Options == null ? {} : { invalid: dc.Options } };
+      spec.volumeDriver = {
+        name: typeof dc.Name === 'string' ? dc.Name : JSON.stringify(dc.Name ?? ''),
+        options: isObject(dc.Options) ? dc.Options : dc.Options == null ? {} : { invalid: dc.Options },
+      };
     }
   } else if (v.VolumeOptions != null) {
     throw badInput(`${field}.VolumeOptions`, `do not apply to a ${type} mount`);
@@ -361,24 +385,98 @@ function parseSysctls(v: unknown, field: string, out: HostAccessSpec): void {
 function parseLogConfig(v: unknown, field: string, typeKey: string, optionsKey: string, out: HostAccessSpec): void {
   const log = classify(v, field, { safe: [optionsKey], decided: [typeKey] }, out);
   const type = log[typeKey] ?? '';
-  if (typeof type !== 'string' || !SAFE_LOG_DRIVERS.has(type)) out.unrecognised.push({ field: `${field}.${typeKey}`, reason: `log driver ${quote(type)} is not allowed (json-file, local or none; others make the daemon send data elsewhere)` });
+  if (typeof type !== 'string' || !SAFE_LOG_DRIVERS.has(type))
+    out.unrecognised.push({ field: `${field}.${typeKey}`, reason: `log driver ${quote(type)} is not allowed (json-file, local or none; others make the daemon send data elsewhere)` });
 }
 
 // ------------------------------------------------------------------------------ containers
 
 /** Keys of Docker's container Config (plus the name and platform dockerode sends as query). */
 const CONTAINER_CONFIG: Shape = {
-  safe: ['name', 'platform', 'Hostname', 'Domainname', 'User', 'AttachStdin', 'AttachStdout', 'AttachStderr', 'ExposedPorts', 'Tty', 'OpenStdin', 'StdinOnce', 'Env', 'Cmd', 'Healthcheck', 'ArgsEscaped', 'Image', 'WorkingDir', 'Entrypoint', 'NetworkDisabled', 'MacAddress', 'OnBuild', 'Labels', 'StopSignal', 'StopTimeout', 'Shell'],
+  safe: [
+    'name',
+    'platform',
+    'Hostname',
+    'Domainname',
+    'User',
+    'AttachStdin',
+    'AttachStdout',
+    'AttachStderr',
+    'ExposedPorts',
+    'Tty',
+    'OpenStdin',
+    'StdinOnce',
+    'Env',
+    'Cmd',
+    'Healthcheck',
+    'ArgsEscaped',
+    'Image',
+    'WorkingDir',
+    'Entrypoint',
+    'NetworkDisabled',
+    'MacAddress',
+    'OnBuild',
+    'Labels',
+    'StopSignal',
+    'StopTimeout',
+    'Shell',
+  ],
   decided: ['Volumes', 'HostConfig', 'NetworkingConfig'],
 };
 
 const HOST_CONFIG: Shape = {
   safe: [
     // resources that only limit the container
-    'CpuShares', 'Memory', 'NanoCpus', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'MemoryReservation', 'MemorySwap', 'MemorySwappiness', 'PidsLimit', 'BlkioWeight', 'CpuCount', 'CpuPercent',
-    'CapDrop', 'PortBindings', 'RestartPolicy', 'AutoRemove', 'PublishAllPorts', 'ReadonlyRootfs', 'Dns', 'DnsOptions', 'DnsSearch', 'ExtraHosts', 'GroupAdd', 'ShmSize', 'ConsoleSize', 'Init',
+    'CpuShares',
+    'Memory',
+    'NanoCpus',
+    'CpuPeriod',
+    'CpuQuota',
+    'CpusetCpus',
+    'CpusetMems',
+    'MemoryReservation',
+    'MemorySwap',
+    'MemorySwappiness',
+    'PidsLimit',
+    'BlkioWeight',
+    'CpuCount',
+    'CpuPercent',
+    'CapDrop',
+    'PortBindings',
+    'RestartPolicy',
+    'AutoRemove',
+    'PublishAllPorts',
+    'ReadonlyRootfs',
+    'Dns',
+    'DnsOptions',
+    'DnsSearch',
+    'ExtraHosts',
+    'GroupAdd',
+    'ShmSize',
+    'ConsoleSize',
+    'Init',
   ],
-  decided: ['Binds', 'Mounts', 'Tmpfs', 'NetworkMode', 'PidMode', 'IpcMode', 'UTSMode', 'UsernsMode', 'CgroupnsMode', 'Privileged', 'CapAdd', 'Capabilities', 'Devices', 'DeviceRequests', 'DeviceCgroupRules', 'SecurityOpt', 'Sysctls', 'LogConfig', 'OomScoreAdj'],
+  decided: [
+    'Binds',
+    'Mounts',
+    'Tmpfs',
+    'NetworkMode',
+    'PidMode',
+    'IpcMode',
+    'UTSMode',
+    'UsernsMode',
+    'CgroupnsMode',
+    'Privileged',
+    'CapAdd',
+    'Capabilities',
+    'Devices',
+    'DeviceRequests',
+    'DeviceCgroupRules',
+    'SecurityOpt',
+    'Sysctls',
+    'LogConfig',
+    'OomScoreAdj',
+  ],
   defaults: {
     VolumeDriver: [''],
     VolumesFrom: EMPTY,
@@ -468,7 +566,29 @@ const TASK_TEMPLATE: Shape = {
 };
 
 const CONTAINER_SPEC: Shape = {
-  safe: ['Image', 'Labels', 'Command', 'Args', 'Hostname', 'Env', 'Dir', 'User', 'Groups', 'TTY', 'OpenStdin', 'ReadOnly', 'StopSignal', 'StopGracePeriod', 'HealthCheck', 'Hosts', 'DNSConfig', 'Secrets', 'Configs', 'Init', 'CapabilityDrop'],
+  safe: [
+    'Image',
+    'Labels',
+    'Command',
+    'Args',
+    'Hostname',
+    'Env',
+    'Dir',
+    'User',
+    'Groups',
+    'TTY',
+    'OpenStdin',
+    'ReadOnly',
+    'StopSignal',
+    'StopGracePeriod',
+    'HealthCheck',
+    'Hosts',
+    'DNSConfig',
+    'Secrets',
+    'Configs',
+    'Init',
+    'CapabilityDrop',
+  ],
   decided: ['Mounts', 'Privileges', 'Sysctls', 'CapabilityAdd', 'OomScoreAdj'],
   defaults: { Isolation: ['', 'default'], Ulimits: EMPTY },
 };
@@ -569,13 +689,15 @@ export function hostAccessRefusals(spec: HostAccessSpec, roots: BindRoot[]): Ref
     if (PRIVATE_MODES[n.kind].includes(n.value)) continue;
     if (n.value === 'host') out.push({ field: n.field, reason: `${n.kind} mode host shares the host's ${n.kind} namespace` });
     else if (n.value.startsWith('container:')) out.push({ field: n.field, reason: `${quote(n.value)} joins another container's ${n.kind} namespace (joins are not verified)` });
-    else if (n.kind === 'network' && userDefinedNetwork(n.value)) continue; // judged on the engine
+    else if (n.kind === 'network' && userDefinedNetwork(n.value))
+      continue; // judged on the engine
     else out.push({ field: n.field, reason: `${n.kind} mode ${quote(n.value)} is not allowed` });
   }
   for (const n of spec.networks) if (n.value === 'host') out.push({ field: n.field, reason: "the host network shares the host's network namespace" });
   for (const c of spec.capabilities) if (!DEFAULT_CAPABILITIES.has(capabilityName(c.value))) out.push({ field: c.field, reason: `capability ${quote(c.value)} is not in Docker's default set` });
   for (const d of spec.devices) out.push({ field: d.field, reason: 'host devices are not allowed' });
-  for (const s of spec.securityOpt) if (!SAFE_SECURITY_OPTS.has(s.value)) out.push({ field: s.field, reason: `security option ${quote(s.value)} may weaken confinement (only no-new-privileges is open)` });
+  for (const s of spec.securityOpt)
+    if (!SAFE_SECURITY_OPTS.has(s.value)) out.push({ field: s.field, reason: `security option ${quote(s.value)} may weaken confinement (only no-new-privileges is open)` });
   for (const s of spec.sysctls) {
     const why = s.value.includes('/') ? 'write sysctls with dots' : sysctlAllowed(s.value, spec);
     if (why) out.push({ field: s.field, reason: `sysctl ${quote(s.value)} ${why}` });
@@ -702,7 +824,22 @@ export function networkAttachAccess(network: string, field: string): HostAccessS
 // ----------------------------------------------------------------------- running containers
 
 /** The HostConfig keys of a container's inspect that say what it may reach of the host. */
-const RUNNING_HOST_CONFIG_KEYS = ['Privileged', 'NetworkMode', 'PidMode', 'IpcMode', 'UTSMode', 'UsernsMode', 'CgroupnsMode', 'CapAdd', 'Devices', 'DeviceRequests', 'SecurityOpt', 'Sysctls', 'Binds', 'Mounts'];
+const RUNNING_HOST_CONFIG_KEYS = [
+  'Privileged',
+  'NetworkMode',
+  'PidMode',
+  'IpcMode',
+  'UTSMode',
+  'UsernsMode',
+  'CgroupnsMode',
+  'CapAdd',
+  'Devices',
+  'DeviceRequests',
+  'SecurityOpt',
+  'Sysctls',
+  'Binds',
+  'Mounts',
+];
 
 /**
  * What an existing container (its inspect) may reach of the host, judged as if it were being

@@ -37,4 +37,3 @@ export function failureText(err: unknown): string {
 
 /** Refusals of our own (endpoint not allowed, engine of another account) put the subject in error at once. */
 export const isRefusal = (err: unknown): boolean => err instanceof EndpointRefused;
-

@@ -41,8 +41,7 @@ async function withoutStoredOnce<E>(em: EntityManager, log: EventLog<E>, ownerId
   const earliest = once.reduce((min, e) => (BigInt(e.timeNano) < min ? BigInt(e.timeNano) : min), BigInt(once[0].timeNano));
   // a replayed stream event may already be stored as a (later) resync row; a resync row's change
   // may already be stored as a stream event from before the last sync
-  const since =
-    source === EventSource.RESYNC ? (log.resyncLookbackMs === undefined ? null : new Date(Date.now() - log.resyncLookbackMs)) : new Date(Number(earliest / 1_000_000n));
+  const since = source === EventSource.RESYNC ? (log.resyncLookbackMs === undefined ? null : new Date(Date.now() - log.resyncLookbackMs)) : new Date(Number(earliest / 1_000_000n));
   const known = (await em.getConnection().execute(
     `select type, action, actor_id from ${log.table}
       where ${log.ownerColumn} = ? ${since ? 'and time >= ?' : ''} and action in (?) and actor_id in (?)`,
@@ -63,13 +62,7 @@ async function withoutStoredOnce<E>(em: EntityManager, log: EventLog<E>, ownerId
  * (owner, timeNano, type, action, actor), once-actions by withoutStoredOnce) with one insert,
  * and returns the newly stored ones as entities, ready to publish.
  */
-export async function storeEvents<E>(
-  em: EntityManager,
-  log: EventLog<E>,
-  owner: { id: string; account: { id: string } },
-  incoming: RawDockerEvent[],
-  source: EventSource,
-): Promise<E[]> {
+export async function storeEvents<E>(em: EntityManager, log: EventLog<E>, owner: { id: string; account: { id: string } }, incoming: RawDockerEvent[], source: EventSource): Promise<E[]> {
   const batch = await withoutStoredOnce(em, log, owner.id, incoming, source);
   if (batch.length === 0) return [];
   const now = new Date();
@@ -89,13 +82,7 @@ export async function storeEvents<E>(
     created_at: now,
     updated_at: now,
   }));
-  const inserted = (await em
-    .getKnex()
-    .insert(rows)
-    .into(log.table)
-    .onConflict([log.ownerColumn, 'time_nano', 'type', 'action', 'actor_id'])
-    .ignore()
-    .returning('id')) as Array<{ id: string }>;
+  const inserted = (await em.getKnex().insert(rows).into(log.table).onConflict([log.ownerColumn, 'time_nano', 'type', 'action', 'actor_id']).ignore().returning('id')) as Array<{ id: string }>;
   const ids = new Set(inserted.map((r) => r.id));
   return rows
     .filter((r) => ids.has(r.id))

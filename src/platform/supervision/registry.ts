@@ -121,7 +121,12 @@ export class EndpointRegistry<E extends Endpoint> {
    * engine leaves nothing stored, not even an audit row), then the audited insert with the claim.
    * `fields` are the kind's own columns.
    */
-  async register(scope: Scope, input: EndpointSettings & { name: string; endpoint: string }, fields: Record<string, unknown>, parameters: object): Promise<{ row: E; activity: Awaited<ReturnType<Audit['run']>>['activity'] }> {
+  async register(
+    scope: Scope,
+    input: EndpointSettings & { name: string; endpoint: string },
+    fields: Record<string, unknown>,
+    parameters: object,
+  ): Promise<{ row: E; activity: Awaited<ReturnType<Audit['run']>>['activity'] }> {
     this.validate(input, true);
     await this.assertNameFree(scope, input.name);
     const identity = await this.deps.connections.probe(scope.em, scope.accountId, input.endpoint, input.tlsVerify ?? false, credentialsOf(input.tlsCredentials), this.kind.endpointField);
@@ -168,7 +173,8 @@ export class EndpointRegistry<E extends Endpoint> {
       if (!complete) throw badInput('tlsCredentials', 'ca, cert and key are all required when tlsVerify is true');
     }
     if (input.name !== undefined && input.name !== row.name) await this.assertNameFree(scope, input.name, row.id);
-    const connectionChanged = (input.endpoint !== undefined && input.endpoint !== this.endpointOf(row)) || (input.tlsVerify !== undefined && input.tlsVerify !== row.tlsVerify) || input.tlsCredentials !== undefined;
+    const connectionChanged =
+      (input.endpoint !== undefined && input.endpoint !== this.endpointOf(row)) || (input.tlsVerify !== undefined && input.tlsVerify !== row.tlsVerify) || input.tlsCredentials !== undefined;
     const identity = connectionChanged
       ? await this.deps.connections.probe(
           scope.em,
@@ -204,13 +210,17 @@ export class EndpointRegistry<E extends Endpoint> {
   async remove(scope: Scope, id: string) {
     const row = await this.get(scope, id);
     const globalId = this.globalId(row.id);
-    const { activity } = await this.deps.audit.run(scope, { action: `${this.kind.noun}.remove`, targetType: this.kind.noun, targetId: row.id, parameters: { id: globalId, name: row.name } }, async () => {
-      await this.deps.fleet.supervisor(row.id)?.stop();
-      scope.em.remove(row);
-      await scope.em.flush();
-      this.deps.connections.forget(row.id);
-      await releaseClaims(scope.em, row.account.id);
-    });
+    const { activity } = await this.deps.audit.run(
+      scope,
+      { action: `${this.kind.noun}.remove`, targetType: this.kind.noun, targetId: row.id, parameters: { id: globalId, name: row.name } },
+      async () => {
+        await this.deps.fleet.supervisor(row.id)?.stop();
+        scope.em.remove(row);
+        await scope.em.flush();
+        this.deps.connections.forget(row.id);
+        await releaseClaims(scope.em, row.account.id);
+      },
+    );
     await this.deps.fleet.notify(row.id);
     return { removedId: globalId, activity };
   }
@@ -245,7 +255,13 @@ export class EndpointRegistry<E extends Endpoint> {
 
   private async transition(scope: Scope, id: string, action: string, parameters: object, move: (row: E) => HostStatusPayload | undefined) {
     const row = await this.get(scope, id);
-    const spec: ActivitySpec = { action: `${this.kind.noun}.${action}`, targetType: this.kind.noun, targetId: row.id, ...this.kind.subject(row), parameters: { id: this.globalId(row.id), ...parameters } };
+    const spec: ActivitySpec = {
+      action: `${this.kind.noun}.${action}`,
+      targetType: this.kind.noun,
+      targetId: row.id,
+      ...this.kind.subject(row),
+      parameters: { id: this.globalId(row.id), ...parameters },
+    };
     const { activity } = await this.deps.audit.run(scope, spec, () => this.kind.commitStatus(scope.em, row, move(row)));
     await this.deps.fleet.notify(row.id);
     return { row, activity };

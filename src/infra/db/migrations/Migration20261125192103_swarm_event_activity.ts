@@ -1,7 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
 export class Migration20261125192103_swarm_event_activity extends Migration {
-
   override async up(): Promise<void> {
     this.addSql(`alter table "swarm_events" add column "activity_id" uuid null;`);
     this.addSql(`alter table "swarm_events" add constraint "swarm_events_activity_id_foreign" foreign key ("activity_id") references "docker_activities" ("id") on update cascade on delete set null;`);
@@ -12,5 +11,4 @@ export class Migration20261125192103_swarm_event_activity extends Migration {
 
     this.addSql(`alter table "swarm_events" drop column "activity_id";`);
   }
-
 }

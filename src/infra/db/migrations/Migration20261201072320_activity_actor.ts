@@ -1,7 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
 export class Migration20261201072320_activity_actor extends Migration {
-
   override async up(): Promise<void> {
     // existing rows were all asked by users: their actor is the user's token subject
     this.addSql(`alter table "docker_activities" add column "actor" varchar(255) null;`);
@@ -12,5 +11,4 @@ export class Migration20261201072320_activity_actor extends Migration {
   override async down(): Promise<void> {
     this.addSql(`alter table "docker_activities" drop column "actor";`);
   }
-
 }
