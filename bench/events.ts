@@ -34,7 +34,7 @@ import { startTestApp } from '../test/support/app';
 import { DEFAULT_LIMITS } from '../src/kernel/config';
 import { OnDockerEventsDocument } from '../src/generated/graphql';
 import { expectGlobalId } from '../src/graphql/relay';
-import { PERMISSIONS } from '../src/server/auth';
+import { PERMISSIONS } from '../src/kernel/permissions';
 import { LoopLag, nanoToMs, Reply, summarize, Summary, wallMs, clockSkewMs } from './common';
 
 const root = path.resolve(__dirname, '..');

@@ -21,7 +21,7 @@ interface Instance {
 
 const CHILD = `
 const pino = require('pino');
-const { startEmbeddedPostgres } = require('./src/db/embedded');
+const { startEmbeddedPostgres } = require('./src/infra/db/embedded');
 startEmbeddedPostgres(process.env.DATA_DIR, pino({ level: 'warn' })).then(
   (db) => {
     console.log('URL ' + db.url);
