@@ -7,6 +7,7 @@ import type {
   BuildSpec,
   ContainerCreateSpec,
   ContainerInspect,
+  ContainerSummary,
   DistributionInspect,
   EngineInfo,
   ExecSpec,
@@ -127,8 +128,18 @@ export class Engine {
 
   // ---------------------------------------------------------------------------------- containers
 
+  /** Every container, in any state. */
+  listContainers(): Promise<ContainerSummary[]> {
+    return this.call(() => this.api.listContainers({ all: true }));
+  }
+
   inspectContainer(id: string): Promise<ContainerInspect> {
     return this.call(() => this.api.getContainer(id).inspect());
+  }
+
+  /** A container by id or name, or null when the engine does not have it (any more). */
+  findContainer(id: string): Promise<ContainerInspect | null> {
+    return this.find(() => this.api.getContainer(id).inspect());
   }
 
   /** Creates a container; returns its id. */

@@ -23,6 +23,7 @@ export type Filters = Record<string, string[]>;
 
 export type ContainerCreateSpec = Docker.ContainerCreateOptions;
 export type ContainerInspect = Docker.ContainerInspectInfo;
+export type ContainerSummary = Docker.ContainerInfo;
 export type ExecSpec = Docker.ExecCreateOptions;
 export type ImageSummary = Docker.ImageInfo;
 export type ImageInspect = Docker.ImageInspectInfo;

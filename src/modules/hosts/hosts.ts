@@ -6,13 +6,11 @@ import type { SyncDeps } from '../../platform/supervision/deps';
 import type { SecretBox } from '../../infra/crypto';
 import { HostSupervisor } from './supervisor';
 import type { HostFleet } from './fleet';
-import { SyncResult } from './inventory';
 import { hostHealth, HostHealthFigures } from './health';
 import { commitStatus } from '../../platform/supervision/status';
 import { EndpointKind, EndpointRegistry } from '../../platform/supervision/registry';
 import type { TlsCredentials } from '../../infra/engine/client';
 import type { DockerConnections } from '../../infra/engine/connections';
-import { withEngineErrors } from '../../infra/engine/errors';
 import { Engine, hostSubject } from '../../infra/engine/port';
 
 export const STANDARD_ENVIRONMENTS = ['staging', 'production', 'development'];
@@ -107,8 +105,7 @@ export class HostService {
     } = await this.registry.sync(
       scope,
       id,
-      // the supervisor's inventory sync (src/modules/hosts/inventory.ts) still calls dockerode itself: its errors are mapped here
-      (host) => withEngineErrors(hostSubject(host), () => (this.fleet.supervisor(host.id) ?? new HostSupervisor(this.syncDeps, host.id, host.account.id)).syncNow() as Promise<SyncResult>),
+      (host) => (this.fleet.supervisor(host.id) ?? new HostSupervisor(this.syncDeps, host.id, host.account.id)).syncNow(),
       (r) => ({ containers: r.containers, images: r.images, changes: r.changes.length, pingMs: r.pingMs }),
     );
     return { host, activity, result };

@@ -1,4 +1,4 @@
-import type Docker from 'dockerode';
+import type { Engine } from '../../infra/engine/port';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DockerContainer, DockerEvent, DockerHost, EventSource } from '../../../entities';
 import type { FleetPubSub } from '../../infra/pubsub';
@@ -85,7 +85,7 @@ export function eventPayload(ev: DockerEvent): Record<string, unknown> {
 }
 
 /** Brings container rows up to date after container events: inspect, or delete on destroy. */
-export async function refreshContainers(em: EntityManager, host: DockerHost, docker: Docker, latest: Map<string, string>): Promise<void> {
+export async function refreshContainers(em: EntityManager, host: DockerHost, engine: Engine, latest: Map<string, string>): Promise<void> {
   const destroyed: string[] = [];
   const refreshed = [];
   for (const [id, action] of latest) {
@@ -93,12 +93,9 @@ export async function refreshContainers(em: EntityManager, host: DockerHost, doc
       destroyed.push(id);
       continue;
     }
-    try {
-      refreshed.push(rowFromInspect(await docker.getContainer(id).inspect()));
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) destroyed.push(id);
-      else throw err;
-    }
+    const inspect = await engine.findContainer(id);
+    if (inspect) refreshed.push(rowFromInspect(inspect));
+    else destroyed.push(id);
   }
   await upsertContainers(em, host, refreshed);
   if (destroyed.length > 0) await em.nativeDelete(DockerContainer, { host, containerId: { $in: destroyed } });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
+import type { Engine } from '../../infra/engine/port';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DockerContainer, DockerHost, DockerImage } from '../../../entities';
 
@@ -117,11 +118,11 @@ export interface SyncResult {
  * upserts, deletes rows Docker no longer has, stores system info and counts on the host,
  * and returns what changed in the container inventory.
  */
-export async function syncInventory(em: EntityManager, host: DockerHost, docker: Docker): Promise<SyncResult> {
+export async function syncInventory(em: EntityManager, host: DockerHost, engine: Engine): Promise<SyncResult> {
   const t0 = process.hrtime.bigint();
-  await docker.ping();
+  await engine.ping();
   const pingMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  const [info, containers, images] = await Promise.all([docker.info() as Promise<Record<string, unknown>>, docker.listContainers({ all: true }), docker.listImages({ all: false })]);
+  const [info, containers, images] = await Promise.all([engine.info(), engine.listContainers(), engine.listImages()]);
   const rows = containers.map(rowFromList);
   const before = await em.find(DockerContainer, { host }, { fields: ['containerId', 'name', 'state'] as never, disableIdentityMap: true });
   const beforeById = new Map(before.map((c) => [c.containerId, c]));
@@ -140,7 +141,7 @@ export async function syncInventory(em: EntityManager, host: DockerHost, docker:
   await replaceImages(em, host, images);
   const now = new Date();
 
-  const swarm = info.Swarm as { NodeID?: string; LocalNodeState?: string } | undefined;
+  const swarm = info.Swarm;
   host.engineId = (info.ID as string) ?? null;
   host.dockerVersion = (info.ServerVersion as string) ?? null;
   host.operatingSystem = (info.OperatingSystem as string) ?? null;
@@ -189,6 +190,6 @@ export async function replaceImages(em: EntityManager, host: DockerHost, images:
 }
 
 /** Re-lists the images of a host (after pull, build, tag, remove) and stores them. */
-export async function refreshImages(em: EntityManager, host: DockerHost, docker: Docker): Promise<void> {
-  await replaceImages(em, host, await docker.listImages({ all: false }));
+export async function refreshImages(em: EntityManager, host: DockerHost, engine: Engine): Promise<void> {
+  await replaceImages(em, host, await engine.listImages());
 }

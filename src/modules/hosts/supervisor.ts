@@ -1,7 +1,7 @@
-import type Docker from 'dockerode';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DockerHost, EventSource } from '../../../entities';
 import type { RawDockerEvent } from '../../infra/engine/event-stream';
+import { Engine, hostSubject } from '../../infra/engine/port';
 import type { SyncDeps } from '../../platform/supervision/deps';
 import { commitStatus, recordFailure, recordSuccess } from '../../platform/supervision/status';
 import { EndpointClients, EndpointSupervisor, Outcome } from '../../platform/supervision/supervisor';
@@ -38,8 +38,8 @@ export class HostSupervisor extends EndpointSupervisor<DockerHost, SyncResult> {
     return this.deps.connections.for(em, host, opts);
   }
 
-  protected syncRow(em: EntityManager, host: DockerHost, api: Docker): Promise<SyncResult> {
-    return syncInventory(em, host, api);
+  protected syncRow(em: EntityManager, host: DockerHost, clients: EndpointClients): Promise<SyncResult> {
+    return syncInventory(em, host, new Engine(clients, hostSubject(host)));
   }
 
   protected async ingest(em: EntityManager, host: DockerHost, events: RawDockerEvent[], source: EventSource): Promise<void> {
@@ -86,8 +86,7 @@ export class HostSupervisor extends EndpointSupervisor<DockerHost, SyncResult> {
         await this.withSyncLock(async () => {
           const em = this.em();
           const host = await em.findOneOrFail(DockerHost, this.id);
-          const { api } = await this.deps.connections.for(em, host);
-          await refreshContainers(em, host, api, batch);
+          await refreshContainers(em, host, new Engine(await this.deps.connections.for(em, host), hostSubject(host)), batch);
         }).catch((err) => this.log.warn({ err, containers: batch.size }, 'container refresh failed; the next sync repairs the inventory'));
       }
     })().finally(() => {

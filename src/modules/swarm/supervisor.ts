@@ -1,7 +1,7 @@
-import type Docker from 'dockerode';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { EventSource, SwarmCluster } from '../../../entities';
 import type { RawDockerEvent } from '../../infra/engine/event-stream';
+import { clusterSubject, Engine } from '../../infra/engine/port';
 import type { SyncDeps } from '../../platform/supervision/deps';
 import { EndpointClients, EndpointSupervisor, Outcome } from '../../platform/supervision/supervisor';
 import { clusterConnection, isQuorumLoss } from './docker';
@@ -40,8 +40,8 @@ export class ClusterSupervisor extends EndpointSupervisor<SwarmCluster, ClusterS
     return clusterConnection(this.deps.connections, em, cluster, opts);
   }
 
-  protected async syncRow(em: EntityManager, cluster: SwarmCluster, api: Docker): Promise<ClusterSyncResult> {
-    const result = await syncCluster(em, cluster, api);
+  protected async syncRow(em: EntityManager, cluster: SwarmCluster, clients: EndpointClients): Promise<ClusterSyncResult> {
+    const result = await syncCluster(em, cluster, new Engine(clients, clusterSubject(cluster)));
     cluster.lastSyncedAt = new Date();
     return result;
   }

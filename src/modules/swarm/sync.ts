@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type Docker from 'dockerode';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { SecretKind, SecretReference, SwarmCluster, SwarmNetwork, SwarmNode, SwarmNodeAvailability, SwarmNodeRole, SwarmService, SwarmServiceMode } from '../../../entities';
 import { AppError, ErrorCode } from '../../kernel/errors';
-import { clusterSubject, Engine } from '../../infra/engine/port';
+import type { Engine } from '../../infra/engine/port';
 import type { EngineInfo, LocalSwarm, NetworkInspect, NodeInspect, SecretInspect, ServiceInspect } from '../../infra/engine/types';
 
 /** Something that changed between two syncs (for resync events after a reconnect). */
@@ -133,6 +132,7 @@ async function reconcile<T extends { id: string }>(
   incomingKey: (v: Partial<T>) => string,
   conflict: string[],
   describe: (before: T | undefined, after: Partial<T> | undefined) => SwarmChange | undefined,
+  listedAt: Date,
 ): Promise<SwarmChange[]> {
   const changes: SwarmChange[] = [];
   const byKey = new Map(stored.map((r) => [key(r), r]));
@@ -142,15 +142,20 @@ async function reconcile<T extends { id: string }>(
     byKey.delete(k);
     const change = describe(row, values);
     if (change) changes.push(change);
-    // a mutation may have stored a newer version after Docker was listed: never go back to an older one
+    // a mutation may store a newer version at any time after Docker was listed, also between this
+    // read of the rows and their write: a versioned row is written only over a version not newer
     if (row) {
-      if (!olderThan(values, row)) em.assign(row, values as never);
+      const version = (values as { version?: unknown }).version;
+      if (olderThan(values, row)) continue;
+      if (typeof version === 'number') await em.nativeUpdate(entity, { id: row.id, version: { $lte: version } } as never, { ...values, updatedAt: new Date() } as never);
+      else em.assign(row, values as never);
     } else await upsertRow(em, entity, cluster, values, conflict, 'ignore'); // stored meanwhile: that row is as new or newer
   }
   for (const row of byKey.values()) {
     const change = describe(row, undefined);
     if (change) changes.push(change);
-    em.remove(row);
+    // not in Docker's list: gone, unless a mutation stored it (or touched it) after the list was read
+    await em.nativeDelete(entity, { id: row.id, updatedAt: { $lt: listedAt } } as never);
   }
   return changes;
 }
@@ -160,9 +165,8 @@ async function reconcile<T extends { id: string }>(
  * Takes the manager's engine port, or (from the supervisor) its API client, then used through
  * the port all the same: the sync's errors come out mapped, a lost quorum as such.
  */
-export async function syncCluster(em: EntityManager, cluster: SwarmCluster, manager: Engine | Docker): Promise<ClusterSyncResult> {
-  // the sync makes only bounded calls: the API client serves as both of the port's clients
-  const engine = manager instanceof Engine ? manager : new Engine({ api: manager, stream: manager }, clusterSubject(cluster));
+export async function syncCluster(em: EntityManager, cluster: SwarmCluster, engine: Engine): Promise<ClusterSyncResult> {
+  const listedAt = new Date();
   const info = await managerInfo(engine);
   const swarm = info.Swarm.Cluster ?? {};
   const [nodes, services, secrets, configs, networks] = await Promise.all([
@@ -205,6 +209,7 @@ export async function syncCluster(em: EntityManager, cluster: SwarmCluster, mana
         if (before.role !== after.role) Object.assign(attrs, { 'role.old': before.role, 'role.new': after.role! });
         return Object.keys(attrs).length ? { type: 'node', action: 'update', actorId: id, attributes: { name, ...attrs } } : undefined;
       },
+      listedAt,
     )),
   );
   changes.push(
@@ -229,6 +234,7 @@ export async function syncCluster(em: EntityManager, cluster: SwarmCluster, mana
         if (before.updateState !== after.updateState) Object.assign(attrs, { 'updatestate.old': before.updateState ?? '', 'updatestate.new': after.updateState ?? '' });
         return { type: 'service', action: 'update', actorId: id, attributes: attrs };
       },
+      listedAt,
     )),
   );
   const incomingSecrets = [...secrets.map((s) => secretValues(SecretKind.SECRET, s)), ...configs.map((c) => secretValues(SecretKind.CONFIG, c))];
@@ -247,6 +253,7 @@ export async function syncCluster(em: EntityManager, cluster: SwarmCluster, mana
         const row = (after ?? before)!;
         return { type: row.kind as 'secret' | 'config', action: before ? 'remove' : 'create', actorId: row.dockerId!, attributes: { name: row.name! } };
       },
+      listedAt,
     )),
   );
   changes.push(
@@ -264,6 +271,7 @@ export async function syncCluster(em: EntityManager, cluster: SwarmCluster, mana
         const row = (after ?? before)!;
         return { type: 'network', action: before ? 'remove' : 'create', actorId: row.networkId!, attributes: { name: row.name! } };
       },
+      listedAt,
     )),
   );
   await em.flush();

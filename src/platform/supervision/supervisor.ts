@@ -69,8 +69,8 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
 
   /** The endpoint's clients (`reverify`: check again what the engine is and whose, before anything is read). */
   protected abstract connect(em: EntityManager, row: E, opts: { reverify?: boolean }): Promise<EndpointClients>;
-  /** Reads the endpoint's inventory into the database (sets lastSyncedAt). */
-  protected abstract syncRow(em: EntityManager, row: E, api: Docker): Promise<R>;
+  /** Reads the endpoint's inventory into the database (sets lastSyncedAt), through the engine port. */
+  protected abstract syncRow(em: EntityManager, row: E, clients: EndpointClients): Promise<R>;
   /** Stores and publishes events of the endpoint. */
   protected abstract ingest(em: EntityManager, row: E, events: RawDockerEvent[], source: EventSource): Promise<void>;
   /** A sync's findings as events (what happened while nobody was listening). */
@@ -295,8 +295,7 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
     const row = await em.findOneOrFail(this.tables.entity, this.id);
     const wasSynced = Boolean(row.lastSyncedAt);
     try {
-      const { api } = await this.connect(em, row, {});
-      const result = await this.syncRow(em, row, api);
+      const result = await this.syncRow(em, row, await this.connect(em, row, {}));
       if (this.lastTimeNano) row.lastEventAt = new Date(Number(BigInt(this.lastTimeNano) / 1_000_000n));
       await this.keepMaintenance(em, row);
       // published like any other change (in maintenance there is none: the status machine leaves it alone)
