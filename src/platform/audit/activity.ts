@@ -7,6 +7,7 @@ import { actorName } from '../../kernel/scope';
 import { Topic } from '../../infra/pubsub/topics';
 import { toPayload } from '../../infra/pubsub/payload';
 import { redact } from '../../kernel/redact';
+import { familyValues } from './links';
 
 export interface ActivitySpec {
   action: string;
@@ -151,34 +152,49 @@ export const DOCKER_EVENT_LINK: EventLink = { table: 'docker_events', subject: '
 export const SWARM_EVENT_LINK: EventLink = { table: 'swarm_events', subject: 'cluster_id' };
 
 /**
- * Links events of the activity's target, seen during its window, to the activity: Docker events
- * of its host, and swarm events of its cluster.
+ * Links events of the activity's target, seen during its window, to the activity that caused
+ * them: Docker events of its host, and swarm events of its cluster (see `linkBest`).
  */
 export async function linkEventsToActivity(em: EntityManager, activity: DockerActivity): Promise<void> {
   if (!activity.targetId) return;
-  if (activity.host) await linkWindow(em, DOCKER_EVENT_LINK, activity, activity.host.id);
-  if (activity.cluster) await linkWindow(em, SWARM_EVENT_LINK, activity, activity.cluster.id);
+  const window = [activity.targetId, `${activity.targetId.slice(0, 12)}%`, activity.startedAt, activity.finishedAt ?? new Date(), LINK_WINDOW_SECONDS];
+  const ofTarget = `(e.actor_id = ? or e.actor_id like ?) and e.time between ?::timestamptz - interval '1 second' and ?::timestamptz + (? * interval '1 second')`;
+  if (activity.host) await linkBest(em, DOCKER_EVENT_LINK, `e.host_id = ? and ${ofTarget}`, [activity.host.id, ...window]);
+  if (activity.cluster) await linkBest(em, SWARM_EVENT_LINK, `e.cluster_id = ? and ${ofTarget}`, [activity.cluster.id, ...window]);
 }
 
-async function linkWindow(em: EntityManager, link: EventLink, activity: DockerActivity, subjectId: string): Promise<void> {
-  await em.getConnection().execute(
-    `update ${link.table} set activity_id = ?
-      where ${link.subject} = ? and activity_id is null and (actor_id = ? or actor_id like ?)
-        and time between ?::timestamptz - interval '1 second' and ?::timestamptz + (? * interval '1 second')`,
-    [activity.id, subjectId, activity.targetId, `${activity.targetId!.slice(0, 12)}%`, activity.startedAt, activity.finishedAt ?? new Date(), LINK_WINDOW_SECONDS],
-  );
-}
-
-/** Links freshly stored events to activities of the same host (or cluster) and target whose window contains them. */
+/** Links freshly stored events to the activities that caused them (see `linkBest`). */
 export async function linkActivitiesToEvents(em: EntityManager, eventIds: string[], link: EventLink = DOCKER_EVENT_LINK): Promise<void> {
   if (eventIds.length === 0) return;
   // MikroORM formats an array parameter as a comma-separated list, so it goes into `in (?)`, not `any(?::uuid[])`
+  await linkBest(em, link, 'e.id in (?)', [eventIds]);
+}
+
+/**
+ * Links each unlinked event chosen by `where` to the one activity that caused it: an activity of
+ * the same host (or cluster) and target, whose action can cause the event's action
+ * (src/platform/audit/links.ts), whose window contains the event; of those, the latest one that
+ * had started when the event happened. Back-to-back operations on one target each get their own
+ * events, and no event is linked twice. Both sides call it: when events are stored (the
+ * operation is still running) and when an activity finishes (its target id is known by then).
+ */
+async function linkBest(em: EntityManager, link: EventLink, where: string, params: unknown[]): Promise<void> {
+  const families = familyValues();
   await em.getConnection().execute(
-    `update ${link.table} e set activity_id = a.id
-       from docker_activities a
-      where e.id in (?) and e.activity_id is null and a.${link.subject} = e.${link.subject}
-        and a.target_id is not null and (e.actor_id = a.target_id or e.actor_id like left(a.target_id, 12) || '%')
-        and e.time between a.started_at - interval '1 second' and coalesce(a.finished_at, now()) + (? * interval '1 second')`,
-    [eventIds, LINK_WINDOW_SECONDS],
+    `with f(activity_action, event_action) as (${families.sql})
+     update ${link.table} t set activity_id = pick.activity_id
+       from (select e.id as event_id,
+                    (select a.id from docker_activities a
+                      where a.${link.subject} = e.${link.subject} and a.target_id is not null
+                        and (e.actor_id = a.target_id or e.actor_id like left(a.target_id, 12) || '%')
+                        and e.time between a.started_at - interval '1 second' and coalesce(a.finished_at, now()) + (? * interval '1 second')
+                        and (not exists (select 1 from f where f.activity_action = a.action)
+                             or exists (select 1 from f where f.activity_action = a.action and (e.action = f.event_action or e.action like f.event_action || ': %')))
+                      order by (a.started_at <= e.time) desc, a.started_at desc
+                      limit 1) as activity_id
+               from ${link.table} e
+              where e.activity_id is null and ${where}) pick
+      where t.id = pick.event_id and pick.activity_id is not null`,
+    [...families.params, LINK_WINDOW_SECONDS, ...params],
   );
 }
