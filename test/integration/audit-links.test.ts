@@ -46,14 +46,14 @@ describe('audit links of back-to-back operations (real dockerd)', () => {
     ];
     for (let i = 0; i < 100; i++) {
       const [mutation, input] = ops[i % ops.length];
-      const res = await t.gql<Record<string, { activity: { id: string; status: string } }>>(`mutation { ${mutation}(input: ${input}) { activity { id status } } }`, {}, token);
+      const res = await t.gql<Record<string, { activity: { id: string; status: string } }>, Record<string, never>>(`mutation { ${mutation}(input: ${input}) { activity { id status } } }`, {}, token);
       expect(res.errors).toBeUndefined();
       expect(res.data![mutation].activity.status).toBe('SUCCEEDED');
       activityIds.push(res.data![mutation].activity.id);
     }
 
     const read = async (activityId: string) => {
-      const r = await t.gql<{ node: LinkedActivity }>(
+      const r = await t.gql<{ node: LinkedActivity }, { id: string }>(
         'query($id: ID!) { node(id: $id) { ... on DockerActivity { action status startedAt events(first: 20) { nodes { id action time } } } } }',
         { id: activityId },
         token,
