@@ -1,11 +1,5 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Logger } from '../../kernel/logger';
 import type { Worker } from '../../kernel/worker';
-import type { FleetPubSub } from '../../infra/pubsub';
-import type { DockerConnections } from '../../infra/engine/connections';
-import type { SecretBox } from '../../infra/crypto';
-import type { Audit } from '../../platform/audit/activity';
-import type { SyncDeps } from '../../platform/supervision/deps';
+import type { EndpointModuleDeps, SyncDeps } from '../../platform/supervision/deps';
 import { createHostFleet, HostFleet } from './fleet';
 import { HostService } from './hosts';
 
@@ -23,16 +17,7 @@ export { activityWhere, containerWhere, eventMatches, eventWhere, imageWhere } f
 export type { ActivityFilterArgs, ContainerFilterArgs, EventFilterArgs } from './queries';
 
 /** What the hosts module needs from the composition root. */
-export interface HostsDeps {
-  orm: MikroORM;
-  pubsub: FleetPubSub;
-  logger: Logger;
-  connections: DockerConnections;
-  secrets: SecretBox;
-  audit: Audit;
-  /** First retry delay after a failed check (doubles per consecutive failure). */
-  retryBaseMs: number;
-}
+export type HostsDeps = EndpointModuleDeps;
 
 /** Docker hosts: their registration and settings (HostService) and their supervision (the fleet, a worker). */
 export interface HostsModule {
@@ -42,7 +27,7 @@ export interface HostsModule {
 }
 
 export function createHostsModule(deps: HostsDeps): HostsModule {
-  const syncDeps: SyncDeps = { orm: deps.orm, pubsub: deps.pubsub, logger: deps.logger, connections: deps.connections, retryBaseMs: deps.retryBaseMs };
+  const syncDeps: SyncDeps = deps;
   const fleet = createHostFleet(syncDeps);
   const hosts = new HostService(deps.audit, deps.secrets, deps.connections, fleet, syncDeps);
   return { hosts, fleet, workers: [fleet] };

@@ -1,13 +1,7 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
-import type { SecretBox } from '../../infra/crypto';
-import type { DockerConnections } from '../../infra/engine/connections';
-import type { FleetPubSub } from '../../infra/pubsub';
-import type { Logger } from '../../kernel/logger';
 import type { Worker } from '../../kernel/worker';
-import type { Audit } from '../../platform/audit/activity';
 import { LeasedFleet } from '../../platform/leasing/leased-fleet';
 import type { HostAccessGuard } from '../../platform/policy/enforce';
-import type { SyncDeps } from '../../platform/supervision/deps';
+import type { EndpointModuleDeps, SyncDeps } from '../../platform/supervision/deps';
 import type { HostService } from '../hosts';
 import { SwarmManager } from './clusters';
 import { NodeManager } from './nodes';
@@ -31,18 +25,10 @@ export type { ClusterStatusPayload } from './status';
 export type { ClusterSyncResult, SwarmChange } from './sync';
 
 /** What the swarm module is built from (by the composition root). */
-export interface SwarmDeps {
-  orm: MikroORM;
-  pubsub: FleetPubSub;
-  logger: Logger;
-  connections: DockerConnections;
-  secrets: SecretBox;
-  audit: Audit;
+export interface SwarmDeps extends EndpointModuleDeps {
   guard: HostAccessGuard;
   /** initSwarm, joinSwarm and leaveSwarm act on registered hosts. */
   hosts: HostService;
-  /** First retry delay after a failure (cluster supervisors). */
-  retryBaseMs: number;
 }
 
 /** The swarm side of the process: cluster supervision (a worker) and the services the resolvers call. */
@@ -57,7 +43,7 @@ export interface SwarmModule {
 }
 
 export function createSwarmModule(deps: SwarmDeps): SwarmModule {
-  const syncDeps: SyncDeps = { orm: deps.orm, pubsub: deps.pubsub, logger: deps.logger, connections: deps.connections, retryBaseMs: deps.retryBaseMs };
+  const syncDeps: SyncDeps = deps;
   const fleet = new LeasedFleet<ClusterSupervisor>({
     name: 'cluster-fleet',
     table: 'swarm_clusters',

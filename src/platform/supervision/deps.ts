@@ -5,6 +5,8 @@ import type { FleetPubSub } from '../../infra/pubsub';
 import { describeNetworkError, EndpointRefused } from '../../infra/engine/client';
 import { dockerAnswer } from '../../infra/engine/errors';
 import type { DockerConnections } from '../../infra/engine/connections';
+import type { SecretBox } from '../../infra/crypto';
+import type { Audit } from '../audit/activity';
 
 /** What a supervisor (of a host or of a cluster) needs. */
 export interface SyncDeps {
@@ -37,3 +39,9 @@ export function failureText(err: unknown): string {
 
 /** Refusals of our own (endpoint not allowed, engine of another account) put the subject in error at once. */
 export const isRefusal = (err: unknown): boolean => err instanceof EndpointRefused;
+
+/** What a module of supervised endpoints (hosts, clusters) is built from: its supervisors' needs, sealed credentials and the audit trail. */
+export interface EndpointModuleDeps extends SyncDeps {
+  secrets: SecretBox;
+  audit: Audit;
+}
