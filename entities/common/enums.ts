@@ -29,10 +29,12 @@ registerEnumType(EventSeverity, { name: 'EventSeverity' });
 export enum EventSource {
   STREAM = 'stream',
   RESYNC = 'resync',
+  GAP = 'gap',
 }
 registerEnumType(EventSource, {
   name: 'EventSource',
-  description: "STREAM: read from the daemon's /events. RESYNC: found by the list-and-diff after a reconnect (Docker had dropped it or was restarted).",
+  description:
+    "STREAM: read from the daemon's /events. RESYNC: found by the list-and-diff after a reconnect (Docker had dropped it or was restarted). GAP: the stream was resumed but Docker's replay did not reach back to the last stored event: events between `attributes.from` and `attributes.to` (timeNano) may be missing; a resync follows.",
 });
 
 export enum ActivityStatus {

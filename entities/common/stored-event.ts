@@ -32,6 +32,18 @@ export abstract class StoredEvent extends AccountOwned {
   @Field(() => EventSource)
   source: EventSource = EventSource.STREAM;
 
+  /**
+   * The event's position in its host's (or cluster's) feed: 1, 2, 3, … with no gap, assigned when
+   * it is stored (src/platform/supervision/event-store.ts). Subscriptions resume after it.
+   */
+  @Property({ type: new BigIntType('number') })
+  seq!: number;
+
+  @Field(() => String, { description: "The event's cursor in its host's (or cluster's) feed: pass it as `after` to a subscription to resume right after this event." })
+  get cursor(): string {
+    return String(this.seq);
+  }
+
   /** The activity (mutation) that caused the event: same owner and target, within its time window. */
   @ManyToOne({ entity: 'DockerActivity', nullable: true, deleteRule: 'set null' })
   activity?: DockerActivity | null;

@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, Property } from '@mikro-orm/core';
+import { BigIntType, Entity, Enum, Index, Property } from '@mikro-orm/core';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { AccountOwned } from './account-owned';
 import { HostStatus } from './enums';
@@ -32,6 +32,10 @@ export abstract class SupervisedEndpoint extends AccountOwned {
 
   @Property({ type: 'datetime', length: 6, nullable: true })
   leaseExpiresAt?: Date | null;
+
+  /** The last event sequence number given out for this endpoint (see StoredEvent.seq); only the event store writes it. */
+  @Property({ type: new BigIntType('number'), default: 0 })
+  eventSeq: number = 0;
 
   @Field(() => Boolean, { description: 'Whether TLS credentials are stored (they are never returned).' })
   get hasTlsCredentials(): boolean {

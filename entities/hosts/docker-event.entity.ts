@@ -11,6 +11,7 @@ import { Node } from '../common/node';
  */
 @Entity({ tableName: 'docker_events' })
 @Unique({ properties: ['host', 'timeNano', 'type', 'action', 'actorId'] })
+@Unique({ properties: ['host', 'seq'] })
 @Index({ properties: ['host', 'time'] })
 @ObjectType({ implements: Node, description: 'An event from a Docker daemon (container, image, network, volume, …).' })
 export class DockerEvent extends StoredEvent {

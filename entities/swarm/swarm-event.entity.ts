@@ -12,6 +12,7 @@ import { SwarmCluster } from './swarm-cluster.entity';
  */
 @Entity({ tableName: 'swarm_events' })
 @Unique({ properties: ['cluster', 'timeNano', 'type', 'action', 'actorId'] })
+@Unique({ properties: ['cluster', 'seq'] })
 @Index({ properties: ['cluster', 'time'] })
 @ObjectType({ implements: Node, description: 'A swarm event (service, node, secret, config or network).' })
 export class SwarmEvent extends StoredEvent {

@@ -1,15 +1,16 @@
-import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Info, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import { DockerActivity, DockerContainer, DockerEvent, DockerHost, DockerImage, User } from '../../entities';
 import { Context, scopeOf } from '../../src/graphql/context';
 import { PERMISSIONS } from '../../src/kernel/permissions';
-import { ConnectionArgs, paginate } from '../../src/graphql/connection';
+import { childConnection, ConnectionArgs, paginate } from '../../src/graphql/connection';
 import { expectGlobalId, toGlobalId } from '../../src/graphql/relay';
 import { hydrate } from '../../src/infra/pubsub/payload';
 import { loaderOf } from '../../src/graphql/loaders';
 import { filtered } from '../../src/graphql/subscriptions';
-import { eventFeed, statusFeed } from '../../src/graphql/feeds';
+import { cursorArg, eventFeed, statusFeed } from '../../src/graphql/feeds';
 import { Topic } from '../../src/infra/pubsub/topics';
-import { activityWhere, containerWhere, eventMatches, eventWhere, HostService, imageWhere } from '../../src/modules/hosts';
+import { activityWhere, containerWhere, eventMatches, eventWhere, HOST_EVENT_LOG, HostService, imageWhere } from '../../src/modules/hosts';
 import type { HostStatusPayload } from '../../src/platform/supervision/status';
 import {
   ActivityFilter,
@@ -58,8 +59,8 @@ export class DockerHostResolver {
 
   @Authorized()
   @Query(() => DockerHostConnection, { description: 'Docker hosts of your account, by name.' })
-  dockerHosts(@Args() page: ConnectionArgs, @Ctx() ctx: Context) {
-    return paginate(ctx.em, DockerHost, {}, page, byName);
+  dockerHosts(@Args() page: ConnectionArgs, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
+    return paginate(ctx.em, DockerHost, {}, page, byName, info);
   }
 
   @Authorized()
@@ -70,44 +71,78 @@ export class DockerHostResolver {
 
   @Authorized()
   @Query(() => DockerContainerConnection, { description: 'Containers across all hosts of your account (from the last sync and live events).' })
-  containers(@Args() page: ConnectionArgs, @Arg('filter', () => ContainerFilter, { nullable: true }) filter: ContainerFilter | undefined, @Ctx() ctx: Context) {
-    return paginate(ctx.em, DockerContainer, containerWhere(filter), page, byName);
+  containers(
+    @Args() page: ConnectionArgs,
+    @Arg('filter', () => ContainerFilter, { nullable: true }) filter: ContainerFilter | undefined,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ) {
+    return paginate(ctx.em, DockerContainer, containerWhere(filter), page, byName, info);
   }
 
   @Authorized()
   @Query(() => DockerImageConnection, { description: 'Images across all hosts of your account.' })
-  images(@Args() page: ConnectionArgs, @Arg('filter', () => ImageFilter, { nullable: true }) filter: ImageFilter | undefined, @Ctx() ctx: Context) {
-    return paginate(ctx.em, DockerImage, imageWhere(filter), page);
+  images(@Args() page: ConnectionArgs, @Arg('filter', () => ImageFilter, { nullable: true }) filter: ImageFilter | undefined, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
+    return paginate(ctx.em, DockerImage, imageWhere(filter), page, undefined, info);
   }
 
   @Authorized()
   @Query(() => DockerEventConnection, { description: 'Stored Docker events across your hosts, newest first.' })
-  dockerEvents(@Args() page: ConnectionArgs, @Arg('filter', () => DockerEventFilter, { nullable: true }) filter: DockerEventFilter | undefined, @Ctx() ctx: Context) {
-    return paginate(ctx.em, DockerEvent, eventWhere(filter), page, newestFirst);
+  dockerEvents(
+    @Args() page: ConnectionArgs,
+    @Arg('filter', () => DockerEventFilter, { nullable: true }) filter: DockerEventFilter | undefined,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ) {
+    return paginate(ctx.em, DockerEvent, eventWhere(filter), page, newestFirst, info);
   }
 
   @Authorized()
   @Query(() => DockerActivityConnection, { description: 'The audit log: every mutation, newest first.' })
-  activities(@Args() page: ConnectionArgs, @Arg('filter', () => ActivityFilter, { nullable: true }) filter: ActivityFilter | undefined, @Ctx() ctx: Context) {
+  activities(
+    @Args() page: ConnectionArgs,
+    @Arg('filter', () => ActivityFilter, { nullable: true }) filter: ActivityFilter | undefined,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ) {
     const hostId = filter?.hostId ? hostIdOf(filter.hostId, 'filter.hostId') : undefined;
-    return paginate(ctx.em, DockerActivity, activityWhere(filter && { ...filter, hostId }), page, { field: 'startedAt', direction: 'desc' });
+    return paginate(ctx.em, DockerActivity, activityWhere(filter && { ...filter, hostId }), page, { field: 'startedAt', direction: 'desc' }, info);
   }
 
   // --- fields ---
+  // Nested connections load the pages of every host of the request in one statement (childConnection).
 
   @FieldResolver(() => DockerContainerConnection, { name: 'containers', description: 'Containers of this host in all states.' })
-  containersOf(@Root() host: DockerHost, @Args() page: ConnectionArgs, @Arg('filter', () => ContainerFilter, { nullable: true }) filter: ContainerFilter | undefined, @Ctx() ctx: Context) {
-    return paginate(ctx.em, DockerContainer, containerWhere(filter, host.id), page, byName);
+  containersOf(
+    @Root() host: DockerHost,
+    @Args() page: ConnectionArgs,
+    @Arg('filter', () => ContainerFilter, { nullable: true }) filter: ContainerFilter | undefined,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ) {
+    return childConnection(ctx, info, host.id, { entity: DockerContainer, parent: 'host', where: () => containerWhere(filter), args: page, order: byName, filter });
   }
 
   @FieldResolver(() => DockerImageConnection, { name: 'images' })
-  imagesOf(@Root() host: DockerHost, @Args() page: ConnectionArgs, @Arg('filter', () => ImageFilter, { nullable: true }) filter: ImageFilter | undefined, @Ctx() ctx: Context) {
-    return paginate(ctx.em, DockerImage, imageWhere(filter, host.id), page);
+  imagesOf(
+    @Root() host: DockerHost,
+    @Args() page: ConnectionArgs,
+    @Arg('filter', () => ImageFilter, { nullable: true }) filter: ImageFilter | undefined,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ) {
+    return childConnection(ctx, info, host.id, { entity: DockerImage, parent: 'host', where: () => imageWhere(filter), args: page, filter });
   }
 
   @FieldResolver(() => DockerEventConnection, { name: 'events', description: 'Stored events of this host, newest first.' })
-  eventsOf(@Root() host: DockerHost, @Args() page: ConnectionArgs, @Arg('filter', () => DockerEventFilter, { nullable: true }) filter: DockerEventFilter | undefined, @Ctx() ctx: Context) {
-    return paginate(ctx.em, DockerEvent, eventWhere(filter, host.id), page, newestFirst);
+  eventsOf(
+    @Root() host: DockerHost,
+    @Args() page: ConnectionArgs,
+    @Arg('filter', () => DockerEventFilter, { nullable: true }) filter: DockerEventFilter | undefined,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ) {
+    return childConnection(ctx, info, host.id, { entity: DockerEvent, parent: 'host', where: () => eventWhere(filter), args: page, order: newestFirst, filter });
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Bytes, as a decimal string.' })
@@ -169,20 +204,22 @@ export class DockerHostResolver {
 
   @Authorized()
   // a live pub/sub feed: subscribers asking the same thing share one execution (src/server/ws.ts)
-  @Extensions({ shareable: true })
+  @Extensions({ shareable: true, replayArgs: ['after'] })
   @Subscription(() => DockerEvent, {
     name: 'dockerEvents',
-    description: 'Live events of one host, stored first (replayed events are not sent twice), then delivered through pub/sub to any replica.',
+    description:
+      "Events of one host, each once and in order: stored first, then delivered through pub/sub to any replica. With `after` (an event's `cursor`), the stored events after it are replayed first. Pub/sub outages are filled from the store; GAP events (always delivered) say when Docker's own replay could not cover a reader's outage.",
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
       const filter = args.filter as DockerEventFilter | undefined;
-      return eventFeed(ctx, HOST_FEED, args.hostId as string, 'hostId', Topic.DOCKER_EVENTS, (e: DockerEvent) => eventMatches(e, filter));
+      return eventFeed(ctx, HOST_FEED, args.hostId as string, 'hostId', Topic.DOCKER_EVENTS, HOST_EVENT_LOG, cursorArg(args.after as string | undefined), (e: DockerEvent) => eventMatches(e, filter));
     },
   })
   dockerEvents$(
     @Root() payload: Record<string, unknown>,
     @Arg('hostId', () => ID) _hostId: string,
     @Arg('filter', () => DockerEventFilter, { nullable: true }) _filter: DockerEventFilter | undefined,
+    @Arg('after', () => String, { nullable: true, description: "Resume after this event's `cursor`: the stored events after it are delivered first." }) _after: string | undefined,
   ): DockerEvent {
     return hydrate(DockerEvent, { ...payload, time: new Date(payload.time as string) });
   }
@@ -278,7 +315,7 @@ export class DockerActivityResolver {
   }
 
   @FieldResolver(() => DockerEventConnection, { description: 'Docker events linked to this activity (same actor, within its time window).' })
-  events(@Root() row: DockerActivity, @Args() page: ConnectionArgs, @Ctx() ctx: Context) {
-    return paginate(ctx.em, DockerEvent, { activity: row.id }, page, { field: 'time', direction: 'asc' });
+  events(@Root() row: DockerActivity, @Args() page: ConnectionArgs, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
+    return childConnection(ctx, info, row.id, { entity: DockerEvent, parent: 'activity', where: () => ({}), args: page, order: { field: 'time', direction: 'asc' } });
   }
 }

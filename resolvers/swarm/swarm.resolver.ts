@@ -1,17 +1,18 @@
-import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import type { FilterQuery } from '@mikro-orm/postgresql';
 import { DockerActivity, DockerHost, SecretKind, SecretReference, SwarmCluster, SwarmEvent, SwarmNetwork, SwarmNode, SwarmNodeRole, SwarmService } from '../../entities';
 import { Context, scopeOf } from '../../src/graphql/context';
 import { loaderOf } from '../../src/graphql/loaders';
 import { PERMISSIONS } from '../../src/kernel/permissions';
-import { ConnectionArgs, paginate } from '../../src/graphql/connection';
+import { childConnection, ConnectionArgs, paginate } from '../../src/graphql/connection';
 import { expectGlobalId, toGlobalId } from '../../src/graphql/relay';
 import { resolverInstance } from '../../src/graphql/instances';
 import { hydrate } from '../../src/infra/pubsub/payload';
-import { eventFeed, statusFeed } from '../../src/graphql/feeds';
+import { cursorArg, eventFeed, statusFeed } from '../../src/graphql/feeds';
 import { Topic } from '../../src/infra/pubsub/topics';
-import { clusterHealth, ConfigManager, NodeManager, SecretManager, ServiceManager, SwarmManager } from '../../src/modules/swarm';
+import { clusterHealth, ConfigManager, NodeManager, SecretManager, ServiceManager, SWARM_EVENT_LOG, SwarmManager } from '../../src/modules/swarm';
 import type { ClusterStatusPayload, ServiceLogLine as LogLine } from '../../src/modules/swarm';
 import {
   ConfigIdInput,
@@ -64,8 +65,9 @@ const byName = { field: 'name', direction: 'asc' } as const;
 const byHostname = { field: 'hostname', direction: 'asc' } as const;
 const newestFirst = { field: 'time', direction: 'desc' } as const;
 
-function eventWhere(clusterId: string, f: SwarmEventFilter | undefined): FilterQuery<SwarmEvent> {
-  const where: Record<string, unknown> = { cluster: clusterId };
+/** The filter of a cluster's events (the cluster itself is the nested connection's parent). */
+function eventWhere(f: SwarmEventFilter | undefined): FilterQuery<SwarmEvent> {
+  const where: Record<string, unknown> = {};
   if (f?.types?.length) where.type = { $in: f.types };
   if (f?.actions?.length) where.action = { $in: f.actions };
   if (f?.actorId) where.actorId = f.actorId;
@@ -83,8 +85,9 @@ function eventMatches(e: { type: string; action: string; actorId: string; severi
   return true;
 }
 
-function serviceWhere(clusterId: string, f: SwarmServiceFilter | undefined): FilterQuery<SwarmService> {
-  const where: Record<string, unknown> = { cluster: clusterId };
+/** The filter of a cluster's services (the cluster itself is the nested connection's parent). */
+function serviceWhere(f: SwarmServiceFilter | undefined): FilterQuery<SwarmService> {
+  const where: Record<string, unknown> = {};
   if (f?.name) where.name = { $ilike: `%${f.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%` };
   if (f?.stack) where.stack = f.stack;
   return where as FilterQuery<SwarmService>;
@@ -110,8 +113,8 @@ export class SwarmClusterResolver {
 
   @Authorized()
   @Query(() => SwarmClusterConnection, { description: 'Swarm clusters of your account, by name.' })
-  swarmClusters(@Args() page: ConnectionArgs, @Ctx() ctx: Context) {
-    return paginate(ctx.em, SwarmCluster, {}, page, byName);
+  swarmClusters(@Args() page: ConnectionArgs, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
+    return paginate(ctx.em, SwarmCluster, {}, page, byName, info);
   }
 
   @Authorized()
@@ -140,14 +143,28 @@ export class SwarmClusterResolver {
     return this.clusters.inspect(scopeOf(ctx), cluster);
   }
 
+  // Nested connections load the pages of every cluster of the request in one statement (childConnection).
+
   @FieldResolver(() => SwarmNodeConnection, { description: 'Nodes by hostname.' })
-  nodes(@Root() cluster: SwarmCluster, @Args() page: ConnectionArgs, @Arg('role', () => SwarmNodeRole, { nullable: true }) role: SwarmNodeRole | undefined, @Ctx() ctx: Context) {
-    return paginate(ctx.em, SwarmNode, { cluster: cluster.id, ...(role ? { role } : {}) }, page, byHostname);
+  nodes(
+    @Root() cluster: SwarmCluster,
+    @Args() page: ConnectionArgs,
+    @Arg('role', () => SwarmNodeRole, { nullable: true }) role: SwarmNodeRole | undefined,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ) {
+    return childConnection(ctx, info, cluster.id, { entity: SwarmNode, parent: 'cluster', where: () => (role ? { role } : {}), args: page, order: byHostname, filter: role ?? null });
   }
 
   @FieldResolver(() => SwarmServiceConnection, { description: 'Services by name.' })
-  services(@Root() cluster: SwarmCluster, @Args() page: ConnectionArgs, @Arg('filter', () => SwarmServiceFilter, { nullable: true }) filter: SwarmServiceFilter | undefined, @Ctx() ctx: Context) {
-    return paginate(ctx.em, SwarmService, serviceWhere(cluster.id, filter), page, byName);
+  services(
+    @Root() cluster: SwarmCluster,
+    @Args() page: ConnectionArgs,
+    @Arg('filter', () => SwarmServiceFilter, { nullable: true }) filter: SwarmServiceFilter | undefined,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ) {
+    return childConnection(ctx, info, cluster.id, { entity: SwarmService, parent: 'cluster', where: () => serviceWhere(filter), args: page, order: byName, filter });
   }
 
   @FieldResolver(() => [SwarmStack], { description: 'Stacks: services grouped by their com.docker.stack.namespace label, by name.' })
@@ -164,18 +181,24 @@ export class SwarmClusterResolver {
   }
 
   @FieldResolver(() => SecretReferenceConnection, { description: 'Secrets (metadata only), by name.' })
-  secrets(@Root() cluster: SwarmCluster, @Args() page: ConnectionArgs, @Ctx() ctx: Context) {
-    return paginate(ctx.em, SecretReference, { cluster: cluster.id, kind: SecretKind.SECRET }, page, byName);
+  secrets(@Root() cluster: SwarmCluster, @Args() page: ConnectionArgs, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
+    return childConnection(ctx, info, cluster.id, { entity: SecretReference, parent: 'cluster', where: () => ({ kind: SecretKind.SECRET }), args: page, order: byName });
   }
 
   @FieldResolver(() => SecretReferenceConnection, { description: 'Configs, by name.' })
-  configs(@Root() cluster: SwarmCluster, @Args() page: ConnectionArgs, @Ctx() ctx: Context) {
-    return paginate(ctx.em, SecretReference, { cluster: cluster.id, kind: SecretKind.CONFIG }, page, byName);
+  configs(@Root() cluster: SwarmCluster, @Args() page: ConnectionArgs, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
+    return childConnection(ctx, info, cluster.id, { entity: SecretReference, parent: 'cluster', where: () => ({ kind: SecretKind.CONFIG }), args: page, order: byName });
   }
 
   @FieldResolver(() => SwarmEventConnection, { description: 'Stored swarm events, newest first.' })
-  events(@Root() cluster: SwarmCluster, @Args() page: ConnectionArgs, @Arg('filter', () => SwarmEventFilter, { nullable: true }) filter: SwarmEventFilter | undefined, @Ctx() ctx: Context) {
-    return paginate(ctx.em, SwarmEvent, eventWhere(cluster.id, filter), page, newestFirst);
+  events(
+    @Root() cluster: SwarmCluster,
+    @Args() page: ConnectionArgs,
+    @Arg('filter', () => SwarmEventFilter, { nullable: true }) filter: SwarmEventFilter | undefined,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ) {
+    return childConnection(ctx, info, cluster.id, { entity: SwarmEvent, parent: 'cluster', where: () => eventWhere(filter), args: page, order: newestFirst, filter });
   }
 
   // --- mutations: clusters ---
@@ -244,20 +267,22 @@ export class SwarmClusterResolver {
   // --- subscriptions ---
 
   @Authorized()
-  @Extensions({ shareable: true })
+  @Extensions({ shareable: true, replayArgs: ['after'] })
   @Subscription(() => SwarmEvent, {
     name: 'swarmEvents',
-    description: 'Live swarm events of a cluster (service, node, secret, config, network), stored first, then delivered through pub/sub to any replica.',
+    description:
+      "Swarm events of a cluster (service, node, secret, config, network), each once and in order: stored first, then delivered through pub/sub to any replica. With `after` (an event's `cursor`), the stored events after it are replayed first; GAP events are always delivered.",
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
       const filter = args.filter as SwarmEventFilter | undefined;
-      return eventFeed(ctx, CLUSTER_FEED, args.clusterId as string, 'clusterId', Topic.SWARM_EVENTS, (e: SwarmEvent) => eventMatches(e, filter));
+      return eventFeed(ctx, CLUSTER_FEED, args.clusterId as string, 'clusterId', Topic.SWARM_EVENTS, SWARM_EVENT_LOG, cursorArg(args.after as string | undefined), (e: SwarmEvent) => eventMatches(e, filter));
     },
   })
   swarmEvents$(
     @Root() payload: Record<string, unknown>,
     @Arg('clusterId', () => ID) _clusterId: string,
     @Arg('filter', () => SwarmEventFilter, { nullable: true }) _filter: SwarmEventFilter | undefined,
+    @Arg('after', () => String, { nullable: true, description: "Resume after this event's `cursor`: the stored events after it are delivered first." }) _after: string | undefined,
   ): SwarmEvent {
     return hydrate(SwarmEvent, { ...payload, time: new Date(payload.time as string) });
   }
@@ -514,7 +539,7 @@ export class SwarmActivityResolver {
   }
 
   @FieldResolver(() => SwarmEventConnection, { description: 'Swarm events linked to this activity (same cluster and target, within its time window).' })
-  swarmEvents(@Root() row: DockerActivity, @Args() page: ConnectionArgs, @Ctx() ctx: Context) {
-    return paginate(ctx.em, SwarmEvent, { activity: row.id }, page, { field: 'time', direction: 'asc' });
+  swarmEvents(@Root() row: DockerActivity, @Args() page: ConnectionArgs, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
+    return childConnection(ctx, info, row.id, { entity: SwarmEvent, parent: 'activity', where: () => ({}), args: page, order: { field: 'time', direction: 'asc' } });
   }
 }

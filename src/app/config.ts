@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Config, DEFAULT_JWT_MAX_LIFETIME_SECONDS, DEV_JWT_SECRET, parseDurationSeconds, parseLimits } from '../kernel/config';
+import { Config, DEFAULT_JWT_MAX_LIFETIME_SECONDS, DEFAULT_VAULT_TIMEOUT_MS, DEV_JWT_SECRET, parseDurationSeconds, parseLimits, VaultConfig } from '../kernel/config';
 import { loadEndpointAllowList } from '../kernel/addresses';
 import { parseBindRoots } from '../platform/policy/host-access';
 
@@ -35,11 +35,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     hostAccess: { bindRoots: parseBindRoots(env.FLEETGRAPH_HOST_BIND_ROOTS) },
     limits: parseLimits(env.FLEETGRAPH_LIMITS),
     sync: { retryBaseMs: 1000 },
-    vault: { addr: env.VAULT_ADDR || undefined, token: env.VAULT_TOKEN || undefined },
+    vault: loadVaultConfig(env),
     ...overrides,
   };
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
     throw new Error(`PORT must be an integer between 0 and 65535, got ${env.PORT}`);
   }
   return config;
+}
+
+/** Vault role names as Vault accepts them in a path (framework.GenericNameRegex). */
+const VAULT_ROLE = /^\w(?:[\w.-]*\w)?$/;
+
+/**
+ * The Vault section: absent without VAULT_ADDR. With it, the address must be an http(s) URL
+ * without credentials and a token must come from VAULT_TOKEN or FLEETGRAPH_VAULT_TOKEN_FILE
+ * (the file wins: it is the more specific, rotating source).
+ */
+function loadVaultConfig(env: NodeJS.ProcessEnv): VaultConfig | undefined {
+  if (!env.VAULT_ADDR) return undefined;
+  let url: URL;
+  try {
+    url = new URL(env.VAULT_ADDR);
+  } catch {
+    throw new Error('VAULT_ADDR must be a URL such as https://vault.example:8200');
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.username || url.password) throw new Error('VAULT_ADDR must be an http(s) URL without credentials');
+  const tokenFile = env.FLEETGRAPH_VAULT_TOKEN_FILE || undefined;
+  const token = env.VAULT_TOKEN || undefined;
+  if (!tokenFile && !token) throw new Error('VAULT_ADDR is set: set VAULT_TOKEN or FLEETGRAPH_VAULT_TOKEN_FILE too');
+  const tokenRole = env.FLEETGRAPH_VAULT_TOKEN_ROLE || undefined;
+  if (tokenRole && !VAULT_ROLE.test(tokenRole)) throw new Error('FLEETGRAPH_VAULT_TOKEN_ROLE must be a Vault role name (letters, digits, _, - and .)');
+  return { addr: `${url.origin}${url.pathname.replace(/\/+$/, '')}`, token: tokenFile ? undefined : token, tokenFile, namespace: env.VAULT_NAMESPACE || undefined, tokenRole, requestTimeoutMs: DEFAULT_VAULT_TIMEOUT_MS };
 }

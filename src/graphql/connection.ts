@@ -1,7 +1,10 @@
 import { ArgsType, ClassType, Field, Int, ObjectType } from 'type-graphql';
 import { IsOptional, Max, MaxLength, Min } from 'class-validator';
-import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/postgresql';
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { raw, type EntityClass, type EntityManager, type EntityName, type FilterQuery } from '@mikro-orm/postgresql';
 import { CursorValueKind, decodeCursor, encodeCursor, MAX_CURSOR_LENGTH } from './relay';
+import { batchLoaderOf } from './loaders';
+import type { Context } from './context';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -58,40 +61,210 @@ export interface PageOrder {
   direction: 'asc' | 'desc';
 }
 
+const NEWEST_FIRST: PageOrder = { field: 'createdAt', direction: 'desc' };
+
+/** What a connection's selection asks for: its rows (edges, nodes, pageInfo) and/or totalCount. */
+export interface ConnectionNeeds {
+  rows: boolean;
+  count: boolean;
+}
+
+/** Fields of a connection that need no row: a selection of only these loads no page. */
+const ROWLESS_FIELDS = new Set(['totalCount', '__typename']);
+
 /**
- * Keyset pagination over (order field, id): one query for the page, one for totalCount,
- * whatever the page. Cursors are opaque.
+ * What the field being resolved selects on its connection (through inline and named fragments):
+ * the count runs only when totalCount is asked, the page only when anything but totalCount is.
+ * Without `info`, or when a fragment cannot be found, both (never a missing answer).
+ */
+export function connectionNeeds(info: GraphQLResolveInfo | undefined): ConnectionNeeds {
+  if (!info) return { rows: true, count: true };
+  const needs = { rows: false, count: false };
+  const visited = new Set<string>();
+  const visit = (set: SelectionSetNode | undefined): void => {
+    for (const sel of set?.selections ?? []) {
+      if (sel.kind === Kind.FIELD) {
+        if (sel.name.value === 'totalCount') needs.count = true;
+        else if (!ROWLESS_FIELDS.has(sel.name.value)) needs.rows = true;
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        visit(sel.selectionSet);
+      } else if (!visited.has(sel.name.value)) {
+        visited.add(sel.name.value);
+        const fragment = info.fragments[sel.name.value];
+        if (fragment) visit(fragment.selectionSet);
+        else needs.rows = needs.count = true;
+      }
+    }
+  };
+  for (const node of info.fieldNodes) visit(node.selectionSet);
+  return needs;
+}
+
+/**
+ * Keyset pagination over (order field, id): one query for the page (when rows are selected) and
+ * one for totalCount (only when it is selected: pass the resolver's `info`). Cursors are opaque.
  */
 export async function paginate<T extends { id: string }>(
   em: EntityManager,
   entity: EntityName<T>,
   where: FilterQuery<T>,
   args: ConnectionArgs,
-  order: PageOrder = { field: 'createdAt', direction: 'desc' },
+  order: PageOrder = NEWEST_FIRST,
+  info?: GraphQLResolveInfo,
 ): Promise<ConnectionShape<T>> {
   const first = args.first ?? DEFAULT_PAGE_SIZE;
-  let pageWhere = where;
-  if (args.after) {
-    const { value, id } = decodeCursor(args.after, cursorKind(em, entity, order.field));
-    const op = order.direction === 'desc' ? '$lt' : '$gt';
-    pageWhere = { $and: [where, { $or: [{ [order.field]: { [op]: value } }, { [order.field]: value, id: { [op]: id } }] }] } as FilterQuery<T>;
-  }
-  const [rows, totalCount] = await Promise.all([em.find(entity, pageWhere, { orderBy: { [order.field]: order.direction, id: order.direction } as never, limit: first + 1 }), em.count(entity, where)]);
-  const hasNextPage = rows.length > first;
+  const needs = connectionNeeds(info);
+  const after = afterWhere<T>(em, entity, order, args.after);
+  const pageWhere = after ? ({ $and: [where, after] } as FilterQuery<T>) : where;
+  const [rows, totalCount] = await Promise.all([
+    needs.rows ? em.find(entity, pageWhere, { orderBy: { [order.field]: order.direction, id: order.direction } as never, limit: first + 1 }) : [],
+    needs.count ? em.count(entity, where) : undefined,
+  ]);
+  return pageOf(rows as T[], first, args, order.field, totalCount);
+}
+
+/** The rows after a cursor in (order field, id) order, or undefined without one (BAD_USER_INPUT for a cursor that is not one of ours). */
+function afterWhere<T extends object>(em: EntityManager, entity: EntityName<T>, order: PageOrder, after: string | undefined): FilterQuery<T> | undefined {
+  if (!after) return undefined;
+  const { value, id } = decodeCursor(after, cursorKind(em, entity, order.field));
+  const op = order.direction === 'desc' ? '$lt' : '$gt';
+  return { $or: [{ [order.field]: { [op]: value } }, { [order.field]: value, id: { [op]: id } }] } as FilterQuery<T>;
+}
+
+/**
+ * A connection from the first+1 rows of a page. A totalCount that was not loaded (not selected)
+ * is a getter that throws: if a selection ever reached it, the field fails instead of answering 0.
+ */
+function pageOf<T extends { id: string }>(rows: T[], first: number, args: ConnectionArgs, field: string, totalCount: number | undefined): ConnectionShape<T> {
   const page = rows.slice(0, first);
-  const edges = page.map((node) => ({ node, cursor: cursorOf(node, order.field) }));
-  return {
+  const edges = page.map((node) => ({ node, cursor: cursorOf(node, field) }));
+  const shape = {
     edges,
     nodes: page,
-    totalCount,
     pageInfo: {
-      hasNextPage,
+      hasNextPage: rows.length > first,
       hasPreviousPage: Boolean(args.after),
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges[edges.length - 1]?.cursor ?? null,
     },
-  };
+  } as ConnectionShape<T>;
+  if (totalCount !== undefined) shape.totalCount = totalCount;
+  else
+    Object.defineProperty(shape, 'totalCount', {
+      enumerable: false,
+      get: () => {
+        throw new Error('totalCount was not loaded: the selection did not ask for it');
+      },
+    });
+  return shape;
 }
+
+/** A nested connection: the children of one parent (a host's containers, a cluster's services, an activity's events). */
+export interface ChildConnection<T extends { id: string }> {
+  entity: EntityClass<T>;
+  /** The child's ManyToOne property pointing at the parent (host, cluster, activity). */
+  parent: string;
+  /**
+   * The filter, without the parent and the cursor; built once per statement (called by the batch,
+   * so a raw fragment in it is fresh for each query).
+   */
+  where: () => FilterQuery<T>;
+  args: ConnectionArgs;
+  order?: PageOrder;
+  /**
+   * The field's arguments besides first/after (its filter, role, …), as plain data. With the
+   * field's name they say which parents share a statement: the same field asked with the same
+   * arguments under many parents is one batch, so `where` must depend on nothing else.
+   */
+  filter?: unknown;
+}
+
+/**
+ * One parent's page of a nested connection, loaded with every other parent of the request asking
+ * the same field with the same arguments: one statement for all their pages (a lateral join:
+ * each parent's first+1 rows in (order, id) order, through the index on (parent, order, id)), and,
+ * only when totalCount is selected, one statement counting them all (grouped by parent). Same
+ * order, cursors, filters and tenant filter as paginate.
+ */
+export function childConnection<T extends { id: string }>(ctx: Context, info: GraphQLResolveInfo, parentId: string, spec: ChildConnection<T>): Promise<ConnectionShape<T>> {
+  const order = spec.order ?? NEWEST_FIRST;
+  const first = spec.args.first ?? DEFAULT_PAGE_SIZE;
+  const needs = connectionNeeds(info);
+  const field = `${info.parentType.name}.${info.fieldName}`;
+  const filterKey = JSON.stringify(spec.filter ?? null);
+  // decoded here, so a bad cursor is BAD_USER_INPUT before any statement
+  const after = afterWhere<T>(ctx.em, spec.entity, order, spec.args.after);
+  const rows = needs.rows
+    ? batchLoaderOf<T[]>(ctx, `page ${field} ${first} ${spec.args.after ?? ''} ${filterKey}`, (ids) => loadPages(ctx.em, spec, after, order, first + 1, ids)).load(parentId)
+    : Promise.resolve([]);
+  const count = needs.count ? batchLoaderOf<number>(ctx, `count ${field} ${filterKey}`, (ids) => loadCounts(ctx.em, spec, ids)).load(parentId) : Promise.resolve(undefined);
+  return Promise.all([rows, count]).then(([r, n]) => pageOf(r, first, spec.args, order.field, n));
+}
+
+/** The column of an entity property (host → host_id), for the raw parts of the batched statements. */
+function columnOf(em: EntityManager, entity: EntityClass<object>, property: string): string {
+  const column = em.getMetadata().get(entity.name).properties[property]?.fieldNames?.[0];
+  if (!column) throw new Error(`connection: ${entity.name} has no column for ${property}`);
+  return column;
+}
+
+/**
+ * The pages of many parents in one statement:
+ *   select c.* from unnest(array[…]::uuid[]) with ordinality p(parent_id, ord)
+ *   cross join lateral (select … where <tenant> and <filter> and <after> and c.<parent> = p.parent_id
+ *                       order by <order>, id limit <n>) c
+ *   order by p.ord, c.<order>, c.id
+ * The inner query is MikroORM's (filters, raw fragments and the tenant filter as em.find applies
+ * them); the outer order is SQL's, so string order follows the database's collation.
+ */
+async function loadPages<T extends { id: string }>(
+  em: EntityManager,
+  spec: ChildConnection<T>,
+  after: FilterQuery<T> | undefined,
+  order: PageOrder,
+  limit: number,
+  parentIds: readonly string[],
+): Promise<T[][]> {
+  const parent = columnOf(em, spec.entity, spec.parent);
+  const orderColumn = columnOf(em, spec.entity, order.field);
+  const where = spec.where();
+  const qb = em
+    .createQueryBuilder(spec.entity, 'c')
+    .select('*')
+    .where((after ? { $and: [where, after] } : where) as never)
+    .andWhere(`c.${quoted(parent)} = p.parent_id`)
+    .orderBy({ [order.field]: order.direction, id: order.direction } as never)
+    .limit(limit);
+  await qb.applyFilters();
+  const dir = order.direction === 'desc' ? 'desc' : 'asc';
+  const statement = em
+    .getKnex()
+    .raw(`select c.* from unnest(array[?]::uuid[]) with ordinality as p(parent_id, ord) cross join lateral ? as c order by p.ord, c.${quoted(orderColumn)} ${dir}, c.id ${dir}`, [
+      [...parentIds],
+      qb.getKnexQuery(),
+    ]);
+  const rows = (await em.getConnection().execute(statement, [], 'all', em.getTransactionContext())) as Array<Record<string, unknown>>;
+  const byParent = new Map<string, T[]>(parentIds.map((id) => [id, []]));
+  for (const row of rows) byParent.get(String(row[parent]))?.push(em.map(spec.entity, row as never));
+  return parentIds.map((id) => byParent.get(id)!);
+}
+
+/** totalCount of many parents in one statement: select <parent>, count(*) … where <parent> in (…) group by <parent>. */
+async function loadCounts<T extends { id: string }>(em: EntityManager, spec: ChildConnection<T>, parentIds: readonly string[]): Promise<number[]> {
+  const parent = columnOf(em, spec.entity, spec.parent);
+  const qb = em
+    .createQueryBuilder(spec.entity, 'c')
+    .select([raw(`c.${quoted(parent)} as parent_id`), raw('count(*) as n')])
+    .where({ $and: [spec.where(), { [spec.parent]: { $in: [...parentIds] } }] } as never)
+    .groupBy(raw(`c.${quoted(parent)}`) as never);
+  await qb.applyFilters();
+  const rows = (await qb.execute('all', false)) as unknown as Array<{ parent_id: string; n: string | number }>;
+  const byParent = new Map(rows.map((r) => [String(r.parent_id), Number(r.n)]));
+  return parentIds.map((id) => byParent.get(id) ?? 0);
+}
+
+/** A column name from entity metadata, quoted for PostgreSQL (metadata names are ours, never user input). */
+const quoted = (column: string) => `"${column.replace(/"/g, '""')}"`;
 
 function cursorOf(node: { id: string }, field: string): string {
   return encodeCursor({ value: (node as unknown as Record<string, string | number | Date>)[field], id: node.id });

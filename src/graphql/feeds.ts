@@ -1,4 +1,6 @@
-import { notFound } from '../kernel/errors';
+import { EventSource } from '../../entities';
+import { badInput, notFound } from '../kernel/errors';
+import { SequencedFeed } from '../platform/supervision/sequenced-feed';
 import { toGlobalId } from '../kernel/ids';
 import { scopeOf, type Context } from './context';
 import { expectGlobalId } from './relay';
@@ -19,10 +21,56 @@ export async function subscribedRow<E extends { id: string }>(ctx: Context, subj
   return row;
 }
 
-/** Live events of one host or cluster (stored first, then published on `topic` under its id), narrowed by `matches`. */
-export async function eventFeed<E extends { id: string }, T>(ctx: Context, subject: FeedSubject<E>, globalId: string, field: string, topic: string, matches: (event: T) => boolean) {
+/** How a kind's stored events are read back for a resumed feed: the event entity, its owner field, and the payload published for it. */
+export interface EventReplay<V extends { seq: number }> {
+  entity: new () => V;
+  ownerField: string;
+  payload(event: V): Record<string, unknown>;
+}
+
+/** A cursor given as `after`: the decimal sequence number of an event of the subscribed host or cluster. */
+export function cursorArg(after: string | null | undefined, field = 'after'): number | undefined {
+  if (after === undefined || after === null) return undefined;
+  if (!/^\d{1,15}$/.test(after)) throw badInput(field, 'must be an event cursor (the `cursor` of a delivered event)');
+  return Number(after);
+}
+
+/** Whether a payload is a GAP announcement: delivered whatever the subscription's filter, so the consumer knows what it may have missed. */
+const isGap = (p: { source?: string }) => p.source === EventSource.GAP;
+
+/**
+ * Events of one host or cluster: stored first, then published on `topic` under its id. With
+ * `after`, the stored events after that cursor are replayed first; either way the feed is gap-free
+ * and without duplicates across pub/sub outages (src/platform/supervision/sequenced-feed.ts),
+ * narrowed by `matches` (GAP events always pass).
+ */
+export async function eventFeed<E extends { id: string }, V extends { seq: number }>(
+  ctx: Context,
+  subject: FeedSubject<E>,
+  globalId: string,
+  field: string,
+  topic: string,
+  replay: EventReplay<V>,
+  after: number | undefined,
+  matches: (event: V) => boolean,
+) {
   const row = await subscribedRow(ctx, subject, globalId, field);
-  return filtered(ctx.events.subscribe(topic, row.id), matches);
+  const em = ctx.em;
+  const feed = new SequencedFeed<V & Record<string, unknown>>({
+    after,
+    live: () => ctx.events.subscribe(topic, row.id)[Symbol.asyncIterator](),
+    load: async (afterSeq, limit) => {
+      // a fresh fork per page: a long-lived feed must not grow an identity map
+      const rows = (await em.fork().find(replay.entity, { [replay.ownerField]: row.id, seq: { $gt: afterSeq } } as never, { orderBy: { seq: 'asc' } as never, limit })) as V[];
+      return rows.map((r) => replay.payload(r) as V & Record<string, unknown>);
+    },
+    latest: async () => {
+      const [owner] = (await em.getConnection().execute(`select event_seq from ${em.getMetadata().get(subject.entity.name).tableName} where id = ?`, [row.id])) as Array<{ event_seq: string }>;
+      return Number(owner?.event_seq ?? 0);
+    },
+    onReconnect: (listener) => ctx.events.onReconnect(listener),
+  });
+  return filtered(feed, (e: V & { source?: string }) => isGap(e) || matches(e));
 }
 
 /** Status transitions of the caller's hosts or clusters (published on `topic` under the account), or of one of them. */

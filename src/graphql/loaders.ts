@@ -51,3 +51,22 @@ export function loaderOf<T extends { id: string }>(ctx: Context, entity: new () 
   }
   return loader;
 }
+
+/**
+ * A DataLoader for one batched read, per context and `key`: every call of `load` made while a
+ * request's fields are being resolved goes to one call of `batch` (one SQL statement for all the
+ * parents of a nested connection, src/graphql/connection.ts). The key names what is read and with
+ * which arguments (two loads with one key must mean the same read); results are reused for at most
+ * LOOKUP_TTL_MS, as in loaderOf, so a long-lived subscription context never serves stale pages.
+ */
+export function batchLoaderOf<V>(ctx: Context, key: string, batch: (ids: readonly string[]) => Promise<V[]>): DataLoader<string, V> {
+  let perCtx = loaders.get(ctx);
+  if (!perCtx) loaders.set(ctx, (perCtx = new Map()));
+  const name = `batch:${key}`;
+  let loader = perCtx.get(name) as DataLoader<string, V> | undefined;
+  if (!loader) {
+    loader = new DataLoader<string, V>(batch, { cacheMap: new TtlCache<Promise<V>>() });
+    perCtx.set(name, loader as DataLoader<string, unknown>);
+  }
+  return loader;
+}

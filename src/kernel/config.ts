@@ -29,6 +29,9 @@ export const ENV_VARS = [
   'FLEETGRAPH_LIMITS',
   'VAULT_ADDR',
   'VAULT_TOKEN',
+  'VAULT_NAMESPACE',
+  'FLEETGRAPH_VAULT_TOKEN_FILE',
+  'FLEETGRAPH_VAULT_TOKEN_ROLE',
 ] as const;
 
 export type EnvName = (typeof ENV_VARS)[number];
@@ -37,6 +40,7 @@ export type EnvName = (typeof ENV_VARS)[number];
 export interface Limits {
   maxDepth: number;
   maxAliases: number;
+  /** Largest price of an operation (src/server/limits.ts): 1 per field, dockerCallCost per live Docker call, each multiplied by the lists it sits in. */
   maxCost: number;
   maxPageSize: number;
   maxBodyBytes: number;
@@ -84,13 +88,35 @@ export interface Config {
   limits: Limits;
   /** Host supervision: first retry delay after a failure (doubles per failure, capped at the sync interval). */
   sync: { retryBaseMs: number };
-  vault: { addr?: string; token?: string };
+  /** Vault for per-instance tokens (src/infra/vault.ts); absent when VAULT_ADDR is unset. */
+  vault?: VaultConfig;
 }
+
+/** How fleetgraph reaches Vault. Its own token is a secret: never logged, never put in an error. */
+export interface VaultConfig {
+  /** VAULT_ADDR: http(s) origin of the Vault server. */
+  addr: string;
+  /** VAULT_TOKEN: fleetgraph's own token (the parent of every instance token). */
+  token?: string;
+  /** FLEETGRAPH_VAULT_TOKEN_FILE: a file holding the token, read on every call (a Vault Agent sink rotates it); wins over VAULT_TOKEN. */
+  tokenFile?: string;
+  /** VAULT_NAMESPACE (Vault Enterprise), sent as X-Vault-Namespace. */
+  namespace?: string;
+  /** FLEETGRAPH_VAULT_TOKEN_ROLE: instance tokens are created against auth/token/create/<role> when set. */
+  tokenRole?: string;
+  /** A Vault call that takes longer fails with VAULT_ERROR (an unreachable Vault must fail fast). */
+  requestTimeoutMs: number;
+}
+
+/** Default VaultConfig.requestTimeoutMs. */
+export const DEFAULT_VAULT_TIMEOUT_MS = 5000;
 
 export const DEFAULT_LIMITS: Limits = {
   maxDepth: 12,
   maxAliases: 30,
-  maxCost: 5000,
+  // a field costs 1 and a live Docker call 500 (src/server/limits.ts): at most ~100 Docker calls per
+  // operation, and room for a 50-host × 100-container page with a few fields per container
+  maxCost: 50_000,
   maxPageSize: 100,
   maxBodyBytes: 1024 * 1024,
   maxWsPayloadBytes: 256 * 1024,
@@ -99,7 +125,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxDirectives: 50,
   maxFieldRepeats: 20,
   listSize: 20,
-  dockerCallCost: 50,
+  dockerCallCost: 500,
   requestTimeoutMs: 30_000,
   maxWsBufferedBytes: 16 * 1024 * 1024,
   maxConnectionsPerAccount: 50,

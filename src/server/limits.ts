@@ -36,11 +36,18 @@ import { DEFAULT_PAGE_SIZE } from '../graphql/connection';
  * `maxFieldRepeats` times in one selection set, it stays in the low milliseconds.
  *
  * Cost: 1 per field, plus `dockerCallCost` per live Docker call a field makes (its
- * `@Extensions({ dockerCalls: n })`); the cost of a connection's selection is multiplied by
- * `first` (default page size), that of any other list by the length of its `ids` argument or
+ * `@Extensions({ dockerCalls: n })`); the cost of a connection's items (its `nodes` and `edges`)
+ * is multiplied by `first` (default page size) while its `totalCount` and `pageInfo` count once,
+ * and the cost of any other list's selection is multiplied by the length of its `ids` argument or
  * `listSize`. A cost that cannot be computed is an error, never a pass: a variable that does
  * not hold an integer for `first` is BAD_USER_INPUT; anything unexpected escapes as an internal
  * error (the request is refused either way).
+ *
+ * The two prices are what the work costs: a stored field is one resolver run over a row that
+ * nested connections load for all parents in one statement (src/graphql/connection.ts), a live
+ * call is a round trip to a Docker engine. With the defaults (field 1, Docker call 500, maxCost
+ * 50,000) an operation makes at most ~100 live calls, and a dashboard page of 50 hosts × 100
+ * containers with up to 8 fields per container (≈ 45,000) is admitted.
  */
 export interface OperationRequest {
   query: string;
@@ -78,11 +85,22 @@ interface Totals {
   aliases: number;
   directives: number;
   cost: number;
+  /**
+   * Cost of the fields of a connection that run once per item (`nodes`, `edges`): the field that
+   * returns the connection multiplies it by its page size. Zero for any other selection set.
+   */
+  perItem: number;
   /** Fields that call Docker (refused in subscriptions, whose selection runs again for every event). */
   liveFields: number;
 }
 
-const ZERO: Totals = { depth: 0, aliases: 0, directives: 0, cost: 0, liveFields: 0 };
+const ZERO: Totals = { depth: 0, aliases: 0, directives: 0, cost: 0, perItem: 0, liveFields: 0 };
+
+/** Fields of a connection that run once per connection, not once per item: all others are priced per item (fail closed). */
+const ONCE_PER_CONNECTION = new Set(['totalCount', 'pageInfo', '__typename']);
+
+/** Whether a type is a connection built by src/graphql/connection.ts (`<Name>Connection`). */
+const isConnection = (type: GraphQLCompositeType | undefined) => Boolean(type && isObjectType(type) && type.name.endsWith('Connection'));
 
 /** A fragment's totals and how many times it selects each response name at its top level (validation merges them into the spreading set). */
 interface FragmentTotals {
@@ -170,7 +188,8 @@ class DocumentWalk {
     const root = op.operation === 'query' ? this.schema.getQueryType() : op.operation === 'mutation' ? this.schema.getMutationType() : this.schema.getSubscriptionType();
     const t = this.selectionSet(op.selectionSet, root ?? undefined);
     const ownDirectives = (op.directives?.length ?? 0) + (op.variableDefinitions ?? []).reduce((n, v) => n + (v.directives?.length ?? 0), 0);
-    return { ...t, directives: t.directives + ownDirectives };
+    // perItem is zero on a root type; folded in anyway, so nothing priced is ever left out
+    return { ...t, cost: t.cost + t.perItem, perItem: 0, directives: t.directives + ownDirectives };
   }
 
   /** Fragments no operation spreads: validation refuses them, but walks them first, so they are checked too. */
@@ -248,7 +267,11 @@ class DocumentWalk {
     totals.depth = Math.max(totals.depth, 1 + child.depth);
     const calls = this.dockerCalls(def);
     if (calls > 0) totals.liveFields++;
-    totals.cost += 1 + calls * this.limits.dockerCallCost + this.multiplier(node, def, parent) * child.cost;
+    const times = this.multiplier(node, def, parent);
+    // a connection's items run `first` times, its totalCount and pageInfo once
+    const cost = 1 + calls * this.limits.dockerCallCost + (isConnection(childType) ? times * child.perItem + child.cost : times * (child.cost + child.perItem));
+    if (isConnection(parent) && !ONCE_PER_CONNECTION.has(name)) totals.perItem += cost;
+    else totals.cost += cost;
   }
 
   private dockerCalls(def: GraphQLField<unknown, unknown> | undefined): number {
@@ -303,6 +326,7 @@ function add(to: Totals, t: Totals): void {
   to.aliases += t.aliases;
   to.directives += t.directives;
   to.cost += t.cost;
+  to.perItem += t.perItem;
   to.liveFields += t.liveFields;
 }
 

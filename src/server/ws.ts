@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { ExecutionArgs, ExecutionResult, GraphQLError, GraphQLSchema, subscribe as graphqlSubscribe, execute as graphqlExecute, Kind, OperationDefinitionNode } from 'graphql';
+import { ExecutionArgs, ExecutionResult, GraphQLError, GraphQLSchema, subscribe as graphqlSubscribe, execute as graphqlExecute, FieldNode, Kind, OperationDefinitionNode } from 'graphql';
 import { WebSocket, WebSocketServer } from 'ws';
 import { useServer, Extra } from 'graphql-ws/use/ws';
 import type { Context as WsContext, Disposable, SubscribePayload } from 'graphql-ws';
@@ -49,26 +49,40 @@ type WsExtra = Extra & Partial<{ state: ConnectionState }>;
 /**
  * Subscription fields that are live pub/sub feeds (no replay on join, results depend only on
  * arguments, account and permissions), marked in the schema with `@Extensions({ shareable: true })`:
- * subscribers asking the same thing share one execution.
+ * subscribers asking the same thing share one execution. A field may name arguments that start a
+ * replay (`@Extensions({ shareable: true, replayArgs: ['after'] })`): a subscription that sets one
+ * runs on its own, since what it receives depends on when it joined.
+ * Returns the shareable fields with their replay arguments.
  */
-export function shareableSubscriptions(schema: GraphQLSchema): Set<string> {
+export function shareableSubscriptions(schema: GraphQLSchema): Map<string, readonly string[]> {
   const fields = schema.getSubscriptionType()?.getFields() ?? {};
-  return new Set(
+  return new Map(
     Object.values(fields)
       .filter((f) => f.extensions?.shareable === true)
-      .map((f) => f.name),
+      .map((f) => [f.name, (f.extensions?.replayArgs as string[] | undefined) ?? []]),
   );
+}
+
+/** Whether every root field is shareable and sets none of its replay arguments (literally or through a non-null variable). */
+function sharesExecution(op: OperationDefinitionNode, shareable: Map<string, readonly string[]>, variables: Record<string, unknown> | null | undefined): boolean {
+  const fields = rootFields(op);
+  if (!fields?.length) return false;
+  return fields.every((f) => {
+    const replayArgs = shareable.get(f.name.value);
+    if (!replayArgs) return false;
+    return !(f.arguments ?? []).some((a) => replayArgs.includes(a.name.value) && (a.value.kind === Kind.VARIABLE ? variables?.[a.value.name.value] != null : a.value.kind !== Kind.NULL));
+  });
 }
 /** Results a subscriber of a shared execution may fall behind before it is ended with an error. */
 export const SHARED_MAX_BACKLOG = 10_000;
 
-function rootFields(op: OperationDefinitionNode): string[] | undefined {
-  const names: string[] = [];
+function rootFields(op: OperationDefinitionNode): FieldNode[] | undefined {
+  const fields: FieldNode[] = [];
   for (const sel of op.selectionSet.selections) {
     if (sel.kind !== Kind.FIELD || sel.directives?.length) return undefined;
-    names.push(sel.name.value);
+    fields.push(sel);
   }
-  return names;
+  return fields;
 }
 
 /** Reads the token from connection_init: `{ authorization: "Bearer …" }` or `{ token: "…" }`. */
@@ -274,8 +288,7 @@ export function attachWebSocketServer(httpServer: HttpServer, gate: OperationGat
     const contextValue = await buildContext(deps.context, state.token, `ws-${randomUUID()}`);
     if (!current()) return ended();
     if (isSubscription) {
-      const fields = rootFields(operation);
-      const shared = fields?.length && fields.every((f) => shareable.has(f)) && contextValue.membership;
+      const shared = sharesExecution(operation, shareable, payload.variables) && contextValue.membership;
       const permissions = [...principal.permissions].sort().join(',');
       const key = shared ? JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, contextValue.membership!.accountId, permissions]) : `own:${randomUUID()}`;
       deliveries.set(contextValue, { key, socket: extra.socket, id });

@@ -45,7 +45,9 @@ describe('lease plan (src/platform/leasing/lease-plan.ts)', () => {
 
 describe('lease timing', () => {
   it('fills in the defaults', () => {
-    expect(leaseTiming({})).toEqual({ leaseSeconds: 30, reconcileMs: 10_000 });
+    expect(leaseTiming({})).toEqual({ leaseSeconds: 6, reconcileMs: 2_000 });
+    // a dead replica's rows are taken over within 10 s (issue 9)
+    expect(DEFAULT_LEASE_SECONDS * 1000 + DEFAULT_RECONCILE_MS).toBeLessThanOrEqual(10_000);
     expect(leaseTiming({ leaseSeconds: 5, reconcileMs: 200 })).toEqual({ leaseSeconds: 5, reconcileMs: 200 });
     expect(leaseTiming({ leaseSeconds: 7 })).toEqual({ leaseSeconds: 7, reconcileMs: DEFAULT_RECONCILE_MS });
   });

@@ -40,11 +40,30 @@ describe('pricing', () => {
   });
 
   it('a live Docker field costs dockerCallCost per call and is multiplied by the lists it sits in', () => {
-    // dockerHosts: 1 + 20 × (nodes 1 + containers (1 + 20 × (nodes 1 + inspect 1 + 50)))
-    expect(cost('{ dockerHosts { nodes { containers { nodes { inspect } } } } }')).toBe(1 + 20 * (1 + 1 + 20 * (1 + 1 + 50)));
-    // volumes: a live list (1 + 50) whose items are priced listSize (20) times
-    expect(cost('{ dockerHosts { nodes { volumes { inspect } } } }')).toBe(1 + 20 * (1 + 1 + 50 + 20 * (1 + 50)));
-    expect(cost('query($id: ID!) { networks(hostId: $id) { name } }', { id: 'x' })).toBe(1 + 50 + 20 * 1);
+    const D = DEFAULT_LIMITS.dockerCallCost;
+    // dockerHosts: 1 + 20 × (nodes 1 + containers (1 + 20 × (nodes 1 + inspect 1 + D)))
+    expect(cost('{ dockerHosts { nodes { containers { nodes { inspect } } } } }')).toBe(1 + 20 * (1 + 1 + 20 * (1 + 1 + D)));
+    // volumes: a live list (1 + D) whose items are priced listSize (20) times
+    expect(cost('{ dockerHosts { nodes { volumes { inspect } } } }')).toBe(1 + 20 * (1 + 1 + D + 20 * (1 + D)));
+    expect(cost('query($id: ID!) { networks(hostId: $id) { name } }', { id: 'x' })).toBe(1 + D + 20 * 1);
+  });
+
+  it("a connection's totalCount and pageInfo count once, its items once per item", () => {
+    // 1 + totalCount 1 + pageInfo (1 + 2) + 5 × (nodes 1 + id 1)
+    expect(cost('{ dockerHosts(first: 5) { totalCount pageInfo { hasNextPage endCursor } nodes { id } } }')).toBe(1 + 1 + 3 + 5 * 2);
+    // through a fragment on the connection type too
+    expect(cost('{ dockerHosts(first: 5) { ...C } } fragment C on DockerHostConnection { totalCount edges { cursor node { id } } }')).toBe(1 + 1 + 5 * (1 + 1 + 2));
+  });
+
+  it('admits a dashboard page of 50 hosts × 100 containers with the default limits; refuses the same page with live fields', () => {
+    const page = '{ dockerHosts(first: 50) { totalCount pageInfo { hasNextPage endCursor } nodes { id name status containers(first: 100) { totalCount pageInfo { hasNextPage endCursor } nodes { id name state image status health } } } } }';
+    expect(cost(page)).toBeLessThanOrEqual(DEFAULT_LIMITS.maxCost);
+    expect(refusal(page)).toBeUndefined();
+    expect(refusal('{ dockerHosts(first: 50) { nodes { containers(first: 100) { nodes { id name state image status health command imageId } } } } }')).toBeUndefined();
+    expect(refusal('{ dockerHosts(first: 50) { nodes { containers(first: 100) { nodes { id inspect } } } } }')).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost' });
+    // about 100 live calls is the most one operation may make
+    expect(refusal('query($id: ID!) { dockerHost(id: $id) { containers(first: 90) { nodes { inspect } } } }', {}, { id: 'x' })).toBeUndefined();
+    expect(refusal('query($id: ID!) { dockerHost(id: $id) { containers(first: 100) { nodes { inspect } } } }', {}, { id: 'x' })).toMatchObject({ limit: 'cost' });
   });
 
   it('a list asked for by ids costs its selection once per id', () => {
@@ -68,9 +87,10 @@ describe('pricing', () => {
     const inline = cost(`{ nodes(ids: [${ids}]) { ... on DockerHost { containers(first: 90) { nodes { inspect } } } } }`);
     // the default is priced as the same list written inline
     expect(cost(`query($ids: [ID!]! = [${ids}]) ${selection}`)).toBe(inline);
-    expect(inline).toBe(1 + 100 * (1 + 90 * (1 + 1 + 50)));
+    const D = DEFAULT_LIMITS.dockerCallCost;
+    expect(inline).toBe(1 + 100 * (1 + 90 * (1 + 1 + D)));
     // a variable given wins over its default
-    expect(cost(`query($ids: [ID!]! = [${ids}]) ${selection}`, { ids: ['a'] })).toBe(1 + 1 + 90 * 52);
+    expect(cost(`query($ids: [ID!]! = [${ids}]) ${selection}`, { ids: ['a'] })).toBe(1 + 1 + 90 * (2 + D));
     // no default and unset: the largest list a page holds
     expect(cost('query($ids: [ID!]) { nodes(ids: $ids) { id } }')).toBe(1 + DEFAULT_LIMITS.maxPageSize);
     expect(cost('query($ids: [ID!] = "a") { nodes(ids: $ids) { id } }')).toBe(1 + 1);
@@ -111,7 +131,7 @@ describe('linear in the document', () => {
   });
 
   it('a padded query (more than 10,000 fields once fragments are expanded) is still priced', () => {
-    const padded = doubling(14, 'viewer { permissions }').replace('query { ...F0 }', 'query { dockerHosts(first: 100) { nodes { id } } ...F0 }');
+    const padded = doubling(16, 'viewer { permissions }').replace('query { ...F0 }', 'query { dockerHosts(first: 100) { nodes { id } } ...F0 }');
     expect(refusal(padded, { maxFieldRepeats: 2 ** 30 })).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost' });
   });
 

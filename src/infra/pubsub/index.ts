@@ -11,8 +11,16 @@ import type { Logger } from '../../kernel/logger';
  * subscription uses a dynamic topic id.
  */
 export interface FleetPubSub extends TypeGraphQLPubSub {
-  /** Publishes `payload` on `topic` (and `topic:id` channel when id is given). Resolves once sent. */
-  emit(topic: string, payload: object, id?: string): Promise<void>;
+  /**
+   * Publishes `payload` on `topic` (and `topic:id` channel when id is given). Never hangs and never
+   * throws: resolves true once sent, or false within PUBLISH_TIMEOUT_MS when the transport is away;
+   * the payload is then kept in a bounded outbox and sent when the transport is back. Payloads
+   * with the same `channel` and `replaces` key replace each other in the outbox (the latest wins):
+   * event feeds pass one key per channel, since a subscriber fills a gap from the store anyway.
+   */
+  emit(topic: string, payload: object, id?: string, replaces?: string): Promise<boolean>;
+  /** Calls `listener` each time the subscriber connection is back after a drop (live feeds then replay what they missed). Returns an unsubscribe function. */
+  onReconnect(listener: () => void): () => void;
   /** Whether the backing transport is reachable (for /readyz). */
   ready(): Promise<boolean>;
   readonly kind: 'redis' | 'memory';
@@ -53,19 +61,84 @@ function closeable<T>(inner: AsyncIterator<T>): AsyncIterableIterator<T> {
   };
 }
 
-function adapt(engine: PubSubEngine, kind: FleetPubSub['kind'], extra: { ready: () => Promise<boolean>; close: () => Promise<void> }): FleetPubSub {
+/** How long a publish may take before it is counted as failed and kept in the outbox. */
+export const PUBLISH_TIMEOUT_MS = 1000;
+/** Payloads kept for a transport that is away; past this the oldest are dropped (and logged). */
+export const OUTBOX_MAX = 10_000;
+
+/**
+ * Payloads that could not be published, in the order they were emitted, sent again when the
+ * transport is back. Bounded: beyond OUTBOX_MAX the oldest is dropped and counted.
+ */
+export class Outbox {
+  private readonly entries = new Map<string, { channel: string; payload: object }>();
+  dropped = 0;
+
+  constructor(private readonly max = OUTBOX_MAX) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  keep(channel: string, payload: object, replaces?: string): void {
+    const key = replaces === undefined ? `${channel}|${Math.random()}` : `${channel}|${replaces}`;
+    this.entries.delete(key);
+    this.entries.set(key, { channel, payload });
+    if (this.entries.size > this.max) {
+      this.entries.delete(this.entries.keys().next().value!);
+      this.dropped++;
+    }
+  }
+
+  /** Sends what is kept, oldest first; stops at the first failure (the rest stays for the next try). */
+  async flush(send: (channel: string, payload: object) => Promise<void>): Promise<number> {
+    let sent = 0;
+    for (const [key, { channel, payload }] of [...this.entries]) {
+      try {
+        await send(channel, payload);
+      } catch {
+        return sent;
+      }
+      // a newer payload under the same key may have replaced it while it was sent
+      if (this.entries.get(key)?.payload === payload) this.entries.delete(key);
+      sent++;
+    }
+    return sent;
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`publish took more than ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+interface Transport {
+  ready: () => Promise<boolean>;
+  close: () => Promise<void>;
+  onReconnect: (listener: () => void) => () => void;
+  outbox: Outbox;
+}
+
+function adapt(engine: PubSubEngine, kind: FleetPubSub['kind'], transport: Transport): FleetPubSub {
+  const { outbox, ...extra } = transport;
   return {
     kind,
     publish(routingKey: string, ...args: unknown[]) {
       const [a, b] = args;
-      const target = b === undefined ? routingKey : channel(routingKey, a);
-      void engine.publish(target, (b === undefined ? a : b) as object);
+      void this.emit(routingKey, (b === undefined ? a : b) as object, b === undefined ? undefined : String(a));
     },
     subscribe(routingKey: string, dynamicId?: unknown) {
       return closeable(engine.asyncIterableIterator(channel(routingKey, dynamicId)));
     },
-    async emit(topic: string, payload: object, id?: string) {
-      await engine.publish(channel(topic, id), payload);
+    async emit(topic: string, payload: object, id?: string, replaces?: string) {
+      const target = channel(topic, id);
+      try {
+        await withTimeout(engine.publish(target, payload), PUBLISH_TIMEOUT_MS);
+        return true;
+      } catch {
+        outbox.keep(target, payload, replaces);
+        return false;
+      }
     },
     ...extra,
   };
@@ -73,19 +146,32 @@ function adapt(engine: PubSubEngine, kind: FleetPubSub['kind'], extra: { ready: 
 
 export function createMemoryPubSub(): FleetPubSub {
   const engine = new MemoryPubSub();
-  return adapt(engine, 'memory', { ready: async () => true, close: async () => undefined });
+  return adapt(engine, 'memory', { ready: async () => true, close: async () => undefined, onReconnect: () => () => undefined, outbox: new Outbox() });
 }
 
 export function createRedisPubSub(redisUrl: string, logger: Logger): FleetPubSub {
   const options: RedisOptions = {
-    // fail fast on publish while Redis is away rather than hanging a mutation
-    maxRetriesPerRequest: 2,
-    enableOfflineQueue: true,
-    retryStrategy: (times) => Math.min(times * 200, 5000),
+    retryStrategy: (times) => Math.min(times * 100, 1000),
     lazyConnect: false,
   };
-  const publisher = new Redis(redisUrl, { ...options, connectionName: 'fleetgraph-pub' });
+  // a publish fails at once while Redis is away (no offline queue) and goes to the outbox
+  const publisher = new Redis(redisUrl, { ...options, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectionName: 'fleetgraph-pub' });
+  // subscriptions wait for Redis and are made again on reconnect (ioredis autoResubscribe)
   const subscriber = new Redis(redisUrl, { ...options, maxRetriesPerRequest: null, connectionName: 'fleetgraph-sub' });
+  const outbox = new Outbox();
+  publisher.on('ready', () => {
+    if (outbox.size === 0) return;
+    void outbox.flush((target, payload) => publisher.publish(target, JSON.stringify(payload)).then(() => undefined)).then((sent) => {
+      logger.info({ sent, left: outbox.size, dropped: outbox.dropped }, 'pub/sub back: kept payloads published');
+    });
+  });
+  const listeners = new Set<() => void>();
+  let subscribedOnce = false;
+  subscriber.on('ready', () => {
+    if (!subscribedOnce) return void (subscribedOnce = true);
+    logger.warn({ listeners: listeners.size }, 'pub/sub subscriber reconnected: live feeds replay what they missed');
+    for (const l of listeners) l();
+  });
   for (const [name, client] of [
     ['publisher', publisher],
     ['subscriber', subscriber],
@@ -95,6 +181,11 @@ export function createRedisPubSub(redisUrl: string, logger: Logger): FleetPubSub
   }
   const engine = new RedisPubSub({ publisher, subscriber, reviver: reviveDates });
   return adapt(engine, 'redis', {
+    outbox,
+    onReconnect: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     ready: async () => {
       try {
         return (await publisher.ping()) === 'PONG' && subscriber.status === 'ready';

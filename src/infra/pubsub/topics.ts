@@ -10,4 +10,6 @@ export enum Topic {
   SWARM_EVENTS = 'swarmEvents',
   /** id: account uuid; payload: ClusterStatusPayload (src/modules/swarm/status.ts) */
   SWARM_CLUSTER_STATUS = 'swarmClusterStatus',
+  /** id: the leased table (docker_hosts, swarm_clusters); payload: { owner, released }: a stopping replica gave up its leases. */
+  LEASES_RELEASED = 'leasesReleased',
 }

@@ -5,14 +5,14 @@ import { HostService } from './hosts';
 
 export { HostService, STANDARD_ENVIRONMENTS, SYNC_INTERVAL_MAX, SYNC_INTERVAL_MIN } from './hosts';
 export type { HostInput } from './hosts';
-export { createHostFleet, LEASE_SECONDS } from './fleet';
+export { createHostFleet } from './fleet';
 export type { HostFleet } from './fleet';
 export { HostSupervisor } from './supervisor';
 export type { HostHealthFigures } from './health';
 export { hostHealth } from './health';
 export { refreshImages, replaceImages, rowFromInspect, rowFromList, syncInventory, upsertContainers } from './inventory';
 export type { ContainerChange, ContainerRow, SyncResult } from './inventory';
-export { containerRefreshes, eventPayload, ingestEvents, refreshContainers, resyncEvents } from './ingest';
+export { containerRefreshes, eventPayload, HOST_EVENT_LOG, ingestEvents, refreshContainers, resyncEvents } from './ingest';
 export { activityWhere, containerWhere, eventMatches, eventWhere, imageWhere } from './queries';
 export type { ActivityFilterArgs, ContainerFilterArgs, EventFilterArgs } from './queries';
 

@@ -6,7 +6,7 @@ import { Topic } from '../../infra/pubsub/topics';
 import { toPayload } from '../../infra/pubsub/payload';
 import { linkActivitiesToEvents } from '../../platform/audit/activity';
 import type { RawDockerEvent } from '../../infra/engine/event-stream';
-import { EventLog, severityOf, storeEvents, syntheticTimeNano } from '../../platform/supervision/event-store';
+import { EventLog, publishStored, severityOf, storeEvents, syntheticTimeNano } from '../../platform/supervision/event-store';
 import { ContainerChange, rowFromInspect, upsertContainers } from './inventory';
 
 /** Container actions after which the stored row is refreshed from an inspect. */
@@ -42,6 +42,7 @@ export function resyncEvents(changes: ContainerChange[]): RawDockerEvent[] {
 /** Host events: container create/destroy are stored once (see EventLog.once). */
 const HOST_EVENTS: EventLog<DockerEvent> = {
   table: 'docker_events',
+  ownerTable: 'docker_hosts',
   ownerColumn: 'host_id',
   ownerField: 'host',
   entity: DockerEvent,
@@ -52,6 +53,9 @@ const HOST_EVENTS: EventLog<DockerEvent> = {
   resyncLookbackMs: 60 * 60 * 1000,
 };
 
+/** Replays stored events of a host for resumable subscriptions. */
+export const HOST_EVENT_LOG = { entity: DockerEvent, ownerField: 'host', payload: (ev: DockerEvent) => eventPayload(ev) } as const;
+
 /**
  * Stores a batch of events of one host (idempotently: replays are skipped by the unique key)
  * and publishes the newly stored ones at once; then links them to the activities that caused
@@ -59,11 +63,11 @@ const HOST_EVENTS: EventLog<DockerEvent> = {
  * refreshed afterwards by the caller (see containerRefreshes and refreshContainers), so a
  * slow inspect never delays delivery. Returns the stored events.
  */
-export async function ingestEvents(em: EntityManager, pubsub: FleetPubSub, host: DockerHost, incoming: RawDockerEvent[], source: EventSource): Promise<DockerEvent[]> {
-  const events = await storeEvents(em, HOST_EVENTS, host, incoming, source);
+export async function ingestEvents(em: EntityManager, pubsub: FleetPubSub, host: DockerHost, incoming: RawDockerEvent[], source: EventSource, fence?: string): Promise<DockerEvent[]> {
+  const events = await storeEvents(em, HOST_EVENTS, host, incoming, source, fence);
   if (events.length === 0) return [];
   // Stored: publish now, even if linking fails below, or a replay would skip them as already stored.
-  for (const ev of events) await pubsub.emit(Topic.DOCKER_EVENTS, eventPayload(ev), host.id);
+  await publishStored(pubsub, Topic.DOCKER_EVENTS, host.id, events.map(eventPayload));
   await linkActivitiesToEvents(
     em,
     events.map((e) => e.id),

@@ -20,8 +20,8 @@ export class HostSupervisor extends EndpointSupervisor<DockerHost, SyncResult> {
   private refreshing?: Promise<void>;
   private inventoryLock: Promise<void> = Promise.resolve();
 
-  constructor(deps: SyncDeps, hostId: string, accountId: string) {
-    super(deps, { entity: DockerHost, noun: 'host', table: 'docker_hosts', events: { table: 'docker_events', subject: 'host_id' } }, hostId, accountId);
+  constructor(deps: SyncDeps, hostId: string, accountId: string, fence?: string) {
+    super(deps, { entity: DockerHost, noun: 'host', table: 'docker_hosts', events: { table: 'docker_events', subject: 'host_id' } }, hostId, accountId, fence);
   }
 
   get hostId(): string {
@@ -42,9 +42,9 @@ export class HostSupervisor extends EndpointSupervisor<DockerHost, SyncResult> {
     return syncInventory(em, host, new Engine(clients, hostSubject(host)));
   }
 
-  protected async ingest(em: EntityManager, host: DockerHost, events: RawDockerEvent[], source: EventSource): Promise<void> {
+  protected async ingest(em: EntityManager, host: DockerHost, events: RawDockerEvent[], source: EventSource, fence?: string): Promise<void> {
     if (source === EventSource.STREAM) containerRefreshes(events, this.pendingRefresh);
-    await ingestEvents(em, this.deps.pubsub, host, events, source);
+    await ingestEvents(em, this.deps.pubsub, host, events, source, fence);
   }
 
   protected resyncEvents(result: SyncResult): RawDockerEvent[] {

@@ -5,7 +5,7 @@ import { Topic } from '../../infra/pubsub/topics';
 import { toPayload } from '../../infra/pubsub/payload';
 import { linkActivitiesToEvents, SWARM_EVENT_LINK } from '../../platform/audit/activity';
 import type { RawDockerEvent } from '../../infra/engine/event-stream';
-import { EventLog, storeEvents, syntheticTimeNano } from '../../platform/supervision/event-store';
+import { EventLog, GAP_TYPE, publishStored, storeEvents, syntheticTimeNano } from '../../platform/supervision/event-store';
 import { severityOf } from '../../platform/supervision/event-store';
 import type { SwarmChange } from './sync';
 
@@ -30,6 +30,7 @@ export function resyncSwarmEvents(changes: SwarmChange[]): RawDockerEvent[] {
 /** Swarm events: a swarm object's create and remove are stored once (see EventLog.once). */
 const SWARM_EVENTS: EventLog<SwarmEvent> = {
   table: 'swarm_events',
+  ownerTable: 'swarm_clusters',
   ownerColumn: 'cluster_id',
   ownerField: 'cluster',
   entity: SwarmEvent,
@@ -42,19 +43,23 @@ export function swarmEventPayload(ev: SwarmEvent): Record<string, unknown> {
   return toPayload(ev, ['account', 'cluster', 'activity']);
 }
 
+/** Replays stored events of a cluster for resumable subscriptions. */
+export const SWARM_EVENT_LOG = { entity: SwarmEvent, ownerField: 'cluster', payload: (ev: SwarmEvent) => swarmEventPayload(ev) } as const;
+
 /**
  * Stores a batch of swarm events of one cluster (replays are skipped by the unique key) and
  * publishes the newly stored ones on swarmEvents:<cluster>. Returns them.
  */
-export async function ingestSwarmEvents(em: EntityManager, pubsub: FleetPubSub, cluster: SwarmCluster, batch: RawDockerEvent[], source: EventSource): Promise<SwarmEvent[]> {
-  const relevant = batch.filter((e) => e.scope === 'swarm' || SWARM_EVENT_TYPES.includes(e.Type));
-  const events = await storeEvents(em, SWARM_EVENTS, cluster, relevant, source);
+export async function ingestSwarmEvents(em: EntityManager, pubsub: FleetPubSub, cluster: SwarmCluster, batch: RawDockerEvent[], source: EventSource, fence?: string): Promise<SwarmEvent[]> {
+  const relevant = batch.filter((e) => e.scope === 'swarm' || SWARM_EVENT_TYPES.includes(e.Type) || e.Type === GAP_TYPE);
+  const events = await storeEvents(em, SWARM_EVENTS, cluster, relevant, source, fence);
   if (events.length === 0) return [];
+  // Stored: publish now, even if linking fails below, or a replay would skip them as already stored.
+  await publishStored(pubsub, Topic.SWARM_EVENTS, cluster.id, events.map(swarmEventPayload));
   await linkActivitiesToEvents(
     em,
     events.map((e) => e.id),
     SWARM_EVENT_LINK,
   );
-  for (const ev of events) await pubsub.emit(Topic.SWARM_EVENTS, swarmEventPayload(ev), cluster.id);
   return events;
 }

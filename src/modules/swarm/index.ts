@@ -20,6 +20,7 @@ export { ConfigManager, SecretManager, MAX_DATA_BYTES } from './secrets';
 export { ClusterOperations } from './operation';
 export { ClusterSupervisor } from './supervisor';
 export { clusterHealth, quorumOf } from './health';
+export { SWARM_EVENT_LOG } from './events';
 export type { ClusterHealthFigures, CountBy } from './health';
 export type { ClusterStatusPayload } from './status';
 export type { ClusterSyncResult, SwarmChange } from './sync';
@@ -49,7 +50,8 @@ export function createSwarmModule(deps: SwarmDeps): SwarmModule {
     table: 'swarm_clusters',
     orm: deps.orm,
     logger: deps.logger,
-    create: (id, accountId) => new ClusterSupervisor(syncDeps, id, accountId),
+    pubsub: syncDeps.pubsub,
+    create: (id, accountId, fence) => new ClusterSupervisor(syncDeps, id, accountId, fence),
   });
   const ops = new ClusterOperations(deps);
   return {

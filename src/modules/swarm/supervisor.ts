@@ -22,8 +22,8 @@ const EVENT_SYNC_DELAY_MS = 300;
 export class ClusterSupervisor extends EndpointSupervisor<SwarmCluster, ClusterSyncResult> {
   private eventTimer?: NodeJS.Timeout;
 
-  constructor(deps: SyncDeps, clusterId: string, accountId: string) {
-    super(deps, { entity: SwarmCluster, noun: 'cluster', table: 'swarm_clusters', events: { table: 'swarm_events', subject: 'cluster_id' } }, clusterId, accountId);
+  constructor(deps: SyncDeps, clusterId: string, accountId: string, fence?: string) {
+    super(deps, { entity: SwarmCluster, noun: 'cluster', table: 'swarm_clusters', events: { table: 'swarm_events', subject: 'cluster_id' } }, clusterId, accountId, fence);
   }
 
   get clusterId(): string {
@@ -46,8 +46,8 @@ export class ClusterSupervisor extends EndpointSupervisor<SwarmCluster, ClusterS
     return result;
   }
 
-  protected async ingest(em: EntityManager, cluster: SwarmCluster, events: RawDockerEvent[], source: EventSource): Promise<void> {
-    await ingestSwarmEvents(em, this.deps.pubsub, cluster, events, source);
+  protected async ingest(em: EntityManager, cluster: SwarmCluster, events: RawDockerEvent[], source: EventSource, fence?: string): Promise<void> {
+    await ingestSwarmEvents(em, this.deps.pubsub, cluster, events, source, fence);
   }
 
   protected resyncEvents(result: ClusterSyncResult): RawDockerEvent[] {

@@ -28,10 +28,15 @@ export function planLeases(held: Iterable<HeldLease>, supervised: Iterable<strin
   return { stop: [...running].filter((id) => !heldIds.has(id)), start };
 }
 
-/** How long a claim lasts without renewal, by default. */
-export const DEFAULT_LEASE_SECONDS = 30;
-/** How often a replica claims and renews, by default: several renewals per lease, so one failed reconcile loses nothing. */
-export const DEFAULT_RECONCILE_MS = 10_000;
+/**
+ * How long a claim lasts without renewal, by default. A replica that dies without releasing its
+ * leases has them taken over within DEFAULT_LEASE_SECONDS + DEFAULT_RECONCILE_MS (≤ 8 s); a
+ * replica that stops releases them at once (LeasedFleet.stop). Renewing every row costs one
+ * statement per reconcile per replica.
+ */
+export const DEFAULT_LEASE_SECONDS = 6;
+/** How often a replica claims and renews, by default: three renewals per lease, so one failed reconcile loses nothing. */
+export const DEFAULT_RECONCILE_MS = 2_000;
 
 export interface LeaseTiming {
   leaseSeconds: number;

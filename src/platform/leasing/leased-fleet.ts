@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { Worker } from '../../kernel/worker';
+import type { FleetPubSub } from '../../infra/pubsub';
+import { Topic } from '../../infra/pubsub/topics';
 import { leaseTiming, planLeases } from './lease-plan';
 
 /** One supervised row's worker (a host's or a cluster's supervisor). */
@@ -18,7 +20,10 @@ export interface LeasedFleetOptions<S extends Supervised> {
   table: string;
   orm: MikroORM;
   logger: Logger;
-  create(id: string, accountId: string): S;
+  /** A supervisor for a row; `fence` is this replica's lease id, which its writes check (fencing). */
+  create(id: string, accountId: string, fence: string): S;
+  /** Where replicas announce leases they gave up (on stop), so the others take them at once. */
+  pubsub?: Pick<FleetPubSub, 'emit' | 'subscribe'>;
   leaseSeconds?: number;
   reconcileMs?: number;
 }
@@ -36,6 +41,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
   private timer?: NodeJS.Timeout;
   private running = false;
   private reconciling: Promise<void> = Promise.resolve();
+  private handoffs?: AsyncIterator<unknown>;
 
   constructor(private readonly opts: LeasedFleetOptions<S>) {
     this.name = opts.name;
@@ -43,13 +49,34 @@ export class LeasedFleet<S extends Supervised> implements Worker {
 
   async start(): Promise<void> {
     this.running = true;
+    this.listenForHandoffs();
     await this.reconcile();
     this.timer = setInterval(() => void this.reconcile(), leaseTiming(this.opts).reconcileMs);
   }
 
+  /** Another replica released its leases (it is stopping): claim them now rather than at the next reconcile. */
+  private listenForHandoffs(): void {
+    if (!this.opts.pubsub) return;
+    const iterator = this.opts.pubsub.subscribe(Topic.LEASES_RELEASED, this.opts.table)[Symbol.asyncIterator]();
+    this.handoffs = iterator;
+    void (async () => {
+      for (;;) {
+        const r = await iterator.next();
+        if (r.done || !this.running) return;
+        if ((r.value as { owner?: string }).owner !== this.owner) void this.reconcile();
+      }
+    })().catch((err) => this.opts.logger.warn({ err, fleet: this.name }, 'lease hand-off listener ended'));
+  }
+
+  /**
+   * Stops every supervisor (each stores what it read first), then releases their leases and tells
+   * the other replicas, which take them over at once: a SIGTERM hands the fleet over in about the
+   * time one reconcile takes, with no gap (the next reader resumes from the last stored event).
+   */
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
+    void this.handoffs?.return?.();
     await this.reconciling;
     await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
     const ids = [...this.supervisors.keys()];
@@ -59,6 +86,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
         .getConnection()
         .execute(`update ${this.opts.table} set lease_owner = null, lease_expires_at = null where lease_owner = ? and id in (?)`, [this.owner, ids])
         .catch(() => undefined);
+      await this.opts.pubsub?.emit(Topic.LEASES_RELEASED, { owner: this.owner, released: ids.length }, this.opts.table);
     }
   }
 
@@ -102,7 +130,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
     }
     for (const h of plan.start) {
       if (this.supervisors.has(h.id) || !this.running) continue;
-      const sup = this.opts.create(h.id, h.accountId);
+      const sup = this.opts.create(h.id, h.accountId, this.owner);
       this.supervisors.set(h.id, sup);
       sup.start();
     }

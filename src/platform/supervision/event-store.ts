@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { EventSeverity, EventSource } from '../../../entities';
 import type { RawDockerEvent } from '../../infra/engine/event-stream';
+import type { FleetPubSub } from '../../infra/pubsub';
 
 /** Where one kind of Docker event is stored: host events (docker_events) or swarm events (swarm_events). */
 export interface EventLog<E> {
   table: 'docker_events' | 'swarm_events';
+  /** The owners' table, which holds the sequence counter (event_seq) and the lease. */
+  ownerTable: 'docker_hosts' | 'swarm_clusters';
   /** The owner's column and entity property. */
   ownerColumn: 'host_id' | 'cluster_id';
   ownerField: 'host' | 'cluster';
@@ -57,64 +60,143 @@ async function withoutStoredOnce<E>(em: EntityManager, log: EventLog<E>, ownerId
   });
 }
 
+/** The unique key of a stored event within its owner. */
+const keyOf = (e: RawDockerEvent) => `${e.timeNano} ${e.Type.slice(0, 30)} ${e.Action.slice(0, 100)} ${(e.Actor?.ID ?? '').slice(0, 255)}`;
+
 /**
- * Stores a batch of events of one owner idempotently (replays are skipped by the unique key
- * (owner, timeNano, type, action, actor), once-actions by withoutStoredOnce) with one insert,
- * and returns the newly stored ones as entities, ready to publish.
+ * Thrown when the owner's lease belongs to another replica: this reader was taken over and must
+ * stop writing (fencing). Nothing of the batch was stored.
  */
-export async function storeEvents<E>(em: EntityManager, log: EventLog<E>, owner: { id: string; account: { id: string } }, incoming: RawDockerEvent[], source: EventSource): Promise<E[]> {
-  const batch = await withoutStoredOnce(em, log, owner.id, incoming, source);
+export class LeaseLost extends Error {
+  constructor(readonly ownerId: string) {
+    super(`the lease on ${ownerId} is held by another replica`);
+  }
+}
+
+/**
+ * Stores a batch of events of one owner idempotently, in ONE statement: events already stored
+ * (same owner, timeNano, type, action, actor; once-actions by withoutStoredOnce) are skipped, the
+ * new ones are numbered after the owner's `event_seq` counter in batch order, and the counter is
+ * advanced, so sequence numbers are gap-free and monotonic per owner. The counter's row lock
+ * serializes writers of one owner. With `fence` (the replica's lease id), nothing is stored
+ * unless the owner's lease is still this replica's: LeaseLost is thrown instead.
+ * Returns the newly stored events as entities, in sequence order, ready to publish.
+ */
+export async function storeEvents<E>(
+  em: EntityManager,
+  log: EventLog<E>,
+  owner: { id: string; account: { id: string } },
+  incoming: RawDockerEvent[],
+  source: EventSource,
+  fence?: string,
+): Promise<E[]> {
+  const keys = new Set<string>();
+  const unique = incoming.filter((e) => {
+    const key = keyOf(e);
+    if (keys.has(key)) return false;
+    keys.add(key);
+    return true;
+  });
+  const batch = await withoutStoredOnce(em, log, owner.id, unique, source);
   if (batch.length === 0) return [];
-  const now = new Date();
-  const rows = batch.map((e) => ({
+  const rows = batch.map((e, ord) => ({
+    ord,
     id: randomUUID(),
-    account_id: owner.account.id,
-    [log.ownerColumn]: owner.id,
     type: e.Type.slice(0, 30),
     action: e.Action.slice(0, 100),
     actor_id: (e.Actor?.ID ?? '').slice(0, 255),
-    attributes: JSON.stringify(e.Actor?.Attributes ?? {}),
-    ...(log.keepsScope ? { scope: e.scope ?? null } : {}),
-    time: new Date(Number(BigInt(e.timeNano) / 1_000_000n)),
+    attributes: e.Actor?.Attributes ?? {},
+    scope: e.scope ?? null,
     time_nano: e.timeNano,
     severity: log.severity(e),
-    source,
-    created_at: now,
-    updated_at: now,
   }));
-  const inserted = (await em.getKnex().insert(rows).into(log.table).onConflict([log.ownerColumn, 'time_nano', 'type', 'action', 'actor_id']).ignore().returning('id')) as Array<{ id: string }>;
-  const ids = new Set(inserted.map((r) => r.id));
-  return rows
-    .filter((r) => ids.has(r.id))
-    .map(
-      (r) =>
-        em.getEntityFactory().create(
-          log.entity,
-          {
-            id: r.id,
-            account: owner.account.id,
-            [log.ownerField]: owner.id,
-            type: r.type,
-            action: r.action,
-            actorId: r.actor_id,
-            attributes: JSON.parse(r.attributes),
-            ...(log.keepsScope ? { scope: (r as { scope?: string | null }).scope } : {}),
-            time: r.time,
-            timeNano: r.time_nano,
-            severity: r.severity,
-            source: r.source,
-            createdAt: r.created_at,
-            updatedAt: r.updated_at,
-          } as never,
-          { merge: false, newEntity: false, initialized: true },
-        ) as E,
-    );
+  const { ownerTable, table, ownerColumn } = log;
+  const [result] = (await em.getConnection().execute(
+    `with incoming as (
+       select * from jsonb_to_recordset(?::jsonb) as x(ord int, id uuid, type text, action text, actor_id text, attributes jsonb, scope text, time_nano bigint, severity text)
+     ), fresh as (
+       select i.*, row_number() over (order by i.ord) as n from incoming i
+        where not exists (select 1 from ${table} e where e.${ownerColumn} = ? and e.time_nano = i.time_nano and e.type = i.type and e.action = i.action and e.actor_id = i.actor_id)
+     ), bump as (
+       update ${ownerTable} set event_seq = event_seq + (select count(*) from fresh)
+        where id = ? ${fence ? 'and lease_owner = ?' : ''}
+        returning event_seq - (select count(*) from fresh) as base
+     ), ins as (
+       insert into ${table} (id, account_id, ${ownerColumn}, type, action, actor_id, attributes, ${log.keepsScope ? 'scope, ' : ''}time, time_nano, severity, source, seq, created_at, updated_at)
+       select f.id, ?, ?, f.type, f.action, f.actor_id, f.attributes, ${log.keepsScope ? 'f.scope, ' : ''}to_timestamp(f.time_nano / 1000000 / 1000.0), f.time_nano, f.severity, ?, b.base + f.n, now(), now()
+         from fresh f cross join bump b
+       returning id, seq, created_at
+     )
+     select (select count(*) from bump)::int as owned, coalesce((select json_agg(json_build_object('id', id, 'seq', seq, 'at', created_at) order by seq) from ins), '[]'::json) as stored`,
+    [JSON.stringify(rows), owner.id, owner.id, ...(fence ? [fence] : []), owner.account.id, owner.id, source],
+  )) as Array<{ owned: number; stored: Array<{ id: string; seq: number; at: string }> }>;
+  if (result.owned === 0) {
+    if (fence) throw new LeaseLost(owner.id);
+    return [];
+  }
+  const byId = new Map<string, (typeof rows)[number]>(rows.map((r) => [r.id, r]));
+  return result.stored.map(({ id, seq, at }) => {
+    const r = byId.get(id)!;
+    const createdAt = new Date(at);
+    return em.getEntityFactory().create(
+      log.entity,
+      {
+        id,
+        account: owner.account.id,
+        [log.ownerField]: owner.id,
+        type: r.type,
+        action: r.action,
+        actorId: r.actor_id,
+        attributes: r.attributes,
+        ...(log.keepsScope ? { scope: r.scope } : {}),
+        time: new Date(Number(BigInt(r.time_nano) / 1_000_000n)),
+        timeNano: r.time_nano,
+        severity: r.severity,
+        source,
+        seq: Number(seq),
+        createdAt,
+        updatedAt: createdAt,
+      } as never,
+      { merge: false, newEntity: false, initialized: true },
+    ) as E;
+  });
 }
 
 export function severityOf(e: { Type: string; Action: string; Actor?: { Attributes?: Record<string, string> } }): EventSeverity {
   const a = e.Action;
+  if (e.Type === GAP_TYPE && a === GAP_ACTION) return EventSeverity.WARNING;
   if (a === 'oom' || a.startsWith('health_status: unhealthy')) return EventSeverity.ERROR;
   if (a === 'die' && e.Actor?.Attributes?.exitCode && e.Actor.Attributes.exitCode !== '0') return EventSeverity.WARNING;
   if (a === 'kill' || a === 'destroy' || a === 'delete' || a === 'remove' || a === 'untag') return EventSeverity.WARNING;
   return EventSeverity.INFO;
+}
+
+/**
+ * Publishes stored events of one owner on `topic:<owner>`, all at once (in order on one
+ * connection). A publish that fails is not retried one by one: the owner's latest event is kept
+ * in the pub/sub outbox, and subscribers that see its sequence number fill the gap from the store.
+ */
+export async function publishStored(pubsub: FleetPubSub, topic: string, ownerId: string, payloads: object[]): Promise<void> {
+  await Promise.all(payloads.map((p) => pubsub.emit(topic, p, ownerId, 'latest-event')));
+}
+
+/** The type and action of a GAP event (source GAP): Docker's replay did not reach back to the last stored event. */
+export const GAP_TYPE = 'stream';
+export const GAP_ACTION = 'gap';
+
+/**
+ * The event that announces a possible gap: events between `fromNano` (the last stored event) and
+ * `toNano` (the first event Docker replayed) may be missing. It sorts just before the replayed
+ * event, so it takes the sequence number before it.
+ */
+export function gapEvent(fromNano: string, toNano: string, reason: string): RawDockerEvent {
+  const timeNano = (BigInt(toNano) - 1n).toString();
+  return {
+    Type: GAP_TYPE,
+    Action: GAP_ACTION,
+    Actor: { ID: '', Attributes: { from: fromNano, to: toNano, reason } },
+    scope: 'local',
+    time: Number(BigInt(timeNano) / 1_000_000_000n),
+    timeNano,
+  };
 }

@@ -7,6 +7,7 @@ import { AppError, ErrorCode } from '../../kernel/errors';
 import type { Logger } from '../../kernel/logger';
 import { Ticker } from '../../kernel/ticker';
 import { failureText, isRefusal, MAX_QUEUED_EVENTS, SyncDeps } from './deps';
+import { gapEvent, LeaseLost } from './event-store';
 import type { Endpoint } from './registry';
 
 /** What a supervisor's kind is stored as: the endpoint's table, and the events table and column naming it. */
@@ -27,7 +28,16 @@ export interface EndpointClients {
   stream: Docker;
 }
 
-type Job<R> = { kind: 'events'; events: RawDockerEvent[] } | { kind: 'sync'; done: (err?: unknown, r?: R) => void };
+type Job<R> = { kind: 'events'; events: RawDockerEvent[]; source: EventSource } | { kind: 'sync'; done: (err?: unknown, r?: R) => void };
+
+/** Where a reopened stream resumes: Docker's `since`, and the stored event it should replay first (when known exactly). */
+interface Resume {
+  since?: string;
+  boundaryNano?: string;
+}
+
+/** Backoff between attempts to store a batch while the database fails. */
+const STORE_RETRY_MS = { first: 200, max: 5000 };
 
 /**
  * Supervises one endpoint (a host or a Swarm cluster), the same way for both: connects (every
@@ -53,11 +63,16 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   /** Set when the stream was (re)opened on an endpoint synced before: the next successful sync publishes what it finds. */
   private resyncPending = false;
 
+  /**
+   * @param fence the lease id of this replica (LeasedFleet.owner): events are stored only while
+   * the endpoint's lease is still this replica's; undefined outside a fleet (no fencing).
+   */
   protected constructor(
     protected readonly deps: SyncDeps,
     private readonly tables: SupervisedTables<E>,
     readonly id: string,
     readonly accountId: string,
+    protected readonly fence?: string,
   ) {
     this.ticker = new Ticker(
       () => this.tick(),
@@ -71,8 +86,8 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   protected abstract connect(em: EntityManager, row: E, opts: { reverify?: boolean }): Promise<EndpointClients>;
   /** Reads the endpoint's inventory into the database (sets lastSyncedAt), through the engine port. */
   protected abstract syncRow(em: EntityManager, row: E, clients: EndpointClients): Promise<R>;
-  /** Stores and publishes events of the endpoint. */
-  protected abstract ingest(em: EntityManager, row: E, events: RawDockerEvent[], source: EventSource): Promise<void>;
+  /** Stores and publishes events of the endpoint (with `fence`: only while the lease is this replica's, else LeaseLost). */
+  protected abstract ingest(em: EntityManager, row: E, events: RawDockerEvent[], source: EventSource, fence?: string): Promise<void>;
   /** A sync's findings as events (what happened while nobody was listening). */
   protected abstract resyncEvents(result: R): RawDockerEvent[];
   /** Applies an outcome to the status machine, flushes, and publishes the change (if any). */
@@ -183,23 +198,33 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
    * Where to resume the stream: the last event this supervisor read, else the newest event stored
    * for the endpoint (so a new supervisor after a restart or a lease move replays what Docker still
    * buffers instead of starting from "now"), else lastEventAt. `since` is inclusive: the replayed
-   * boundary event is dropped by the unique key.
+   * boundary event is dropped by the unique key, and when Docker's replay does not start with it,
+   * events may be missing (see gapEvent).
    */
-  private async resumeSince(em: EntityManager, row: E): Promise<string | undefined> {
-    if (this.lastTimeNano) return sinceFromTimeNano(this.lastTimeNano);
+  private async resumeFrom(em: EntityManager, row: E): Promise<Resume> {
+    if (this.lastTimeNano) return { since: sinceFromTimeNano(this.lastTimeNano), boundaryNano: this.lastTimeNano };
     const { table, subject } = this.tables.events;
     const [last] = (await em
       .getConnection()
       .execute(`select time_nano::text as time_nano from ${table} where ${subject} = ? and source = ? order by time desc, time_nano desc limit 1`, [row.id, EventSource.STREAM])) as Array<{
       time_nano: string;
     }>;
-    if (last?.time_nano) return sinceFromTimeNano(last.time_nano);
-    return row.lastEventAt ? (row.lastEventAt.getTime() / 1000).toFixed(3) : undefined;
+    if (last?.time_nano) return { since: sinceFromTimeNano(last.time_nano), boundaryNano: last.time_nano };
+    return { since: row.lastEventAt ? (row.lastEventAt.getTime() / 1000).toFixed(3) : undefined };
+  }
+
+  /** Adds events read from the stream to the queue (appended to the last batch while it is a stream batch with room). */
+  private queueEvents(events: RawDockerEvent[], source: EventSource): void {
+    this.queuedEvents += events.length;
+    const last = this.queue[this.queue.length - 1];
+    if (source === EventSource.STREAM && last?.kind === 'events' && last.source === source && last.events.length + events.length <= (this.deps.batchSize ?? 500)) last.events.push(...events);
+    else this.enqueue({ kind: 'events', events, source });
   }
 
   private async openStream(em: EntityManager, row: E): Promise<void> {
     const { stream: client } = await this.connect(em, row, { reverify: true });
-    const since = await this.resumeSince(em, row);
+    const { since, boundaryNano } = await this.resumeFrom(em, row);
+    let first = true;
     const reader = new EventStream(client, {
       onEvent: (event) => {
         if (this.queuedEvents >= MAX_QUEUED_EVENTS) {
@@ -213,11 +238,17 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
           }
           return;
         }
+        if (first) {
+          first = false;
+          // Docker replays from its ring of the last 256 events: when the first event is newer than
+          // the one we resumed from, the ring no longer reached back to it and events may be lost
+          if (boundaryNano && BigInt(event.timeNano) > BigInt(boundaryNano)) {
+            this.log.warn({ from: boundaryNano, to: event.timeNano }, "event stream resumed past Docker's replay: announcing a gap, a resync follows");
+            this.queueEvents([gapEvent(boundaryNano, event.timeNano, "Docker's event replay did not reach back to the last stored event")], EventSource.GAP);
+          }
+        }
         this.lastTimeNano = event.timeNano;
-        this.queuedEvents++;
-        const last = this.queue[this.queue.length - 1];
-        if (last?.kind === 'events' && last.events.length < (this.deps.batchSize ?? 500)) last.events.push(event);
-        else this.enqueue({ kind: 'events', events: [event] });
+        this.queueEvents([event], EventSource.STREAM);
       },
       onEnd: (error) => {
         if (this.stream !== reader) return;
@@ -278,16 +309,63 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
         }
         continue;
       }
-      this.queuedEvents -= job.events.length;
-      try {
-        const em = this.em();
-        const row = await em.findOneOrFail(this.tables.entity, this.id);
-        await this.ingest(em, row, job.events, EventSource.STREAM);
-      } catch (err) {
-        this.log.error({ err, events: job.events.length }, 'storing events failed; the next sync repairs the inventory');
+      if (!(await this.store(job))) {
+        // stopped: what is left is not stored, and syncs waiting behind are not run
+        for (const left of this.queue.splice(0)) if (left.kind === 'sync') left.done(new Error(`${this.tables.noun} supervisor stopped`));
+        this.queuedEvents = 0;
+        return;
       }
       this.afterEvents(job.events);
     }
+  }
+
+  /**
+   * Stores one batch, retrying with backoff while the database fails: events read are never
+   * dropped (the stream keeps reading into the bounded queue meanwhile, and pauses when it is
+   * full). Returns false when the supervisor stopped: the lease moved (fencing), the endpoint is
+   * gone, or stop() was called while the database was still failing.
+   */
+  private async store(job: Extract<Job<R>, { kind: 'events' }>): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      // a stop waits for the batch being stored, but not for a database that keeps failing
+      if (this.stopped && attempt > 0) {
+        this.log.error({ events: job.events.length }, 'stopped before events could be stored; the next reader resumes from the last stored event');
+        return false;
+      }
+      try {
+        const em = this.em();
+        const row = await em.findOne(this.tables.entity, this.id);
+        if (!row) {
+          void this.stop();
+          return false;
+        }
+        await this.ingest(em, row, job.events, job.source, this.fence);
+        this.queuedEvents -= job.events.length;
+        return true;
+      } catch (err) {
+        if (err instanceof LeaseLost) {
+          this.log.warn({ events: job.events.length }, 'lease taken over by another replica: this reader stops writing');
+          void this.stop();
+          return false;
+        }
+        const wait = Math.min(STORE_RETRY_MS.first * 2 ** attempt, STORE_RETRY_MS.max);
+        if (attempt === 0 || wait === STORE_RETRY_MS.max) this.log.error({ err, events: job.events.length, attempt, retryInMs: wait }, 'storing events failed; kept and retried');
+        await this.pause(wait);
+      }
+    }
+  }
+
+  /** Waits `ms`, or less when the supervisor stops. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const check = setInterval(() => {
+        if (this.stopped || Date.now() - started >= ms) {
+          clearInterval(check);
+          resolve();
+        }
+      }, Math.min(ms, 100));
+    });
   }
 
   private async runSync(): Promise<R> {
