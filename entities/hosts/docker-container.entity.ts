@@ -8,6 +8,8 @@ import { Node } from '../common/node';
 /** A container as last seen on its host (sync and container events keep it current). */
 @Entity({ tableName: 'docker_containers' })
 @Unique({ properties: ['host', 'containerId'] })
+// a host's containers page (DockerHost.containers: by name, then id)
+@Index({ properties: ['host', 'name', 'id'] })
 @ObjectType({ implements: Node, description: 'A container on a Docker host, in any state.' })
 export class DockerContainer extends AccountOwned {
   @ManyToOne(() => DockerHost, { deleteRule: 'cascade' })

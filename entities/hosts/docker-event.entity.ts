@@ -12,7 +12,9 @@ import { Node } from '../common/node';
 @Entity({ tableName: 'docker_events' })
 @Unique({ properties: ['host', 'timeNano', 'type', 'action', 'actorId'] })
 @Unique({ properties: ['host', 'seq'] })
-@Index({ properties: ['host', 'time'] })
+// a host's events page (DockerHost.events: newest first, then id) and an activity's (DockerActivity.events: oldest first)
+@Index({ properties: ['host', 'time', 'id'] })
+@Index({ properties: ['activity', 'time', 'id'] })
 @ObjectType({ implements: Node, description: 'An event from a Docker daemon (container, image, network, volume, …).' })
 export class DockerEvent extends StoredEvent {
   @ManyToOne(() => DockerHost, { deleteRule: 'cascade' })

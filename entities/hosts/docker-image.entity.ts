@@ -1,4 +1,4 @@
-import { BigIntType, Entity, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { BigIntType, Entity, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import { Field, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { AccountOwned } from '../common/account-owned';
@@ -7,6 +7,8 @@ import { Node } from '../common/node';
 
 @Entity({ tableName: 'docker_images' })
 @Unique({ properties: ['host', 'imageId'] })
+// a host's images page (DockerHost.images: newest first, then id)
+@Index({ properties: ['host', 'createdAt', 'id'] })
 @ObjectType({ implements: Node, description: 'An image stored on a Docker host.' })
 export class DockerImage extends AccountOwned {
   @ManyToOne(() => DockerHost, { deleteRule: 'cascade' })

@@ -13,7 +13,9 @@ import { SwarmCluster } from './swarm-cluster.entity';
 @Entity({ tableName: 'swarm_events' })
 @Unique({ properties: ['cluster', 'timeNano', 'type', 'action', 'actorId'] })
 @Unique({ properties: ['cluster', 'seq'] })
-@Index({ properties: ['cluster', 'time'] })
+// a cluster's events page (SwarmCluster.events: newest first, then id) and an activity's (DockerActivity.swarmEvents: oldest first)
+@Index({ properties: ['cluster', 'time', 'id'] })
+@Index({ properties: ['activity', 'time', 'id'] })
 @ObjectType({ implements: Node, description: 'A swarm event (service, node, secret, config or network).' })
 export class SwarmEvent extends StoredEvent {
   @ManyToOne(() => SwarmCluster, { deleteRule: 'cascade' })

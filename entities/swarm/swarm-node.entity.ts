@@ -1,4 +1,4 @@
-import { BigIntType, Entity, Enum, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { BigIntType, Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { AccountOwned } from '../common/account-owned';
@@ -10,6 +10,8 @@ import { SwarmNodeAvailability, SwarmNodeRole } from './swarm-enums';
 /** A node of a swarm, as the managers see it (synced from GET /nodes and node events). */
 @Entity({ tableName: 'swarm_nodes' })
 @Unique({ properties: ['cluster', 'nodeId'] })
+// a cluster's nodes page (SwarmCluster.nodes: by hostname, then id)
+@Index({ properties: ['cluster', 'hostname', 'id'] })
 @ObjectType({ implements: Node, description: 'A node of a Swarm cluster.' })
 export class SwarmNode extends AccountOwned {
   @ManyToOne(() => SwarmCluster, { deleteRule: 'cascade', index: true })

@@ -1,4 +1,4 @@
-import { Entity, Enum, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { AccountOwned } from '../common/account-owned';
@@ -12,6 +12,8 @@ import { SecretKind } from './swarm-enums';
  */
 @Entity({ tableName: 'swarm_secret_references' })
 @Unique({ properties: ['cluster', 'kind', 'dockerId'] })
+// a cluster's secrets and configs pages (SwarmCluster.secrets/configs: by name, then id)
+@Index({ properties: ['cluster', 'kind', 'name', 'id'] })
 @ObjectType({ implements: Node, description: "A swarm secret or config (metadata only: a secret's value is never stored or returned)." })
 export class SecretReference extends AccountOwned {
   @ManyToOne(() => SwarmCluster, { deleteRule: 'cascade', index: true })

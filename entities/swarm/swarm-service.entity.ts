@@ -10,6 +10,8 @@ import { SwarmServiceMode } from './swarm-enums';
 @Entity({ tableName: 'swarm_services' })
 @Unique({ properties: ['cluster', 'serviceId'] })
 @Index({ properties: ['cluster', 'stack'] })
+// a cluster's services page (SwarmCluster.services: by name, then id)
+@Index({ properties: ['cluster', 'name', 'id'] })
 @ObjectType({ implements: Node, description: 'A Swarm service.' })
 export class SwarmService extends AccountOwned {
   @ManyToOne(() => SwarmCluster, { deleteRule: 'cascade', index: true })

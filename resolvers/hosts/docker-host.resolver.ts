@@ -71,12 +71,7 @@ export class DockerHostResolver {
 
   @Authorized()
   @Query(() => DockerContainerConnection, { description: 'Containers across all hosts of your account (from the last sync and live events).' })
-  containers(
-    @Args() page: ConnectionArgs,
-    @Arg('filter', () => ContainerFilter, { nullable: true }) filter: ContainerFilter | undefined,
-    @Ctx() ctx: Context,
-    @Info() info: GraphQLResolveInfo,
-  ) {
+  containers(@Args() page: ConnectionArgs, @Arg('filter', () => ContainerFilter, { nullable: true }) filter: ContainerFilter | undefined, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     return paginate(ctx.em, DockerContainer, containerWhere(filter), page, byName, info);
   }
 
@@ -88,23 +83,13 @@ export class DockerHostResolver {
 
   @Authorized()
   @Query(() => DockerEventConnection, { description: 'Stored Docker events across your hosts, newest first.' })
-  dockerEvents(
-    @Args() page: ConnectionArgs,
-    @Arg('filter', () => DockerEventFilter, { nullable: true }) filter: DockerEventFilter | undefined,
-    @Ctx() ctx: Context,
-    @Info() info: GraphQLResolveInfo,
-  ) {
+  dockerEvents(@Args() page: ConnectionArgs, @Arg('filter', () => DockerEventFilter, { nullable: true }) filter: DockerEventFilter | undefined, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     return paginate(ctx.em, DockerEvent, eventWhere(filter), page, newestFirst, info);
   }
 
   @Authorized()
   @Query(() => DockerActivityConnection, { description: 'The audit log: every mutation, newest first.' })
-  activities(
-    @Args() page: ConnectionArgs,
-    @Arg('filter', () => ActivityFilter, { nullable: true }) filter: ActivityFilter | undefined,
-    @Ctx() ctx: Context,
-    @Info() info: GraphQLResolveInfo,
-  ) {
+  activities(@Args() page: ConnectionArgs, @Arg('filter', () => ActivityFilter, { nullable: true }) filter: ActivityFilter | undefined, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     const hostId = filter?.hostId ? hostIdOf(filter.hostId, 'filter.hostId') : undefined;
     return paginate(ctx.em, DockerActivity, activityWhere(filter && { ...filter, hostId }), page, { field: 'startedAt', direction: 'desc' }, info);
   }

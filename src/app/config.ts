@@ -66,5 +66,12 @@ function loadVaultConfig(env: NodeJS.ProcessEnv): VaultConfig | undefined {
   if (!tokenFile && !token) throw new Error('VAULT_ADDR is set: set VAULT_TOKEN or FLEETGRAPH_VAULT_TOKEN_FILE too');
   const tokenRole = env.FLEETGRAPH_VAULT_TOKEN_ROLE || undefined;
   if (tokenRole && !VAULT_ROLE.test(tokenRole)) throw new Error('FLEETGRAPH_VAULT_TOKEN_ROLE must be a Vault role name (letters, digits, _, - and .)');
-  return { addr: `${url.origin}${url.pathname.replace(/\/+$/, '')}`, token: tokenFile ? undefined : token, tokenFile, namespace: env.VAULT_NAMESPACE || undefined, tokenRole, requestTimeoutMs: DEFAULT_VAULT_TIMEOUT_MS };
+  return {
+    addr: `${url.origin}${url.pathname.replace(/\/+$/, '')}`,
+    token: tokenFile ? undefined : token,
+    tokenFile,
+    namespace: env.VAULT_NAMESPACE || undefined,
+    tokenRole,
+    requestTimeoutMs: DEFAULT_VAULT_TIMEOUT_MS,
+  };
 }

@@ -345,7 +345,11 @@ export function vaultReasons(body: unknown): string[] {
     if (typeof e !== 'string') continue;
     const items = /^\d+ errors? occurred:\n/.test(e) ? [...e.matchAll(/^\t\* (.*)$/gm)].map((m) => m[1]) : [e];
     for (const item of items) {
-      const clean = item.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+      const clean = [...item]
+        .map((c) => (c < ' ' || c === '\u007f' ? ' ' : c))
+        .join('')
+        .replace(/ +/g, ' ')
+        .trim();
       if (clean) out.push(clean);
     }
   }

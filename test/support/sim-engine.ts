@@ -3,7 +3,7 @@
  * on a unix socket or on 127.0.0.1:<port> that speaks the subset of the Engine API fleetgraph uses,
  * so dockerode talks to it unchanged (`new Docker(sim.dockerOptions)`).
  *
- * What it serves (every path also under a version prefix, `/v1.41/…`; 1.12 ≤ version ≤ 1.41):
+ * What it serves (every path also under a version prefix, `/v1.41/…`; 1.12 ≤ version ≤ 1.43 by default):
  * - `GET|HEAD /_ping`, `GET /version`, `GET /info` (an ID stable per engine, across restart());
  * - containers: list (`all`, `filters`: id, name, label, status), inspect (full id, name, or a
  *   unique id prefix), create (`name`, 409 on a taken name, 404 for an unknown image), start, stop,
@@ -53,8 +53,13 @@ import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 
-/** The API version the simulator speaks (the test dockerd, Debian 12's docker.io 20.10, serves 1.41). */
-export const SIM_API_VERSION = '1.41';
+/**
+ * The highest API version the simulator answers by default. Its answers and events are those of
+ * the test dockerd (Debian 12's docker.io 20.10, API 1.41), which this subset shares with the
+ * versions up to 1.43; a path under a newer version than the engine's is refused (400) as dockerd
+ * refuses it. `apiVersion` sets it per engine.
+ */
+export const SIM_API_VERSION = '1.43';
 export const SIM_MIN_API_VERSION = '1.12';
 /** moby daemon/events/events.go: eventsLimit. */
 export const EVENTS_LIMIT = 256;
@@ -445,14 +450,18 @@ function generatedName(taken: (n: string) => boolean): string {
 }
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-const imageIdOf = (img: SimImage) => img.Id ?? `sha256:${createHash('sha256').update(img.RepoTags[0] ?? hex(8)).digest('hex')}`;
+const imageIdOf = (img: SimImage) =>
+  img.Id ??
+  `sha256:${createHash('sha256')
+    .update(img.RepoTags[0] ?? hex(8))
+    .digest('hex')}`;
 /** A reference with its implicit tag: "busybox" → "busybox:latest". */
 const withTag = (ref: string) => (ref.includes('@') || ref.lastIndexOf(':') > ref.lastIndexOf('/') ? ref : `${ref}:latest`);
 
 /** An engine ID in the older "ABCD:EFGH:…" form (12 groups of 4 base32 characters), derived from a seed. */
 function engineIdFrom(seed: string): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  const digest = createHash("sha512").update(seed).digest();
+  const digest = createHash('sha512').update(seed).digest();
   let out = '';
   for (let i = 0; i < 48; i++) {
     if (i > 0 && i % 4 === 0) out += ':';
@@ -473,6 +482,8 @@ export interface SimEngineOptions {
   socketPath?: string;
   /** …or on 127.0.0.1:port (0: an ephemeral port, kept across restart()). Default when no socketPath: 0. */
   port?: number;
+  /** Highest API version served (default SIM_API_VERSION). */
+  apiVersion?: string;
   /** `docker info` Name; default sim-<random>. */
   name?: string;
   /** `docker info` ID; default derived from the name (so stable per engine, across restarts). */
@@ -564,6 +575,7 @@ export async function startSimFleet(count: number, dir: string, options: Omit<Si
 export class SimEngine {
   readonly id: string;
   readonly name: string;
+  readonly apiVersion: string;
   readonly stats: SimStats = { emitted: 0, dropped: 0, requests: 0 };
   private readonly ring = new EventRing();
   private readonly subscribers = new Set<Subscriber>();
@@ -581,6 +593,7 @@ export class SimEngine {
 
   constructor(private readonly options: SimEngineOptions = {}) {
     this.name = options.name ?? `sim-${hex(4)}`;
+    this.apiVersion = options.apiVersion ?? SIM_API_VERSION;
     this.id = options.id ?? engineIdFrom(`${this.name}/${options.socketPath ?? ''}/${hex(8)}`);
     this.images = (options.images ?? DEFAULT_IMAGES).map((i) => ({ ...i, Id: imageIdOf(i) }));
     this.routes = this.buildRoutes();
@@ -787,7 +800,9 @@ export class SimEngine {
 
   private findImage(ref: string): (SimImage & { Id: string }) | undefined {
     const tagged = withTag(ref);
-    return this.images.find((i) => i.RepoTags.includes(tagged) || i.Id === ref || i.Id === `sha256:${ref}` || (ref.length >= 4 && i.Id.replace(/^sha256:/, '').startsWith(ref.replace(/^sha256:/, ''))));
+    return this.images.find(
+      (i) => i.RepoTags.includes(tagged) || i.Id === ref || i.Id === `sha256:${ref}` || (ref.length >= 4 && i.Id.replace(/^sha256:/, '').startsWith(ref.replace(/^sha256:/, ''))),
+    );
   }
 
   /** POST /containers/create: emits create. */
@@ -1125,7 +1140,12 @@ export class SimEngine {
       const j = k++ % slots.length;
       const s = slots[j];
       if (!s) {
-        const id = this.createContainer({ name: `${prefix}-${result.lifecycles++}`, Image: opts.image ?? this.images[0]?.RepoTags[0] ?? 'local/busybox:1', Cmd: ['sleep', 'infinity'], Labels: opts.labels });
+        const id = this.createContainer({
+          name: `${prefix}-${result.lifecycles++}`,
+          Image: opts.image ?? this.images[0]?.RepoTags[0] ?? 'local/busybox:1',
+          Cmd: ['sleep', 'infinity'],
+          Labels: opts.labels,
+        });
         slots[j] = { id, step: 1 };
         return;
       }
@@ -1195,7 +1215,7 @@ export class SimEngine {
 
   private headers(extra: Record<string, string | number> = {}): Record<string, string | number> {
     const version = this.options.serverVersion ?? '20.10.24+sim';
-    return { 'Api-Version': SIM_API_VERSION, 'Docker-Experimental': 'false', Ostype: 'linux', Server: `Docker/${version} (linux)`, ...extra };
+    return { 'Api-Version': this.apiVersion, 'Docker-Experimental': 'false', Ostype: 'linux', Server: `Docker/${version} (linux)`, ...extra };
   }
 
   private json(res: http.ServerResponse, status: number, body: unknown): void {
@@ -1217,9 +1237,9 @@ export class SimEngine {
       const version = /^\/v(\d+\.\d+)(\/.*)$/.exec(p);
       if (version) {
         const [maj, min] = version[1].split('.').map(Number);
-        const [maxMaj, maxMin] = SIM_API_VERSION.split('.').map(Number);
+        const [maxMaj, maxMin] = this.apiVersion.split('.').map(Number);
         const [minMaj, minMin] = SIM_MIN_API_VERSION.split('.').map(Number);
-        if (maj > maxMaj || (maj === maxMaj && min > maxMin)) throw new DockerError(400, `client version ${version[1]} is too new. Maximum supported API version is ${SIM_API_VERSION}`);
+        if (maj > maxMaj || (maj === maxMaj && min > maxMin)) throw new DockerError(400, `client version ${version[1]} is too new. Maximum supported API version is ${this.apiVersion}`);
         if (maj < minMaj || (maj === minMaj && min < minMin))
           throw new DockerError(400, `client version ${version[1]} is too old. Minimum supported API version is ${SIM_MIN_API_VERSION}, please upgrade your client to a newer version`);
         p = version[2];
@@ -1229,7 +1249,12 @@ export class SimEngine {
         if (r.method !== method && !(r.method === 'GET' && method === 'HEAD')) continue;
         const m = r.pattern.exec(p);
         if (!m) continue;
-        await r.handle(req, res, url, m.slice(1).map((s) => decodeURIComponent(s)));
+        await r.handle(
+          req,
+          res,
+          url,
+          m.slice(1).map((s) => decodeURIComponent(s)),
+        );
         return;
       }
       // dockerd's answer to a route it does not have (no Api-Version header)
@@ -1329,12 +1354,21 @@ export class SimEngine {
 
   private version(): Record<string, unknown> {
     const v = this.options.serverVersion ?? '20.10.24+sim';
-    const details = { ApiVersion: SIM_API_VERSION, Arch: 'amd64', Experimental: 'false', GitCommit: 'sim', GoVersion: 'go1.19.8', KernelVersion: this.options.kernelVersion ?? '6.1.0-sim', MinAPIVersion: SIM_MIN_API_VERSION, Os: 'linux' };
+    const details = {
+      ApiVersion: this.apiVersion,
+      Arch: 'amd64',
+      Experimental: 'false',
+      GitCommit: 'sim',
+      GoVersion: 'go1.19.8',
+      KernelVersion: this.options.kernelVersion ?? '6.1.0-sim',
+      MinAPIVersion: SIM_MIN_API_VERSION,
+      Os: 'linux',
+    };
     return {
       Platform: { Name: '' },
       Components: [{ Name: 'Engine', Version: v, Details: details }],
       Version: v,
-      ApiVersion: SIM_API_VERSION,
+      ApiVersion: this.apiVersion,
       MinAPIVersion: SIM_MIN_API_VERSION,
       GitCommit: 'sim',
       GoVersion: 'go1.19.8',
@@ -1346,7 +1380,18 @@ export class SimEngine {
   }
 
   private imageSummary(i: SimImage & { Id: string }): Record<string, unknown> {
-    return { Containers: -1, Created: i.Created ?? 1_700_000_000, Id: i.Id, Labels: i.Labels ?? null, ParentId: '', RepoDigests: null, RepoTags: i.RepoTags, SharedSize: -1, Size: i.Size ?? 0, VirtualSize: i.Size ?? 0 };
+    return {
+      Containers: -1,
+      Created: i.Created ?? 1_700_000_000,
+      Id: i.Id,
+      Labels: i.Labels ?? null,
+      ParentId: '',
+      RepoDigests: null,
+      RepoTags: i.RepoTags,
+      SharedSize: -1,
+      Size: i.Size ?? 0,
+      VirtualSize: i.Size ?? 0,
+    };
   }
 
   /** GET /events: replay from the ring, then live, under one synchronous step (no gap, no duplicate at the seam). */
@@ -1398,7 +1443,10 @@ export class SimEngine {
         method: 'HEAD',
         pattern: /^\/_ping$/,
         handle: (_req, res) => {
-          res.writeHead(200, this.headers({ 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 0, Swarm: 'inactive' }));
+          res.writeHead(
+            200,
+            this.headers({ 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 0, Swarm: 'inactive' }),
+          );
           res.end();
         },
       },
@@ -1406,7 +1454,10 @@ export class SimEngine {
         method: 'GET',
         pattern: /^\/_ping$/,
         handle: (_req, res) => {
-          res.writeHead(200, this.headers({ 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 2, Swarm: 'inactive' }));
+          res.writeHead(
+            200,
+            this.headers({ 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 2, Swarm: 'inactive' }),
+          );
           res.end('OK');
         },
       },
@@ -1484,7 +1535,16 @@ export class SimEngine {
           this.empty(res, 204);
         },
       },
-      { method: 'GET', pattern: /^\/images\/json$/, handle: (_req, res) => this.json(res, 200, this.images.map((i) => this.imageSummary(i))) },
+      {
+        method: 'GET',
+        pattern: /^\/images\/json$/,
+        handle: (_req, res) =>
+          this.json(
+            res,
+            200,
+            this.images.map((i) => this.imageSummary(i)),
+          ),
+      },
       {
         method: 'GET',
         pattern: /^\/images\/(.+)\/json$/,

@@ -245,7 +245,22 @@ export class VaultDouble {
     this.roles = options.roles ?? {};
     this.rootToken = options.rootToken ?? `hvs.${base62(24)}`;
     // [TS rootToken]: policies ["root"], path auth/token/root, display name "root", no TTL, no parent
-    this.store({ id: this.rootToken, accessor: base62(24), parent: null, policies: ['root'], meta: null, displayName: 'root', numUses: 0, createdMs: this.now(), ttl: 0, explicitMaxTtl: 0, renewable: false, path: 'auth/token/root', role: null, revokedMs: null });
+    this.store({
+      id: this.rootToken,
+      accessor: base62(24),
+      parent: null,
+      policies: ['root'],
+      meta: null,
+      displayName: 'root',
+      numUses: 0,
+      createdMs: this.now(),
+      ttl: 0,
+      explicitMaxTtl: 0,
+      renewable: false,
+      path: 'auth/token/root',
+      role: null,
+      revokedMs: null,
+    });
     this.server = http.createServer((req, res) => void this.handle(req, res));
   }
 

@@ -56,7 +56,8 @@ describe('pricing', () => {
   });
 
   it('admits a dashboard page of 50 hosts × 100 containers with the default limits; refuses the same page with live fields', () => {
-    const page = '{ dockerHosts(first: 50) { totalCount pageInfo { hasNextPage endCursor } nodes { id name status containers(first: 100) { totalCount pageInfo { hasNextPage endCursor } nodes { id name state image status health } } } } }';
+    const page =
+      '{ dockerHosts(first: 50) { totalCount pageInfo { hasNextPage endCursor } nodes { id name status containers(first: 100) { totalCount pageInfo { hasNextPage endCursor } nodes { id name state image status health } } } } }';
     expect(cost(page)).toBeLessThanOrEqual(DEFAULT_LIMITS.maxCost);
     expect(refusal(page)).toBeUndefined();
     expect(refusal('{ dockerHosts(first: 50) { nodes { containers(first: 100) { nodes { id name state image status health command imageId } } } } }')).toBeUndefined();

@@ -156,14 +156,17 @@ export function createRedisPubSub(redisUrl: string, logger: Logger): FleetPubSub
   };
   // a publish fails at once while Redis is away (no offline queue) and goes to the outbox
   const publisher = new Redis(redisUrl, { ...options, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectionName: 'fleetgraph-pub' });
-  // subscriptions wait for Redis and are made again on reconnect (ioredis autoResubscribe)
-  const subscriber = new Redis(redisUrl, { ...options, maxRetriesPerRequest: null, connectionName: 'fleetgraph-sub' });
+  // subscriptions wait for Redis and are made again on reconnect (ioredis autoResubscribe); no
+  // ready check: its INFO is refused once a SUBSCRIBE queued before the connect went out first
+  const subscriber = new Redis(redisUrl, { ...options, maxRetriesPerRequest: null, enableReadyCheck: false, connectionName: 'fleetgraph-sub' });
   const outbox = new Outbox();
   publisher.on('ready', () => {
     if (outbox.size === 0) return;
-    void outbox.flush((target, payload) => publisher.publish(target, JSON.stringify(payload)).then(() => undefined)).then((sent) => {
-      logger.info({ sent, left: outbox.size, dropped: outbox.dropped }, 'pub/sub back: kept payloads published');
-    });
+    void outbox
+      .flush((target, payload) => publisher.publish(target, JSON.stringify(payload)).then(() => undefined))
+      .then((sent) => {
+        logger.info({ sent, left: outbox.size, dropped: outbox.dropped }, 'pub/sub back: kept payloads published');
+      });
   });
   const listeners = new Set<() => void>();
   let subscribedOnce = false;

@@ -359,12 +359,15 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const started = Date.now();
-      const check = setInterval(() => {
-        if (this.stopped || Date.now() - started >= ms) {
-          clearInterval(check);
-          resolve();
-        }
-      }, Math.min(ms, 100));
+      const check = setInterval(
+        () => {
+          if (this.stopped || Date.now() - started >= ms) {
+            clearInterval(check);
+            resolve();
+          }
+        },
+        Math.min(ms, 100),
+      );
     });
   }
 

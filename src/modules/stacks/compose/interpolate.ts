@@ -24,6 +24,9 @@ export class TemplateError extends Error {}
 /** compose-go's DefaultPattern: escaped `$$`, named `$VAR`, braced `${…}` (greedy: nesting is resolved below), or an invalid `${`. */
 const PATTERN = /\$(?:(?<escaped>\$)|(?<named>[_a-z][_a-z0-9]*)|\{(?:(?<braced>[_a-z][_a-z0-9]*(?::?[-+?](?:.*))?)\}|(?<invalid>)))/gi;
 
+/** The same pattern, for matching one expression (not global: no lastIndex state). */
+const ONE = new RegExp(PATTERN.source, 'i');
+
 type SubstituteFn = (substitution: string, lookup: Lookup, unset: Set<string>) => { value: string; applied: boolean };
 
 const OPERATORS: Array<[string, SubstituteFn]> = [
@@ -73,8 +76,7 @@ function replacement(match: string, lookup: Lookup, unset: Set<string>): string 
     rest = match.slice(close + 1);
     substring = match.slice(0, close + 1);
   }
-  PATTERN.lastIndex = 0;
-  const groups = new RegExp(PATTERN.source, 'i').exec(substring)?.groups ?? {};
+  const groups = ONE.exec(substring)?.groups ?? {};
   if (groups.escaped) return groups.escaped;
   let substitution = groups.named;
   let braced = false;
@@ -159,7 +161,7 @@ function required(substitution: string, lookup: Lookup, sep: string, valid: (v: 
 // The document
 // ------------------------------------------------------------------------------------------------
 
-type Cast = 'int' | 'float' | 'bool';
+export type Cast = 'int' | 'float' | 'bool';
 
 /**
  * Where a string is turned into a number or a boolean once interpolated: the Docker CLI's list
@@ -206,7 +208,7 @@ const CASTS: Array<[string[], Cast]> = [
   [['configs', '*', 'external'], 'bool'],
 ];
 
-function castAt(segments: string[]): Cast | undefined {
+export function castAt(segments: string[]): Cast | undefined {
   for (const [pattern, cast] of CASTS) {
     if (pattern.length === segments.length && pattern.every((p, i) => p === '*' || p === segments[i])) return cast;
   }

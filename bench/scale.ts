@@ -1,0 +1,216 @@
+/**
+ * npm run bench:scale — the fleet at scale.
+ *
+ * Part 1 (fleet queries, issue 9 item 7): starts the test services and an in-process server on a
+ * fresh database (startTestApp, no workers: the hosts never connect), seeds BENCH_HOSTS hosts ×
+ * BENCH_CONTAINERS containers for the measured account (and as many rows again, spread over
+ * BENCH_OTHER_HOSTS hosts, for another account: the tenant filter has something to filter), then
+ * runs the dashboard query
+ *
+ *   dockerHosts(first: 50) { nodes { id name containers(first: 100) { nodes { … } pageInfo { … } } } }
+ *
+ * BENCH_RUNS times over HTTP, each run followed by the same rows read with one hand-written
+ * lateral-join SQL statement on a plain pg connection. It prints the SQL statements each query
+ * sent, p50/p99 of both and their ratio (target ≤ 2×), and checks once that both return the same
+ * rows in the same order.
+ *
+ * Part 2 (replicas, issue 9 "Done when"): see replicaRounds() below — a placeholder for now.
+ *
+ * Environment knobs (defaults in brackets):
+ *   BENCH_HOSTS=50             hosts of the measured account (the page asks for 50)
+ *   BENCH_CONTAINERS=1000      containers per host
+ *   BENCH_OTHER_HOSTS=10       hosts of the other account (BENCH_CONTAINERS each)
+ *   BENCH_FIRST=100            containers per host page
+ *   BENCH_RUNS=50              measured runs of each variant (after BENCH_WARMUP)
+ *   BENCH_WARMUP=5
+ */
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { Client as PgClient } from 'pg';
+import { startTestApp, TestApp } from '../test/support/app';
+import { seedFleet, statementCounter } from '../test/support/fleet';
+import { toGlobalId } from '../src/kernel/ids';
+import { summarize, Summary, wallMs } from './common';
+
+const root = path.resolve(__dirname, '..');
+const t0 = Date.now();
+const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
+const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+
+const HOSTS = int('BENCH_HOSTS', 50);
+const CONTAINERS = int('BENCH_CONTAINERS', 1000);
+const OTHER_HOSTS = int('BENCH_OTHER_HOSTS', 10);
+const FIRST = int('BENCH_FIRST', 100);
+const RUNS = int('BENCH_RUNS', 50);
+const WARMUP = int('BENCH_WARMUP', 5);
+const PAGE_HOSTS = 50;
+
+/** services.sh up, then its env into process.env (as bench/events.ts and the jest global setup do). */
+function startServices(): void {
+  const script = path.join(root, 'test', 'support', 'services.sh');
+  execFileSync(script, ['up'], { stdio: ['ignore', process.stderr, 'inherit'] });
+  const out = execFileSync(script, ['env'], { encoding: 'utf8' });
+  for (const line of out.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) process.env[m[1]] ??= m[2];
+  }
+  // never pick up the developer's own Docker or database
+  for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CONTEXT', 'DATABASE_URL', 'REDIS_URL']) delete process.env[k];
+}
+
+/** What every part gets: the server, the measured account's token and id. */
+interface ScaleContext {
+  t: TestApp;
+  token: string;
+  accountId: string;
+}
+
+const CONTAINER_FIELDS = 'id name state image status';
+
+/** The dashboard query, with or without totalCount (host page and per-host counts). */
+const fleetQuery = (totalCount: boolean) => `query Fleet {
+  dockerHosts(first: ${PAGE_HOSTS}) {
+    ${totalCount ? 'totalCount' : ''}
+    nodes {
+      id name
+      containers(first: ${FIRST}) { ${totalCount ? 'totalCount' : ''} nodes { ${CONTAINER_FIELDS} } pageInfo { hasNextPage endCursor } }
+    }
+  }
+}`;
+
+/** The same rows by hand: the account's first 50 hosts by name, each with its first+1 containers by (name, id), in one lateral join. */
+const HAND_WRITTEN_SQL = `
+  select h.id as host_id, h.name as host_name, c.id, c.name, c.state, c.image, c.status
+  from (select id, name from docker_hosts where account_id = $1 order by name, id limit $2) h
+  cross join lateral (
+    select id, name, state, image, status from docker_containers
+    where host_id = h.id and account_id = $1 order by name, id limit $3
+  ) c
+  order by h.name, h.id, c.name, c.id`;
+
+interface FleetData {
+  dockerHosts: { nodes: Array<{ id: string; name: string; containers: { nodes: Array<{ id: string; name: string }>; pageInfo: { hasNextPage: boolean } } }> };
+}
+
+/** One GraphQL run over HTTP: its time (ms, response parsed), data and statements. */
+async function graphqlRun(ctx: ScaleContext, query: string): Promise<{ ms: number; data: FleetData; statements: number }> {
+  const counter = statementCounter(ctx.t.app.services.orm);
+  try {
+    const started = wallMs();
+    const res = await ctx.t.gql<FleetData, Record<string, never>>(query, {}, ctx.token);
+    const ms = wallMs() - started;
+    if (res.errors) throw new Error(`fleet query failed: ${JSON.stringify(res.errors).slice(0, 500)}`);
+    return { ms, data: res.data!, statements: counter.statements.length };
+  } finally {
+    counter.stop();
+  }
+}
+
+/** One run of the hand-written SQL on a plain pg connection: its time (ms, rows parsed) and rows. */
+async function sqlRun(pg: PgClient, accountId: string): Promise<{ ms: number; rows: Array<{ host_id: string; id: string }> }> {
+  const started = wallMs();
+  const res = await pg.query<{ host_id: string; id: string }>(HAND_WRITTEN_SQL, [accountId, PAGE_HOSTS, FIRST + 1]);
+  return { ms: wallMs() - started, rows: res.rows };
+}
+
+/** The GraphQL answer and the SQL answer hold the same hosts and containers in the same order (hasNextPage from the extra row). */
+function sameRows(data: FleetData, rows: Array<{ host_id: string; id: string }>): boolean {
+  const byHost = new Map<string, string[]>();
+  for (const r of rows) byHost.set(r.host_id, [...(byHost.get(r.host_id) ?? []), r.id]);
+  const hosts = data.dockerHosts.nodes;
+  if (hosts.length !== byHost.size) return false;
+  return hosts.every((h, i) => {
+    const [hostId, ids] = [...byHost][i];
+    if (h.id !== toGlobalId('DockerHost', hostId)) return false;
+    const page = ids.slice(0, FIRST).map((id) => toGlobalId('DockerContainer', id));
+    return h.containers.pageInfo.hasNextPage === ids.length > FIRST && JSON.stringify(h.containers.nodes.map((n) => n.id)) === JSON.stringify(page);
+  });
+}
+
+interface FleetRow {
+  variant: string;
+  statements: number;
+  graphql: Summary;
+  sql: Summary;
+}
+
+/** Part 1: the dashboard query against the hand-written SQL, interleaved run by run (both see the same machine). */
+async function fleetQueryRound(ctx: ScaleContext): Promise<FleetRow[]> {
+  const pg = new PgClient({ connectionString: ctx.t.databaseUrl });
+  await pg.connect();
+  try {
+    const out: FleetRow[] = [];
+    for (const totalCount of [false, true]) {
+      const query = fleetQuery(totalCount);
+      const check = await graphqlRun(ctx, query);
+      const same = sameRows(check.data, (await sqlRun(pg, ctx.accountId)).rows);
+      log(`${totalCount ? 'with totalCount' : 'page only'}: ${check.statements} statements, same rows as SQL: ${same ? 'yes' : 'NO'}`);
+      if (!same) throw new Error('the fleet query and the hand-written SQL disagree');
+      const graphql: number[] = [];
+      const sql: number[] = [];
+      const statements = new Set<number>();
+      for (let i = 0; i < WARMUP + RUNS; i++) {
+        const g = await graphqlRun(ctx, query);
+        const s = await sqlRun(pg, ctx.accountId);
+        statements.add(g.statements);
+        if (i >= WARMUP) graphql.push(g.ms), sql.push(s.ms);
+      }
+      out.push({ variant: totalCount ? 'page + totalCount' : 'page', statements: Math.max(...statements), graphql: summarize(graphql), sql: summarize(sql) });
+    }
+    return out;
+  } finally {
+    await pg.end();
+  }
+}
+
+function printFleet(rows: FleetRow[]): void {
+  const f = (n: number) => n.toFixed(1).padStart(7);
+  console.log(`\nfleet query: ${PAGE_HOSTS} hosts × first ${FIRST} containers (${HOSTS} × ${CONTAINERS} stored; ${CONTAINER_FIELDS.split(' ').length} fields per container), ${RUNS} runs each`);
+  console.log(`${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
+  console.log('variant              statements   graphql p50     p99   sql p50     p99   ratio p50   p99   (target ≤ 2×)');
+  for (const r of rows) {
+    console.log(
+      `${r.variant.padEnd(20)} ${String(r.statements).padStart(10)}   ${f(r.graphql.p50)} ${f(r.graphql.p99)}   ${f(r.sql.p50)} ${f(r.sql.p99)}   ${(r.graphql.p50 / r.sql.p50).toFixed(2).padStart(8)}× ${(r.graphql.p99 / r.sql.p99).toFixed(2).padStart(5)}×`,
+    );
+  }
+  console.log('(ms; graphql = HTTP request to parsed response, sql = the same rows by one hand-written lateral join on a plain pg connection)');
+}
+
+/**
+ * ─── Part 2: MULTI-REPLICA ROUNDS — PLACEHOLDER, to be written by the lead ───
+ *
+ * For 1, 2 and 3 replicas on one PostgreSQL and Redis with 200–1,000 simulated hosts (the
+ * simulated engine of issue 9 item 5): ingest lag p50/p99, delivery p50/p99, lost and duplicated
+ * events (must be 0), takeover time after a SIGKILL, RSS per replica. `ctx` has the part-1 server
+ * (its database URL can be shared by further replicas through startTestApp({ databaseUrl })).
+ */
+async function replicaRounds(_ctx: ScaleContext): Promise<void> {
+  log('replica rounds: not implemented yet (placeholder in bench/scale.ts, replicaRounds)');
+}
+
+async function main(): Promise<void> {
+  log('starting test services (test/support/services.sh up)');
+  startServices();
+  const t = await startTestApp({ redis: false });
+  try {
+    const token = await t.token({ account: 'scale' });
+    const { accountId } = await t.app.services.accounts.resolve(await t.app.services.verifyToken(token));
+    const other = await t.app.services.accounts.resolve(await t.app.services.verifyToken(await t.token({ account: 'scale-other' })));
+    log(`seeding ${HOSTS} hosts × ${CONTAINERS} containers (+ ${OTHER_HOSTS} × ${CONTAINERS} of another account)`);
+    await seedFleet(t.app.services.orm, accountId, { prefix: 'scale', hosts: HOSTS, containers: CONTAINERS });
+    await seedFleet(t.app.services.orm, other.accountId, { prefix: 'other', hosts: OTHER_HOSTS, containers: CONTAINERS });
+    await t.app.services.orm.em.getConnection().execute('analyze');
+    const ctx: ScaleContext = { t, token, accountId };
+    printFleet(await fleetQueryRound(ctx));
+    await replicaRounds(ctx);
+  } finally {
+    await t.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
