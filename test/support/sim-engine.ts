@@ -36,6 +36,10 @@
  * forgets the ring and stops running containers as a daemon restart without live-restore does,
  * `stop()` shuts the engine down.
  *
+ * Start one with `startSimEngine({ socketPath })` (or `{ port: 0 }`), many with `startSimFleet(n, dir)`.
+ * fleetgraph registers `sim.endpoint` once its allow-list admits it (tests: the socket's directory
+ * passed to testEndpointAllow, as test/integration/sim-engine-parity.test.ts does).
+ *
  * Scale: one http.Server per engine (a listening handle and a few objects each; 200+ in one
  * process cost a few MB). A server per engine keeps each engine's connections its own, so
  * dropStreams/restart/stop of one engine never touch another's. Memory is bounded: the ring holds
@@ -486,7 +490,7 @@ export interface SimEngineOptions {
   apiVersion?: string;
   /** `docker info` Name; default sim-<random>. */
   name?: string;
-  /** `docker info` ID; default derived from the name (so stable per engine, across restarts). */
+  /** `docker info` ID (what fleetgraph claims engines by); default: random per engine, kept across restart(). */
   id?: string;
   images?: SimImage[];
   ncpu?: number;
