@@ -32,6 +32,7 @@ import path from 'node:path';
 import { print } from 'graphql';
 import { startTestApp } from '../test/support/app';
 import { DEFAULT_LIMITS } from '../src/kernel/config';
+import { EventStage, setEventTrace } from '../src/kernel/trace';
 import { OnDockerEventsDocument } from '../src/generated/graphql';
 import { expectGlobalId } from '../src/graphql/relay';
 import { PERMISSIONS } from '../src/kernel/permissions';
@@ -102,6 +103,28 @@ function installTrace(): void {
   };
 }
 const PREFIX = `fgbench-${process.pid}`;
+
+/** Per event (Docker timeNano), when the server reached each stage (src/kernel/trace.ts); cleared per round. */
+const STAGES: EventStage[] = ['read', 'store', 'stored', 'published', 'received'];
+const stageTimes = new Map<EventStage, Map<string, number>>(STAGES.map((s) => [s, new Map()]));
+function installStageTrace(): void {
+  setEventTrace((stage, timeNano, at) => {
+    const m = stageTimes.get(stage)!;
+    if (!m.has(timeNano) && m.size < 1_000_000) m.set(timeNano, at);
+  });
+}
+/** Per stage, the latency from Docker's timeNano of the events read in this round (p50/p99 ms). */
+function stageBreakdown(): string {
+  const read = stageTimes.get('read')!;
+  const parts = STAGES.map((stage) => {
+    const m = stageTimes.get(stage)!;
+    const lat = [...read.keys()].filter((k) => m.has(k)).map((k) => m.get(k)! - nanoToMs(k));
+    const s = summarize(lat);
+    return `${stage} ${s.p50.toFixed(1)}/${s.p99.toFixed(1)}`;
+  });
+  for (const m of stageTimes.values()) m.clear();
+  return parts.join(' | ');
+}
 
 /** services.sh up, then its env into process.env (what test/support/global-setup.ts + env.ts do for jest). */
 function startServices(): void {
@@ -208,6 +231,8 @@ interface RoundResult {
   /** times the raw /events stream ended during the round (dockerd restarted by someone else) */
   dockerRestarts: number;
   trace?: string;
+  /** Per-stage latency from Docker's event time inside the server (stageBreakdown). */
+  stages: string;
 }
 
 function traceSummary(list: IngestTrace[]): string {
@@ -233,6 +258,7 @@ async function main(): Promise<void> {
   const redisUrl = process.env.FLEETGRAPH_TEST_REDIS_URL!;
 
   if (TRACE) installTrace();
+  installStageTrace();
   log('starting the server (fresh database, Redis pub/sub, workers on)');
   // one account opens every subscriber: lift its per-account limits (connections, subscriptions, request rate)
   const limits = { ...DEFAULT_LIMITS, maxConnectionsPerAccount: 100_000, maxSubscriptionsPerAccount: 100_000, requestsPerMinute: 10_000_000 };
@@ -318,6 +344,7 @@ async function main(): Promise<void> {
       const prefix = `${PREFIX}-n${n}`;
       await Promise.all(children.map((c) => c.call('round', { prefix })));
       const traceFrom = traces.length;
+      for (const m of stageTimes.values()) m.clear();
       const reconnects0 = (await probe.call<{ reconnects: number }>('reconnects')).reconnects;
       const cpu0 = process.cpuUsage();
       serverLag.reset();
@@ -356,6 +383,7 @@ async function main(): Promise<void> {
         errors: cs.reduce((a, c) => a + c.errors, 0),
         connectSec,
         trace: TRACE ? traceSummary(traces.slice(traceFrom)) : undefined,
+        stages: stageBreakdown(),
       };
       if (result.errors) log(`N=${n}: ${result.errors} subscription errors, e.g. ${cs.find((c) => c.lastError)?.lastError}`);
       if (gen.failures) log(`N=${n}: ${gen.failures} container lifecycle attempts failed (retried)`);
@@ -446,6 +474,10 @@ function printReport(results: RoundResult[], info: { dockerd: string; maxSkewMs:
   lines.push('lost              : measured container events the raw reader saw that a subscriber did not get, summed over subscribers');
   lines.push('srv CPU µs/deliv  : CPU time of the server process during the round / deliveries (includes ingest; at N=1 that is all it is)');
   lines.push(`lag               : event-loop delay p99 (ms) of the server process and of the busiest client process; clients ran in ${results.map((r) => `${r.processes}`).join('/')} process(es)`);
+  lines.push('');
+  lines.push('server stages, ms from Docker event time (p50/p99): read = line parsed off /events, store = batch handed to PostgreSQL,');
+  lines.push('stored = insert returned, published = Redis PUBLISH acknowledged, received = message reached a subscriber feed (this replica)');
+  for (const r of results) lines.push(`  N=${r.n}: ${r.stages}`);
   if (results.some((r) => r.trace)) {
     lines.push('');
     lines.push("ingest trace (BENCH_TRACE=1): time from the Docker event to the server's publish");

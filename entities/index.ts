@@ -12,6 +12,11 @@ import { SwarmEvent } from './swarm/swarm-event.entity';
 import { SecretReference } from './swarm/swarm-secret-reference.entity';
 import { SwarmNetwork } from './swarm/swarm-network.entity';
 import { EngineClaim, EngineClaimHolder } from './engine/engine-claim.entity';
+import { ContainerTemplate } from './instances/container-template.entity';
+import { ContainerInstance } from './instances/container-instance.entity';
+import { SecurityViolation } from './instances/security-violation.entity';
+import { CallbackAttempt } from './instances/callback-attempt.entity';
+import { InstanceSettings } from './instances/instance-settings.entity';
 
 export { Node } from './common/node';
 export { AccountOwned } from './common/account-owned';
@@ -21,7 +26,7 @@ export { MAX_CONSECUTIVE_FAILURES } from './hosts/docker-host.entity';
 export { Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity, SwarmCluster, SwarmNode, SwarmService, SwarmEvent, SecretReference, SwarmNetwork };
 
 /** Every MikroORM entity, registered with the ORM and with `node(id:)`. */
-export const ENTITIES = [Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity, SwarmCluster, SwarmNode, SwarmService, SwarmEvent, SecretReference, SwarmNetwork];
+export const ENTITIES = [Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity, SwarmCluster, SwarmNode, SwarmService, SwarmEvent, SecretReference, SwarmNetwork, ContainerTemplate, ContainerInstance, SecurityViolation, CallbackAttempt, InstanceSettings];
 
 export { EngineClaim, EngineClaimHolder, EngineClaimKind } from './engine/engine-claim.entity';
 
@@ -31,3 +36,7 @@ export { EngineClaim, EngineClaimHolder, EngineClaimKind } from './engine/engine
  */
 export const INTERNAL_ENTITIES = [EngineClaim, EngineClaimHolder];
 export { SupervisedEndpoint } from './common/supervised-endpoint';
+export { ContainerTemplate, ContainerInstance, SecurityViolation, CallbackAttempt, InstanceSettings };
+export * from './instances/instance-enums';
+export type { TemplateEnvEntry } from './instances/container-template.entity';
+export type { InstanceSpec, InstanceTransition } from './instances/container-instance.entity';

@@ -1,7 +1,7 @@
 import { ArgsType, ClassType, Field, Int, ObjectType } from 'type-graphql';
 import { IsOptional, Max, MaxLength, Min } from 'class-validator';
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import { raw, type EntityClass, type EntityManager, type EntityName, type FilterQuery } from '@mikro-orm/postgresql';
+import { raw, ReferenceKind, type EntityClass, type EntityManager, type EntityMetadata, type EntityName, type FilterQuery } from '@mikro-orm/postgresql';
 import { CursorValueKind, decodeCursor, encodeCursor, MAX_CURSOR_LENGTH } from './relay';
 import { batchLoaderOf } from './loaders';
 import type { Context } from './context';
@@ -194,8 +194,10 @@ export function childConnection<T extends { id: string }>(ctx: Context, info: Gr
   const filterKey = JSON.stringify(spec.filter ?? null);
   // decoded here, so a bad cursor is BAD_USER_INPUT before any statement
   const after = afterWhere<T>(ctx.em, spec.entity, order, spec.args.after);
+  const meta = ctx.em.getMetadata().get<T>(spec.entity.name);
+  const columns = needs.rows ? projection(info, meta, [spec.parent, order.field]) : undefined;
   const rows = needs.rows
-    ? batchLoaderOf<T[]>(ctx, `page ${field} ${first} ${spec.args.after ?? ''} ${filterKey}`, (ids) => loadPages(ctx.em, spec, after, order, first + 1, ids)).load(parentId)
+    ? batchLoaderOf<T[]>(ctx, `page ${field} ${first} ${spec.args.after ?? ''} ${filterKey} ${columns?.join(',') ?? '*'}`, (ids) => loadPages(ctx.em, spec, after, order, first + 1, columns, ids)).load(parentId)
     : Promise.resolve([]);
   const count = needs.count ? batchLoaderOf<number>(ctx, `count ${field} ${filterKey}`, (ids) => loadCounts(ctx.em, spec, ids)).load(parentId) : Promise.resolve(undefined);
   return Promise.all([rows, count]).then(([r, n]) => pageOf(r, first, spec.args, order.field, n));
@@ -223,6 +225,7 @@ async function loadPages<T extends { id: string }>(
   after: FilterQuery<T> | undefined,
   order: PageOrder,
   limit: number,
+  columns: string[] | undefined,
   parentIds: readonly string[],
 ): Promise<T[][]> {
   const parent = columnOf(em, spec.entity, spec.parent);
@@ -230,7 +233,7 @@ async function loadPages<T extends { id: string }>(
   const where = spec.where();
   const qb = em
     .createQueryBuilder(spec.entity, 'c')
-    .select('*')
+    .select(columns ?? '*')
     .where((after ? { $and: [where, after] } : where) as never)
     .andWhere(`c.${quoted(parent)} = p.parent_id`)
     .orderBy({ [order.field]: order.direction, id: order.direction } as never)
@@ -245,8 +248,59 @@ async function loadPages<T extends { id: string }>(
     ]);
   const rows = (await em.getConnection().execute(statement, [], 'all', em.getTransactionContext())) as Array<Record<string, unknown>>;
   const byParent = new Map<string, T[]>(parentIds.map((id) => [id, []]));
-  for (const row of rows) byParent.get(String(row[parent]))?.push(em.map(spec.entity, row as never));
+  for (const row of rows) byParent.get(String(row[parent]))?.push(entityOf(em, spec.entity, row));
   return parentIds.map((id) => byParent.get(id)!);
+}
+
+/**
+ * A row as an entity, the way em.find makes one (columns to properties, custom types, references
+ * to the parents already loaded) but not added to the request's identity map: a page's rows are
+ * only read, and registering thousands of them (change-tracking snapshots) would cost more than
+ * the statement. A row the request had already loaded is that same entity (the factory finds it).
+ */
+function entityOf<T extends object>(em: EntityManager, entity: EntityClass<T>, row: Record<string, unknown>): T {
+  const data = em.getDriver().mapResult(row as never, em.getMetadata().get(entity.name));
+  return em.getEntityFactory().create(entity, data as never, { merge: false, convertCustomTypes: true });
+}
+
+/** Kinds of property a page can load as columns of its own rows. */
+const COLUMN_KINDS = new Set<string>([ReferenceKind.SCALAR, ReferenceKind.MANY_TO_ONE]);
+
+/**
+ * The properties a page must load for what its items select (nodes { … } and edges { node { … } },
+ * through fragments), plus id and `always` (the parent, the order field): fewer columns to send
+ * and parse. Every selected field must be a column property of the entity (stored field or
+ * many-to-one); any other field (a resolver reading whatever it needs: inspect, cursor, …) means
+ * the whole row — undefined, never a guess.
+ */
+function projection<T extends object>(info: GraphQLResolveInfo, meta: EntityMetadata<T>, always: string[]): string[] | undefined {
+  const wanted = new Set<string>(['id', ...always]);
+  const visited = new Set<string>();
+  let whole = false;
+  const items = (set: SelectionSetNode | undefined, level: 'connection' | 'edge' | 'item'): void => {
+    for (const sel of set?.selections ?? []) {
+      if (sel.kind === Kind.INLINE_FRAGMENT) items(sel.selectionSet, level);
+      else if (sel.kind === Kind.FRAGMENT_SPREAD) {
+        const fragment = info.fragments[sel.name.value];
+        if (!fragment) whole = true;
+        else if (!visited.has(`${level}:${sel.name.value}`)) {
+          visited.add(`${level}:${sel.name.value}`);
+          items(fragment.selectionSet, level);
+        }
+      } else if (level === 'connection') {
+        if (sel.name.value === 'nodes') items(sel.selectionSet, 'item');
+        else if (sel.name.value === 'edges') items(sel.selectionSet, 'edge');
+      } else if (level === 'edge') {
+        if (sel.name.value === 'node') items(sel.selectionSet, 'item');
+      } else if (sel.name.value !== '__typename') {
+        const prop = (meta.properties as Record<string, EntityMetadata<T>["properties"][never] | undefined>)[sel.name.value];
+        if (prop && COLUMN_KINDS.has(prop.kind) && !prop.lazy && prop.persist !== false) wanted.add(prop.name);
+        else if (sel.name.value !== 'id') whole = true;
+      }
+    }
+  };
+  for (const node of info.fieldNodes) items(node.selectionSet, 'connection');
+  return whole ? undefined : [...wanted].sort();
 }
 
 /** totalCount of many parents in one statement: select <parent>, count(*) … where <parent> in (…) group by <parent>. */

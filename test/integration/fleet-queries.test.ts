@@ -3,7 +3,7 @@ import { toGlobalId } from '../../src/kernel/ids';
 import { decodeCursor, encodeCursor } from '../../src/graphql/relay';
 import { startTestApp, TestApp } from '../support/app';
 import { sql } from '../support/db';
-import { insertContainers, seedFleet, SeededFleet, seedSwarm, SeededSwarm, statementCounter } from '../support/fleet';
+import { insertContainers, insertEvents, seedFleet, SeededFleet, seedSwarm, SeededSwarm, statementCounter } from '../support/fleet';
 
 /**
  * Issue 9, item 7: nested connections load every parent's page in one statement (a lateral join
@@ -90,6 +90,7 @@ beforeAll(async () => {
   b = await seedFleet(orm, await accountId(tokenB), { prefix: 'b', hosts: 3, containers: 5 });
   // B's row on A's first host, named to sort first: only the tenant filter of the nested statement keeps it out
   await insertContainers(orm, b.accountId, [a.hostIds[0]], 1, '0-planted-');
+  await insertEvents(orm, a.accountId, a.hostIds.slice(0, 3), 7);
   swarm = await seedSwarm(orm, a.accountId, { prefix: 'a', clusters: 5, services: 6, nodes: 4 });
 });
 afterAll(() => t?.stop());
@@ -177,6 +178,61 @@ describe('nested connections', () => {
       const exited = await expected(a.hostIds[i], { state: 'exited' });
       expect({ ...pageFrom(host.exited), totalCount: host.exited.totalCount }).toEqual({ ...pageOf(exited, 4), totalCount: exited.length });
       expect(pageFrom(host.web)).toEqual(pageOf(await expected(a.hostIds[i], { label: ['tier', 'web'] }), 4));
+    }
+  });
+
+  it('load every field the items select, whichever way they select it (columns of the selection, or the whole row)', async () => {
+    const { data, statements } = await run<{
+      dockerHosts: {
+        nodes: Array<{
+          slim: { nodes: Array<{ id: string }> };
+          rich: { edges: Array<{ cursor: string; node: Record<string, unknown> }> };
+          images: { nodes: Array<{ sizeBytes: string; repoTags: string[]; host: { id: string } }> };
+          events: { nodes: Array<{ id: string; cursor: string; action: string; timeNano: string }> };
+        }>;
+      };
+    }>(
+      `{ dockerHosts(first: 3) { nodes {
+          slim: containers(first: 3) { nodes { id } }
+          rich: containers(first: 3) { edges { cursor node { ...C host { id name } } } }
+          images(first: 1) { nodes { sizeBytes repoTags host { id } } }
+          events(first: 4) { nodes { id cursor action timeNano } } } } }
+       fragment C on DockerContainer { id name labels ports state image dockerCreatedAt createdAt }`,
+    );
+    // the same arguments with two selections: two statements, one with fewer columns
+    const pages = on(statements, 'docker_containers');
+    expect(pages).toHaveLength(2);
+    expect(pages.some((s) => !s.includes('"labels"'))).toBe(true);
+    for (const [i, host] of data.dockerHosts.nodes.entries()) {
+      const rows = await sql<{ id: string; name: string; labels: object; state: string; created_at: Date }>(
+        t.databaseUrl,
+        'select id, name, labels, state, created_at from docker_containers where host_id = $1 and account_id = $2 order by name, id limit 3',
+        [a.hostIds[i], a.accountId],
+      );
+      expect(host.slim.nodes).toEqual(rows.map((r) => ({ id: gid('DockerContainer', r.id) })));
+      expect(host.rich.edges.map((e) => e.node)).toEqual(
+        rows.map((r) => ({
+          id: gid('DockerContainer', r.id),
+          name: r.name,
+          labels: r.labels,
+          ports: [],
+          state: r.state,
+          image: 'local/busybox:1',
+          dockerCreatedAt: null,
+          createdAt: r.created_at.toISOString(),
+          host: { id: gid('DockerHost', a.hostIds[i]), name: `a-h-${String(i).padStart(3, '0')}` },
+        })),
+      );
+      expect(host.rich.edges.map((e) => decodeCursor(e.cursor, 'string').id)).toEqual(rows.map((r) => r.id));
+      expect(host.images.nodes).toEqual([{ sizeBytes: '1000', repoTags: ['img1:latest'], host: { id: gid('DockerHost', a.hostIds[i]) } }]);
+      // cursor is not a column (a getter over seq): the whole row is loaded
+      const events = await sql<{ id: string; seq: string; action: string; time_nano: string }>(
+        t.databaseUrl,
+        'select id, seq, action, time_nano from docker_events where host_id = $1 order by time desc, id desc limit 4',
+        [a.hostIds[i]],
+      );
+      expect(events).toHaveLength(4);
+      expect(host.events.nodes).toEqual(events.map((e) => ({ id: gid('DockerEvent', e.id), cursor: String(e.seq), action: e.action, timeNano: String(e.time_nano) })));
     }
   });
 

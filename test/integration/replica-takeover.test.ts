@@ -8,6 +8,7 @@ import { Replica, startReplica } from '../support/replicas';
 import { signDevToken } from '../../src/server/auth';
 import { expectGlobalId } from '../../src/graphql/relay';
 import { DEFAULT_LEASE_SECONDS } from '../../src/platform/leasing/lease-plan';
+import { parseEventLine, RawDockerEvent as RawEvent } from '../../src/infra/engine/event-stream';
 
 /**
  * Issue 9 item 3, "takeover in seconds", with three replicas as separate processes on one
@@ -31,12 +32,6 @@ const REPO = 'local/fg-takeover';
 /** Tag + untag pairs: 8 pairs a second is 16 events a second. */
 const PAIRS_PER_SECOND = 8;
 
-interface RawEvent {
-  Type: string;
-  Action: string;
-  Actor?: { ID?: string; Attributes?: Record<string, string> };
-  timeNano: number | string;
-}
 interface StoredRow {
   seq: number;
   type: string;
@@ -89,9 +84,10 @@ describe('replica takeover (three replica processes, one database and Redis, the
     stream.on('data', (chunk: Buffer) => {
       buf += chunk.toString('utf8');
       for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-        const line = buf.slice(0, i).trim();
+        // parsed like the app does: timeNano exact (it does not fit a double)
+        const event = parseEventLine(buf.slice(0, i));
         buf = buf.slice(i + 1);
-        if (line) raw.push(JSON.parse(line) as RawEvent);
+        if (event) raw.push(event);
       }
     });
     stream.on('error', () => undefined);
@@ -341,6 +337,8 @@ describe('replica takeover (three replica processes, one database and Redis, the
     await sleep(2000);
     const load = await stop();
     expect(await exited).toBe(0);
+    const pick = (r: Replica) => r.server.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { time: string; msg: string }).filter((l) => Date.parse(l.time) >= termAt - 100 && Date.parse(l.time) <= firstStored + 500).map((l) => `${r.name} +${Date.parse(l.time) - termAt} ${l.msg} ${JSON.stringify(l).slice(0, 200)}`);
+    console.log(`termAt ${termAt} claimed ${claimedAt - termAt} first ${firstStored - termAt}\n` + [...pick(leaving), ...pick(owner)].join('\n'));
     const rows = await settled(load);
     const result = account(load, rows);
 

@@ -42,6 +42,22 @@ export async function seedFleet(orm: MikroORM, accountId: string, opts: { prefix
   return { accountId, hostIds };
 }
 
+/**
+ * `count` stored events on each of `hostIds` (numbered 1…count in the host's feed, one second
+ * apart, every third one at the same time as the one before: pages tie on time and order by id).
+ */
+export async function insertEvents(orm: MikroORM, accountId: string, hostIds: string[], count: number): Promise<void> {
+  await forkSystem(orm)
+    .getConnection()
+    .execute(
+      `insert into docker_events (id, created_at, updated_at, account_id, host_id, type, action, actor_id, attributes, time, time_nano, seq)
+       select gen_random_uuid(), now(), now(), ?, h.id, 'container', case when n % 2 = 0 then 'start' else 'die' end, 'actor-' || n, '{}'::jsonb,
+              timestamptz '2026-01-01' + make_interval(secs => n - (n % 3 = 0)::int), (extract(epoch from timestamptz '2026-01-01')::bigint + n) * 1000000000, n
+       from unnest(?::uuid[]) as h(id), generate_series(1, ?) as n`,
+      [accountId, `{${hostIds.join(',')}}`, count],
+    );
+}
+
 /** `count` containers on each of `hostIds`, owned by `accountId` (names: CONTAINER_NAME). */
 export async function insertContainers(orm: MikroORM, accountId: string, hostIds: string[], count: number, namePrefix = ''): Promise<void> {
   if (count <= 0 || hostIds.length === 0) return;

@@ -175,6 +175,11 @@ export class Engine {
     return this.call(async () => void (await this.api.getContainer(id).kill()));
   }
 
+  /** One sample of a container's resource use (Docker's stats with stream=false and one-shot: no second sample awaited). */
+  containerStats(id: string): Promise<Docker.ContainerStats> {
+    return this.call(async () => objectOf<Docker.ContainerStats>(await this.api.getContainer(id).stats({ stream: false, 'one-shot': true }), 'container stats'));
+  }
+
   removeContainer(id: string, options: { force: boolean; removeVolumes: boolean }): Promise<void> {
     return this.call(async () => void (await this.api.getContainer(id).remove({ force: options.force, v: options.removeVolumes })));
   }

@@ -6,7 +6,7 @@ import { Topic } from '../../infra/pubsub/topics';
 import { toPayload } from '../../infra/pubsub/payload';
 import { linkActivitiesToEvents } from '../../platform/audit/activity';
 import type { RawDockerEvent } from '../../infra/engine/event-stream';
-import { EventLog, publishStored, severityOf, storeEvents, syntheticTimeNano } from '../../platform/supervision/event-store';
+import { EventLog, EventOwner, publishStored, severityOf, storeEvents, syntheticTimeNano } from '../../platform/supervision/event-store';
 import { ContainerChange, rowFromInspect, upsertContainers } from './inventory';
 
 /** Container actions after which the stored row is refreshed from an inspect. */
@@ -63,7 +63,7 @@ export const HOST_EVENT_LOG = { entity: DockerEvent, ownerField: 'host', payload
  * refreshed afterwards by the caller (see containerRefreshes and refreshContainers), so a
  * slow inspect never delays delivery. Returns the stored events.
  */
-export async function ingestEvents(em: EntityManager, pubsub: FleetPubSub, host: DockerHost, incoming: RawDockerEvent[], source: EventSource, fence?: string): Promise<DockerEvent[]> {
+export async function ingestEvents(em: EntityManager, pubsub: FleetPubSub, host: EventOwner, incoming: RawDockerEvent[], source: EventSource, fence?: string): Promise<DockerEvent[]> {
   const events = await storeEvents(em, HOST_EVENTS, host, incoming, source, fence);
   if (events.length === 0) return [];
   // Stored: publish now, even if linking fails below, or a replay would skip them as already stored.

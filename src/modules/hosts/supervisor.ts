@@ -3,6 +3,7 @@ import { DockerHost, EventSource } from '../../../entities';
 import type { RawDockerEvent } from '../../infra/engine/event-stream';
 import { Engine, hostSubject } from '../../infra/engine/port';
 import type { SyncDeps } from '../../platform/supervision/deps';
+import type { EventOwner } from '../../platform/supervision/event-store';
 import { commitStatus, recordFailure, recordSuccess } from '../../platform/supervision/status';
 import { EndpointClients, EndpointSupervisor, Outcome } from '../../platform/supervision/supervisor';
 import { containerRefreshes, ingestEvents, refreshContainers, resyncEvents } from './ingest';
@@ -42,7 +43,7 @@ export class HostSupervisor extends EndpointSupervisor<DockerHost, SyncResult> {
     return syncInventory(em, host, new Engine(clients, hostSubject(host)));
   }
 
-  protected async ingest(em: EntityManager, host: DockerHost, events: RawDockerEvent[], source: EventSource, fence?: string): Promise<void> {
+  protected async ingest(em: EntityManager, host: EventOwner, events: RawDockerEvent[], source: EventSource, fence?: string): Promise<void> {
     if (source === EventSource.STREAM) containerRefreshes(events, this.pendingRefresh);
     await ingestEvents(em, this.deps.pubsub, host, events, source, fence);
   }

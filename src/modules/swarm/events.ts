@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { EventSeverity, EventSource, SwarmCluster, SwarmEvent } from '../../../entities';
+import { EventSeverity, EventSource, SwarmEvent } from '../../../entities';
 import type { FleetPubSub } from '../../infra/pubsub';
 import { Topic } from '../../infra/pubsub/topics';
 import { toPayload } from '../../infra/pubsub/payload';
 import { linkActivitiesToEvents, SWARM_EVENT_LINK } from '../../platform/audit/activity';
 import type { RawDockerEvent } from '../../infra/engine/event-stream';
-import { EventLog, GAP_TYPE, publishStored, storeEvents, syntheticTimeNano } from '../../platform/supervision/event-store';
+import { EventLog, EventOwner, GAP_TYPE, publishStored, storeEvents, syntheticTimeNano } from '../../platform/supervision/event-store';
 import { severityOf } from '../../platform/supervision/event-store';
 import type { SwarmChange } from './sync';
 
@@ -50,7 +50,7 @@ export const SWARM_EVENT_LOG = { entity: SwarmEvent, ownerField: 'cluster', payl
  * Stores a batch of swarm events of one cluster (replays are skipped by the unique key) and
  * publishes the newly stored ones on swarmEvents:<cluster>. Returns them.
  */
-export async function ingestSwarmEvents(em: EntityManager, pubsub: FleetPubSub, cluster: SwarmCluster, batch: RawDockerEvent[], source: EventSource, fence?: string): Promise<SwarmEvent[]> {
+export async function ingestSwarmEvents(em: EntityManager, pubsub: FleetPubSub, cluster: EventOwner, batch: RawDockerEvent[], source: EventSource, fence?: string): Promise<SwarmEvent[]> {
   const relevant = batch.filter((e) => e.scope === 'swarm' || SWARM_EVENT_TYPES.includes(e.Type) || e.Type === GAP_TYPE);
   const events = await storeEvents(em, SWARM_EVENTS, cluster, relevant, source, fence);
   if (events.length === 0) return [];

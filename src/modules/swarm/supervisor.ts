@@ -3,6 +3,7 @@ import { EventSource, SwarmCluster } from '../../../entities';
 import type { RawDockerEvent } from '../../infra/engine/event-stream';
 import { clusterSubject, Engine } from '../../infra/engine/port';
 import type { SyncDeps } from '../../platform/supervision/deps';
+import type { EventOwner } from '../../platform/supervision/event-store';
 import { EndpointClients, EndpointSupervisor, Outcome } from '../../platform/supervision/supervisor';
 import { clusterConnection, isQuorumLoss } from './docker';
 import { ingestSwarmEvents, resyncSwarmEvents } from './events';
@@ -46,7 +47,7 @@ export class ClusterSupervisor extends EndpointSupervisor<SwarmCluster, ClusterS
     return result;
   }
 
-  protected async ingest(em: EntityManager, cluster: SwarmCluster, events: RawDockerEvent[], source: EventSource, fence?: string): Promise<void> {
+  protected async ingest(em: EntityManager, cluster: EventOwner, events: RawDockerEvent[], source: EventSource, fence?: string): Promise<void> {
     await ingestSwarmEvents(em, this.deps.pubsub, cluster, events, source, fence);
   }
 

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { EventSeverity, EventSource } from '../../../entities';
 import type { RawDockerEvent } from '../../infra/engine/event-stream';
 import type { FleetPubSub } from '../../infra/pubsub';
+import { traceEvent } from '../../kernel/trace';
 
 /** Where one kind of Docker event is stored: host events (docker_events) or swarm events (swarm_events). */
 export interface EventLog<E> {
@@ -37,27 +38,32 @@ function isOnce(log: EventLog<unknown>, e: RawDockerEvent): boolean {
   return Boolean(e.Actor?.ID) && log.once.actions.includes(e.Action) && (log.once.types === 'any' || log.once.types.includes(e.Type));
 }
 
-/** Drops once-actions already stored (one indexed query on (owner, time), only for batches holding them). */
-async function withoutStoredOnce<E>(em: EntityManager, log: EventLog<E>, ownerId: string, events: RawDockerEvent[], source: EventSource): Promise<RawDockerEvent[]> {
-  const once = events.filter((e) => isOnce(log, e));
-  if (once.length === 0) return events;
+/**
+ * Since when a once-action of this batch is looked for among stored events: a replayed stream
+ * event may already be stored as a (later) resync row, and a resync row's change may already be
+ * stored as a stream event from before the last sync. null: no limit.
+ */
+function onceSince(log: EventLog<unknown>, once: RawDockerEvent[], source: EventSource): Date | null {
+  if (source === EventSource.RESYNC) return log.resyncLookbackMs === undefined ? null : new Date(Date.now() - log.resyncLookbackMs);
   const earliest = once.reduce((min, e) => (BigInt(e.timeNano) < min ? BigInt(e.timeNano) : min), BigInt(once[0].timeNano));
-  // a replayed stream event may already be stored as a (later) resync row; a resync row's change
-  // may already be stored as a stream event from before the last sync
-  const since = source === EventSource.RESYNC ? (log.resyncLookbackMs === undefined ? null : new Date(Date.now() - log.resyncLookbackMs)) : new Date(Number(earliest / 1_000_000n));
-  const known = (await em.getConnection().execute(
-    `select type, action, actor_id from ${log.table}
-      where ${log.ownerColumn} = ? ${since ? 'and time >= ?' : ''} and action in (?) and actor_id in (?)`,
-    [ownerId, ...(since ? [since] : []), [...log.once.actions], [...new Set(once.map((e) => e.Actor!.ID!))]],
-  )) as Array<{ type: string; action: string; actor_id: string }>;
-  const seen = new Set(known.map((k) => `${k.type} ${k.action} ${k.actor_id}`));
-  return events.filter((e) => {
-    if (!isOnce(log, e)) return true;
-    const key = `${e.Type} ${e.Action} ${e.Actor!.ID}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
+  return new Date(Number(earliest / 1_000_000n));
+}
+
+/** Keeps the first of each event key and of each once-action (type, action, actor) within a batch. */
+function dedupeBatch(log: EventLog<unknown>, incoming: RawDockerEvent[]): RawDockerEvent[] {
+  const keys = new Set<string>();
+  return incoming.filter((e) => {
+    const key = isOnce(log, e) ? `once ${e.Type} ${e.Action} ${e.Actor!.ID}` : keyOf(e);
+    if (keys.has(key)) return false;
+    keys.add(key);
     return true;
   });
+}
+
+/** Whose events are stored: a host or a cluster, by id, with its account. */
+export interface EventOwner {
+  id: string;
+  account: { id: string };
 }
 
 /** The unique key of a stored event within its owner. */
@@ -75,30 +81,19 @@ export class LeaseLost extends Error {
 
 /**
  * Stores a batch of events of one owner idempotently, in ONE statement: events already stored
- * (same owner, timeNano, type, action, actor; once-actions by withoutStoredOnce) are skipped, the
+ * (same owner, timeNano, type, action, actor; once-actions: same type, action and actor since
+ * onceSince) are skipped, the
  * new ones are numbered after the owner's `event_seq` counter in batch order, and the counter is
  * advanced, so sequence numbers are gap-free and monotonic per owner. The counter's row lock
  * serializes writers of one owner. With `fence` (the replica's lease id), nothing is stored
  * unless the owner's lease is still this replica's: LeaseLost is thrown instead.
  * Returns the newly stored events as entities, in sequence order, ready to publish.
  */
-export async function storeEvents<E>(
-  em: EntityManager,
-  log: EventLog<E>,
-  owner: { id: string; account: { id: string } },
-  incoming: RawDockerEvent[],
-  source: EventSource,
-  fence?: string,
-): Promise<E[]> {
-  const keys = new Set<string>();
-  const unique = incoming.filter((e) => {
-    const key = keyOf(e);
-    if (keys.has(key)) return false;
-    keys.add(key);
-    return true;
-  });
-  const batch = await withoutStoredOnce(em, log, owner.id, unique, source);
+export async function storeEvents<E>(em: EntityManager, log: EventLog<E>, owner: EventOwner, incoming: RawDockerEvent[], source: EventSource, fence?: string): Promise<E[]> {
+  const batch = dedupeBatch(log, incoming);
   if (batch.length === 0) return [];
+  const onceEvents = batch.filter((e) => isOnce(log, e));
+  const since = onceEvents.length > 0 ? onceSince(log, onceEvents, source) : null;
   const rows = batch.map((e, ord) => ({
     ord,
     id: randomUUID(),
@@ -109,14 +104,16 @@ export async function storeEvents<E>(
     scope: e.scope ?? null,
     time_nano: e.timeNano,
     severity: log.severity(e),
+    once: isOnce(log, e),
   }));
   const { ownerTable, table, ownerColumn } = log;
   const [result] = (await em.getConnection().execute(
     `with incoming as (
-       select * from jsonb_to_recordset(?::jsonb) as x(ord int, id uuid, type text, action text, actor_id text, attributes jsonb, scope text, time_nano bigint, severity text)
+       select * from jsonb_to_recordset(?::jsonb) as x(ord int, id uuid, type text, action text, actor_id text, attributes jsonb, scope text, time_nano bigint, severity text, once boolean)
      ), fresh as (
        select i.*, row_number() over (order by i.ord) as n from incoming i
         where not exists (select 1 from ${table} e where e.${ownerColumn} = ? and e.time_nano = i.time_nano and e.type = i.type and e.action = i.action and e.actor_id = i.actor_id)
+          and not (i.once and exists (select 1 from ${table} e where e.${ownerColumn} = ? and e.type = i.type and e.action = i.action and e.actor_id = i.actor_id${since ? ' and e.time >= ?' : ''}))
      ), bump as (
        update ${ownerTable} set event_seq = event_seq + (select count(*) from fresh)
         where id = ? ${fence ? 'and lease_owner = ?' : ''}
@@ -128,12 +125,13 @@ export async function storeEvents<E>(
        returning id, seq, created_at
      )
      select (select count(*) from bump)::int as owned, coalesce((select json_agg(json_build_object('id', id, 'seq', seq, 'at', created_at) order by seq) from ins), '[]'::json) as stored`,
-    [JSON.stringify(rows), owner.id, owner.id, ...(fence ? [fence] : []), owner.account.id, owner.id, source],
+    [JSON.stringify(rows), owner.id, owner.id, ...(since ? [since] : []), owner.id, ...(fence ? [fence] : []), owner.account.id, owner.id, source],
   )) as Array<{ owned: number; stored: Array<{ id: string; seq: number; at: string }> }>;
   if (result.owned === 0) {
     if (fence) throw new LeaseLost(owner.id);
     return [];
   }
+  for (const r of rows) traceEvent('stored', r.time_nano);
   const byId = new Map<string, (typeof rows)[number]>(rows.map((r) => [r.id, r]));
   return result.stored.map(({ id, seq, at }) => {
     const r = byId.get(id)!;
@@ -176,8 +174,8 @@ export function severityOf(e: { Type: string; Action: string; Actor?: { Attribut
  * connection). A publish that fails is not retried one by one: the owner's latest event is kept
  * in the pub/sub outbox, and subscribers that see its sequence number fill the gap from the store.
  */
-export async function publishStored(pubsub: FleetPubSub, topic: string, ownerId: string, payloads: object[]): Promise<void> {
-  await Promise.all(payloads.map((p) => pubsub.emit(topic, p, ownerId, 'latest-event')));
+export async function publishStored(pubsub: FleetPubSub, topic: string, ownerId: string, payloads: Array<{ timeNano?: unknown }>): Promise<void> {
+  await Promise.all(payloads.map((p) => pubsub.emit(topic, p, ownerId, 'latest-event').then(() => traceEvent('published', p.timeNano as string))));
 }
 
 /** The type and action of a GAP event (source GAP): Docker's replay did not reach back to the last stored event. */

@@ -1,4 +1,5 @@
 import { AppError, ErrorCode } from '../../kernel/errors';
+import { traceEvent } from '../../kernel/trace';
 
 /** A stored event as it travels: every one has its owner's gap-free sequence number. */
 export interface Sequenced {
@@ -121,6 +122,7 @@ export class SequencedFeed<T extends Sequenced> implements AsyncIterableIterator
 
   /** A live event: delivered when it is the next one, dropped when already delivered, a hole filled from the store first. */
   private accept(event: T): void {
+    traceEvent('received', (event as { timeNano?: string }).timeNano);
     const last = this.lastSeq ?? 0;
     if (event.seq <= last) return;
     if (event.seq === last + 1) {

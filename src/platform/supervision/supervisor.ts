@@ -6,8 +6,9 @@ import { EventStream, RawDockerEvent, sinceFromTimeNano } from '../../infra/engi
 import { AppError, ErrorCode } from '../../kernel/errors';
 import type { Logger } from '../../kernel/logger';
 import { Ticker } from '../../kernel/ticker';
+import { traceEvent } from '../../kernel/trace';
 import { failureText, isRefusal, MAX_QUEUED_EVENTS, SyncDeps } from './deps';
-import { gapEvent, LeaseLost } from './event-store';
+import { EventOwner, gapEvent, LeaseLost } from './event-store';
 import type { Endpoint } from './registry';
 
 /** What a supervisor's kind is stored as: the endpoint's table, and the events table and column naming it. */
@@ -86,8 +87,12 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   protected abstract connect(em: EntityManager, row: E, opts: { reverify?: boolean }): Promise<EndpointClients>;
   /** Reads the endpoint's inventory into the database (sets lastSyncedAt), through the engine port. */
   protected abstract syncRow(em: EntityManager, row: E, clients: EndpointClients): Promise<R>;
-  /** Stores and publishes events of the endpoint (with `fence`: only while the lease is this replica's, else LeaseLost). */
-  protected abstract ingest(em: EntityManager, row: E, events: RawDockerEvent[], source: EventSource, fence?: string): Promise<void>;
+  /**
+   * Stores and publishes events of the endpoint (with `fence`: only while the lease is this
+   * replica's, else LeaseLost). `owner` is only the endpoint's id and account: the stream path
+   * does not read the row.
+   */
+  protected abstract ingest(em: EntityManager, owner: EventOwner, events: RawDockerEvent[], source: EventSource, fence?: string): Promise<void>;
   /** A sync's findings as events (what happened while nobody was listening). */
   protected abstract resyncEvents(result: R): RawDockerEvent[];
   /** Applies an outcome to the status machine, flushes, and publishes the change (if any). */
@@ -112,6 +117,8 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   }
 
   // ------------------------------------------------------------------ lifecycle
+
+  private readonly owner: EventOwner = { id: this.id, account: { id: this.accountId } };
 
   protected get log(): Logger {
     return this.deps.logger.child({ [`${this.tables.noun}Id`]: this.id });
@@ -248,6 +255,7 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
           }
         }
         this.lastTimeNano = event.timeNano;
+        traceEvent('read', event.timeNano);
         this.queueEvents([event], EventSource.STREAM);
       },
       onEnd: (error) => {
@@ -333,13 +341,9 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
         return false;
       }
       try {
-        const em = this.em();
-        const row = await em.findOne(this.tables.entity, this.id);
-        if (!row) {
-          void this.stop();
-          return false;
-        }
-        await this.ingest(em, row, job.events, job.source, this.fence);
+        for (const e of job.events) traceEvent('store', e.timeNano);
+        // no read of the row: a removed endpoint stores nothing (its counter row is gone) and its tick stops the supervisor
+        await this.ingest(this.em(), this.owner, job.events, job.source, this.fence);
         this.queuedEvents -= job.events.length;
         return true;
       } catch (err) {

@@ -1,0 +1,109 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { InstanceSettings } from '../../../entities';
+import type { EndpointPolicy } from '../../kernel/addresses';
+import type { Logger } from '../../kernel/logger';
+import type { Scope } from '../../kernel/scope';
+import type { Worker } from '../../kernel/worker';
+import type { SecretBox } from '../../infra/crypto';
+import type { FleetPubSub } from '../../infra/pubsub';
+import type { JobQueue } from '../../infra/jobs';
+import type { VaultPort } from '../../infra/vault';
+import type { Audit } from '../../platform/audit/activity';
+import type { HostAccessGuard } from '../../platform/policy/enforce';
+import type { HostService } from '../hosts';
+import { CallbackSender, newCallbackSecret } from './callbacks';
+import { CALLBACK_QUEUE, DEFAULT_INSTANCE_OPTIONS, InstanceOptions, InstanceService, REAP_QUEUE, TIMEOUT_QUEUE } from './instances';
+import { QuotaService } from './quotas';
+import { TemplateService } from './templates';
+
+export { InstanceService, INSTANCE_TOPIC, DEFAULT_INSTANCE_OPTIONS, CALLBACK_QUEUE, REAP_QUEUE, TIMEOUT_QUEUE } from './instances';
+export type { InstanceOptions, RunInput } from './instances';
+export { TemplateService } from './templates';
+export type { TemplateInput } from './templates';
+export { QuotaService } from './quotas';
+export type { QuotaFigure, QuotaLimits, QuotaUsage } from './quotas';
+export { CallbackSender, signCallback, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './callbacks';
+export { OVERRIDABLE, TOKEN_FILE } from './spec';
+export type { DirectConfig, InstanceOverrides } from './spec';
+
+/** What the instances module needs from the composition root. */
+export interface InstancesModuleDeps {
+  orm: MikroORM;
+  pubsub: FleetPubSub;
+  logger: Logger;
+  audit: Audit;
+  guard: HostAccessGuard;
+  hosts: HostService;
+  secrets: SecretBox;
+  jobs: JobQueue;
+  /** The callback allow-list (FLEETGRAPH_CALLBACK_ALLOW; public addresses only by default). */
+  callbackPolicy: EndpointPolicy;
+  vault?: VaultPort;
+  vaultAddr?: string;
+  options?: Partial<InstanceOptions>;
+}
+
+/** The account's callback secret: sealed at rest, shown once when rotated. */
+export class CallbackSecrets {
+  constructor(
+    private readonly quotas: QuotaService,
+    private readonly box: SecretBox,
+  ) {}
+
+  /** A new secret for the account (the old one stops verifying at once); returned once, never again. */
+  async rotate(scope: Scope): Promise<string> {
+    const row = await this.quotas.settings(scope.em, scope.accountId);
+    const secret = newCallbackSecret();
+    row.callbackSecretSealed = this.box.seal(secret);
+    await scope.em.flush();
+    return secret;
+  }
+
+  async get(em: EntityManager, accountId: string): Promise<string | null> {
+    const row = await em.findOne(InstanceSettings, { account: accountId }, { populate: ['callbackSecretSealed'] });
+    return row?.callbackSecretSealed ? this.box.open(row.callbackSecretSealed) : null;
+  }
+}
+
+export interface InstancesModule {
+  templates: TemplateService;
+  instances: InstanceService;
+  quotas: QuotaService;
+  callbackSecrets: CallbackSecrets;
+  workers: Worker[];
+}
+
+/** Container templates and instances: services, their job queues, and the worker that kicks the reaper and stops the watchers. */
+export function createInstancesModule(deps: InstancesModuleDeps): InstancesModule {
+  const options: InstanceOptions = { ...DEFAULT_INSTANCE_OPTIONS, ...deps.options };
+  const templates = new TemplateService(deps.audit, deps.guard, deps.secrets);
+  const quotas = new QuotaService();
+  const callbackSecrets = new CallbackSecrets(quotas, deps.secrets);
+  const instances = new InstanceService({ ...deps, templates, quotas, callbacks: new CallbackSender(deps.callbackPolicy), options });
+
+  type JobData = { accountId: string; instanceId: string };
+  deps.jobs.queue<JobData>(TIMEOUT_QUEUE, (data) => instances.onTimeout(data), { concurrency: 2 });
+  deps.jobs.queue<JobData>(CALLBACK_QUEUE, (data) => instances.onCallback(data, (em, accountId) => callbackSecrets.get(em, accountId)), { concurrency: 2 });
+  const nextReap = () => deps.jobs.send(REAP_QUEUE, {}, { singletonKey: 'reaper', startAfter: options.reapIntervalSeconds }).catch((err) => deps.logger.warn({ err }, 'reaper not rescheduled'));
+  deps.jobs.queue<object>(
+    REAP_QUEUE,
+    async () => {
+      try {
+        await instances.reap();
+      } finally {
+        await nextReap();
+      }
+    },
+    { policy: 'stately', concurrency: 1 },
+  );
+
+  const worker: Worker = {
+    name: 'instances',
+    start: async () => {
+      instances.resume();
+      await deps.jobs.send(REAP_QUEUE, {}, { singletonKey: 'reaper' });
+    },
+    stop: () => instances.stop(),
+  };
+  return { templates, instances, quotas, callbackSecrets, workers: [worker] };
+}

@@ -1,0 +1,793 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import {
+  ACTIVE_INSTANCE_STATUSES,
+  CallbackAttempt,
+  ContainerInstance,
+  ContainerInstanceStatus,
+  ContainerTemplate,
+  DockerHost,
+  HostStatus,
+  InstanceEnding,
+  isActiveInstanceStatus,
+  SecurityViolation,
+  SecurityViolationKind,
+  VaultTokenDelivery,
+} from '../../../entities';
+import { AppError, badInput, conflict, ErrorCode, notFound } from '../../kernel/errors';
+import { toGlobalId } from '../../kernel/ids';
+import type { Logger } from '../../kernel/logger';
+import type { Scope } from '../../kernel/scope';
+import type { FleetPubSub } from '../../infra/pubsub';
+import { toPayload } from '../../infra/pubsub/payload';
+import type { SecretBox } from '../../infra/crypto';
+import type { JobQueue } from '../../infra/jobs';
+import type { VaultPort } from '../../infra/vault';
+import type { Engine } from '../../infra/engine/port';
+import type { ContainerInspect } from '../../infra/engine/types';
+import { utf8Boundary } from '../../infra/engine/framing';
+import type { Audit } from '../../platform/audit/activity';
+import type { HostAccessGuard } from '../../platform/policy/enforce';
+import { containerHostAccess } from '../../platform/policy/host-access';
+import { systemScope } from '../../platform/system-scope';
+import type { HostService } from '../hosts';
+import { CallbackSender, checkCallbackUrl } from './callbacks';
+import { QuotaService } from './quotas';
+import { createBody, DirectConfig, fromDirect, fromTemplate, INSTANCE_LABEL, InstanceOverrides, MIB, ResolvedRun, TOKEN_FILE, TOKEN_GRACE_SECONDS } from './spec';
+import type { TemplateService } from './templates';
+
+/** Pub/sub topic of instance changes; channel id: the account. */
+export const INSTANCE_TOPIC = 'containerInstances';
+export const TIMEOUT_QUEUE = 'instances.timeout';
+export const REAP_QUEUE = 'instances.reap';
+export const CALLBACK_QUEUE = 'instances.callback';
+
+export interface InstanceOptions {
+  /** Resource sampling and exit detection period of a running instance. */
+  sampleIntervalMs: number;
+  /** The reaper's period. */
+  reapIntervalSeconds: number;
+  /** A runner silent this long is gone: the reaper takes its instance over. */
+  staleAfterMs: number;
+  /** A host unreachable this long while an instance runs ends it FAILED (host lost). */
+  hostLostAfterMs: number;
+  /** docker stop grace period when fleetgraph stops an instance (timeout, cancel). */
+  stopGraceSeconds: number;
+  callbackRetryDelaySeconds: number;
+  callbackRetryLimit: number;
+  /** Callbacks are retried for this long after the instance ended. */
+  callbackMaxAgeMs: number;
+  /** Characters of stdout and stderr in a callback's body. */
+  callbackExcerptChars: number;
+}
+
+export const DEFAULT_INSTANCE_OPTIONS: InstanceOptions = {
+  sampleIntervalMs: 1000,
+  reapIntervalSeconds: 15,
+  staleAfterMs: 30_000,
+  hostLostAfterMs: 60_000,
+  stopGraceSeconds: 5,
+  callbackRetryDelaySeconds: 30,
+  callbackRetryLimit: 7,
+  callbackMaxAgeMs: 3600_000,
+  callbackExcerptChars: 4096,
+};
+
+export interface RunInput extends InstanceOverrides {
+  templateId?: string | null;
+  config?: DirectConfig | null;
+  hostId?: string | null;
+  name?: string | null;
+  keepContainer?: boolean | null;
+  taskId?: string | null;
+  callbackUrl?: string | null;
+}
+
+export interface InstancesDeps {
+  orm: MikroORM;
+  pubsub: FleetPubSub;
+  logger: Logger;
+  audit: Audit;
+  guard: HostAccessGuard;
+  hosts: HostService;
+  secrets: SecretBox;
+  jobs: JobQueue;
+  templates: TemplateService;
+  quotas: QuotaService;
+  callbacks: CallbackSender;
+  /** Absent when Vault is not configured: instances asking for Vault policies then fail with VAULT_ERROR. */
+  vault?: VaultPort;
+  vaultAddr?: string;
+  options: InstanceOptions;
+}
+
+const WORKER = 'instances';
+const ACTIVE_SQL = ACTIVE_INSTANCE_STATUSES.map((s) => `'${s}'`).join(', ');
+const TERMINAL_OF: Record<string, ContainerInstanceStatus> = {
+  [InstanceEnding.TIMED_OUT]: ContainerInstanceStatus.TIMED_OUT,
+  [InstanceEnding.CANCELLED]: ContainerInstanceStatus.CANCELLED,
+};
+
+/** What ends an instance, decided by whoever claimed the ending. */
+interface Outcome {
+  ending: InstanceEnding;
+  errorCode?: string;
+  error?: string;
+}
+
+/**
+ * Container instances (runbook: Container Execution Lifecycle): run from a template or a direct
+ * configuration, within quota, with a per-instance Vault token, watched while running, ended
+ * exactly once (whoever claims the ending first: the runner seeing the exit, the durable
+ * timeout job, a cancel, the reaper) with output captured, the container removed and the token
+ * revoked, and a signed callback queued.
+ */
+export class InstanceService {
+  /** Background work of this replica (provisioning and watching), awaited on stop. */
+  private readonly running = new Map<string, Promise<void>>();
+  private stopping = false;
+
+  constructor(private readonly d: InstancesDeps) {}
+
+  // ------------------------------------------------------------------------------ queries
+
+  async get(scope: Scope, id: string): Promise<ContainerInstance> {
+    const row = await scope.em.findOne(ContainerInstance, id);
+    if (!row) throw notFound('ContainerInstance', toGlobalId('ContainerInstance', id));
+    return row;
+  }
+
+  violations(em: EntityManager, instanceId: string): Promise<SecurityViolation[]> {
+    return em.find(SecurityViolation, { instance: instanceId }, { orderBy: { detectedAt: 'asc', id: 'asc' } });
+  }
+
+  callbackAttempts(em: EntityManager, instanceId: string): Promise<CallbackAttempt[]> {
+    return em.find(CallbackAttempt, { instance: instanceId }, { orderBy: { attempt: 'asc' } });
+  }
+
+  // ------------------------------------------------------------------------------ run
+
+  /**
+   * Checks the request, the host-access policy (with the caller's permissions) and the quota,
+   * stores the instance PENDING and starts provisioning it in the background. A spec the policy
+   * refuses is recorded as a FAILED instance with a POLICY_REFUSED violation and not run.
+   */
+  async run(scope: Scope, input: RunInput) {
+    if ((input.templateId == null) === (input.config == null)) throw badInput('templateId', 'give either templateId or config');
+    const template = input.templateId ? await this.d.templates.get(scope, input.templateId) : null;
+    const resolved: ResolvedRun = template ? fromTemplate(template, input) : fromDirect(input.config!);
+    if (input.taskId != null && (input.taskId.length === 0 || input.taskId.length > 200)) throw badInput('taskId', '1–200 characters');
+    if (input.callbackUrl != null) {
+      const url = checkCallbackUrl(input.callbackUrl);
+      await this.d.callbacks.resolveAllowed(url);
+      const settings = await this.d.quotas.settings(scope.em, scope.accountId);
+      await scope.em.populate(settings, ['callbackSecretSealed']);
+      if (!settings.callbackSecretSealed) throw badInput('callbackUrl', 'set the account callback secret first (rotateInstanceCallbackSecret)');
+    }
+    const host = input.hostId ? await this.d.hosts.get(scope, input.hostId) : await this.pickHost(scope, resolved.memoryMb);
+
+    const instance = new ContainerInstance();
+    instance.account = scope.accountId as never;
+    instance.name = input.name ? input.name.slice(0, 100) : `${template?.name ?? 'instance'}-${instance.id.slice(0, 8)}`;
+    instance.template = template;
+    instance.templateVersion = template?.version ?? null;
+    instance.host = host;
+    instance.spec = resolved.spec;
+    instance.memoryMb = resolved.memoryMb;
+    instance.cpuMillicores = resolved.cpuMillicores;
+    instance.timeoutSeconds = resolved.timeoutSeconds;
+    instance.keepContainer = input.keepContainer ?? false;
+    instance.taskId = input.taskId ?? null;
+    instance.callbackUrl = input.callbackUrl ?? null;
+    instance.transitions = [{ status: ContainerInstanceStatus.PENDING, at: new Date().toISOString() }];
+
+    const spec = { action: 'instance.run', targetType: 'containerInstance', targetId: instance.globalId, host, parameters: { ...input, template: template?.name } };
+    const refused = await this.policyRefusal(scope, host, instance);
+    if (refused) return this.refuse(scope, instance, refused, spec);
+
+    const { activity } = await this.d.audit.run(scope, spec, async () => {
+      await this.d.quotas.admit(scope.em, scope.accountId, instance, template);
+    });
+    await this.publish(scope.log, instance);
+    this.track(instance.id, this.provision(scope.accountId, instance.id));
+    return { instance, activity };
+  }
+
+  /** FORBIDDEN from the policy (spec or engine objects) as a value, or null when allowed. */
+  private async policyRefusal(scope: Scope, host: DockerHost, instance: ContainerInstance): Promise<AppError | null> {
+    const body = createBody({
+      instanceId: instance.id,
+      accountId: scope.accountId,
+      name: 'policy-check',
+      spec: instance.spec,
+      memoryMb: instance.memoryMb,
+      cpuMillicores: instance.cpuMillicores,
+      secretEnv: [],
+      image: { entrypoint: null, cmd: ['true'] },
+      withToken: instance.spec.vaultPolicies.length > 0,
+    });
+    const access = containerHostAccess(body);
+    try {
+      this.d.guard.check(scope, access);
+      if (instance.spec.network) {
+        const engine = await this.d.hosts.engine(scope, host);
+        await this.d.guard.checkEngineObjects(scope, engine, access);
+      }
+      return null;
+    } catch (err) {
+      if (err instanceof AppError && err.code === ErrorCode.FORBIDDEN) return err;
+      throw err;
+    }
+  }
+
+  /** Records a refused spec: the instance FAILED (never run) with a POLICY_REFUSED violation. */
+  private async refuse(scope: Scope, instance: ContainerInstance, err: AppError, spec: { action: string; targetType: string; targetId: string; host: DockerHost; parameters: object }) {
+    const now = new Date();
+    instance.status = ContainerInstanceStatus.FAILED;
+    instance.errorCode = ErrorCode.FORBIDDEN;
+    instance.error = err.message;
+    instance.endedAt = now;
+    instance.hasSecurityViolations = true;
+    instance.transitions.push({ status: ContainerInstanceStatus.FAILED, at: now.toISOString() });
+    const violation = scope.em.create(SecurityViolation, {
+      account: scope.accountId,
+      instance,
+      kind: SecurityViolationKind.POLICY_REFUSED,
+      details: { reasons: err.extensions.reasons ?? [err.message], permission: err.extensions.permission },
+      detectedAt: now,
+    } as never);
+    scope.em.persist([instance, violation]);
+    await scope.em.flush();
+    const { activity } = await this.d.audit.run(scope, { ...spec, action: 'instance.refused', parameters: { ...spec.parameters, reasons: err.extensions.reasons } }, async () => undefined);
+    await this.publish(scope.log, instance);
+    return { instance, activity };
+  }
+
+  /** A CONNECTED host of the account with room for `memoryMb`: the one with the most free memory (its memory minus what active instances hold). */
+  private async pickHost(scope: Scope, memoryMb: number): Promise<DockerHost> {
+    const hosts = await scope.em.find(DockerHost, { status: HostStatus.CONNECTED });
+    if (hosts.length === 0) throw conflict('No connected Docker host to run on: give hostId or connect a host', { field: 'hostId' });
+    const rows = await scope.em
+      .getConnection()
+      .execute<Array<{ host_id: string; mem: number }>>(
+        `select host_id, coalesce(sum(memory_mb), 0)::int as mem from container_instances where account_id = ? and status in (${ACTIVE_SQL}) and host_id is not null group by host_id`,
+        [scope.accountId],
+      );
+    const held = new Map(rows.map((r) => [r.host_id, r.mem]));
+    const free = (h: DockerHost) => Number(h.memoryBytes ?? 0) / MIB - (held.get(h.id) ?? 0);
+    const fitting = hosts.filter((h) => free(h) >= memoryMb).sort((a, b) => free(b) - free(a));
+    if (fitting.length === 0) throw conflict(`No connected host has ${memoryMb} MiB free for this instance`, { field: 'memoryMb' });
+    return fitting[0];
+  }
+
+  // ------------------------------------------------------------------------------ provisioning
+
+  /** PENDING → PROVISIONING → (token, container, start) → RUNNING, then watch; any failure ends it FAILED without leftovers. */
+  private async provision(accountId: string, id: string): Promise<void> {
+    const scope = this.scope(accountId);
+    let instance: ContainerInstance | null = null;
+    try {
+      if (!(await this.advance(scope, id, ContainerInstanceStatus.PENDING, ContainerInstanceStatus.PROVISIONING, { provisioningAt: new Date() }))) return this.wrapUpClaimed(accountId, id);
+      instance = await scope.em.findOneOrFail(ContainerInstance, id, { populate: ['host', 'template'] });
+      await this.publish(scope.log, instance);
+      await this.auditTransition(scope, instance, 'instance.provisioning');
+
+      let token: string | undefined;
+      if (instance.spec.vaultPolicies.length > 0) {
+        const issued = await this.issueToken(scope, instance);
+        if (!issued) return;
+        token = issued;
+      }
+      if (await this.claimed(scope, id)) return this.wrapUpClaimed(accountId, id);
+
+      const engine = await this.d.hosts.engine(scope, instance.host!);
+      const image = await engine.findImage(instance.spec.image);
+      if (!image) throw new AppError(ErrorCode.DOCKER_ERROR, `Docker: the image ${instance.spec.image} is not on the host ${instance.host!.name} (pull it first)`);
+      const secretEnv = instance.template ? await this.d.templates.secretEnv(scope, instance.template) : [];
+      const body = createBody({
+        instanceId: instance.id,
+        accountId,
+        name: `fg-instance-${instance.id}`,
+        spec: instance.spec,
+        memoryMb: instance.memoryMb,
+        cpuMillicores: instance.cpuMillicores,
+        secretEnv,
+        image: { entrypoint: image.Config?.Entrypoint ?? null, cmd: image.Config?.Cmd ?? null },
+        envToken: instance.spec.tokenDelivery === VaultTokenDelivery.ENV ? token : undefined,
+        withToken: token !== undefined,
+        vaultAddr: this.d.vaultAddr,
+      });
+      const containerId = await engine.createContainer(body);
+      await scope.em.nativeUpdate(ContainerInstance, { id }, { containerId, heartbeatAt: new Date() });
+      instance.containerId = containerId;
+      if (await this.claimed(scope, id)) return this.wrapUpClaimed(accountId, id);
+      await engine.startContainer(containerId);
+      if (token !== undefined && instance.spec.tokenDelivery === VaultTokenDelivery.TMPFS_FILE) await this.writeTokenFile(engine, containerId, token);
+      token = undefined;
+
+      const startedAt = new Date();
+      const deadline = new Date(startedAt.getTime() + instance.timeoutSeconds * 1000);
+      if (!(await this.advance(scope, id, ContainerInstanceStatus.PROVISIONING, ContainerInstanceStatus.RUNNING, { startedAt, deadline, heartbeatAt: startedAt }))) return this.wrapUpClaimed(accountId, id);
+      await this.d.jobs.send(TIMEOUT_QUEUE, { accountId, instanceId: id }, { id, startAfter: deadline, retryLimit: 10, retryDelay: 5 });
+      scope.em.clear();
+      instance = await scope.em.findOneOrFail(ContainerInstance, id, { populate: ['host'] });
+      await this.publish(scope.log, instance);
+      await this.auditTransition(scope, instance, 'instance.running');
+      await this.watch(accountId, id);
+    } catch (err) {
+      const e = err instanceof AppError ? err : new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal error while provisioning');
+      if (!(err instanceof AppError)) scope.log.error({ err, instance: id }, 'instance provisioning failed unexpectedly');
+      await this.end(accountId, id, { ending: InstanceEnding.PROVISIONING_FAILED, errorCode: String(e.extensions.code), error: e.message });
+    }
+  }
+
+  /**
+   * The instance's Vault token: the template's policies, ttl = timeout + grace, the same
+   * explicit max, not renewable, metadata naming the instance; only the accessor is stored.
+   * Vault unreachable or refusing ends the instance FAILED with VAULT_ERROR (returns null).
+   */
+  private async issueToken(scope: Scope, instance: ContainerInstance): Promise<string | null> {
+    const ttl = instance.timeoutSeconds + TOKEN_GRACE_SECONDS;
+    try {
+      if (!this.d.vault) throw new AppError(ErrorCode.VAULT_ERROR, 'Vault is not configured (VAULT_ADDR): this instance asks for Vault policies', { reason: 'not configured' });
+      const issued = await this.d.vault.createInstanceToken({
+        policies: instance.spec.vaultPolicies,
+        ttlSeconds: ttl,
+        explicitMaxTtlSeconds: ttl,
+        meta: { fleetgraph_instance: instance.id, fleetgraph_account: scope.accountId, fleetgraph_instance_name: instance.name },
+        displayName: 'fleetgraph-instance',
+      });
+      await scope.em.nativeUpdate(ContainerInstance, { id: instance.id }, { vaultTokenAccessor: issued.accessor, vaultTokenIssuedAt: new Date(), heartbeatAt: new Date() });
+      instance.vaultTokenAccessor = issued.accessor;
+      return issued.token;
+    } catch (err) {
+      const e = err instanceof AppError ? err : new AppError(ErrorCode.VAULT_ERROR, 'Vault token issuance failed', { reason: 'unexpected error' });
+      await this.end(scope.accountId, instance.id, { ending: InstanceEnding.PROVISIONING_FAILED, errorCode: ErrorCode.VAULT_ERROR, error: e.message });
+      return null;
+    }
+  }
+
+  /**
+   * TMPFS_FILE delivery: an exec writes the token (passed in the exec's environment, which
+   * docker inspect does not show) to the tmpfs file the wrapper waits for; atomically, mode 0600.
+   */
+  private async writeTokenFile(engine: Engine, containerId: string, token: string): Promise<void> {
+    const script = `umask 077 && printf %s "$FLEETGRAPH_TOKEN" > ${TOKEN_FILE}.tmp && mv ${TOKEN_FILE}.tmp ${TOKEN_FILE}`;
+    const { exitCode } = await engine.exec(containerId, { Cmd: ['/bin/sh', '-c', script], Env: [`FLEETGRAPH_TOKEN=${token}`], AttachStdout: true, AttachStderr: true, Tty: false }, (stream) => drain(stream));
+    if (exitCode !== 0) throw new AppError(ErrorCode.DOCKER_ERROR, `Could not write the Vault token file in the container (exit code ${exitCode}); TMPFS_FILE delivery needs /bin/sh in the image`);
+  }
+
+  // ------------------------------------------------------------------------------ watching
+
+  /**
+   * Samples a running instance until it ends: Docker's stats (memory peak and last, CPU from
+   * two consecutive samples, block I/O, network), a heartbeat the reaper reads, and its state;
+   * an exit claims the ending. Stops quietly when another party claimed the ending or the
+   * replica stops (the reaper of a live replica takes over then).
+   */
+  private async watch(accountId: string, id: string): Promise<void> {
+    const scope = this.scope(accountId);
+    let previous: { cpuNs: number; at: number } | null = null;
+    let unreachableSince: number | null = null;
+    while (!this.stopping) {
+      scope.em.clear();
+      const row = await scope.em.findOne(ContainerInstance, id, { populate: ['host'] });
+      if (!row || row.status !== ContainerInstanceStatus.RUNNING || row.ending || !row.containerId || !row.host) return;
+      try {
+        const engine = await this.d.hosts.engine(scope, row.host);
+        const info = await engine.findContainer(row.containerId);
+        unreachableSince = null;
+        if (!info || !info.State?.Running) {
+          await this.end(accountId, id, { ending: InstanceEnding.EXITED, ...(info ? {} : { errorCode: ErrorCode.DOCKER_ERROR, error: 'The container disappeared while running' }) });
+          return;
+        }
+        previous = await this.sample(scope, engine, row, previous).catch(async () => {
+          await scope.em.nativeUpdate(ContainerInstance, { id }, { heartbeatAt: new Date() });
+          return previous;
+        });
+      } catch (err) {
+        if (!(err instanceof AppError) || err.code !== ErrorCode.DOCKER_UNREACHABLE) scope.log.warn({ err, instance: id }, 'instance watch');
+        unreachableSince ??= Date.now();
+        await scope.em.nativeUpdate(ContainerInstance, { id }, { heartbeatAt: new Date() });
+        if (Date.now() - unreachableSince > this.d.options.hostLostAfterMs) {
+          await this.end(accountId, id, { ending: InstanceEnding.HOST_LOST, errorCode: ErrorCode.DOCKER_UNREACHABLE, error: 'The host was lost while the instance ran' });
+          return;
+        }
+      }
+      await sleep(this.d.options.sampleIntervalMs);
+    }
+  }
+
+  /** One resource sample stored on the instance (and its heartbeat). */
+  private async sample(scope: Scope, engine: Engine, row: ContainerInstance, previous: { cpuNs: number; at: number } | null): Promise<{ cpuNs: number; at: number } | null> {
+    const s = await engine.containerStats(row.containerId!);
+    const now = Date.now();
+    const usage = Number(s.memory_stats?.usage ?? 0);
+    const cache = Number((s.memory_stats?.stats as Record<string, number> | undefined)?.inactive_file ?? (s.memory_stats?.stats as Record<string, number> | undefined)?.cache ?? 0);
+    const memMb = Math.max(0, usage - cache) / MIB;
+    const cpuNs = Number(s.cpu_stats?.cpu_usage?.total_usage ?? 0);
+    const cpu = previous && now > previous.at ? Math.max(0, ((cpuNs - previous.cpuNs) / ((now - previous.at) * 1e6)) * 1000) : null;
+    let rx = 0;
+    let tx = 0;
+    for (const n of Object.values(s.networks ?? {})) {
+      rx += Number((n as { rx_bytes?: number }).rx_bytes ?? 0);
+      tx += Number((n as { tx_bytes?: number }).tx_bytes ?? 0);
+    }
+    const written = (s.blkio_stats?.io_service_bytes_recursive ?? []).filter((e) => /write/i.test(e.op)).reduce((a, e) => a + Number(e.value), 0);
+    await scope.em.getConnection().execute(
+      `update container_instances set memory_used_mb = greatest(coalesce(memory_used_mb, 0), ?), memory_used_mb_last = ?, cpu_used_millicores = coalesce(?, cpu_used_millicores),
+         storage_used_bytes = ?, network_bytes_in = ?, network_bytes_out = ?, samples = samples + 1, sampled_at = now(), heartbeat_at = now() where id = ?`,
+      [memMb, memMb, cpu, written, rx, tx, row.id],
+    );
+    return { cpuNs, at: now };
+  }
+
+  // ------------------------------------------------------------------------------ ending
+
+  /** Claims the ending (once: false when someone else ended or is ending it) and wraps up. */
+  private async end(accountId: string, id: string, outcome: Outcome): Promise<boolean> {
+    const scope = this.scope(accountId);
+    const claimed = await scope.em.getConnection().execute<Array<{ id: string }>>(`update container_instances set ending = ? where id = ? and ending is null and status in (${ACTIVE_SQL}) returning id`, [outcome.ending, id]);
+    if (claimed.length === 0) return false;
+    await this.wrapUp(accountId, id, outcome);
+    return true;
+  }
+
+  /** The runner found the ending claimed by someone else (a cancel) while provisioning: it wraps up with that ending. */
+  private async wrapUpClaimed(accountId: string, id: string): Promise<void> {
+    const scope = this.scope(accountId);
+    const row = await scope.em.findOne(ContainerInstance, id);
+    if (row?.ending && isActiveInstanceStatus(row.status)) await this.wrapUp(accountId, id, { ending: row.ending });
+  }
+
+  private async claimed(scope: Scope, id: string): Promise<boolean> {
+    const [row] = await scope.em.getConnection().execute<Array<{ ending: string | null }>>('select ending from container_instances where id = ?', [id]);
+    return row?.ending != null;
+  }
+
+  /**
+   * The one way an instance ends: stop the container (timeout, cancel), read its state and
+   * output, remove it (unless kept), revoke the token, store the final status with any
+   * violations, publish, audit, cancel the timeout job and queue the callback. Each step is
+   * best effort and idempotent, so a wrap-up interrupted by a restart is completed by the reaper.
+   */
+  private async wrapUp(accountId: string, id: string, outcome: Outcome): Promise<void> {
+    const scope = this.scope(accountId);
+    const row = await scope.em.findOneOrFail(ContainerInstance, id, { populate: ['host'] });
+    const violations: Array<{ kind: SecurityViolationKind; details: Record<string, unknown> }> = [];
+    let state: ContainerInspect['State'] | null = null;
+    let errorCode = outcome.errorCode ?? null;
+    let error = outcome.error ?? null;
+
+    if (row.host) {
+      try {
+        const engine = await this.d.hosts.engine(scope, row.host);
+        const containerId = row.containerId ?? (await this.findByLabel(engine, id));
+        if (containerId) {
+          if (outcome.ending === InstanceEnding.TIMED_OUT || outcome.ending === InstanceEnding.CANCELLED || outcome.ending === InstanceEnding.PROVISIONING_FAILED) {
+            await engine.stopContainer(containerId, this.d.options.stopGraceSeconds, AbortSignal.timeout((this.d.options.stopGraceSeconds + 30) * 1000)).catch(() => undefined);
+          }
+          const info = await engine.findContainer(containerId);
+          state = info?.State ?? null;
+          if (info) {
+            const out = await this.captureOutput(engine, containerId, row.spec.outputLimitBytes).catch((err) => {
+              scope.log.warn({ err, instance: id }, 'instance output capture failed');
+              return null;
+            });
+            if (out) Object.assign(row, out);
+            if (!row.keepContainer) await engine.removeContainer(containerId, { force: true, removeVolumes: true }).catch((err) => scope.log.warn({ err, instance: id }, 'instance container removal failed'));
+          }
+          row.containerId = containerId;
+        }
+      } catch (err) {
+        scope.log.warn({ err, instance: id }, 'instance wrap-up could not reach the host');
+        if (outcome.ending === InstanceEnding.ORPHANED || outcome.ending === InstanceEnding.HOST_LOST) {
+          errorCode ??= ErrorCode.DOCKER_UNREACHABLE;
+          error ??= 'The host could not be reached to end the instance';
+        }
+      }
+    }
+
+    let status: ContainerInstanceStatus;
+    if (TERMINAL_OF[outcome.ending]) status = TERMINAL_OF[outcome.ending];
+    else if (outcome.ending === InstanceEnding.EXITED || (outcome.ending === InstanceEnding.ORPHANED && state && !state.Running)) {
+      status = !errorCode && state && state.ExitCode === 0 && !state.OOMKilled ? ContainerInstanceStatus.COMPLETED : ContainerInstanceStatus.FAILED;
+    } else status = ContainerInstanceStatus.FAILED;
+    if (outcome.ending === InstanceEnding.ORPHANED && !errorCode && status === ContainerInstanceStatus.FAILED && !(state && !state.Running)) {
+      errorCode = ErrorCode.INTERNAL_SERVER_ERROR;
+      error = 'The replica running this instance stopped before it was running';
+    }
+    if (state) {
+      row.exitCode = typeof state.ExitCode === 'number' ? state.ExitCode : null;
+      if (state.OOMKilled) {
+        violations.push({ kind: SecurityViolationKind.OOM_KILLED, details: { memoryLimitMb: row.memoryMb, memoryUsedMb: row.memoryUsedMb ?? null, exitCode: state.ExitCode } });
+        if (status === ContainerInstanceStatus.FAILED) {
+          errorCode ??= 'OOM_KILLED';
+          error ??= `Killed for exceeding its memory limit of ${row.memoryMb} MiB`;
+        }
+      } else if (outcome.ending === InstanceEnding.EXITED && state.ExitCode > 128 && state.ExitCode < 160) {
+        violations.push({ kind: SecurityViolationKind.KILLED_BY_SIGNAL, details: { signal: state.ExitCode - 128, exitCode: state.ExitCode } });
+      }
+      if (status === ContainerInstanceStatus.FAILED && !errorCode && outcome.ending === InstanceEnding.EXITED) {
+        errorCode = 'NONZERO_EXIT';
+        error = `Exited with code ${state.ExitCode}`;
+      }
+    }
+    if (outcome.ending === InstanceEnding.TIMED_OUT) violations.push({ kind: SecurityViolationKind.TIMEOUT, details: { timeoutSeconds: row.timeoutSeconds, deadline: row.deadline?.toISOString() ?? null } });
+
+    await this.revokeToken(scope, row);
+
+    const now = new Date();
+    row.status = status;
+    row.endedAt = now;
+    row.errorCode = errorCode;
+    row.error = error;
+    row.transitions = [...row.transitions, { status, at: now.toISOString() }];
+    if (violations.length) row.hasSecurityViolations = true;
+    if (row.callbackUrl) row.callbackStatus = 'PENDING';
+    for (const v of violations) scope.em.persist(scope.em.create(SecurityViolation, { account: accountId, instance: row, kind: v.kind, details: v.details, detectedAt: now } as never));
+    await scope.em.flush();
+    await this.publish(scope.log, row);
+    await this.auditTransition(scope, row, `instance.${status}`, { exitCode: row.exitCode ?? null, errorCode, violations: violations.map((v) => v.kind) });
+    if (outcome.ending !== InstanceEnding.TIMED_OUT) await this.d.jobs.cancel(TIMEOUT_QUEUE, id).catch(() => undefined);
+    if (row.callbackUrl) {
+      await this.d.jobs
+        .send(CALLBACK_QUEUE, { accountId, instanceId: id }, { retryLimit: this.d.options.callbackRetryLimit, retryDelay: this.d.options.callbackRetryDelaySeconds, retryBackoff: true })
+        .catch((err) => scope.log.error({ err, instance: id }, 'callback could not be queued'));
+    }
+  }
+
+  /** A container labelled with the instance (the runner died between create and storing its id). */
+  private async findByLabel(engine: Engine, id: string): Promise<string | null> {
+    const all = await engine.listContainers();
+    return all.find((c) => c.Labels?.[INSTANCE_LABEL] === id)?.Id ?? null;
+  }
+
+  /** stdout and stderr up to `limit` bytes each (cut on a character boundary); the rest counted and dropped. */
+  private async captureOutput(engine: Engine, containerId: string, limit: number) {
+    const kept = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+    const size = { stdout: 0, stderr: 0 };
+    const dropped = { stdout: 0, stderr: 0 };
+    const lines = await engine.containerLogs(containerId, { follow: false, tail: 2_147_483_647 });
+    for await (const l of lines) {
+      const s = l.stream === 'stderr' ? 'stderr' : 'stdout';
+      const data = Buffer.from(`${l.line}\n`, 'utf8');
+      const room = limit - size[s];
+      if (room >= data.length) {
+        kept[s].push(data);
+        size[s] += data.length;
+      } else {
+        if (room > 0) {
+          const cut = utf8Boundary(data, room);
+          kept[s].push(data.subarray(0, cut));
+          size[s] += cut;
+          dropped[s] += data.length - cut;
+        } else dropped[s] += data.length;
+      }
+    }
+    return { stdout: Buffer.concat(kept.stdout).toString('utf8'), stderr: Buffer.concat(kept.stderr).toString('utf8'), stdoutDroppedBytes: dropped.stdout, stderrDroppedBytes: dropped.stderr };
+  }
+
+  /** Revokes the instance's token by accessor (idempotent); Vault away: marked pending for the reaper. */
+  private async revokeToken(scope: Scope, row: ContainerInstance): Promise<void> {
+    if (!row.vaultTokenAccessor || row.vaultTokenRevokedAt) return;
+    try {
+      if (!this.d.vault) throw new Error('Vault is not configured');
+      await this.d.vault.revokeAccessor(row.vaultTokenAccessor);
+      row.vaultTokenRevokedAt = new Date();
+      row.vaultRevokePending = false;
+    } catch (err) {
+      scope.log.warn({ err: err instanceof AppError ? err.message : 'error', instance: row.id }, 'Vault token revocation failed: the reaper retries');
+      row.vaultRevokePending = true;
+    }
+  }
+
+  // ------------------------------------------------------------------------------ operator actions
+
+  /** Stops an active instance (CANCELLED); CONFLICT when it already ended. */
+  async cancel(scope: Scope, id: string) {
+    const row = await this.get(scope, id);
+    if (!isActiveInstanceStatus(row.status)) throw conflict(`The instance ended already (${row.status.toUpperCase()})`);
+    const { activity } = await this.d.audit.run(scope, { action: 'instance.cancel', targetType: 'containerInstance', targetId: row.globalId, host: row.host ?? null }, async () => {
+      const claimed = await scope.em.getConnection().execute<Array<{ status: string }>>(`update container_instances set ending = ? where id = ? and ending is null and status in (${ACTIVE_SQL}) returning status`, [InstanceEnding.CANCELLED, id]);
+      if (claimed.length === 0) throw conflict('The instance is ending already');
+      // a running instance is wrapped up here; one still provisioning by its runner (or by the reaper if that runner is gone)
+      if (claimed[0].status === ContainerInstanceStatus.RUNNING || !this.running.has(id)) await this.wrapUp(scope.accountId, id, { ending: InstanceEnding.CANCELLED });
+      else await this.running.get(id)?.catch(() => undefined);
+    });
+    scope.em.clear();
+    return { instance: await this.get(scope, id), activity };
+  }
+
+  /** Revokes an ended instance's token by accessor (manual cleanup; idempotent). */
+  async cleanupVaultToken(scope: Scope, id: string) {
+    const row = await this.get(scope, id);
+    if (isActiveInstanceStatus(row.status)) throw conflict('The instance is still active: cancel it first (its token is revoked when it ends)');
+    let alreadyGone = true;
+    const { activity } = await this.d.audit.run(scope, { action: 'instance.vault_cleanup', targetType: 'containerInstance', targetId: row.globalId }, async () => {
+      if (!row.vaultTokenAccessor) return;
+      if (!this.d.vault) throw new AppError(ErrorCode.VAULT_ERROR, 'Vault is not configured (VAULT_ADDR)', { reason: 'not configured' });
+      ({ alreadyGone } = await this.d.vault.revokeAccessor(row.vaultTokenAccessor));
+      row.vaultTokenRevokedAt ??= new Date();
+      row.vaultRevokePending = false;
+      await scope.em.flush();
+    });
+    return { instance: row, revoked: row.vaultTokenAccessor != null, alreadyGone, activity };
+  }
+
+  // ------------------------------------------------------------------------------ jobs
+
+  /** The durable timeout: a running instance past its deadline is stopped and ends TIMED_OUT (also after a restart). */
+  async onTimeout(data: { accountId: string; instanceId: string }): Promise<void> {
+    const scope = this.scope(data.accountId);
+    const row = await scope.em.findOne(ContainerInstance, data.instanceId);
+    if (!row || !isActiveInstanceStatus(row.status)) return;
+    if (row.deadline && row.deadline.getTime() > Date.now() + 1000) {
+      await this.d.jobs.send(TIMEOUT_QUEUE, data, { startAfter: row.deadline, retryLimit: 10, retryDelay: 5 });
+      return;
+    }
+    if (row.ending) {
+      await this.wrapUpClaimed(data.accountId, data.instanceId);
+      return;
+    }
+    await this.end(data.accountId, data.instanceId, { ending: InstanceEnding.TIMED_OUT, errorCode: 'TIMED_OUT', error: `Ran past its timeout of ${row.timeoutSeconds} s` });
+  }
+
+  /**
+   * The reaper: revokes tokens of instances that ended while Vault was away (recording a
+   * TOKEN_VALID_AFTER_END violation when the token was still valid), takes over running instances
+   * whose runner went quiet (a restart), and ends instances stuck before RUNNING without a runner.
+   */
+  async reap(): Promise<void> {
+    const em = this.d.orm.em.fork({ clear: true });
+    const conn = em.getConnection();
+    const pending = await conn.execute<Array<{ id: string; account_id: string }>>('select id, account_id from container_instances where vault_revoke_pending limit 100');
+    for (const p of pending) await this.reapToken(p.account_id, p.id).catch((err) => this.d.logger.debug({ err, instance: p.id }, 'reaper: token still pending'));
+
+    const staleSeconds = Math.ceil(this.d.options.staleAfterMs / 1000);
+    const stale = await conn.execute<Array<{ id: string; account_id: string; status: string; ending: string | null }>>(
+      `update container_instances set heartbeat_at = now()
+        where id in (select id from container_instances where status in (${ACTIVE_SQL}) and coalesce(heartbeat_at, created_at) < now() - (? * interval '1 second') limit 50 for update skip locked)
+        returning id, account_id, status, ending`,
+      [staleSeconds],
+    );
+    for (const s of stale) {
+      if (this.running.has(s.id)) continue;
+      if (s.status === ContainerInstanceStatus.RUNNING && !s.ending) this.track(s.id, this.watch(s.account_id, s.id));
+      else if (s.ending) this.track(s.id, this.wrapUp(s.account_id, s.id, { ending: s.ending as InstanceEnding }));
+      else this.track(s.id, this.end(s.account_id, s.id, { ending: InstanceEnding.ORPHANED }).then(() => undefined));
+    }
+  }
+
+  private async reapToken(accountId: string, id: string): Promise<void> {
+    const scope = this.scope(accountId);
+    const row = await scope.em.findOne(ContainerInstance, id);
+    if (!row?.vaultTokenAccessor || !this.d.vault) return;
+    const status = await this.d.vault.lookupAccessor(row.vaultTokenAccessor);
+    if (status?.valid) {
+      row.hasSecurityViolations = true;
+      scope.em.persist(
+        scope.em.create(SecurityViolation, {
+          account: accountId,
+          instance: row,
+          kind: SecurityViolationKind.TOKEN_VALID_AFTER_END,
+          details: { endedAt: row.endedAt?.toISOString() ?? null, expireTime: status.expireTime?.toISOString() ?? null },
+          detectedAt: new Date(),
+        } as never),
+      );
+    }
+    await this.d.vault.revokeAccessor(row.vaultTokenAccessor);
+    row.vaultTokenRevokedAt = new Date();
+    row.vaultRevokePending = false;
+    await scope.em.flush();
+    await this.publish(scope.log, row);
+  }
+
+  /** One delivery attempt of an ended instance's callback (thrown error: pg-boss retries with backoff). */
+  async onCallback(data: { accountId: string; instanceId: string }, secretOf: (em: EntityManager, accountId: string) => Promise<string | null>): Promise<void> {
+    const scope = this.scope(data.accountId);
+    const row = await scope.em.findOne(ContainerInstance, data.instanceId);
+    if (!row?.callbackUrl || row.callbackStatus === 'DELIVERED' || row.callbackStatus === 'GAVE_UP') return;
+    const secret = await secretOf(scope.em, data.accountId);
+    const violations = await this.violations(scope.em, row.id);
+    const n = (await scope.em.count(CallbackAttempt, { instance: row.id })) + 1;
+    const excerpt = (s: string | null | undefined) => (s ?? '').slice(0, this.d.options.callbackExcerptChars);
+    const body = JSON.stringify({
+      instanceId: row.globalId,
+      taskId: row.taskId ?? null,
+      status: row.status.toUpperCase(),
+      exitCode: row.exitCode ?? null,
+      errorCode: row.errorCode ?? null,
+      error: row.error ?? null,
+      output: { stdout: excerpt(row.stdout), stderr: excerpt(row.stderr), stdoutDroppedBytes: row.stdoutDroppedBytes, stderrDroppedBytes: row.stderrDroppedBytes },
+      usage: {
+        memoryUsedMb: row.memoryUsedMb ?? null,
+        memoryUsedMbLast: row.memoryUsedMbLast ?? null,
+        cpuUsedMillicores: row.cpuUsedMillicores ?? null,
+        storageUsedBytes: row.storageUsedBytes ?? null,
+        networkBytesIn: row.networkBytesIn ?? null,
+        networkBytesOut: row.networkBytesOut ?? null,
+      },
+      violations: violations.map((v) => ({ kind: v.kind.toUpperCase(), details: v.details, detectedAt: v.detectedAt.toISOString() })),
+      startedAt: row.startedAt?.toISOString() ?? null,
+      endedAt: row.endedAt?.toISOString() ?? null,
+      attempt: n,
+    });
+    const result = secret ? await this.d.callbacks.deliver(row.callbackUrl, secret, body) : { delivered: false, statusCode: null, error: 'no callback secret', durationMs: 0 };
+    scope.em.persist(scope.em.create(CallbackAttempt, { account: data.accountId, instance: row, attempt: n, at: new Date(), statusCode: result.statusCode, error: result.error, durationMs: result.durationMs, delivered: result.delivered } as never));
+    const tooOld = !row.endedAt || Date.now() - row.endedAt.getTime() > this.d.options.callbackMaxAgeMs;
+    const lastTry = n > this.d.options.callbackRetryLimit;
+    if (result.delivered) row.callbackStatus = 'DELIVERED';
+    else if (tooOld || lastTry || !secret) row.callbackStatus = 'GAVE_UP';
+    await scope.em.flush();
+    await this.publish(scope.log, row);
+    if (!result.delivered && row.callbackStatus === 'PENDING') throw new Error(`callback attempt ${n} failed: ${result.error}`);
+  }
+
+  // ------------------------------------------------------------------------------ plumbing
+
+  /** Moves the status from `from` to `to` unless the ending was claimed; false when it was (or the status moved). */
+  private async advance(scope: Scope, id: string, from: ContainerInstanceStatus, to: ContainerInstanceStatus, extra: Record<string, Date>): Promise<boolean> {
+    const sets = Object.keys(extra).map((k) => `${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} = ?`);
+    const rows = await scope.em.getConnection().execute<Array<{ id: string }>>(
+      `update container_instances set status = ?, transitions = transitions || ?::jsonb, heartbeat_at = now(), updated_at = now()${sets.length ? ', ' + sets.join(', ') : ''}
+        where id = ? and status = ? and ending is null returning id`,
+      [to, JSON.stringify([{ status: to, at: new Date().toISOString() }]), ...Object.values(extra), id, from],
+    );
+    return rows.length === 1;
+  }
+
+  private async auditTransition(scope: Scope, row: ContainerInstance, action: string, result?: Record<string, unknown>): Promise<void> {
+    await this.d.audit
+      .run(scope, { action, targetType: 'containerInstance', targetId: row.globalId, host: row.host ?? null, parameters: { status: row.status.toUpperCase() } }, async (handle) => {
+        if (result) handle.activity.result = result;
+      })
+      .catch((err) => scope.log.warn({ err }, 'instance audit failed'));
+  }
+
+  /** Publishes the instance on its account's channel (emit never throws). */
+  private async publish(log: Logger, row: ContainerInstance): Promise<void> {
+    const payload = toPayload(row, ['account', 'template', 'host']);
+    delete payload.vaultTokenAccessor;
+    delete payload.ending;
+    delete payload.heartbeatAt;
+    await this.d.pubsub.emit(INSTANCE_TOPIC, payload, row.account.id ?? (row.account as unknown as string)).catch((err) => log.warn({ err }, 'instance publish failed'));
+  }
+
+  private scope(accountId: string): Scope {
+    return systemScope(this.d.orm, accountId, WORKER, this.d.logger);
+  }
+
+  /** Keeps a background task of this replica until it settles (stop waits for them). */
+  private track(id: string, work: Promise<unknown>): void {
+    const p = work
+      .then(() => undefined)
+      .catch((err) => this.d.logger.error({ err, instance: id }, 'instance background work failed'))
+      .finally(() => {
+        if (this.running.get(id) === p) this.running.delete(id);
+      });
+    this.running.set(id, p);
+  }
+
+  /** Stops watching (the instances keep running; the reaper of whichever replica runs next takes them over). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.race([Promise.allSettled([...this.running.values()]), sleep(15_000)]);
+  }
+
+  resume(): void {
+    this.stopping = false;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function drain(stream: NodeJS.ReadableStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.on('data', () => undefined);
+    stream.on('end', () => resolve());
+    stream.on('close', () => resolve());
+    stream.on('error', reject);
+  });
+}
