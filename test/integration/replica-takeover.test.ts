@@ -337,8 +337,6 @@ describe('replica takeover (three replica processes, one database and Redis, the
     await sleep(2000);
     const load = await stop();
     expect(await exited).toBe(0);
-    const pick = (r: Replica) => r.server.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { time: string; msg: string }).filter((l) => Date.parse(l.time) >= termAt - 100 && Date.parse(l.time) <= firstStored + 500).map((l) => `${r.name} +${Date.parse(l.time) - termAt} ${l.msg} ${JSON.stringify(l).slice(0, 200)}`);
-    console.log(`termAt ${termAt} claimed ${claimedAt - termAt} first ${firstStored - termAt}\n` + [...pick(leaving), ...pick(owner)].join('\n'));
     const rows = await settled(load);
     const result = account(load, rows);
 
@@ -397,5 +395,30 @@ describe('replica takeover (three replica processes, one database and Redis, the
     expect(result.duplicated).toEqual([]);
     expect(result.covered).toBe(0);
     expectGapFreeSeq(rows);
+  }, 60_000);
+
+  it('a lease that comes back before the next reconcile: the replica that stopped on the fence reads the host again', async () => {
+    const reader = await holder();
+    const fenceLine = 'lease taken over by another replica: this reader stops writing';
+    const fencesBefore = reader.server.output().split(fenceLine).length;
+    const renewed = (await lease()).lease_expires_at!.getTime();
+    await eventually(async () => ((await lease()).lease_expires_at!.getTime() !== renewed ? true : undefined), 5000, 20);
+    await pg.query(`update docker_hosts set lease_owner = $2 where id = $1`, [hostUuid, `fenced2-${run}`]);
+    const stop = startLoad('giveback');
+    await eventually(async () => reader.server.output().split(fenceLine).length > fencesBefore, 5000, 20);
+    // the other owner releases its lease at once (as a SIGTERM hand-off does), before the reader's next reconcile
+    const { rows } = await pg.query(`update docker_hosts set lease_owner = null, lease_expires_at = null where id = $1 returning now() as at`, [hostUuid]);
+    const releasedAt = (rows[0] as { at: Date }).at.getTime();
+    const { owner, claimedAt } = await waitForNewOwner(undefined as unknown as Replica, 10_000);
+    console.log(`give-back: ${owner.name} claimed the host ${claimedAt - releasedAt} ms after the release`);
+    const first = await firstStoredAfter(claimedAt, 10_000);
+    console.log(`give-back: first event stored ${first - releasedAt} ms after the release`);
+    await sleep(1500);
+    const load = await stop();
+    const stored = await settled(load);
+    const result = account(load, stored);
+    expect(result.missing).toEqual([]);
+    expect(result.duplicated).toEqual([]);
+    expectGapFreeSeq(stored);
   }, 60_000);
 });

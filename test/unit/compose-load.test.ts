@@ -67,6 +67,12 @@ describe('interpolation (compose-go template semantics)', () => {
     expect(() => sub('${MISSING:?ask ${B}}')).toThrow('required variable MISSING is missing a value: ask bee');
   });
 
+  it('names the variables used without a value in warnings, as compose does', () => {
+    const out = stack(`services:\n  web:\n    image: ${IMAGE}\n    user: "\${WHO}"\n    hostname: "$WHO-\${HOST_SUFFIX:-x}-$$ALSO"\n`);
+    expect(out.warnings).toEqual(['The "WHO" variable is not set. Defaulting to a blank string.']);
+    expect(out.services[0].TaskTemplate.ContainerSpec.Hostname).toBe('-x-$ALSO');
+  });
+
   it('an invalid ${ expression is an error', () => {
     expect(() => sub('${}')).toThrow(/invalid interpolation format/);
     expect(() => sub('${1abc}')).toThrow(/invalid interpolation format/);

@@ -291,7 +291,7 @@ export class InstanceService {
         memoryMb: instance.memoryMb,
         cpuMillicores: instance.cpuMillicores,
         secretEnv,
-        image: { entrypoint: image.Config?.Entrypoint ?? null, cmd: image.Config?.Cmd ?? null },
+        image: { entrypoint: argv(image.Config?.Entrypoint), cmd: argv(image.Config?.Cmd) },
         envToken: instance.spec.tokenDelivery === VaultTokenDelivery.ENV ? token : undefined,
         withToken: token !== undefined,
         vaultAddr: this.d.vaultAddr,
@@ -777,6 +777,12 @@ export class InstanceService {
   resume(): void {
     this.stopping = false;
   }
+}
+
+/** An image's Entrypoint/Cmd as an argument vector (Docker may give a string: shell form). */
+function argv(v: string | string[] | null | undefined): string[] | null {
+  if (v == null) return null;
+  return typeof v === 'string' ? ['/bin/sh', '-c', v] : v;
 }
 
 function sleep(ms: number): Promise<void> {
