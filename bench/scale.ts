@@ -155,7 +155,9 @@ async function fleetQueryRound(ctx: ScaleContext): Promise<FleetRow[]> {
         const g = await graphqlRun(ctx, query);
         const s = await sqlRun(pg, ctx.accountId);
         statements.add(g.statements);
-        if (i >= WARMUP) graphql.push(g.ms), sql.push(s.ms);
+        if (i < WARMUP) continue;
+        graphql.push(g.ms);
+        sql.push(s.ms);
       }
       out.push({ variant: totalCount ? 'page + totalCount' : 'page', statements: Math.max(...statements), graphql: summarize(graphql), sql: summarize(sql) });
     }

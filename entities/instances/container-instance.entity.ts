@@ -9,7 +9,8 @@ import { ContainerInstanceStatus, InstanceEnding, VaultTokenDelivery } from './i
 
 /** One status change, as the timeline keeps it. */
 export interface InstanceTransition {
-  status: ContainerInstanceStatus;
+  /** As the API names it: PENDING, PROVISIONING, … */
+  status: string;
   at: string;
 }
 

@@ -8,13 +8,16 @@ import { startEmbeddedPostgres, EmbeddedDatabase } from '../infra/db/embedded';
 import { createPubSub, FleetPubSub } from '../infra/pubsub';
 import { createSecretBox, SecretBox } from '../infra/crypto';
 import { DockerConnections } from '../infra/engine/connections';
-import { EndpointPolicy } from '../kernel/addresses';
+import { EMPTY_ALLOW_LIST, EndpointPolicy } from '../kernel/addresses';
 import { Audit } from '../platform/audit/activity';
 import { HostAccessGuard } from '../platform/policy/enforce';
 import { AccountDirectory } from '../modules/accounts';
 import { createHostsModule, HostsModule } from '../modules/hosts';
 import { createDockerResourcesModule, DockerResourcesModule } from '../modules/docker-resources';
 import { createSwarmModule, SwarmModule } from '../modules/swarm';
+import { createInstancesModule, InstancesModule } from '../modules/instances';
+import { createJobQueue, JobQueue } from '../infra/jobs';
+import { createVaultClient } from '../infra/vault';
 import type { ContextDeps } from '../graphql/context';
 import { createTokenVerifier, TokenVerifier } from '../server/auth';
 import { Metrics } from '../server/metrics';
@@ -36,6 +39,10 @@ export interface Composition {
   hosts: HostsModule;
   resources: DockerResourcesModule;
   swarm: SwarmModule;
+  /** Container templates and instances (src/modules/instances). */
+  instances: InstancesModule;
+  /** Durable jobs in PostgreSQL (pg-boss). */
+  jobs: JobQueue;
   workers: Workers;
   schema: GraphQLSchema;
   /** What each request's Context is built from. */
@@ -72,10 +79,27 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
   const resources = createDockerResourcesModule({ hosts: hosts.hosts, audit, guard });
   const swarm = createSwarmModule({ ...supervision, guard, hosts: hosts.hosts });
 
+  const jobs = createJobQueue({ databaseUrl }, logger);
+  const instances = createInstancesModule({
+    orm,
+    pubsub,
+    logger,
+    audit,
+    guard,
+    hosts: hosts.hosts,
+    secrets,
+    jobs,
+    callbackPolicy: new EndpointPolicy(config.callbackAllow ?? EMPTY_ALLOW_LIST),
+    vault: config.vault ? createVaultClient(config.vault) : undefined,
+    vaultAddr: config.vault?.addr,
+  });
+
   const workers = new Workers(logger);
   for (const w of [...hosts.workers, ...swarm.workers]) workers.add(w);
+  // the job queue before the instances worker (which queues the reaper)
+  for (const w of [jobs, ...instances.workers]) workers.add(w);
 
-  const schema = await buildFleetSchema(pubsub, createResolvers({ hosts, resources, swarm }));
+  const schema = await buildFleetSchema(pubsub, createResolvers({ hosts, resources, swarm, instances }));
   const context: ContextDeps = { orm, logger, pubsub, verifyToken, resolveMembership: (p) => accounts.resolve(p) };
   return {
     config,
@@ -91,10 +115,13 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
     hosts,
     resources,
     swarm,
+    instances,
+    jobs,
     workers,
     schema,
     context,
     close: async () => {
+      await jobs.stop().catch((err) => logger.warn({ err }, 'job queue close'));
       await pubsub.close().catch((err) => logger.warn({ err }, 'pubsub close'));
       await orm.close(true);
       await embedded?.stop();

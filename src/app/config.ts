@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Config, DEFAULT_JWT_MAX_LIFETIME_SECONDS, DEFAULT_VAULT_TIMEOUT_MS, DEV_JWT_SECRET, parseDurationSeconds, parseLimits, VaultConfig } from '../kernel/config';
-import { loadEndpointAllowList } from '../kernel/addresses';
+import { EMPTY_ALLOW_LIST, EndpointAllowList, loadEndpointAllowList, parseEndpointAllowList } from '../kernel/addresses';
 import { parseBindRoots } from '../platform/policy/host-access';
 
 /** Reads the environment into a Config (every variable is listed in ENV_VARS); a malformed value throws at startup. */
@@ -36,6 +36,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     limits: parseLimits(env.FLEETGRAPH_LIMITS),
     sync: { retryBaseMs: 1000 },
     vault: loadVaultConfig(env),
+    callbackAllow: loadCallbackAllowList(env.FLEETGRAPH_CALLBACK_ALLOW),
     ...overrides,
   };
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
@@ -74,4 +75,21 @@ function loadVaultConfig(env: NodeJS.ProcessEnv): VaultConfig | undefined {
     tokenRole,
     requestTimeoutMs: DEFAULT_VAULT_TIMEOUT_MS,
   };
+}
+
+/**
+ * FLEETGRAPH_CALLBACK_ALLOW: non-public addresses (CIDR, address, address:port) task callbacks
+ * may go to; unset, empty or "none": public addresses only, in every environment. Sockets make
+ * no sense for a URL and are refused.
+ */
+function loadCallbackAllowList(value: string | undefined): EndpointAllowList {
+  if (!value || value.trim() === '' || value.trim() === 'none') return EMPTY_ALLOW_LIST;
+  let list: EndpointAllowList;
+  try {
+    list = parseEndpointAllowList(value);
+  } catch (err) {
+    throw new Error((err as Error).message.replace('FLEETGRAPH_ENDPOINT_ALLOW', 'FLEETGRAPH_CALLBACK_ALLOW'));
+  }
+  if (list.sockets.length || list.socketDirs.length) throw new Error('FLEETGRAPH_CALLBACK_ALLOW lists addresses only (no unix: entries)');
+  return list;
 }

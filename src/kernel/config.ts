@@ -32,6 +32,7 @@ export const ENV_VARS = [
   'VAULT_NAMESPACE',
   'FLEETGRAPH_VAULT_TOKEN_FILE',
   'FLEETGRAPH_VAULT_TOKEN_ROLE',
+  'FLEETGRAPH_CALLBACK_ALLOW',
 ] as const;
 
 export type EnvName = (typeof ENV_VARS)[number];
@@ -90,6 +91,8 @@ export interface Config {
   sync: { retryBaseMs: number };
   /** Vault for per-instance tokens (src/infra/vault.ts); absent when VAULT_ADDR is unset. */
   vault?: VaultConfig;
+  /** Non-public addresses task callbacks may be sent to (FLEETGRAPH_CALLBACK_ALLOW, same syntax as FLEETGRAPH_ENDPOINT_ALLOW, addresses only); default none: public addresses only. */
+  callbackAllow?: EndpointAllowList;
 }
 
 /** How fleetgraph reaches Vault. Its own token is a secret: never logged, never put in an error. */

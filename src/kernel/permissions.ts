@@ -7,6 +7,8 @@ export const PERMISSIONS = {
   logsRead: 'docker.logs.read',
   clustersManage: 'swarm.clusters.manage',
   secretsManage: 'swarm.secrets.manage',
+  templatesManage: 'containers.templates.manage',
+  instancesRun: 'containers.instances.run',
 } as const;
 
 export type Permission = (typeof PERMISSIONS)[keyof typeof PERMISSIONS];

@@ -125,14 +125,15 @@ export function checkDocument(schema: GraphQLSchema, document: DocumentNode, var
             ? tooComplex(`Query uses ${t.aliases} aliases, more than the limit of ${limits.maxAliases}`, { limit: 'aliases', max: limits.maxAliases, actual: t.aliases })
             : t.directives > limits.maxDirectives
               ? tooComplex(`Query uses ${t.directives} directives, more than the limit of ${limits.maxDirectives}`, { limit: 'directives', max: limits.maxDirectives, actual: t.directives })
-              : // written so that NaN fails too
-                !(t.cost <= limits.maxCost)
-                ? tooComplex(`Query cost ${finite(t.cost)} exceeds the limit of ${limits.maxCost}`, { limit: 'cost', max: limits.maxCost, actual: finite(t.cost) })
-                : op.operation === 'subscription' && t.liveFields > 0
-                  ? tooComplex('A subscription may not select fields that call Docker (they would run again for every event); query them separately', {
-                      limit: 'liveFieldInSubscription',
-                      actual: t.liveFields,
-                    })
+              : // refused whatever it costs, so named before the cost (a live call alone is priced high)
+                op.operation === 'subscription' && t.liveFields > 0
+                ? tooComplex('A subscription may not select fields that call Docker (they would run again for every event); query them separately', {
+                    limit: 'liveFieldInSubscription',
+                    actual: t.liveFields,
+                  })
+                : // written so that NaN fails too
+                  !(t.cost <= limits.maxCost)
+                  ? tooComplex(`Query cost ${finite(t.cost)} exceeds the limit of ${limits.maxCost}`, { limit: 'cost', max: limits.maxCost, actual: finite(t.cost) })
                   : undefined;
       if (exceeded) return [exceeded];
     }

@@ -52,7 +52,15 @@ describe('compose corpus → Engine API specs (docker stack deploy parity)', () 
     // the draft-04 keywords the file uses the same way once its "id"s are dropped
     const raw = JSON.parse(fs.readFileSync(path.join(DIR, 'cli-schema', 'config_schema_v3.13.json'), 'utf8'));
     const strip = (n: any): any =>
-      Array.isArray(n) ? n.map(strip) : n && typeof n === 'object' ? Object.fromEntries(Object.entries(n).filter(([k, v]) => !((k === 'id' || k === '$schema') && typeof v === 'string')).map(([k, v]) => [k, strip(v)])) : n;
+      Array.isArray(n)
+        ? n.map(strip)
+        : n && typeof n === 'object'
+          ? Object.fromEntries(
+              Object.entries(n)
+                .filter(([k, v]) => !((k === 'id' || k === '$schema') && typeof v === 'string'))
+                .map(([k, v]) => [k, strip(v)]),
+            )
+          : n;
     const ajv = new Ajv({ allErrors: true, strict: false });
     const ok = (fn: () => unknown) => {
       try {
@@ -317,7 +325,7 @@ describe('compose corpus → Engine API specs (docker stack deploy parity)', () 
     expect(service(stack, 'each-node').Mode).toEqual({ GlobalJob: {} });
   });
 
-  it('unsupported.yml: the CLI\'s warnings for unsupported and deprecated keys; restart still maps to a policy', () => {
+  it("unsupported.yml: the CLI's warnings for unsupported and deprecated keys; restart still maps to a policy", () => {
     const stack = load('unsupported.yml');
     // cli/command/stack/loader.go loadComposeFile: "Ignoring unsupported options: …" and "Ignoring deprecated options:…";
     // depends_on is not in the CLI's list (it ignores it silently): ours is an allow-list of what is converted

@@ -242,6 +242,11 @@ describe('schema validation', () => {
     );
     expect(r.message).toMatch(/^7 problems in the compose file: /);
   });
+
+  it('names unknown top-level keys by themselves; refuses include (a deploy carries one file)', () => {
+    expect(refusal(() => stack(`services: {}\nservice: {}\n`)).lines).toEqual(['service: is not allowed here']);
+    expect(refusal(() => stack(`include: [other.yml]\nservices: {}\n`)).lines).toEqual(['include: is not supported: send one compose file with everything the stack needs']);
+  });
 });
 
 describe('conversion refusals name the path', () => {
@@ -271,7 +276,8 @@ describe('conversion refusals name the path', () => {
 
   it('keys the CLI forbids, replicas in global mode, an unknown mode, disable with a test, duplicate targets', () => {
     const r = refusal(() =>
-      stack(`services:
+      stack(
+        `services:
   a:
     image: ${IMAGE}
     mem_limit: 1g
@@ -317,6 +323,11 @@ secrets:
       'services.a.ports[0]: invalid containerPort: x',
       "services.a.restart: invalid restart policy: unknown policy 'sometimes' (must be one of 'no', 'always', 'on-failure', or 'unless-stopped')",
     ]);
+  });
+
+  it('an IPAM subnet that is not CIDR', () => {
+    const compose = `services:\n  a:\n    image: ${IMAGE}\n    networks: [n]\nnetworks:\n  n:\n    ipam:\n      config: [{ subnet: 10.0.0.0/33 }, { subnet: 10.1.0.0/16 }]\n`;
+    expect(refusal(() => stack(compose)).lines).toEqual(['networks.n.ipam.config[0].subnet: "10.0.0.0/33" is not a subnet in CIDR notation']);
   });
 
   it('images: required (no builds), a valid reference; service names Swarm accepts', () => {
@@ -411,6 +422,9 @@ describe('the Go parsers', () => {
     expect(() => parseDuration('10')).toThrow('missing unit in duration "10"');
     expect(() => parseDuration('')).toThrow('invalid duration ""');
     expect(() => parseDuration('1d')).toThrow('unknown unit "d" in duration "1d"');
+    expect(() => parseDuration('1mx')).toThrow('unknown unit "mx" in duration "1mx"');
+    expect(() => parseDuration('.s')).toThrow('invalid duration ".s"');
+    expect(parseDuration('1.s')).toBe(1e9);
   });
 
   it('RAMInBytes and ParseCPUs', () => {

@@ -8,6 +8,7 @@ import {
   DockerHost,
   HostStatus,
   InstanceEnding,
+  InstanceTransition,
   isActiveInstanceStatus,
   SecurityViolation,
   SecurityViolationKind,
@@ -178,7 +179,7 @@ export class InstanceService {
     instance.keepContainer = input.keepContainer ?? false;
     instance.taskId = input.taskId ?? null;
     instance.callbackUrl = input.callbackUrl ?? null;
-    instance.transitions = [{ status: ContainerInstanceStatus.PENDING, at: new Date().toISOString() }];
+    instance.transitions = [transition(ContainerInstanceStatus.PENDING)];
 
     const spec = { action: 'instance.run', targetType: 'containerInstance', targetId: instance.globalId, host, parameters: { ...input, template: template?.name } };
     const refused = await this.policyRefusal(scope, host, instance);
@@ -227,7 +228,7 @@ export class InstanceService {
     instance.error = err.message;
     instance.endedAt = now;
     instance.hasSecurityViolations = true;
-    instance.transitions.push({ status: ContainerInstanceStatus.FAILED, at: now.toISOString() });
+    instance.transitions.push(transition(ContainerInstanceStatus.FAILED, now));
     const violation = scope.em.create(SecurityViolation, {
       account: scope.accountId,
       instance,
@@ -521,7 +522,7 @@ export class InstanceService {
     row.endedAt = now;
     row.errorCode = errorCode;
     row.error = error;
-    row.transitions = [...row.transitions, { status, at: now.toISOString() }];
+    row.transitions = [...row.transitions, transition(status, now)];
     if (violations.length) row.hasSecurityViolations = true;
     if (row.callbackUrl) row.callbackStatus = 'PENDING';
     for (const v of violations) scope.em.persist(scope.em.create(SecurityViolation, { account: accountId, instance: row, kind: v.kind, details: v.details, detectedAt: now } as never));
@@ -731,7 +732,7 @@ export class InstanceService {
     const rows = await scope.em.getConnection().execute<Array<{ id: string }>>(
       `update container_instances set status = ?, transitions = transitions || ?::jsonb, heartbeat_at = now(), updated_at = now()${sets.length ? ', ' + sets.join(', ') : ''}
         where id = ? and status = ? and ending is null returning id`,
-      [to, JSON.stringify([{ status: to, at: new Date().toISOString() }]), ...Object.values(extra), id, from],
+      [to, JSON.stringify([transition(to)]), ...Object.values(extra), id, from],
     );
     return rows.length === 1;
   }
@@ -777,6 +778,11 @@ export class InstanceService {
   resume(): void {
     this.stopping = false;
   }
+}
+
+/** A timeline entry: the status as the API names it (PENDING, …) and when. */
+function transition(status: ContainerInstanceStatus, at = new Date()): InstanceTransition {
+  return { status: status.toUpperCase(), at: at.toISOString() };
 }
 
 /** An image's Entrypoint/Cmd as an argument vector (Docker may give a string: shell form). */

@@ -68,8 +68,7 @@ const OBJECT_NAME = /^[a-zA-Z0-9]+(?:[a-zA-Z0-9-_.]*[a-zA-Z0-9])?$/;
 const FORBIDDEN: Record<string, string> = {
   extends: 'Support for `extends` is not implemented yet.',
   volume_driver: 'Instead of setting the volume driver on the service, define a volume using the top-level `volumes` option and specify the driver there.',
-  volumes_from:
-    'To share a volume between services, define it using the top-level `volumes` option and reference it from each service that shares it using the service-level `volumes` option.',
+  volumes_from: 'To share a volume between services, define it using the top-level `volumes` option and reference it from each service that shares it using the service-level `volumes` option.',
   cpu_quota: 'Set resource limits using deploy.resources',
   cpu_shares: 'Set resource limits using deploy.resources',
   cpuset: 'Set resource limits using deploy.resources',
@@ -80,7 +79,7 @@ const FORBIDDEN: Record<string, string> = {
 /** Service keys the CLI reports as deprecated (types.DeprecatedProperties). */
 const DEPRECATED: Record<string, string> = {
   container_name: 'Setting the container name is not supported.',
-  expose: 'Exposing ports is unnecessary - services on the same network can access each other\'s containers on any port.',
+  expose: "Exposing ports is unnecessary - services on the same network can access each other's containers on any port.",
 };
 
 /**
@@ -305,7 +304,7 @@ class Converter {
   private duration(path: string, v: ComposeValue | undefined): number | undefined {
     if (v === undefined || v === null) return undefined;
     if (typeof v === 'number') {
-      // compose-spec allows a number of seconds? No: Go's Duration wants a string; a bare 0 is 0
+      // the schema asks for a string (Go's Duration parses one); a bare 0 can only mean 0
       if (v === 0) return 0;
       this.fail(path, 'must be a duration such as "10s" or "1m30s"');
       return undefined;
@@ -688,7 +687,7 @@ class Converter {
   private restartPolicy(path: string, service: ComposeMap, deploy: ComposeMap): RestartPolicy | undefined {
     const policy = get(deploy, 'restart_policy');
     const at = joinPath(joinPath(path, 'deploy'), 'restart_policy');
-    if (policy !== undefined) {
+    if (isMap(policy)) {
       const out: RestartPolicy = {};
       const condition = text(get(policy, 'condition'));
       if (condition) out.Condition = condition;
@@ -754,7 +753,7 @@ class Converter {
 
   /** convertUpdateConfig: parallelism 1 unless given; MaxFailureRatio and Order always sent. */
   private updateConfig(path: string, v: ComposeValue | undefined): UpdateConfig | undefined {
-    if (v === undefined) return undefined;
+    if (!isMap(v)) return undefined;
     const parallelism = get(v, 'parallelism');
     const out: UpdateConfig = { Parallelism: typeof parallelism === 'number' ? parallelism : 1, MaxFailureRatio: 0, Order: '' };
     if (typeof parallelism === 'number' && parallelism < 0) this.fail(joinPath(path, 'parallelism'), 'must not be negative');
@@ -890,10 +889,13 @@ class Converter {
         spec.IPAM = {};
         if (ipamDriver) spec.IPAM.Driver = ipamDriver;
         if (pools.length > 0) {
-          spec.IPAM.Config = pools.map((pool) => {
-            // only the subnet is taken; one that does not parse is sent empty (netip.ParsePrefix's zero value)
+          spec.IPAM.Config = pools.map((pool, i) => {
+            // only the subnet is taken (compose.go Networks). The CLI sends one that does not parse
+            // as netip.ParsePrefix's zero value, i.e. no subnet at all; refusing it is safer
             const subnet = text(get(pool, 'subnet'));
-            return subnet && isPrefix(subnet) ? { Subnet: subnet } : {};
+            if (subnet === undefined) return {};
+            if (!isPrefix(subnet)) this.fail(joinPath(joinPath(joinPath(joinPath(path, 'ipam'), 'config'), i), 'subnet'), `${JSON.stringify(subnet)} is not a subnet in CIDR notation`);
+            return { Subnet: subnet };
           });
         }
       }
@@ -1272,9 +1274,6 @@ function float32(value: number): number {
 /** swarm.PortConfig.Compare: published, target, protocol, publish mode. */
 function comparePorts(a: PortConfig, b: PortConfig): number {
   return (
-    (a.PublishedPort ?? 0) - (b.PublishedPort ?? 0) ||
-    (a.TargetPort ?? 0) - (b.TargetPort ?? 0) ||
-    goCompare(a.Protocol ?? '', b.Protocol ?? '') ||
-    goCompare(a.PublishMode ?? '', b.PublishMode ?? '')
+    (a.PublishedPort ?? 0) - (b.PublishedPort ?? 0) || (a.TargetPort ?? 0) - (b.TargetPort ?? 0) || goCompare(a.Protocol ?? '', b.Protocol ?? '') || goCompare(a.PublishMode ?? '', b.PublishMode ?? '')
   );
 }

@@ -61,7 +61,7 @@ function keyName(src: string, state: { line: number }): { key: string; left: str
   let offset = 0;
   let inherited = false;
   let found = false;
-  for (let i = 0; i < src.length; ) {
+  for (let i = 0; i < src.length;) {
     const ch = String.fromCodePoint(src.codePointAt(i) ?? 0);
     if (ch === '=' || ch === ':' || ch === '\n') {
       key = src.slice(0, i);

@@ -31,14 +31,14 @@ export function goSorted(values: Iterable<string>): string[] {
 const DURATION_UNITS: Record<string, bigint> = {
   ns: 1n,
   us: 1_000n,
-  'µs': 1_000n, // U+00B5
-  'μs': 1_000n, // U+03BC
+  µs: 1_000n, // U+00B5
+  μs: 1_000n, // U+03BC
   ms: 1_000_000n,
   s: 1_000_000_000n,
   m: 60_000_000_000n,
   h: 3_600_000_000_000n,
 };
-const DURATION_PART = /^(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/;
+const DURATION_PART = /^(\d*)(?:\.(\d*))?([^\d.]*)/;
 
 /**
  * time.ParseDuration, in nanoseconds ("1m30s" → 90000000000). Limited to what a JS number holds
@@ -55,21 +55,18 @@ export function parseDuration(text: string): number {
   if (s === '') throw new ParseError(`invalid duration ${JSON.stringify(text)}`);
   let total = 0n;
   while (s !== '') {
-    const m = DURATION_PART.exec(s);
-    if (!m || (m[1] === '' && (m[2] === undefined || m[2] === ''))) {
-      const unit = /^\d*(?:\.\d*)?([^\d.]+)/.exec(s);
-      if (/^\d*(?:\.\d*)?$/.test(s) && /\d/.test(s)) throw new ParseError(`missing unit in duration ${JSON.stringify(text)}`);
-      if (unit && /\d/.test(s.slice(0, s.length - unit[1].length))) throw new ParseError(`unknown unit ${JSON.stringify(unit[1].replace(/\d.*$/, ''))} in duration ${JSON.stringify(text)}`);
-      throw new ParseError(`invalid duration ${JSON.stringify(text)}`);
-    }
-    const unit = DURATION_UNITS[m[3]];
-    total += BigInt(m[1] || '0') * unit;
-    if (m[2]) {
+    // a number (digits, an optional fraction) and its unit: the run of characters that are neither
+    const [all, whole, fraction = '', unitName] = DURATION_PART.exec(s) ?? ['', '', '', ''];
+    if (whole === '' && fraction === '') throw new ParseError(`invalid duration ${JSON.stringify(text)}`);
+    if (unitName === '') throw new ParseError(`missing unit in duration ${JSON.stringify(text)}`);
+    if (!Object.hasOwn(DURATION_UNITS, unitName)) throw new ParseError(`unknown unit ${JSON.stringify(unitName)} in duration ${JSON.stringify(text)}`);
+    const unit = DURATION_UNITS[unitName];
+    total += BigInt(whole || '0') * unit;
+    if (fraction) {
       // Go adds the fraction as float64(f) * (float64(unit) / scale), truncated
-      const scale = 10 ** m[2].length;
-      total += BigInt(Math.trunc(Number(m[2]) * (Number(unit) / scale)));
+      total += BigInt(Math.trunc(Number(fraction) * (Number(unit) / 10 ** fraction.length)));
     }
-    s = s.slice(m[0].length);
+    s = s.slice(all.length);
   }
   if (total > BigInt(Number.MAX_SAFE_INTEGER)) throw new ParseError(`duration ${JSON.stringify(text)} is too long`);
   return Number(negative ? -total : total);

@@ -111,7 +111,7 @@ function under(path: string, parent: string): boolean {
 /** Reports the alternative the value was meant as: one of the right kind (fewest errors first); if none, what kinds are allowed. */
 function alternative(combo: ErrorObject, data: ComposeValue, prefix: string): Found[] {
   const { ajv, pointers } = schema();
-  const path = dotted(data, combo.instancePath, prefix);
+  const path = dotted(data, combo.instancePath, prefix) || 'compose';
   const pointer = pointers.get(combo.schema);
   const value = valueAt(data, combo.instancePath);
   if (pointer === undefined || !Array.isArray(combo.schema)) return [describe(combo, data, prefix)];
@@ -128,7 +128,8 @@ function alternative(combo: ErrorObject, data: ComposeValue, prefix: string): Fo
 }
 
 function describe(e: ErrorObject, data: ComposeValue, prefix: string): Found {
-  const path = dotted(data, e.instancePath, prefix);
+  const raw = dotted(data, e.instancePath, prefix);
+  const path = raw || 'compose';
   const base = { at: e.instancePath, keyword: e.keyword };
   const params = e.params as Record<string, unknown>;
   switch (e.keyword) {
@@ -137,9 +138,9 @@ function describe(e: ErrorObject, data: ComposeValue, prefix: string): Found {
       return { ...base, path, expected, message: `must be ${expected.join(' or ')}` };
     }
     case 'additionalProperties':
-      return { ...base, path: joinPath(path, String(params.additionalProperty)), message: 'is not allowed here' };
+      return { ...base, path: joinPath(raw, String(params.additionalProperty)), message: 'is not allowed here' };
     case 'required':
-      return { ...base, path: joinPath(path, String(params.missingProperty)), message: 'is required' };
+      return { ...base, path: joinPath(raw, String(params.missingProperty)), message: 'is required' };
     case 'enum':
       return { ...base, path, message: `must be one of: ${(params.allowedValues as unknown[]).map((v) => String(v)).join(', ')}` };
     case 'const':
@@ -151,7 +152,7 @@ function describe(e: ErrorObject, data: ComposeValue, prefix: string): Found {
   }
 }
 
-/** `/services/web/ports/0` → `services.web.ports[0]` (brackets where the value is a list). */
+/** `/services/web/ports/0` → `services.web.ports[0]` (brackets where the value is a list; '' for the top level). */
 function dotted(data: ComposeValue, pointer: string, prefix: string): string {
   let path = prefix;
   let node: ComposeValue | undefined = data;
@@ -165,7 +166,7 @@ function dotted(data: ComposeValue, pointer: string, prefix: string): string {
       node = node !== null && typeof node === 'object' && Object.hasOwn(node, key) ? node[key] : undefined;
     }
   }
-  return path || 'compose';
+  return path;
 }
 
 /** `/services/web/ports/0` → `['services', 'web', 'ports', '[]']` (the form CASTS patterns use). */

@@ -1,0 +1,914 @@
+/**
+ * npm run bench:replicas — several fleetgraph replicas on one PostgreSQL and Redis, reading a fleet
+ * of simulated Docker engines (issue 9, "Done when": the multi-replica part of bench:scale).
+ *
+ * Starts the test services (test/support/services.sh up), one database, BENCH_HOSTS simulated
+ * engines in this process (test/support/sim-engine.ts, unix sockets in a directory allow-listed
+ * with FLEETGRAPH_ENDPOINT_ALLOW) and fleetgraph replicas as separate processes (src/main.ts via
+ * test/support/replicas.ts, workers on, the test Redis). It registers every engine as a host,
+ * subscribes BENCH_SUBSCRIBERS `dockerEvents(hostId, after)` feeds (one WebSocket each, spread over
+ * the replicas; a feed whose replica dies resumes on another with `after` = its last cursor), and
+ * runs container lifecycles on the engines at BENCH_RATE events/s in total, from the first
+ * measurement to the end. Then:
+ *
+ * 1. steady state, for each replica count of BENCH_REPLICAS: ingest lag (Docker timeNano →
+ *    docker_events.created_at), delivery (timeNano → a subscriber received it), leases and RSS per
+ *    replica, measured over BENCH_SECONDS after BENCH_SETTLE_SECONDS;
+ * 2. BENCH_KILLS rounds: SIGKILL the replica holding the most leases, time until all its hosts are
+ *    leased by survivors, their /events streams open again and what their engines emitted
+ *    meanwhile is stored; the killed replica is replaced by a new process between rounds;
+ * 3. BENCH_TERMS rounds of the same with SIGTERM (graceful hand-off), and whether a GAP row appeared.
+ *
+ * Every event the simulators emitted (this process records each one's host and exact timeNano) is
+ * looked up among the stored rows at the end: stored once, stored more than once (duplicated), not
+ * stored but inside a GAP row's from/to window (gap-covered), or neither (lost). Every stored row of
+ * a subscribed host must have reached that host's subscriber exactly once. Nothing is assumed: the
+ * counts come from the database and from what the subscribers received. A benchmark, not a test:
+ * it prints a table and has no pass/fail. See bench/README.md.
+ *
+ * Environment knobs (defaults in brackets):
+ *   BENCH_HOSTS=200              simulated hosts (1–1000), one engine and one registered host each
+ *   BENCH_RATE=100               events per second in total, spread evenly over the hosts (4 events per container lifecycle)
+ *   BENCH_REPLICAS=1,2,3         replica counts measured in steady state, ascending; the rounds run with the last
+ *   BENCH_SECONDS=20             measured seconds per replica count
+ *   BENCH_SETTLE_SECONDS=3       wait after a replica count change before measuring
+ *   BENCH_SUBSCRIBERS=20         subscribed hosts (one feed each, evenly spread over hosts and replicas)
+ *   BENCH_KILLS=10               SIGKILL rounds (the issue asks for p99 over 20)
+ *   BENCH_TERMS=3                SIGTERM rounds
+ *   BENCH_TAKEOVER_SECONDS=60    how long a round waits for the hosts to be read again before it is cut (reported as timeout)
+ *   BENCH_DRAIN_SECONDS=30       after the load stops, how long to wait for storing and delivery to finish
+ *   BENCH_SYNC_SECONDS=60        each host's syncIntervalSeconds (fleetgraph's default is 60)
+ */
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client as PgClient } from 'pg';
+import WebSocket from 'ws';
+import { createClient, Client as WsClient } from 'graphql-ws';
+import { createTestDatabase, TEST_JWT_SECRET, testEndpointAllow } from '../test/support/app';
+import { Replica, startReplica } from '../test/support/replicas';
+import { SimEngine, SimEvent, startSimEngine } from '../test/support/sim-engine';
+import { signDevToken } from '../src/server/auth';
+import { expectGlobalId } from '../src/graphql/relay';
+import { DEFAULT_LEASE_SECONDS, DEFAULT_RECONCILE_MS } from '../src/platform/leasing/lease-plan';
+import { LoopLag, nanoToMs, summarize, Summary, wallMs } from './common';
+
+const root = path.resolve(__dirname, '..');
+const t0 = Date.now();
+const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
+const int = (name: string, fallback: number) => {
+  const v = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a number ≥ 0`);
+  return v;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const HOSTS = int('BENCH_HOSTS', 200);
+const RATE = int('BENCH_RATE', 100);
+const COUNTS = (process.env.BENCH_REPLICAS ?? '1,2,3')
+  .split(',')
+  .map((s) => Number(s.trim()))
+  .filter((n) => Number.isInteger(n) && n > 0);
+const SECONDS = int('BENCH_SECONDS', 20);
+const SETTLE_MS = int('BENCH_SETTLE_SECONDS', 3) * 1000;
+const SUBSCRIBERS = Math.min(int('BENCH_SUBSCRIBERS', 20), HOSTS);
+const KILLS = int('BENCH_KILLS', 10);
+const TERMS = int('BENCH_TERMS', 3);
+const TAKEOVER_MS = int('BENCH_TAKEOVER_SECONDS', 60) * 1000;
+const DRAIN_MS = int('BENCH_DRAIN_SECONDS', 30) * 1000;
+const SYNC_SECONDS = int('BENCH_SYNC_SECONDS', 60);
+
+const FEED = `subscription Feed($hostId: ID!, $after: String) {
+  dockerEvents(hostId: $hostId, after: $after) { cursor timeNano source }
+}`;
+
+// ------------------------------------------------------------------------------------------------
+// Services, engines, replicas
+// ------------------------------------------------------------------------------------------------
+
+/** services.sh up, then its env into process.env (as bench/events.ts and the jest global setup do). */
+function startServices(): void {
+  const script = path.join(root, 'test', 'support', 'services.sh');
+  execFileSync(script, ['up'], { stdio: ['ignore', process.stderr, 'inherit'] });
+  const out = execFileSync(script, ['env'], { encoding: 'utf8' });
+  for (const line of out.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) process.env[m[1]] ??= m[2];
+  }
+  // never pick up the developer's own Docker or database
+  for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CONTEXT', 'DATABASE_URL', 'REDIS_URL']) delete process.env[k];
+}
+
+/** One event a simulator emitted: the ground truth every stored row and delivery is checked against. */
+interface Emitted {
+  host: number;
+  timeNano: string;
+  ms: number;
+  /** The stored row's unique key within its host (event-store.ts keyOf). */
+  key: string;
+}
+
+/** A simulated host: its engine and, once registered, its ids. */
+interface Host {
+  index: number;
+  engine: SimEngine;
+  gid: string;
+  uuid: string;
+}
+
+/** A replica process and whether this bench has signalled it (then no feed is sent to it). */
+interface Live {
+  name: string;
+  replica: Replica;
+  gone: boolean;
+}
+
+/** VmRSS of a process in MB, from /proc (undefined once it exited). */
+function rssMb(pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Feeds: a dockerEvents subscriber that resumes on another replica when its own goes away
+// ------------------------------------------------------------------------------------------------
+
+interface Delivery {
+  seq: number;
+  timeNano: string;
+  source: string;
+  at: number;
+}
+
+/**
+ * One subscribed host's feed. It always subscribes with `after` = the last cursor it received
+ * (0 at first, before any event), so that the feed, across replicas and reconnects, must be the
+ * host's stored rows 1..N, each once, in order: everything it receives is recorded and checked.
+ */
+class Feed {
+  readonly deliveries: Delivery[] = [];
+  last = 0;
+  errors: string[] = [];
+  resumes = 0;
+  target?: Live;
+  private client?: WsClient;
+  private closed = false;
+
+  constructor(
+    readonly host: Host,
+    private readonly token: string,
+    private readonly pick: (avoid?: Live) => Live | undefined,
+  ) {}
+
+  /** (Re)subscribes on `target`, after the last cursor received. */
+  attach(target: Live): void {
+    this.detach();
+    this.target = target;
+    const client = createClient({
+      url: `${target.replica.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+      connectionParams: { authorization: `Bearer ${this.token}` },
+    });
+    this.client = client;
+    client.subscribe<{ dockerEvents: { cursor: string; timeNano: string; source: string } }>(
+      { query: FEED, variables: { hostId: this.host.gid, after: String(this.last) } },
+      {
+        next: (r) => {
+          const e = r.data?.dockerEvents;
+          if (!e) {
+            if (this.errors.length < 20) this.errors.push(JSON.stringify(r.errors ?? r).slice(0, 300));
+            return;
+          }
+          const seq = Number(e.cursor);
+          this.deliveries.push({ seq, timeNano: e.timeNano, source: e.source, at: wallMs() });
+          if (seq > this.last) this.last = seq;
+        },
+        error: (err) => this.lost(client, err),
+        complete: () => this.lost(client, 'completed'),
+      },
+    );
+  }
+
+  /** The subscription ended without us asking (its replica went away): resume on another one. */
+  private lost(client: WsClient, why: unknown): void {
+    if (client !== this.client || this.closed) return;
+    this.client = undefined;
+    void client.dispose();
+    const reason = why instanceof Error ? why.message : typeof why === 'object' && why && 'code' in why ? `close ${(why as { code: number }).code}` : String(why);
+    if (reason !== 'completed' && !/close 10\d\d/.test(reason) && this.errors.length < 20) this.errors.push(reason.slice(0, 300));
+    const from = this.target;
+    setTimeout(() => {
+      if (this.closed || this.client) return;
+      const next = this.pick(from?.gone ? undefined : from);
+      if (!next) return;
+      this.resumes++;
+      this.attach(next);
+    }, 100);
+  }
+
+  detach(): void {
+    const c = this.client;
+    this.client = undefined;
+    void c?.dispose();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.detach();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// What happened: segments of the run, steady-state windows, hand-over rounds
+// ------------------------------------------------------------------------------------------------
+
+/** A stretch of the run: events whose timeNano falls in [from, next segment's from) are counted in it. */
+interface Segment {
+  label: string;
+  from: number;
+}
+
+interface Steady {
+  segment: Segment;
+  replicas: number;
+  windowFrom: number;
+  windowTo: number;
+  leases: string;
+  rss: string;
+  benchLagP99: number;
+}
+
+interface Round {
+  segment: Segment;
+  signal: 'SIGKILL' | 'SIGTERM';
+  victim: string;
+  victimLeases: number;
+  at: number;
+  hosts: number[];
+  /** Per host of the victim: when a survivor held its lease, when its engine saw an /events stream again (wall ms). */
+  claimed: Map<number, number>;
+  reading: Map<number, number>;
+  exit?: number | string;
+  exitMs?: number;
+}
+
+/** A stored row, as the accounting needs it. */
+interface Row {
+  host: string;
+  seq: number;
+  timeNano: string;
+  key: string;
+  source: string;
+  createdMs: number;
+  gapFrom?: string;
+  gapTo?: string;
+}
+
+// ------------------------------------------------------------------------------------------------
+// The bench
+// ------------------------------------------------------------------------------------------------
+
+class Bench {
+  readonly emitted: Emitted[] = [];
+  readonly hosts: Host[] = [];
+  readonly lives: Live[] = [];
+  readonly feeds: Feed[] = [];
+  readonly segments: Segment[] = [];
+  readonly steady: Steady[] = [];
+  readonly rounds: Round[] = [];
+  readonly lag = new LoopLag();
+  private replicaNo = 0;
+  private db?: { url: string; drop: () => Promise<void> };
+  private pg?: PgClient;
+  private token = '';
+  private readonly dir = path.join(process.env.FLEETGRAPH_TEST_BASE || '/tmp/fleetgraph-test', `bench-replicas-${process.pid}`);
+  private readonly loadAbort = new AbortController();
+  private loads: Array<Promise<unknown>> = [];
+  private sampler?: NodeJS.Timeout;
+  loadAvgStart = os.loadavg();
+
+  private get sql(): PgClient {
+    if (!this.pg) throw new Error('no database');
+    return this.pg;
+  }
+
+  live(): Live[] {
+    return this.lives.filter((l) => !l.gone && l.replica.alive());
+  }
+
+  async setup(): Promise<void> {
+    startServices();
+    this.db = await createTestDatabase();
+    this.pg = new PgClient({ connectionString: this.db.url });
+    await this.pg.connect();
+    fs.mkdirSync(this.dir, { recursive: true });
+    for (let i = 0; i < HOSTS; i++) {
+      const engine = await startSimEngine({
+        socketPath: path.join(this.dir, `sim-${i}.sock`),
+        name: `bench-sim-${i}`,
+        onEvent: (e: SimEvent) => this.emitted.push({ host: i, timeNano: e.timeNano, ms: nanoToMs(e.timeNano), key: `${e.timeNano} ${e.Type} ${e.Action} ${e.Actor.ID}` }),
+      });
+      this.hosts.push({ index: i, engine, gid: '', uuid: '' });
+    }
+    log(`${HOSTS} simulated engines listening in ${this.dir}`);
+    // the first replica applies the migrations alone
+    await this.addReplica();
+    this.token = await signDevToken(TEST_JWT_SECRET, { account: `bench-replicas-${process.pid}`, subject: 'bench', permissions: ['docker.hosts.manage'] });
+    await this.registerHosts();
+  }
+
+  /** Starts one more replica process (workers on) on the bench's database. */
+  async addReplica(): Promise<Live> {
+    const name = `r${++this.replicaNo}`;
+    const started = Date.now();
+    const replica = await startReplica(name, this.db!.url, {
+      readyTimeoutMs: 180_000,
+      env: { LOG_LEVEL: 'warn', FLEETGRAPH_ENDPOINT_ALLOW: testEndpointAllow(`unix:${this.dir}/`) },
+    });
+    const live: Live = { name, replica, gone: false };
+    this.lives.push(live);
+    log(`replica ${name} (pid ${replica.pid}) ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return live;
+  }
+
+  /** Registers every engine over GraphQL (a few at a time), then waits until each host is connected and its engine has an /events reader. */
+  private async registerHosts(): Promise<void> {
+    const r = this.lives[0].replica;
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < HOSTS; i = next++) {
+        const h = this.hosts[i];
+        const res = await r.gql<{ registerDockerHost: { host: { id: string } } }>(
+          `mutation($input: RegisterDockerHostInput!) { registerDockerHost(input: $input) { host { id } } }`,
+          { input: { name: `sim-${i}`, apiEndpoint: h.engine.endpoint, environment: 'development', syncIntervalSeconds: SYNC_SECONDS } },
+          this.token,
+        );
+        if (res.errors || !res.data) throw new Error(`registering sim-${i}: ${JSON.stringify(res.errors)}`);
+        h.gid = res.data.registerDockerHost.host.id;
+        h.uuid = expectGlobalId(h.gid, 'DockerHost');
+      }
+    };
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 6 }, worker));
+    log(`${HOSTS} hosts registered in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const deadline = Date.now() + 60_000 + HOSTS * 500;
+    for (;;) {
+      const { rows } = await this.sql.query(`select count(*) filter (where status = 'connected')::int as n from docker_hosts`);
+      const reading = this.hosts.filter((h) => h.engine.subscriberCount > 0).length;
+      if ((rows[0] as { n: number }).n === HOSTS && reading === HOSTS) break;
+      if (Date.now() > deadline) throw new Error(`hosts not all connected: ${(rows[0] as { n: number }).n} connected, ${reading} engines with a reader`);
+      await sleep(250);
+    }
+    log(`all hosts connected, every engine read, ${((Date.now() - started) / 1000).toFixed(1)} s after the first registration`);
+  }
+
+  /** The live replica with the fewest feeds (other than `avoid`). */
+  pickReplica(avoid?: Live): Live | undefined {
+    const candidates = this.live().filter((l) => l !== avoid);
+    const pool = candidates.length > 0 ? candidates : this.live();
+    return pool.sort((a, b) => this.feeds.filter((f) => f.target === a).length - this.feeds.filter((f) => f.target === b).length)[0];
+  }
+
+  /** Subscribes the sampled hosts (evenly spread over the fleet), before any event exists. */
+  startFeeds(): void {
+    for (let k = 0; k < SUBSCRIBERS; k++) {
+      const host = this.hosts[Math.floor((k * HOSTS) / SUBSCRIBERS)];
+      const feed = new Feed(host, this.token, (avoid) => this.pickReplica(avoid));
+      this.feeds.push(feed);
+      feed.attach(this.live()[k % this.live().length]);
+    }
+  }
+
+  /** Moves feed k to live replica k mod n (each resumes after its last cursor). */
+  spreadFeeds(): void {
+    const live = this.live();
+    this.feeds.forEach((f, k) => {
+      const target = live[k % live.length];
+      if (f.target !== target) f.attach(target);
+    });
+  }
+
+  /** Container lifecycles on every engine, staggered so that the fleet emits RATE events/s evenly, until stopLoad(). */
+  startLoad(): void {
+    const perHost = RATE / HOSTS;
+    const dayMs = 24 * 3600 * 1000;
+    this.loads = this.hosts.map(async (h, i) => {
+      await sleep((i * 1000) / RATE);
+      if (this.loadAbort.signal.aborted) return;
+      return h.engine.rate(perHost, dayMs, { concurrency: 1, namePrefix: `bench-${i}`, signal: this.loadAbort.signal });
+    });
+  }
+
+  /** Stops the load; the lifecycles in flight finish at once (rate() does that). */
+  async stopLoad(): Promise<void> {
+    this.loadAbort.abort();
+    await Promise.all(this.loads);
+  }
+
+  segment(label: string): Segment {
+    const s = { label, from: wallMs() };
+    this.segments.push(s);
+    return s;
+  }
+
+  /** Live leases per replica, as "r1 200 · r2 0". */
+  async leases(): Promise<{ text: string; byLive: Map<Live, number> }> {
+    const { rows } = await this.sql.query(`select lease_owner, count(*)::int as n from docker_hosts where lease_owner is not null and lease_expires_at > now() group by 1`);
+    const byLive = new Map<Live, number>(this.live().map((l) => [l, 0]));
+    let other = 0;
+    for (const r of rows as Array<{ lease_owner: string; n: number }>) {
+      const l = this.lives.find((x) => x.replica.owns(r.lease_owner));
+      if (l) byLive.set(l, (byLive.get(l) ?? 0) + r.n);
+      else other += r.n;
+    }
+    const text = [...byLive].map(([l, n]) => `${l.name} ${n}`).join(' · ') + (other ? ` · ? ${other}` : '');
+    return { text, byLive };
+  }
+
+  rss(): string {
+    return this.live()
+      .map((l) => `${l.name} ${rssMb(l.replica.pid)?.toFixed(0) ?? '-'}`)
+      .join(' · ');
+  }
+
+  /** Steady state with `n` replicas: start what is missing, spread the feeds, settle, measure. */
+  async steadyState(n: number): Promise<void> {
+    const segment = this.segment(`${n} replica${n > 1 ? 's' : ''}`);
+    while (this.live().length < n) await this.addReplica();
+    this.spreadFeeds();
+    await sleep(SETTLE_MS);
+    this.lag.reset();
+    const windowFrom = wallMs();
+    log(`measuring ${n} replica(s) for ${SECONDS} s`);
+    await sleep(SECONDS * 1000);
+    const windowTo = wallMs();
+    const { text } = await this.leases();
+    this.steady.push({ segment, replicas: n, windowFrom, windowTo, leases: text, rss: this.rss(), benchLagP99: this.lag.read().p99 });
+  }
+
+  /**
+   * One hand-over round: signal the replica holding the most leases, then watch (every 10 ms in
+   * this process) each of its hosts' engines for its /events stream to close and open again, and
+   * (every 100 ms in the database) for a survivor to hold the host's lease. Replaces the replica.
+   */
+  async handover(signal: 'SIGKILL' | 'SIGTERM', no: number): Promise<void> {
+    const { byLive } = await this.leases();
+    const [victim, victimLeases] = [...byLive].sort((a, b) => b[1] - a[1])[0];
+    const { rows: ownerRows } = await this.sql.query(`select id, lease_owner from docker_hosts where lease_expires_at > now()`);
+    const victimUuids = new Set((ownerRows as Array<{ id: string; lease_owner: string | null }>).filter((r) => victim.replica.owns(r.lease_owner)).map((r) => r.id));
+    const hosts = this.hosts.filter((h) => victimUuids.has(h.uuid)).map((h) => h.index);
+    const segment = this.segment(`${signal} ${no}`);
+    const round: Round = { segment, signal, victim: victim.name, victimLeases, at: 0, hosts, claimed: new Map(), reading: new Map() };
+    this.rounds.push(round);
+    const closed = new Set<number>();
+    const sample = () => {
+      const now = wallMs();
+      for (const i of hosts) {
+        if (round.reading.has(i)) continue;
+        const n = this.hosts[i].engine.subscriberCount;
+        if (n === 0) closed.add(i);
+        else if (closed.has(i)) round.reading.set(i, now);
+      }
+    };
+    this.sampler = setInterval(sample, 10);
+    victim.gone = true;
+    round.at = wallMs();
+    const exited = victim.replica.signal(signal).then((code) => {
+      round.exit = code;
+      round.exitMs = wallMs() - round.at;
+    });
+    log(`${signal} ${no}: ${victim.name} (pid ${victim.replica.pid}, ${victimLeases} leases)`);
+    const uuids = hosts.map((i) => this.hosts[i].uuid);
+    const byUuid = new Map(hosts.map((i) => [this.hosts[i].uuid, i]));
+    const deadline = round.at + TAKEOVER_MS;
+    while (wallMs() < deadline && (round.claimed.size < hosts.length || round.reading.size < hosts.length)) {
+      const { rows: leaseRows } = await this.sql.query(`select id, lease_owner from docker_hosts where id = any($1::uuid[])`, [uuids]);
+      const now = wallMs();
+      for (const r of leaseRows as Array<{ id: string; lease_owner: string | null }>) {
+        const i = byUuid.get(r.id)!;
+        if (!round.claimed.has(i) && this.live().some((l) => l.replica.owns(r.lease_owner))) round.claimed.set(i, now);
+      }
+      await sleep(100);
+    }
+    clearInterval(this.sampler);
+    sample();
+    const ms = (m: Map<number, number>) => (m.size === hosts.length ? `${(Math.max(...m.values()) - round.at).toFixed(0)} ms` : `${m.size}/${hosts.length} hosts`);
+    log(`${signal} ${no}: claimed ${ms(round.claimed)}, reading ${ms(round.reading)}`);
+    await exited;
+    // what the survivor read meanwhile gets stored before the next replica's start takes the CPU
+    await sleep(2000);
+    await this.addReplica();
+    await sleep(2000);
+  }
+
+  /** After the load: waits until the stored rows stop changing and every feed reached its host's last sequence number. */
+  async drain(): Promise<void> {
+    const deadline = Date.now() + DRAIN_MS;
+    let lastCount = -1;
+    let stableSince = Date.now();
+    for (;;) {
+      const { rows } = await this.sql.query(`select count(*)::int as n from docker_events`);
+      const count = (rows[0] as { n: number }).n;
+      if (count !== lastCount) {
+        lastCount = count;
+        stableSince = Date.now();
+      }
+      const { rows: seqRows } = await this.sql.query(`select id, event_seq::int as seq from docker_hosts`);
+      const seqOf = new Map((seqRows as Array<{ id: string; seq: number }>).map((r) => [r.id, r.seq]));
+      const behind = this.feeds.filter((f) => f.last < (seqOf.get(f.host.uuid) ?? 0)).length;
+      if (Date.now() - stableSince > 2000 && behind === 0) return;
+      if (Date.now() > deadline) {
+        log(`drain cut after ${DRAIN_MS / 1000} s: ${behind} feed(s) behind`);
+        return;
+      }
+      await sleep(250);
+    }
+  }
+
+  async rows(): Promise<Row[]> {
+    const { rows } = await this.sql.query(
+      `select host_id, seq::int as seq, time_nano::text as time_nano, type, action, actor_id, source,
+              attributes->>'from' as gap_from, attributes->>'to' as gap_to, extract(epoch from created_at) * 1000 as created_ms
+         from docker_events order by host_id, seq`,
+    );
+    return (rows as Array<Record<string, string | number | null>>).map((r) => ({
+      host: r.host_id as string,
+      seq: r.seq as number,
+      timeNano: r.time_nano as string,
+      key: `${r.time_nano} ${r.type} ${r.action} ${r.actor_id}`,
+      source: r.source as string,
+      createdMs: Number(r.created_ms),
+      ...(r.source === 'gap' ? { gapFrom: r.gap_from as string, gapTo: r.gap_to as string } : {}),
+    }));
+  }
+
+  async teardown(): Promise<void> {
+    if (this.sampler) clearInterval(this.sampler);
+    for (const f of this.feeds) f.close();
+    this.loadAbort.abort();
+    await Promise.all(this.lives.map((l) => l.replica.stop().catch(() => undefined)));
+    await Promise.all(this.hosts.map((h) => h.engine.stop().catch(() => undefined)));
+    fs.rmSync(this.dir, { recursive: true, force: true });
+    await this.pg?.end().catch(() => undefined);
+    await this.db?.drop().catch((err) => log(`could not drop the database: ${(err as Error).message}`));
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Accounting
+// ------------------------------------------------------------------------------------------------
+
+interface Outcome {
+  events: number;
+  once: number;
+  lost: number;
+  duplicated: number;
+  covered: number;
+  /** Stored rows of subscribed hosts, and how their deliveries went. */
+  feedRows: number;
+  feedLost: number;
+  feedDup: number;
+}
+
+const emptyOutcome = (): Outcome => ({ events: 0, once: 0, lost: 0, duplicated: 0, covered: 0, feedRows: 0, feedLost: 0, feedDup: 0 });
+
+/** Everything the run produced, counted per segment (by Docker time) and in total. */
+class Accounting {
+  readonly bySegment = new Map<Segment, Outcome>();
+  readonly total = emptyOutcome();
+  resyncRows = 0;
+  gapRows = 0;
+  unknownRows = 0;
+  seqHoles = 0;
+  feedOutOfOrder = 0;
+  feedMismatch = 0;
+  feedExtra = 0;
+  lostSamples: string[] = [];
+  /** Per host uuid: stored rows by key, and created_ms of the first. */
+  private readonly stored = new Map<string, Map<string, { n: number; createdMs: number }>>();
+  private readonly gaps = new Map<string, Array<{ from: bigint; to: bigint; createdMs: number }>>();
+
+  constructor(
+    private readonly bench: Bench,
+    readonly rows: Row[],
+  ) {
+    this.index();
+    this.countEmitted();
+    this.countFeeds();
+  }
+
+  segmentOf(ms: number): Segment {
+    let s = this.bench.segments[0];
+    for (const x of this.bench.segments) if (x.from <= ms) s = x;
+    return s;
+  }
+
+  private outcome(s: Segment): Outcome {
+    let o = this.bySegment.get(s);
+    if (!o) this.bySegment.set(s, (o = emptyOutcome()));
+    return o;
+  }
+
+  private index(): void {
+    let host = '';
+    let expect = 1;
+    for (const r of this.rows) {
+      if (r.host !== host) {
+        host = r.host;
+        expect = 1;
+      }
+      if (r.seq !== expect) this.seqHoles++;
+      expect = r.seq + 1;
+      if (r.source === 'resync') this.resyncRows++;
+      if (r.source === 'gap') {
+        this.gapRows++;
+        const list = this.gaps.get(r.host) ?? [];
+        list.push({ from: BigInt(r.gapFrom ?? '0'), to: BigInt(r.gapTo ?? '0'), createdMs: r.createdMs });
+        this.gaps.set(r.host, list);
+      }
+      if (r.source !== 'stream') continue;
+      const m = this.stored.get(r.host) ?? new Map<string, { n: number; createdMs: number }>();
+      const x = m.get(r.key);
+      if (x) x.n++;
+      else m.set(r.key, { n: 1, createdMs: r.createdMs });
+      this.stored.set(r.host, m);
+    }
+  }
+
+  /** The stored copy of an emitted event (undefined: not stored). */
+  storedOf(e: Emitted): { n: number; createdMs: number } | undefined {
+    return this.stored.get(this.bench.hosts[e.host].uuid)?.get(e.key);
+  }
+
+  /** The GAP row whose window holds the event, if any. */
+  gapOf(e: Emitted): { createdMs: number } | undefined {
+    const t = BigInt(e.timeNano);
+    return this.gaps.get(this.bench.hosts[e.host].uuid)?.find((g) => t >= g.from && t <= g.to);
+  }
+
+  private countEmitted(): void {
+    const matched = new Map<string, number>();
+    for (const e of this.bench.emitted) {
+      const o = this.outcome(this.segmentOf(e.ms));
+      for (const x of [o, this.total]) x.events++;
+      const s = this.storedOf(e);
+      if (s) {
+        const uuid = this.bench.hosts[e.host].uuid;
+        matched.set(uuid, (matched.get(uuid) ?? 0) + 1);
+        for (const x of [o, this.total]) {
+          if (s.n === 1) x.once++;
+          else x.duplicated++;
+        }
+      } else if (this.gapOf(e)) {
+        for (const x of [o, this.total]) x.covered++;
+      } else {
+        for (const x of [o, this.total]) x.lost++;
+        if (this.lostSamples.length < 5) this.lostSamples.push(`sim-${e.host} ${e.key} (${new Date(e.ms).toISOString()})`);
+      }
+    }
+    // stream rows no simulator emitted (must be none)
+    for (const [uuid, m] of this.stored) this.unknownRows += m.size - (matched.get(uuid) ?? 0);
+  }
+
+  /** Each stored row of a subscribed host delivered once to its feed, in order, with the stored timeNano. */
+  private countFeeds(): void {
+    const byHost = new Map<string, Row[]>();
+    for (const r of this.rows) {
+      const l = byHost.get(r.host) ?? [];
+      l.push(r);
+      byHost.set(r.host, l);
+    }
+    for (const f of this.bench.feeds) {
+      const rows = byHost.get(f.host.uuid) ?? [];
+      const bySeq = new Map(rows.map((r) => [r.seq, r]));
+      const got = new Map<number, number>();
+      let prev = 0;
+      for (const d of f.deliveries) {
+        got.set(d.seq, (got.get(d.seq) ?? 0) + 1);
+        if (d.seq <= prev) this.feedOutOfOrder++;
+        prev = Math.max(prev, d.seq);
+        const r = bySeq.get(d.seq);
+        if (!r) this.feedExtra++;
+        else if (r.timeNano !== d.timeNano) this.feedMismatch++;
+      }
+      for (const r of rows) {
+        const o = this.outcome(this.segmentOf(nanoToMs(r.timeNano)));
+        const n = got.get(r.seq) ?? 0;
+        for (const x of [o, this.total]) {
+          x.feedRows++;
+          if (n === 0) x.feedLost++;
+          if (n > 1) x.feedDup += n - 1;
+        }
+      }
+    }
+  }
+
+  /** Ingest lag (created_at − timeNano) of stream rows whose event falls in [from, to]. */
+  ingestLag(from: number, to: number): Summary {
+    const out: number[] = [];
+    for (const r of this.rows) {
+      if (r.source !== 'stream') continue;
+      const ms = nanoToMs(r.timeNano);
+      if (ms >= from && ms <= to) out.push(r.createdMs - ms);
+    }
+    return summarize(out);
+  }
+
+  /** Delivery latency (receipt − timeNano) of stream events in [from, to], over every feed. */
+  deliveryLag(from: number, to: number): Summary {
+    const out: number[] = [];
+    for (const f of this.bench.feeds)
+      for (const d of f.deliveries) {
+        if (d.source !== 'STREAM') continue;
+        const ms = nanoToMs(d.timeNano);
+        if (ms >= from && ms <= to) out.push(d.at - ms);
+      }
+    return summarize(out);
+  }
+
+  /**
+   * When a round's hosts were caught up: for each host, the latest store (or GAP row) of the events
+   * it emitted between the signal and its stream reopening; undefined when one was never stored.
+   */
+  caughtUp(round: Round): { atMs: number | undefined; backlog: number; unstored: number } {
+    let latest = round.at;
+    let backlog = 0;
+    let unstored = 0;
+    const hosts = new Set(round.hosts);
+    for (const e of this.bench.emitted) {
+      if (!hosts.has(e.host) || e.ms < round.at) continue;
+      const reading = round.reading.get(e.host);
+      if (reading === undefined || e.ms > reading) continue;
+      backlog++;
+      const s = this.storedOf(e) ?? this.gapOf(e);
+      if (s) latest = Math.max(latest, s.createdMs);
+      else unstored++;
+    }
+    return { atMs: unstored ? undefined : latest, backlog, unstored };
+  }
+
+  /** GAP rows of the round's hosts created during the round. */
+  gapsIn(round: Round, until: number): number {
+    const uuids = new Set(round.hosts.map((i) => this.bench.hosts[i].uuid));
+    return this.rows.filter((r) => r.source === 'gap' && uuids.has(r.host) && r.createdMs >= round.at && r.createdMs < until).length;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Report
+// ------------------------------------------------------------------------------------------------
+
+const f = (v: number | undefined, d = 0) => (v !== undefined && Number.isFinite(v) ? v.toFixed(d) : '-');
+const lat = (s: Summary) => `${f(s.p50, 1).padStart(7)} ${f(s.p99, 1).padStart(7)} ${f(s.max, 1).padStart(7)}`;
+const outcome = (o: Outcome) => `${String(o.lost).padStart(4)} ${String(o.duplicated).padStart(4)} ${String(o.covered).padStart(4)}`;
+const feedOutcome = (o: Outcome) => `${String(o.feedLost).padStart(4)} ${String(o.feedDup).padStart(4)}`;
+
+function takeoverOf(round: Round, acc: Accounting): { claimed?: number; reading?: number; caught?: number; total?: number; backlog: number; unstored: number } {
+  const all = (m: Map<number, number>) => (m.size === round.hosts.length ? Math.max(round.at, ...m.values()) - round.at : undefined);
+  const claimed = all(round.claimed);
+  const reading = all(round.reading);
+  const c = acc.caughtUp(round);
+  const caught = c.atMs === undefined ? undefined : c.atMs - round.at;
+  const total = claimed === undefined || reading === undefined || caught === undefined ? undefined : Math.max(claimed, reading, caught);
+  return { claimed, reading, caught, total, backlog: c.backlog, unstored: c.unstored };
+}
+
+function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSec: number }): void {
+  const cpus = os.cpus();
+  const lines: string[] = [];
+  const nextFrom = (s: Segment) => bench.segments[bench.segments.indexOf(s) + 1]?.from ?? Infinity;
+  lines.push('');
+  lines.push('fleetgraph bench:replicas');
+  lines.push(`date    : ${new Date().toISOString()}`);
+  lines.push(
+    `machine : ${cpus.length} × ${cpus[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, load avg ${bench.loadAvgStart
+      .map((l) => l.toFixed(2))
+      .join(' ')} at start, ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} at end`,
+  );
+  lines.push(`software: node ${process.version}; replicas = src/main.ts processes, workers on; one PostgreSQL database and the test Redis`);
+  lines.push(
+    `load    : ${HOSTS} simulated engines (test/support/sim-engine.ts) registered as hosts, ${RATE} events/s in total (${(RATE / HOSTS).toFixed(2)}/s per host; ` +
+      `container create/start/die/destroy), host sync every ${SYNC_SECONDS} s`,
+  );
+  lines.push(
+    `feeds   : ${bench.feeds.length} dockerEvents(hostId, after) { cursor timeNano source } subscribers, one WebSocket each, spread over the replicas; ` +
+      `leases ${DEFAULT_LEASE_SECONDS} s, reconcile every ${DEFAULT_RECONCILE_MS / 1000} s`,
+  );
+  lines.push(`run     : setup ${meta.setupSec.toFixed(0)} s, total ${meta.totalSec.toFixed(0)} s`);
+  lines.push('');
+  lines.push(`steady state: latency in ms from Docker timeNano (p50 p99 max) over ${SECONDS} s per row`);
+  const h1 = `${'replicas'.padStart(8)} | ${'leases per replica'.padEnd(22)} | ${'events'.padStart(6)} | ${'ingest lag'.padEnd(23)} | ${'delivery'.padEnd(23)} | ${'stored lost dup  gap'} | ${'fed lost  dup'} | ${'RSS MB per replica'.padEnd(24)} | bench lag p99`;
+  lines.push(h1);
+  lines.push('-'.repeat(h1.length));
+  for (const s of bench.steady) {
+    const o = acc.bySegment.get(s.segment) ?? emptyOutcome();
+    const ingest = acc.ingestLag(s.windowFrom, s.windowTo);
+    const delivery = acc.deliveryLag(s.windowFrom, s.windowTo);
+    lines.push(
+      `${String(s.replicas).padStart(8)} | ${s.leases.padEnd(22)} | ${String(ingest.n).padStart(6)} | ${lat(ingest)} | ${lat(delivery)} | ${' '.repeat(6)}${outcome(o)} | ${' '.repeat(3)}${feedOutcome(o)} | ${s.rss.padEnd(24)} | ${f(s.benchLagP99, 1).padStart(13)}`,
+    );
+  }
+  if (bench.rounds.length > 0) {
+    lines.push('');
+    lines.push('hand-over rounds: ms after the signal to the victim (the replica holding the most leases)');
+    const h2 = `${'round'.padStart(10)} | ${'victim'.padEnd(10)} | ${'claimed'.padStart(7)} | ${'reading'.padStart(7)} | ${'caught up'.padStart(9)} | ${'takeover'.padStart(8)} | ${'backlog'.padStart(7)} | ${'events'.padStart(6)} | stored lost dup  gap | GAP rows | fed lost  dup | exit`;
+    lines.push(h2);
+    lines.push('-'.repeat(h2.length));
+    for (const r of bench.rounds) {
+      const t = takeoverOf(r, acc);
+      const o = acc.bySegment.get(r.segment) ?? emptyOutcome();
+      const exit = r.exit === undefined ? '-' : `${r.exit}${r.signal === 'SIGTERM' && r.exitMs !== undefined ? ` in ${r.exitMs.toFixed(0)} ms` : ''}`;
+      lines.push(
+        `${r.segment.label.padStart(10)} | ${`${r.victim} ${r.victimLeases}`.padEnd(10)} | ${f(t.claimed).padStart(7)} | ${f(t.reading).padStart(7)} | ${(t.caught === undefined ? `${t.unstored} lost` : f(t.caught)).padStart(9)} | ${(t.total === undefined ? 'timeout' : f(t.total)).padStart(8)} | ${String(t.backlog).padStart(7)} | ${String(o.events).padStart(6)} | ${' '.repeat(6)}${outcome(o)} | ${String(acc.gapsIn(r, nextFrom(r.segment))).padStart(8)} | ${' '.repeat(3)}${feedOutcome(o)} | ${exit}`,
+      );
+    }
+    lines.push('');
+    for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+      const rs = bench.rounds.filter((r) => r.signal === signal);
+      if (rs.length === 0) continue;
+      const totals = rs.map((r) => takeoverOf(r, acc).total);
+      const done = totals.filter((t): t is number => t !== undefined);
+      const s = summarize(done);
+      const gaps = rs.reduce((a, r) => a + acc.gapsIn(r, nextFrom(r.segment)), 0);
+      lines.push(
+        `${signal === 'SIGKILL' ? 'SIGKILL takeover' : 'SIGTERM hand-off'}: ${rs.length} round(s), p50 ${f(s.p50)} ms, p99 ${f(s.p99)} ms, max ${f(s.max)} ms` +
+          `${done.length < rs.length ? `, ${rs.length - done.length} cut at ${TAKEOVER_MS / 1000} s or with unstored backlog` : ''}; GAP rows ${gaps}` +
+          ` (target ${signal === 'SIGKILL' ? 'p99 ≤ 10 000 ms over 20 kills' : '≤ 2 000 ms with no gap'})`,
+      );
+    }
+  }
+  const t = acc.total;
+  lines.push('');
+  lines.push(
+    `totals  : ${t.events} events emitted; stored exactly once ${t.once}, lost ${t.lost}, duplicated ${t.duplicated}, gap-covered ${t.covered}; ` +
+      `rows: ${acc.rows.length} (RESYNC ${acc.resyncRows}, GAP ${acc.gapRows}, stream rows no engine emitted ${acc.unknownRows}), sequence holes ${acc.seqHoles}`,
+  );
+  lines.push(
+    `feeds   : ${t.feedRows} stored rows of subscribed hosts, ${bench.feeds.reduce((a, x) => a + x.deliveries.length, 0)} deliveries; not delivered ${t.feedLost}, ` +
+      `delivered twice or more ${t.feedDup}, out of order ${acc.feedOutOfOrder}, timeNano ≠ stored ${acc.feedMismatch}, cursor never stored ${acc.feedExtra}; ` +
+      `resumed on another replica ${bench.feeds.reduce((a, x) => a + x.resumes, 0)} times`,
+  );
+  for (const s of acc.lostSamples) lines.push(`  lost e.g. ${s}`);
+  const errs = bench.feeds.flatMap((x) => x.errors.map((e) => `sim-${x.host.index}: ${e}`));
+  for (const e of errs.slice(0, 5)) lines.push(`  feed error: ${e}`);
+  lines.push('');
+  lines.push('legend');
+  lines.push("  ingest lag   : docker_events.created_at (PostgreSQL's now() of the storing statement, so a little before its commit) − the event's timeNano");
+  lines.push('  delivery     : when a subscriber in this process received the event − its timeNano (same clock); STREAM events of the window only');
+  lines.push('  events       : stream rows whose event falls in the measured window (steady state) / events emitted during the round (rounds)');
+  lines.push('  stored       : events emitted in the row\'s stretch of the run (until the next row starts): lost = neither stored nor inside a GAP');
+  lines.push("                 row's from/to window, dup = stored more than once, gap = not stored but covered by a GAP row");
+  lines.push("  fed          : stored rows (any source) of the subscribed hosts in that stretch: lost = never delivered, dup = extra deliveries");
+  lines.push('  leases / RSS : at the end of the window (VmRSS of each replica process); bench lag p99 = event-loop delay of this process');
+  lines.push("  claimed      : every host of the victim is leased by a live replica (polled every 100 ms)");
+  lines.push("  reading      : every one of those hosts' engines has an /events stream open again (sampled every 10 ms)");
+  lines.push('  caught up    : every event those hosts emitted between the signal and their stream reopening (backlog) is stored or in a GAP window');
+  lines.push('  takeover     : the latest of the three; exit = the victim\'s exit status (SIGTERM: and how long it took)');
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+async function main(): Promise<void> {
+  if (!(HOSTS >= 1 && HOSTS <= 1000)) throw new Error('BENCH_HOSTS must be between 1 and 1000');
+  if (!(RATE > 0)) throw new Error('BENCH_RATE must be > 0');
+  if (COUNTS.length === 0 || COUNTS.some((n, i) => i > 0 && n < COUNTS[i - 1])) throw new Error('BENCH_REPLICAS must be ascending replica counts, e.g. 1,2,3');
+  const bench = new Bench();
+  try {
+    bench.segment('setup');
+    await bench.setup();
+    const setupSec = (Date.now() - t0) / 1000;
+    bench.startFeeds();
+    bench.startLoad();
+    for (const n of COUNTS) await bench.steadyState(n);
+    if (bench.live().length >= 2) {
+      for (let k = 1; k <= KILLS; k++) await bench.handover('SIGKILL', k);
+      for (let k = 1; k <= TERMS; k++) await bench.handover('SIGTERM', k);
+    } else if (KILLS + TERMS > 0) log('hand-over rounds skipped: they need at least 2 replicas (BENCH_REPLICAS)');
+    bench.segment('end');
+    log('stopping the load, draining');
+    await bench.stopLoad();
+    await bench.drain();
+    const acc = new Accounting(bench, await bench.rows());
+    report(bench, acc, { setupSec, totalSec: (Date.now() - t0) / 1000 });
+  } finally {
+    await bench.teardown();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);
