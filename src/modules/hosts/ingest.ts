@@ -59,19 +59,25 @@ export const HOST_EVENT_LOG = { entity: DockerEvent, ownerField: 'host', payload
 /**
  * Stores a batch of events of one host (idempotently: replays are skipped by the unique key)
  * and publishes the newly stored ones at once; then links them to the activities that caused
- * them. Publishing does not wait for Docker: the container rows the events concern are
+ * them (through `followUp`: the supervisor runs it off the event path). Publishing does not wait for Docker: the container rows the events concern are
  * refreshed afterwards by the caller (see containerRefreshes and refreshContainers), so a
  * slow inspect never delays delivery. Returns the stored events.
  */
-export async function ingestEvents(em: EntityManager, pubsub: FleetPubSub, host: EventOwner, incoming: RawDockerEvent[], source: EventSource, fence?: string): Promise<DockerEvent[]> {
+export async function ingestEvents(
+  em: EntityManager,
+  pubsub: FleetPubSub,
+  host: EventOwner,
+  incoming: RawDockerEvent[],
+  source: EventSource,
+  fence?: string,
+  followUp: (work: () => Promise<void>) => Promise<void> = (work) => work(),
+): Promise<DockerEvent[]> {
   const events = await storeEvents(em, HOST_EVENTS, host, incoming, source, fence);
   if (events.length === 0) return [];
   // Stored: publish now, even if linking fails below, or a replay would skip them as already stored.
   await publishStored(pubsub, Topic.DOCKER_EVENTS, host.id, events.map(eventPayload));
-  await linkActivitiesToEvents(
-    em,
-    events.map((e) => e.id),
-  );
+  const ids = events.map((e) => e.id);
+  await followUp(() => linkActivitiesToEvents(em, ids));
   return events;
 }
 

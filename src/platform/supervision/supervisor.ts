@@ -37,6 +37,9 @@ interface Resume {
   boundaryNano?: string;
 }
 
+/** Follow-ups (activity links) of stored batches that may wait before the next batch waits for them. */
+const MAX_FOLLOW_UPS = 4;
+
 /** Backoff between attempts to store a batch while the database fails. */
 const STORE_RETRY_MS = { first: 200, max: 5000 };
 
@@ -61,6 +64,9 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   private draining?: Promise<void>;
   /** Events read from the stream and not yet handed to the store (bounded by MAX_QUEUED_EVENTS). */
   private queuedEvents = 0;
+  /** Follow-up work of stored batches (activity links), in order, off the event path. */
+  private followUps: Promise<void> = Promise.resolve();
+  private followUpsWaiting = 0;
   /** Set when the stream was (re)opened on an endpoint synced before: the next successful sync publishes what it finds. */
   private resyncPending = false;
 
@@ -111,6 +117,21 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   }
   /** Runs after a batch of events was stored (a refresh of what it touched, a sync soon). */
   protected afterEvents(_events: RawDockerEvent[]): void {}
+  /**
+   * Runs follow-up work of a stored and published batch (linking its events to activities) after
+   * the previous ones, without holding up the next batch. Bounded: with MAX_FOLLOW_UPS waiting,
+   * the caller waits for them first. Failures are logged: the activity side links again when it
+   * finishes.
+   */
+  protected async followUp(work: () => Promise<void>): Promise<void> {
+    if (this.followUpsWaiting >= MAX_FOLLOW_UPS) await this.followUps;
+    this.followUpsWaiting++;
+    this.followUps = this.followUps
+      .then(work)
+      .catch((err) => this.log.warn({ err }, 'follow-up of stored events failed'))
+      .finally(() => this.followUpsWaiting--);
+  }
+
   /** Runs a sync under the kind's lock (if any). */
   protected withSyncLock<T>(fn: () => Promise<T>): Promise<T> {
     return fn();
@@ -132,6 +153,11 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
     this.ticker.schedule(0);
   }
 
+  /** Whether stop() was called (by its fleet, or by itself: fencing, or the endpoint is gone). */
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
   /** Re-reads the endpoint now (after an update, maintenance change or recovery). */
   poke(): void {
     this.ticker.schedule(0);
@@ -143,6 +169,7 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
     this.closeStream();
     await this.ticker.stop();
     await this.draining?.catch(() => undefined);
+    await this.followUps;
   }
 
   /** A full sync now, in order with queued events; records the outcome. */
