@@ -31,24 +31,28 @@
  *   BENCH_RATE=100               events per second in total, spread evenly over the hosts (4 events per container lifecycle)
  *   BENCH_REPLICAS=1,2,3         replica counts measured in steady state, ascending; the rounds run with the last
  *   BENCH_SECONDS=20             measured seconds per replica count
- *   BENCH_SETTLE_SECONDS=3       wait after a replica count change before measuring
+ *   BENCH_SETTLE_SECONDS=5       wait after a replica count change before measuring
  *   BENCH_SUBSCRIBERS=20         subscribed hosts (one feed each, evenly spread over hosts and replicas)
  *   BENCH_KILLS=10               SIGKILL rounds (the issue asks for p99 over 20)
  *   BENCH_TERMS=3                SIGTERM rounds
  *   BENCH_TAKEOVER_SECONDS=60    how long a round waits for the hosts to be read again before it is cut (reported as timeout)
  *   BENCH_DRAIN_SECONDS=30       after the load stops, how long to wait for storing and delivery to finish
  *   BENCH_SYNC_SECONDS=60        each host's syncIntervalSeconds (fleetgraph's default is 60)
+ *   BENCH_TS_NODE=0              1 = run replicas under ts-node (test/support/replicas.ts startReplica); default: the app is
+ *                                compiled once (tsc --noCheck, into .data/) and replicas run `node …/src/main.js` as `npm start`
+ *                                does: a ts-node start costs ~7 s of CPU, which on 2 cores disturbs what the rounds measure
  */
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import WebSocket from 'ws';
 import { createClient, Client as WsClient } from 'graphql-ws';
-import { createTestDatabase, TEST_JWT_SECRET, testEndpointAllow } from '../test/support/app';
-import { Replica, startReplica } from '../test/support/replicas';
+import { createTestDatabase, TEST_JWT_SECRET, testEndpointAllow, testEnv } from '../test/support/app';
+import { childEnv, freePort, ServerProcess, waitUntilReady } from '../test/support/process';
+import { pidOfLeaseOwner, startReplica } from '../test/support/replicas';
 import { SimEngine, SimEvent, startSimEngine } from '../test/support/sim-engine';
 import { signDevToken } from '../src/server/auth';
 import { expectGlobalId } from '../src/graphql/relay';
@@ -72,13 +76,14 @@ const COUNTS = (process.env.BENCH_REPLICAS ?? '1,2,3')
   .map((s) => Number(s.trim()))
   .filter((n) => Number.isInteger(n) && n > 0);
 const SECONDS = int('BENCH_SECONDS', 20);
-const SETTLE_MS = int('BENCH_SETTLE_SECONDS', 3) * 1000;
+const SETTLE_MS = int('BENCH_SETTLE_SECONDS', 5) * 1000;
 const SUBSCRIBERS = Math.min(int('BENCH_SUBSCRIBERS', 20), HOSTS);
 const KILLS = int('BENCH_KILLS', 10);
 const TERMS = int('BENCH_TERMS', 3);
 const TAKEOVER_MS = int('BENCH_TAKEOVER_SECONDS', 60) * 1000;
 const DRAIN_MS = int('BENCH_DRAIN_SECONDS', 30) * 1000;
 const SYNC_SECONDS = int('BENCH_SYNC_SECONDS', 60);
+const TS_NODE = process.env.BENCH_TS_NODE === '1';
 
 const FEED = `subscription Feed($hostId: ID!, $after: String) {
   dockerEvents(hostId: $hostId, after: $after) { cursor timeNano source }
@@ -106,8 +111,10 @@ interface Emitted {
   host: number;
   timeNano: string;
   ms: number;
-  /** The stored row's unique key within its host (event-store.ts keyOf). */
+  /** The stored row's unique key within its host (event-store.ts keyOf): `${timeNano} ${fact}`. */
   key: string;
+  /** What happened, without when: `${Type} ${Action} ${Actor.ID}` (a RESYNC row reports the same fact with its own timeNano). */
+  fact: string;
 }
 
 /** A simulated host: its engine and, once registered, its ids. */
@@ -118,11 +125,97 @@ interface Host {
   uuid: string;
 }
 
+/** What the bench needs of a replica process (test/support/replicas.ts Replica has it too). */
+interface Proc {
+  pid: number;
+  url: string;
+  gql<R = Record<string, unknown>>(query: string, variables: Record<string, unknown>, token: string): Promise<{ data?: R | null; errors?: ReadonlyArray<unknown> }>;
+  owns(leaseOwner: string | null | undefined): boolean;
+  alive(): boolean;
+  signal(signal: 'SIGKILL' | 'SIGTERM'): Promise<number | string>;
+  stop(): Promise<void>;
+}
+
 /** A replica process and whether this bench has signalled it (then no feed is sent to it). */
 interface Live {
   name: string;
-  replica: Replica;
+  replica: Proc;
   gone: boolean;
+}
+
+/** Compiles the app once (no type check: what ts-node transpile-only runs, as plain JS) into `outDir`, inside the repo so that node_modules resolve. */
+function compileApp(outDir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--noCheck', '--outDir', outDir], { cwd: root, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) =>
+      err ? reject(new Error(`tsc failed: ${stdout.slice(-3000)}`)) : resolve(),
+    );
+  });
+}
+
+/** Env of a replica: the test services, workers on (the default), the simulators' directory allow-listed. */
+function replicaEnv(databaseUrl: string, port: number, allow: string): NodeJS.ProcessEnv {
+  return childEnv({
+    NODE_ENV: 'test',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: testEnv('FLEETGRAPH_TEST_REDIS_URL'),
+    FLEETGRAPH_JWT_SECRET: TEST_JWT_SECRET,
+    FLEETGRAPH_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    FLEETGRAPH_ENDPOINT_ALLOW: allow,
+  });
+}
+
+/**
+ * Starts `node <dist>/src/main.js` (as test/support/process.ts spawnServer starts src/main.ts under
+ * ts-node), keeping only the last 64 KiB of its output; resolves once /readyz answers 200.
+ */
+async function startCompiledReplica(dist: string, databaseUrl: string, allow: string): Promise<Proc> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(dist, 'src', 'main.js')], { cwd: root, env: replicaEnv(databaseUrl, port, allow), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (d: Buffer) => {
+    out = (out + d.toString('utf8')).slice(-65536);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const server: ServerProcess = {
+    child,
+    url: `http://127.0.0.1:${port}`,
+    output: () => out,
+    exited,
+    kill: () => {
+      if (alive() && child.pid) process.kill(child.pid, 'SIGKILL');
+    },
+  };
+  const proc: Proc = {
+    pid: child.pid!,
+    url: server.url,
+    async gql(query, variables, token) {
+      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+      return (await res.json()) as never;
+    },
+    owns: (owner) => pidOfLeaseOwner(owner) === child.pid,
+    alive,
+    async signal(signal) {
+      if (alive()) process.kill(child.pid!, signal);
+      return exited;
+    },
+    async stop() {
+      server.kill();
+      await exited;
+    },
+  };
+  try {
+    await waitUntilReady(server, 180_000);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return proc;
 }
 
 /** VmRSS of a process in MB, from /proc (undefined once it exited). */
@@ -156,6 +249,8 @@ class Feed {
   last = 0;
   errors: string[] = [];
   resumes = 0;
+  /** Messages that arrived on a subscription after the feed had left it (not counted as deliveries). */
+  stale = 0;
   target?: Live;
   private client?: WsClient;
   private closed = false;
@@ -182,6 +277,11 @@ class Feed {
       { query: FEED, variables: { hostId: this.host.gid, after: String(this.last) } },
       {
         next: (r) => {
+          // a message of a subscription this feed already left (it resumed elsewhere after `last`) is not a delivery
+          if (client !== this.client) {
+            this.stale++;
+            return;
+          }
           const e = r.data?.dockerEvents;
           if (!e) {
             if (this.errors.length < 20) this.errors.push(JSON.stringify(r.errors ?? r).slice(0, 300));
@@ -266,6 +366,7 @@ interface Row {
   seq: number;
   timeNano: string;
   key: string;
+  fact: string;
   source: string;
   createdMs: number;
   gapFrom?: string;
@@ -289,7 +390,10 @@ class Bench {
   private db?: { url: string; drop: () => Promise<void> };
   private pg?: PgClient;
   private token = '';
-  private readonly dir = path.join(process.env.FLEETGRAPH_TEST_BASE || '/tmp/fleetgraph-test', `bench-replicas-${process.pid}`);
+  /** The simulators' sockets (allow-listed for the replicas); under the test base, set once the services are up. */
+  private dir = '';
+  /** Where the app is compiled to (inside the repo so that node_modules resolve; .data/ is ignored by git). */
+  private readonly dist = path.join(root, '.data', `bench-replicas-dist-${process.pid}`);
   private readonly loadAbort = new AbortController();
   private loads: Array<Promise<unknown>> = [];
   private sampler?: NodeJS.Timeout;
@@ -306,19 +410,29 @@ class Bench {
 
   async setup(): Promise<void> {
     startServices();
+    this.dir = path.join(testEnv('FLEETGRAPH_TEST_BASE'), `bench-replicas-${process.pid}`);
     this.db = await createTestDatabase();
     this.pg = new PgClient({ connectionString: this.db.url });
     await this.pg.connect();
     fs.mkdirSync(this.dir, { recursive: true });
+    let compiled: Promise<void> = Promise.resolve();
+    if (!TS_NODE) {
+      log(`compiling the app into ${path.relative(root, this.dist)} (tsc --noCheck)`);
+      compiled = compileApp(this.dist);
+    }
     for (let i = 0; i < HOSTS; i++) {
       const engine = await startSimEngine({
         socketPath: path.join(this.dir, `sim-${i}.sock`),
         name: `bench-sim-${i}`,
-        onEvent: (e: SimEvent) => this.emitted.push({ host: i, timeNano: e.timeNano, ms: nanoToMs(e.timeNano), key: `${e.timeNano} ${e.Type} ${e.Action} ${e.Actor.ID}` }),
+        onEvent: (e: SimEvent) => {
+          const fact = `${e.Type} ${e.Action} ${e.Actor.ID}`;
+          this.emitted.push({ host: i, timeNano: e.timeNano, ms: nanoToMs(e.timeNano), key: `${e.timeNano} ${fact}`, fact });
+        },
       });
       this.hosts.push({ index: i, engine, gid: '', uuid: '' });
     }
     log(`${HOSTS} simulated engines listening in ${this.dir}`);
+    await compiled;
     // the first replica applies the migrations alone
     await this.addReplica();
     this.token = await signDevToken(TEST_JWT_SECRET, { account: `bench-replicas-${process.pid}`, subject: 'bench', permissions: ['docker.hosts.manage'] });
@@ -329,10 +443,10 @@ class Bench {
   async addReplica(): Promise<Live> {
     const name = `r${++this.replicaNo}`;
     const started = Date.now();
-    const replica = await startReplica(name, this.db!.url, {
-      readyTimeoutMs: 180_000,
-      env: { LOG_LEVEL: 'warn', FLEETGRAPH_ENDPOINT_ALLOW: testEndpointAllow(`unix:${this.dir}/`) },
-    });
+    const allow = testEndpointAllow(`unix:${this.dir}/`);
+    const replica = TS_NODE
+      ? await startReplica(name, this.db!.url, { readyTimeoutMs: 180_000, env: { LOG_LEVEL: 'warn', FLEETGRAPH_ENDPOINT_ALLOW: allow } })
+      : await startCompiledReplica(this.dist, this.db!.url, allow);
     const live: Live = { name, replica, gone: false };
     this.lives.push(live);
     log(`replica ${name} (pid ${replica.pid}) ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -503,10 +617,44 @@ class Bench {
     const ms = (m: Map<number, number>) => (m.size === hosts.length ? `${(Math.max(...m.values()) - round.at).toFixed(0)} ms` : `${m.size}/${hosts.length} hosts`);
     log(`${signal} ${no}: claimed ${ms(round.claimed)}, reading ${ms(round.reading)}`);
     await exited;
-    // what the survivor read meanwhile gets stored before the next replica's start takes the CPU
-    await sleep(2000);
+    // the survivor stores the backlog before the next replica's start takes the CPU
+    const left = await this.waitCaughtUp(round);
+    log(`${signal} ${no}: ${left === 0 ? 'caught up' : `${left} backlog events still not stored`} after ${(wallMs() - round.at).toFixed(0)} ms`);
+    await sleep(1000);
     await this.addReplica();
-    await sleep(2000);
+    await sleep(SETTLE_MS);
+  }
+
+  /**
+   * Waits until every event the round's hosts emitted between the signal and their stream
+   * reopening is stored, inside a GAP window or reported by a RESYNC row (or the round's time is
+   * up); returns how many are not.
+   */
+  private async waitCaughtUp(round: Round): Promise<number> {
+    const hosts = new Set(round.hosts);
+    const backlog = this.emitted.filter((e) => hosts.has(e.host) && e.ms >= round.at && e.ms <= (round.reading.get(e.host) ?? -Infinity));
+    const uuids = round.hosts.map((i) => this.hosts[i].uuid);
+    for (;;) {
+      const { rows } = await this.sql.query(
+        `select host_id, source, time_nano::text as time_nano, type, action, actor_id, attributes->>'from' as gap_from, attributes->>'to' as gap_to
+           from docker_events where host_id = any($1::uuid[]) and created_at >= to_timestamp($2 / 1000.0)`,
+        [uuids, round.at],
+      );
+      const seen = new Set<string>();
+      const gaps: Array<{ host: string; from: bigint; to: bigint }> = [];
+      for (const r of rows as Array<Record<string, string>>) {
+        if (r.source === 'gap') gaps.push({ host: r.host_id, from: BigInt(r.gap_from ?? '0'), to: BigInt(r.gap_to ?? '0') });
+        else seen.add(`${r.host_id} ${r.source === 'resync' ? '' : `${r.time_nano} `}${r.type} ${r.action} ${r.actor_id}`);
+      }
+      const left = backlog.filter((e) => {
+        const uuid = this.hosts[e.host].uuid;
+        if (seen.has(`${uuid} ${e.key}`) || seen.has(`${uuid} ${e.fact}`)) return false;
+        const t = BigInt(e.timeNano);
+        return !gaps.some((g) => g.host === uuid && t >= g.from && t <= g.to);
+      }).length;
+      if (left === 0 || wallMs() > round.at + TAKEOVER_MS) return left;
+      await sleep(200);
+    }
   }
 
   /** After the load: waits until the stored rows stop changing and every feed reached its host's last sequence number. */
@@ -544,6 +692,7 @@ class Bench {
       seq: r.seq as number,
       timeNano: r.time_nano as string,
       key: `${r.time_nano} ${r.type} ${r.action} ${r.actor_id}`,
+      fact: `${r.type} ${r.action} ${r.actor_id}`,
       source: r.source as string,
       createdMs: Number(r.created_ms),
       ...(r.source === 'gap' ? { gapFrom: r.gap_from as string, gapTo: r.gap_to as string } : {}),
@@ -556,7 +705,8 @@ class Bench {
     this.loadAbort.abort();
     await Promise.all(this.lives.map((l) => l.replica.stop().catch(() => undefined)));
     await Promise.all(this.hosts.map((h) => h.engine.stop().catch(() => undefined)));
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+    fs.rmSync(this.dist, { recursive: true, force: true });
     await this.pg?.end().catch(() => undefined);
     await this.db?.drop().catch((err) => log(`could not drop the database: ${(err as Error).message}`));
   }
@@ -572,19 +722,23 @@ interface Outcome {
   lost: number;
   duplicated: number;
   covered: number;
+  /** Not stored, but a RESYNC row of the host reports the same fact (type, action, actor) with a synthetic timeNano. */
+  replaced: number;
   /** Stored rows of subscribed hosts, and how their deliveries went. */
   feedRows: number;
   feedLost: number;
   feedDup: number;
 }
 
-const emptyOutcome = (): Outcome => ({ events: 0, once: 0, lost: 0, duplicated: 0, covered: 0, feedRows: 0, feedLost: 0, feedDup: 0 });
+const emptyOutcome = (): Outcome => ({ events: 0, once: 0, lost: 0, duplicated: 0, covered: 0, replaced: 0, feedRows: 0, feedLost: 0, feedDup: 0 });
 
 /** Everything the run produced, counted per segment (by Docker time) and in total. */
 class Accounting {
   readonly bySegment = new Map<Segment, Outcome>();
   readonly total = emptyOutcome();
   resyncRows = 0;
+  /** RESYNC rows reporting a fact also stored from the stream (a subscriber sees it twice). */
+  resyncRepeats = 0;
   gapRows = 0;
   unknownRows = 0;
   seqHoles = 0;
@@ -595,6 +749,9 @@ class Accounting {
   /** Per host uuid: stored rows by key, and created_ms of the first. */
   private readonly stored = new Map<string, Map<string, { n: number; createdMs: number }>>();
   private readonly gaps = new Map<string, Array<{ from: bigint; to: bigint; createdMs: number }>>();
+  /** Per host uuid: facts reported by RESYNC rows (with created_ms), and facts stored from the stream. */
+  private readonly resynced = new Map<string, Map<string, number>>();
+  private readonly streamFacts = new Map<string, Set<string>>();
 
   constructor(
     private readonly bench: Bench,
@@ -627,7 +784,12 @@ class Accounting {
       }
       if (r.seq !== expect) this.seqHoles++;
       expect = r.seq + 1;
-      if (r.source === 'resync') this.resyncRows++;
+      if (r.source === 'resync') {
+        this.resyncRows++;
+        const m = this.resynced.get(r.host) ?? new Map<string, number>();
+        if (!m.has(r.fact)) m.set(r.fact, r.createdMs);
+        this.resynced.set(r.host, m);
+      }
       if (r.source === 'gap') {
         this.gapRows++;
         const list = this.gaps.get(r.host) ?? [];
@@ -635,6 +797,9 @@ class Accounting {
         this.gaps.set(r.host, list);
       }
       if (r.source !== 'stream') continue;
+      const facts = this.streamFacts.get(r.host) ?? new Set<string>();
+      facts.add(r.fact);
+      this.streamFacts.set(r.host, facts);
       const m = this.stored.get(r.host) ?? new Map<string, { n: number; createdMs: number }>();
       const x = m.get(r.key);
       if (x) x.n++;
@@ -646,6 +811,11 @@ class Accounting {
   /** The stored copy of an emitted event (undefined: not stored). */
   storedOf(e: Emitted): { n: number; createdMs: number } | undefined {
     return this.stored.get(this.bench.hosts[e.host].uuid)?.get(e.key);
+  }
+
+  /** created_ms of the RESYNC row reporting the event's fact, if any. */
+  resyncOf(e: Emitted): number | undefined {
+    return this.resynced.get(this.bench.hosts[e.host].uuid)?.get(e.fact);
   }
 
   /** The GAP row whose window holds the event, if any. */
@@ -669,6 +839,8 @@ class Accounting {
         }
       } else if (this.gapOf(e)) {
         for (const x of [o, this.total]) x.covered++;
+      } else if (this.resyncOf(e) !== undefined) {
+        for (const x of [o, this.total]) x.replaced++;
       } else {
         for (const x of [o, this.total]) x.lost++;
         if (this.lostSamples.length < 5) this.lostSamples.push(`sim-${e.host} ${e.key} (${new Date(e.ms).toISOString()})`);
@@ -676,6 +848,7 @@ class Accounting {
     }
     // stream rows no simulator emitted (must be none)
     for (const [uuid, m] of this.stored) this.unknownRows += m.size - (matched.get(uuid) ?? 0);
+    for (const [uuid, m] of this.resynced) for (const fact of m.keys()) if (this.streamFacts.get(uuid)?.has(fact)) this.resyncRepeats++;
   }
 
   /** Each stored row of a subscribed host delivered once to its feed, in order, with the stored timeNano. */
@@ -748,8 +921,8 @@ class Accounting {
       const reading = round.reading.get(e.host);
       if (reading === undefined || e.ms > reading) continue;
       backlog++;
-      const s = this.storedOf(e) ?? this.gapOf(e);
-      if (s) latest = Math.max(latest, s.createdMs);
+      const at = this.storedOf(e)?.createdMs ?? this.gapOf(e)?.createdMs ?? this.resyncOf(e);
+      if (at !== undefined) latest = Math.max(latest, at);
       else unstored++;
     }
     return { atMs: unstored ? undefined : latest, backlog, unstored };
@@ -768,7 +941,7 @@ class Accounting {
 
 const f = (v: number | undefined, d = 0) => (v !== undefined && Number.isFinite(v) ? v.toFixed(d) : '-');
 const lat = (s: Summary) => `${f(s.p50, 1).padStart(7)} ${f(s.p99, 1).padStart(7)} ${f(s.max, 1).padStart(7)}`;
-const outcome = (o: Outcome) => `${String(o.lost).padStart(4)} ${String(o.duplicated).padStart(4)} ${String(o.covered).padStart(4)}`;
+const outcome = (o: Outcome) => `${String(o.lost).padStart(4)} ${String(o.duplicated).padStart(4)} ${String(o.covered).padStart(4)} ${String(o.replaced).padStart(6)}`;
 const feedOutcome = (o: Outcome) => `${String(o.feedLost).padStart(4)} ${String(o.feedDup).padStart(4)}`;
 
 function takeoverOf(round: Round, acc: Accounting): { claimed?: number; reading?: number; caught?: number; total?: number; backlog: number; unstored: number } {
@@ -808,7 +981,7 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
   lines.push(`run     : setup ${meta.setupSec.toFixed(0)} s, total ${meta.totalSec.toFixed(0)} s`);
   lines.push('');
   lines.push(`steady state: latency in ms from Docker timeNano (p50 p99 max) over ${SECONDS} s per row`);
-  const h1 = `${'replicas'.padStart(8)} | ${'leases per replica'.padEnd(22)} | ${'events'.padStart(6)} | ${'ingest lag'.padEnd(23)} | ${'delivery'.padEnd(23)} | ${'stored lost dup  gap'} | ${'fed lost  dup'} | ${'RSS MB per replica'.padEnd(24)} | bench lag p99`;
+  const h1 = `${'replicas'.padStart(8)} | ${'leases per replica'.padEnd(22)} | ${'events'.padStart(6)} | ${'ingest lag'.padEnd(23)} | ${'delivery'.padEnd(23)} | ${'stored lost  dup  gap resync'} | ${'fed lost  dup'} | ${'RSS MB per replica'.padEnd(24)} | bench lag p99`;
   lines.push(h1);
   lines.push('-'.repeat(h1.length));
   for (const s of bench.steady) {
@@ -822,7 +995,7 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
   if (bench.rounds.length > 0) {
     lines.push('');
     lines.push('hand-over rounds: ms after the signal to the victim (the replica holding the most leases)');
-    const h2 = `${'round'.padStart(10)} | ${'victim'.padEnd(10)} | ${'claimed'.padStart(7)} | ${'reading'.padStart(7)} | ${'caught up'.padStart(9)} | ${'takeover'.padStart(8)} | ${'backlog'.padStart(7)} | ${'events'.padStart(6)} | stored lost dup  gap | GAP rows | fed lost  dup | exit`;
+    const h2 = `${'round'.padStart(10)} | ${'victim'.padEnd(10)} | ${'claimed'.padStart(7)} | ${'reading'.padStart(7)} | ${'caught up'.padStart(9)} | ${'takeover'.padStart(8)} | ${'backlog'.padStart(7)} | ${'events'.padStart(6)} | stored lost  dup  gap resync | GAP rows | fed lost  dup | exit`;
     lines.push(h2);
     lines.push('-'.repeat(h2.length));
     for (const r of bench.rounds) {
@@ -851,13 +1024,14 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
   const t = acc.total;
   lines.push('');
   lines.push(
-    `totals  : ${t.events} events emitted; stored exactly once ${t.once}, lost ${t.lost}, duplicated ${t.duplicated}, gap-covered ${t.covered}; ` +
-      `rows: ${acc.rows.length} (RESYNC ${acc.resyncRows}, GAP ${acc.gapRows}, stream rows no engine emitted ${acc.unknownRows}), sequence holes ${acc.seqHoles}`,
+    `totals  : ${t.events} events emitted; stored exactly once ${t.once}, lost ${t.lost}, duplicated ${t.duplicated}, gap-covered ${t.covered}, ` +
+      `replaced by a RESYNC row ${t.replaced}; rows: ${acc.rows.length} (RESYNC ${acc.resyncRows}, of which repeat a stored stream event ${acc.resyncRepeats}; GAP ${acc.gapRows}; ` +
+      `stream rows no engine emitted ${acc.unknownRows}), sequence holes ${acc.seqHoles}`,
   );
   lines.push(
     `feeds   : ${t.feedRows} stored rows of subscribed hosts, ${bench.feeds.reduce((a, x) => a + x.deliveries.length, 0)} deliveries; not delivered ${t.feedLost}, ` +
       `delivered twice or more ${t.feedDup}, out of order ${acc.feedOutOfOrder}, timeNano ≠ stored ${acc.feedMismatch}, cursor never stored ${acc.feedExtra}; ` +
-      `resumed on another replica ${bench.feeds.reduce((a, x) => a + x.resumes, 0)} times`,
+      `resumed on another replica ${bench.feeds.reduce((a, x) => a + x.resumes, 0)} times (${bench.feeds.reduce((a, x) => a + x.stale, 0)} messages of left subscriptions ignored)`,
   );
   for (const s of acc.lostSamples) lines.push(`  lost e.g. ${s}`);
   const errs = bench.feeds.flatMap((x) => x.errors.map((e) => `sim-${x.host.index}: ${e}`));
@@ -868,7 +1042,8 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
   lines.push('  delivery     : when a subscriber in this process received the event − its timeNano (same clock); STREAM events of the window only');
   lines.push('  events       : stream rows whose event falls in the measured window (steady state) / events emitted during the round (rounds)');
   lines.push('  stored       : events emitted in the row\'s stretch of the run (until the next row starts): lost = neither stored nor inside a GAP');
-  lines.push("                 row's from/to window, dup = stored more than once, gap = not stored but covered by a GAP row");
+  lines.push("                 row's from/to window nor replaced, dup = stored more than once, gap = not stored but covered by a GAP row,");
+  lines.push('                 resync = not stored, but a RESYNC row (synthetic timeNano) reports the same type, action and actor');
   lines.push("  fed          : stored rows (any source) of the subscribed hosts in that stretch: lost = never delivered, dup = extra deliveries");
   lines.push('  leases / RSS : at the end of the window (VmRSS of each replica process); bench lag p99 = event-loop delay of this process');
   lines.push("  claimed      : every host of the victim is leased by a live replica (polled every 100 ms)");

@@ -150,21 +150,31 @@ async function fleetQueryRound(ctx: ScaleContext): Promise<FleetRow[]> {
       if (!same) throw new Error('the fleet query and the hand-written SQL disagree');
       const graphql: number[] = [];
       const sql: number[] = [];
-      const statements = new Set<number>();
+      const statements: number[] = [];
       for (let i = 0; i < WARMUP + RUNS; i++) {
         const g = await graphqlRun(ctx, query);
         const s = await sqlRun(pg, ctx.accountId);
-        statements.add(g.statements);
+        statements.push(g.statements);
         if (i < WARMUP) continue;
         graphql.push(g.ms);
         sql.push(s.ms);
       }
-      out.push({ variant: totalCount ? 'page + totalCount' : 'page', statements: Math.max(...statements), graphql: summarize(graphql), sql: summarize(sql) });
+      out.push({ variant: totalCount ? 'page + totalCount' : 'page', statements: mode(statements), graphql: summarize(graphql), sql: summarize(sql) });
     }
     return out;
   } finally {
     await pg.end();
   }
+}
+
+/**
+ * The statement count most runs sent: now and then a run also includes the request's own account
+ * lookup (its cache expired), which is not the query's.
+ */
+function mode(values: number[]): number {
+  const counts = new Map<number, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0];
 }
 
 function printFleet(rows: FleetRow[]): void {

@@ -38,12 +38,31 @@ export class SwarmService extends AccountOwned {
   replicas?: number | null;
 
   @Property({ type: 'integer', nullable: true })
-  @Field(() => Int, { nullable: true, description: 'Tasks the orchestrator wants running (ServiceStatus.DesiredTasks).' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Tasks wanted: the replicas of a replicated service; for a global one, the nodes the orchestrator gives a task (eligible nodes). Null until the tasks were first read.',
+  })
   desiredTasks?: number | null;
 
   @Property({ type: 'integer', nullable: true })
-  @Field(() => Int, { nullable: true, description: 'Tasks running at the last sync (ServiceStatus.RunningTasks).' })
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Tasks of the current spec running (state and desired state running), as `docker service ps` shows them; kept up to date while the service changes (tasks are read every 500 ms until they settle). Null until first read.',
+  })
   runningTasks?: number | null;
+
+  @Property({ type: 'integer', nullable: true })
+  @Field(() => Int, { nullable: true, description: 'The service version (Version.Index) runningTasks and desiredTasks were counted at; they are current only when it equals `version`.' })
+  tasksVersion?: number | null;
+
+  @Property({ type: 'datetime', length: 6, nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When the tasks were last read from the manager.' })
+  tasksCheckedAt?: Date | null;
+
+  /** Tasks of the current spec that failed or were rejected in a slot with no running task (newest first, at most 20): what `failingTasks` shows. */
+  @Property({ type: 'json', nullable: true })
+  failingTasks?: Array<Record<string, unknown>> | null;
 
   @Property({ type: 'string', length: 255, nullable: true })
   @Field(() => String, { nullable: true, description: 'Stack name: the com.docker.stack.namespace label.' })

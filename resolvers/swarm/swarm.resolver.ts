@@ -10,10 +10,10 @@ import { childConnection, ConnectionArgs, paginate } from '../../src/graphql/con
 import { expectGlobalId, toGlobalId } from '../../src/graphql/relay';
 import { resolverInstance } from '../../src/graphql/instances';
 import { hydrate } from '../../src/infra/pubsub/payload';
-import { cursorArg, eventFeed, statusFeed } from '../../src/graphql/feeds';
+import { cursorArg, eventFeed, statusFeed, subscribedRow } from '../../src/graphql/feeds';
 import { Topic } from '../../src/infra/pubsub/topics';
-import { clusterHealth, ConfigManager, NodeManager, SecretManager, ServiceManager, SWARM_EVENT_LOG, SwarmManager } from '../../src/modules/swarm';
-import type { ClusterStatusPayload, ServiceLogLine as LogLine } from '../../src/modules/swarm';
+import { clusterHealth, ConfigManager, NodeManager, SecretManager, serviceConverged, ServiceManager, SWARM_EVENT_LOG, SwarmManager } from '../../src/modules/swarm';
+import type { ClusterStatusPayload, ServiceLogLine as LogLine, ServiceTasksPayload, TaskView } from '../../src/modules/swarm';
 import {
   ConfigIdInput,
   ConfigPayload,
@@ -37,6 +37,7 @@ import {
   SecretReferenceConnection,
   ServiceIdInput,
   ServiceLogLine,
+  ServiceTasksChange,
   SetSwarmClusterMaintenanceInput,
   SwarmClusterConnection,
   SwarmClusterHealth,
@@ -53,6 +54,7 @@ import {
   SwarmServicePayload,
   SwarmStack,
   SwarmTask,
+  SwarmTaskChange,
   SyncSwarmClusterPayload,
   UpdateNodeInput,
   UpdateSecretInput,
@@ -106,6 +108,15 @@ const referenceIdOf = (globalId: string, field: string) => expectGlobalId(global
 const hostIdOf = (globalId: string) => expectGlobalId(globalId, 'DockerHost', 'hostId');
 
 const CLUSTER_FEED = { entity: SwarmCluster, typeName: 'SwarmCluster' };
+const SERVICE_FEED = { entity: SwarmService, typeName: 'SwarmService' };
+
+const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as string));
+
+/** A task of a payload or of the stored failing tasks (dates arrive as strings through Redis and JSON columns). */
+function taskChange(t: TaskView | Record<string, unknown>): SwarmTaskChange {
+  const v = t as TaskView;
+  return { ...v, createdAt: dateOrNull(v.createdAt), updatedAt: dateOrNull(v.updatedAt) };
+}
 
 @Resolver(() => SwarmCluster)
 export class SwarmClusterResolver {
@@ -372,6 +383,25 @@ export class SwarmServiceResolver {
     return this.services.inspect(scopeOf(ctx), row);
   }
 
+  @FieldResolver(() => Boolean, {
+    description:
+      'Tasks read at the current version, running tasks of the current spec equal to the desired ones, no rollout moving or paused, no slot failing (what SwarmClusterHealth.servicesConverged counts).',
+  })
+  converged(@Root() row: SwarmService): boolean {
+    return serviceConverged(row);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'UpdateStatus.Message (e.g. "update paused due to failure or early termination of task …").' })
+  updateMessage(@Root() row: SwarmService): string | null {
+    const m = row.updateStatus?.Message;
+    return typeof m === 'string' ? m : null;
+  }
+
+  @FieldResolver(() => [SwarmTaskChange], { description: "Tasks of the current spec that failed or were rejected in a slot where none runs, newest first, with Docker's error (kept up to date by the task watcher)." })
+  failingTasks(@Root() row: SwarmService): SwarmTaskChange[] {
+    return (row.failingTasks ?? []).map(taskChange);
+  }
+
   @Authorized(PERMISSIONS.clustersManage)
   @Mutation(() => SwarmServicePayload, { description: 'Creates a service. The daemon is not asked to resolve image digests unless spec.resolveImage.' })
   async createService(@Arg('input', () => CreateServiceInput) input: CreateServiceInput, @Ctx() ctx: Context) {
@@ -403,6 +433,20 @@ export class SwarmServiceResolver {
   async removeService(@Arg('input', () => ServiceIdInput) input: ServiceIdInput, @Ctx() ctx: Context) {
     const { activity } = await this.services.remove(scopeOf(ctx), serviceIdOf(input.serviceId));
     return { removedId: input.serviceId, activity };
+  }
+
+  @Authorized()
+  @Subscription(() => ServiceTasksChange, {
+    description:
+      "Changes of a service's tasks (Docker has no task events: fleetgraph reads them every 500 ms while the service changes): each read that changed a task delivers the changed tasks and the service's running/desired after them. Your own services only (NOT_FOUND otherwise).",
+    subscribe: async ({ args, context }) => {
+      const ctx = context as Context;
+      const row = await subscribedRow(ctx, SERVICE_FEED, args.serviceId as string, 'serviceId');
+      return ctx.events.subscribe(Topic.SWARM_SERVICE_TASKS, row.id);
+    },
+  })
+  serviceTasksChanged(@Root() p: ServiceTasksPayload, @Arg('serviceId', () => ID) _serviceId: string): ServiceTasksChange {
+    return { ...p, serviceId: toGlobalId('SwarmService', p.serviceId), tasks: p.tasks.map(taskChange), observedAt: new Date(p.observedAt) };
   }
 
   @Authorized(PERMISSIONS.logsRead)

@@ -427,6 +427,35 @@ export class SwarmTask {
   @Field(() => Date, { nullable: true }) updatedAt?: Date | null;
 }
 
+@ObjectType({ description: 'A task as the task watcher read it (serviceTasksChanged, SwarmService.failingTasks).' })
+export class SwarmTaskChange {
+  @Field(() => String) taskId!: string;
+  @Field(() => Int, { nullable: true, description: 'Replicated services: the slot (service.N in `docker service ps`).' }) slot?: number | null;
+  @Field(() => String, { nullable: true, description: "Docker's node id." }) nodeId?: string | null;
+  @Field(() => String, { description: 'new … running, complete, shutdown, failed, rejected, orphaned; `remove` when the task is no longer listed.' }) state!: string;
+  @Field(() => String) desiredState!: string;
+  @Field(() => String, { nullable: true }) message?: string | null;
+  @Field(() => String, { nullable: true, description: 'Docker\'s error (Status.Err), e.g. "No such image: …", "no suitable node …", "task: non-zero exit (1)".' }) error?: string | null;
+  @Field(() => Int, { nullable: true }) exitCode?: number | null;
+  @Field(() => Boolean, { description: "Whether the task was made from the service's current spec." }) currentSpec!: boolean;
+  @Field(() => Date, { nullable: true }) createdAt?: Date | null;
+  @Field(() => Date, { nullable: true }) updatedAt?: Date | null;
+}
+
+@ObjectType({ description: "A change of a service's tasks: the tasks that changed, and the service's figures after it." })
+export class ServiceTasksChange {
+  @Field(() => ID, { description: 'The SwarmService.' }) serviceId!: string;
+  @Field(() => String, { description: "Docker's service id." }) dockerServiceId!: string;
+  @Field(() => Int, { description: 'The service version the figures are of.' }) version!: number;
+  @Field(() => Int, { description: 'Running tasks of the current spec.' }) runningTasks!: number;
+  @Field(() => Int) desiredTasks!: number;
+  @Field(() => Boolean, { description: 'Running equals desired, no rollout moving or paused, no slot failing.' }) converged!: boolean;
+  @Field(() => String, { nullable: true, description: 'UpdateStatus.State.' }) updateState?: string | null;
+  @Field(() => String, { nullable: true, description: 'UpdateStatus.Message.' }) updateMessage?: string | null;
+  @Field(() => [SwarmTaskChange]) tasks!: SwarmTaskChange[];
+  @Field(() => Date) observedAt!: Date;
+}
+
 @ObjectType({ description: "One line of a service's output (any task)." })
 export class ServiceLogLine {
   @Field(() => String, { description: 'stdout or stderr' }) stream!: string;

@@ -197,7 +197,9 @@ export function childConnection<T extends { id: string }>(ctx: Context, info: Gr
   const meta = ctx.em.getMetadata().get<T>(spec.entity.name);
   const columns = needs.rows ? projection(info, meta, [spec.parent, order.field]) : undefined;
   const rows = needs.rows
-    ? batchLoaderOf<T[]>(ctx, `page ${field} ${first} ${spec.args.after ?? ''} ${filterKey} ${columns?.join(',') ?? '*'}`, (ids) => loadPages(ctx.em, spec, after, order, first + 1, columns, ids)).load(parentId)
+    ? batchLoaderOf<T[]>(ctx, `page ${field} ${first} ${spec.args.after ?? ''} ${filterKey} ${columns?.join(',') ?? '*'}`, (ids) =>
+        loadPages(ctx.em, spec, after, order, first + 1, columns, ids),
+      ).load(parentId)
     : Promise.resolve([]);
   const count = needs.count ? batchLoaderOf<number>(ctx, `count ${field} ${filterKey}`, (ids) => loadCounts(ctx.em, spec, ids)).load(parentId) : Promise.resolve(undefined);
   return Promise.all([rows, count]).then(([r, n]) => pageOf(r, first, spec.args, order.field, n));
@@ -293,7 +295,7 @@ function projection<T extends object>(info: GraphQLResolveInfo, meta: EntityMeta
       } else if (level === 'edge') {
         if (sel.name.value === 'node') items(sel.selectionSet, 'item');
       } else if (sel.name.value !== '__typename') {
-        const prop = (meta.properties as Record<string, EntityMetadata<T>["properties"][never] | undefined>)[sel.name.value];
+        const prop = (meta.properties as Record<string, EntityMetadata<T>['properties'][never] | undefined>)[sel.name.value];
         if (prop && COLUMN_KINDS.has(prop.kind) && !prop.lazy && prop.persist !== false) wanted.add(prop.name);
         else if (sel.name.value !== 'id') whole = true;
       }

@@ -253,8 +253,10 @@ describe('replica takeover (three replica processes, one database and Redis, the
     imageId = (await engine.getImage(TEST_IMAGE).inspect()).Id;
     await startRawReader();
     // the first applies the migrations alone; the other two join the fleet
+    const started = Date.now();
     replicas.push(await startReplica('r1', db.url));
     replicas.push(...(await Promise.all([startReplica('r2', db.url), startReplica('r3', db.url)])));
+    console.log(`three replicas ready in ${Date.now() - started} ms`);
     token = await signDevToken(TEST_JWT_SECRET, { account: `takeover-${run}`, subject: 'takeover-user', permissions: ['docker.hosts.manage'] });
     const reg = await replicas[0].gql<{ registerDockerHost: { host: { id: string } } }>(
       `mutation($input: RegisterDockerHostInput!) { registerDockerHost(input: $input) { host { id } } }`,

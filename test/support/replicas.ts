@@ -27,6 +27,10 @@ export interface Replica {
   stop(): Promise<void>;
 }
 
+/** Replicas still running when this process exits (a test run aborted before its afterAll) are killed with it. */
+const running = new Set<ServerProcess>();
+process.once('exit', () => running.forEach((s) => s.kill()));
+
 /** The pid inside a LeasedFleet owner id (hostnames may contain dashes: read it from the end). */
 export function pidOfLeaseOwner(owner: string | null | undefined): number | undefined {
   const m = owner ? /-(\d+)-[0-9a-f]+$/.exec(owner) : null;
@@ -51,6 +55,8 @@ export async function startReplica(name: string, databaseUrl: string, opts: { re
     }),
     port,
   );
+  running.add(server);
+  void server.exited.then(() => running.delete(server));
   const clients: WsClient[] = [];
   const replica: Replica = {
     name,

@@ -217,12 +217,15 @@ export interface ServiceUpdateResult {
 
 export interface TaskInspect extends Open {
   ID: string;
+  Version?: ObjectVersion;
+  ServiceID?: string;
   Slot?: number;
   NodeID?: string;
   DesiredState?: string;
   CreatedAt?: string;
   UpdatedAt?: string;
   Status?: Open & { State?: string; Message?: string; Err?: string; ContainerStatus?: { ContainerID?: string; ExitCode?: number } };
+  /** The task template the task was made from (compared with the service's to tell the current spec's tasks). */
   Spec?: Open & { ContainerSpec?: ServiceContainerSpec };
 }
 

@@ -10,6 +10,8 @@ export enum Topic {
   SWARM_EVENTS = 'swarmEvents',
   /** id: account uuid; payload: ClusterStatusPayload (src/modules/swarm/status.ts) */
   SWARM_CLUSTER_STATUS = 'swarmClusterStatus',
+  /** id: service uuid (SwarmService.id); payload: ServiceTasksPayload (src/modules/swarm/tasks.ts) */
+  SWARM_SERVICE_TASKS = 'swarmServiceTasks',
   /** id: the leased table (docker_hosts, swarm_clusters); payload: { owner, released }: a stopping replica gave up its leases. */
   LEASES_RELEASED = 'leasesReleased',
 }

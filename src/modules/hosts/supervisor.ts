@@ -45,7 +45,7 @@ export class HostSupervisor extends EndpointSupervisor<DockerHost, SyncResult> {
 
   protected async ingest(em: EntityManager, host: EventOwner, events: RawDockerEvent[], source: EventSource, fence?: string): Promise<void> {
     if (source === EventSource.STREAM) containerRefreshes(events, this.pendingRefresh);
-    await ingestEvents(em, this.deps.pubsub, host, events, source, fence);
+    await ingestEvents(em, this.deps.pubsub, host, events, source, fence, (work) => this.followUp(work));
   }
 
   protected resyncEvents(result: SyncResult): RawDockerEvent[] {

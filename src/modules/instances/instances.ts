@@ -307,7 +307,7 @@ export class InstanceService {
 
       const startedAt = new Date();
       const deadline = new Date(startedAt.getTime() + instance.timeoutSeconds * 1000);
-      if (!(await this.advance(scope, id, ContainerInstanceStatus.PROVISIONING, ContainerInstanceStatus.RUNNING, { startedAt, deadline, heartbeatAt: startedAt }))) return this.wrapUpClaimed(accountId, id);
+      if (!(await this.advance(scope, id, ContainerInstanceStatus.PROVISIONING, ContainerInstanceStatus.RUNNING, { startedAt, deadline }))) return this.wrapUpClaimed(accountId, id);
       await this.d.jobs.send(TIMEOUT_QUEUE, { accountId, instanceId: id }, { id, startAfter: deadline, retryLimit: 10, retryDelay: 5 });
       scope.em.clear();
       instance = await scope.em.findOneOrFail(ContainerInstance, id, { populate: ['host'] });

@@ -19,7 +19,8 @@ export type { ServiceLogLine, ServiceSpecInput, UpdateConfigInput } from './serv
 export { ConfigManager, SecretManager, MAX_DATA_BYTES } from './secrets';
 export { ClusterOperations } from './operation';
 export { ClusterSupervisor } from './supervisor';
-export { clusterHealth, quorumOf } from './health';
+export { clusterHealth, quorumOf, serviceConverged } from './health';
+export type { ServiceTasksPayload, TaskView } from './tasks';
 export { SWARM_EVENT_LOG } from './events';
 export type { ClusterHealthFigures, CountBy } from './health';
 export type { ClusterStatusPayload } from './status';
@@ -53,12 +54,13 @@ export function createSwarmModule(deps: SwarmDeps): SwarmModule {
     pubsub: syncDeps.pubsub,
     create: (id, accountId, fence) => new ClusterSupervisor(syncDeps, id, accountId, fence),
   });
-  const ops = new ClusterOperations(deps);
+  // a failed manager call re-checks the cluster's health; a service mutation has its tasks watched (on this replica's supervisor, if it runs the cluster)
+  const ops = new ClusterOperations(deps, (clusterId) => fleet.supervisor(clusterId)?.managerCallFailed());
   return {
     fleet,
     clusters: new SwarmManager({ secrets: deps.secrets, connections: deps.connections, pubsub: deps.pubsub, audit: deps.audit, hosts: deps.hosts, fleet, ops, syncDeps }),
     nodes: new NodeManager(ops),
-    services: new ServiceManager(ops, deps.guard),
+    services: new ServiceManager(ops, deps.guard, (clusterId, serviceId) => fleet.supervisor(clusterId)?.watchService(serviceId)),
     secrets: new SecretManager(ops, deps.guard),
     configs: new ConfigManager(ops),
     workers: [fleet],

@@ -7,6 +7,7 @@ import type { Engine } from '../../infra/engine/port';
 import { forkForAccount } from '../../infra/db/orm';
 import type { FleetPubSub } from '../../infra/pubsub';
 import { abortable } from '../../kernel/abort';
+import { AppError, ErrorCode } from '../../kernel/errors';
 import type { Logger } from '../../kernel/logger';
 import type { Scope } from '../../kernel/scope';
 import { failureText } from '../../platform/supervision/deps';
@@ -36,7 +37,11 @@ export interface ClusterOperationsDeps {
  * cluster at once (status change published), not left for the next sync to find.
  */
 export class ClusterOperations {
-  constructor(private readonly deps: ClusterOperationsDeps) {}
+  /** @param managerFailed told of every failed manager call (the cluster's watch re-checks its health at once). */
+  constructor(
+    private readonly deps: ClusterOperationsDeps,
+    private readonly managerFailed: (clusterId: string) => void = () => undefined,
+  ) {}
 
   /** The engine of a manager that answers (the registered one, else another registered manager). */
   engine(scope: Scope, cluster: SwarmCluster): Promise<Engine> {
@@ -50,7 +55,7 @@ export class ClusterOperations {
       try {
         return await fn(engine, handle);
       } catch (err) {
-        await this.noticeQuorumLoss(cluster, err);
+        await this.noticeFailure(cluster, err);
         throw err;
       }
     });
@@ -64,9 +69,15 @@ export class ClusterOperations {
       scope.signal?.throwIfAborted();
       return await abortable(fn(engine), scope.signal);
     } catch (err) {
-      await this.noticeQuorumLoss(cluster, err);
+      await this.noticeFailure(cluster, err);
       throw err;
     }
+  }
+
+  /** A failed Docker call: a lost quorum is recorded at once, and the cluster's health re-checked. */
+  private async noticeFailure(cluster: SwarmCluster, err: unknown): Promise<void> {
+    if (err instanceof AppError && (err.code === ErrorCode.DOCKER_ERROR || err.code === ErrorCode.DOCKER_UNREACHABLE)) this.managerFailed(cluster.id);
+    await this.noticeQuorumLoss(cluster, err);
   }
 
   /** A lost quorum is recorded on the cluster (its own unit of work) and the status change published. */

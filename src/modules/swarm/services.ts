@@ -218,9 +218,11 @@ const serviceGid = (id: string) => toGlobalId('SwarmService', id);
  * Updates are optimistic: inspect, send with Version.Index, retry on "update out of sequence".
  */
 export class ServiceManager {
+  /** @param watchTasks has a changed service's tasks read at once and watched until they settle (src/modules/swarm/watch.ts). */
   constructor(
     private readonly ops: ClusterOperations,
     private readonly guard: HostAccessGuard,
+    private readonly watchTasks: (clusterId: string, serviceId: string) => void = () => undefined,
   ) {}
 
   /** A service of the scope's account, with its cluster, or NOT_FOUND. */
@@ -236,6 +238,7 @@ export class ServiceManager {
       await checkServiceAccess(this.guard, scope, manager, body);
       const id = await manager.createService(body);
       h.setTarget(id);
+      this.watchTasks(cluster.id, id);
       return upsertService(scope.em, cluster, await manager.inspectService(id));
     });
     return { service: result, activity };
@@ -354,6 +357,7 @@ export class ServiceManager {
         (n) => (attempts = n),
       );
       h.activity.result = { attempts, ...(warnings.length ? { warnings } : {}) };
+      this.watchTasks(row.cluster.id, row.serviceId);
       return upsertService(scope.em, row.cluster, await manager.inspectService(row.serviceId));
     });
     return { service: result, activity };

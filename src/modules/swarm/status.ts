@@ -21,12 +21,14 @@ export interface ClusterStatusPayload {
 /**
  * The host status machine (src/platform/supervision/status.ts) applied to a cluster, plus
  * quorum: a change of either is published on swarmClusterStatusChanged. Losing quorum counts as
- * a failure (the cluster cannot be managed) with a lastError that says so. In maintenance
+ * a failure (the cluster cannot be managed) with a lastError that says so; a manager that answers
+ * while its node list shows no leader or a majority of managers unreachable is connected without
+ * quorum (`quorum` of the ok outcome: Docker says "no leader" a few seconds later). In maintenance
  * nothing changes (neither status nor quorum): the cluster is not being watched.
  */
 export function clusterOutcome(
   cluster: SwarmCluster,
-  outcome: { ok: true } | { ok: false; error: string; quorumLost?: boolean; refused?: boolean },
+  outcome: { ok: true; quorum?: boolean } | { ok: false; error: string; quorumLost?: boolean; refused?: boolean },
   now = new Date(),
 ): ClusterStatusPayload | undefined {
   if (cluster.status === HostStatus.MAINTENANCE) return undefined;
@@ -34,7 +36,8 @@ export function clusterOutcome(
   const previousQuorum = cluster.quorum ?? null;
   if (outcome.ok) {
     recordSuccess(cluster, now);
-    cluster.quorum = true;
+    // the manager answered; its node list may still show a majority of managers unreachable
+    cluster.quorum = outcome.quorum ?? true;
   } else {
     recordFailure(cluster, outcome.quorumLost ? `quorum lost: ${outcome.error}` : outcome.error, now, outcome.refused);
     if (outcome.quorumLost) cluster.quorum = false;

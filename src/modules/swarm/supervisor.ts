@@ -9,6 +9,7 @@ import { clusterConnection, isQuorumLoss } from './docker';
 import { ingestSwarmEvents, resyncSwarmEvents } from './events';
 import { clusterOutcome, commitClusterStatus } from './status';
 import { ClusterSyncResult, syncCluster } from './sync';
+import { ClusterWatch } from './watch';
 
 /** After swarm events, the inventory is re-read this much later (one sync for a burst). */
 const EVENT_SYNC_DELAY_MS = 300;
@@ -22,18 +23,50 @@ const EVENT_SYNC_DELAY_MS = 300;
  */
 export class ClusterSupervisor extends EndpointSupervisor<SwarmCluster, ClusterSyncResult> {
   private eventTimer?: NodeJS.Timeout;
+  /** Quorum as the last sync's node list showed it (recorded with its outcome). */
+  private syncedQuorum?: boolean;
+  /** The task watcher and health probe of this cluster (src/modules/swarm/watch.ts). */
+  readonly watch: ClusterWatch;
 
   constructor(deps: SyncDeps, clusterId: string, accountId: string, fence?: string) {
     super(deps, { entity: SwarmCluster, noun: 'cluster', table: 'swarm_clusters', events: { table: 'swarm_events', subject: 'cluster_id' } }, clusterId, accountId, fence);
+    this.watch = new ClusterWatch({
+      clusterId,
+      accountId,
+      log: this.log,
+      pubsub: deps.pubsub,
+      em: () => this.em(),
+      engine: async (em, cluster) => new Engine(await this.connect(em, cluster, {}), clusterSubject(cluster)),
+      unreachable: () => this.poke(),
+    });
   }
 
   get clusterId(): string {
     return this.id;
   }
 
+  /** Started by the fleet: only then does the watch run (a one-shot supervisor of a sync elsewhere starts none). */
+  private supervising = false;
+
+  override start(): void {
+    this.supervising = true;
+    super.start();
+  }
+
   override async stop(): Promise<void> {
     if (this.eventTimer) clearTimeout(this.eventTimer);
+    await this.watch.stop();
     await super.stop();
+  }
+
+  /** A service changed (a mutation of this replica): its tasks are read now and watched until they settle. */
+  watchService(serviceId: string): void {
+    this.watch.watch(serviceId);
+  }
+
+  /** A call to the manager failed somewhere (a mutation, a live read): leader, managers and quorum are checked now. */
+  managerCallFailed(): void {
+    this.watch.recheckHealth();
   }
 
   /** The manager, or another reachable manager of the cluster when it is down. */
@@ -42,8 +75,12 @@ export class ClusterSupervisor extends EndpointSupervisor<SwarmCluster, ClusterS
   }
 
   protected async syncRow(em: EntityManager, cluster: SwarmCluster, clients: EndpointClients): Promise<ClusterSyncResult> {
+    this.watch.dropEngine();
     const result = await syncCluster(em, cluster, new Engine(clients, clusterSubject(cluster)));
     cluster.lastSyncedAt = new Date();
+    this.syncedQuorum = result.quorum;
+    for (const id of result.watch) this.watch.watch(id);
+    if (this.supervising) this.watch.start();
     return result;
   }
 
@@ -56,7 +93,7 @@ export class ClusterSupervisor extends EndpointSupervisor<SwarmCluster, ClusterS
   }
 
   protected commitOutcome(em: EntityManager, cluster: SwarmCluster, outcome: Outcome): Promise<void> {
-    const change = outcome.ok ? clusterOutcome(cluster, { ok: true }) : clusterOutcome(cluster, { ok: false, error: outcome.error, quorumLost: isQuorumLoss(outcome.cause), refused: outcome.refused });
+    const change = outcome.ok ? clusterOutcome(cluster, { ok: true, quorum: this.syncedQuorum }) : clusterOutcome(cluster, { ok: false, error: outcome.error, quorumLost: isQuorumLoss(outcome.cause), refused: outcome.refused });
     return commitClusterStatus(em, this.deps.pubsub, change);
   }
 
@@ -69,8 +106,19 @@ export class ClusterSupervisor extends EndpointSupervisor<SwarmCluster, ClusterS
     return isQuorumLoss(err);
   }
 
-  /** Re-reads the inventory shortly after events (services, nodes, secrets changed): one sync for a burst. */
-  protected override afterEvents(): void {
+  /**
+   * After events: a service's tasks are watched from its event on (Docker has no task events), a
+   * node event re-checks leader, managers and quorum at once, and the inventory is re-read
+   * shortly after (one sync for a burst).
+   */
+  protected override afterEvents(events: RawDockerEvent[]): void {
+    for (const e of events) {
+      const id = e.Actor?.ID;
+      if (e.Type === 'service' && id) {
+        if (e.Action === 'remove') this.watch.forget(id);
+        else this.watch.watch(id);
+      } else if (e.Type === 'node') this.watch.recheckHealth();
+    }
     if (this.eventTimer || this.stopped) return;
     this.eventTimer = setTimeout(() => {
       this.eventTimer = undefined;

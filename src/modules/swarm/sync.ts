@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { SecretKind, SecretReference, SwarmCluster, SwarmNetwork, SwarmNode, SwarmNodeAvailability, SwarmNodeRole, SwarmService, SwarmServiceMode } from '../../../entities';
 import { AppError, ErrorCode } from '../../kernel/errors';
+import { listedQuorum, serviceConverged } from './health';
 import type { Engine } from '../../infra/engine/port';
 import type { EngineInfo, LocalSwarm, NetworkInspect, NodeInspect, SecretInspect, ServiceInspect } from '../../infra/engine/types';
 
@@ -20,6 +21,10 @@ export interface ClusterSyncResult {
   configs: number;
   networks: number;
   changes: SwarmChange[];
+  /** Docker ids of services whose tasks need a look (new, changed, rolling, or Docker's counts differ from the stored ones). */
+  watch: string[];
+  /** Whether the node list shows a leader and a majority of managers not unreachable. */
+  quorum: boolean;
 }
 
 export const STACK_LABEL = 'com.docker.stack.namespace';
@@ -64,6 +69,11 @@ export function nodeValues(n: NodeInspect): Partial<SwarmNode> {
   };
 }
 
+/**
+ * A service's stored values from its inspect. Not its task counts: Docker's ServiceStatus counts
+ * tasks of any spec version, so runningTasks/desiredTasks are written only by the task watcher
+ * (src/modules/swarm/watch.ts), with the version they were counted at.
+ */
 export function serviceValues(s: ServiceInspect): Partial<SwarmService> {
   const spec = s.Spec ?? {};
   const replicated = spec.Mode?.Replicated;
@@ -74,8 +84,6 @@ export function serviceValues(s: ServiceInspect): Partial<SwarmService> {
     image: spec.TaskTemplate?.ContainerSpec?.Image ?? '',
     mode: replicated ? SwarmServiceMode.REPLICATED : SwarmServiceMode.GLOBAL,
     replicas: replicated ? (replicated.Replicas ?? 1) : null,
-    desiredTasks: s.ServiceStatus?.DesiredTasks ?? null,
-    runningTasks: s.ServiceStatus?.RunningTasks ?? null,
     stack: labels[STACK_LABEL] ?? null,
     labels,
     spec,
@@ -187,6 +195,7 @@ export async function syncCluster(em: EntityManager, cluster: SwarmCluster, engi
     em.find(SecretReference, { cluster }),
     em.find(SwarmNetwork, { cluster }),
   ]);
+  const watch = servicesToWatch(services, storedServices);
   const changes: SwarmChange[] = [];
   changes.push(
     ...(await reconcile(
@@ -276,7 +285,24 @@ export async function syncCluster(em: EntityManager, cluster: SwarmCluster, engi
   );
   await em.flush();
   await linkNodesToHosts(em, cluster);
-  return { nodes: nodes.length, services: services.length, secrets: secrets.length, configs: configs.length, networks: networks.length, changes };
+  return { nodes: nodes.length, services: services.length, secrets: secrets.length, configs: configs.length, networks: networks.length, changes, watch, quorum: listedQuorum(nodes) };
+}
+
+/**
+ * Services whose tasks the watcher should read: Docker emits no task events, so a task that
+ * died, was rescheduled or failed is found here: the stored figures are not of the listed
+ * version, a rollout moves, or Docker's own counts (ServiceStatus) differ from the stored ones.
+ */
+function servicesToWatch(listed: ServiceInspect[], stored: SwarmService[]): string[] {
+  const byId = new Map(stored.map((r) => [r.serviceId, r]));
+  return listed
+    .filter((s) => {
+      const row = byId.get(s.ID);
+      if (!row || row.tasksVersion !== (s.Version?.Index ?? 0) || !serviceConverged({ ...row, version: s.Version?.Index ?? 0, updateState: s.UpdateStatus?.State ?? null })) return true;
+      const status = s.ServiceStatus;
+      return status !== null && status !== undefined && (status.RunningTasks !== row.runningTasks || status.DesiredTasks !== row.desiredTasks);
+    })
+    .map((s) => s.ID);
 }
 
 /** A SwarmNode whose engine is a registered DockerHost (same swarm node id in its info) is linked to it. */

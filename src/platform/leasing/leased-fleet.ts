@@ -12,6 +12,8 @@ export interface Supervised {
   start(): void;
   stop(): Promise<void>;
   poke(): void;
+  /** Whether it stopped on its own (its store found the lease taken: fencing; or its row gone). */
+  readonly isStopped: boolean;
 }
 
 export interface LeasedFleetOptions<S extends Supervised> {
@@ -112,6 +114,13 @@ export class LeasedFleet<S extends Supervised> implements Worker {
 
   private async reconcileOnce(): Promise<void> {
     if (!this.running) return;
+    // a supervisor that stopped on its own is not one: if the lease is (again) this replica's, a
+    // new one starts below, else the row would stay leased here with nobody reading it
+    for (const [id, sup] of this.supervisors) {
+      if (!sup.isStopped) continue;
+      this.supervisors.delete(id);
+      await sup.stop();
+    }
     const held = (await this.opts.orm.em.getConnection().execute(
       `update ${this.opts.table} set lease_owner = ?, lease_expires_at = now() + (? * interval '1 second')
         where lease_owner = ? or lease_owner is null or lease_expires_at < now()
