@@ -271,7 +271,7 @@ describe('replica takeover (three replica processes, one database and Redis, the
       return r.data?.dockerHost.status === 'CONNECTED' && r.data.dockerHost.lastSyncedAt;
     }, 30_000);
     await holder();
-  }, 180_000);
+  }, 240_000);
 
   afterAll(async () => {
     await stopLoad?.().catch(() => undefined);

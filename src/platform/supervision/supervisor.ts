@@ -231,7 +231,7 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   /**
    * Where to resume the stream: the last event this supervisor read, else the newest event stored
    * for the endpoint (so a new supervisor after a restart or a lease move replays what Docker still
-   * buffers instead of starting from "now"), else lastEventAt. `since` is inclusive: the replayed
+   * buffers instead of starting from "now"), else lastEventAt, else the registration time. `since` is inclusive: the replayed
    * boundary event is dropped by the unique key, and when Docker's replay does not start with it,
    * events may be missing (see gapEvent).
    */
@@ -244,7 +244,10 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
       time_nano: string;
     }>;
     if (last?.time_nano) return { since: sinceFromTimeNano(last.time_nano), boundaryNano: last.time_nano };
-    return { since: row.lastEventAt ? (row.lastEventAt.getTime() / 1000).toFixed(3) : undefined };
+    // nothing stored from the stream yet (a new endpoint, or a first reader that was fenced off
+    // before it stored anything): replay what Docker still buffers since the endpoint was registered
+    const from = row.lastEventAt ?? row.createdAt;
+    return { since: (from.getTime() / 1000).toFixed(3) };
   }
 
   /** Adds events read from the stream to the queue (appended to the last batch while it is a stream batch with room). */
@@ -414,10 +417,15 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
       await this.commitOutcome(em, row, { ok: true });
       const reopened = this.resyncPending;
       this.resyncPending = false;
-      if (this.publishesResync(wasSynced, reopened) && result.changes.length > 0) await this.ingest(em, row, this.resyncEvents(result), EventSource.RESYNC);
+      if (this.publishesResync(wasSynced, reopened) && result.changes.length > 0) await this.ingest(em, row, this.resyncEvents(result), EventSource.RESYNC, this.fence);
       return result;
     } catch (err) {
       em.clear();
+      if (err instanceof LeaseLost) {
+        this.log.warn('lease taken over by another replica: this reader stops writing');
+        void this.stop();
+        throw Object.assign(err, { recorded: true });
+      }
       await this.recordFailure(err);
       throw Object.assign(err as object, { recorded: true });
     }
