@@ -566,6 +566,8 @@ class Bench {
     const windowTo = wallMs();
     const { text } = await this.leases();
     this.steady.push({ segment, replicas: n, windowFrom, windowTo, leases: text, rss: this.rss(), benchLagP99: this.lag.read().p99 });
+    // the window's last events are stored before whatever comes next (a kill) could delay them
+    await sleep(SETTLE_MS);
   }
 
   /**
@@ -622,7 +624,7 @@ class Bench {
     log(`${signal} ${no}: ${left === 0 ? 'caught up' : `${left} backlog events still not stored`} after ${(wallMs() - round.at).toFixed(0)} ms`);
     await sleep(1000);
     await this.addReplica();
-    await sleep(SETTLE_MS);
+    await sleep(2000);
   }
 
   /**
@@ -752,6 +754,8 @@ class Accounting {
   /** Per host uuid: facts reported by RESYNC rows (with created_ms), and facts stored from the stream. */
   private readonly resynced = new Map<string, Map<string, number>>();
   private readonly streamFacts = new Map<string, Set<string>>();
+  /** Per host uuid: its rows. */
+  private readonly byHost = new Map<string, Row[]>();
 
   constructor(
     private readonly bench: Bench,
@@ -778,6 +782,9 @@ class Accounting {
     let host = '';
     let expect = 1;
     for (const r of this.rows) {
+      const list = this.byHost.get(r.host) ?? [];
+      list.push(r);
+      this.byHost.set(r.host, list);
       if (r.host !== host) {
         host = r.host;
         expect = 1;
@@ -853,14 +860,8 @@ class Accounting {
 
   /** Each stored row of a subscribed host delivered once to its feed, in order, with the stored timeNano. */
   private countFeeds(): void {
-    const byHost = new Map<string, Row[]>();
-    for (const r of this.rows) {
-      const l = byHost.get(r.host) ?? [];
-      l.push(r);
-      byHost.set(r.host, l);
-    }
     for (const f of this.bench.feeds) {
-      const rows = byHost.get(f.host.uuid) ?? [];
+      const rows = this.byHost.get(f.host.uuid) ?? [];
       const bySeq = new Map(rows.map((r) => [r.seq, r]));
       const got = new Map<number, number>();
       let prev = 0;
@@ -928,6 +929,41 @@ class Accounting {
     return { atMs: unstored ? undefined : latest, backlog, unstored };
   }
 
+  /**
+   * When the round's hosts were all storing again: per host, the first row a survivor stored (created
+   * after the SIGKILL, or after the host was claimed for a SIGTERM, whose victim stores what it read
+   * before it lets go) when the host emitted something between the signal and its stream reopening;
+   * else its reopening (nothing was waiting to be stored). The latest over the hosts; undefined
+   * while a host with such a backlog has no row.
+   */
+  storingAgain(round: Round): number | undefined {
+    const waiting = new Set<number>();
+    const hosts = new Set(round.hosts);
+    for (const e of this.bench.emitted) if (e.ms >= round.at && hosts.has(e.host) && e.ms <= (round.reading.get(e.host) ?? -Infinity)) waiting.add(e.host);
+    let latest = round.at;
+    for (const i of round.hosts) {
+      const reading = round.reading.get(i);
+      if (reading === undefined) return undefined;
+      if (!waiting.has(i)) {
+        latest = Math.max(latest, reading);
+        continue;
+      }
+      const after = round.signal === 'SIGKILL' ? round.at : (round.claimed.get(i) ?? round.at);
+      const uuid = this.bench.hosts[i].uuid;
+      const first = this.firstRowAfter(uuid, after);
+      if (first === undefined) return undefined;
+      latest = Math.max(latest, first);
+    }
+    return latest;
+  }
+
+  /** created_ms of the host's first row created after `ms`. */
+  private firstRowAfter(uuid: string, ms: number): number | undefined {
+    let best: number | undefined;
+    for (const r of this.byHost.get(uuid) ?? []) if (r.createdMs > ms && (best === undefined || r.createdMs < best)) best = r.createdMs;
+    return best;
+  }
+
   /** GAP rows of the round's hosts created during the round. */
   gapsIn(round: Round, until: number): number {
     const uuids = new Set(round.hosts.map((i) => this.bench.hosts[i].uuid));
@@ -944,14 +980,35 @@ const lat = (s: Summary) => `${f(s.p50, 1).padStart(7)} ${f(s.p99, 1).padStart(7
 const outcome = (o: Outcome) => `${String(o.lost).padStart(4)} ${String(o.duplicated).padStart(4)} ${String(o.covered).padStart(4)} ${String(o.replaced).padStart(6)}`;
 const feedOutcome = (o: Outcome) => `${String(o.feedLost).padStart(4)} ${String(o.feedDup).padStart(4)}`;
 
-function takeoverOf(round: Round, acc: Accounting): { claimed?: number; reading?: number; caught?: number; total?: number; backlog: number; unstored: number } {
+interface Takeover {
+  claimed?: number;
+  reading?: number;
+  storing?: number;
+  total?: number;
+  caught?: number;
+  /** Per host, reading − claimed: how long a survivor took to open the stream of a host it had just leased. */
+  open: Summary;
+  backlog: number;
+  unstored: number;
+}
+
+const takeovers = new Map<Round, Takeover>();
+
+function takeoverOf(round: Round, acc: Accounting): Takeover {
+  const known = takeovers.get(round);
+  if (known) return known;
   const all = (m: Map<number, number>) => (m.size === round.hosts.length ? Math.max(round.at, ...m.values()) - round.at : undefined);
   const claimed = all(round.claimed);
   const reading = all(round.reading);
+  const storingAt = acc.storingAgain(round);
+  const storing = storingAt === undefined ? undefined : storingAt - round.at;
   const c = acc.caughtUp(round);
   const caught = c.atMs === undefined ? undefined : c.atMs - round.at;
-  const total = claimed === undefined || reading === undefined || caught === undefined ? undefined : Math.max(claimed, reading, caught);
-  return { claimed, reading, caught, total, backlog: c.backlog, unstored: c.unstored };
+  const total = claimed === undefined || reading === undefined || storing === undefined ? undefined : Math.max(claimed, reading, storing);
+  const open = summarize(round.hosts.filter((i) => round.claimed.has(i) && round.reading.has(i)).map((i) => round.reading.get(i)! - round.claimed.get(i)!));
+  const t = { claimed, reading, storing, total, caught, open, backlog: c.backlog, unstored: c.unstored };
+  takeovers.set(round, t);
+  return t;
 }
 
 function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSec: number }): void {
@@ -995,7 +1052,7 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
   if (bench.rounds.length > 0) {
     lines.push('');
     lines.push('hand-over rounds: ms after the signal to the victim (the replica holding the most leases)');
-    const h2 = `${'round'.padStart(10)} | ${'victim'.padEnd(10)} | ${'claimed'.padStart(7)} | ${'reading'.padStart(7)} | ${'caught up'.padStart(9)} | ${'takeover'.padStart(8)} | ${'backlog'.padStart(7)} | ${'events'.padStart(6)} | stored lost  dup  gap resync | GAP rows | fed lost  dup | exit`;
+    const h2 = `${'round'.padStart(10)} | ${'victim'.padEnd(10)} | ${'claimed'.padStart(7)} | ${'reading'.padStart(7)} | ${'storing'.padStart(7)} | ${'takeover'.padStart(8)} | ${'open p50/max'.padStart(12)} | ${'caught up'.padStart(9)} | ${'backlog'.padStart(7)} | ${'events'.padStart(6)} | stored lost  dup  gap resync | GAP rows | fed lost  dup | exit`;
     lines.push(h2);
     lines.push('-'.repeat(h2.length));
     for (const r of bench.rounds) {
@@ -1003,7 +1060,7 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
       const o = acc.bySegment.get(r.segment) ?? emptyOutcome();
       const exit = r.exit === undefined ? '-' : `${r.exit}${r.signal === 'SIGTERM' && r.exitMs !== undefined ? ` in ${r.exitMs.toFixed(0)} ms` : ''}`;
       lines.push(
-        `${r.segment.label.padStart(10)} | ${`${r.victim} ${r.victimLeases}`.padEnd(10)} | ${f(t.claimed).padStart(7)} | ${f(t.reading).padStart(7)} | ${(t.caught === undefined ? `${t.unstored} lost` : f(t.caught)).padStart(9)} | ${(t.total === undefined ? 'timeout' : f(t.total)).padStart(8)} | ${String(t.backlog).padStart(7)} | ${String(o.events).padStart(6)} | ${' '.repeat(6)}${outcome(o)} | ${String(acc.gapsIn(r, nextFrom(r.segment))).padStart(8)} | ${' '.repeat(3)}${feedOutcome(o)} | ${exit}`,
+        `${r.segment.label.padStart(10)} | ${`${r.victim} ${r.victimLeases}`.padEnd(10)} | ${f(t.claimed).padStart(7)} | ${f(t.reading).padStart(7)} | ${f(t.storing).padStart(7)} | ${(t.total === undefined ? 'timeout' : f(t.total)).padStart(8)} | ${`${f(t.open.p50)}/${f(t.open.max)}`.padStart(12)} | ${(t.caught === undefined ? `${t.unstored} lost` : f(t.caught)).padStart(9)} | ${String(t.backlog).padStart(7)} | ${String(o.events).padStart(6)} | ${' '.repeat(6)}${outcome(o)} | ${String(acc.gapsIn(r, nextFrom(r.segment))).padStart(8)} | ${' '.repeat(3)}${feedOutcome(o)} | ${exit}`,
       );
     }
     lines.push('');
@@ -1013,10 +1070,11 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
       const totals = rs.map((r) => takeoverOf(r, acc).total);
       const done = totals.filter((t): t is number => t !== undefined);
       const s = summarize(done);
+      const caught = summarize(rs.map((r) => takeoverOf(r, acc).caught).filter((c): c is number => c !== undefined));
       const gaps = rs.reduce((a, r) => a + acc.gapsIn(r, nextFrom(r.segment)), 0);
       lines.push(
         `${signal === 'SIGKILL' ? 'SIGKILL takeover' : 'SIGTERM hand-off'}: ${rs.length} round(s), p50 ${f(s.p50)} ms, p99 ${f(s.p99)} ms, max ${f(s.max)} ms` +
-          `${done.length < rs.length ? `, ${rs.length - done.length} cut at ${TAKEOVER_MS / 1000} s or with unstored backlog` : ''}; GAP rows ${gaps}` +
+          `${done.length < rs.length ? `, ${rs.length - done.length} not complete within ${TAKEOVER_MS / 1000} s` : ''}; caught up p50 ${f(caught.p50)} ms, max ${f(caught.max)} ms; GAP rows ${gaps}` +
           ` (target ${signal === 'SIGKILL' ? 'p99 ≤ 10 000 ms over 20 kills' : '≤ 2 000 ms with no gap'})`,
       );
     }
@@ -1048,8 +1106,11 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
   lines.push('  leases / RSS : at the end of the window (VmRSS of each replica process); bench lag p99 = event-loop delay of this process');
   lines.push("  claimed      : every host of the victim is leased by a live replica (polled every 100 ms)");
   lines.push("  reading      : every one of those hosts' engines has an /events stream open again (sampled every 10 ms)");
-  lines.push('  caught up    : every event those hosts emitted between the signal and their stream reopening (backlog) is stored or in a GAP window');
-  lines.push('  takeover     : the latest of the three; exit = the victim\'s exit status (SIGTERM: and how long it took)');
+  lines.push("  storing      : every one of those hosts that emitted events between the signal and its stream reopening has a row a survivor stored");
+  lines.push('                 (the others: their reopening, as nothing waited to be stored)');
+  lines.push("  takeover     : the latest of claimed, reading and storing; open = per host, reading − claimed (connect, verify, resume query, GET /events)");
+  lines.push('  caught up    : every event those hosts emitted between the signal and their stream reopening (backlog) is stored, in a GAP window or');
+  lines.push("                 reported by a RESYNC row; exit = the victim's exit status (SIGTERM: and how long it took)");
   process.stdout.write(lines.join('\n') + '\n');
 }
 

@@ -117,6 +117,12 @@ export async function seedSwarm(orm: MikroORM, accountId: string, opts: { prefix
   return { clusterIds: clusters.map((c) => c.id) };
 }
 
+/** The account lookup a request makes before its operation (src/modules/accounts: on first sight, then once a minute). */
+const ACCOUNT_LOOKUP = /^\s*insert into (accounts|users) /i;
+
+/** The statements of an operation: what the counter saw, without the request's own account lookup. */
+export const operationStatements = (statements: string[]) => statements.filter((s) => !ACCOUNT_LOOKUP.test(s));
+
 /**
  * Counts the SQL statements an app's ORM sends to PostgreSQL (the knex client's 'query' event:
  * every MikroORM query, raw or not, goes through it). Call stop() when done.
