@@ -195,7 +195,11 @@ async function startCompiledReplica(dist: string, databaseUrl: string, allow: st
     pid: child.pid!,
     url: server.url,
     async gql(query, variables, token) {
-      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      });
       return (await res.json()) as never;
     },
     owns: (owner) => pidOfLeaseOwner(owner) === child.pid,
@@ -1099,16 +1103,16 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
   lines.push("  ingest lag   : docker_events.created_at (PostgreSQL's now() of the storing statement, so a little before its commit) − the event's timeNano");
   lines.push('  delivery     : when a subscriber in this process received the event − its timeNano (same clock); STREAM events of the window only');
   lines.push('  events       : stream rows whose event falls in the measured window (steady state) / events emitted during the round (rounds)');
-  lines.push('  stored       : events emitted in the row\'s stretch of the run (until the next row starts): lost = neither stored nor inside a GAP');
+  lines.push("  stored       : events emitted in the row's stretch of the run (until the next row starts): lost = neither stored nor inside a GAP");
   lines.push("                 row's from/to window nor replaced, dup = stored more than once, gap = not stored but covered by a GAP row,");
   lines.push('                 resync = not stored, but a RESYNC row (synthetic timeNano) reports the same type, action and actor');
-  lines.push("  fed          : stored rows (any source) of the subscribed hosts in that stretch: lost = never delivered, dup = extra deliveries");
+  lines.push('  fed          : stored rows (any source) of the subscribed hosts in that stretch: lost = never delivered, dup = extra deliveries');
   lines.push('  leases / RSS : at the end of the window (VmRSS of each replica process); bench lag p99 = event-loop delay of this process');
-  lines.push("  claimed      : every host of the victim is leased by a live replica (polled every 100 ms)");
+  lines.push('  claimed      : every host of the victim is leased by a live replica (polled every 100 ms)');
   lines.push("  reading      : every one of those hosts' engines has an /events stream open again (sampled every 10 ms)");
-  lines.push("  storing      : every one of those hosts that emitted events between the signal and its stream reopening has a row a survivor stored");
+  lines.push('  storing      : every one of those hosts that emitted events between the signal and its stream reopening has a row a survivor stored');
   lines.push('                 (the others: their reopening, as nothing waited to be stored)');
-  lines.push("  takeover     : the latest of claimed, reading and storing; open = per host, reading − claimed (connect, verify, resume query, GET /events)");
+  lines.push('  takeover     : the latest of claimed, reading and storing; open = per host, reading − claimed (connect, verify, resume query, GET /events)');
   lines.push('  caught up    : every event those hosts emitted between the signal and their stream reopening (backlog) is stored, in a GAP window or');
   lines.push("                 reported by a RESYNC row; exit = the victim's exit status (SIGTERM: and how long it took)");
   process.stdout.write(lines.join('\n') + '\n');

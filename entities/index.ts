@@ -26,7 +26,26 @@ export { MAX_CONSECUTIVE_FAILURES } from './hosts/docker-host.entity';
 export { Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity, SwarmCluster, SwarmNode, SwarmService, SwarmEvent, SecretReference, SwarmNetwork };
 
 /** Every MikroORM entity, registered with the ORM and with `node(id:)`. */
-export const ENTITIES = [Account, User, DockerHost, DockerContainer, DockerImage, DockerEvent, DockerActivity, SwarmCluster, SwarmNode, SwarmService, SwarmEvent, SecretReference, SwarmNetwork, ContainerTemplate, ContainerInstance, SecurityViolation, CallbackAttempt, InstanceSettings];
+export const ENTITIES = [
+  Account,
+  User,
+  DockerHost,
+  DockerContainer,
+  DockerImage,
+  DockerEvent,
+  DockerActivity,
+  SwarmCluster,
+  SwarmNode,
+  SwarmService,
+  SwarmEvent,
+  SecretReference,
+  SwarmNetwork,
+  ContainerTemplate,
+  ContainerInstance,
+  SecurityViolation,
+  CallbackAttempt,
+  InstanceSettings,
+];
 
 export { EngineClaim, EngineClaimHolder, EngineClaimKind } from './engine/engine-claim.entity';
 

@@ -27,5 +27,4 @@ export class InstanceSettings extends AccountOwned {
 
   @Property({ type: 'text', nullable: true, lazy: true })
   callbackSecretSealed?: string | null;
-
 }

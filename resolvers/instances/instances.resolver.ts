@@ -1,7 +1,7 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { FilterQuery } from '@mikro-orm/core';
-import { Account, CallbackAttempt, ContainerInstance, ContainerTemplate, DockerHost, InstanceSettings, SecurityViolation } from '../../entities';
+import { Account, CallbackAttempt, ContainerInstance, ContainerTemplate, DockerHost, SecurityViolation } from '../../entities';
 import { Context, scopeOf } from '../../src/graphql/context';
 import { ConnectionArgs, paginate } from '../../src/graphql/connection';
 import { expectGlobalId } from '../../src/graphql/relay';
@@ -23,6 +23,8 @@ import {
   QuotaUsage,
   RemoveContainerTemplatePayload,
   RotateCallbackSecretPayload,
+  RotateInstanceCallbackSecretInput,
+  SetContainerQuotaPayload,
   RunContainerInstanceInput,
   SecurityViolationConnection,
   SetContainerQuotaInput,
@@ -80,15 +82,17 @@ export class ContainerTemplateResolver {
   }
 
   @Authorized(PERMISSIONS.templatesManage)
-  @Mutation(() => InstanceSettings, { description: "Sets the account's instance quota (needs containers.templates.manage)." })
-  setContainerQuota(@Arg('input', () => SetContainerQuotaInput) input: SetContainerQuotaInput, @Ctx() ctx: Context) {
-    return this.m.quotas.set(scopeOf(ctx), input);
+  @Mutation(() => SetContainerQuotaPayload, { description: "Sets the account's instance quota (needs containers.templates.manage)." })
+  async setContainerQuota(@Arg('input', () => SetContainerQuotaInput) input: SetContainerQuotaInput, @Ctx() ctx: Context): Promise<SetContainerQuotaPayload> {
+    const scope = scopeOf(ctx);
+    const settings = await this.m.quotas.set(scope, input);
+    return { settings, quotaUsage: await this.m.quotas.usage(scope) };
   }
 
   @Authorized(PERMISSIONS.templatesManage)
   @Mutation(() => RotateCallbackSecretPayload, { description: 'A new HMAC secret for task callbacks, returned once (needs containers.templates.manage).' })
-  async rotateInstanceCallbackSecret(@Ctx() ctx: Context): Promise<RotateCallbackSecretPayload> {
-    return { secret: await this.m.callbackSecrets.rotate(scopeOf(ctx)) };
+  async rotateInstanceCallbackSecret(@Arg('input', () => RotateInstanceCallbackSecretInput) input: RotateInstanceCallbackSecretInput, @Ctx() ctx: Context): Promise<RotateCallbackSecretPayload> {
+    return { secret: await this.m.callbackSecrets.rotate(scopeOf(ctx)), clientMutationId: input.clientMutationId ?? null };
   }
 }
 
@@ -120,12 +124,7 @@ export class ContainerInstanceResolver {
 
   @Authorized()
   @Query(() => SecurityViolationConnection, { description: 'Security violations across your instances, newest first.' })
-  securityViolations(
-    @Args() page: ConnectionArgs,
-    @Arg('instanceId', () => ID, { nullable: true }) instanceId: string | undefined,
-    @Ctx() ctx: Context,
-    @Info() info: GraphQLResolveInfo,
-  ) {
+  securityViolations(@Args() page: ConnectionArgs, @Arg('instanceId', () => ID, { nullable: true }) instanceId: string | undefined, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     const where: FilterQuery<SecurityViolation> = instanceId ? { instance: instanceIdOf(instanceId, 'instanceId') } : {};
     return paginate(ctx.em, SecurityViolation, where, page, { field: 'detectedAt', direction: 'desc' }, info);
   }

@@ -149,8 +149,14 @@ export class CleanupVaultTokenPayload {
   @Field(() => DockerActivity) activity!: DockerActivity;
 }
 
+@InputType({ description: 'Nothing to choose: a new secret replaces the current one at once.' })
+export class RotateInstanceCallbackSecretInput {
+  @Field(() => String, { nullable: true, description: 'Echoed back (Relay convention).' }) @IsOptional() @MaxLength(100) clientMutationId?: string;
+}
+
 @ObjectType()
 export class RotateCallbackSecretPayload {
+  @Field(() => String, { nullable: true }) clientMutationId?: string | null;
   @Field(() => String, { description: 'The new HMAC-SHA256 secret callbacks are signed with. Shown once: store it now.' }) secret!: string;
 }
 
@@ -167,4 +173,8 @@ export class QuotaUsage {
   @Field(() => QuotaFigure) cpuMillicores!: QuotaFigure;
 }
 
-export { InstanceSettings };
+@ObjectType()
+export class SetContainerQuotaPayload {
+  @Field(() => InstanceSettings) settings!: InstanceSettings;
+  @Field(() => QuotaUsage) quotaUsage!: QuotaUsage;
+}

@@ -286,7 +286,9 @@ export class SwarmClusterResolver {
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
       const filter = args.filter as SwarmEventFilter | undefined;
-      return eventFeed(ctx, CLUSTER_FEED, args.clusterId as string, 'clusterId', Topic.SWARM_EVENTS, SWARM_EVENT_LOG, cursorArg(args.after as string | undefined), (e: SwarmEvent) => eventMatches(e, filter));
+      return eventFeed(ctx, CLUSTER_FEED, args.clusterId as string, 'clusterId', Topic.SWARM_EVENTS, SWARM_EVENT_LOG, cursorArg(args.after as string | undefined), (e: SwarmEvent) =>
+        eventMatches(e, filter),
+      );
     },
   })
   swarmEvents$(
@@ -397,7 +399,9 @@ export class SwarmServiceResolver {
     return typeof m === 'string' ? m : null;
   }
 
-  @FieldResolver(() => [SwarmTaskChange], { description: "Tasks of the current spec that failed or were rejected in a slot where none runs, newest first, with Docker's error (kept up to date by the task watcher)." })
+  @FieldResolver(() => [SwarmTaskChange], {
+    description: "Tasks of the current spec that failed or were rejected in a slot where none runs, newest first, with Docker's error (kept up to date by the task watcher).",
+  })
   failingTasks(@Root() row: SwarmService): SwarmTaskChange[] {
     return (row.failingTasks ?? []).map(taskChange);
   }

@@ -93,6 +93,19 @@ export interface Config {
   vault?: VaultConfig;
   /** Non-public addresses task callbacks may be sent to (FLEETGRAPH_CALLBACK_ALLOW, same syntax as FLEETGRAPH_ENDPOINT_ALLOW, addresses only); default none: public addresses only. */
   callbackAllow?: EndpointAllowList;
+  /** Timings of container instances (src/modules/instances); defaults there. Not read from the environment (tests and embedders). */
+  instances?: InstanceTuning;
+}
+
+/** Overrides of container-instance timings (see DEFAULT_INSTANCE_OPTIONS in src/modules/instances/instances.ts). */
+export interface InstanceTuning {
+  sampleIntervalMs?: number;
+  reapIntervalSeconds?: number;
+  staleAfterMs?: number;
+  hostLostAfterMs?: number;
+  stopGraceSeconds?: number;
+  callbackRetryDelaySeconds?: number;
+  callbackRetryLimit?: number;
 }
 
 /** How fleetgraph reaches Vault. Its own token is a secret: never logged, never put in an error. */

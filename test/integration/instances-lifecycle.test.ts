@@ -55,7 +55,7 @@ describe('container instances: lifecycle', () => {
   it('runs a template to completion: statuses in order, output, usage, container gone, token revoked, signed callback', async () => {
     const receiver = await startReceiver();
     try {
-      const secretRes = await t.gql<{ rotateInstanceCallbackSecret: { secret: string } }, unknown>('mutation { rotateInstanceCallbackSecret { secret } }', {}, token);
+      const secretRes = await t.gql<{ rotateInstanceCallbackSecret: { secret: string } }, unknown>('mutation { rotateInstanceCallbackSecret(input: {}) { secret } }', {}, token);
       const secret = secretRes.data!.rotateInstanceCallbackSecret.secret;
       const templateId = await template({
         command: ['sh', '-c', 'echo hello; echo oops >&2; head -c 4 "$FLEETGRAPH_VAULT_TOKEN_FILE"; echo; echo "secret=$API_KEY"; head -c 5000 /dev/zero | tr "\\0" x; echo; sleep 4'],
@@ -113,7 +113,10 @@ describe('container instances: lifecycle', () => {
 
       // statuses in order on the subscription
       await sub.until((rs) => rs.some((r) => r.data?.containerInstanceUpdated.id === started.id && r.data.containerInstanceUpdated.status === 'COMPLETED'));
-      const seen = sub.results.map((r) => r.data!.containerInstanceUpdated).filter((u) => u.id === started.id).map((u) => u.status);
+      const seen = sub.results
+        .map((r) => r.data!.containerInstanceUpdated)
+        .filter((u) => u.id === started.id)
+        .map((u) => u.status);
       expect(seen.filter((s, i) => s !== seen[i - 1])).toEqual(['PENDING', 'PROVISIONING', 'RUNNING', 'COMPLETED']);
       sub.unsubscribe();
       await client.dispose();
@@ -201,7 +204,11 @@ describe('container instances: lifecycle', () => {
     const res = await run({ config: { image: TEST_IMAGE, command: ['sleep', '300'], vaultPolicies: ['instance-reader'] } });
     const id = res.data!.runContainerInstance.instance.id;
     await eventually(async () => (await get(id)).status === 'RUNNING', 30_000);
-    const cancel = await t.gql<{ cancelContainerInstance: { instance: Instance } }, unknown>(`mutation($id: ID!) { cancelContainerInstance(input: { id: $id }) { instance { id status } } }`, { id }, token);
+    const cancel = await t.gql<{ cancelContainerInstance: { instance: Instance } }, unknown>(
+      `mutation($id: ID!) { cancelContainerInstance(input: { id: $id }) { instance { id status } } }`,
+      { id },
+      token,
+    );
     expect(cancel.errors).toBeUndefined();
     expect(cancel.data!.cancelContainerInstance.instance.status).toBe('CANCELLED');
     expect(await containersOf(id)).toEqual([]);
@@ -209,12 +216,16 @@ describe('container instances: lifecycle', () => {
     const again = await t.gql(`mutation($id: ID!) { cancelContainerInstance(input: { id: $id }) { instance { id } } }`, { id }, token);
     expect(again.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     // manual cleanup is idempotent
-    const cleanup = await t.gql<{ cleanupVaultToken: { revoked: boolean; alreadyGone: boolean } }, unknown>(`mutation($id: ID!) { cleanupVaultToken(input: { instanceId: $id }) { revoked alreadyGone } }`, { id }, token);
+    const cleanup = await t.gql<{ cleanupVaultToken: { revoked: boolean; alreadyGone: boolean } }, unknown>(
+      `mutation($id: ID!) { cleanupVaultToken(input: { instanceId: $id }) { revoked alreadyGone } }`,
+      { id },
+      token,
+    );
     expect(cleanup.data!.cleanupVaultToken).toEqual({ revoked: true, alreadyGone: true });
   });
 
   it('refuses callbacks to addresses outside the allow-list, and runs without the permission are FORBIDDEN', async () => {
-    await t.gql('mutation { rotateInstanceCallbackSecret { secret } }', {}, token);
+    await t.gql('mutation { rotateInstanceCallbackSecret(input: {}) { secret } }', {}, token);
     const res = await run({ config: { image: TEST_IMAGE, command: ['true'] }, callbackUrl: 'http://10.1.2.3/hook' });
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'callbackUrl' });
     const reader = await t.token({ account: 'someone-else', permissions: [] });

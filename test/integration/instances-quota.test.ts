@@ -32,7 +32,8 @@ describe('container instances: quotas', () => {
     await vault?.close();
   });
 
-  const setQuota = (input: Record<string, unknown>) => t.gql(`mutation($input: SetContainerQuotaInput!) { setContainerQuota(input: $input) { maxConcurrent maxMemoryMb maxCpuMillicores } }`, { input }, token);
+  const setQuota = (input: Record<string, unknown>) =>
+    t.gql(`mutation($input: SetContainerQuotaInput!) { setContainerQuota(input: $input) { settings { maxConcurrent maxMemoryMb maxCpuMillicores } quotaUsage { concurrent { used limit } } } }`, { input }, token);
   const usage = async () => (await t.gql<{ viewer: { account: { quotaUsage: Record<string, { used: number; limit: number | null }> } } }, unknown>(USAGE, {}, token)).data!.viewer.account.quotaUsage;
 
   /** Cancels every active instance of the account and waits until none holds quota. */
@@ -45,7 +46,13 @@ describe('container instances: quotas', () => {
     expect((await setQuota({ maxConcurrent: 10, maxMemoryMb: null, maxCpuMillicores: null })).errors).toBeUndefined();
     for (let round = 0; round < 20; round++) {
       const results = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => t.gql<{ runContainerInstance: { instance: { id: string } } }, unknown>(RUN, { input: { hostId, name: `r${round}-${i}`, config: { image: TEST_IMAGE, command: SLEEPER, memoryMb: 16, cpuMillicores: 100 } } }, token)),
+        Array.from({ length: 50 }, (_, i) =>
+          t.gql<{ runContainerInstance: { instance: { id: string } } }, unknown>(
+            RUN,
+            { input: { hostId, name: `r${round}-${i}`, config: { image: TEST_IMAGE, command: SLEEPER, memoryMb: 16, cpuMillicores: 100 } } },
+            token,
+          ),
+        ),
       );
       const admitted = results.filter((r) => !r.errors).map((r) => r.data!.runContainerInstance.instance.id);
       const refused = results.filter((r) => r.errors);
@@ -53,10 +60,14 @@ describe('container instances: quotas', () => {
       for (const r of refused) expect(r.errors![0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', quota: 'account', limit: 10, usage: 10, requested: 1 });
       expect(await usage()).toMatchObject({ concurrent: { used: 10, limit: 10 }, memoryMb: { used: 160, limit: null } });
       // the 10 really start
-      await eventually(async () => {
-        const rows = await sql<{ n: number }>(t.databaseUrl, `select count(*)::int as n from container_instances where name like $1 and status = 'running'`, [`r${round}-%`]);
-        return rows[0].n === 10;
-      }, 60_000, 250);
+      await eventually(
+        async () => {
+          const rows = await sql<{ n: number }>(t.databaseUrl, `select count(*)::int as n from container_instances where name like $1 and status = 'running'`, [`r${round}-%`]);
+          return rows[0].n === 10;
+        },
+        60_000,
+        250,
+      );
       await drain(admitted);
     }
     const [all] = await sql<{ n: number }>(t.databaseUrl, `select count(*)::int as n from container_instances where name ~ '^r[0-9]+-'`);
@@ -69,7 +80,11 @@ describe('container instances: quotas', () => {
     expect(big.errors?.[0]?.extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', quota: 'account', resource: 'memory (MiB)', limit: 100, usage: 0, requested: 128 });
 
     await setQuota({ maxMemoryMb: null });
-    const tpl = await t.gql<{ createContainerTemplate: { template: { id: string } } }, unknown>(CREATE_TEMPLATE, { input: { name: uniqueName('q'), image: TEST_IMAGE, command: SLEEPER, memoryMb: 16, maxConcurrent: 1 } }, token);
+    const tpl = await t.gql<{ createContainerTemplate: { template: { id: string } } }, unknown>(
+      CREATE_TEMPLATE,
+      { input: { name: uniqueName('q'), image: TEST_IMAGE, command: SLEEPER, memoryMb: 16, maxConcurrent: 1 } },
+      token,
+    );
     const templateId = tpl.data!.createContainerTemplate.template.id;
     const first = await t.gql<{ runContainerInstance: { instance: { id: string } } }, unknown>(RUN, { input: { hostId, templateId } }, token);
     expect(first.errors).toBeUndefined();

@@ -79,7 +79,8 @@ export class CallbackSender {
     }
     if (addresses.length === 0) throw badInput('callbackUrl', 'its host name does not resolve');
     for (const a of addresses) {
-      if (!this.policy.allowsAddress(a.address, port)) throw badInput('callbackUrl', 'points to an address callbacks may not reach (public addresses only, unless listed in FLEETGRAPH_CALLBACK_ALLOW)');
+      if (!this.policy.allowsAddress(a.address, port))
+        throw badInput('callbackUrl', 'points to an address callbacks may not reach (public addresses only, unless listed in FLEETGRAPH_CALLBACK_ALLOW)');
     }
     return addresses[0];
   }

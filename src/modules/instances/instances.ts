@@ -4,7 +4,6 @@ import {
   CallbackAttempt,
   ContainerInstance,
   ContainerInstanceStatus,
-  ContainerTemplate,
   DockerHost,
   HostStatus,
   InstanceEnding,
@@ -353,7 +352,9 @@ export class InstanceService {
    */
   private async writeTokenFile(engine: Engine, containerId: string, token: string): Promise<void> {
     const script = `umask 077 && printf %s "$FLEETGRAPH_TOKEN" > ${TOKEN_FILE}.tmp && mv ${TOKEN_FILE}.tmp ${TOKEN_FILE}`;
-    const { exitCode } = await engine.exec(containerId, { Cmd: ['/bin/sh', '-c', script], Env: [`FLEETGRAPH_TOKEN=${token}`], AttachStdout: true, AttachStderr: true, Tty: false }, (stream) => drain(stream));
+    const { exitCode } = await engine.exec(containerId, { Cmd: ['/bin/sh', '-c', script], Env: [`FLEETGRAPH_TOKEN=${token}`], AttachStdout: true, AttachStderr: true, Tty: false }, (stream) =>
+      drain(stream),
+    );
     if (exitCode !== 0) throw new AppError(ErrorCode.DOCKER_ERROR, `Could not write the Vault token file in the container (exit code ${exitCode}); TMPFS_FILE delivery needs /bin/sh in the image`);
   }
 
@@ -427,7 +428,9 @@ export class InstanceService {
   /** Claims the ending (once: false when someone else ended or is ending it) and wraps up. */
   private async end(accountId: string, id: string, outcome: Outcome): Promise<boolean> {
     const scope = this.scope(accountId);
-    const claimed = await scope.em.getConnection().execute<Array<{ id: string }>>(`update container_instances set ending = ? where id = ? and ending is null and status in (${ACTIVE_SQL}) returning id`, [outcome.ending, id]);
+    const claimed = await scope.em
+      .getConnection()
+      .execute<Array<{ id: string }>>(`update container_instances set ending = ? where id = ? and ending is null and status in (${ACTIVE_SQL}) returning id`, [outcome.ending, id]);
     if (claimed.length === 0) return false;
     await this.wrapUp(accountId, id, outcome);
     return true;
@@ -475,7 +478,8 @@ export class InstanceService {
               return null;
             });
             if (out) Object.assign(row, out);
-            if (!row.keepContainer) await engine.removeContainer(containerId, { force: true, removeVolumes: true }).catch((err) => scope.log.warn({ err, instance: id }, 'instance container removal failed'));
+            if (!row.keepContainer)
+              await engine.removeContainer(containerId, { force: true, removeVolumes: true }).catch((err) => scope.log.warn({ err, instance: id }, 'instance container removal failed'));
           }
           row.containerId = containerId;
         }
@@ -513,7 +517,8 @@ export class InstanceService {
         error = `Exited with code ${state.ExitCode}`;
       }
     }
-    if (outcome.ending === InstanceEnding.TIMED_OUT) violations.push({ kind: SecurityViolationKind.TIMEOUT, details: { timeoutSeconds: row.timeoutSeconds, deadline: row.deadline?.toISOString() ?? null } });
+    if (outcome.ending === InstanceEnding.TIMED_OUT)
+      violations.push({ kind: SecurityViolationKind.TIMEOUT, details: { timeoutSeconds: row.timeoutSeconds, deadline: row.deadline?.toISOString() ?? null } });
 
     await this.revokeToken(scope, row);
 
@@ -589,7 +594,9 @@ export class InstanceService {
     const row = await this.get(scope, id);
     if (!isActiveInstanceStatus(row.status)) throw conflict(`The instance ended already (${row.status.toUpperCase()})`);
     const { activity } = await this.d.audit.run(scope, { action: 'instance.cancel', targetType: 'containerInstance', targetId: row.globalId, host: row.host ?? null }, async () => {
-      const claimed = await scope.em.getConnection().execute<Array<{ status: string }>>(`update container_instances set ending = ? where id = ? and ending is null and status in (${ACTIVE_SQL}) returning status`, [InstanceEnding.CANCELLED, id]);
+      const claimed = await scope.em
+        .getConnection()
+        .execute<Array<{ status: string }>>(`update container_instances set ending = ? where id = ? and ending is null and status in (${ACTIVE_SQL}) returning status`, [InstanceEnding.CANCELLED, id]);
       if (claimed.length === 0) throw conflict('The instance is ending already');
       // a running instance is wrapped up here; one still provisioning by its runner (or by the reaper if that runner is gone)
       if (claimed[0].status === ContainerInstanceStatus.RUNNING || !this.running.has(id)) await this.wrapUp(scope.accountId, id, { ending: InstanceEnding.CANCELLED });
@@ -655,7 +662,11 @@ export class InstanceService {
       if (this.running.has(s.id)) continue;
       if (s.status === ContainerInstanceStatus.RUNNING && !s.ending) this.track(s.id, this.watch(s.account_id, s.id));
       else if (s.ending) this.track(s.id, this.wrapUp(s.account_id, s.id, { ending: s.ending as InstanceEnding }));
-      else this.track(s.id, this.end(s.account_id, s.id, { ending: InstanceEnding.ORPHANED }).then(() => undefined));
+      else
+        this.track(
+          s.id,
+          this.end(s.account_id, s.id, { ending: InstanceEnding.ORPHANED }).then(() => undefined),
+        );
     }
   }
 
@@ -714,7 +725,18 @@ export class InstanceService {
       attempt: n,
     });
     const result = secret ? await this.d.callbacks.deliver(row.callbackUrl, secret, body) : { delivered: false, statusCode: null, error: 'no callback secret', durationMs: 0 };
-    scope.em.persist(scope.em.create(CallbackAttempt, { account: data.accountId, instance: row, attempt: n, at: new Date(), statusCode: result.statusCode, error: result.error, durationMs: result.durationMs, delivered: result.delivered } as never));
+    scope.em.persist(
+      scope.em.create(CallbackAttempt, {
+        account: data.accountId,
+        instance: row,
+        attempt: n,
+        at: new Date(),
+        statusCode: result.statusCode,
+        error: result.error,
+        durationMs: result.durationMs,
+        delivered: result.delivered,
+      } as never),
+    );
     const tooOld = !row.endedAt || Date.now() - row.endedAt.getTime() > this.d.options.callbackMaxAgeMs;
     const lastTry = n > this.d.options.callbackRetryLimit;
     if (result.delivered) row.callbackStatus = 'DELIVERED';

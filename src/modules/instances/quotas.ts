@@ -94,15 +94,13 @@ export class QuotaService {
   }
 
   private async used(em: EntityManager, accountId: string, templateId?: string): Promise<UsageRow> {
-    const [row] = await em
-      .getConnection()
-      .execute<UsageRow[]>(
-        `select count(*)::int as n, coalesce(sum(memory_mb), 0)::int as mem, coalesce(sum(cpu_millicores), 0)::int as cpu
+    const [row] = await em.getConnection().execute<UsageRow[]>(
+      `select count(*)::int as n, coalesce(sum(memory_mb), 0)::int as mem, coalesce(sum(cpu_millicores), 0)::int as cpu
            from container_instances where account_id = ? and status in (${ACTIVE})${templateId ? ' and template_id = ?' : ''}`,
-        templateId ? [accountId, templateId] : [accountId],
-        'all',
-        em.getTransactionContext(),
-      );
+      templateId ? [accountId, templateId] : [accountId],
+      'all',
+      em.getTransactionContext(),
+    );
     return row;
   }
 

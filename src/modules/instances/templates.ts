@@ -55,7 +55,14 @@ export class TemplateService {
   async create(scope: Scope, input: TemplateInput) {
     const t = new ContainerTemplate();
     t.account = scope.accountId as never;
-    this.apply(scope, t, { memoryMb: DEFAULTS.memoryMb, cpuMillicores: DEFAULTS.cpuMillicores, pidsLimit: DEFAULTS.pidsLimit, timeoutSeconds: DEFAULTS.timeoutSeconds, outputLimitBytes: DEFAULTS.outputLimitBytes, ...dropNulls(input) });
+    this.apply(scope, t, {
+      memoryMb: DEFAULTS.memoryMb,
+      cpuMillicores: DEFAULTS.cpuMillicores,
+      pidsLimit: DEFAULTS.pidsLimit,
+      timeoutSeconds: DEFAULTS.timeoutSeconds,
+      outputLimitBytes: DEFAULTS.outputLimitBytes,
+      ...dropNulls(input),
+    });
     if (!t.name) throw badInput('name', 'is required');
     if (!t.image) throw badInput('image', 'is required');
     return this.audit.run(scope, { action: 'template.create', targetType: 'containerTemplate', targetId: t.name, parameters: redactInput(input) }, async (handle) => {
@@ -122,7 +129,17 @@ export class TemplateService {
   /** The host-access policy on the container the template makes (named volumes and networks are looked up again at run time, on the host). */
   private checkPolicy(scope: Scope, t: ContainerTemplate): void {
     const run = fromTemplate(t, {});
-    const body = createBody({ instanceId: 'template', accountId: scope.accountId, name: 'template', spec: run.spec, memoryMb: run.memoryMb, cpuMillicores: run.cpuMillicores, secretEnv: [], image: { entrypoint: null, cmd: ['true'] }, withToken: run.spec.vaultPolicies.length > 0 });
+    const body = createBody({
+      instanceId: 'template',
+      accountId: scope.accountId,
+      name: 'template',
+      spec: run.spec,
+      memoryMb: run.memoryMb,
+      cpuMillicores: run.cpuMillicores,
+      secretEnv: [],
+      image: { entrypoint: null, cmd: ['true'] },
+      withToken: run.spec.vaultPolicies.length > 0,
+    });
     this.guard.check(scope, containerHostAccess(body));
   }
 }

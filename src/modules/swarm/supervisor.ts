@@ -93,7 +93,9 @@ export class ClusterSupervisor extends EndpointSupervisor<SwarmCluster, ClusterS
   }
 
   protected commitOutcome(em: EntityManager, cluster: SwarmCluster, outcome: Outcome): Promise<void> {
-    const change = outcome.ok ? clusterOutcome(cluster, { ok: true, quorum: this.syncedQuorum }) : clusterOutcome(cluster, { ok: false, error: outcome.error, quorumLost: isQuorumLoss(outcome.cause), refused: outcome.refused });
+    const change = outcome.ok
+      ? clusterOutcome(cluster, { ok: true, quorum: this.syncedQuorum })
+      : clusterOutcome(cluster, { ok: false, error: outcome.error, quorumLost: isQuorumLoss(outcome.cause), refused: outcome.refused });
     return commitClusterStatus(em, this.deps.pubsub, change);
   }
 

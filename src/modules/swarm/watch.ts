@@ -27,6 +27,8 @@ const MAX_REMEMBERED = 256;
 export const HEALTH_PROBE_MS = 2000;
 /** …and this often while a manager is unreachable, a node is not ready, or quorum is lost. */
 export const HEALTH_AT_RISK_MS = 1000;
+/** How long stop() waits for the step under way. */
+const STOP_WAIT_MS = 2000;
 /** A cached engine port is used this long at most (the supervisor may have moved to another manager). */
 const ENGINE_TTL_MS = 30_000;
 
@@ -88,10 +90,13 @@ export class ClusterWatch {
     this.schedule();
   }
 
+  /** Stops; waits for the step under way, but not for a Docker call that hangs (a manager without quorum may take 20 s). */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.busy;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.busy, new Promise((r) => (timer = setTimeout(r, STOP_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   /** Reads the service's tasks now and keeps watching them until they settle. */
@@ -202,11 +207,14 @@ export class ClusterWatch {
     const figures = JSON.stringify([state.version, state.running, state.desired, state.updateState, state.updateMessage, state.failing.map((t) => t.taskId)]);
     if (changes.length > 0 || figures !== w.figures) {
       const rowId = await this.store(em, cluster, service, state);
-      if (rowId) {
-        w.figures = figures;
-        this.remember(serviceId, state.tasks);
-        await this.host.pubsub.emit(Topic.SWARM_SERVICE_TASKS, this.payload(rowId, serviceId, state, changes), rowId);
+      if (!rowId) {
+        // a newer version is stored: read again soon, at that version
+        w.nextAt = Date.now() + TASK_POLL_MS;
+        return;
       }
+      w.figures = figures;
+      this.remember(serviceId, state.tasks);
+      await this.host.pubsub.emit(Topic.SWARM_SERVICE_TASKS, this.payload(rowId, serviceId, state, changes), rowId);
     }
     this.reschedule(serviceId, w, state.settled);
   }
