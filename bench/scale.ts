@@ -14,7 +14,7 @@
  * sent, p50/p99 of both and their ratio (target ≤ 2×), and checks once that both return the same
  * rows in the same order.
  *
- * Part 2 (replicas, issue 9 "Done when"): see replicaRounds() below — a placeholder for now.
+ * Part 2 (replicas, issue 9 "Done when") is bench/replicas.ts: `npm run bench:scale` runs both.
  *
  * Environment knobs (defaults in brackets):
  *   BENCH_HOSTS=50             hosts of the measured account (the page asks for 50)
@@ -187,18 +187,6 @@ function printFleet(rows: FleetRow[]): void {
   console.log('(ms; graphql = HTTP request to parsed response, sql = the same rows by one hand-written lateral join on a plain pg connection)');
 }
 
-/**
- * ─── Part 2: MULTI-REPLICA ROUNDS — PLACEHOLDER, to be written by the lead ───
- *
- * For 1, 2 and 3 replicas on one PostgreSQL and Redis with 200–1,000 simulated hosts (the
- * simulated engine of issue 9 item 5): ingest lag p50/p99, delivery p50/p99, lost and duplicated
- * events (must be 0), takeover time after a SIGKILL, RSS per replica. `ctx` has the part-1 server
- * (its database URL can be shared by further replicas through startTestApp({ databaseUrl })).
- */
-async function replicaRounds(_ctx: ScaleContext): Promise<void> {
-  log('replica rounds: not implemented yet (placeholder in bench/scale.ts, replicaRounds)');
-}
-
 async function main(): Promise<void> {
   log('starting test services (test/support/services.sh up)');
   startServices();
@@ -213,7 +201,6 @@ async function main(): Promise<void> {
     await t.app.services.orm.em.getConnection().execute('analyze');
     const ctx: ScaleContext = { t, token, accountId };
     printFleet(await fleetQueryRound(ctx));
-    await replicaRounds(ctx);
   } finally {
     await t.stop();
   }
