@@ -57,4 +57,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 
 # Exec form: node is PID 1 and receives SIGTERM directly (main.ts drains HTTP, closes
 # websockets with 1001, stops workers and closes the ORM and Redis before exiting).
-CMD ["node", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=64", "dist/src/main.js"]

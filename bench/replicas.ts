@@ -30,12 +30,13 @@
  *   BENCH_HOSTS=200              simulated hosts (1–1000), one engine and one registered host each
  *   BENCH_RATE=100               events per second in total, spread evenly over the hosts (4 events per container lifecycle)
  *   BENCH_REPLICAS=1,2,3         replica counts measured in steady state, ascending; the rounds run with the last
- *   BENCH_SECONDS=20             measured seconds per replica count
+ *   BENCH_SECONDS=15             measured seconds per replica count
  *   BENCH_SETTLE_SECONDS=5       wait after a replica count change before measuring
  *   BENCH_SUBSCRIBERS=20         subscribed hosts (one feed each, evenly spread over hosts and replicas)
  *   BENCH_KILLS=10               SIGKILL rounds (the issue asks for p99 over 20)
- *   BENCH_TERMS=3                SIGTERM rounds
- *   BENCH_TAKEOVER_SECONDS=60    how long a round waits for the hosts to be read again before it is cut (reported as timeout)
+ *   BENCH_TERMS=2                SIGTERM rounds
+ *   BENCH_TAKEOVER_SECONDS=30    how long after its signal a round waits for the hosts to be leased, read and caught up again;
+ *                                then the replacement starts anyway (storing/caught-up are still computed from the rows at the end)
  *   BENCH_DRAIN_SECONDS=30       after the load stops, how long to wait for storing and delivery to finish
  *   BENCH_SYNC_SECONDS=60        each host's syncIntervalSeconds (fleetgraph's default is 60)
  *   BENCH_TS_NODE=0              1 = run replicas under ts-node (test/support/replicas.ts startReplica); default: the app is
@@ -75,12 +76,12 @@ const COUNTS = (process.env.BENCH_REPLICAS ?? '1,2,3')
   .split(',')
   .map((s) => Number(s.trim()))
   .filter((n) => Number.isInteger(n) && n > 0);
-const SECONDS = int('BENCH_SECONDS', 20);
+const SECONDS = int('BENCH_SECONDS', 15);
 const SETTLE_MS = int('BENCH_SETTLE_SECONDS', 5) * 1000;
 const SUBSCRIBERS = Math.min(int('BENCH_SUBSCRIBERS', 20), HOSTS);
 const KILLS = int('BENCH_KILLS', 10);
-const TERMS = int('BENCH_TERMS', 3);
-const TAKEOVER_MS = int('BENCH_TAKEOVER_SECONDS', 60) * 1000;
+const TERMS = int('BENCH_TERMS', 2);
+const TAKEOVER_MS = int('BENCH_TAKEOVER_SECONDS', 30) * 1000;
 const DRAIN_MS = int('BENCH_DRAIN_SECONDS', 30) * 1000;
 const SYNC_SECONDS = int('BENCH_SYNC_SECONDS', 60);
 const TS_NODE = process.env.BENCH_TS_NODE === '1';
@@ -143,6 +144,36 @@ interface Live {
   gone: boolean;
 }
 
+/**
+ * Warnings and errors the replicas logged, counted by message (pino JSON lines, level ≥ 40):
+ * fenced readers, failed stores, paused streams… A bounded number of distinct messages.
+ */
+class LogTally {
+  readonly counts = new Map<string, number>();
+  private partial = '';
+
+  feed(chunk: string): void {
+    const lines = (this.partial + chunk).split('\n');
+    this.partial = lines.pop()!.slice(-65536);
+    for (const line of lines) this.line(line);
+  }
+
+  private line(line: string): void {
+    if (!line.startsWith('{')) return;
+    try {
+      const j = JSON.parse(line) as { level?: number; msg?: string };
+      const level = j.level ?? 0;
+      if (level < 40 || !j.msg) return;
+      const key = `${level >= 50 ? 'error' : 'warn'}: ${j.msg.slice(0, 120)}`;
+      if (this.counts.has(key) || this.counts.size < 50) this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    } catch {
+      /* not a log line */
+    }
+  }
+}
+
+const replicaLogs = new LogTally();
+
 /** Compiles the app once (no type check: what ts-node transpile-only runs, as plain JS) into `outDir`, inside the repo so that node_modules resolve. */
 function compileApp(outDir: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -176,7 +207,9 @@ async function startCompiledReplica(dist: string, databaseUrl: string, allow: st
   const child = spawn(process.execPath, [path.join(dist, 'src', 'main.js')], { cwd: root, env: replicaEnv(databaseUrl, port, allow), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer) => {
-    out = (out + d.toString('utf8')).slice(-65536);
+    const text = d.toString('utf8');
+    out = (out + text).slice(-65536);
+    replicaLogs.feed(text);
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
@@ -448,9 +481,13 @@ class Bench {
     const name = `r${++this.replicaNo}`;
     const started = Date.now();
     const allow = testEndpointAllow(`unix:${this.dir}/`);
-    const replica = TS_NODE
-      ? await startReplica(name, this.db!.url, { readyTimeoutMs: 180_000, env: { LOG_LEVEL: 'warn', FLEETGRAPH_ENDPOINT_ALLOW: allow } })
-      : await startCompiledReplica(this.dist, this.db!.url, allow);
+    let replica: Proc;
+    if (TS_NODE) {
+      const r = await startReplica(name, this.db!.url, { readyTimeoutMs: 180_000, env: { LOG_LEVEL: 'warn', FLEETGRAPH_ENDPOINT_ALLOW: allow } });
+      r.server.child.stdout!.on('data', (d: Buffer) => replicaLogs.feed(d.toString('utf8')));
+      r.server.child.stderr!.on('data', (d: Buffer) => replicaLogs.feed(d.toString('utf8')));
+      replica = r;
+    } else replica = await startCompiledReplica(this.dist, this.db!.url, allow);
     const live: Live = { name, replica, gone: false };
     this.lives.push(live);
     log(`replica ${name} (pid ${replica.pid}) ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -1064,7 +1101,7 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
       const o = acc.bySegment.get(r.segment) ?? emptyOutcome();
       const exit = r.exit === undefined ? '-' : `${r.exit}${r.signal === 'SIGTERM' && r.exitMs !== undefined ? ` in ${r.exitMs.toFixed(0)} ms` : ''}`;
       lines.push(
-        `${r.segment.label.padStart(10)} | ${`${r.victim} ${r.victimLeases}`.padEnd(10)} | ${f(t.claimed).padStart(7)} | ${f(t.reading).padStart(7)} | ${f(t.storing).padStart(7)} | ${(t.total === undefined ? 'timeout' : f(t.total)).padStart(8)} | ${`${f(t.open.p50)}/${f(t.open.max)}`.padStart(12)} | ${(t.caught === undefined ? `${t.unstored} lost` : f(t.caught)).padStart(9)} | ${String(t.backlog).padStart(7)} | ${String(o.events).padStart(6)} | ${' '.repeat(6)}${outcome(o)} | ${String(acc.gapsIn(r, nextFrom(r.segment))).padStart(8)} | ${' '.repeat(3)}${feedOutcome(o)} | ${exit}`,
+        `${r.segment.label.padStart(10)} | ${`${r.victim} ${r.victimLeases}`.padEnd(10)} | ${f(t.claimed).padStart(7)} | ${f(t.reading).padStart(7)} | ${f(t.storing).padStart(7)} | ${(t.total === undefined ? 'timeout' : f(t.total)).padStart(8)} | ${`${f(t.open.p50)}/${f(t.open.max)}`.padStart(12)} | ${(t.caught === undefined ? `${t.unstored} left` : f(t.caught)).padStart(9)} | ${String(t.backlog).padStart(7)} | ${String(o.events).padStart(6)} | ${' '.repeat(6)}${outcome(o)} | ${String(acc.gapsIn(r, nextFrom(r.segment))).padStart(8)} | ${' '.repeat(3)}${feedOutcome(o)} | ${exit}`,
       );
     }
     lines.push('');
@@ -1096,6 +1133,9 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
       `resumed on another replica ${bench.feeds.reduce((a, x) => a + x.resumes, 0)} times (${bench.feeds.reduce((a, x) => a + x.stale, 0)} messages of left subscriptions ignored)`,
   );
   for (const s of acc.lostSamples) lines.push(`  lost e.g. ${s}`);
+  const logged = [...replicaLogs.counts].sort((a, b) => b[1] - a[1]);
+  lines.push(`replicas: ${logged.length === 0 ? 'no warning or error logged' : 'logged (warn/error, by message, all replicas):'}`);
+  for (const [msg, n] of logged.slice(0, 12)) lines.push(`  ${String(n).padStart(6)} × ${msg}`);
   const errs = bench.feeds.flatMap((x) => x.errors.map((e) => `sim-${x.host.index}: ${e}`));
   for (const e of errs.slice(0, 5)) lines.push(`  feed error: ${e}`);
   lines.push('');

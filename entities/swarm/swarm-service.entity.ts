@@ -57,7 +57,7 @@ export class SwarmService extends AccountOwned {
   tasksVersion?: number | null;
 
   @Property({ type: 'datetime', length: 6, nullable: true })
-  @Field(() => Date, { nullable: true, description: 'When the tasks were last read from the manager.' })
+  @Field(() => Date, { nullable: true, description: 'When a read of the tasks last found a change (the figures are as of then).' })
   tasksCheckedAt?: Date | null;
 
   /** Tasks of the current spec that failed or were rejected in a slot with no running task (newest first, at most 20): what `failingTasks` shows. */

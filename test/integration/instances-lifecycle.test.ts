@@ -224,6 +224,52 @@ describe('container instances: lifecycle', () => {
     expect(cleanup.data!.cleanupVaultToken).toEqual({ revoked: true, alreadyGone: true });
   });
 
+  it('Vault down when the instance ends: the reaper revokes the token when Vault is back (TOKEN_VALID_AFTER_END)', async () => {
+    const res = await run({ config: { image: TEST_IMAGE, command: ['sleep', '3'], vaultPolicies: ['instance-reader'] } });
+    const id = res.data!.runContainerInstance.instance.id;
+    await eventually(async () => (await get(id)).status === 'RUNNING', 30_000);
+    await vault.down();
+    let done: Instance;
+    try {
+      done = await ended(id);
+      expect(done).toMatchObject({ status: 'COMPLETED', vaultTokenRevokedAt: null });
+      expect(await sql(t.databaseUrl, 'select vault_revoke_pending as p from container_instances where id = $1', [uuid(id)])).toEqual([{ p: true }]);
+      await t.app.services.instances.instances.reap(); // Vault still down: stays pending
+      expect(tokensOf(id)).toEqual([expect.objectContaining({ revoked: false, valid: true })]);
+    } finally {
+      await vault.up();
+    }
+    await t.app.services.instances.instances.reap();
+    expect(tokensOf(id)).toEqual([expect.objectContaining({ revoked: true })]);
+    done = await get(id);
+    expect(done.vaultTokenRevokedAt).toBeTruthy();
+    expect(done).toMatchObject({ hasSecurityViolations: true, securityViolations: [expect.objectContaining({ kind: 'TOKEN_VALID_AFTER_END' })] });
+    expect(await sql(t.databaseUrl, 'select vault_revoke_pending as p from container_instances where id = $1', [uuid(id)])).toEqual([{ p: false }]);
+  });
+
+  it('picks a CONNECTED host with room when none is given, and keeps the container when asked', async () => {
+    await eventually(
+      async () => (await t.gql<{ dockerHost: { status: string } }, unknown>(`query($id: ID!) { dockerHost(id: $id) { status } }`, { id: hostId }, token)).data?.dockerHost.status === 'CONNECTED',
+      30_000,
+    );
+    const res = await t.gql<{ runContainerInstance: { instance: { id: string; host: { id: string } } } }, unknown>(
+      `mutation($input: RunContainerInstanceInput!) { runContainerInstance(input: $input) { instance { id host { id } } } }`,
+      { input: { keepContainer: true, config: { image: TEST_IMAGE, command: ['true'], memoryMb: 16 } } },
+      token,
+    );
+    expect(res.errors).toBeUndefined();
+    const { id, host } = res.data!.runContainerInstance.instance;
+    expect(host.id).toBe(hostId);
+    const done = await ended(id);
+    expect(done.status).toBe('COMPLETED');
+    const kept = await containersOf(id);
+    expect(kept).toHaveLength(1);
+    await docker('rm', '-f', ...kept);
+    // no host has that much memory free
+    const tooBig = await t.gql(RUN, { input: { config: { image: TEST_IMAGE, command: ['true'], memoryMb: 1024 * 1024 } } }, token);
+    expect(tooBig.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'memoryMb' });
+  });
+
   it('refuses callbacks to addresses outside the allow-list, and runs without the permission are FORBIDDEN', async () => {
     await t.gql('mutation { rotateInstanceCallbackSecret(input: {}) { secret } }', {}, token);
     const res = await run({ config: { image: TEST_IMAGE, command: ['true'] }, callbackUrl: 'http://10.1.2.3/hook' });

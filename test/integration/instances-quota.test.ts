@@ -33,7 +33,11 @@ describe('container instances: quotas', () => {
   });
 
   const setQuota = (input: Record<string, unknown>) =>
-    t.gql(`mutation($input: SetContainerQuotaInput!) { setContainerQuota(input: $input) { settings { maxConcurrent maxMemoryMb maxCpuMillicores } quotaUsage { concurrent { used limit } } } }`, { input }, token);
+    t.gql(
+      `mutation($input: SetContainerQuotaInput!) { setContainerQuota(input: $input) { settings { maxConcurrent maxMemoryMb maxCpuMillicores } quotaUsage { concurrent { used limit } } } }`,
+      { input },
+      token,
+    );
   const usage = async () => (await t.gql<{ viewer: { account: { quotaUsage: Record<string, { used: number; limit: number | null }> } } }, unknown>(USAGE, {}, token)).data!.viewer.account.quotaUsage;
 
   /** Cancels every active instance of the account and waits until none holds quota. */

@@ -44,7 +44,18 @@ describe('instance spec', () => {
 
   it('TMPFS_FILE: a tmpfs, the wait wrapper around the image entrypoint and command, no token in the body', () => {
     const run = fromTemplate(template(), {});
-    const body = createBody({ instanceId: 'i1', accountId: 'a1', name: 'n', spec: run.spec, memoryMb: 64, cpuMillicores: 500, secretEnv: ['S=secret'], image: { entrypoint: ['/entry'], cmd: null }, withToken: true, vaultAddr: 'http://vault:8200' });
+    const body = createBody({
+      instanceId: 'i1',
+      accountId: 'a1',
+      name: 'n',
+      spec: run.spec,
+      memoryMb: 64,
+      cpuMillicores: 500,
+      secretEnv: ['S=secret'],
+      image: { entrypoint: ['/entry'], cmd: null },
+      withToken: true,
+      vaultAddr: 'http://vault:8200',
+    });
     expect(body.Entrypoint?.slice(0, 2)).toEqual(['/bin/sh', '-c']);
     expect(body.Cmd).toEqual(['/entry', 'echo', 'hi']);
     expect(body.HostConfig).toMatchObject({ Memory: 64 * MIB, MemorySwap: 64 * MIB, NanoCpus: 500_000_000, PidsLimit: 50, Tmpfs: { '/run/fleetgraph': expect.stringContaining('size=') } });
@@ -56,7 +67,18 @@ describe('instance spec', () => {
 
   it('ENV delivery: VAULT_TOKEN in the environment, the command untouched', () => {
     const run = fromTemplate(template({ tokenDelivery: VaultTokenDelivery.ENV }), {});
-    const body = createBody({ instanceId: 'i1', accountId: 'a1', name: 'n', spec: run.spec, memoryMb: 64, cpuMillicores: 500, secretEnv: [], image: { entrypoint: null, cmd: null }, envToken: 'hvs.x', withToken: true });
+    const body = createBody({
+      instanceId: 'i1',
+      accountId: 'a1',
+      name: 'n',
+      spec: run.spec,
+      memoryMb: 64,
+      cpuMillicores: 500,
+      secretEnv: [],
+      image: { entrypoint: null, cmd: null },
+      envToken: 'hvs.x',
+      withToken: true,
+    });
     expect(body.Entrypoint).toBeUndefined();
     expect(body.Cmd).toEqual(['echo', 'hi']);
     expect(body.Env).toContain('VAULT_TOKEN=hvs.x');

@@ -307,7 +307,10 @@ export class InstanceService {
       const startedAt = new Date();
       const deadline = new Date(startedAt.getTime() + instance.timeoutSeconds * 1000);
       if (!(await this.advance(scope, id, ContainerInstanceStatus.PROVISIONING, ContainerInstanceStatus.RUNNING, { startedAt, deadline }))) return this.wrapUpClaimed(accountId, id);
-      await this.d.jobs.send(TIMEOUT_QUEUE, { accountId, instanceId: id }, { id, startAfter: deadline, retryLimit: 10, retryDelay: 5 });
+      // the reaper also ends instances well past their deadline, should this job be lost (a replica stopping right now)
+      await this.d.jobs
+        .send(TIMEOUT_QUEUE, { accountId, instanceId: id }, { id, startAfter: deadline, retryLimit: 10, retryDelay: 5 })
+        .catch((err) => scope.log.warn({ err, instance: id }, 'timeout job not queued'));
       scope.em.clear();
       instance = await scope.em.findOneOrFail(ContainerInstance, id, { populate: ['host'] });
       await this.publish(scope.log, instance);
@@ -648,8 +651,17 @@ export class InstanceService {
   async reap(): Promise<void> {
     const em = this.d.orm.em.fork({ clear: true });
     const conn = em.getConnection();
-    const pending = await conn.execute<Array<{ id: string; account_id: string }>>('select id, account_id from container_instances where vault_revoke_pending limit 100');
-    for (const p of pending) await this.reapToken(p.account_id, p.id).catch((err) => this.d.logger.debug({ err, instance: p.id }, 'reaper: token still pending'));
+    // taken (flag cleared) in one statement, so two reapers never handle one token; put back when Vault is still away
+    const pending = await conn.execute<Array<{ id: string; account_id: string }>>(
+      `update container_instances set vault_revoke_pending = false
+        where id in (select id from container_instances where vault_revoke_pending limit 100 for update skip locked) returning id, account_id`,
+    );
+    for (const p of pending) {
+      await this.reapToken(p.account_id, p.id).catch(async (err) => {
+        this.d.logger.debug({ err: err instanceof AppError ? err.message : 'error', instance: p.id }, 'reaper: token still pending');
+        await conn.execute('update container_instances set vault_revoke_pending = true where id = ?', [p.id]);
+      });
+    }
 
     const staleSeconds = Math.ceil(this.d.options.staleAfterMs / 1000);
     const stale = await conn.execute<Array<{ id: string; account_id: string; status: string; ending: string | null }>>(
@@ -658,6 +670,11 @@ export class InstanceService {
         returning id, account_id, status, ending`,
       [staleSeconds],
     );
+    // a safety net under the durable timeout job: running instances well past their deadline
+    const overdue = await conn.execute<Array<{ id: string; account_id: string }>>(
+      `select id, account_id from container_instances where status = 'running' and ending is null and deadline < now() - interval '60 seconds' limit 50`,
+    );
+    for (const o of overdue) if (!this.running.has(`timeout:${o.id}`)) this.track(`timeout:${o.id}`, this.onTimeout({ accountId: o.account_id, instanceId: o.id }));
     for (const s of stale) {
       if (this.running.has(s.id)) continue;
       if (s.status === ContainerInstanceStatus.RUNNING && !s.ending) this.track(s.id, this.watch(s.account_id, s.id));

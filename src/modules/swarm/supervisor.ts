@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { EventSource, SwarmCluster } from '../../../entities';
+import { EventSource, HostStatus, SwarmCluster } from '../../../entities';
 import type { RawDockerEvent } from '../../infra/engine/event-stream';
 import { clusterSubject, Engine } from '../../infra/engine/port';
 import type { SyncDeps } from '../../platform/supervision/deps';
@@ -124,7 +124,17 @@ export class ClusterSupervisor extends EndpointSupervisor<SwarmCluster, ClusterS
     if (this.eventTimer || this.stopped) return;
     this.eventTimer = setTimeout(() => {
       this.eventTimer = undefined;
-      this.syncNow().catch(() => undefined);
+      this.syncUnlessMaintenance().catch(() => undefined);
     }, EVENT_SYNC_DELAY_MS);
+  }
+
+  /**
+   * The sync after events, unless the cluster went into maintenance meanwhile: a sync then would
+   * store what changed without publishing it, and the resync after maintenance would find nothing.
+   */
+  private async syncUnlessMaintenance(): Promise<void> {
+    const [row] = (await this.em().getConnection().execute('select status from swarm_clusters where id = ?', [this.id])) as Array<{ status: HostStatus }>;
+    if (!row || row.status === HostStatus.MAINTENANCE) return;
+    await this.syncNow();
   }
 }

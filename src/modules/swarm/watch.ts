@@ -27,6 +27,8 @@ const MAX_REMEMBERED = 256;
 export const HEALTH_PROBE_MS = 2000;
 /** …and this often while a manager is unreachable, a node is not ready, or quorum is lost. */
 export const HEALTH_AT_RISK_MS = 1000;
+/** The probe of a manager that does not answer backs off up to this. */
+const UNREACHABLE_PROBE_MAX_MS = 30_000;
 /** How long stop() waits for the step under way. */
 const STOP_WAIT_MS = 2000;
 /** A cached engine port is used this long at most (the supervisor may have moved to another manager). */
@@ -51,6 +53,8 @@ interface Watched {
   step: number;
   settledSince?: number;
   figures?: string;
+  /** Failed reads in a row (backoff while the manager does not answer). */
+  failures?: number;
 }
 
 /**
@@ -74,7 +78,7 @@ export class ClusterWatch {
   private readonly waiting = new Set<string>();
   private readonly remembered = new Map<string, Map<string, TaskView>>();
   private healthDueAt = 0;
-  private healthFailing = false;
+  private healthFailures = 0;
   private engineCache?: { engine: Engine; at: number };
   private timer?: NodeJS.Timeout;
   private busy?: Promise<void>;
@@ -198,9 +202,11 @@ export class ClusterWatch {
     } catch (err) {
       if (hasDockerStatus(err, 404)) return this.forget(serviceId);
       this.managerCallFailed(err);
-      w.nextAt = Date.now() + TASK_BACKOFF_MS[0];
+      w.failures = (w.failures ?? 0) + 1;
+      w.nextAt = Date.now() + Math.min(TASK_BACKOFF_MS[0] * 2 ** (w.failures - 1), UNREACHABLE_PROBE_MAX_MS);
       return;
     }
+    w.failures = 0;
     const { cluster, service, state } = read;
     const before = this.remembered.get(serviceId);
     const changes = taskChanges(before, state.tasks);
@@ -305,7 +311,7 @@ export class ClusterWatch {
       await this.healthFailed(err);
       return;
     }
-    this.healthFailing = false;
+    this.healthFailures = 0;
     await this.storeNodes(em, cluster, nodes);
     const quorum = listedQuorum(nodes);
     // the status machine stays the supervisor's; a change of quorum is recorded (and published) here
@@ -316,9 +322,11 @@ export class ClusterWatch {
 
   /** "No leader": recorded at once (published); no answer at all: the supervisor reconnects. */
   private async healthFailed(err: unknown): Promise<void> {
-    const first = !this.healthFailing;
-    this.healthFailing = true;
+    const first = this.healthFailures === 0;
+    this.healthFailures++;
     if (!isQuorumLoss(err)) {
+      // no answer: the supervisor reconnects (with its own backoff); the probe backs off too
+      this.healthDueAt = Date.now() + Math.min(HEALTH_AT_RISK_MS * 2 ** (this.healthFailures - 1), UNREACHABLE_PROBE_MAX_MS);
       if (first) this.host.unreachable();
       return;
     }
