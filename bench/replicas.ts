@@ -1163,6 +1163,8 @@ async function main(): Promise<void> {
   if (!(RATE > 0)) throw new Error('BENCH_RATE must be > 0');
   if (COUNTS.length === 0 || COUNTS.some((n, i) => i > 0 && n < COUNTS[i - 1])) throw new Error('BENCH_REPLICAS must be ascending replica counts, e.g. 1,2,3');
   const bench = new Bench();
+  // Ctrl-C: the replicas (same process group) stop by themselves; the database, sockets and compiled app are removed
+  process.once('SIGINT', () => void bench.teardown().finally(() => process.exit(130)));
   try {
     bench.segment('setup');
     await bench.setup();

@@ -255,8 +255,19 @@ async function loadPages<T extends { id: string }>(
 }
 
 /** Per entity: its columns → how a page row's value becomes the property's (cached; metadata never changes). */
-const columnMaps = new WeakMap<EntityMetadata, Map<string, { name: string; convert: (value: unknown) => unknown }>>();
-function columnsOf(em: EntityManager, meta: EntityMetadata): Map<string, { name: string; convert: (value: unknown) => unknown }> {
+type Column = { name: string; convert: (value: unknown) => unknown; accessor: boolean };
+const columnMaps = new WeakMap<EntityMetadata, Map<string, Column>>();
+
+/** Whether `name` is an accessor somewhere on the prototype chain (assigning it would run a setter). */
+function isAccessor(proto: object | null, name: string): boolean {
+  for (let p = proto; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    const d = Object.getOwnPropertyDescriptor(p, name);
+    if (d) return Boolean(d.get || d.set);
+  }
+  return false;
+}
+
+function columnsOf(em: EntityManager, meta: EntityMetadata): Map<string, Column> {
   let map = columnMaps.get(meta);
   if (map) return map;
   const platform = em.getPlatform();
@@ -273,7 +284,7 @@ function columnsOf(em: EntityManager, meta: EntityMetadata): Map<string, { name:
           : prop.customType
             ? (v: unknown) => (v === null || v === undefined ? v : prop.customType!.convertToJSValue(v, platform))
             : (v: unknown) => v;
-    map.set(column, { name: prop.name, convert });
+    map.set(column, { name: prop.name, convert, accessor: isAccessor(meta.class?.prototype ?? null, prop.name) });
   }
   columnMaps.set(meta, map);
   return map;
@@ -290,7 +301,10 @@ function entityOf<T extends object>(em: EntityManager, entity: EntityClass<T>, r
   const columns = columnsOf(em, em.getMetadata().get(entity.name));
   for (const column in row) {
     const c = columns.get(column);
-    if (c) obj[c.name] = c.convert(row[column]);
+    if (!c) continue;
+    // the ORM puts accessors on the prototype for some properties (references): an own property skips them
+    if (c.accessor) Object.defineProperty(obj, c.name, { value: c.convert(row[column]), writable: true, enumerable: true, configurable: true });
+    else obj[c.name] = c.convert(row[column]);
   }
   return obj as T;
 }
