@@ -50,16 +50,21 @@ export const SWARM_EVENT_LOG = { entity: SwarmEvent, ownerField: 'cluster', payl
  * Stores a batch of swarm events of one cluster (replays are skipped by the unique key) and
  * publishes the newly stored ones on swarmEvents:<cluster>. Returns them.
  */
-export async function ingestSwarmEvents(em: EntityManager, pubsub: FleetPubSub, cluster: EventOwner, batch: RawDockerEvent[], source: EventSource, fence?: string): Promise<SwarmEvent[]> {
+export async function ingestSwarmEvents(
+  em: EntityManager,
+  pubsub: FleetPubSub,
+  cluster: EventOwner,
+  batch: RawDockerEvent[],
+  source: EventSource,
+  fence?: string,
+  followUp: (work: () => Promise<void>) => Promise<void> = (work) => work(),
+): Promise<SwarmEvent[]> {
   const relevant = batch.filter((e) => e.scope === 'swarm' || SWARM_EVENT_TYPES.includes(e.Type) || e.Type === GAP_TYPE);
   const events = await storeEvents(em, SWARM_EVENTS, cluster, relevant, source, fence);
   if (events.length === 0) return [];
   // Stored: publish now, even if linking fails below, or a replay would skip them as already stored.
   await publishStored(pubsub, Topic.SWARM_EVENTS, cluster.id, events.map(swarmEventPayload));
-  await linkActivitiesToEvents(
-    em,
-    events.map((e) => e.id),
-    SWARM_EVENT_LINK,
-  );
+  const ids = events.map((e) => e.id);
+  await followUp(() => linkActivitiesToEvents(em, ids, SWARM_EVENT_LINK));
   return events;
 }

@@ -85,7 +85,7 @@ export class ClusterSupervisor extends EndpointSupervisor<SwarmCluster, ClusterS
   }
 
   protected async ingest(em: EntityManager, cluster: EventOwner, events: RawDockerEvent[], source: EventSource, fence?: string): Promise<void> {
-    await ingestSwarmEvents(em, this.deps.pubsub, cluster, events, source, fence);
+    await ingestSwarmEvents(em, this.deps.pubsub, cluster, events, source, fence, (work) => this.followUp(work));
   }
 
   protected resyncEvents(result: ClusterSyncResult): RawDockerEvent[] {
