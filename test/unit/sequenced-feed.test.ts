@@ -9,7 +9,7 @@ import { SequencedFeed } from '../../src/platform/supervision/sequenced-feed';
  */
 type Ev = { seq: number; name: string };
 
-function harness(opts: { after?: number; pageSize?: number; retryForMs?: number } = {}) {
+function harness(opts: { after?: number; pageSize?: number; retryForMs?: number; maxReplay?: number } = {}) {
   const pubsub = createMemoryPubSub();
   const store: Ev[] = [];
   const reconnects = new Set<() => void>();
@@ -119,5 +119,18 @@ describe('SequencedFeed', () => {
     );
     expect(err?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', lastCursor: '1' });
     expect((await h.feed.next()).done).toBe(true);
+  });
+
+  it('refuses a cursor ahead of the feed, and one further back than maxReplay', async () => {
+    const ahead = harness({ after: 5 });
+    await ahead.add('a');
+    await expect(ahead.feed.next()).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'after', latestCursor: '1' } });
+    const old = harness({ after: 0, maxReplay: 2 });
+    for (const n of ['a', 'b', 'c']) await old.add(n);
+    await expect(old.feed.next()).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', maxReplay: 2 } });
+    const recent = harness({ after: 1, maxReplay: 2 });
+    for (const n of ['a', 'b', 'c']) await recent.add(n);
+    expect(await recent.take(2)).toEqual(['b', 'c']);
+    await recent.feed.return();
   });
 });

@@ -21,7 +21,12 @@ export interface SequencedFeedOptions<T extends Sequenced> {
   pageSize?: number;
   /** How long the store may fail before the subscriber gets an error instead of waiting. */
   retryForMs?: number;
+  /** The most events a resumed feed replays; an older cursor is refused (read the stored events with a query instead). */
+  maxReplay?: number;
 }
+
+/** The most events a resumed feed replays by default. */
+export const DEFAULT_MAX_REPLAY = 100_000;
 
 const DEFAULT_PAGE = 500;
 const DEFAULT_RETRY_FOR_MS = 30_000;
@@ -49,6 +54,8 @@ export class SequencedFeed<T extends Sequenced> implements AsyncIterableIterator
   private liveIterator?: AsyncIterator<unknown>;
   private pendingLive?: Promise<IteratorResult<unknown>>;
   private catchUp = false;
+  /** Whether the given cursor was checked against the feed (checkCursor). */
+  private checked = false;
   private wake?: () => void;
   private closed = false;
   private readonly unsubscribe: () => void;
@@ -109,6 +116,7 @@ export class SequencedFeed<T extends Sequenced> implements AsyncIterableIterator
       this.phase = 'live';
       return;
     }
+    if (!this.checked) await this.checkCursor(this.lastSeq);
     const limit = this.opts.pageSize ?? DEFAULT_PAGE;
     const page = await this.withRetry(() => this.opts.load(this.lastSeq!, limit));
     this.buffer.push(...page);
@@ -118,6 +126,19 @@ export class SequencedFeed<T extends Sequenced> implements AsyncIterableIterator
       // events stored between the last page and the subscription are read from the store
       this.catchUp = true;
     }
+  }
+
+  /** A cursor must be one the feed gave out (not ahead of it) and recent enough to replay (BAD_USER_INPUT otherwise). */
+  private async checkCursor(after: number): Promise<void> {
+    this.checked = true;
+    const latest = await this.withRetry(() => this.opts.latest());
+    const max = this.opts.maxReplay ?? DEFAULT_MAX_REPLAY;
+    const refuse = async (message: string, extensions: Record<string, unknown>) => {
+      await this.end();
+      throw new AppError(ErrorCode.BAD_USER_INPUT, message, { field: 'after', latestCursor: String(latest), ...extensions });
+    };
+    if (after > latest) await refuse('after: no event has this cursor yet', {});
+    if (latest - after > max) await refuse(`after: more than ${max} events behind; read the stored events with a query, then subscribe with a recent cursor`, { maxReplay: max });
   }
 
   /** A live event: delivered when it is the next one, dropped when already delivered, a hole filled from the store first. */
