@@ -197,7 +197,7 @@ export class ContainerInstanceResolver {
 export class AccountQuotaResolver {
   constructor(private readonly m: InstancesModule) {}
 
-  @FieldResolver(() => QuotaUsage, { description: 'What your active container instances hold against the quota.' })
+  @FieldResolver(() => QuotaUsage, { nullable: true, description: 'What your active container instances hold against the quota (null for an account that is not yours).' })
   quotaUsage(@Root() account: Account, @Ctx() ctx: Context) {
     const scope = scopeOf(ctx);
     if (scope.accountId !== account.id) return null;

@@ -16,6 +16,7 @@ import { createHostsModule, HostsModule } from '../modules/hosts';
 import { createDockerResourcesModule, DockerResourcesModule } from '../modules/docker-resources';
 import { createSwarmModule, SwarmModule } from '../modules/swarm';
 import { createInstancesModule, InstancesModule } from '../modules/instances';
+import { createStacksModule, StacksModule } from '../modules/stacks';
 import { createJobQueue, JobQueue } from '../infra/jobs';
 import { createVaultClient } from '../infra/vault';
 import type { ContextDeps } from '../graphql/context';
@@ -41,6 +42,8 @@ export interface Composition {
   swarm: SwarmModule;
   /** Container templates and instances (src/modules/instances). */
   instances: InstancesModule;
+  /** Compose stacks on swarms (src/modules/stacks). */
+  stacks: StacksModule;
   /** Durable jobs in PostgreSQL (pg-boss). */
   jobs: JobQueue;
   workers: Workers;
@@ -78,6 +81,7 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
   const hosts = createHostsModule(supervision);
   const resources = createDockerResourcesModule({ hosts: hosts.hosts, audit, guard });
   const swarm = createSwarmModule({ ...supervision, guard, hosts: hosts.hosts });
+  const stacks = createStacksModule({ orm, pubsub, logger, connections, audit, guard, swarm });
 
   const jobs = createJobQueue({ databaseUrl }, logger);
   const instances = createInstancesModule({
@@ -100,7 +104,7 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
   // the job queue before the instances worker (which queues the reaper)
   for (const w of [jobs, ...instances.workers]) workers.add(w);
 
-  const schema = await buildFleetSchema(pubsub, createResolvers({ hosts, resources, swarm, instances }));
+  const schema = await buildFleetSchema(pubsub, createResolvers({ hosts, resources, swarm, instances, stacks }));
   const context: ContextDeps = { orm, logger, pubsub, verifyToken, resolveMembership: (p) => accounts.resolve(p) };
   return {
     config,
@@ -117,6 +121,7 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
     resources,
     swarm,
     instances,
+    stacks,
     jobs,
     workers,
     schema,

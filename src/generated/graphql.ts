@@ -1310,7 +1310,7 @@ export type SecurityViolationsQuery = { securityViolations: { totalCount: number
 export type QuotaUsageQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type QuotaUsageQuery = { viewer: { account: { quotaUsage: { concurrent: { used: number, limit: number | null }, memoryMb: { used: number, limit: number | null }, cpuMillicores: { used: number, limit: number | null } } } } };
+export type QuotaUsageQuery = { viewer: { account: { quotaUsage: { concurrent: { used: number, limit: number | null }, memoryMb: { used: number, limit: number | null }, cpuMillicores: { used: number, limit: number | null } } | null } } };
 
 export type RunContainerInstanceMutationVariables = Exact<{
   input: RunContainerInstanceInput;

@@ -7,6 +7,7 @@ export const PERMISSIONS = {
   logsRead: 'docker.logs.read',
   clustersManage: 'swarm.clusters.manage',
   secretsManage: 'swarm.secrets.manage',
+  stacksDeploy: 'swarm.stacks.deploy',
   templatesManage: 'containers.templates.manage',
   instancesRun: 'containers.instances.run',
 } as const;

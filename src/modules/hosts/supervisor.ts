@@ -13,7 +13,8 @@ import { syncInventory, SyncResult } from './inventory';
  * Supervises one host with the shared endpoint supervisor (src/platform/supervision/supervisor.ts):
  * its hooks store container events, re-inspect the containers they touched in a second lane that
  * shares a lock with syncs (so a sync's older list never overwrites a newer inspect), and drive
- * the host's status machine. Every sync after the first publishes what it found as resync events.
+ * the host's status machine. The first sync after a reopened stream publishes what it found as
+ * resync events, unless Docker's replay covered the outage.
  */
 export class HostSupervisor extends EndpointSupervisor<DockerHost, SyncResult> {
   /** Containers to re-inspect (id → last action), filled by events. */
@@ -54,11 +55,6 @@ export class HostSupervisor extends EndpointSupervisor<DockerHost, SyncResult> {
 
   protected commitOutcome(em: EntityManager, host: DockerHost, outcome: Outcome): Promise<void> {
     return commitStatus(em, this.deps.pubsub, outcome.ok ? recordSuccess(host) : recordFailure(host, outcome.error, new Date(), outcome.refused));
-  }
-
-  /** The first sync of a host loads its inventory; later ones publish what changed. */
-  protected override publishesResync(wasSynced: boolean): boolean {
-    return wasSynced;
   }
 
   protected override afterEvents(): void {

@@ -37,6 +37,9 @@ interface Resume {
   boundaryNano?: string;
 }
 
+/** How long the sync after a reopen waits for Docker's replay to start (it is immediate unless the daemon restarted). */
+const REPLAY_WAIT_MS = 500;
+
 /** Follow-ups (activity links) of stored batches that may wait before the next batch waits for them. */
 const MAX_FOLLOW_UPS = 4;
 
@@ -64,6 +67,8 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   private draining?: Promise<void>;
   /** Events read from the stream and not yet handed to the store (bounded by MAX_QUEUED_EVENTS). */
   private queuedEvents = 0;
+  /** Whether the open stream's replay started at the event it resumed from (nothing was missed). */
+  private replayCovered = false;
   /** Follow-up work of stored batches (activity links), in order, off the event path. */
   private followUps: Promise<void> = Promise.resolve();
   private followUpsWaiting = 0;
@@ -193,6 +198,7 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
     try {
       // the endpoint or credentials changed since the stream was opened: reopen it with the new ones
       if (this.stream && this.streamRevision !== row.connectionRevision) this.closeStream();
+      // a reopened stream first replays what Docker still buffers: the sync waits for it to start
       if (!this.stream) await this.openStream(em, row);
       await this.syncNow();
       this.schedule(row.syncIntervalSeconds * 1000);
@@ -258,10 +264,19 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
     else this.enqueue({ kind: 'events', events, source });
   }
 
+  /**
+   * Opens the stream from where it stopped. Resolves once Docker replays its first event (or after
+   * REPLAY_WAIT_MS without one) when resuming from a known event, so that the sync after a reopen
+   * knows whether Docker's replay covered the outage (then what changed meanwhile arrives as the
+   * events themselves, and the sync publishes no RESYNC rows that would stand in for them).
+   */
   private async openStream(em: EntityManager, row: E): Promise<void> {
     const { stream: client } = await this.connect(em, row, { reverify: true });
     const { since, boundaryNano } = await this.resumeFrom(em, row);
     let first = true;
+    this.replayCovered = false;
+    let replayStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (replayStarted = resolve));
     const reader = new EventStream(client, {
       onEvent: (event) => {
         if (this.queuedEvents >= MAX_QUEUED_EVENTS) {
@@ -277,6 +292,8 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
         }
         if (first) {
           first = false;
+          this.replayCovered = Boolean(boundaryNano) && BigInt(event.timeNano) <= BigInt(boundaryNano!);
+          replayStarted();
           // Docker replays from its ring of the last 256 events: when the first event is newer than
           // the one we resumed from, the ring no longer reached back to it and events may be lost
           if (boundaryNano && BigInt(event.timeNano) > BigInt(boundaryNano)) {
@@ -307,6 +324,12 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
       if (this.stream === reader) this.stream = undefined;
       throw err;
     }
+    // stop() ran while the stream was being opened: it found no stream to close
+    if (this.stopped) return this.closeStream();
+    if (!boundaryNano) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([started, new Promise<void>((resolve) => (timer = setTimeout(resolve, REPLAY_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   /** The connection dropped: the endpoint is disconnected until the next tick reconnects. */
@@ -417,7 +440,9 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
       await this.commitOutcome(em, row, { ok: true });
       const reopened = this.resyncPending;
       this.resyncPending = false;
-      if (this.publishesResync(wasSynced, reopened) && result.changes.length > 0) await this.ingest(em, row, this.resyncEvents(result), EventSource.RESYNC, this.fence);
+      // Docker's replay reached back to the last stored event: the changes arrive as themselves
+      const covered = reopened && this.replayCovered;
+      if (!covered && this.publishesResync(wasSynced, reopened) && result.changes.length > 0) await this.ingest(em, row, this.resyncEvents(result), EventSource.RESYNC, this.fence);
       return result;
     } catch (err) {
       em.clear();

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { startTestApp, TestApp } from '../support/app';
+import { formSwarmViaApi, ok, registerSwarmHosts, swarmDocker, swarmReset, swarmUpClean } from '../support/swarm';
+
+/**
+ * deployStack on a real 3-node swarm: a stack deployed from a compose file with a secret and a
+ * config sent with it (the CLI sees the services, networks, secrets and configs with the stack's
+ * label, the activity SUCCEEDED, the converter's warnings returned), and bad input of every kind
+ * refused before the first Docker call — nothing with the stack's label exists afterwards.
+ */
+const DEPLOY = `mutation($input: DeployStackInput!) { deployStack(input: $input) { stack services warnings activity { action status } } }`;
+const NS = 'com.docker.stack.namespace';
+
+interface DeployResult {
+  deployStack: { stack: string; services: string[]; warnings: string[]; activity: { action: string; status: string } };
+}
+
+const GOOD = `
+services:
+  web:
+    image: local/busybox:1
+    command: ['sleep', '3600']
+    build: .
+    secrets: [db_password]
+    configs: [app_config]
+    environment:
+      GREETING: \${GREETING:-hello}
+    deploy:
+      endpoint_mode: dnsrr
+      replicas: 2
+  worker:
+    image: local/busybox:1
+    command: ['sleep', '3600']
+    stop_grace_period: 1s
+    networks: [back]
+    deploy:
+      endpoint_mode: dnsrr
+networks:
+  back: {}
+secrets:
+  db_password:
+    file: ./db_password.txt
+configs:
+  app_config:
+    file: ./app.conf
+`;
+
+describe('deployStack on a real 3-node swarm', () => {
+  let t: TestApp;
+  let token: string;
+  let clusterId: string;
+  const account = `stacks-${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    await swarmUpClean();
+    t = await startTestApp({ config: { workers: true, sync: { retryBaseMs: 300 } } });
+    token = await t.token({ account, permissions: ['docker.hosts.manage', 'swarm.clusters.manage', 'swarm.stacks.deploy'] });
+    const hosts = await registerSwarmHosts(t, token, 'st');
+    clusterId = await formSwarmViaApi(t, token, hosts, 'st-swarm', { 2: 'WORKER', 3: 'WORKER' });
+  }, 180_000);
+
+  afterAll(async () => {
+    await t?.stop();
+    await swarmReset();
+  }, 120_000);
+
+  /** Names of everything on the swarm with the stack's label, by kind (what `docker stack rm` would remove). */
+  async function labelled(stack: string): Promise<Record<string, string[]>> {
+    const filter = `label=${NS}=${stack}`;
+    const names = async (...args: string[]) => (await swarmDocker(1, ...args, '--filter', filter, '--format', '{{.Name}}')).split('\n').filter(Boolean).sort();
+    return { services: await names('service', 'ls'), networks: await names('network', 'ls'), secrets: await names('secret', 'ls'), configs: await names('config', 'ls') };
+  }
+
+  it('creates the stack as docker stack deploy would, under one activity, and returns the services and warnings', async () => {
+    const input = {
+      clusterId,
+      name: 'shop',
+      compose: GOOD,
+      variables: [{ name: 'GREETING', value: 'hi' }],
+      files: [
+        { path: './db_password.txt', content: 's3cret' },
+        { path: 'app.conf', content: 'key=value\n' },
+      ],
+    };
+    const res = ok(await t.gql<DeployResult, { input: typeof input }>(DEPLOY, { input }, token)).deployStack;
+    expect(res.services).toEqual(['shop_web', 'shop_worker']);
+    expect(res.warnings.some((w) => /Ignoring unsupported options: build/.test(w))).toBe(true);
+    expect(res.activity).toEqual({ action: 'stack.deploy', status: 'SUCCEEDED' });
+    expect(await labelled('shop')).toEqual({ services: ['shop_web', 'shop_worker'], networks: ['shop_back', 'shop_default'], secrets: ['shop_db_password'], configs: ['shop_app_config'] });
+    const env = JSON.parse(await swarmDocker(1, 'service', 'inspect', 'shop_web', '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Env}}')) as string[];
+    expect(env).toEqual(['GREETING=hi']);
+    const secret = await swarmDocker(1, 'service', 'inspect', 'shop_web', '--format', '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}}:{{.File.Name}}{{end}}');
+    expect(secret).toBe('shop_db_password:db_password');
+    // the tasks run (the secret and config were resolved by id)
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const replicas = await swarmDocker(1, 'service', 'ls', '--filter', `label=${NS}=shop`, '--format', '{{.Name}} {{.Replicas}}');
+      if (replicas.split('\n').sort().join(',') === 'shop_web 2/2,shop_worker 1/1') break;
+      if (Date.now() > deadline) throw new Error(`not converged: ${replicas}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+
+    // deployed again with the same files: services updated in place, nothing duplicated
+    const again = ok(await t.gql<DeployResult, { input: typeof input }>(DEPLOY, { input }, token)).deployStack;
+    expect(again.services).toEqual(['shop_web', 'shop_worker']);
+    expect(await labelled('shop')).toEqual({ services: ['shop_web', 'shop_worker'], networks: ['shop_back', 'shop_default'], secrets: ['shop_db_password'], configs: ['shop_app_config'] });
+  }, 120_000);
+
+  const refused: Array<[string, string, string, string, Array<{ path: string; content: string }>?]> = [
+    ['invalid YAML', 'services: [web', 'BAD_USER_INPUT', 'compose'],
+    ['a schema violation', 'services:\n  web:\n    image: local/busybox:1\n    deploy:\n      replicas: many\n', 'BAD_USER_INPUT', 'services.web.deploy.replicas'],
+    ['a required variable missing', 'services:\n  web:\n    image: local/busybox:${TAG:?TAG is required}\n', 'BAD_USER_INPUT', 'services.web.image'],
+    ['an undefined network', 'services:\n  web:\n    image: local/busybox:1\n    networks: [nowhere]\n', 'BAD_USER_INPUT', 'services.web.networks'],
+    ['an undefined secret', 'services:\n  web:\n    image: local/busybox:1\n    secrets: [nope]\n', 'BAD_USER_INPUT', 'services.web.secrets'],
+    ['a missing external secret', 'services:\n  web:\n    image: local/busybox:1\n    secrets: [ext]\nsecrets:\n  ext:\n    external: true\n', 'BAD_USER_INPUT', 'secrets.ext'],
+    ['a secret file not sent', 'services:\n  web:\n    image: local/busybox:1\n    secrets: [s]\nsecrets:\n  s:\n    file: ./missing.txt\n', 'BAD_USER_INPUT', 'secrets.s'],
+    [
+      'a bind mount of /etc on the second service (host-access policy)',
+      'services:\n  a:\n    image: local/busybox:1\n  b:\n    image: local/busybox:1\n    volumes: ["/etc:/host-etc"]\nnetworks:\n  extra: {}\nsecrets:\n  s:\n    file: ./s.txt\n',
+      'FORBIDDEN',
+      'services.b.TaskTemplate.ContainerSpec.Mounts[0]',
+      [{ path: './s.txt', content: 'x' }],
+    ],
+    ['a stack network with the host driver (host-access policy)', 'services:\n  a:\n    image: local/busybox:1\n    networks: [h]\nnetworks:\n  h:\n    driver: host\n', 'FORBIDDEN', 'services.a.TaskTemplate.Networks[0].Target'],
+  ];
+
+  it.each(refused)('refuses %s naming the path, and creates nothing', async (_what, compose, code, field, files) => {
+    const name = `bad${randomUUID().slice(0, 6)}`;
+    const res = await t.gql(DEPLOY, { input: { clusterId, name, compose, files } }, token);
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code });
+    expect(String(res.errors?.[0]?.extensions?.field)).toContain(field);
+    expect(await labelled(name)).toEqual({ services: [], networks: [], secrets: [], configs: [] });
+  });
+
+  it('needs the permission swarm.stacks.deploy', async () => {
+    const other = await t.token({ account, permissions: ['swarm.clusters.manage'] });
+    const res = await t.gql(DEPLOY, { input: { clusterId, name: 'noperm', compose: 'services:\n  web:\n    image: local/busybox:1\n' } }, other);
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', permission: 'swarm.stacks.deploy' });
+    expect(await labelled('noperm')).toEqual({ services: [], networks: [], secrets: [], configs: [] });
+  });
+});
