@@ -14,7 +14,15 @@ import { createStacksResolvers, STACKS_RESOLVERS } from './stacks';
 
 /** Every resolver class of the schema. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const RESOLVERS: NonEmptyArray<Function> = [...NODE_RESOLVERS, ...ACCOUNTS_RESOLVERS, ...HOSTS_RESOLVERS, ...DOCKER_RESOURCES_RESOLVERS, ...SWARM_RESOLVERS, ...INSTANCES_RESOLVERS, ...STACKS_RESOLVERS];
+export const RESOLVERS: NonEmptyArray<Function> = [
+  ...NODE_RESOLVERS,
+  ...ACCOUNTS_RESOLVERS,
+  ...HOSTS_RESOLVERS,
+  ...DOCKER_RESOURCES_RESOLVERS,
+  ...SWARM_RESOLVERS,
+  ...INSTANCES_RESOLVERS,
+  ...STACKS_RESOLVERS,
+];
 
 /** The modules the resolvers call. */
 export interface ResolverModules {

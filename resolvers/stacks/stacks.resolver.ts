@@ -32,8 +32,14 @@ export class StackResolver {
   async deployStack(@Arg('input', () => DeployStackInput) input: DeployStackInput, @Ctx() ctx: Context): Promise<DeployStackPayload> {
     const scope = scopeOf(ctx);
     const cluster = await this.clusters.get(scope, expectGlobalId(input.clusterId, 'SwarmCluster', 'clusterId'));
-    const variables = mapOf('variables', input.variables?.map((v) => ({ key: v.name, value: v.value })));
-    const files = mapOf('files', input.files?.map((f) => ({ key: f.path, value: f.content })));
+    const variables = mapOf(
+      'variables',
+      input.variables?.map((v) => ({ key: v.name, value: v.value })),
+    );
+    const files = mapOf(
+      'files',
+      input.files?.map((f) => ({ key: f.path, value: f.content })),
+    );
     const res = await this.stacks.deploy(scope, cluster, { name: input.name, compose: input.compose, variables, files });
     return { stack: input.name, ...res };
   }

@@ -96,6 +96,7 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
     callbackPolicy: new EndpointPolicy(config.callbackAllow ?? EMPTY_ALLOW_LIST),
     vault: config.vault ? createVaultClient(config.vault) : undefined,
     vaultAddr: config.vault?.addr,
+    vaultAccountPolicies: config.vault?.accountPolicies,
     options: config.instances,
   });
 

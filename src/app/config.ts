@@ -74,7 +74,28 @@ function loadVaultConfig(env: NodeJS.ProcessEnv): VaultConfig | undefined {
     namespace: env.VAULT_NAMESPACE || undefined,
     tokenRole,
     requestTimeoutMs: DEFAULT_VAULT_TIMEOUT_MS,
+    accountPolicies: loadAccountPolicies(env.FLEETGRAPH_VAULT_ACCOUNT_POLICIES),
   };
+}
+
+/** FLEETGRAPH_VAULT_ACCOUNT_POLICIES: a JSON object of account name → Vault policy names, e.g. {"acme": ["acme-reports"]}. */
+function loadAccountPolicies(value: string | undefined): Record<string, string[]> {
+  if (!value || value.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new Error('FLEETGRAPH_VAULT_ACCOUNT_POLICIES must be JSON such as {"acme": ["acme-reports"]}');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('FLEETGRAPH_VAULT_ACCOUNT_POLICIES must be a JSON object of account name → policy names');
+  const out: Record<string, string[]> = {};
+  for (const [account, policies] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!Array.isArray(policies) || !policies.every((p) => typeof p === 'string' && p.length > 0 && p.length <= 128)) {
+      throw new Error(`FLEETGRAPH_VAULT_ACCOUNT_POLICIES: "${account.slice(0, 100)}" must list policy names`);
+    }
+    out[account] = policies as string[];
+  }
+  return out;
 }
 
 /**

@@ -32,6 +32,7 @@ export const ENV_VARS = [
   'VAULT_NAMESPACE',
   'FLEETGRAPH_VAULT_TOKEN_FILE',
   'FLEETGRAPH_VAULT_TOKEN_ROLE',
+  'FLEETGRAPH_VAULT_ACCOUNT_POLICIES',
   'FLEETGRAPH_CALLBACK_ALLOW',
 ] as const;
 
@@ -122,6 +123,8 @@ export interface VaultConfig {
   tokenRole?: string;
   /** A Vault call that takes longer fails with VAULT_ERROR (an unreachable Vault must fail fast). */
   requestTimeoutMs: number;
+  /** FLEETGRAPH_VAULT_ACCOUNT_POLICIES: the policies each account's instance tokens may carry (account name → names; `*`: every account). Default none. */
+  accountPolicies?: Record<string, string[]>;
 }
 
 /** Default VaultConfig.requestTimeoutMs. */

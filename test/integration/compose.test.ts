@@ -354,11 +354,15 @@ function checkDockerfile(i: Inputs): string[] {
   } catch {
     problems.push(`CMD must use the exec (JSON) form so node receives SIGTERM, got ${cmd}`);
   }
-  const started = /\bnode\s+(\S+\.js)\b/.exec(i.startScript)?.[1];
+  // npm start's node command: its flags (e.g. --max-semi-space-size=64) and script; the image runs the same
+  const start = /\bnode((?:\s+-\S+)*)\s+(\S+\.js)\b/.exec(i.startScript);
+  const started = start?.[2];
+  const flags = start?.[1].trim().split(/\s+/).filter(Boolean) ?? [];
   const { rootDir = '.', outDir } = i.buildOptions;
   const emitted = outDir ? path.posix.join(outDir, path.posix.relative(rootDir, 'src/main.ts').replace(/\.ts$/, '.js')) : undefined;
   if (started !== emitted) problems.push(`npm start runs ${started} but tsconfig.build.json emits src/main.ts as ${emitted}`);
-  if (argv && JSON.stringify(argv) !== JSON.stringify(['node', emitted])) problems.push(`CMD is ${cmd}, expected ["node", "${emitted}"]`);
+  const expected = ['node', ...flags, emitted];
+  if (argv && JSON.stringify(argv) !== JSON.stringify(expected)) problems.push(`CMD is ${cmd}, expected ${JSON.stringify(expected)}`);
   return problems;
 }
 

@@ -188,6 +188,16 @@ describe('container instances: lifecycle', () => {
     expect(list.data!.securityViolations.nodes).toEqual([{ kind: 'OOM_KILLED' }]);
   });
 
+  it('Vault policies the operator did not grant the account are refused, for templates and runs, and nothing is created', async () => {
+    const before = vault.tokens().length;
+    const tpl = await t.gql<unknown, unknown>(CREATE_TEMPLATE, { input: { name: uniqueName('tpl'), image: TEST_IMAGE, vaultPolicies: ['other-tenant-secrets'] } }, token);
+    expect(tpl.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'vaultPolicies' });
+    const res = await run({ config: { image: TEST_IMAGE, command: ['true'], vaultPolicies: ['instance-reader', 'other-tenant-secrets'] } });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'config.vaultPolicies' });
+    expect(res.errors?.[0]?.message).toContain('other-tenant-secrets');
+    expect(vault.tokens().length).toBe(before);
+  });
+
   it('a spec the host-access policy refuses is recorded (FAILED, POLICY_REFUSED), not run', async () => {
     const res = await run({ config: { image: TEST_IMAGE, command: ['true'], network: 'host' } });
     expect(res.errors).toBeUndefined();

@@ -85,6 +85,7 @@ describe('docker stack deploy parity on a real 3-node swarm', () => {
     // the whole list, for the report (a failing file fails its own test below)
     for (const [file, diffs] of Object.entries(report)) if (diffs.length) console.log(`${file}:\n  ${diffs.join('\n  ')}`);
     await swarmReset();
+    fs.rmSync(HOME, { recursive: true, force: true });
   }, 120_000);
 
   /**
@@ -107,7 +108,10 @@ describe('docker stack deploy parity on a real 3-node swarm', () => {
       out.networks[Name] = { Name, Scope, Driver, EnableIPv6, IPAM, Internal, Attachable, Ingress, ConfigOnly, Options, Labels };
     }
     for (const s of await docker.listServices({ filters })) {
-      const spec = JSON.parse(JSON.stringify(s.Spec)) as { Name: string; TaskTemplate: { Networks?: Array<{ Target: string }>; ContainerSpec: { Secrets?: Array<Record<string, unknown>>; Configs?: Array<Record<string, unknown>> } } };
+      const spec = JSON.parse(JSON.stringify(s.Spec)) as {
+        Name: string;
+        TaskTemplate: { Networks?: Array<{ Target: string }>; ContainerSpec: { Secrets?: Array<Record<string, unknown>>; Configs?: Array<Record<string, unknown>> } };
+      };
       for (const a of spec.TaskTemplate.Networks ?? []) a.Target = netName.get(a.Target) ?? `unknown:${a.Target}`;
       for (const r of spec.TaskTemplate.ContainerSpec.Secrets ?? []) delete r.SecretID;
       for (const r of spec.TaskTemplate.ContainerSpec.Configs ?? []) delete r.ConfigID;
@@ -134,39 +138,55 @@ describe('docker stack deploy parity on a real 3-node swarm', () => {
     const deadline = Date.now() + 60_000;
     for (;;) {
       const left: string[] = [];
-      for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => left.push(n.Name));
-      for (const s of (await docker.listSecrets({ filters })) as Array<{ ID: string; Spec: { Name: string } }>) await docker.getSecret(s.ID).remove().catch(() => left.push(s.Spec.Name));
-      for (const c of (await docker.listConfigs({ filters })) as Array<{ ID: string; Spec: { Name: string } }>) await docker.getConfig(c.ID).remove().catch(() => left.push(c.Spec.Name));
+      for (const n of await docker.listNetworks({ filters }))
+        await docker
+          .getNetwork(n.Id)
+          .remove()
+          .catch(() => left.push(n.Name));
+      for (const s of (await docker.listSecrets({ filters })) as Array<{ ID: string; Spec: { Name: string } }>)
+        await docker
+          .getSecret(s.ID)
+          .remove()
+          .catch(() => left.push(s.Spec.Name));
+      for (const c of (await docker.listConfigs({ filters })) as Array<{ ID: string; Spec: { Name: string } }>)
+        await docker
+          .getConfig(c.ID)
+          .remove()
+          .catch(() => left.push(c.Spec.Name));
       if (left.length === 0) return;
       if (Date.now() > deadline) throw new Error(`could not remove ${left.join(', ')}`);
       await new Promise((r) => setTimeout(r, 300));
     }
   }
 
-  it.each(corpus)('%s: the specs fleetgraph creates equal those docker stack deploy creates', async (file) => {
-    const stack = `p${file.replace(/\.yml$/, '').replace(/[^a-z0-9]/g, '')}`.slice(0, 20);
-    const compose = fs.readFileSync(path.join(DIR, file), 'utf8');
+  it.each(corpus)(
+    '%s: the specs fleetgraph creates equal those docker stack deploy creates',
+    async (file) => {
+      const stack = `p${file.replace(/\.yml$/, '').replace(/[^a-z0-9]/g, '')}`.slice(0, 20);
+      const compose = fs.readFileSync(path.join(DIR, file), 'utf8');
 
-    const converted = loadStack({ name: stack, compose, variables: VARIABLES, files: corpusFiles() });
-    const allocated = new Set(converted.networks.filter((n) => !n.IPAM?.Config?.length).map((n) => n.Name));
+      const converted = loadStack({ name: stack, compose, variables: VARIABLES, files: corpusFiles() });
+      const allocated = new Set(converted.networks.filter((n) => !n.IPAM?.Config?.length).map((n) => n.Name));
 
-    await run('docker', ['-H', `unix://${socket}`, 'stack', 'deploy', '--resolve-image', 'never', '-c', file, stack], { cwd: DIR, env: VARIABLES });
-    const cli = await snapshot(stack, allocated);
-    await removeStack(stack);
+      await run('docker', ['-H', `unix://${socket}`, 'stack', 'deploy', '--resolve-image', 'never', '-c', file, stack], { cwd: DIR, env: VARIABLES });
+      const cli = await snapshot(stack, allocated);
+      await removeStack(stack);
 
-    await applyStack(engine, converted);
-    const ours = await snapshot(stack, allocated);
-    await removeStack(stack);
+      await applyStack(engine, converted);
+      const ours = await snapshot(stack, allocated);
+      await removeStack(stack);
 
-    // both sides hold every object the converter made (so an empty read-back cannot pass)
-    for (const side of [cli, ours]) {
-      expect(Object.keys(side.services).sort()).toEqual(converted.services.map((x) => x.Name).sort());
-      expect(Object.keys(side.networks).sort()).toEqual(converted.networks.map((x) => x.Name).sort());
-      expect(Object.keys(side.secrets).sort()).toEqual(converted.secrets.map((x) => x.Name).sort());
-      expect(Object.keys(side.configs).sort()).toEqual(converted.configs.map((x) => x.Name).sort());
-    }
-    const diffs = diffJson(cli, ours);
-    report[file] = diffs;
-    expect(diffs).toEqual([]);
-  }, 120_000);
+      // both sides hold every object the converter made (so an empty read-back cannot pass)
+      for (const side of [cli, ours]) {
+        expect(Object.keys(side.services).sort()).toEqual(converted.services.map((x) => x.Name).sort());
+        expect(Object.keys(side.networks).sort()).toEqual(converted.networks.map((x) => x.Name).sort());
+        expect(Object.keys(side.secrets).sort()).toEqual(converted.secrets.map((x) => x.Name).sort());
+        expect(Object.keys(side.configs).sort()).toEqual(converted.configs.map((x) => x.Name).sort());
+      }
+      const diffs = diffJson(cli, ours);
+      report[file] = diffs;
+      expect(diffs).toEqual([]);
+    },
+    120_000,
+  );
 });

@@ -106,14 +106,14 @@ describe('deployStack on a real 3-node swarm', () => {
     expect(await labelled('shop')).toEqual({ services: ['shop_web', 'shop_worker'], networks: ['shop_back', 'shop_default'], secrets: ['shop_db_password'], configs: ['shop_app_config'] });
   }, 120_000);
 
-  const refused: Array<[string, string, string, string, Array<{ path: string; content: string }>?]> = [
-    ['invalid YAML', 'services: [web', 'BAD_USER_INPUT', 'compose'],
-    ['a schema violation', 'services:\n  web:\n    image: local/busybox:1\n    deploy:\n      replicas: many\n', 'BAD_USER_INPUT', 'services.web.deploy.replicas'],
-    ['a required variable missing', 'services:\n  web:\n    image: local/busybox:${TAG:?TAG is required}\n', 'BAD_USER_INPUT', 'services.web.image'],
-    ['an undefined network', 'services:\n  web:\n    image: local/busybox:1\n    networks: [nowhere]\n', 'BAD_USER_INPUT', 'services.web.networks'],
-    ['an undefined secret', 'services:\n  web:\n    image: local/busybox:1\n    secrets: [nope]\n', 'BAD_USER_INPUT', 'services.web.secrets'],
-    ['a missing external secret', 'services:\n  web:\n    image: local/busybox:1\n    secrets: [ext]\nsecrets:\n  ext:\n    external: true\n', 'BAD_USER_INPUT', 'secrets.ext'],
-    ['a secret file not sent', 'services:\n  web:\n    image: local/busybox:1\n    secrets: [s]\nsecrets:\n  s:\n    file: ./missing.txt\n', 'BAD_USER_INPUT', 'secrets.s'],
+  const refused: Array<[string, string, string, string, Array<{ path: string; content: string }>]> = [
+    ['invalid YAML', 'services: [web', 'BAD_USER_INPUT', 'compose', []],
+    ['a schema violation', 'services:\n  web:\n    image: local/busybox:1\n    deploy:\n      replicas: many\n', 'BAD_USER_INPUT', 'services.web.deploy.replicas', []],
+    ['a required variable missing', 'services:\n  web:\n    image: local/busybox:${TAG:?TAG is required}\n', 'BAD_USER_INPUT', 'services.web.image', []],
+    ['an undefined network', 'services:\n  web:\n    image: local/busybox:1\n    networks: [nowhere]\n', 'BAD_USER_INPUT', 'services.web.networks', []],
+    ['an undefined secret', 'services:\n  web:\n    image: local/busybox:1\n    secrets: [nope]\n', 'BAD_USER_INPUT', 'services.web.secrets', []],
+    ['a missing external secret', 'services:\n  web:\n    image: local/busybox:1\n    secrets: [ext]\nsecrets:\n  ext:\n    external: true\n', 'BAD_USER_INPUT', 'secrets.ext', []],
+    ['a secret file not sent', 'services:\n  web:\n    image: local/busybox:1\n    secrets: [s]\nsecrets:\n  s:\n    file: ./missing.txt\n', 'BAD_USER_INPUT', 'secrets.s', []],
     [
       'a bind mount of /etc on the second service (host-access policy)',
       'services:\n  a:\n    image: local/busybox:1\n  b:\n    image: local/busybox:1\n    volumes: ["/etc:/host-etc"]\nnetworks:\n  extra: {}\nsecrets:\n  s:\n    file: ./s.txt\n',
@@ -121,7 +121,13 @@ describe('deployStack on a real 3-node swarm', () => {
       'services.b.TaskTemplate.ContainerSpec.Mounts[0]',
       [{ path: './s.txt', content: 'x' }],
     ],
-    ['a stack network with the host driver (host-access policy)', 'services:\n  a:\n    image: local/busybox:1\n    networks: [h]\nnetworks:\n  h:\n    driver: host\n', 'FORBIDDEN', 'services.a.TaskTemplate.Networks[0].Target'],
+    [
+      'a stack network with the host driver (host-access policy)',
+      'services:\n  a:\n    image: local/busybox:1\n    networks: [h]\nnetworks:\n  h:\n    driver: host\n',
+      'FORBIDDEN',
+      'services.a.TaskTemplate.Networks[0].Target',
+      [],
+    ],
   ];
 
   it.each(refused)('refuses %s naming the path, and creates nothing', async (_what, compose, code, field, files) => {

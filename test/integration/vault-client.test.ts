@@ -289,10 +289,19 @@ describe('Vault client (src/infra/vault.ts) against the Vault double', () => {
 describe('loadConfig: the vault section', () => {
   const base = { NODE_ENV: 'development' };
 
+  it('reads the per-account policy grants, and refuses grants that are not a JSON object of name lists', () => {
+    const env = { ...base, VAULT_ADDR: 'https://vault.example:8200', VAULT_TOKEN: 't' };
+    expect(loadConfig({ ...env, FLEETGRAPH_VAULT_ACCOUNT_POLICIES: '{"acme": ["acme-read"], "*": ["shared"]}' }).vault?.accountPolicies).toEqual({ acme: ['acme-read'], '*': ['shared'] });
+    for (const bad of ['[1]', '{"acme": "acme-read"}', '{"acme": [""]}', 'not json']) {
+      expect(() => loadConfig({ ...env, FLEETGRAPH_VAULT_ACCOUNT_POLICIES: bad })).toThrow(/FLEETGRAPH_VAULT_ACCOUNT_POLICIES/);
+    }
+  });
+
   it('is absent without VAULT_ADDR and complete with it', () => {
     expect(loadConfig(base).vault).toBeUndefined();
     expect(loadConfig({ ...base, VAULT_ADDR: 'https://vault.example:8200/', VAULT_TOKEN: 't0ken-value', VAULT_NAMESPACE: 'team-a', FLEETGRAPH_VAULT_TOKEN_ROLE: 'fleetgraph-instance' }).vault).toEqual(
       {
+        accountPolicies: {},
         addr: 'https://vault.example:8200',
         token: 't0ken-value',
         tokenFile: undefined,

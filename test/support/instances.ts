@@ -26,7 +26,8 @@ export async function startInstancesApp(vault: VaultDouble, options: TestAppOpti
     ...options,
     config: {
       workers: true,
-      vault: { addr: vault.url, token: vault.rootToken, requestTimeoutMs: Math.min(DEFAULT_VAULT_TIMEOUT_MS, 2000) },
+      // a single-tenant test install: every account may use the policies the tests ask for
+      vault: { addr: vault.url, token: vault.rootToken, requestTimeoutMs: Math.min(DEFAULT_VAULT_TIMEOUT_MS, 2000), accountPolicies: { '*': ['instance-reader', 'instance-writer'] } },
       callbackAllow: parseEndpointAllowList('127.0.0.1'),
       ...options.config,
     },

@@ -8,6 +8,7 @@ import type { SecretBox } from '../../infra/crypto';
 import type { FleetPubSub } from '../../infra/pubsub';
 import type { JobQueue } from '../../infra/jobs';
 import type { VaultPort } from '../../infra/vault';
+import { VaultPolicyGrants } from './grants';
 import type { Audit } from '../../platform/audit/activity';
 import type { HostAccessGuard } from '../../platform/policy/enforce';
 import type { HostService } from '../hosts';
@@ -40,6 +41,8 @@ export interface InstancesModuleDeps {
   callbackPolicy: EndpointPolicy;
   vault?: VaultPort;
   vaultAddr?: string;
+  /** The Vault policies each account may use (VaultConfig.accountPolicies); none when absent. */
+  vaultAccountPolicies?: Record<string, string[]>;
   options?: Partial<InstanceOptions>;
 }
 
@@ -76,10 +79,11 @@ export interface InstancesModule {
 /** Container templates and instances: services, their job queues, and the worker that kicks the reaper and stops the watchers. */
 export function createInstancesModule(deps: InstancesModuleDeps): InstancesModule {
   const options: InstanceOptions = { ...DEFAULT_INSTANCE_OPTIONS, ...deps.options };
-  const templates = new TemplateService(deps.audit, deps.guard, deps.secrets);
+  const grants = new VaultPolicyGrants(deps.vaultAccountPolicies ?? {});
+  const templates = new TemplateService(deps.audit, deps.guard, deps.secrets, grants);
   const quotas = new QuotaService();
   const callbackSecrets = new CallbackSecrets(quotas, deps.secrets);
-  const instances = new InstanceService({ ...deps, templates, quotas, callbacks: new CallbackSender(deps.callbackPolicy), options });
+  const instances = new InstanceService({ ...deps, templates, quotas, grants, callbacks: new CallbackSender(deps.callbackPolicy), options });
 
   type JobData = { accountId: string; instanceId: string };
   deps.jobs.queue<JobData>(TIMEOUT_QUEUE, (data) => instances.onTimeout(data), { concurrency: 2 });

@@ -21,6 +21,7 @@ import type { FleetPubSub } from '../../infra/pubsub';
 import { toPayload } from '../../infra/pubsub/payload';
 import type { SecretBox } from '../../infra/crypto';
 import type { JobQueue } from '../../infra/jobs';
+import type { VaultPolicyGrants } from './grants';
 import type { VaultPort } from '../../infra/vault';
 import type { Engine } from '../../infra/engine/port';
 import type { ContainerInspect } from '../../infra/engine/types';
@@ -93,6 +94,7 @@ export interface InstancesDeps {
   jobs: JobQueue;
   templates: TemplateService;
   quotas: QuotaService;
+  grants: VaultPolicyGrants;
   callbacks: CallbackSender;
   /** Absent when Vault is not configured: instances asking for Vault policies then fail with VAULT_ERROR. */
   vault?: VaultPort;
@@ -155,6 +157,8 @@ export class InstanceService {
     if ((input.templateId == null) === (input.config == null)) throw badInput('templateId', 'give either templateId or config');
     const template = input.templateId ? await this.d.templates.get(scope, input.templateId) : null;
     const resolved: ResolvedRun = template ? fromTemplate(template, input) : fromDirect(input.config!);
+    // at every run: the operator may have withdrawn a policy since the template was saved
+    await this.d.grants.check(scope, resolved.spec.vaultPolicies, template ? 'templateId' : 'config.vaultPolicies');
     if (input.taskId != null && (input.taskId.length === 0 || input.taskId.length > 200)) throw badInput('taskId', '1–200 characters');
     if (input.callbackUrl != null) {
       const url = checkCallbackUrl(input.callbackUrl);

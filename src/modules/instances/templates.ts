@@ -6,6 +6,7 @@ import type { SecretBox } from '../../infra/crypto';
 import type { Audit } from '../../platform/audit/activity';
 import type { HostAccessGuard } from '../../platform/policy/enforce';
 import { containerHostAccess } from '../../platform/policy/host-access';
+import type { VaultPolicyGrants } from './grants';
 import { checkEnv, checkLabels, checkName, checkOverrides, checkPolicies, checkRange, createBody, DEFAULTS, fromTemplate } from './spec';
 
 /** Input of createContainerTemplate / updateContainerTemplate (every field optional on update). */
@@ -37,6 +38,7 @@ export class TemplateService {
     private readonly audit: Audit,
     private readonly guard: HostAccessGuard,
     private readonly secrets: SecretBox,
+    private readonly grants: VaultPolicyGrants,
   ) {}
 
   async get(scope: Scope, id: string): Promise<ContainerTemplate> {
@@ -53,6 +55,7 @@ export class TemplateService {
   }
 
   async create(scope: Scope, input: TemplateInput) {
+    await this.grants.check(scope, input.vaultPolicies);
     const t = new ContainerTemplate();
     t.account = scope.accountId as never;
     this.apply(scope, t, {
@@ -76,6 +79,7 @@ export class TemplateService {
 
   /** Applies the changes and bumps the version (instances record the version they ran). */
   async update(scope: Scope, id: string, input: TemplateInput) {
+    await this.grants.check(scope, input.vaultPolicies);
     const t = await this.get(scope, id);
     return this.audit.run(scope, { action: 'template.update', targetType: 'containerTemplate', targetId: t.globalId, parameters: redactInput(input) }, async () => {
       const name = t.name;
