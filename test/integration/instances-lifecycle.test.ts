@@ -264,7 +264,7 @@ describe('container instances: lifecycle', () => {
     );
     const res = await t.gql<{ runContainerInstance: { instance: { id: string; host: { id: string } } } }, unknown>(
       `mutation($input: RunContainerInstanceInput!) { runContainerInstance(input: $input) { instance { id host { id } } } }`,
-      { input: { keepContainer: true, config: { image: TEST_IMAGE, command: ['true'], memoryMb: 16 } } },
+      { input: { keepContainer: true, config: { image: TEST_IMAGE, command: ['true'], memoryMb: 16, env: ['APP_SETTING=kept-value-123'] } } },
       token,
     );
     expect(res.errors).toBeUndefined();
@@ -274,6 +274,17 @@ describe('container instances: lifecycle', () => {
     expect(done.status).toBe('COMPLETED');
     const kept = await containersOf(id);
     expect(kept).toHaveLength(1);
+    // a kept instance container's environment is shown by name only
+    const inspected = await eventually(async () => {
+      const r = await t.gql<{ dockerHost: { containers: { nodes: Array<{ inspect: { Config: { Env: string[] } } }> } } }, unknown>(
+        `query($id: ID!, $label: String!) { dockerHost(id: $id) { containers(first: 1, filter: { label: $label }) { nodes { inspect } } } }`,
+        { id: hostId, label: `fleetgraph.instance=${uuid(id)}` },
+        token,
+      );
+      return r.data?.dockerHost.containers.nodes[0]?.inspect;
+    });
+    expect(inspected.Config.Env).toContain('APP_SETTING=[redacted]');
+    expect(JSON.stringify(inspected)).not.toContain('kept-value-123');
     await docker('rm', '-f', ...kept);
     // no host has that much memory free
     const tooBig = await t.gql(RUN, { input: { config: { image: TEST_IMAGE, command: ['true'], memoryMb: 1024 * 1024 } } }, token);

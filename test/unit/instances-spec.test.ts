@@ -7,7 +7,7 @@ import { ContainerTemplate, VaultTokenDelivery } from '../../entities';
 import { EMPTY_ALLOW_LIST, EndpointPolicy, parseEndpointAllowList } from '../../src/kernel/addresses';
 import { containerHostAccess, hostAccessRefusals } from '../../src/platform/policy/host-access';
 import { CallbackSender, checkCallbackUrl, signCallback } from '../../src/modules/instances/callbacks';
-import { createBody, fromDirect, fromTemplate, MIB } from '../../src/modules/instances/spec';
+import { checkEnv, createBody, fromDirect, fromTemplate, MIB } from '../../src/modules/instances/spec';
 
 function template(extra: Partial<ContainerTemplate> = {}): ContainerTemplate {
   return Object.assign(new ContainerTemplate(), {
@@ -38,8 +38,12 @@ describe('instance spec', () => {
   });
 
   it('refuses env names fleetgraph sets and fleetgraph labels', () => {
-    expect(() => fromDirect({ image: 'x', env: ['VAULT_TOKEN=abc'] })).toThrow(/set by fleetgraph/);
+    expect(() => fromDirect({ image: 'x', env: ['VAULT_TOKEN=abc'] })).toThrow(/is reserved/);
     expect(() => fromDirect({ image: 'x', labels: { 'fleetgraph.instance': 'y' } })).toThrow(/fleetgraph/);
+    for (const name of ['VAULT_SKIP_VERIFY', 'VAULT_CACERT', 'vault_addr', 'HTTPS_PROXY', 'http_proxy', 'ALL_PROXY', 'FLEETGRAPH_ANYTHING']) {
+      expect(() => checkEnv([`${name}=x`], 'env')).toThrow(/is reserved/);
+    }
+    expect(checkEnv(['VAULTED=x', 'MY_PROXY=y'], 'env')).toEqual(['VAULTED=x', 'MY_PROXY=y']);
   });
 
   it('TMPFS_FILE: a tmpfs, the wait wrapper around the image entrypoint and command, no token in the body', () => {

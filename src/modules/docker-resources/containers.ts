@@ -157,6 +157,9 @@ const STOP_GRACE_DEFAULT_S = 10;
 const STOP_MARGIN_S = 30;
 
 /** Containers: create, lifecycle, remove, exec and logs (the runbook's ContainerManager). */
+/** The label fleetgraph puts on a container instance's container (src/modules/instances). */
+const INSTANCE_LABEL = 'fleetgraph.instance';
+
 export class ContainerManager {
   constructor(
     private readonly ops: HostOperations,
@@ -173,10 +176,19 @@ export class ContainerManager {
     return access;
   }
 
-  /** Docker's inspect of a stored container, read live (DOCKER_ERROR when it is gone). */
+  /**
+   * Docker's inspect of a stored container, read live (DOCKER_ERROR when it is gone). A container
+   * instance's environment carries write-only values (secret env, an ENV-delivered Vault token):
+   * its values are shown as `[redacted]`, names only.
+   */
   async inspect(scope: Scope, row: DockerContainer): Promise<ContainerInspect> {
     const host = await this.ops.host(scope, row.host.id);
-    return this.ops.read(scope, host, (engine) => engine.inspectContainer(row.containerId));
+    const inspect = await this.ops.read(scope, host, (engine) => engine.inspectContainer(row.containerId));
+    const config = (inspect as { Config?: { Env?: string[]; Labels?: Record<string, string> } }).Config;
+    if (config?.Labels?.[INSTANCE_LABEL] !== undefined && Array.isArray(config.Env)) {
+      config.Env = config.Env.map((e) => (e.includes('=') ? `${e.slice(0, e.indexOf('='))}=[redacted]` : e));
+    }
+    return inspect;
   }
 
   async create(scope: Scope, host: DockerHost, input: CreateContainerInput) {

@@ -133,6 +133,13 @@ export class CallbackSender {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
+      // a whole-attempt deadline: `timeout` above is per idle socket, and a receiver trickling a byte
+      // every few seconds would otherwise hold the attempt (and a queue slot) for ever
+      const deadline = setTimeout(() => {
+        req.destroy(new Error(`no complete answer within ${TIMEOUT_MS} ms`));
+        resolve(done(false, null, `no complete answer within ${TIMEOUT_MS} ms`));
+      }, TIMEOUT_MS);
+      req.on('close', () => clearTimeout(deadline));
       req.on('error', (err) => resolve(done(false, null, (err as NodeJS.ErrnoException).code ?? err.message.slice(0, 200))));
       req.end(body);
     });

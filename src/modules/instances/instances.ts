@@ -360,7 +360,7 @@ export class InstanceService {
   private async writeTokenFile(engine: Engine, containerId: string, token: string): Promise<void> {
     const script = `umask 077 && printf %s "$FLEETGRAPH_TOKEN" > ${TOKEN_FILE}.tmp && mv ${TOKEN_FILE}.tmp ${TOKEN_FILE}`;
     const { exitCode } = await engine.exec(containerId, { Cmd: ['/bin/sh', '-c', script], Env: [`FLEETGRAPH_TOKEN=${token}`], AttachStdout: true, AttachStderr: true, Tty: false }, (stream) =>
-      drain(stream),
+      drain(stream, TOKEN_WRITE_TIMEOUT_MS),
     );
     if (exitCode !== 0) throw new AppError(ErrorCode.DOCKER_ERROR, `Could not write the Vault token file in the container (exit code ${exitCode}); TMPFS_FILE delivery needs /bin/sh in the image`);
   }
@@ -838,11 +838,30 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
-function drain(stream: NodeJS.ReadableStream): Promise<void> {
+/**
+ * Reads an exec's output to its end, at most `timeoutMs`: an image whose shell never exits (or
+ * leaves a child holding stdout) must not keep an instance in PROVISIONING for ever. Past the
+ * deadline the stream is destroyed and the provisioning fails (the container is then removed).
+ */
+function drain(stream: NodeJS.ReadableStream, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      reject(new AppError(ErrorCode.DOCKER_ERROR, `Writing the Vault token file took more than ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    const finish = () => {
+      clearTimeout(timer);
+      resolve();
+    };
     stream.on('data', () => undefined);
-    stream.on('end', () => resolve());
-    stream.on('close', () => resolve());
-    stream.on('error', reject);
+    stream.on('end', finish);
+    stream.on('close', finish);
+    stream.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
   });
 }
+
+/** How long the exec that writes the token file may take. */
+const TOKEN_WRITE_TIMEOUT_MS = 15_000;

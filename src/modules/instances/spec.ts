@@ -36,7 +36,11 @@ export type Overridable = (typeof OVERRIDABLE)[number];
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const POLICY = /^[a-z0-9][a-z0-9_.\-/]{0,127}$/i;
-const RESERVED_ENV = new Set(['VAULT_TOKEN', 'FLEETGRAPH_VAULT_TOKEN_FILE']);
+/**
+ * Environment names fleetgraph sets or that would redirect the workload's Vault client (its
+ * address, TLS checks, a proxy that sees the token): refused in templates and overrides.
+ */
+const RESERVED_ENV = (name: string) => /^(VAULT_|FLEETGRAPH_)/i.test(name) || /^(HTTPS?_PROXY|ALL_PROXY|NO_PROXY)$/i.test(name);
 
 export function checkName(name: string, field = 'name'): string {
   if (!NAME.test(name)) throw badInput(field, 'letters, digits, "_", "." and "-" (1–100), starting with a letter or digit');
@@ -55,7 +59,7 @@ export function checkEnv(entries: string[], field = 'env'): string[] {
     const eq = e.indexOf('=');
     const name = eq > 0 ? e.slice(0, eq) : '';
     if (!ENV_NAME.test(name)) throw badInput(field, 'entries look like NAME=value with NAME of letters, digits and _');
-    if (RESERVED_ENV.has(name)) throw badInput(field, `${name} is set by fleetgraph`);
+    if (RESERVED_ENV(name)) throw badInput(field, `${name} is reserved (fleetgraph sets the Vault client's environment)`);
   }
   return entries;
 }
