@@ -102,8 +102,12 @@ export class ContainerInstance extends AccountOwned {
   @Property({ type: 'text', nullable: true }) @Field(() => String, { nullable: true }) error?: string | null;
   @Property({ type: 'string', length: 50, nullable: true }) @Field(() => String, { nullable: true, description: 'VAULT_ERROR, QUOTA_EXCEEDED, DOCKER_ERROR, FORBIDDEN, …' }) errorCode?: string | null;
 
-  @Property({ type: 'text', nullable: true }) @Field(() => String, { nullable: true, description: 'stdout, up to the output limit.' }) stdout?: string | null;
-  @Property({ type: 'text', nullable: true }) @Field(() => String, { nullable: true, description: 'stderr, up to the output limit.' }) stderr?: string | null;
+  @Property({ type: 'text', nullable: true })
+  @Field(() => String, { nullable: true, description: 'stdout, up to the output limit (on containerInstanceUpdated: its first 4,096 characters).' })
+  stdout?: string | null;
+  @Property({ type: 'text', nullable: true })
+  @Field(() => String, { nullable: true, description: 'stderr, up to the output limit (on containerInstanceUpdated: its first 4,096 characters).' })
+  stderr?: string | null;
   @Property({ type: 'double', default: 0 }) @Field(() => Float, { description: 'Bytes of stdout past the limit (dropped).' }) stdoutDroppedBytes: number = 0;
   @Property({ type: 'double', default: 0 }) @Field(() => Float, { description: 'Bytes of stderr past the limit (dropped).' }) stderrDroppedBytes: number = 0;
 

@@ -794,6 +794,8 @@ export class InstanceService {
     delete payload.vaultTokenAccessor;
     delete payload.ending;
     delete payload.heartbeatAt;
+    // output can be MiBs: subscribers get its start (query containerInstance for all of it)
+    for (const k of ['stdout', 'stderr'] as const) if (typeof payload[k] === 'string') payload[k] = (payload[k] as string).slice(0, PUBLISHED_OUTPUT_CHARS);
     await this.d.pubsub.emit(INSTANCE_TOPIC, payload, row.account.id ?? (row.account as unknown as string)).catch((err) => log.warn({ err }, 'instance publish failed'));
   }
 
@@ -862,6 +864,9 @@ function drain(stream: NodeJS.ReadableStream, timeoutMs: number): Promise<void> 
     });
   });
 }
+
+/** Characters of stdout and of stderr a containerInstanceUpdated delivery carries. */
+const PUBLISHED_OUTPUT_CHARS = 4096;
 
 /** How long the exec that writes the token file may take. */
 const TOKEN_WRITE_TIMEOUT_MS = 15_000;
