@@ -446,8 +446,26 @@ export class InstanceService {
   /** The runner found the ending claimed by someone else (a cancel) while provisioning: it wraps up with that ending. */
   private async wrapUpClaimed(accountId: string, id: string): Promise<void> {
     const scope = this.scope(accountId);
-    const row = await scope.em.findOne(ContainerInstance, id);
-    if (row?.ending && isActiveInstanceStatus(row.status)) await this.wrapUp(accountId, id, { ending: row.ending });
+    const row = await scope.em.findOne(ContainerInstance, id, { populate: ['host'] });
+    if (row?.ending && isActiveInstanceStatus(row.status)) return this.wrapUp(accountId, id, { ending: row.ending });
+    // Another replica ended it (a cancel, the reaper) while this runner was still provisioning: what
+    // this runner made since (a container, a token) was not there for that wrap-up to remove.
+    if (row && !isActiveInstanceStatus(row.status)) await this.removeLeftovers(scope, row);
+  }
+
+  /** Removes the container and revokes the token of an instance that has already ended (idempotent). */
+  private async removeLeftovers(scope: Scope, row: ContainerInstance): Promise<void> {
+    if (row.host) {
+      try {
+        const engine = await this.d.hosts.engine(scope, row.host);
+        const containerId = row.containerId ?? (await this.findByLabel(engine, row.id));
+        if (containerId) await engine.removeContainer(containerId, { force: true, removeVolumes: true });
+      } catch (err) {
+        scope.log.warn({ err, instance: row.id }, 'leftover container of an ended instance not removed; the reaper retries');
+      }
+    }
+    await this.revokeToken(scope, row);
+    await scope.em.flush();
   }
 
   private async claimed(scope: Scope, id: string): Promise<boolean> {
