@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { monitorEventLoopDelay, IntervalHistogram } from 'node:perf_hooks';
 
@@ -88,4 +90,17 @@ export function serve(handler: (req: Request) => Promise<Record<string, unknown>
   });
   // the parent went away: do not linger
   process.on('disconnect', () => process.exit(0));
+}
+
+/** services.sh up, then its env into process.env (what test/support/global-setup.ts and env.ts do for jest). */
+export function startServices(): void {
+  const script = path.join(__dirname, '..', 'test', 'support', 'services.sh');
+  execFileSync(script, ['up'], { stdio: ['ignore', process.stderr, 'inherit'] });
+  const out = execFileSync(script, ['env'], { encoding: 'utf8' });
+  for (const line of out.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) process.env[m[1]] ??= m[2];
+  }
+  // never pick up the developer's own Docker or database
+  for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CONTEXT', 'DATABASE_URL', 'REDIS_URL']) delete process.env[k];
 }

@@ -25,7 +25,7 @@
  *                                the GraphQL fan-out alone (latency from the publish)
  */
 import 'reflect-metadata';
-import { execFileSync, fork, ChildProcess } from 'node:child_process';
+import { fork, ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,9 +36,8 @@ import { EventStage, setEventTrace } from '../src/kernel/trace';
 import { OnDockerEventsDocument } from '../src/generated/graphql';
 import { expectGlobalId } from '../src/graphql/relay';
 import { PERMISSIONS } from '../src/kernel/permissions';
-import { LoopLag, nanoToMs, Reply, summarize, Summary, wallMs, clockSkewMs } from './common';
+import { LoopLag, nanoToMs, Reply, summarize, Summary, wallMs, clockSkewMs, startServices } from './common';
 
-const root = path.resolve(__dirname, '..');
 const t0 = Date.now();
 const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
 
@@ -124,19 +123,6 @@ function stageBreakdown(): string {
   });
   for (const m of stageTimes.values()) m.clear();
   return parts.join(' | ');
-}
-
-/** services.sh up, then its env into process.env (what test/support/global-setup.ts + env.ts do for jest). */
-function startServices(): void {
-  const script = path.join(root, 'test', 'support', 'services.sh');
-  execFileSync(script, ['up'], { stdio: ['ignore', process.stderr, 'inherit'] });
-  const out = execFileSync(script, ['env'], { encoding: 'utf8' });
-  for (const line of out.split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) process.env[m[1]] ??= m[2];
-  }
-  // never pick up the developer's own Docker or database
-  for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CONTEXT', 'DATABASE_URL', 'REDIS_URL']) delete process.env[k];
 }
 
 /** A forked child answering request/response messages (bench/common.ts serve()). */

@@ -44,7 +44,7 @@
  *                                does: a ts-node start costs ~7 s of CPU, which on 2 cores disturbs what the rounds measure
  */
 import 'reflect-metadata';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,7 +58,7 @@ import { SimEngine, SimEvent, startSimEngine } from '../test/support/sim-engine'
 import { signDevToken } from '../src/server/auth';
 import { expectGlobalId } from '../src/graphql/relay';
 import { DEFAULT_LEASE_SECONDS, DEFAULT_RECONCILE_MS } from '../src/platform/leasing/lease-plan';
-import { LoopLag, nanoToMs, summarize, Summary, wallMs } from './common';
+import { LoopLag, nanoToMs, summarize, Summary, wallMs, startServices } from './common';
 
 const root = path.resolve(__dirname, '..');
 const t0 = Date.now();
@@ -93,19 +93,6 @@ const FEED = `subscription Feed($hostId: ID!, $after: String) {
 // ------------------------------------------------------------------------------------------------
 // Services, engines, replicas
 // ------------------------------------------------------------------------------------------------
-
-/** services.sh up, then its env into process.env (as bench/events.ts and the jest global setup do). */
-function startServices(): void {
-  const script = path.join(root, 'test', 'support', 'services.sh');
-  execFileSync(script, ['up'], { stdio: ['ignore', process.stderr, 'inherit'] });
-  const out = execFileSync(script, ['env'], { encoding: 'utf8' });
-  for (const line of out.split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) process.env[m[1]] ??= m[2];
-  }
-  // never pick up the developer's own Docker or database
-  for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CONTEXT', 'DATABASE_URL', 'REDIS_URL']) delete process.env[k];
-}
 
 /** One event a simulator emitted: the ground truth every stored row and delivery is checked against. */
 interface Emitted {

@@ -25,16 +25,13 @@
  *   BENCH_WARMUP=5
  */
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { startTestApp, TestApp } from '../test/support/app';
 import { operationStatements, seedFleet, statementCounter } from '../test/support/fleet';
 import { toGlobalId } from '../src/kernel/ids';
-import { summarize, Summary, wallMs } from './common';
+import { summarize, Summary, wallMs, startServices } from './common';
 
-const root = path.resolve(__dirname, '..');
 const t0 = Date.now();
 const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -46,19 +43,6 @@ const FIRST = int('BENCH_FIRST', 100);
 const RUNS = int('BENCH_RUNS', 50);
 const WARMUP = int('BENCH_WARMUP', 5);
 const PAGE_HOSTS = 50;
-
-/** services.sh up, then its env into process.env (as bench/events.ts and the jest global setup do). */
-function startServices(): void {
-  const script = path.join(root, 'test', 'support', 'services.sh');
-  execFileSync(script, ['up'], { stdio: ['ignore', process.stderr, 'inherit'] });
-  const out = execFileSync(script, ['env'], { encoding: 'utf8' });
-  for (const line of out.split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) process.env[m[1]] ??= m[2];
-  }
-  // never pick up the developer's own Docker or database
-  for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CONTEXT', 'DATABASE_URL', 'REDIS_URL']) delete process.env[k];
-}
 
 /** What every part gets: the server, the measured account's token and id. */
 interface ScaleContext {
