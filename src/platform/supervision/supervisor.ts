@@ -116,9 +116,13 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   protected keepsStreamAfter(_err: unknown): boolean {
     return false;
   }
-  /** Whether a successful sync publishes its findings as resync events. */
-  protected publishesResync(wasSynced: boolean, streamReopened: boolean): boolean {
-    return wasSynced && streamReopened;
+  /**
+   * Whether a successful sync publishes its findings as resync events: when no stream saw what
+   * changed (`unseen`: the stream was just reopened, or none is open in this process, e.g. a
+   * sync on demand on an API-only replica), and never for the first sync (that is the inventory).
+   */
+  protected publishesResync(wasSynced: boolean, unseen: boolean): boolean {
+    return wasSynced && unseen;
   }
   /** Runs after a batch of events was stored (a refresh of what it touched, a sync soon). */
   protected afterEvents(_events: RawDockerEvent[]): void {}
@@ -442,7 +446,7 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
       this.resyncPending = false;
       // Docker's replay reached back to the last stored event: the changes arrive as themselves
       const covered = reopened && this.replayCovered;
-      if (!covered && this.publishesResync(wasSynced, reopened) && result.changes.length > 0) await this.ingest(em, row, this.resyncEvents(result), EventSource.RESYNC, this.fence);
+      if (!covered && this.publishesResync(wasSynced, reopened || !this.stream) && result.changes.length > 0) await this.ingest(em, row, this.resyncEvents(result), EventSource.RESYNC, this.fence);
       return result;
     } catch (err) {
       em.clear();
