@@ -17,6 +17,8 @@ import { ContainerInstance } from './instances/container-instance.entity';
 import { SecurityViolation } from './instances/security-violation.entity';
 import { CallbackAttempt } from './instances/callback-attempt.entity';
 import { InstanceSettings } from './instances/instance-settings.entity';
+import { SwarmStack } from './stacks/swarm-stack.entity';
+import { SwarmDeployment } from './stacks/swarm-deployment.entity';
 
 export { Node } from './common/node';
 export { AccountOwned } from './common/account-owned';
@@ -45,6 +47,8 @@ export const ENTITIES = [
   SecurityViolation,
   CallbackAttempt,
   InstanceSettings,
+  SwarmStack,
+  SwarmDeployment,
 ];
 
 export { EngineClaim, EngineClaimHolder, EngineClaimKind } from './engine/engine-claim.entity';
@@ -59,3 +63,6 @@ export { ContainerTemplate, ContainerInstance, SecurityViolation, CallbackAttemp
 export * from './instances/instance-enums';
 export type { TemplateEnvEntry } from './instances/container-template.entity';
 export type { InstanceSpec, InstanceTransition } from './instances/container-instance.entity';
+export { SwarmStack, SwarmDeployment };
+export * from './stacks/stack-enums';
+export { DeploymentStep, DeploymentDiff, PinnedImage } from './stacks/swarm-deployment.entity';

@@ -52,7 +52,6 @@ import {
   SwarmServiceConnection,
   SwarmServiceFilter,
   SwarmServicePayload,
-  SwarmStack,
   SwarmTask,
   SwarmTaskChange,
   SyncSwarmClusterPayload,
@@ -176,14 +175,6 @@ export class SwarmClusterResolver {
     @Info() info: GraphQLResolveInfo,
   ) {
     return childConnection(ctx, info, cluster.id, { entity: SwarmService, parent: 'cluster', where: () => serviceWhere(filter), args: page, order: byName, filter });
-  }
-
-  @FieldResolver(() => [SwarmStack], { description: 'Stacks: services grouped by their com.docker.stack.namespace label, by name.' })
-  async stacks(@Root() cluster: SwarmCluster, @Ctx() ctx: Context): Promise<SwarmStack[]> {
-    const rows = await ctx.em.find(SwarmService, { cluster: cluster.id, stack: { $ne: null } }, { orderBy: { stack: 'asc', name: 'asc' } });
-    const by = new Map<string, SwarmService[]>();
-    for (const r of rows) by.set(r.stack!, [...(by.get(r.stack!) ?? []), r]);
-    return [...by].map(([name, services]) => ({ name, services, serviceCount: services.length }));
   }
 
   @FieldResolver(() => [SwarmNetwork], { description: 'Swarm-scoped networks (overlay, ingress) from the last sync, by name.' })

@@ -231,13 +231,6 @@ export class SwarmClusterStatusChange {
   @Field(() => Date) changedAt!: Date;
 }
 
-@ObjectType({ description: 'A stack: the services that carry the label com.docker.stack.namespace=<name> (what `docker stack ls` shows).' })
-export class SwarmStack {
-  @Field(() => String) name!: string;
-  @Field(() => Int) serviceCount!: number;
-  @Field(() => [SwarmService]) services!: SwarmService[];
-}
-
 // ---------- nodes ----------
 
 @InputType()

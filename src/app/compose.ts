@@ -81,9 +81,9 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
   const hosts = createHostsModule(supervision);
   const resources = createDockerResourcesModule({ hosts: hosts.hosts, audit, guard });
   const swarm = createSwarmModule({ ...supervision, guard, hosts: hosts.hosts });
-  const stacks = createStacksModule({ orm, pubsub, logger, connections, audit, guard, swarm });
-
   const jobs = createJobQueue({ databaseUrl }, logger);
+  const stacks = createStacksModule({ orm, pubsub, logger, connections, audit, guard, swarm, jobs, secrets });
+
   const instances = createInstancesModule({
     orm,
     pubsub,
@@ -102,8 +102,8 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
 
   const workers = new Workers(logger);
   for (const w of [...hosts.workers, ...swarm.workers]) workers.add(w);
-  // the job queue before the instances worker (which queues the reaper)
-  for (const w of [jobs, ...instances.workers]) workers.add(w);
+  // the job queue before the workers that queue jobs (the instances reaper, the deployment sweep)
+  for (const w of [jobs, ...instances.workers, ...stacks.workers]) workers.add(w);
 
   const schema = await buildFleetSchema(pubsub, createResolvers({ hosts, resources, swarm, instances, stacks }));
   const context: ContextDeps = { orm, logger, pubsub, verifyToken, resolveMembership: (p) => accounts.resolve(p) };

@@ -5,15 +5,17 @@ import { formSwarmViaApi, ok, registerSwarmHosts, swarmDocker, swarmReset, swarm
 /**
  * deployStack on a real 3-node swarm: a stack deployed from a compose file with a secret and a
  * config sent with it (the CLI sees the services, networks, secrets and configs with the stack's
- * label, the activity SUCCEEDED, the converter's warnings returned), and bad input of every kind
+ * label, the deployment SUCCEEDED once every task runs, the converter's warnings kept), and bad input of every kind
  * refused before the first Docker call — nothing with the stack's label exists afterwards.
  */
-const DEPLOY = `mutation($input: DeployStackInput!) { deployStack(input: $input) { stack services warnings activity { action status } } }`;
+const DEPLOY = `mutation($input: DeployStackInput!) { deployStack(input: $input) { stack { name } deployment { id revision status warnings } } }`;
+const DEPLOYMENT = `query($id: ID!) { deployment(id: $id) { status error diff { created updated { service } } } }`;
 const NS = 'com.docker.stack.namespace';
 
 interface DeployResult {
-  deployStack: { stack: string; services: string[]; warnings: string[]; activity: { action: string; status: string } };
+  deployStack: { stack: { name: string }; deployment: { id: string; revision: number; status: string; warnings: string[] } };
 }
+type DeploymentResult = { deployment: { status: string; error: string | null; diff: { created: string[]; updated: Array<{ service: string }> } | null } };
 
 const GOOD = `
 services:
@@ -71,7 +73,18 @@ describe('deployStack on a real 3-node swarm', () => {
     return { services: await names('service', 'ls'), networks: await names('network', 'ls'), secrets: await names('secret', 'ls'), configs: await names('config', 'ls') };
   }
 
-  it('creates the stack as docker stack deploy would, under one activity, and returns the services and warnings', async () => {
+  /** The deployment once it ended (SUCCEEDED, FAILED, …). */
+  async function finished(id: string, timeoutMs = 90_000): Promise<DeploymentResult['deployment']> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const d = ok(await t.gql<DeploymentResult, { id: string }>(DEPLOYMENT, { id }, token)).deployment;
+      if (d.status !== 'PENDING' && d.status !== 'IN_PROGRESS') return d;
+      if (Date.now() > deadline) throw new Error(`deployment still ${d.status}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  it('creates the stack as docker stack deploy would, as revision 1 that ends SUCCEEDED once the CLI sees every task, and returns the warnings', async () => {
     const input = {
       clusterId,
       name: 'shop',
@@ -83,26 +96,27 @@ describe('deployStack on a real 3-node swarm', () => {
       ],
     };
     const res = ok(await t.gql<DeployResult, { input: typeof input }>(DEPLOY, { input }, token)).deployStack;
-    expect(res.services).toEqual(['shop_web', 'shop_worker']);
-    expect(res.warnings.some((w) => /Ignoring unsupported options: build/.test(w))).toBe(true);
-    expect(res.activity).toEqual({ action: 'stack.deploy', status: 'SUCCEEDED' });
+    expect(res.stack.name).toBe('shop');
+    expect(res.deployment).toMatchObject({ revision: 1, status: 'PENDING' });
+    expect(res.deployment.warnings.some((w) => /Ignoring unsupported options: build/.test(w))).toBe(true);
+    const first = await finished(res.deployment.id);
+    expect(first).toMatchObject({ status: 'SUCCEEDED', error: null });
+    expect(first.diff?.created).toEqual(['shop_web', 'shop_worker']);
     expect(await labelled('shop')).toEqual({ services: ['shop_web', 'shop_worker'], networks: ['shop_back', 'shop_default'], secrets: ['shop_db_password'], configs: ['shop_app_config'] });
     const env = JSON.parse(await swarmDocker(1, 'service', 'inspect', 'shop_web', '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Env}}')) as string[];
     expect(env).toEqual(['GREETING=hi']);
     const secret = await swarmDocker(1, 'service', 'inspect', 'shop_web', '--format', '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}}:{{.File.Name}}{{end}}');
     expect(secret).toBe('shop_db_password:db_password');
-    // the tasks run (the secret and config were resolved by id)
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const replicas = await swarmDocker(1, 'service', 'ls', '--filter', `label=${NS}=shop`, '--format', '{{.Name}} {{.Replicas}}');
-      if (replicas.split('\n').sort().join(',') === 'shop_web 2/2,shop_worker 1/1') break;
-      if (Date.now() > deadline) throw new Error(`not converged: ${replicas}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    // SUCCEEDED means the CLI sees every task running (the secret and config were resolved by id)
+    const replicas = await swarmDocker(1, 'service', 'ls', '--filter', `label=${NS}=shop`, '--format', '{{.Name}} {{.Replicas}}');
+    expect(replicas.split('\n').sort().join(',')).toBe('shop_web 2/2,shop_worker 1/1');
 
-    // deployed again with the same files: services updated in place, nothing duplicated
+    // deployed again with the same files: revision 2, services updated in place, nothing duplicated
     const again = ok(await t.gql<DeployResult, { input: typeof input }>(DEPLOY, { input }, token)).deployStack;
-    expect(again.services).toEqual(['shop_web', 'shop_worker']);
+    expect(again.deployment.revision).toBe(2);
+    const second = await finished(again.deployment.id);
+    expect(second.status).toBe('SUCCEEDED');
+    expect(second.diff?.created).toEqual([]);
     expect(await labelled('shop')).toEqual({ services: ['shop_web', 'shop_worker'], networks: ['shop_back', 'shop_default'], secrets: ['shop_db_password'], configs: ['shop_app_config'] });
   }, 120_000);
 

@@ -376,7 +376,8 @@ export class Engine {
 
   // ---------------------------------------------------------------------------------- services and tasks
 
-  listServices(options: { status?: boolean } = {}): Promise<ServiceInspect[]> {
+  /** Services (with `status`: running/desired counts; with `filters`: Docker's, e.g. { label: ['k=v'] }). */
+  listServices(options: { status?: boolean; filters?: Filters } = {}): Promise<ServiceInspect[]> {
     return this.call(async () => listOf<ServiceInspect>(await this.api.listServices(options), 'service list'));
   }
 

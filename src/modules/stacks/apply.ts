@@ -44,8 +44,18 @@ export async function checkExternals(engine: Engine, stack: ConvertedStack): Pro
 
 /** Creates (or updates) everything the converted stack holds, networks first and services last. */
 export async function applyStack(engine: Engine, stack: ConvertedStack): Promise<AppliedStack> {
-  const known = await checkExternals(engine, stack);
   const applied: AppliedStack = { services: { created: [], updated: [] }, networks: [], secrets: [], configs: [], warnings: [] };
+  const known = await applyObjects(engine, stack, applied);
+  await deployServices(engine, stack, known, applied);
+  return applied;
+}
+
+/** Secret and config ids by name, as known after applyObjects (for withIds). */
+export type KnownObjects = { secrets: Map<string, string>; configs: Map<string, string> };
+
+/** Everything but the services: external objects checked, then networks, secrets and configs created (or updated), as the CLI does before its services. */
+export async function applyObjects(engine: Engine, stack: ConvertedStack, applied: AppliedStack): Promise<KnownObjects> {
+  const known = await checkExternals(engine, stack);
   await createNetworks(engine, stack, applied);
   for (const secret of stack.secrets) {
     const id = known.secrets.get(secret.Name);
@@ -63,8 +73,7 @@ export async function applyStack(engine: Engine, stack: ConvertedStack): Promise
     known.configs.set(config.Name, await engine.createConfig(config));
     applied.configs.push(config.Name);
   }
-  await deployServices(engine, stack, known, applied);
-  return applied;
+  return known;
 }
 
 /** The stack's networks that do not exist yet (the CLI skips those that exist with the stack's label). */
@@ -78,7 +87,7 @@ async function createNetworks(engine: Engine, stack: ConvertedStack, applied: Ap
 }
 
 /** Services created, or updated at their current version when the stack has them already. */
-async function deployServices(engine: Engine, stack: ConvertedStack, known: { secrets: Map<string, string>; configs: Map<string, string> }, applied: AppliedStack): Promise<void> {
+async function deployServices(engine: Engine, stack: ConvertedStack, known: KnownObjects, applied: AppliedStack): Promise<void> {
   const existing = new Map<string, ServiceInspect>();
   for (const s of await engine.listServices()) if (s.Spec?.Labels?.[LABEL_NAMESPACE] === stack.name && s.Spec.Name) existing.set(s.Spec.Name, s);
   for (const service of stack.services) {
@@ -96,7 +105,7 @@ async function deployServices(engine: Engine, stack: ConvertedStack, known: { se
 }
 
 /** The service spec with SecretID/ConfigID filled from the names (the CLI's ParseSecrets/ParseConfigs). */
-export function withIds(service: ServiceSpec, known: { secrets: Map<string, string>; configs: Map<string, string> }): EngineServiceSpec {
+export function withIds(service: ServiceSpec, known: KnownObjects): EngineServiceSpec {
   const container = service.TaskTemplate.ContainerSpec;
   const ref = (kind: 'secret' | 'config', name: string): string => {
     const id = (kind === 'secret' ? known.secrets : known.configs).get(name);

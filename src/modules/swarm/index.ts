@@ -20,6 +20,7 @@ export { ConfigManager, SecretManager, MAX_DATA_BYTES } from './secrets';
 export { ClusterOperations } from './operation';
 export { ClusterSupervisor } from './supervisor';
 export { clusterHealth, quorumOf, serviceConverged } from './health';
+export { serviceTaskState } from './tasks';
 export type { ServiceTasksPayload, TaskView } from './tasks';
 export { SWARM_EVENT_LOG } from './events';
 export type { ClusterHealthFigures, CountBy } from './health';

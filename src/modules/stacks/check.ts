@@ -1,0 +1,60 @@
+import type { SwarmCluster } from '../../../entities';
+import { AppError } from '../../kernel/errors';
+import type { Scope } from '../../kernel/scope';
+import type { Engine } from '../../infra/engine/port';
+import type { NetworkInspect } from '../../infra/engine/types';
+import type { HostAccessGuard, EngineLookups } from '../../platform/policy/enforce';
+import { serviceHostAccess } from '../../platform/policy/host-access';
+import type { ClusterOperations } from '../swarm';
+import { checkExternals } from './apply';
+import type { ConvertedStack } from './compose';
+
+/**
+ * Every check of a stack that needs no change on the swarm, so that bad input changes nothing:
+ * the whole stack is converted first (by the caller), then external objects must exist and
+ * every service spec must pass the host-access policy (a stack network with the host driver is
+ * refused like an existing one).
+ */
+export class StackChecker {
+  constructor(
+    private readonly ops: ClusterOperations,
+    private readonly guard: HostAccessGuard,
+  ) {}
+
+  /** Checks a converted stack against the cluster (read-only: external objects, the policy on every service). */
+  async checkStack(scope: Scope, cluster: SwarmCluster, stack: ConvertedStack): Promise<void> {
+    await this.ops.read(scope, cluster, (manager) => this.check(scope, manager, stack));
+  }
+
+  private async check(scope: Scope, manager: Engine, stack: ConvertedStack): Promise<void> {
+    await checkExternals(manager, stack);
+    const lookups = stackLookups(manager, stack);
+    for (const service of stack.services) {
+      try {
+        await this.guard.checkOn(scope, lookups, serviceHostAccess(service));
+      } catch (err) {
+        throw inService(err, service.Name.slice(stack.name.length + 1));
+      }
+    }
+  }
+}
+
+/**
+ * The policy's look-ups with the stack's own networks answered from the converted stack (they do
+ * not exist yet, and their driver is the one the file gives): a stack network with the host
+ * driver is refused like an existing one.
+ */
+function stackLookups(manager: Engine, stack: ConvertedStack): EngineLookups {
+  const own = new Map(stack.networks.map((n) => [n.Name, { Name: n.Name, Driver: n.Driver } as NetworkInspect]));
+  return {
+    findVolume: (name) => manager.findVolume(name),
+    findNetwork: async (ref) => own.get(ref) ?? manager.findNetwork(ref),
+  };
+}
+
+/** A refusal of one service's spec, its field prefixed with `services.<name>.` (the path in the compose file's terms). */
+function inService(err: unknown, service: string): unknown {
+  if (!(err instanceof AppError)) return err;
+  const field = typeof err.extensions.field === 'string' ? `services.${service}.${err.extensions.field}` : `services.${service}`;
+  return new AppError(err.code, `services.${service}: ${err.message}`, { ...err.extensions, field });
+}

@@ -1,0 +1,372 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { SwarmDeployment, SwarmDeploymentKind, SwarmDeploymentStatus, SwarmStack, SwarmStackStatus, type PinnedImage } from '../../../entities';
+import type { SecretBox } from '../../infra/crypto';
+import { forkForAccount, forkSystem } from '../../infra/db/orm';
+import type { Engine } from '../../infra/engine/port';
+import type { ServiceInspect, ServiceSpec as EngineServiceSpec } from '../../infra/engine/types';
+import type { JobQueue } from '../../infra/jobs';
+import type { Logger } from '../../kernel/logger';
+import type { Scope } from '../../kernel/scope';
+import { Ticker } from '../../kernel/ticker';
+import type { Worker } from '../../kernel/worker';
+import { failureText } from '../../platform/supervision/deps';
+import { systemScope } from '../../platform/system-scope';
+import type { ClusterOperations } from '../swarm';
+import { applyObjects, withIds, type AppliedStack } from './apply';
+import { LABEL_NAMESPACE, type ConvertedStack } from './compose';
+import { serviceVerdict, taskMemory, type ServiceVerdict, type TaskMemory } from './converge';
+import { DEPLOY_QUEUE, ref, withSecretData, type DeployJob, type SealedInputs } from './deployments';
+import { stackDiff } from './diff';
+import type { DeploymentLog, ServiceProgress } from './progress';
+
+/** A claim on a deployment lasts this long without renewal; a replica that died leaves it to the sweep of another after that. */
+export const CLAIM_SECONDS = 15;
+/** The claim is renewed (and a cancel noticed) this often. */
+const RENEW_MS = 2000;
+/** Services and tasks are read this often while waiting for convergence. */
+export const POLL_MS = 500;
+/** How often each working replica looks for deployments nobody runs (a dead replica's, or a job that was never queued). */
+export const SWEEP_MS = 5000;
+/** A pending deployment whose job has not started after this is queued again. */
+const UNSTARTED_SECONDS = 60;
+/** Deployments queued again per sweep, at most. */
+const SWEEP_BATCH = 50;
+
+export interface DeploymentRunnerDeps {
+  orm: MikroORM;
+  ops: ClusterOperations;
+  jobs: JobQueue;
+  secrets: SecretBox;
+  log: DeploymentLog;
+  logger: Logger;
+  /** Has a service's tasks watched by the cluster's supervisor (its stored figures follow at once). */
+  watchTasks(clusterId: string, serviceId: string): void;
+}
+
+type Outcome = { ok: true } | { ok: false; error: string };
+
+/** Why a run stopped before its end. */
+class Stopped extends Error {}
+
+/**
+ * Runs deployments as durable jobs (DEPLOY_QUEUE on pg-boss): claims the deployment row (one
+ * runner at a time, renewed every 2 s), applies the revision (objects, then each service
+ * created, updated or removed, each an audited activity and a step), then reads services and
+ * tasks every 500 ms until every service converged (SUCCEEDED), one failed or the deadline
+ * passed (FAILED, with Docker's words), or the deployment was cancelled. A replica that stops
+ * releases its claims; one that dies lets them expire; either way the sweep of a live replica
+ * queues the deployment again and the next runner resumes it (applying is idempotent: services
+ * are created when missing and updated to the revision's spec).
+ */
+export class DeploymentRunner implements Worker {
+  readonly name = 'deployments';
+  readonly owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly running = new Map<string, AbortController>();
+  private sweeper?: Ticker;
+
+  constructor(private readonly d: DeploymentRunnerDeps) {}
+
+  async start(): Promise<void> {
+    const sweeper = new Ticker(
+      async () => {
+        await this.sweep();
+        sweeper.schedule(SWEEP_MS);
+      },
+      (err) => {
+        this.d.logger.warn({ err }, 'deployment sweep failed');
+        sweeper.schedule(SWEEP_MS);
+      },
+    );
+    this.sweeper = sweeper;
+    sweeper.schedule(0);
+  }
+
+  /** Stops the sweep and every run on this replica; their claims are released so another replica resumes them at once. */
+  async stop(): Promise<void> {
+    await this.sweeper?.stop();
+    for (const ac of this.running.values()) ac.abort(new Stopped('replica stopping'));
+    const deadline = Date.now() + 10_000;
+    while (this.running.size && Date.now() < deadline) await sleep(50);
+  }
+
+  /** Deployments that are active but run by nobody: queued again (the runner's claim decides who runs them). */
+  async sweep(): Promise<void> {
+    const rows = (await forkSystem(this.d.orm)
+      .getConnection()
+      .execute(
+        `select id, account_id from swarm_deployments where status in ('pending', 'in_progress')
+           and ((worker_owner is null and (status = 'in_progress' or created_at < now() - make_interval(secs => ?))) or worker_expires_at < now())
+         order by created_at limit ?`,
+        [UNSTARTED_SECONDS, SWEEP_BATCH],
+      )) as Array<{ id: string; account_id: string }>;
+    for (const r of rows) {
+      if (this.running.has(r.id)) continue;
+      await this.d.jobs.send(DEPLOY_QUEUE, { accountId: r.account_id, deploymentId: r.id } satisfies DeployJob, { retryLimit: 3, retryDelay: 5 });
+    }
+  }
+
+  /** The job handler. */
+  async handle(job: DeployJob): Promise<void> {
+    const em = forkForAccount(this.d.orm, job.accountId);
+    const claim = await this.claim(em, job.deploymentId);
+    if (!claim) return;
+    const ac = new AbortController();
+    this.running.set(job.deploymentId, ac);
+    const renew = setInterval(() => {
+      void this.renew(em, job.deploymentId)
+        .then((held) => {
+          if (!held) ac.abort(new Stopped('claim lost or deployment cancelled'));
+        })
+        .catch((err) => this.d.logger.warn({ err, deploymentId: job.deploymentId }, 'deployment claim not renewed'));
+    }, RENEW_MS);
+    try {
+      await this.execute(job.accountId, job.deploymentId, claim.resumed, ac.signal);
+    } finally {
+      clearInterval(renew);
+      this.running.delete(job.deploymentId);
+    }
+  }
+
+  /** Takes the deployment if nobody holds it (or the holder's claim expired); sets it IN_PROGRESS and its deadline on the first claim. */
+  private async claim(em: EntityManager, id: string): Promise<{ resumed: boolean } | null> {
+    const rows = (await em.getConnection().execute(
+      `with prev as (select id, started_at from swarm_deployments where id = ? for update)
+       update swarm_deployments d set worker_owner = ?, worker_expires_at = now() + make_interval(secs => ?), status = 'in_progress',
+         started_at = coalesce(d.started_at, now()), deadline_at = coalesce(d.deadline_at, now() + make_interval(secs => coalesce(d.timeout_seconds, 600)))
+       from prev where d.id = prev.id and d.status in ('pending', 'in_progress') and (d.worker_owner is null or d.worker_expires_at < now() or d.worker_owner = ?)
+       returning prev.started_at as prev_started`,
+      [id, this.owner, CLAIM_SECONDS, this.owner],
+    )) as Array<{ prev_started: Date | null }>;
+    return rows.length ? { resumed: rows[0].prev_started !== null } : null;
+  }
+
+  /** Renews the claim; false when it is no longer ours or the deployment is no longer in progress (cancelled). */
+  private async renew(em: EntityManager, id: string): Promise<boolean> {
+    const n = await em
+      .getConnection()
+      .execute(`update swarm_deployments set worker_expires_at = now() + make_interval(secs => ?) where id = ? and worker_owner = ? and status = 'in_progress'`, [CLAIM_SECONDS, id, this.owner], 'run');
+    return ((n as { affectedRows?: number }).affectedRows ?? 0) > 0;
+  }
+
+  private async execute(accountId: string, id: string, resumed: boolean, signal: AbortSignal): Promise<void> {
+    const scope = systemScope(this.d.orm, accountId, 'deployments', this.d.logger);
+    const em = scope.em;
+    const d = await em.findOneOrFail(SwarmDeployment, id, { populate: ['stack', 'cluster', 'specs', 'sealedInputs'] });
+    const r = ref(d);
+    // only while it is still ours and in progress (a cancel may have come in between)
+    await em
+      .getConnection()
+      .execute(
+        `update swarm_stacks set status = ?, status_message = null, updated_at = now() where id = ? and exists (select 1 from swarm_deployments where id = ? and status = 'in_progress' and worker_owner = ?)`,
+        [d.kind === SwarmDeploymentKind.ROLLBACK ? SwarmStackStatus.ROLLING_BACK : SwarmStackStatus.DEPLOYING, d.stack.id, d.id, this.owner],
+        'run',
+      );
+    await this.d.log.step(em, r, resumed ? 'resume' : 'start', null, resumed ? `resumed by ${this.owner} (the replica that ran it stopped or died)` : `started by ${this.owner}`);
+    let outcome: Outcome;
+    try {
+      const services = await this.apply(scope, d, signal);
+      outcome = await this.converge(scope, d, services, signal);
+    } catch (err) {
+      if (signal.aborted) return this.interrupted(em, d, signal.reason);
+      outcome = { ok: false, error: failureText(err) };
+    }
+    await this.finish(em, d, outcome);
+  }
+
+  /** Stopped before the end: a stopping replica releases its claim (another resumes at once); a lost claim or a cancel leaves the row to its new state. */
+  private async interrupted(em: EntityManager, d: SwarmDeployment, reason: unknown): Promise<void> {
+    if (reason instanceof Stopped && reason.message === 'replica stopping') {
+      await em.getConnection().execute(`update swarm_deployments set worker_expires_at = now() - interval '1 second' where id = ? and worker_owner = ?`, [d.id, this.owner], 'run');
+      await this.d.log.step(em, ref(d), 'paused', null, `${this.owner} is stopping; another replica resumes the deployment`);
+    }
+  }
+
+  /** Applies the revision: objects, then services (created, updated, removed when pruned), each an activity and a step. Returns the services' names. */
+  private async apply(scope: Scope, d: SwarmDeployment, signal: AbortSignal): Promise<string[]> {
+    const em = scope.em;
+    const r = ref(d);
+    const inputs = JSON.parse(this.d.secrets.open(d.sealedInputs)) as SealedInputs;
+    const stack = withSecretData(d.specs as unknown as ConvertedStack, inputs.secretData);
+    const cluster = d.cluster;
+    const base = { targetType: 'stack', targetId: stack.name, parameters: { deploymentId: d.id, revision: d.revision } };
+    const applied: AppliedStack = { services: { created: [], updated: [] }, networks: [], secrets: [], configs: [], warnings: [] };
+    const { result: known } = await this.d.ops.run(scope, cluster, { ...base, action: 'stack.objects' }, (engine) => applyObjects(engine, stack, applied));
+    for (const [kind, names] of [['network', applied.networks], ['secret', applied.secrets], ['config', applied.configs]] as const) for (const n of names) await this.d.log.step(em, r, kind, n, `${kind} ${n} created`);
+    throwIfStopped(signal);
+
+    const engine = await this.d.ops.engine(scope, cluster);
+    const current = new Map<string, ServiceInspect>();
+    for (const s of await engine.listServices({ filters: { label: [`${LABEL_NAMESPACE}=${stack.name}`] } })) if (s.Spec?.Name) current.set(s.Spec.Name, s);
+    const desired = stack.services.map((s) => pinned(withIds(s, known), d.kind === SwarmDeploymentKind.DEPLOY ? [] : d.images));
+    const diff = stackDiff(new Map([...current].map(([n, s]) => [n, s.Spec ?? {}])), desired, d.prune, await this.previousSpecs(em, d));
+    await em.nativeUpdate(SwarmDeployment, { id: d.id }, { diff });
+    await this.d.log.step(em, r, 'diff', null, `${diff.created.length} to create, ${diff.updated.length} to update, ${diff.removed.length} to remove, ${diff.unchanged.length} unchanged`);
+
+    const warnings: string[] = [];
+    for (const spec of desired) {
+      throwIfStopped(signal);
+      const name = spec.Name!;
+      const existing = current.get(name);
+      const fields = diff.updated.find((u) => u.service === name)?.fields ?? [];
+      const action = existing ? 'service.update' : 'service.create';
+      const { result: serviceId } = await this.d.ops.run(scope, cluster, { ...base, action, targetType: 'service', targetId: name }, async (e) => {
+        if (!existing) return e.createService(spec);
+        // the version of now: the service may have changed since it was listed (a resumed run, a sync)
+        const fresh = await e.inspectService(existing.ID);
+        warnings.push(...((await e.updateService(existing.ID, fresh.Version?.Index ?? 0, spec)).Warnings ?? []));
+        return existing.ID;
+      });
+      await this.d.log.step(em, r, action, name, existing ? (fields.length ? `updated: ${fields.join(', ')}` : 'updated (no field changed)') : 'created');
+      this.d.watchTasks(cluster.id, serviceId);
+    }
+    for (const name of diff.removed) {
+      throwIfStopped(signal);
+      const s = current.get(name)!;
+      await this.d.ops.run(scope, cluster, { ...base, action: 'service.remove', targetType: 'service', targetId: name }, (e) => e.removeService(s.ID));
+      await this.d.log.step(em, r, 'service.remove', name, 'removed (not in this revision)');
+    }
+    const images = d.kind === SwarmDeploymentKind.DEPLOY ? await pinImages(engine, desired) : d.images;
+    await em.nativeUpdate(SwarmDeployment, { id: d.id }, { images, warnings: [...d.warnings, ...warnings].slice(0, 200) });
+    return desired.map((s) => s.Name!);
+  }
+
+  /** The specs of the revision the stack ran before this one (so that a field dropped from the file shows in the diff). */
+  private async previousSpecs(em: EntityManager, d: SwarmDeployment): Promise<Map<string, EngineServiceSpec> | undefined> {
+    const stack = await em.findOneOrFail(SwarmStack, d.stack.id);
+    if (!stack.currentDeploymentId || stack.currentDeploymentId === d.id) return undefined;
+    const prev = await em.findOne(SwarmDeployment, stack.currentDeploymentId, { populate: ['specs'] });
+    const services = (prev?.specs as { services?: EngineServiceSpec[] } | undefined)?.services ?? [];
+    return new Map(services.map((s) => [s.Name ?? '', s]));
+  }
+
+  /** Reads the services and their tasks every POLL_MS until each converged, one failed, or the deadline passed. */
+  private async converge(scope: Scope, d: SwarmDeployment, names: string[], signal: AbortSignal): Promise<Outcome> {
+    const em = scope.em;
+    const r = ref(d);
+    const fresh = await em.findOneOrFail(SwarmDeployment, d.id, { refresh: true });
+    const deadline = fresh.deadlineAt?.getTime() ?? Date.now() + 600_000;
+    await this.d.log.step(em, r, 'converge', null, `waiting for ${names.length} services to converge (deadline ${new Date(deadline).toISOString()})`);
+    const memory = taskMemory();
+    const shown = new Map<string, string>();
+    let unreachable = false;
+    for (;;) {
+      throwIfStopped(signal);
+      let verdicts: Map<string, ServiceVerdict>;
+      try {
+        verdicts = await this.read(scope, d, names, memory);
+        unreachable = false;
+      } catch (err) {
+        if (Date.now() > deadline) return { ok: false, error: `not converged by the deadline; the managers did not answer: ${failureText(err)}` };
+        if (!unreachable) await this.d.log.step(em, r, 'manager', null, `reading services failed (retrying): ${failureText(err)}`);
+        unreachable = true;
+        await sleep(POLL_MS * 2, signal);
+        continue;
+      }
+      const progress: ServiceProgress[] = names.map((service) => ({ service, ...verdicts.get(service)! }));
+      for (const p of progress) {
+        const summary = `${p.state} ${p.message}`;
+        if (shown.get(p.service) === summary) continue;
+        shown.set(p.service, summary);
+        await this.d.log.step(em, r, 'service.state', p.service, `${p.state}: ${p.message}`, progress);
+      }
+      const failed = progress.find((p) => p.state === 'failed');
+      if (failed) return { ok: false, error: `${failed.service}: ${failed.message}` };
+      if (progress.every((p) => p.state === 'converged')) return { ok: true };
+      if (Date.now() > deadline) {
+        const waiting = progress.filter((p) => p.state !== 'converged').map((p) => `${p.service}: ${p.message}`);
+        return { ok: false, error: `not converged within ${fresh.timeoutSeconds ?? '?'} s: ${waiting.join('; ')}` };
+      }
+      await sleep(POLL_MS, signal);
+    }
+  }
+
+  /** One read of the stack's services and their tasks (two Docker calls), judged service by service. */
+  private async read(scope: Scope, d: SwarmDeployment, names: string[], memory: TaskMemory): Promise<Map<string, ServiceVerdict>> {
+    const engine = await this.d.ops.engine(scope, d.cluster);
+    const services = new Map<string, ServiceInspect>();
+    for (const s of await engine.listServices({ filters: { label: [`${LABEL_NAMESPACE}=${d.stack.name}`] } })) if (s.Spec?.Name) services.set(s.Spec.Name, s);
+    const tasks = await engine.listTasks({ service: names });
+    const now = Date.now();
+    const out = new Map<string, ServiceVerdict>();
+    for (const name of names) {
+      const s = services.get(name);
+      if (!s) {
+        out.set(name, { state: 'failed', running: 0, desired: 0, message: 'the service was removed during the deployment' });
+        continue;
+      }
+      out.set(
+        name,
+        serviceVerdict(
+          s,
+          tasks.filter((t) => t.ServiceID === s.ID),
+          memory,
+          now,
+        ),
+      );
+    }
+    return out;
+  }
+
+  /** Records the end (only while this runner still holds the deployment) and the stack's status. */
+  private async finish(em: EntityManager, d: SwarmDeployment, outcome: Outcome): Promise<void> {
+    const status = outcome.ok ? SwarmDeploymentStatus.SUCCEEDED : SwarmDeploymentStatus.FAILED;
+    const error = outcome.ok ? null : outcome.error;
+    const ended = await this.d.log.end(em, ref(d), { status, error, owner: this.owner }, outcome.ok ? 'done' : 'failed', outcome.ok ? 'every service converged' : outcome.error);
+    if (!ended) return;
+    if (outcome.ok) {
+      await em.nativeUpdate(SwarmStack, { id: d.stack.id }, { status: SwarmStackStatus.CONVERGED, statusMessage: null, currentDeploymentId: d.id });
+      if (d.kind === SwarmDeploymentKind.ROLLBACK && d.sourceRevision)
+        await em.nativeUpdate(SwarmDeployment, { stack: d.stack.id, revision: { $gt: d.sourceRevision, $lt: d.revision }, status: SwarmDeploymentStatus.SUCCEEDED }, { status: SwarmDeploymentStatus.ROLLED_BACK });
+    } else {
+      await em.nativeUpdate(SwarmStack, { id: d.stack.id }, { status: SwarmStackStatus.FAILED, statusMessage: `revision ${d.revision}: ${outcome.error}`.slice(0, 4000) });
+    }
+  }
+}
+
+/** The spec with its image pinned to the digest the revision recorded (redeploy and rollback run what ran then). */
+function pinned(spec: EngineServiceSpec, images: PinnedImage[]): EngineServiceSpec {
+  const container = spec.TaskTemplate?.ContainerSpec;
+  const pin = images.find((i) => i.service === spec.Name);
+  if (!container?.Image || !pin?.digest || container.Image.includes('@')) return spec;
+  return { ...spec, TaskTemplate: { ...spec.TaskTemplate, ContainerSpec: { ...container, Image: `${container.Image}@${pin.digest}` } } };
+}
+
+/**
+ * Each service's image as the manager knows it: the registry digest when the reference carries
+ * one or the manager's image has a repo digest for it (a pulled image), else its image ID (an
+ * image made or loaded locally; no registry is asked, as with --resolve-image never).
+ */
+async function pinImages(engine: Engine, specs: EngineServiceSpec[]): Promise<PinnedImage[]> {
+  const out: PinnedImage[] = [];
+  for (const spec of specs) {
+    const image = spec.TaskTemplate?.ContainerSpec?.Image ?? '';
+    const at = image.indexOf('@');
+    if (at >= 0) {
+      out.push({ service: spec.Name ?? '', image, digest: image.slice(at + 1), imageId: null });
+      continue;
+    }
+    const found = await engine.findImage(image).catch(() => null);
+    const repo = image.replace(/:[^/:]+$/, '');
+    const digest = found?.RepoDigests?.map((d) => d.split('@')).find(([r]) => r === repo)?.[1] ?? null;
+    out.push({ service: spec.Name ?? '', image, digest, imageId: found?.Id ?? null });
+  }
+  return out;
+}
+
+function throwIfStopped(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Stopped(String(signal.reason));
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
