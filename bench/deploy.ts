@@ -28,7 +28,8 @@ const POLL_MS = 100;
 /** Ten services of 1–3 replicas, busybox sleeping (DNSRR: this kernel has no IPVS). */
 function composeFile(): string {
   let out = 'services:\n';
-  for (let i = 0; i < SERVICES; i++) out += `  s${i}:\n    image: local/busybox:1\n    command: ['sleep', '3600']\n    stop_grace_period: 1s\n    deploy: { replicas: ${1 + (i % 3)}, endpoint_mode: dnsrr }\n`;
+  for (let i = 0; i < SERVICES; i++)
+    out += `  s${i}:\n    image: local/busybox:1\n    command: ['sleep', '3600']\n    stop_grace_period: 1s\n    deploy: { replicas: ${1 + (i % 3)}, endpoint_mode: dnsrr }\n`;
   return out;
 }
 
@@ -64,10 +65,18 @@ async function main(): Promise<void> {
 
   async function api(stack: string): Promise<{ ms: number; id: string }> {
     const t0 = performance.now();
-    const res = ok(await t.gql<{ deployStack: { deployment: { id: string; stack: { id: string } } } }, Record<string, unknown>>(`mutation($input: DeployStackInput!) { deployStack(input: $input) { deployment { id stack { id } } } }`, { input: { clusterId, name: stack, compose } }, token));
+    const res = ok(
+      await t.gql<{ deployStack: { deployment: { id: string; stack: { id: string } } } }, Record<string, unknown>>(
+        `mutation($input: DeployStackInput!) { deployStack(input: $input) { deployment { id stack { id } } } }`,
+        { input: { clusterId, name: stack, compose } },
+        token,
+      ),
+    );
     const id = res.deployStack.deployment.id;
     for (;;) {
-      const d = ok(await t.gql<{ deployment: { status: string; error: string | null } }, Record<string, unknown>>(`query($id: ID!) { deployment(id: $id) { status error } }`, { id }, token)).deployment;
+      const d = ok(
+        await t.gql<{ deployment: { status: string; error: string | null } }, Record<string, unknown>>(`query($id: ID!) { deployment(id: $id) { status error } }`, { id }, token),
+      ).deployment;
       if (d.status === 'SUCCEEDED') return { ms: performance.now() - t0, id: res.deployStack.deployment.stack.id };
       if (d.status !== 'PENDING' && d.status !== 'IN_PROGRESS') throw new Error(`deployment ${d.status}: ${d.error}`);
       await sleep(POLL_MS);
@@ -95,7 +104,8 @@ async function main(): Promise<void> {
   const c = summarize(cliMs);
   const a = summarize(apiMs);
   const row = (name: string, s: ReturnType<typeof summarize>) => `${name.padEnd(34)} ${String(s.n).padStart(3)} ${s.p50.toFixed(0).padStart(8)} ${s.max.toFixed(0).padStart(8)}`;
-  console.log(`\n${SERVICES}-service stack (${SERVICES * 2 - Math.floor(SERVICES / 3)} tasks) to converged, 3-node swarm, ${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}`);
+  const tasks = Array.from({ length: SERVICES }, (_v, i) => 1 + (i % 3)).reduce((a, b) => a + b, 0);
+  console.log(`\n${SERVICES}-service stack (${tasks} tasks) to converged, 3-node swarm, ${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}`);
   console.log(`${'side'.padEnd(34)} ${'n'.padStart(3)} ${'p50 ms'.padStart(8)} ${'max ms'.padStart(8)}`);
   console.log(row('docker stack deploy (raw baseline)', c));
   console.log(row('fleetgraph deployStack', a));

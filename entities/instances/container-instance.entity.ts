@@ -89,6 +89,24 @@ export class ContainerInstance extends AccountOwned {
   @Enum({ items: () => InstanceEnding, nullable: true })
   ending?: InstanceEnding | null;
 
+  /**
+   * The wrap-up claim: who is ending the instance (a random id per attempt) and until when. Only
+   * the holder may write the final status; a claim past `wrapUpUntil` (its holder died) may be
+   * taken over by the reaper. Renewed while the wrap-up runs.
+   */
+  @Property({ type: 'string', length: 64, nullable: true })
+  wrapUpOwner?: string | null;
+
+  @Property({ type: 'datetime', length: 6, nullable: true })
+  wrapUpUntil?: Date | null;
+
+  /**
+   * The secret environment of the template version it was started from, sealed (a later template
+   * update must not change what this run gets); never exposed, wiped when the instance ends.
+   */
+  @Property({ type: 'text', nullable: true, lazy: true })
+  secretEnvSealed?: string | null;
+
   /** Last sign of life of the replica running it (the reaper takes over instances whose runner went quiet). */
   @Property({ type: 'datetime', length: 6, nullable: true })
   heartbeatAt?: Date | null;
@@ -102,10 +120,14 @@ export class ContainerInstance extends AccountOwned {
   @Property({ type: 'text', nullable: true }) @Field(() => String, { nullable: true }) error?: string | null;
   @Property({ type: 'string', length: 50, nullable: true }) @Field(() => String, { nullable: true, description: 'VAULT_ERROR, QUOTA_EXCEEDED, DOCKER_ERROR, FORBIDDEN, …' }) errorCode?: string | null;
 
-  @Property({ type: 'text', nullable: true })
+  /**
+   * Captured output, up to the output limit. Lazy: never loaded with the row (a list of 100
+   * instances must not read up to 2 × 16 MiB each); the GraphQL fields load it on demand.
+   */
+  @Property({ type: 'text', nullable: true, lazy: true })
   @Field(() => String, { nullable: true, description: 'stdout, up to the output limit (on containerInstanceUpdated: its first 4,096 characters).' })
   stdout?: string | null;
-  @Property({ type: 'text', nullable: true })
+  @Property({ type: 'text', nullable: true, lazy: true })
   @Field(() => String, { nullable: true, description: 'stderr, up to the output limit (on containerInstanceUpdated: its first 4,096 characters).' })
   stderr?: string | null;
   @Property({ type: 'double', default: 0 }) @Field(() => Float, { description: 'Bytes of stdout past the limit (dropped).' }) stdoutDroppedBytes: number = 0;

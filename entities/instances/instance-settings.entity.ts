@@ -11,7 +11,7 @@ import { Node } from '../common/node';
  */
 @Entity({ tableName: 'instance_settings' })
 @Unique({ properties: ['account'] })
-@ObjectType({ implements: Node, description: "The account's container-instance settings: its quota (null = unlimited)." })
+@ObjectType({ implements: Node, description: "The account's container-instance settings: its quota (null = the operator ceiling)." })
 export class InstanceSettings extends AccountOwned {
   @Property({ type: 'integer', nullable: true })
   @Field(() => Int, { nullable: true, description: 'Instances at once (PENDING, PROVISIONING or RUNNING).' })
@@ -24,6 +24,13 @@ export class InstanceSettings extends AccountOwned {
   @Property({ type: 'integer', nullable: true })
   @Field(() => Int, { nullable: true, description: 'Millicores of CPU limits at once.' })
   maxCpuMillicores?: number | null;
+
+  /** Runs refused by the quota (counted here instead of storing a row per refusal: bounded). */
+  @Property({ type: 'integer', default: 0 })
+  quotaRefusals: number = 0;
+
+  @Property({ type: 'datetime', length: 6, nullable: true })
+  lastQuotaRefusalAt?: Date | null;
 
   @Property({ type: 'text', nullable: true, lazy: true })
   callbackSecretSealed?: string | null;

@@ -1,6 +1,5 @@
 import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import { Field, Int, ObjectType } from 'type-graphql';
-import { GraphQLJSONObject } from 'graphql-scalars';
 import { AccountOwned } from '../common/account-owned';
 import { Node } from '../common/node';
 import { SwarmCluster } from '../swarm/swarm-cluster.entity';
@@ -8,7 +7,10 @@ import { SwarmStack } from './swarm-stack.entity';
 import { SwarmDeploymentKind, SwarmDeploymentStatus } from './stack-enums';
 
 /** One step of a deployment, in order (deployment(id).steps, deploymentProgress). */
-@ObjectType('SwarmDeploymentStep', { description: 'One step of a deployment: queued, start/resume, network/secret/config created, diff, service.create/update/remove, converge, service.state (a service’s convergence changed), done, failed, cancelled.' })
+@ObjectType('SwarmDeploymentStep', {
+  description:
+    'One step of a deployment: queued, start/resume, network/secret/config created, diff, service.create/update/remove, converge, service.state (a service’s convergence changed), done, failed, cancelled.',
+})
 export class DeploymentStep {
   @Field(() => Int, { description: '1, 2, … within the deployment.' }) n!: number;
   @Field(() => Date) at!: string;
@@ -37,7 +39,11 @@ export class DeploymentDiff {
 export class PinnedImage {
   @Field(() => String) service!: string;
   @Field(() => String, { description: 'The reference in the compose file.' }) image!: string;
-  @Field(() => String, { nullable: true, description: 'The registry digest (`sha256:…`) when the reference carried one or the manager has a repo digest for it; redeploy and rollback then run `image@digest`.' }) digest!: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'The registry digest (`sha256:…`) when the reference carried one or the manager has a repo digest for it; redeploy and rollback then run `image@digest`.',
+  })
+  digest!: string | null;
   @Field(() => String, { nullable: true, description: 'The image ID the manager has for the reference (no registry asked, as with --resolve-image never).' }) imageId!: string | null;
 }
 
@@ -56,7 +62,6 @@ export class PinnedImage {
 @ObjectType({ implements: Node, description: 'A revision of a stack and the record of deploying it.' })
 export class SwarmDeployment extends AccountOwned {
   @ManyToOne(() => SwarmStack, { deleteRule: 'cascade' })
-  @Field(() => SwarmStack)
   stack!: SwarmStack;
 
   @ManyToOne(() => SwarmCluster, { deleteRule: 'cascade', index: true })
@@ -82,8 +87,8 @@ export class SwarmDeployment extends AccountOwned {
   @Field(() => String, { description: "How services are replaced: ROLLING (each service's update_config: parallelism, delay, order, failure_action)." })
   strategy: string = 'ROLLING';
 
+  /** The compose file as given (GraphQL: a field resolver loads it; it is not loaded with the row). */
   @Property({ type: 'text', lazy: true })
-  @Field(() => String, { description: 'The compose file as given.' })
   compose!: string;
 
   @Property({ type: 'json' })
@@ -98,8 +103,8 @@ export class SwarmDeployment extends AccountOwned {
   @Property({ type: 'text', lazy: true })
   sealedInputs!: string;
 
+  /** The converted Engine API specs (GraphQL: a field resolver loads them; not loaded with the row). */
   @Property({ type: 'json', lazy: true })
-  @Field(() => GraphQLJSONObject, { description: 'The converted Engine API specs (services, networks, configs; secrets without their data), images pinned.' })
   specs!: Record<string, unknown>;
 
   @Property({ type: 'json' })

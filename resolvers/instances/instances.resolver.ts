@@ -182,6 +182,22 @@ export class ContainerInstanceResolver {
     return id ? ctx.em.findOne(DockerHost, id) : null;
   }
 
+  /**
+   * Output is lazy on the row (lists never load it): loaded here when asked for. A payload of
+   * containerInstanceUpdated carries its start already.
+   */
+  @FieldResolver(() => String, { nullable: true, description: 'stdout, up to the output limit (on containerInstanceUpdated: its first 4,096 characters).' })
+  async stdout(@Root() row: ContainerInstance, @Ctx() ctx: Context) {
+    if (typeof row.stdout === 'string') return row.stdout;
+    return (await this.m.instances.output(scopeOf(ctx), row.id)).stdout;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'stderr, up to the output limit (on containerInstanceUpdated: its first 4,096 characters).' })
+  async stderr(@Root() row: ContainerInstance, @Ctx() ctx: Context) {
+    if (typeof row.stderr === 'string') return row.stderr;
+    return (await this.m.instances.output(scopeOf(ctx), row.id)).stderr;
+  }
+
   @FieldResolver(() => [SecurityViolation], { name: 'securityViolations', description: 'Its security violations, oldest first.' })
   violationsOf(@Root() row: ContainerInstance, @Ctx() ctx: Context) {
     return this.m.instances.violations(ctx.em, row.id);

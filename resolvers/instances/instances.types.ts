@@ -108,7 +108,7 @@ export class CleanupVaultTokenInput {
   @Field(() => ID) instanceId!: string;
 }
 
-@InputType({ description: "The account's instance quota; null = unlimited, omitted = unchanged." })
+@InputType({ description: "The account's instance quota; null = the operator ceiling (FLEETGRAPH_INSTANCE_QUOTA_MAX_*), omitted = unchanged; above the ceiling is BAD_USER_INPUT." })
 export class SetContainerQuotaInput {
   @Field(() => Int, { nullable: true }) @IsOptional() maxConcurrent?: number | null;
   @Field(() => Int, { nullable: true }) @IsOptional() maxMemoryMb?: number | null;
@@ -163,7 +163,7 @@ export class RotateCallbackSecretPayload {
 @ObjectType({ description: 'One quota dimension.' })
 export class QuotaFigure {
   @Field(() => Int, { description: 'Held by PENDING, PROVISIONING and RUNNING instances.' }) used!: number;
-  @Field(() => Int, { nullable: true, description: 'null: unlimited.' }) limit?: number | null;
+  @Field(() => Int, { nullable: true, description: 'The limit in force: the account quota, else the operator ceiling (never unlimited).' }) limit?: number | null;
 }
 
 @ObjectType({ description: "What the account's active container instances hold against its quota." })

@@ -1,5 +1,6 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
 import { SwarmCluster, SwarmDeployment, SwarmService, SwarmStack } from '../../entities';
 import { Context, scopeOf } from '../../src/graphql/context';
 import { ConnectionArgs, paginate } from '../../src/graphql/connection';
@@ -59,7 +60,12 @@ export class StackResolver {
       'files',
       input.files?.map((f) => ({ key: f.path, value: f.content })),
     );
-    const deployment = await this.svc.deploy(scope, cluster, { name: input.name, compose: input.compose, variables, files }, { prune: input.prune ?? false, timeoutSeconds: input.timeoutSeconds, idempotencyKey: input.idempotencyKey });
+    const deployment = await this.svc.deploy(
+      scope,
+      cluster,
+      { name: input.name, compose: input.compose, variables, files },
+      { prune: input.prune ?? false, timeoutSeconds: input.timeoutSeconds, idempotencyKey: input.idempotencyKey },
+    );
     return { deployment, stack: deployment.stack };
   }
 
@@ -71,7 +77,9 @@ export class StackResolver {
   }
 
   @Authorized(PERMISSIONS.stacksDeploy)
-  @Mutation(() => DeploymentPayload, { description: 'Takes the whole stack back to one of its revisions, as a new revision: services added since are removed, removed ones recreated, changed ones restored.' })
+  @Mutation(() => DeploymentPayload, {
+    description: 'Takes the whole stack back to one of its revisions, as a new revision: services added since are removed, removed ones recreated, changed ones restored.',
+  })
   async rollbackStack(@Arg('input', () => RollbackStackInput) input: RollbackStackInput, @Ctx() ctx: Context): Promise<DeploymentPayload> {
     const deployment = await this.svc.rollback(scopeOf(ctx), stackId(input.stackId), input.toRevision, input);
     return { deployment, stack: deployment.stack };
@@ -119,7 +127,10 @@ export class StackResolver {
       const byStack = args.stackId ? stackId(args.stackId as string) : undefined;
       const byDeployment = args.deploymentId ? deploymentId(args.deploymentId as string) : undefined;
       if (!byStack && !byDeployment) throw badInput('stackId', 'give stackId or deploymentId');
-      return filtered(ctx.events.subscribe(DEPLOYMENT_TOPIC, scopeOf(ctx).accountId), (p: DeploymentProgressPayload) => (!byStack || p.stackId === byStack) && (!byDeployment || p.deploymentId === byDeployment));
+      return filtered(
+        ctx.events.subscribe(DEPLOYMENT_TOPIC, scopeOf(ctx).accountId),
+        (p: DeploymentProgressPayload) => (!byStack || p.stackId === byStack) && (!byDeployment || p.deploymentId === byDeployment),
+      );
     },
   })
   deploymentProgress(
@@ -163,6 +174,30 @@ export class StackResolver {
   @FieldResolver(() => SwarmDeploymentConnection, { description: 'Its deployments, newest first, with their diffs.' })
   deployments(@Root() stack: SwarmStack, @Args() page: ConnectionArgs, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     return paginate(ctx.em, SwarmDeployment, { stack: stack.id }, page, newestFirst, info);
+  }
+}
+
+/** Fields of a deployment that are not loaded with its row: the compose text and the specs (large), the stack and cluster. */
+@Resolver(() => SwarmDeployment)
+export class DeploymentFieldsResolver {
+  @FieldResolver(() => String, { description: 'The compose file as given.' })
+  async compose(@Root() d: SwarmDeployment, @Ctx() ctx: Context): Promise<string> {
+    return (await ctx.em.findOneOrFail(SwarmDeployment, d.id, { fields: ['compose'] })).compose;
+  }
+
+  @FieldResolver(() => GraphQLJSONObject, { description: 'The converted Engine API specs (services, networks, configs; secrets without their data).' })
+  async specs(@Root() d: SwarmDeployment, @Ctx() ctx: Context): Promise<Record<string, unknown>> {
+    return (await ctx.em.findOneOrFail(SwarmDeployment, d.id, { fields: ['specs'] })).specs;
+  }
+
+  @FieldResolver(() => SwarmStack)
+  stack(@Root() d: SwarmDeployment, @Ctx() ctx: Context) {
+    return ctx.em.findOneOrFail(SwarmStack, d.stack.id);
+  }
+
+  @FieldResolver(() => SwarmCluster)
+  cluster(@Root() d: SwarmDeployment, @Ctx() ctx: Context) {
+    return ctx.em.findOneOrFail(SwarmCluster, d.cluster.id);
   }
 }
 

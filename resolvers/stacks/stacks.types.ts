@@ -20,9 +20,12 @@ export class StackFileInput {
 }
 
 /** What every mutation that records a revision takes besides its subject. */
-@InputType({ description: "Options of every mutation that records a revision." })
+@InputType({ description: 'Options of every mutation that records a revision.' })
 export class RevisionOptionsInput {
-  @Field(() => Int, { nullable: true, description: `Seconds for every service to converge before the deployment is FAILED (${MIN_TIMEOUT_SECONDS}–${MAX_TIMEOUT_SECONDS}); default: derived from each service's update_config.` })
+  @Field(() => Int, {
+    nullable: true,
+    description: `Seconds for every service to converge before the deployment is FAILED (${MIN_TIMEOUT_SECONDS}–${MAX_TIMEOUT_SECONDS}); default: derived from each service's update_config.`,
+  })
   @IsOptional()
   @Min(MIN_TIMEOUT_SECONDS)
   @Max(MAX_TIMEOUT_SECONDS)
@@ -41,7 +44,9 @@ export class DeployStackInput extends RevisionOptionsInput {
   @Field(() => String, { description: 'The compose file (YAML), at most 512 KiB.' }) compose!: string;
   @Field(() => [StackVariableInput], { nullable: true }) @IsOptional() @ArrayMaxSize(1000) @ValidateNested() variables?: StackVariableInput[];
   @Field(() => [StackFileInput], { nullable: true }) @IsOptional() @ArrayMaxSize(100) @ValidateNested() files?: StackFileInput[];
-  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Remove services of the stack that the file no longer has (`docker stack deploy --prune`).' }) @IsOptional() prune?: boolean;
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Remove services of the stack that the file no longer has (`docker stack deploy --prune`).' })
+  @IsOptional()
+  prune?: boolean;
 }
 
 @InputType()

@@ -98,6 +98,7 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
     vaultAddr: config.vault?.addr,
     vaultAccountPolicies: config.vault?.accountPolicies,
     options: config.instances,
+    quotaCeiling: config.instanceQuotaMax,
   });
 
   const workers = new Workers(logger);

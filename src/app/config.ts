@@ -1,5 +1,15 @@
 import path from 'node:path';
-import { Config, DEFAULT_JWT_MAX_LIFETIME_SECONDS, DEFAULT_VAULT_TIMEOUT_MS, DEV_JWT_SECRET, parseDurationSeconds, parseLimits, VaultConfig } from '../kernel/config';
+import {
+  Config,
+  DEFAULT_INSTANCE_QUOTA_MAX,
+  DEFAULT_JWT_MAX_LIFETIME_SECONDS,
+  DEFAULT_VAULT_TIMEOUT_MS,
+  DEV_JWT_SECRET,
+  InstanceQuotaCeiling,
+  parseDurationSeconds,
+  parseLimits,
+  VaultConfig,
+} from '../kernel/config';
 import { EMPTY_ALLOW_LIST, EndpointAllowList, loadEndpointAllowList, parseEndpointAllowList } from '../kernel/addresses';
 import { parseBindRoots } from '../platform/policy/host-access';
 
@@ -37,12 +47,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sync: { retryBaseMs: 1000 },
     vault: loadVaultConfig(env),
     callbackAllow: loadCallbackAllowList(env.FLEETGRAPH_CALLBACK_ALLOW),
+    instanceQuotaMax: loadInstanceQuotaMax(env),
     ...overrides,
   };
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
     throw new Error(`PORT must be an integer between 0 and 65535, got ${env.PORT}`);
   }
   return config;
+}
+
+/**
+ * FLEETGRAPH_INSTANCE_QUOTA_MAX_CONCURRENT / _MEMORY_MB / _CPU_MILLICORES: the ceiling of every
+ * account's instance quota; each unset one takes its default (never unbounded). A value that is
+ * not a whole number >= 1 stops the start.
+ */
+function loadInstanceQuotaMax(env: NodeJS.ProcessEnv): InstanceQuotaCeiling {
+  const read = (name: string, raw: string | undefined, fallback: number): number => {
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const n = Number(raw.trim());
+    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a whole number >= 1`);
+    return n;
+  };
+  return {
+    concurrent: read('FLEETGRAPH_INSTANCE_QUOTA_MAX_CONCURRENT', env.FLEETGRAPH_INSTANCE_QUOTA_MAX_CONCURRENT, DEFAULT_INSTANCE_QUOTA_MAX.concurrent),
+    memoryMb: read('FLEETGRAPH_INSTANCE_QUOTA_MAX_MEMORY_MB', env.FLEETGRAPH_INSTANCE_QUOTA_MAX_MEMORY_MB, DEFAULT_INSTANCE_QUOTA_MAX.memoryMb),
+    cpuMillicores: read('FLEETGRAPH_INSTANCE_QUOTA_MAX_CPU_MILLICORES', env.FLEETGRAPH_INSTANCE_QUOTA_MAX_CPU_MILLICORES, DEFAULT_INSTANCE_QUOTA_MAX.cpuMillicores),
+  };
 }
 
 /** Vault role names as Vault accepts them in a path (framework.GenericNameRegex). */

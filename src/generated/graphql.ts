@@ -668,7 +668,7 @@ export type ServiceSpecInput = {
   workdir?: string | null | undefined;
 };
 
-/** The account's instance quota; null = unlimited, omitted = unchanged. */
+/** The account's instance quota; null = the operator ceiling (FLEETGRAPH_INSTANCE_QUOTA_MAX_*), omitted = unchanged; above the ceiling is BAD_USER_INPUT. */
 export type SetContainerQuotaInput = {
   maxConcurrent?: number | null | undefined;
   maxCpuMillicores?: number | null | undefined;
@@ -1211,10 +1211,12 @@ export type FoundationNodeQuery = { node:
     | { __typename: 'SecretReference', id: string }
     | { __typename: 'SecurityViolation', id: string }
     | { __typename: 'SwarmCluster', id: string }
+    | { __typename: 'SwarmDeployment', id: string }
     | { __typename: 'SwarmEvent', id: string }
     | { __typename: 'SwarmNetwork', id: string }
     | { __typename: 'SwarmNode', id: string }
     | { __typename: 'SwarmService', id: string }
+    | { __typename: 'SwarmStack', id: string }
     | { __typename: 'User', subject: string, id: string }
    | null };
 
@@ -1237,10 +1239,12 @@ export type FoundationNodesQuery = { nodes: Array<
     | { __typename: 'SecretReference', id: string }
     | { __typename: 'SecurityViolation', id: string }
     | { __typename: 'SwarmCluster', id: string }
+    | { __typename: 'SwarmDeployment', id: string }
     | { __typename: 'SwarmEvent', id: string }
     | { __typename: 'SwarmNetwork', id: string }
     | { __typename: 'SwarmNode', id: string }
     | { __typename: 'SwarmService', id: string }
+    | { __typename: 'SwarmStack', id: string }
     | { __typename: 'User', subject: string, id: string }
    | null> };
 
@@ -1687,10 +1691,12 @@ export type NodeQuery = { node:
     | { __typename: 'SecretReference', id: string }
     | { __typename: 'SecurityViolation', id: string }
     | { __typename: 'SwarmCluster', id: string }
+    | { __typename: 'SwarmDeployment', id: string }
     | { __typename: 'SwarmEvent', id: string }
     | { __typename: 'SwarmNetwork', id: string }
     | { __typename: 'SwarmNode', id: string }
     | { __typename: 'SwarmService', id: string }
+    | { __typename: 'SwarmStack', id: string }
     | { __typename: 'User', id: string }
    | null };
 
@@ -1713,10 +1719,12 @@ export type NodesQuery = { nodes: Array<
     | { __typename: 'SecretReference', id: string }
     | { __typename: 'SecurityViolation', id: string }
     | { __typename: 'SwarmCluster', id: string }
+    | { __typename: 'SwarmDeployment', id: string }
     | { __typename: 'SwarmEvent', id: string }
     | { __typename: 'SwarmNetwork', id: string }
     | { __typename: 'SwarmNode', id: string }
     | { __typename: 'SwarmService', id: string }
+    | { __typename: 'SwarmStack', id: string }
     | { __typename: 'User', id: string }
    | null> };
 

@@ -56,6 +56,8 @@ export class JobQueue implements Worker {
   readonly name = 'jobs';
   private readonly boss: PgBoss;
   private readonly queues = new Map<string, { options: QueueOptions; handler: JobHandler<never> }>();
+  /** pg-boss worker ids of this replica, by queue: woken at once when this replica sends a job due now. */
+  private readonly workerIds = new Map<string, string[]>();
   private opened?: Promise<void>;
   private working = false;
   private stopped = false;
@@ -104,7 +106,10 @@ export class JobQueue implements Worker {
     const { startAfter, ...rest } = options;
     const send: PgBoss.SendOptions = { ...rest };
     if (startAfter !== undefined) send.startAfter = typeof startAfter === 'number' ? Math.max(0, Math.ceil(startAfter)) : startAfter;
-    return this.boss.send(name, data, send);
+    const id = await this.boss.send(name, data, send);
+    // a job due now is fetched at once by an idle worker of this replica, not at its next poll
+    if (id && startAfter === undefined) for (const w of this.workerIds.get(name) ?? []) this.boss.notifyWorker(w);
+    return id;
   }
 
   /** Cancels a queued job (a timeout that is no longer needed); a job already done or gone is fine. */
@@ -121,9 +126,10 @@ export class JobQueue implements Worker {
     for (const [name, q] of this.queues) {
       const concurrency = Math.max(1, q.options.concurrency ?? 2);
       for (let i = 0; i < concurrency; i++) {
-        await this.boss.work<object>(name, { pollingIntervalSeconds: this.config.pollingIntervalSeconds ?? 1, batchSize: 1 }, async (jobs) => {
+        const id = await this.boss.work<object>(name, { pollingIntervalSeconds: this.config.pollingIntervalSeconds ?? 1, batchSize: 1 }, async (jobs) => {
           for (const job of jobs) await q.handler(job.data as never, { id: job.id, name: job.name });
         });
+        this.workerIds.set(name, [...(this.workerIds.get(name) ?? []), id]);
       }
     }
   }

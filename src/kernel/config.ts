@@ -34,6 +34,9 @@ export const ENV_VARS = [
   'FLEETGRAPH_VAULT_TOKEN_ROLE',
   'FLEETGRAPH_VAULT_ACCOUNT_POLICIES',
   'FLEETGRAPH_CALLBACK_ALLOW',
+  'FLEETGRAPH_INSTANCE_QUOTA_MAX_CONCURRENT',
+  'FLEETGRAPH_INSTANCE_QUOTA_MAX_MEMORY_MB',
+  'FLEETGRAPH_INSTANCE_QUOTA_MAX_CPU_MILLICORES',
 ] as const;
 
 export type EnvName = (typeof ENV_VARS)[number];
@@ -96,11 +99,30 @@ export interface Config {
   callbackAllow?: EndpointAllowList;
   /** Timings of container instances (src/modules/instances); defaults there. Not read from the environment (tests and embedders). */
   instances?: InstanceTuning;
+  /**
+   * The operator's ceiling of every account's instance quota (FLEETGRAPH_INSTANCE_QUOTA_MAX_*): an
+   * account may set a lower quota, never a higher one, and without one the ceiling applies.
+   */
+  instanceQuotaMax?: InstanceQuotaCeiling;
 }
+
+/** The operator's ceiling of instance quotas (per account, instances at once). */
+export interface InstanceQuotaCeiling {
+  concurrent: number;
+  memoryMb: number;
+  cpuMillicores: number;
+}
+
+/** Used when FLEETGRAPH_INSTANCE_QUOTA_MAX_* are unset: quotas are never unbounded. */
+export const DEFAULT_INSTANCE_QUOTA_MAX: InstanceQuotaCeiling = { concurrent: 50, memoryMb: 64 * 1024, cpuMillicores: 64_000 };
 
 /** Overrides of container-instance timings (see DEFAULT_INSTANCE_OPTIONS in src/modules/instances/instances.ts). */
 export interface InstanceTuning {
   sampleIntervalMs?: number;
+  /** How long a wrap-up claim holds without renewal (its holder renews it while it works). */
+  wrapUpLeaseMs?: number;
+  /** Policy-refused instances kept per account (older ones are deleted; their audit rows stay). */
+  refusedInstancesKept?: number;
   reapIntervalSeconds?: number;
   staleAfterMs?: number;
   hostLostAfterMs?: number;

@@ -3,31 +3,22 @@
  * given up after the retry limit.
  */
 import { eventually, TestApp } from '../support/app';
-import { cleanupDocker, registerLocalHost, TEST_IMAGE, uniqueName } from '../support/docker';
-import { VaultDouble } from '../support/vault-double';
-import { GET, INSTANCE_PERMISSIONS, RUN, startInstancesApp, startReceiver, startVault, verifySignature } from '../support/instances';
+import { TEST_IMAGE } from '../support/docker';
+import { GET, RUN, startReceiver, useInstancesSuite, verifySignature } from '../support/instances';
 
 type Instance = { id: string; status: string; callbackStatus: string | null; callbackAttempts: Array<{ attempt: number; statusCode: number | null; delivered: boolean }> };
 
 describe('container instances: task callbacks', () => {
-  let vault: VaultDouble;
+  const suite = useInstancesSuite({ accountPrefix: 'cb', config: { instances: { callbackRetryDelaySeconds: 1, callbackRetryLimit: 3 } } });
   let t: TestApp;
   let token: string;
   let hostId: string;
   let secret: string;
 
   beforeAll(async () => {
-    vault = await startVault();
-    t = await startInstancesApp(vault, { config: { instances: { callbackRetryDelaySeconds: 1, callbackRetryLimit: 3 } } });
-    token = await t.token({ account: uniqueName('cb'), permissions: INSTANCE_PERMISSIONS });
-    hostId = await registerLocalHost(t, token);
+    ({ t, token, hostId } = suite);
     const res = await t.gql<{ rotateInstanceCallbackSecret: { secret: string } }, unknown>('mutation { rotateInstanceCallbackSecret(input: {}) { secret } }', {}, token);
     secret = res.data!.rotateInstanceCallbackSecret.secret;
-  });
-  afterAll(async () => {
-    await cleanupDocker();
-    await t?.stop();
-    await vault?.close();
   });
 
   const get = async (id: string) => (await t.gql<{ containerInstance: Instance }, unknown>(GET, { id }, token)).data!.containerInstance;

@@ -4,53 +4,26 @@
  * sampled, container removed, token revoked, signed callback), Vault down at provisioning, an
  * OOM kill, a spec refused by the host-access policy, and cancellation.
  */
-import { fromGlobalId } from '../../src/graphql/relay';
 import { eventually, subscribe, TestApp } from '../support/app';
-import { cleanupDocker, docker, registerLocalHost, TEST_IMAGE, uniqueName } from '../support/docker';
+import { docker, TEST_IMAGE, uniqueName } from '../support/docker';
 import { sql } from '../support/db';
 import { VaultDouble } from '../support/vault-double';
-import { CREATE_TEMPLATE, GET, INSTANCE_PERMISSIONS, ON_INSTANCE, RUN, startInstancesApp, startReceiver, startVault, verifySignature } from '../support/instances';
-
-type Instance = Record<string, unknown> & { id: string; status: string; transitions: Array<{ status: string }> };
+import { CREATE_TEMPLATE, Instance, instanceHelpers, ON_INSTANCE, RUN, startReceiver, useInstancesSuite, verifySignature } from '../support/instances';
 
 describe('container instances: lifecycle', () => {
+  const suite = useInstancesSuite({ accountPrefix: 'inst' });
+  const { uuid, get, run, ended, containersOf, tokensOf } = instanceHelpers(suite);
   let vault: VaultDouble;
   let t: TestApp;
   let token: string;
   let hostId: string;
-
-  beforeAll(async () => {
-    vault = await startVault();
-    t = await startInstancesApp(vault);
-    token = await t.token({ account: uniqueName('inst'), permissions: INSTANCE_PERMISSIONS });
-    hostId = await registerLocalHost(t, token);
-  });
-  afterAll(async () => {
-    await cleanupDocker();
-    await t?.stop();
-    await vault?.close();
-  });
+  beforeAll(() => void ({ vault, t, token, hostId } = suite));
 
   async function template(input: Record<string, unknown>): Promise<string> {
     const res = await t.gql<{ createContainerTemplate: { template: { id: string } } }, unknown>(CREATE_TEMPLATE, { input: { name: uniqueName('tpl'), image: TEST_IMAGE, ...input } }, token);
     expect(res.errors).toBeUndefined();
     return res.data!.createContainerTemplate.template.id;
   }
-
-  async function run(input: Record<string, unknown>) {
-    return t.gql<{ runContainerInstance: { instance: Instance; activity: { status: string } } }, unknown>(RUN, { input: { hostId, ...input } }, token);
-  }
-
-  async function get(id: string): Promise<Instance> {
-    const res = await t.gql<{ containerInstance: Instance }, unknown>(GET, { id }, token);
-    if (res.errors) throw new Error(JSON.stringify(res.errors));
-    return res.data!.containerInstance;
-  }
-
-  const ended = (id: string, timeoutMs = 40_000) => eventually(async () => ((s) => (['PENDING', 'PROVISIONING', 'RUNNING'].includes(s.status) ? null : s))(await get(id)), timeoutMs, 300);
-  const uuid = (id: string) => fromGlobalId(id).id;
-  const containersOf = async (id: string) => (await docker('ps', '-aq', '--filter', `label=fleetgraph.instance=${uuid(id)}`)).split('\n').filter(Boolean);
-  const tokensOf = (id: string) => vault.tokens().filter((tk) => tk.meta?.fleetgraph_instance === uuid(id));
 
   it('runs a template to completion: statuses in order, output, usage, container gone, token revoked, signed callback', async () => {
     const receiver = await startReceiver();

@@ -4,10 +4,9 @@
  * and the usage; template quotas on top; usage readable as viewer.account.quotaUsage.
  */
 import { eventually, TestApp } from '../support/app';
-import { cleanupDocker, registerLocalHost, TEST_IMAGE, uniqueName } from '../support/docker';
+import { TEST_IMAGE, uniqueName } from '../support/docker';
 import { sql } from '../support/db';
-import { VaultDouble } from '../support/vault-double';
-import { CREATE_TEMPLATE, INSTANCE_PERMISSIONS, startInstancesApp, startVault } from '../support/instances';
+import { CREATE_TEMPLATE, useInstancesSuite } from '../support/instances';
 
 const RUN = `mutation Run($input: RunContainerInstanceInput!) { runContainerInstance(input: $input) { instance { id status } } }`;
 const USAGE = `{ viewer { account { quotaUsage { concurrent { used limit } memoryMb { used limit } cpuMillicores { used limit } } } } }`;
@@ -15,22 +14,11 @@ const USAGE = `{ viewer { account { quotaUsage { concurrent { used limit } memor
 const SLEEPER = ['sh', '-c', 'trap "exit 0" TERM; sleep 600 & wait'];
 
 describe('container instances: quotas', () => {
-  let vault: VaultDouble;
+  const suite = useInstancesSuite({ accountPrefix: 'quota' });
   let t: TestApp;
   let token: string;
   let hostId: string;
-
-  beforeAll(async () => {
-    vault = await startVault();
-    t = await startInstancesApp(vault);
-    token = await t.token({ account: uniqueName('quota'), permissions: INSTANCE_PERMISSIONS });
-    hostId = await registerLocalHost(t, token);
-  });
-  afterAll(async () => {
-    await cleanupDocker();
-    await t?.stop();
-    await vault?.close();
-  });
+  beforeAll(() => void ({ t, token, hostId } = suite));
 
   const setQuota = (input: Record<string, unknown>) =>
     t.gql(
@@ -62,7 +50,7 @@ describe('container instances: quotas', () => {
       const refused = results.filter((r) => r.errors);
       expect({ round, admitted: admitted.length, refused: refused.length }).toEqual({ round, admitted: 10, refused: 40 });
       for (const r of refused) expect(r.errors![0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', quota: 'account', limit: 10, usage: 10, requested: 1 });
-      expect(await usage()).toMatchObject({ concurrent: { used: 10, limit: 10 }, memoryMb: { used: 160, limit: null } });
+      expect(await usage()).toMatchObject({ concurrent: { used: 10, limit: 10 }, memoryMb: { used: 160, limit: t.config.instanceQuotaMax!.memoryMb } });
       // the 10 really start
       await eventually(
         async () => {

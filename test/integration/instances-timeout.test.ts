@@ -4,43 +4,25 @@
  * next API). Also: the reaper takes over a running instance whose runner is gone.
  */
 import { fromGlobalId } from '../../src/graphql/relay';
-import { createTestDatabase, eventually, TestApp } from '../support/app';
-import { cleanupDocker, docker, registerLocalHost, TEST_IMAGE, uniqueName } from '../support/docker';
+import { eventually, TestApp } from '../support/app';
+import { docker, registerLocalHost, TEST_IMAGE, uniqueName } from '../support/docker';
 import { sql } from '../support/db';
-import { VaultDouble } from '../support/vault-double';
-import { GET, INSTANCE_PERMISSIONS, RUN, startInstancesApp, startVault } from '../support/instances';
+import { GET, INSTANCE_PERMISSIONS, RUN, useInstancesDatabase } from '../support/instances';
 
 type Instance = Record<string, unknown> & { id: string; status: string; transitions: Array<{ status: string }>; securityViolations: Array<{ kind: string }> };
 
 describe('container instances: durable timeouts', () => {
-  let vault: VaultDouble;
-  let db: { url: string; drop: () => Promise<void> };
-  const apps: TestApp[] = [];
-  const shared = { account: '', hostId: '' };
-
-  beforeAll(async () => {
-    vault = await startVault();
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await cleanupDocker();
-    for (const a of apps) await a.stop().catch(() => undefined);
-    await vault?.close();
-    await db?.drop();
-  });
-
-  async function start(): Promise<TestApp> {
-    const app = await startInstancesApp(vault, { databaseUrl: db.url });
-    apps.push(app);
-    return app;
-  }
+  const shared = useInstancesDatabase();
+  const state = { account: '', hostId: '' };
+  const start = () => shared.start();
+  const apps = shared.apps;
 
   it('a run past its timeout with an API restart in between: TIMED_OUT, container stopped, token revoked', async () => {
     const first = await start();
     const account = uniqueName('timeout');
     const token = await first.token({ account, permissions: INSTANCE_PERMISSIONS });
     const hostId = await registerLocalHost(first, token);
-    Object.assign(shared, { account, hostId });
+    Object.assign(state, { account, hostId });
     const res = await first.gql<{ runContainerInstance: { instance: Instance } }, unknown>(
       RUN,
       { input: { hostId, config: { image: TEST_IMAGE, command: ['sleep', '600'], timeoutSeconds: 8, vaultPolicies: ['instance-reader'] } } },
@@ -51,7 +33,7 @@ describe('container instances: durable timeouts', () => {
     const uuid = fromGlobalId(id).id;
     const get = async (app: TestApp) => (await app.gql<{ containerInstance: Instance }, unknown>(GET, { id }, token)).data!.containerInstance;
     const running = await eventually(async () => ((i) => (i.status === 'RUNNING' ? i : null))(await get(first)), 30_000);
-    const [job] = await sql(db.url, `select state, start_after from pgboss.job where name = 'instances.timeout' and id = $1`, [uuid]);
+    const [job] = await sql(shared.db.url, `select state, start_after from pgboss.job where name = 'instances.timeout' and id = $1`, [uuid]);
     expect(job).toMatchObject({ state: 'created' });
     expect(new Date(job.start_after as string).getTime()).toBe(new Date(running.deadline as string).getTime());
 
@@ -60,7 +42,7 @@ describe('container instances: durable timeouts', () => {
     apps.splice(apps.indexOf(first), 1);
     const cid = await docker('ps', '-q', '--filter', `label=fleetgraph.instance=${uuid}`);
     expect(cid).not.toBe('');
-    const [row] = await sql(db.url, 'select status from container_instances where id = $1', [uuid]);
+    const [row] = await sql(shared.db.url, 'select status from container_instances where id = $1', [uuid]);
     expect(row.status).toBe('running');
 
     // a new API on the same database works the durable timeout job
@@ -71,26 +53,26 @@ describe('container instances: durable timeouts', () => {
     expect(done.securityViolations.map((v) => v.kind)).toEqual(['TIMEOUT']);
     expect(done.hasSecurityViolations).toBe(true);
     expect(await docker('ps', '-aq', '--filter', `label=fleetgraph.instance=${uuid}`)).toBe('');
-    expect(vault.tokens().filter((tk) => tk.meta?.fleetgraph_instance === uuid)).toEqual([expect.objectContaining({ revoked: true })]);
+    expect(shared.vault.tokens().filter((tk) => tk.meta?.fleetgraph_instance === uuid)).toEqual([expect.objectContaining({ revoked: true })]);
     expect(done.vaultTokenRevokedAt).toBeTruthy();
   }, 180_000);
 
   it('an API restart finding an orphan: the reaper takes over a running instance whose runner is gone and ends it when it exits', async () => {
     const app = await start();
-    const token = await app.token({ account: shared.account, permissions: INSTANCE_PERMISSIONS });
+    const token = await app.token({ account: state.account, permissions: INSTANCE_PERMISSIONS });
     const res = await app.gql<{ runContainerInstance: { instance: Instance } }, unknown>(
       RUN,
-      { input: { hostId: shared.hostId, config: { image: TEST_IMAGE, command: ['sh', '-c', 'echo orphan-output; sleep 4'], timeoutSeconds: 300, vaultPolicies: ['instance-reader'] } } },
+      { input: { hostId: state.hostId, config: { image: TEST_IMAGE, command: ['sh', '-c', 'echo orphan-output; sleep 4'], timeoutSeconds: 300, vaultPolicies: ['instance-reader'] } } },
       token,
     );
     expect(res.errors).toBeUndefined();
     const id = res.data!.runContainerInstance.instance.id;
     const uuid = fromGlobalId(id).id;
-    await eventually(async () => (await sql(db.url, 'select status from container_instances where id = $1', [uuid]))[0]?.status === 'running', 30_000);
+    await eventually(async () => (await sql(shared.db.url, 'select status from container_instances where id = $1', [uuid]))[0]?.status === 'running', 30_000);
     await app.app.stop();
     apps.splice(apps.indexOf(app), 1);
     // the runner is gone for longer than the reaper waits, and the container exits meanwhile
-    await sql(db.url, "update container_instances set heartbeat_at = now() - interval '1 hour' where id = $1", [uuid]);
+    await sql(shared.db.url, "update container_instances set heartbeat_at = now() - interval '1 hour' where id = $1", [uuid]);
     await eventually(async () => (await docker('inspect', '-f', '{{.State.Running}}', `fg-instance-${uuid}`)) === 'false', 30_000);
 
     const next = await start();
@@ -98,6 +80,6 @@ describe('container instances: durable timeouts', () => {
     const done = await eventually(async () => ((i) => (i.status === 'COMPLETED' ? i : null))(await get()), 60_000, 300);
     expect(done).toMatchObject({ exitCode: 0, stdout: 'orphan-output\n' });
     expect(await docker('ps', '-aq', '--filter', `label=fleetgraph.instance=${uuid}`)).toBe('');
-    expect(vault.tokens().filter((tk) => tk.meta?.fleetgraph_instance === uuid)).toEqual([expect.objectContaining({ revoked: true })]);
+    expect(shared.vault.tokens().filter((tk) => tk.meta?.fleetgraph_instance === uuid)).toEqual([expect.objectContaining({ revoked: true })]);
   }, 180_000);
 });

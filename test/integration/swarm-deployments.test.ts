@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startTestApp, subscribe, TestApp } from '../support/app';
 import { Replica, startReplica } from '../support/replicas';
-import { formSwarmViaApi, ok, registerSwarmHosts, swarmDocker, swarmReset, swarmUpClean } from '../support/swarm';
+import { deploymentEnded, formSwarmViaApi, ok, registerSwarmHosts, swarmDocker, swarmReset, swarmUpClean } from '../support/swarm';
 
 /**
  * Stacks as versioned deployments on the real 3-node swarm, the docker CLI as the oracle: revisions
@@ -78,17 +78,10 @@ describe('stack deployments on a real 3-node swarm', () => {
   }, 120_000);
 
   const gql = <R>(doc: string, variables: Record<string, unknown>) => t.gql<R, Record<string, unknown>>(doc, variables, token);
-  const deploy = async (name: string, compose: string, extra: Record<string, unknown> = {}) => ok(await gql<{ deployStack: { deployment: Deployment } }>(DEPLOY, { input: { clusterId, name, compose, ...extra } })).deployStack.deployment;
+  const deploy = async (name: string, compose: string, extra: Record<string, unknown> = {}) =>
+    ok(await gql<{ deployStack: { deployment: Deployment } }>(DEPLOY, { input: { clusterId, name, compose, ...extra } })).deployStack.deployment;
 
-  async function finished(id: string, timeoutMs = 120_000): Promise<Deployment> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const d = ok(await gql<{ deployment: Deployment }>(DEPLOYMENT, { id })).deployment;
-      if (d.status !== 'PENDING' && d.status !== 'IN_PROGRESS') return d;
-      if (Date.now() > deadline) throw new Error(`deployment ${d.revision} still ${d.status}: ${JSON.stringify(d.steps.slice(-5))}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const finished = (id: string, timeoutMs = 120_000) => deploymentEnded<Deployment>(t, token, id, DEPLOYMENT_FIELDS, timeoutMs);
 
   /** The specs of the stack's services as the CLI shows them, by name, without what changes on every update (version, dates, ids). */
   async function cliSpecs(stack: string): Promise<Record<string, unknown>> {
@@ -127,7 +120,9 @@ describe('stack deployments on a real 3-node swarm', () => {
     expect(await cliSpecs('app')).toEqual(specs1);
     expect(await cliReplicas('app')).toEqual(['app_api 2/2', 'app_cache 1/1']);
 
-    const stack = ok(await gql<{ stack: { status: string; managed: boolean; currentDeployment: { revision: number }; deployments: { nodes: Array<Partial<Deployment>> } } }>(STACK, { id: r1.stack.id })).stack;
+    const stack = ok(
+      await gql<{ stack: { status: string; managed: boolean; currentDeployment: { revision: number }; deployments: { nodes: Array<Partial<Deployment>> } } }>(STACK, { id: r1.stack.id }),
+    ).stack;
     expect(stack).toMatchObject({ status: 'CONVERGED', managed: true, currentDeployment: { revision: 3 } });
     expect(stack.deployments.nodes.map((d) => [d.revision, d.kind, d.status, d.sourceRevision])).toEqual([
       [3, 'ROLLBACK', 'SUCCEEDED', 1],
@@ -136,7 +131,12 @@ describe('stack deployments on a real 3-node swarm', () => {
     ]);
     // every Docker change of a deployment is a step, in order
     expect(rb.steps.map((s) => s.n)).toEqual(rb.steps.map((_s, i) => i + 1));
-    expect(rb.steps.filter((s) => s.kind.startsWith('service.') && s.kind !== 'service.state').map((s) => `${s.kind} ${s.target}`)).toEqual(['service.update app_api', 'service.create app_cache', 'service.remove app_worker']);
+    expect(
+      rb.steps
+        .filter((s) => s.kind.startsWith('service.') && s.kind !== 'service.state')
+        .map((s) => `${s.kind} ${s.target}`)
+        .sort(),
+    ).toEqual(['service.create app_cache', 'service.remove app_worker', 'service.update app_api']);
 
     // redeployDeployment of revision 2: the runbook's path, the whole stack as it was then
     const re = await finished(ok(await gql<{ redeployDeployment: { deployment: Deployment } }>(REDEPLOY, { input: { deploymentId: r2.id } })).redeployDeployment.deployment.id);
@@ -167,11 +167,10 @@ describe('stack deployments on a real 3-node swarm', () => {
 
   it('delivers every step and every change of convergence on deploymentProgress', async () => {
     const first = await finished((await deploy('watched', `services:\n${svc('web', SLEEP)}`)).id);
-    const feed = subscribe<{ deploymentProgress: { deploymentId: string; revision: number; status: string; step: Step | null; services: Array<{ service: string; state: string; running: number; desired: number }> } }, { stackId: string }>(
-      t.ws(token),
-      PROGRESS,
-      { stackId: first.stack.id },
-    );
+    const feed = subscribe<
+      { deploymentProgress: { deploymentId: string; revision: number; status: string; step: Step | null; services: Array<{ service: string; state: string; running: number; desired: number }> } },
+      { stackId: string }
+    >(t.ws(token), PROGRESS, { stackId: first.stack.id });
     await new Promise((r) => setTimeout(r, 500));
     const second = await deploy('watched', `services:\n${svc('web', `${SLEEP}    deploy: { replicas: 3 }\n`)}`);
     const done = await finished(second.id);

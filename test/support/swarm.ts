@@ -158,3 +158,14 @@ export async function formSwarmViaApi(t: TestApp, token: string, hosts: Record<S
     await new Promise((r) => setTimeout(r, 300));
   }
 }
+
+/** Polls `deployment(id)` (selecting `fields`, which must include status) until it is no longer PENDING or IN_PROGRESS; returns it. */
+export async function deploymentEnded<D extends { status: string }>(t: TestApp, token: string, id: string, fields: string, timeoutMs = 120_000): Promise<D> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const d = ok(await t.gql<{ deployment: D }, { id: string }>(`query($id: ID!) { deployment(id: $id) { ${fields} } }`, { id }, token)).deployment;
+    if (d.status !== 'PENDING' && d.status !== 'IN_PROGRESS') return d;
+    if (Date.now() > deadline) throw new Error(`deployment still ${d.status} after ${timeoutMs} ms: ${JSON.stringify(d).slice(0, 2000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -237,6 +237,7 @@ export class VaultDouble {
   private refusal: { status: number; reason: string } | null = null;
   private isSealed = false;
   private hanging = false;
+  private delayMs = 0;
   private listening = false;
 
   private constructor(private readonly options: VaultDoubleOptions) {
@@ -336,6 +337,11 @@ export class VaultDouble {
     this.isSealed = on;
   }
 
+  /** Token creation answers only after `ms` (a slow Vault: the instance stays in PROVISIONING that long); 0 to stop. */
+  slowCreate(ms: number): void {
+    this.delayMs = ms;
+  }
+
   /** Accepts connections and requests but never answers (a hung Vault or a black-holing proxy). */
   hang(on = true): void {
     this.hanging = on;
@@ -416,6 +422,7 @@ export class VaultDouble {
     this.callLog.push(call);
     if (this.callLog.length > MAX_CALLS) this.callLog.shift();
     if (this.hanging) return; // the socket stays open until down()/close()
+    if (this.delayMs > 0 && url.pathname.startsWith('/v1/auth/token/create')) await new Promise((r) => setTimeout(r, this.delayMs));
     let status: number;
     let body: unknown;
     try {

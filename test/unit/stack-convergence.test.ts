@@ -93,7 +93,9 @@ describe('serviceVerdict', () => {
     const oneShot = service({ TaskTemplate: { ...template, RestartPolicy: { Condition: 'none' } } as never });
     const spec = oneShot.Spec!.TaskTemplate as TaskInspect['Spec'];
     expect(serviceVerdict(oneShot, [task('complete', { slot: 1, exit: 0, desired: 'shutdown', spec }), task('running', { slot: 2, spec })], new Map(), 0).state).toBe('waiting');
-    expect(serviceVerdict(oneShot, [task('complete', { slot: 1, exit: 0, desired: 'shutdown', spec }), task('complete', { slot: 2, exit: 0, desired: 'shutdown', spec })], new Map(), 0).state).toBe('converged');
+    expect(serviceVerdict(oneShot, [task('complete', { slot: 1, exit: 0, desired: 'shutdown', spec }), task('complete', { slot: 2, exit: 0, desired: 'shutdown', spec })], new Map(), 0).state).toBe(
+      'converged',
+    );
     expect(serviceVerdict(oneShot, [task('failed', { slot: 1, exit: 1, err: 'task: non-zero exit (1)', spec })], new Map(), 0).state).toBe('failed');
   });
 

@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { AppError, ErrorCode } from '../../kernel/errors';
 import { engineError, EngineSubject, hasDockerStatus } from './errors';
 import { followJsonStream, JsonProgress } from './json-stream';
-import { LogLine, logLines, openLogStream } from './logs';
+import { Demuxer, LogLine, logLines, openLogStream, StreamName } from './logs';
 import type {
   BuildSpec,
   ContainerCreateSpec,
@@ -208,6 +208,20 @@ export class Engine {
       const options = { stdout: true, stderr: true, timestamps: true, tail: query.tail, follow: query.follow, since: query.since };
       const stream = await openLogStream(this.stream, `/containers/${encodeURIComponent(id)}/logs`, options, { 404: 'no such container', 500: 'server error' });
       return logLines(stream, tty, (l) => l, this.streamError);
+    });
+  }
+
+  /**
+   * A stopped container's whole output as raw demultiplexed chunks (no line framing, no
+   * timestamps), each handed to `onChunk` as it is read: the caller keeps what it wants and
+   * counts the rest, so an output of gigabytes (or one endless line) costs one chunk at a time.
+   */
+  containerOutput(id: string, onChunk: (stream: StreamName, data: Buffer) => void): Promise<void> {
+    return this.call(async () => {
+      const tty = Boolean((await this.stream.getContainer(id).inspect()).Config?.Tty);
+      const stream = await openLogStream(this.stream, `/containers/${encodeURIComponent(id)}/logs`, { stdout: true, stderr: true, follow: false }, { 404: 'no such container', 500: 'server error' });
+      const demux = new Demuxer(tty);
+      for await (const chunk of stream as AsyncIterable<Buffer>) for (const frame of demux.push(chunk)) onChunk(frame.stream, frame.data);
     });
   }
 

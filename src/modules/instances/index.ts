@@ -2,6 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { InstanceSettings } from '../../../entities';
 import type { EndpointPolicy } from '../../kernel/addresses';
 import type { Logger } from '../../kernel/logger';
+import type { InstanceQuotaCeiling } from '../../kernel/config';
 import type { Scope } from '../../kernel/scope';
 import type { Worker } from '../../kernel/worker';
 import type { SecretBox } from '../../infra/crypto';
@@ -44,6 +45,8 @@ export interface InstancesModuleDeps {
   /** The Vault policies each account may use (VaultConfig.accountPolicies); none when absent. */
   vaultAccountPolicies?: Record<string, string[]>;
   options?: Partial<InstanceOptions>;
+  /** The operator's ceiling of account quotas (FLEETGRAPH_INSTANCE_QUOTA_MAX_*); the defaults when absent. */
+  quotaCeiling?: InstanceQuotaCeiling;
 }
 
 /** The account's callback secret: sealed at rest, shown once when rotated. */
@@ -51,15 +54,23 @@ export class CallbackSecrets {
   constructor(
     private readonly quotas: QuotaService,
     private readonly box: SecretBox,
+    private readonly audit: Audit,
   ) {}
 
-  /** A new secret for the account (the old one stops verifying at once); returned once, never again. */
+  /**
+   * A new secret for the account (the old one stops verifying at once); returned once, never
+   * again. Audited: the activity names the rotation, never the secret.
+   */
   async rotate(scope: Scope): Promise<string> {
-    const row = await this.quotas.settings(scope.em, scope.accountId);
-    const secret = newCallbackSecret();
-    row.callbackSecretSealed = this.box.seal(secret);
-    await scope.em.flush();
-    return secret;
+    const spec = { action: 'instance.callback_secret.rotate', targetType: 'account', targetId: scope.accountId, parameters: {} };
+    const { result } = await this.audit.run(scope, spec, async () => {
+      const row = await this.quotas.settings(scope.em, scope.accountId);
+      const secret = newCallbackSecret();
+      row.callbackSecretSealed = this.box.seal(secret);
+      await scope.em.flush();
+      return secret;
+    });
+    return result;
   }
 
   async get(em: EntityManager, accountId: string): Promise<string | null> {
@@ -81,33 +92,49 @@ export function createInstancesModule(deps: InstancesModuleDeps): InstancesModul
   const options: InstanceOptions = { ...DEFAULT_INSTANCE_OPTIONS, ...deps.options };
   const grants = new VaultPolicyGrants(deps.vaultAccountPolicies ?? {});
   const templates = new TemplateService(deps.audit, deps.guard, deps.secrets, grants);
-  const quotas = new QuotaService();
-  const callbackSecrets = new CallbackSecrets(quotas, deps.secrets);
+  const quotas = new QuotaService(deps.audit, deps.quotaCeiling);
+  const callbackSecrets = new CallbackSecrets(quotas, deps.secrets, deps.audit);
   const instances = new InstanceService({ ...deps, templates, quotas, grants, callbacks: new CallbackSender(deps.callbackPolicy), options });
 
   type JobData = { accountId: string; instanceId: string };
   deps.jobs.queue<JobData>(TIMEOUT_QUEUE, (data) => instances.onTimeout(data), { concurrency: 2 });
   deps.jobs.queue<JobData>(CALLBACK_QUEUE, (data) => instances.onCallback(data, (em, accountId) => callbackSecrets.get(em, accountId)), { concurrency: 2 });
-  const nextReap = () => deps.jobs.send(REAP_QUEUE, {}, { singletonKey: 'reaper', startAfter: options.reapIntervalSeconds }).catch((err) => deps.logger.warn({ err }, 'reaper not rescheduled'));
+  const reapJob = (startAfter?: number) => deps.jobs.send(REAP_QUEUE, {}, { singletonKey: 'reaper', ...(startAfter ? { startAfter } : {}) });
   deps.jobs.queue<object>(
     REAP_QUEUE,
     async () => {
       try {
         await instances.reap();
+      } catch (err) {
+        // a failed run is logged, not thrown: the next one is scheduled below either way
+        deps.logger.error({ err }, 'reaper run failed');
       } finally {
-        await nextReap();
+        await reapJob(options.reapIntervalSeconds).catch((err) => deps.logger.warn({ err }, 'reaper not rescheduled: the watchdog queues it'));
       }
     },
     { policy: 'stately', concurrency: 1 },
   );
 
+  /**
+   * The reaper's chain reschedules itself, but a reschedule can fail (the database away just
+   * then) and a chain that stops would stop revoking tokens for good. So every replica that runs
+   * workers also queues it on a timer: a no-op while one is queued (one queued job per key on a
+   * stately queue), a restart of the chain when it stopped.
+   */
+  let watchdog: NodeJS.Timeout | undefined;
   const worker: Worker = {
     name: 'instances',
     start: async () => {
       instances.resume();
-      await deps.jobs.send(REAP_QUEUE, {}, { singletonKey: 'reaper' });
+      await reapJob();
+      watchdog ??= setInterval(() => void reapJob().catch((err) => deps.logger.warn({ err }, 'reaper watchdog could not queue the reaper')), Math.max(1000, options.reapIntervalSeconds * 1000));
+      watchdog.unref();
     },
-    stop: () => instances.stop(),
+    stop: async () => {
+      if (watchdog) clearInterval(watchdog);
+      watchdog = undefined;
+      await instances.stop();
+    },
   };
   return { templates, instances, quotas, callbackSecrets, workers: [worker] };
 }

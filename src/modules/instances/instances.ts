@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import {
   ACTIVE_INSTANCE_STATUSES,
@@ -25,6 +26,7 @@ import type { VaultPolicyGrants } from './grants';
 import type { VaultPort } from '../../infra/vault';
 import type { Engine } from '../../infra/engine/port';
 import type { ContainerInspect } from '../../infra/engine/types';
+import type { StreamName } from '../../infra/engine/logs';
 import { utf8Boundary } from '../../infra/engine/framing';
 import type { Audit } from '../../platform/audit/activity';
 import type { HostAccessGuard } from '../../platform/policy/enforce';
@@ -59,6 +61,10 @@ export interface InstanceOptions {
   callbackMaxAgeMs: number;
   /** Characters of stdout and stderr in a callback's body. */
   callbackExcerptChars: number;
+  /** A wrap-up claim holds this long unless renewed (its holder renews it every third of it). */
+  wrapUpLeaseMs: number;
+  /** Policy-refused instances kept per account (older ones are deleted; their audit rows stay). */
+  refusedInstancesKept: number;
 }
 
 export const DEFAULT_INSTANCE_OPTIONS: InstanceOptions = {
@@ -71,6 +77,8 @@ export const DEFAULT_INSTANCE_OPTIONS: InstanceOptions = {
   callbackRetryLimit: 7,
   callbackMaxAgeMs: 3600_000,
   callbackExcerptChars: 4096,
+  wrapUpLeaseMs: 60_000,
+  refusedInstancesKept: 100,
 };
 
 export interface RunInput extends InstanceOverrides {
@@ -109,19 +117,29 @@ const TERMINAL_OF: Record<string, ContainerInstanceStatus> = {
   [InstanceEnding.CANCELLED]: ContainerInstanceStatus.CANCELLED,
 };
 
-/** What ends an instance, decided by whoever claimed the ending. */
+/** What ends an instance, decided by whoever claimed the ending (stored with the claim, so whoever completes the wrap-up knows it). */
 interface Outcome {
   ending: InstanceEnding;
   errorCode?: string;
   error?: string;
 }
 
+/** The error code of an instance that ended because its host was lost or removed. */
+export const HOST_LOST = 'HOST_LOST';
+
 /**
  * Container instances (runbook: Container Execution Lifecycle): run from a template or a direct
  * configuration, within quota, with a per-instance Vault token, watched while running, ended
- * exactly once (whoever claims the ending first: the runner seeing the exit, the durable
- * timeout job, a cancel, the reaper) with output captured, the container removed and the token
- * revoked, and a signed callback queued.
+ * exactly once with output captured, the container removed and the token revoked, and a signed
+ * callback queued.
+ *
+ * Ending, exactly once: whoever sees a reason first (the runner seeing the exit, the durable
+ * timeout job, a cancel, the reaper, a lost host) claims `ending` in one conditional update, and
+ * with it the wrap-up claim (`wrap_up_owner`, `wrap_up_until`), renewed while it works. Only the
+ * claim's holder writes the final status, in one conditional update (from an active status, by
+ * that holder) together with the violations; the audit row, the publish and the callback job
+ * follow only that winning update. Anyone else who finds the ending claimed leaves it to the
+ * holder; the reaper takes over only a claim past its expiry (a holder that died).
  */
 export class InstanceService {
   /** Background work of this replica (provisioning and watching), awaited on stop. */
@@ -183,14 +201,17 @@ export class InstanceService {
     instance.taskId = input.taskId ?? null;
     instance.callbackUrl = input.callbackUrl ?? null;
     instance.transitions = [transition(ContainerInstanceStatus.PENDING)];
+    // the secrets of the version this run is accepted with, not of whatever the template says when it provisions
+    instance.secretEnvSealed = template ? await this.d.templates.sealedSecretEnv(scope, template) : null;
 
     const spec = { action: 'instance.run', targetType: 'containerInstance', targetId: instance.globalId, host, parameters: { ...input, template: template?.name } };
     const refused = await this.policyRefusal(scope, host, instance);
     if (refused) return this.refuse(scope, instance, refused, spec);
 
-    const { activity } = await this.d.audit.run(scope, spec, async () => {
-      await this.d.quotas.admit(scope.em, scope.accountId, instance, template);
-    });
+    // a refusal (QUOTA_EXCEEDED) stores nothing but the account's refusal counter: refused runs
+    // must not grow the database without bound; an admitted run is audited
+    await this.d.quotas.admit(scope.em, scope.accountId, instance, template);
+    const { activity } = await this.d.audit.run(scope, spec, async () => undefined);
     await this.publish(scope.log, instance);
     this.track(instance.id, this.provision(scope.accountId, instance.id));
     return { instance, activity };
@@ -231,6 +252,7 @@ export class InstanceService {
     instance.error = err.message;
     instance.endedAt = now;
     instance.hasSecurityViolations = true;
+    instance.secretEnvSealed = null;
     instance.transitions.push(transition(ContainerInstanceStatus.FAILED, now));
     const violation = scope.em.create(SecurityViolation, {
       account: scope.accountId,
@@ -242,8 +264,25 @@ export class InstanceService {
     scope.em.persist([instance, violation]);
     await scope.em.flush();
     const { activity } = await this.d.audit.run(scope, { ...spec, action: 'instance.refused', parameters: { ...spec.parameters, reasons: err.extensions.reasons } }, async () => undefined);
+    await this.pruneRefused(scope);
     await this.publish(scope.log, instance);
     return { instance, activity };
+  }
+
+  /**
+   * Keeps the newest `refusedInstancesKept` policy-refused instances of the account and deletes
+   * older ones (with their violations): a caller repeating a refused spec must not grow the
+   * table without bound. Their audit rows (instance.refused) stay.
+   */
+  private async pruneRefused(scope: Scope): Promise<void> {
+    await scope.em
+      .getConnection()
+      .execute(
+        `delete from container_instances where id in (select id from container_instances where account_id = ? and status = 'failed' and error_code = ? and provisioning_at is null
+          order by created_at desc, id desc offset ?)`,
+        [scope.accountId, ErrorCode.FORBIDDEN, this.d.options.refusedInstancesKept],
+      )
+      .catch((err) => scope.log.warn({ err }, 'refused instances not pruned'));
   }
 
   /** A CONNECTED host of the account with room for `memoryMb`: the one with the most free memory (its memory minus what active instances hold). */
@@ -271,9 +310,14 @@ export class InstanceService {
     let instance: ContainerInstance | null = null;
     try {
       if (!(await this.advance(scope, id, ContainerInstanceStatus.PENDING, ContainerInstanceStatus.PROVISIONING, { provisioningAt: new Date() }))) return this.wrapUpClaimed(accountId, id);
-      instance = await scope.em.findOneOrFail(ContainerInstance, id, { populate: ['host', 'template'] });
+      instance = await scope.em.findOneOrFail(ContainerInstance, id, { populate: ['host', 'template', 'secretEnvSealed'] });
       await this.publish(scope.log, instance);
       await this.auditTransition(scope, instance, 'instance.provisioning');
+      if (!instance.host) {
+        if (!(await this.end(accountId, id, { ending: InstanceEnding.HOST_LOST, errorCode: HOST_LOST, error: 'Its host was removed before the instance started' })))
+          await this.wrapUpClaimed(accountId, id);
+        return;
+      }
 
       let token: string | undefined;
       if (instance.spec.vaultPolicies.length > 0) {
@@ -286,7 +330,8 @@ export class InstanceService {
       const engine = await this.d.hosts.engine(scope, instance.host!);
       const image = await engine.findImage(instance.spec.image);
       if (!image) throw new AppError(ErrorCode.DOCKER_ERROR, `Docker: the image ${instance.spec.image} is not on the host ${instance.host!.name} (pull it first)`);
-      const secretEnv = instance.template ? await this.d.templates.secretEnv(scope, instance.template) : [];
+      // the secrets of the template version the run was accepted with (sealed on the instance)
+      const secretEnv = this.d.templates.openSecretEnv(instance.secretEnvSealed);
       const body = createBody({
         instanceId: instance.id,
         accountId,
@@ -323,7 +368,7 @@ export class InstanceService {
     } catch (err) {
       const e = err instanceof AppError ? err : new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal error while provisioning');
       if (!(err instanceof AppError)) scope.log.error({ err, instance: id }, 'instance provisioning failed unexpectedly');
-      await this.end(accountId, id, { ending: InstanceEnding.PROVISIONING_FAILED, errorCode: String(e.extensions.code), error: e.message });
+      if (!(await this.end(accountId, id, { ending: InstanceEnding.PROVISIONING_FAILED, errorCode: String(e.extensions.code), error: e.message }))) await this.wrapUpClaimed(accountId, id);
     }
   }
 
@@ -334,22 +379,49 @@ export class InstanceService {
    */
   private async issueToken(scope: Scope, instance: ContainerInstance): Promise<string | null> {
     const ttl = instance.timeoutSeconds + TOKEN_GRACE_SECONDS;
+    let issued: { token: string; accessor: string };
     try {
       if (!this.d.vault) throw new AppError(ErrorCode.VAULT_ERROR, 'Vault is not configured (VAULT_ADDR): this instance asks for Vault policies', { reason: 'not configured' });
-      const issued = await this.d.vault.createInstanceToken({
+      issued = await this.d.vault.createInstanceToken({
         policies: instance.spec.vaultPolicies,
         ttlSeconds: ttl,
         explicitMaxTtlSeconds: ttl,
         meta: { fleetgraph_instance: instance.id, fleetgraph_account: scope.accountId, fleetgraph_instance_name: instance.name },
         displayName: 'fleetgraph-instance',
       });
-      await scope.em.nativeUpdate(ContainerInstance, { id: instance.id }, { vaultTokenAccessor: issued.accessor, vaultTokenIssuedAt: new Date(), heartbeatAt: new Date() });
-      instance.vaultTokenAccessor = issued.accessor;
-      return issued.token;
     } catch (err) {
       const e = err instanceof AppError ? err : new AppError(ErrorCode.VAULT_ERROR, 'Vault token issuance failed', { reason: 'unexpected error' });
-      await this.end(scope.accountId, instance.id, { ending: InstanceEnding.PROVISIONING_FAILED, errorCode: ErrorCode.VAULT_ERROR, error: e.message });
+      if (!(await this.end(scope.accountId, instance.id, { ending: InstanceEnding.PROVISIONING_FAILED, errorCode: ErrorCode.VAULT_ERROR, error: e.message })))
+        await this.wrapUpClaimed(scope.accountId, instance.id);
       return null;
+    }
+    await this.storeAccessor(scope, instance, issued.accessor);
+    return issued.token;
+  }
+
+  /**
+   * Stores a new token's accessor right after Vault made it, or revokes the token. The accessor
+   * is the only handle fleetgraph has on the token: a token whose accessor is not stored could
+   * never be revoked by an ending, the reaper or cleanupVaultToken. So a failed write (the
+   * database away, the row gone) revokes the token at once, by the accessor still in memory, and
+   * fails the provisioning. (A process killed exactly between Vault's answer and this write is
+   * the one case left: that token dies at its TTL, timeout + grace, as it is not renewable.)
+   */
+  private async storeAccessor(scope: Scope, instance: ContainerInstance, accessor: string): Promise<void> {
+    try {
+      const rows = await scope.em
+        .getConnection()
+        .execute<Array<{ id: string }>>('update container_instances set vault_token_accessor = ?, vault_token_issued_at = now(), heartbeat_at = now() where id = ? returning id', [
+          accessor,
+          instance.id,
+        ]);
+      if (rows.length !== 1) throw new AppError(ErrorCode.NOT_FOUND, 'The instance is gone');
+      instance.vaultTokenAccessor = accessor;
+    } catch (err) {
+      await this.d
+        .vault!.revokeAccessor(accessor)
+        .catch((revokeErr) => scope.log.error({ err: revokeErr instanceof AppError ? revokeErr.message : 'error', instance: instance.id }, 'unstored Vault token not revoked: it dies at its TTL'));
+      throw err instanceof AppError ? err : new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'The Vault token could not be recorded: it was revoked');
     }
   }
 
@@ -380,7 +452,12 @@ export class InstanceService {
     while (!this.stopping) {
       scope.em.clear();
       const row = await scope.em.findOne(ContainerInstance, id, { populate: ['host'] });
-      if (!row || row.status !== ContainerInstanceStatus.RUNNING || row.ending || !row.containerId || !row.host) return;
+      if (!row || row.status !== ContainerInstanceStatus.RUNNING || row.ending || !row.containerId) return;
+      if (!row.host) {
+        // the host was removed (its row is gone, the instance's host_id set null): nothing can reach the container any more
+        await this.end(accountId, id, { ending: InstanceEnding.HOST_LOST, errorCode: HOST_LOST, error: hostGone(row, 'was removed') });
+        return;
+      }
       try {
         const engine = await this.d.hosts.engine(scope, row.host);
         const info = await engine.findContainer(row.containerId);
@@ -398,7 +475,8 @@ export class InstanceService {
         unreachableSince ??= Date.now();
         await scope.em.nativeUpdate(ContainerInstance, { id }, { heartbeatAt: new Date() });
         if (Date.now() - unreachableSince > this.d.options.hostLostAfterMs) {
-          await this.end(accountId, id, { ending: InstanceEnding.HOST_LOST, errorCode: ErrorCode.DOCKER_UNREACHABLE, error: 'The host was lost while the instance ran' });
+          const lostFor = Math.round((Date.now() - unreachableSince) / 1000);
+          await this.end(accountId, id, { ending: InstanceEnding.HOST_LOST, errorCode: HOST_LOST, error: hostGone(row, `${row.host.name} was unreachable for ${lostFor} s`) });
           return;
         }
       }
@@ -432,25 +510,59 @@ export class InstanceService {
 
   // ------------------------------------------------------------------------------ ending
 
-  /** Claims the ending (once: false when someone else ended or is ending it) and wraps up. */
+  /**
+   * Claims the ending and the wrap-up in one conditional update (from an active status, while
+   * nobody claimed an ending) and wraps up; false when someone else ended or is ending it.
+   */
   private async end(accountId: string, id: string, outcome: Outcome): Promise<boolean> {
     const scope = this.scope(accountId);
-    const claimed = await scope.em
-      .getConnection()
-      .execute<Array<{ id: string }>>(`update container_instances set ending = ? where id = ? and ending is null and status in (${ACTIVE_SQL}) returning id`, [outcome.ending, id]);
+    const owner = randomUUID();
+    const claimed = await scope.em.getConnection().execute<Array<{ id: string }>>(
+      `update container_instances set ending = ?, error_code = coalesce(?, error_code), error = coalesce(?, error), wrap_up_owner = ?, wrap_up_until = now() + (? * interval '1 millisecond')
+        where id = ? and ending is null and status in (${ACTIVE_SQL}) returning id`,
+      [outcome.ending, outcome.errorCode ?? null, outcome.error ?? null, owner, this.d.options.wrapUpLeaseMs, id],
+    );
     if (claimed.length === 0) return false;
-    await this.wrapUp(accountId, id, outcome);
+    await this.wrapUp(accountId, id, owner);
     return true;
   }
 
-  /** The runner found the ending claimed by someone else (a cancel) while provisioning: it wraps up with that ending. */
+  /**
+   * Takes the wrap-up of an instance whose ending is claimed, if nobody holds it (or its holder's
+   * claim expired: it died) and wraps up; false when another party holds it or it ended.
+   */
+  private async takeWrapUp(accountId: string, id: string): Promise<boolean> {
+    const owner = randomUUID();
+    const taken = await this.scope(accountId)
+      .em.getConnection()
+      .execute<Array<{ id: string }>>(
+        `update container_instances set wrap_up_owner = ?, wrap_up_until = now() + (? * interval '1 millisecond')
+          where id = ? and ending is not null and status in (${ACTIVE_SQL}) and (wrap_up_until is null or wrap_up_until < now()) returning id`,
+        [owner, this.d.options.wrapUpLeaseMs, id],
+      );
+    if (taken.length === 0) return false;
+    await this.wrapUp(accountId, id, owner);
+    return true;
+  }
+
+  /**
+   * The runner found the ending claimed by someone else while provisioning. It wraps up when
+   * nobody does; when another party is wrapping up, it waits (bounded by that claim's expiry)
+   * for the end and then removes what it made meanwhile (a container created, a token stored
+   * after that wrap-up looked), which that wrap-up could not see.
+   */
   private async wrapUpClaimed(accountId: string, id: string): Promise<void> {
     const scope = this.scope(accountId);
-    const row = await scope.em.findOne(ContainerInstance, id, { populate: ['host'] });
-    if (row?.ending && isActiveInstanceStatus(row.status)) return this.wrapUp(accountId, id, { ending: row.ending });
-    // Another replica ended it (a cancel, the reaper) while this runner was still provisioning: what
-    // this runner made since (a container, a token) was not there for that wrap-up to remove.
-    if (row && !isActiveInstanceStatus(row.status)) await this.removeLeftovers(scope, row);
+    const giveUpAt = Date.now() + this.d.options.wrapUpLeaseMs * 3;
+    for (;;) {
+      if (await this.takeWrapUp(accountId, id)) return;
+      scope.em.clear();
+      const row = await scope.em.findOne(ContainerInstance, id, { populate: ['host'] });
+      if (!row) return;
+      if (!isActiveInstanceStatus(row.status)) return this.removeLeftovers(scope, row);
+      if (this.stopping || Date.now() > giveUpAt) return;
+      await sleep(250);
+    }
   }
 
   /** Removes the container and revokes the token of an instance that has already ended (idempotent). */
@@ -459,13 +571,13 @@ export class InstanceService {
       try {
         const engine = await this.d.hosts.engine(scope, row.host);
         const containerId = row.containerId ?? (await this.findByLabel(engine, row.id));
-        if (containerId) await engine.removeContainer(containerId, { force: true, removeVolumes: true });
+        if (containerId && !row.keepContainer) await engine.removeContainer(containerId, { force: true, removeVolumes: true });
       } catch (err) {
-        scope.log.warn({ err, instance: row.id }, 'leftover container of an ended instance not removed; the reaper retries');
+        scope.log.warn({ err, instance: row.id }, 'leftover container of an ended instance not removed');
       }
     }
-    await this.revokeToken(scope, row);
-    await scope.em.flush();
+    const revoked = await this.revokeToken(scope, row);
+    if (revoked) await scope.em.nativeUpdate(ContainerInstance, { id: row.id }, revoked);
   }
 
   private async claimed(scope: Scope, id: string): Promise<boolean> {
@@ -474,97 +586,175 @@ export class InstanceService {
   }
 
   /**
-   * The one way an instance ends: stop the container (timeout, cancel), read its state and
-   * output, remove it (unless kept), revoke the token, store the final status with any
-   * violations, publish, audit, cancel the timeout job and queue the callback. Each step is
-   * best effort and idempotent, so a wrap-up interrupted by a restart is completed by the reaper.
+   * The one way an instance ends, run by the holder of its wrap-up claim (`owner`): stop the
+   * container (timeout, cancel), read its state and output, remove it (unless kept), revoke the
+   * token, then the final status in one conditional update with the violations. The claim is
+   * renewed while this runs. Only when that update wins (the instance was still active and the
+   * claim still ours) are the audit row, the publish and the callback job made: a wrap-up that
+   * lost its claim (it took longer than the lease and the reaper took over) leaves those to the
+   * winner, and its container removal and token revocation were idempotent.
    */
-  private async wrapUp(accountId: string, id: string, outcome: Outcome): Promise<void> {
+  private async wrapUp(accountId: string, id: string, owner: string): Promise<void> {
     const scope = this.scope(accountId);
+    const renew = setInterval(
+      () => {
+        scope.em
+          .getConnection()
+          .execute(`update container_instances set wrap_up_until = now() + (? * interval '1 millisecond') where id = ? and wrap_up_owner = ?`, [this.d.options.wrapUpLeaseMs, id, owner])
+          .catch(() => undefined);
+      },
+      Math.max(100, Math.floor(this.d.options.wrapUpLeaseMs / 3)),
+    );
+    renew.unref();
+    try {
+      await this.wrapUpOwned(scope, accountId, id, owner);
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  private async wrapUpOwned(scope: Scope, accountId: string, id: string, owner: string): Promise<void> {
     const row = await scope.em.findOneOrFail(ContainerInstance, id, { populate: ['host'] });
+    const ending = row.ending ?? InstanceEnding.ORPHANED;
     const violations: Array<{ kind: SecurityViolationKind; details: Record<string, unknown> }> = [];
     let state: ContainerInspect['State'] | null = null;
-    let errorCode = outcome.errorCode ?? null;
-    let error = outcome.error ?? null;
+    let errorCode = row.errorCode ?? null;
+    let error = row.error ?? null;
+    let output: CapturedOutput | null = null;
+    let containerId = row.containerId ?? null;
 
     if (row.host) {
       try {
         const engine = await this.d.hosts.engine(scope, row.host);
-        const containerId = row.containerId ?? (await this.findByLabel(engine, id));
+        containerId ??= await this.findByLabel(engine, id);
         if (containerId) {
-          if (outcome.ending === InstanceEnding.TIMED_OUT || outcome.ending === InstanceEnding.CANCELLED || outcome.ending === InstanceEnding.PROVISIONING_FAILED) {
+          if (ending === InstanceEnding.TIMED_OUT || ending === InstanceEnding.CANCELLED || ending === InstanceEnding.PROVISIONING_FAILED) {
             await engine.stopContainer(containerId, this.d.options.stopGraceSeconds, AbortSignal.timeout((this.d.options.stopGraceSeconds + 30) * 1000)).catch(() => undefined);
           }
           const info = await engine.findContainer(containerId);
           state = info?.State ?? null;
           if (info) {
-            const out = await this.captureOutput(engine, containerId, row.spec.outputLimitBytes).catch((err) => {
+            output = await captureOutput(engine, containerId, row.spec.outputLimitBytes).catch((err) => {
               scope.log.warn({ err, instance: id }, 'instance output capture failed');
               return null;
             });
-            if (out) Object.assign(row, out);
             if (!row.keepContainer)
               await engine.removeContainer(containerId, { force: true, removeVolumes: true }).catch((err) => scope.log.warn({ err, instance: id }, 'instance container removal failed'));
           }
-          row.containerId = containerId;
         }
       } catch (err) {
         scope.log.warn({ err, instance: id }, 'instance wrap-up could not reach the host');
-        if (outcome.ending === InstanceEnding.ORPHANED || outcome.ending === InstanceEnding.HOST_LOST) {
-          errorCode ??= ErrorCode.DOCKER_UNREACHABLE;
+        if (ending === InstanceEnding.ORPHANED || ending === InstanceEnding.HOST_LOST) {
+          errorCode ??= HOST_LOST;
           error ??= 'The host could not be reached to end the instance';
         }
       }
     }
 
     let status: ContainerInstanceStatus;
-    if (TERMINAL_OF[outcome.ending]) status = TERMINAL_OF[outcome.ending];
-    else if (outcome.ending === InstanceEnding.EXITED || (outcome.ending === InstanceEnding.ORPHANED && state && !state.Running)) {
+    if (TERMINAL_OF[ending]) status = TERMINAL_OF[ending];
+    else if (ending === InstanceEnding.EXITED || (ending === InstanceEnding.ORPHANED && state && !state.Running)) {
       status = !errorCode && state && state.ExitCode === 0 && !state.OOMKilled ? ContainerInstanceStatus.COMPLETED : ContainerInstanceStatus.FAILED;
     } else status = ContainerInstanceStatus.FAILED;
-    if (outcome.ending === InstanceEnding.ORPHANED && !errorCode && status === ContainerInstanceStatus.FAILED && !(state && !state.Running)) {
+    if (ending === InstanceEnding.ORPHANED && !errorCode && status === ContainerInstanceStatus.FAILED && !(state && !state.Running)) {
       errorCode = ErrorCode.INTERNAL_SERVER_ERROR;
       error = 'The replica running this instance stopped before it was running';
     }
+    let exitCode: number | null = null;
     if (state) {
-      row.exitCode = typeof state.ExitCode === 'number' ? state.ExitCode : null;
+      exitCode = typeof state.ExitCode === 'number' ? state.ExitCode : null;
       if (state.OOMKilled) {
         violations.push({ kind: SecurityViolationKind.OOM_KILLED, details: { memoryLimitMb: row.memoryMb, memoryUsedMb: row.memoryUsedMb ?? null, exitCode: state.ExitCode } });
         if (status === ContainerInstanceStatus.FAILED) {
           errorCode ??= 'OOM_KILLED';
           error ??= `Killed for exceeding its memory limit of ${row.memoryMb} MiB`;
         }
-      } else if (outcome.ending === InstanceEnding.EXITED && state.ExitCode > 128 && state.ExitCode < 160) {
+      } else if (ending === InstanceEnding.EXITED && state.ExitCode > 128 && state.ExitCode < 160) {
         violations.push({ kind: SecurityViolationKind.KILLED_BY_SIGNAL, details: { signal: state.ExitCode - 128, exitCode: state.ExitCode } });
       }
-      if (status === ContainerInstanceStatus.FAILED && !errorCode && outcome.ending === InstanceEnding.EXITED) {
+      if (status === ContainerInstanceStatus.FAILED && !errorCode && ending === InstanceEnding.EXITED) {
         errorCode = 'NONZERO_EXIT';
         error = `Exited with code ${state.ExitCode}`;
       }
     }
-    if (outcome.ending === InstanceEnding.TIMED_OUT)
-      violations.push({ kind: SecurityViolationKind.TIMEOUT, details: { timeoutSeconds: row.timeoutSeconds, deadline: row.deadline?.toISOString() ?? null } });
+    if (ending === InstanceEnding.TIMED_OUT) violations.push({ kind: SecurityViolationKind.TIMEOUT, details: { timeoutSeconds: row.timeoutSeconds, deadline: row.deadline?.toISOString() ?? null } });
 
-    await this.revokeToken(scope, row);
-
+    const revoked = await this.revokeToken(scope, row);
     const now = new Date();
-    row.status = status;
-    row.endedAt = now;
-    row.errorCode = errorCode;
-    row.error = error;
-    row.transitions = [...row.transitions, transition(status, now)];
-    if (violations.length) row.hasSecurityViolations = true;
-    if (row.callbackUrl) row.callbackStatus = 'PENDING';
-    for (const v of violations) scope.em.persist(scope.em.create(SecurityViolation, { account: accountId, instance: row, kind: v.kind, details: v.details, detectedAt: now } as never));
-    await scope.em.flush();
-    await this.publish(scope.log, row);
-    await this.auditTransition(scope, row, `instance.${status}`, { exitCode: row.exitCode ?? null, errorCode, violations: violations.map((v) => v.kind) });
-    if (outcome.ending !== InstanceEnding.TIMED_OUT) await this.d.jobs.cancel(TIMEOUT_QUEUE, id).catch(() => undefined);
-    if (row.callbackUrl) {
+    const won = await this.commitEnding(scope, accountId, row, owner, {
+      status,
+      now,
+      errorCode,
+      error,
+      exitCode,
+      containerId,
+      output,
+      revoked,
+      violations,
+    });
+    if (!won) {
+      scope.log.info({ instance: id }, 'instance wrap-up lost its claim: the final status was written by another party');
+      return;
+    }
+
+    scope.em.clear();
+    const ended = await scope.em.findOneOrFail(ContainerInstance, id, { populate: ['host'] });
+    await this.publish(scope.log, ended, output);
+    await this.auditTransition(scope, ended, `instance.${status}`, { exitCode, errorCode, violations: violations.map((v) => v.kind) });
+    if (ending !== InstanceEnding.TIMED_OUT) await this.d.jobs.cancel(TIMEOUT_QUEUE, id).catch(() => undefined);
+    if (ended.callbackUrl) {
+      // a stable job id: whatever happens, one callback job per instance
       await this.d.jobs
-        .send(CALLBACK_QUEUE, { accountId, instanceId: id }, { retryLimit: this.d.options.callbackRetryLimit, retryDelay: this.d.options.callbackRetryDelaySeconds, retryBackoff: true })
+        .send(
+          CALLBACK_QUEUE,
+          { accountId, instanceId: id },
+          { id: callbackJobId(id), retryLimit: this.d.options.callbackRetryLimit, retryDelay: this.d.options.callbackRetryDelaySeconds, retryBackoff: true },
+        )
         .catch((err) => scope.log.error({ err, instance: id }, 'callback could not be queued'));
     }
+  }
+
+  /**
+   * The final transition: one conditional update (still active, our wrap-up claim) with the
+   * violations, in one transaction. True when it won; false when the instance had ended already
+   * or the claim is no longer ours (nothing written then).
+   */
+  private async commitEnding(scope: Scope, accountId: string, row: ContainerInstance, owner: string, f: FinalState): Promise<boolean> {
+    return scope.em.transactional(async (tx) => {
+      const ctx = tx.getTransactionContext();
+      const params: unknown[] = [
+        f.status,
+        f.now,
+        f.errorCode,
+        f.error,
+        f.exitCode,
+        f.containerId,
+        JSON.stringify([transition(f.status, f.now)]),
+        f.violations.length > 0,
+        row.callbackUrl ? 'PENDING' : null,
+        f.output?.stdout ?? null,
+        f.output?.stderr ?? null,
+        f.output?.stdoutDroppedBytes ?? 0,
+        f.output?.stderrDroppedBytes ?? 0,
+        f.revoked?.vaultTokenRevokedAt ?? null,
+        f.revoked?.vaultRevokePending ?? false,
+        row.id,
+        owner,
+      ];
+      const won = await tx.getConnection().execute<Array<{ id: string }>>(
+        `update container_instances set status = ?, ended_at = ?, error_code = ?, error = ?, exit_code = ?, container_id = ?, transitions = transitions || ?::jsonb,
+            has_security_violations = has_security_violations or ?, callback_status = ?, stdout = ?, stderr = ?, stdout_dropped_bytes = ?, stderr_dropped_bytes = ?,
+            vault_token_revoked_at = coalesce(vault_token_revoked_at, ?), vault_revoke_pending = ?, secret_env_sealed = null, wrap_up_owner = null, wrap_up_until = null, updated_at = now()
+          where id = ? and status in (${ACTIVE_SQL}) and wrap_up_owner = ? returning id`,
+        params,
+        'all',
+        ctx,
+      );
+      if (won.length !== 1) return false;
+      for (const v of f.violations) tx.persist(tx.create(SecurityViolation, { account: accountId, instance: row.id, kind: v.kind, details: v.details, detectedAt: f.now } as never));
+      await tx.flush();
+      return true;
+    });
   }
 
   /** A container labelled with the instance (the runner died between create and storing its id). */
@@ -573,58 +763,45 @@ export class InstanceService {
     return all.find((c) => c.Labels?.[INSTANCE_LABEL] === id)?.Id ?? null;
   }
 
-  /** stdout and stderr up to `limit` bytes each (cut on a character boundary); the rest counted and dropped. */
-  private async captureOutput(engine: Engine, containerId: string, limit: number) {
-    const kept = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
-    const size = { stdout: 0, stderr: 0 };
-    const dropped = { stdout: 0, stderr: 0 };
-    const lines = await engine.containerLogs(containerId, { follow: false, tail: 2_147_483_647 });
-    for await (const l of lines) {
-      const s = l.stream === 'stderr' ? 'stderr' : 'stdout';
-      const data = Buffer.from(`${l.line}\n`, 'utf8');
-      const room = limit - size[s];
-      if (room >= data.length) {
-        kept[s].push(data);
-        size[s] += data.length;
-      } else {
-        if (room > 0) {
-          const cut = utf8Boundary(data, room);
-          kept[s].push(data.subarray(0, cut));
-          size[s] += cut;
-          dropped[s] += data.length - cut;
-        } else dropped[s] += data.length;
-      }
-    }
-    return { stdout: Buffer.concat(kept.stdout).toString('utf8'), stderr: Buffer.concat(kept.stderr).toString('utf8'), stdoutDroppedBytes: dropped.stdout, stderrDroppedBytes: dropped.stderr };
-  }
-
-  /** Revokes the instance's token by accessor (idempotent); Vault away: marked pending for the reaper. */
-  private async revokeToken(scope: Scope, row: ContainerInstance): Promise<void> {
-    if (!row.vaultTokenAccessor || row.vaultTokenRevokedAt) return;
+  /**
+   * Revokes the instance's token by accessor (idempotent); what to store: revoked now, or
+   * (Vault away) pending for the reaper. Null when there is nothing to revoke.
+   */
+  private async revokeToken(scope: Scope, row: ContainerInstance): Promise<{ vaultTokenRevokedAt: Date | null; vaultRevokePending: boolean } | null> {
+    if (!row.vaultTokenAccessor || row.vaultTokenRevokedAt) return null;
     try {
       if (!this.d.vault) throw new Error('Vault is not configured');
       await this.d.vault.revokeAccessor(row.vaultTokenAccessor);
-      row.vaultTokenRevokedAt = new Date();
-      row.vaultRevokePending = false;
+      return { vaultTokenRevokedAt: new Date(), vaultRevokePending: false };
     } catch (err) {
       scope.log.warn({ err: err instanceof AppError ? err.message : 'error', instance: row.id }, 'Vault token revocation failed: the reaper retries');
-      row.vaultRevokePending = true;
+      return { vaultTokenRevokedAt: null, vaultRevokePending: true };
     }
   }
 
   // ------------------------------------------------------------------------------ operator actions
 
-  /** Stops an active instance (CANCELLED); CONFLICT when it already ended. */
+  /**
+   * Stops an active instance (CANCELLED); CONFLICT when it ended or another party (the timeout,
+   * the runner seeing the exit) is ending it. A running instance is wrapped up here; one this
+   * replica is still provisioning is wrapped up by its runner (which sees the claim), awaited.
+   */
   async cancel(scope: Scope, id: string) {
     const row = await this.get(scope, id);
     if (!isActiveInstanceStatus(row.status)) throw conflict(`The instance ended already (${row.status.toUpperCase()})`);
     const { activity } = await this.d.audit.run(scope, { action: 'instance.cancel', targetType: 'containerInstance', targetId: row.globalId, host: row.host ?? null }, async () => {
-      const claimed = await scope.em
-        .getConnection()
-        .execute<Array<{ status: string }>>(`update container_instances set ending = ? where id = ? and ending is null and status in (${ACTIVE_SQL}) returning status`, [InstanceEnding.CANCELLED, id]);
+      // the ending and (unless this replica's runner is still provisioning it: it wraps up itself) the wrap-up, in one statement
+      const owner = randomUUID();
+      const provisioningHere = this.running.has(id);
+      const claimed = await scope.em.getConnection().execute<Array<{ status: string; wrap_up_owner: string | null }>>(
+        `update container_instances set ending = ?,
+            wrap_up_owner = case when status = 'running' or not ? then ? else wrap_up_owner end,
+            wrap_up_until = case when status = 'running' or not ? then now() + (? * interval '1 millisecond') else wrap_up_until end
+          where id = ? and ending is null and status in (${ACTIVE_SQL}) returning status, wrap_up_owner`,
+        [InstanceEnding.CANCELLED, provisioningHere, owner, provisioningHere, this.d.options.wrapUpLeaseMs, id],
+      );
       if (claimed.length === 0) throw conflict('The instance is ending already');
-      // a running instance is wrapped up here; one still provisioning by its runner (or by the reaper if that runner is gone)
-      if (claimed[0].status === ContainerInstanceStatus.RUNNING || !this.running.has(id)) await this.wrapUp(scope.accountId, id, { ending: InstanceEnding.CANCELLED });
+      if (claimed[0].wrap_up_owner === owner) await this.wrapUp(scope.accountId, id, owner);
       else await this.running.get(id)?.catch(() => undefined);
     });
     scope.em.clear();
@@ -658,8 +835,9 @@ export class InstanceService {
       await this.d.jobs.send(TIMEOUT_QUEUE, data, { startAfter: row.deadline, retryLimit: 10, retryDelay: 5 });
       return;
     }
+    // claimed by another party (a cancel, the runner seeing the exit): it wraps up, unless its claim expired
     if (row.ending) {
-      await this.wrapUpClaimed(data.accountId, data.instanceId);
+      await this.takeWrapUp(data.accountId, data.instanceId);
       return;
     }
     await this.end(data.accountId, data.instanceId, { ending: InstanceEnding.TIMED_OUT, errorCode: 'TIMED_OUT', error: `Ran past its timeout of ${row.timeoutSeconds} s` });
@@ -685,10 +863,29 @@ export class InstanceService {
       });
     }
 
+    // instances whose host was removed (host_id set null by the foreign key): nothing can reach their container any more
+    const hostless = await conn.execute<Array<{ id: string; account_id: string; container_id: string | null }>>(
+      `select id, account_id, container_id from container_instances where status in (${ACTIVE_SQL}) and host_id is null and ending is null limit 50`,
+    );
+    for (const h of hostless) {
+      if (this.running.has(`end:${h.id}`)) continue;
+      const why = { id: h.id, containerId: h.container_id } as ContainerInstance;
+      this.track(`end:${h.id}`, this.end(h.account_id, h.id, { ending: InstanceEnding.HOST_LOST, errorCode: HOST_LOST, error: hostGone(why, 'was removed') }));
+    }
+
+    // wrap-ups claimed and abandoned (their holder died: the claim expired without renewal)
+    const abandoned = await conn.execute<Array<{ id: string; account_id: string }>>(
+      `select id, account_id from container_instances where status in (${ACTIVE_SQL}) and ending is not null and (wrap_up_until is null or wrap_up_until < now()) limit 50`,
+    );
+    for (const a of abandoned) {
+      if (this.running.has(a.id) || this.running.has(`end:${a.id}`)) continue;
+      this.track(`end:${a.id}`, this.takeWrapUp(a.account_id, a.id));
+    }
+
     const staleSeconds = Math.ceil(this.d.options.staleAfterMs / 1000);
     const stale = await conn.execute<Array<{ id: string; account_id: string; status: string; ending: string | null }>>(
       `update container_instances set heartbeat_at = now()
-        where id in (select id from container_instances where status in (${ACTIVE_SQL}) and coalesce(heartbeat_at, created_at) < now() - (? * interval '1 second') limit 50 for update skip locked)
+        where id in (select id from container_instances where status in (${ACTIVE_SQL}) and ending is null and coalesce(heartbeat_at, created_at) < now() - (? * interval '1 second') limit 50 for update skip locked)
         returning id, account_id, status, ending`,
       [staleSeconds],
     );
@@ -699,13 +896,8 @@ export class InstanceService {
     for (const o of overdue) if (!this.running.has(`timeout:${o.id}`)) this.track(`timeout:${o.id}`, this.onTimeout({ accountId: o.account_id, instanceId: o.id }));
     for (const s of stale) {
       if (this.running.has(s.id)) continue;
-      if (s.status === ContainerInstanceStatus.RUNNING && !s.ending) this.track(s.id, this.watch(s.account_id, s.id));
-      else if (s.ending) this.track(s.id, this.wrapUp(s.account_id, s.id, { ending: s.ending as InstanceEnding }));
-      else
-        this.track(
-          s.id,
-          this.end(s.account_id, s.id, { ending: InstanceEnding.ORPHANED }).then(() => undefined),
-        );
+      if (s.status === ContainerInstanceStatus.RUNNING) this.track(s.id, this.watch(s.account_id, s.id));
+      else this.track(s.id, this.end(s.account_id, s.id, { ending: InstanceEnding.ORPHANED }));
     }
   }
 
@@ -741,7 +933,14 @@ export class InstanceService {
     const secret = await secretOf(scope.em, data.accountId);
     const violations = await this.violations(scope.em, row.id);
     const n = (await scope.em.count(CallbackAttempt, { instance: row.id })) + 1;
-    const excerpt = (s: string | null | undefined) => (s ?? '').slice(0, this.d.options.callbackExcerptChars);
+    // only the excerpt is read: the output columns are lazy and may hold MiBs
+    const [out] = await scope.em
+      .getConnection()
+      .execute<Array<{ stdout: string | null; stderr: string | null }>>('select left(stdout, ?) as stdout, left(stderr, ?) as stderr from container_instances where id = ?', [
+        this.d.options.callbackExcerptChars,
+        this.d.options.callbackExcerptChars,
+        row.id,
+      ]);
     const body = JSON.stringify({
       instanceId: row.globalId,
       taskId: row.taskId ?? null,
@@ -749,7 +948,7 @@ export class InstanceService {
       exitCode: row.exitCode ?? null,
       errorCode: row.errorCode ?? null,
       error: row.error ?? null,
-      output: { stdout: excerpt(row.stdout), stderr: excerpt(row.stderr), stdoutDroppedBytes: row.stdoutDroppedBytes, stderrDroppedBytes: row.stderrDroppedBytes },
+      output: { stdout: out?.stdout ?? '', stderr: out?.stderr ?? '', stdoutDroppedBytes: row.stdoutDroppedBytes, stderrDroppedBytes: row.stderrDroppedBytes },
       usage: {
         memoryUsedMb: row.memoryUsedMb ?? null,
         memoryUsedMbLast: row.memoryUsedMbLast ?? null,
@@ -806,15 +1005,21 @@ export class InstanceService {
       .catch((err) => scope.log.warn({ err }, 'instance audit failed'));
   }
 
-  /** Publishes the instance on its account's channel (emit never throws). */
-  private async publish(log: Logger, row: ContainerInstance): Promise<void> {
+  /** Publishes the instance on its account's channel (emit never throws); output (lazy, not on the row) as its start only. */
+  private async publish(log: Logger, row: ContainerInstance, output?: CapturedOutput | null): Promise<void> {
     const payload = toPayload(row, ['account', 'template', 'host']);
-    delete payload.vaultTokenAccessor;
-    delete payload.ending;
-    delete payload.heartbeatAt;
+    for (const k of ['vaultTokenAccessor', 'ending', 'heartbeatAt', 'wrapUpOwner', 'wrapUpUntil', 'secretEnvSealed', 'stdout', 'stderr']) delete payload[k];
     // output can be MiBs: subscribers get its start (query containerInstance for all of it)
-    for (const k of ['stdout', 'stderr'] as const) if (typeof payload[k] === 'string') payload[k] = (payload[k] as string).slice(0, PUBLISHED_OUTPUT_CHARS);
+    if (output) for (const k of ['stdout', 'stderr'] as const) payload[k] = output[k].slice(0, PUBLISHED_OUTPUT_CHARS);
     await this.d.pubsub.emit(INSTANCE_TOPIC, payload, row.account.id ?? (row.account as unknown as string)).catch((err) => log.warn({ err }, 'instance publish failed'));
+  }
+
+  /** stdout and stderr of an instance (lazy columns), loaded for the GraphQL fields only. */
+  async output(scope: Scope, id: string): Promise<{ stdout: string | null; stderr: string | null }> {
+    const [row] = await scope.em
+      .getConnection()
+      .execute<Array<{ stdout: string | null; stderr: string | null }>>('select stdout, stderr from container_instances where id = ? and account_id = ?', [id, scope.accountId]);
+    return { stdout: row?.stdout ?? null, stderr: row?.stderr ?? null };
   }
 
   private scope(accountId: string): Scope {
@@ -841,6 +1046,68 @@ export class InstanceService {
   resume(): void {
     this.stopping = false;
   }
+}
+
+/** stdout and stderr as kept (up to the limit each) and the bytes dropped past it. */
+interface CapturedOutput {
+  stdout: string;
+  stderr: string;
+  stdoutDroppedBytes: number;
+  stderrDroppedBytes: number;
+}
+
+/** What a wrap-up writes in its final transition. */
+interface FinalState {
+  status: ContainerInstanceStatus;
+  now: Date;
+  errorCode: string | null;
+  error: string | null;
+  exitCode: number | null;
+  containerId: string | null;
+  output: CapturedOutput | null;
+  revoked: { vaultTokenRevokedAt: Date | null; vaultRevokePending: boolean } | null;
+  violations: Array<{ kind: SecurityViolationKind; details: Record<string, unknown> }>;
+}
+
+/**
+ * stdout and stderr up to `limit` bytes each (cut on a character boundary), read as raw chunks:
+ * past the limit a stream's bytes are only counted, never kept, so memory stays at the limit
+ * plus one chunk whatever the container printed (and a line without end is counted exactly).
+ */
+export async function captureOutput(engine: Engine, containerId: string, limit: number): Promise<CapturedOutput> {
+  const kept: Record<StreamName, Buffer[]> = { stdout: [], stderr: [] };
+  const size: Record<StreamName, number> = { stdout: 0, stderr: 0 };
+  const dropped: Record<StreamName, number> = { stdout: 0, stderr: 0 };
+  await engine.containerOutput(containerId, (stream, data) => {
+    const room = limit - size[stream];
+    if (room <= 0) {
+      dropped[stream] += data.length;
+      return;
+    }
+    // a copy: the chunk is the socket's buffer, which must not be held (it may be much larger than what is kept)
+    const take = data.length <= room ? data.length : utf8Boundary(data, room);
+    kept[stream].push(Buffer.from(data.subarray(0, take)));
+    size[stream] += take;
+    dropped[stream] += data.length - take;
+    if (take < data.length) size[stream] = limit;
+  });
+  return {
+    stdout: Buffer.concat(kept.stdout).toString('utf8'),
+    stderr: Buffer.concat(kept.stderr).toString('utf8'),
+    stdoutDroppedBytes: dropped.stdout,
+    stderrDroppedBytes: dropped.stderr,
+  };
+}
+
+/** The callback job's id: a uuid derived from the instance's, so one instance never gets two callback jobs. */
+function callbackJobId(instanceId: string): string {
+  const h = createHash('sha256').update(`fleetgraph.callback:${instanceId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The error text of an instance whose host is gone: what happened, and where its container may still be. */
+function hostGone(row: ContainerInstance, what: string): string {
+  return `Its host ${what} while the instance ran: it ended FAILED and its Vault token was revoked; its container ${row.containerId ? row.containerId.slice(0, 12) + ' ' : ''}(label ${INSTANCE_LABEL}=${row.id}) may still exist on that host and is not removed by fleetgraph`;
 }
 
 /** A timeline entry: the status as the API names it (PENDING, …) and when. */

@@ -47,11 +47,19 @@ export class TemplateService {
     return t;
   }
 
-  /** The secret environment entries of a template, decrypted (only for the container's create body). */
-  async secretEnv(scope: Scope, t: ContainerTemplate): Promise<string[]> {
-    if (t.secretEnvNames.length === 0) return [];
+  /**
+   * The template's secret environment as stored (sealed), for an instance to keep with the
+   * version it starts from: a later update must not change what an already accepted run gets.
+   */
+  async sealedSecretEnv(scope: Scope, t: ContainerTemplate): Promise<string | null> {
+    if (t.secretEnvNames.length === 0) return null;
     await scope.em.populate(t, ['secretEnvSealed']);
-    return t.secretEnvSealed ? (JSON.parse(this.secrets.open(t.secretEnvSealed)) as string[]) : [];
+    return t.secretEnvSealed ?? null;
+  }
+
+  /** Secret entries sealed by sealedSecretEnv, decrypted (only for the container's create body). */
+  openSecretEnv(sealed: string | null | undefined): string[] {
+    return sealed ? (JSON.parse(this.secrets.open(sealed)) as string[]) : [];
   }
 
   async create(scope: Scope, input: TemplateInput) {

@@ -76,7 +76,12 @@ export class StackDeployments {
   constructor(private readonly d: StackDeploymentsDeps) {}
 
   /** deployStack: checked in full, then recorded as the next revision and queued. */
-  async deploy(scope: Scope, cluster: SwarmCluster, input: { name: string; compose: string; variables?: Record<string, string>; files?: Record<string, string> }, options: DeployOptions = {}): Promise<SwarmDeployment> {
+  async deploy(
+    scope: Scope,
+    cluster: SwarmCluster,
+    input: { name: string; compose: string; variables?: Record<string, string>; files?: Record<string, string> },
+    options: DeployOptions = {},
+  ): Promise<SwarmDeployment> {
     checkTimeout(options.timeoutSeconds);
     const replay = await this.byIdempotencyKey(scope, options.idempotencyKey);
     if (replay) return this.sameRequest(replay, cluster, input.name);
@@ -134,12 +139,23 @@ export class StackDeployments {
   /** cancelDeployment: an active deployment stops where it is (what was applied stays; roll back to undo it). */
   async cancel(scope: Scope, deploymentId: string): Promise<SwarmDeployment> {
     const d = await this.get(scope, deploymentId);
-    await this.d.audit.run(scope, { action: 'stack.deployment.cancel', targetType: 'stack', targetId: d.stack.name, cluster: d.cluster, parameters: { deploymentId: d.id, revision: d.revision } }, async () => {
-      const by = `cancelled by ${actorName(scope.actor)}`;
-      const done = await this.d.log.end(scope.em, ref(d), { status: SwarmDeploymentStatus.CANCELLED, error: by }, 'cancelled', by);
-      if (!done) throw conflict(`deployment ${d.revision} of stack ${d.stack.name} is ${d.status}, not active`, { status: d.status });
-      await scope.em.nativeUpdate(SwarmStack, { id: d.stack.id }, { status: SwarmStackStatus.DEGRADED, statusMessage: `deployment ${d.revision} cancelled` });
-    });
+    await this.d.audit.run(
+      scope,
+      { action: 'stack.deployment.cancel', targetType: 'stack', targetId: d.stack.name, cluster: d.cluster, parameters: { deploymentId: d.id, revision: d.revision } },
+      async () => {
+        const by = `cancelled by ${actorName(scope.actor)}`;
+        // the stack first (while the deployment is active), so that whoever sees it cancelled sees the stack's status too
+        await scope.em
+          .getConnection()
+          .execute(
+            `update swarm_stacks set status = ?, status_message = ?, updated_at = now() where id = ? and exists (select 1 from swarm_deployments where id = ? and status in ('pending', 'in_progress'))`,
+            [SwarmStackStatus.DEGRADED, `revision ${d.revision} cancelled`, d.stack.id, d.id],
+            'run',
+          );
+        const done = await this.d.log.end(scope.em, ref(d), { status: SwarmDeploymentStatus.CANCELLED, error: by }, 'cancelled', by);
+        if (!done) throw conflict(`deployment ${d.revision} of stack ${d.stack.name} is ${d.status}, not active`, { status: d.status });
+      },
+    );
     return scope.em.findOneOrFail(SwarmDeployment, d.id, { populate: ['stack', 'cluster'], refresh: true });
   }
 
@@ -197,7 +213,12 @@ export class StackDeployments {
       const status = list.every((s) => serviceConverged(s)) ? SwarmStackStatus.CONVERGED : SwarmStackStatus.DEGRADED;
       const row = byKey.get(key);
       if (!row) {
-        await em.getConnection().execute(`insert into swarm_stacks (id, account_id, cluster_id, name, status, managed, last_revision, created_at, updated_at) values (gen_random_uuid(), ?, ?, ?, ?, false, 0, now(), now()) on conflict (cluster_id, name) do nothing`, [accountId, cluster, name, status]);
+        await em
+          .getConnection()
+          .execute(
+            `insert into swarm_stacks (id, account_id, cluster_id, name, status, managed, last_revision, created_at, updated_at) values (gen_random_uuid(), ?, ?, ?, ?, false, 0, now(), now()) on conflict (cluster_id, name) do nothing`,
+            [accountId, cluster, name, status],
+          );
       } else if (!row.managed || row.status === SwarmStackStatus.REMOVED) {
         // discovered stacks follow their services; a removed stack deployed again with the CLI comes back
         if (row.status !== status) await em.nativeUpdate(SwarmStack, { id: row.id }, { status });
@@ -236,8 +257,16 @@ export class StackDeployments {
         throw conflict(`stack ${name} has an active deployment${active ? ` (revision ${active.revision})` : ''}; wait for it or cancel it`, active ? { deploymentId: active.globalId } : {});
       }
     });
-    await this.d.log.step(scope.em, ref(deployment), 'queued', null, `revision ${deployment.revision} (${r.kind}${r.sourceRevision ? ` of revision ${r.sourceRevision}` : ''}) queued by ${deployment.actor}`);
-    await this.d.jobs.send(DEPLOY_QUEUE, { accountId: scope.accountId, deploymentId: deployment.id } satisfies DeployJob, { retryLimit: 3, retryDelay: 5, expireInSeconds: MAX_TIMEOUT_SECONDS + 600 }).catch((err) => this.d.logger.warn({ err, deploymentId: deployment.id }, 'deployment job not queued; the sweep will'));
+    await this.d.log.step(
+      scope.em,
+      ref(deployment),
+      'queued',
+      null,
+      `revision ${deployment.revision} (${r.kind}${r.sourceRevision ? ` of revision ${r.sourceRevision}` : ''}) queued by ${deployment.actor}`,
+    );
+    await this.d.jobs
+      .send(DEPLOY_QUEUE, { accountId: scope.accountId, deploymentId: deployment.id } satisfies DeployJob, { retryLimit: 3, retryDelay: 5, expireInSeconds: MAX_TIMEOUT_SECONDS + 600 })
+      .catch((err) => this.d.logger.warn({ err, deploymentId: deployment.id }, 'deployment job not queued; the sweep will'));
     return scope.em.findOneOrFail(SwarmDeployment, deployment.id, { populate: ['stack', 'cluster'], refresh: true });
   }
 
@@ -287,7 +316,8 @@ export function ref(d: SwarmDeployment): { id: string; revision: number; account
 }
 
 function checkTimeout(t: number | undefined): void {
-  if (t !== undefined && (!Number.isInteger(t) || t < MIN_TIMEOUT_SECONDS || t > MAX_TIMEOUT_SECONDS)) throw badInput('timeoutSeconds', `must be an integer between ${MIN_TIMEOUT_SECONDS} and ${MAX_TIMEOUT_SECONDS}`);
+  if (t !== undefined && (!Number.isInteger(t) || t < MIN_TIMEOUT_SECONDS || t > MAX_TIMEOUT_SECONDS))
+    throw badInput('timeoutSeconds', `must be an integer between ${MIN_TIMEOUT_SECONDS} and ${MAX_TIMEOUT_SECONDS}`);
 }
 
 function labelOf(o: { Spec?: unknown }): string | undefined {

@@ -16,7 +16,9 @@ function leaves(value: unknown, prefix = '', depth = 0, out = new Map<string, st
 
 /** JSON with object keys sorted, so equal values compare equal whatever Docker's key order. */
 function canonical(value: unknown): string {
-  return JSON.stringify(value ?? null, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as object).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
+  return JSON.stringify(value ?? null, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as object).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+  );
 }
 
 /**

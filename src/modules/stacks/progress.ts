@@ -57,7 +57,15 @@ export class DeploymentLog {
     return this.write(em, d, kind, null, message, [], end);
   }
 
-  private async write(em: EntityManager, d: DeploymentRef, kind: string, target: string | null, message: string, services: ServiceProgress[], end?: { status: string; error: string | null; owner?: string }): Promise<boolean> {
+  private async write(
+    em: EntityManager,
+    d: DeploymentRef,
+    kind: string,
+    target: string | null,
+    message: string,
+    services: ServiceProgress[],
+    end?: { status: string; error: string | null; owner?: string },
+  ): Promise<boolean> {
     const set = end ? `, status = ?, error = ?, finished_at = now(), worker_owner = null, worker_expires_at = null` : '';
     const where = end ? ` and status in ('pending', 'in_progress')${end.owner ? ' and worker_owner = ?' : ''}` : '';
     const params: unknown[] = [MAX_STEPS, kind, target, message.slice(0, MAX_MESSAGE)];

@@ -33,6 +33,8 @@ export const SWEEP_MS = 5000;
 const UNSTARTED_SECONDS = 60;
 /** Deployments queued again per sweep, at most. */
 const SWEEP_BATCH = 50;
+/** Services created, updated or removed at once by one deployment (each is a manager round trip and an audited activity). */
+const SERVICE_CONCURRENCY = 4;
 
 export interface DeploymentRunnerDeps {
   orm: MikroORM;
@@ -146,7 +148,11 @@ export class DeploymentRunner implements Worker {
   private async renew(em: EntityManager, id: string): Promise<boolean> {
     const n = await em
       .getConnection()
-      .execute(`update swarm_deployments set worker_expires_at = now() + make_interval(secs => ?) where id = ? and worker_owner = ? and status = 'in_progress'`, [CLAIM_SECONDS, id, this.owner], 'run');
+      .execute(
+        `update swarm_deployments set worker_expires_at = now() + make_interval(secs => ?) where id = ? and worker_owner = ? and status = 'in_progress'`,
+        [CLAIM_SECONDS, id, this.owner],
+        'run',
+      );
     return ((n as { affectedRows?: number }).affectedRows ?? 0) > 0;
   }
 
@@ -193,7 +199,12 @@ export class DeploymentRunner implements Worker {
     const base = { targetType: 'stack', targetId: stack.name, parameters: { deploymentId: d.id, revision: d.revision } };
     const applied: AppliedStack = { services: { created: [], updated: [] }, networks: [], secrets: [], configs: [], warnings: [] };
     const { result: known } = await this.d.ops.run(scope, cluster, { ...base, action: 'stack.objects' }, (engine) => applyObjects(engine, stack, applied));
-    for (const [kind, names] of [['network', applied.networks], ['secret', applied.secrets], ['config', applied.configs]] as const) for (const n of names) await this.d.log.step(em, r, kind, n, `${kind} ${n} created`);
+    for (const [kind, names] of [
+      ['network', applied.networks],
+      ['secret', applied.secrets],
+      ['config', applied.configs],
+    ] as const)
+      for (const n of names) await this.d.log.step(em, r, kind, n, `${kind} ${n} created`);
     throwIfStopped(signal);
 
     const engine = await this.d.ops.engine(scope, cluster);
@@ -205,7 +216,7 @@ export class DeploymentRunner implements Worker {
     await this.d.log.step(em, r, 'diff', null, `${diff.created.length} to create, ${diff.updated.length} to update, ${diff.removed.length} to remove, ${diff.unchanged.length} unchanged`);
 
     const warnings: string[] = [];
-    for (const spec of desired) {
+    await eachLimited(desired, SERVICE_CONCURRENCY, async (spec) => {
       throwIfStopped(signal);
       const name = spec.Name!;
       const existing = current.get(name);
@@ -220,13 +231,13 @@ export class DeploymentRunner implements Worker {
       });
       await this.d.log.step(em, r, action, name, existing ? (fields.length ? `updated: ${fields.join(', ')}` : 'updated (no field changed)') : 'created');
       this.d.watchTasks(cluster.id, serviceId);
-    }
-    for (const name of diff.removed) {
+    });
+    await eachLimited(diff.removed, SERVICE_CONCURRENCY, async (name) => {
       throwIfStopped(signal);
       const s = current.get(name)!;
       await this.d.ops.run(scope, cluster, { ...base, action: 'service.remove', targetType: 'service', targetId: name }, (e) => e.removeService(s.ID));
       await this.d.log.step(em, r, 'service.remove', name, 'removed (not in this revision)');
-    }
+    });
     const images = d.kind === SwarmDeploymentKind.DEPLOY ? await pinImages(engine, desired) : d.images;
     await em.nativeUpdate(SwarmDeployment, { id: d.id }, { images, warnings: [...d.warnings, ...warnings].slice(0, 200) });
     return desired.map((s) => s.Name!);
@@ -309,19 +320,34 @@ export class DeploymentRunner implements Worker {
     return out;
   }
 
-  /** Records the end (only while this runner still holds the deployment) and the stack's status. */
+  /**
+   * Records the stack's status, then the end (both only while this runner still holds the
+   * deployment), so that whoever sees the deployment ended sees the stack's status too.
+   */
   private async finish(em: EntityManager, d: SwarmDeployment, outcome: Outcome): Promise<void> {
-    const status = outcome.ok ? SwarmDeploymentStatus.SUCCEEDED : SwarmDeploymentStatus.FAILED;
-    const error = outcome.ok ? null : outcome.error;
-    const ended = await this.d.log.end(em, ref(d), { status, error, owner: this.owner }, outcome.ok ? 'done' : 'failed', outcome.ok ? 'every service converged' : outcome.error);
-    if (!ended) return;
+    const ours = `exists (select 1 from swarm_deployments where id = ? and status = 'in_progress' and worker_owner = ?)`;
+    const conn = em.getConnection();
     if (outcome.ok) {
-      await em.nativeUpdate(SwarmStack, { id: d.stack.id }, { status: SwarmStackStatus.CONVERGED, statusMessage: null, currentDeploymentId: d.id });
+      await conn.execute(
+        `update swarm_stacks set status = ?, status_message = null, current_deployment_id = ?, updated_at = now() where id = ? and ${ours}`,
+        [SwarmStackStatus.CONVERGED, d.id, d.stack.id, d.id, this.owner],
+        'run',
+      );
       if (d.kind === SwarmDeploymentKind.ROLLBACK && d.sourceRevision)
-        await em.nativeUpdate(SwarmDeployment, { stack: d.stack.id, revision: { $gt: d.sourceRevision, $lt: d.revision }, status: SwarmDeploymentStatus.SUCCEEDED }, { status: SwarmDeploymentStatus.ROLLED_BACK });
+        await em.nativeUpdate(
+          SwarmDeployment,
+          { stack: d.stack.id, revision: { $gt: d.sourceRevision, $lt: d.revision }, status: SwarmDeploymentStatus.SUCCEEDED },
+          { status: SwarmDeploymentStatus.ROLLED_BACK },
+        );
     } else {
-      await em.nativeUpdate(SwarmStack, { id: d.stack.id }, { status: SwarmStackStatus.FAILED, statusMessage: `revision ${d.revision}: ${outcome.error}`.slice(0, 4000) });
+      await conn.execute(
+        `update swarm_stacks set status = ?, status_message = ?, updated_at = now() where id = ? and ${ours}`,
+        [SwarmStackStatus.FAILED, `revision ${d.revision}: ${outcome.error}`.slice(0, 4000), d.stack.id, d.id, this.owner],
+        'run',
+      );
     }
+    const status = outcome.ok ? SwarmDeploymentStatus.SUCCEEDED : SwarmDeploymentStatus.FAILED;
+    await this.d.log.end(em, ref(d), { status, error: outcome.ok ? null : outcome.error, owner: this.owner }, outcome.ok ? 'done' : 'failed', outcome.ok ? 'every service converged' : outcome.error);
   }
 }
 
@@ -353,6 +379,24 @@ async function pinImages(engine: Engine, specs: EngineServiceSpec[]): Promise<Pi
     out.push({ service: spec.Name ?? '', image, digest, imageId: found?.Id ?? null });
   }
   return out;
+}
+
+/** Runs `fn` on every item, at most `limit` at a time; the first failure is thrown once the running ones have ended (none starts after it). */
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const lane = async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (failure) throw failure.err;
 }
 
 function throwIfStopped(signal: AbortSignal): void {
