@@ -57,7 +57,7 @@ import { pidOfLeaseOwner, startReplica } from '../test/support/replicas';
 import { SimEngine, SimEvent, startSimEngine } from '../test/support/sim-engine';
 import { signDevToken } from '../src/server/auth';
 import { expectGlobalId } from '../src/graphql/relay';
-import { DEFAULT_LEASE_SECONDS, DEFAULT_RECONCILE_MS } from '../src/platform/leasing/lease-plan';
+import { DEFAULT_LEASE_SECONDS, DEFAULT_RECONCILE_MS, shareSlack, STARTS_AT_ONCE } from '../src/platform/leasing/lease-plan';
 import { LoopLag, nanoToMs, summarize, Summary, wallMs, startServices } from './common';
 
 const root = path.resolve(__dirname, '..');
@@ -380,6 +380,10 @@ interface Round {
   /** Per host of the victim: when a survivor held its lease, when its engine saw an /events stream again (wall ms). */
   claimed: Map<number, number>;
   reading: Map<number, number>;
+  /** Hosts the victim did not hold whose /events stream closed during the round (a survivor's reader restarted: must be none). */
+  disturbed: Set<number>;
+  /** Leases per replica before the signal, as "r1 67 · r2 67 · r3 66". */
+  spread: string;
   exit?: number | string;
   exitMs?: number;
 }
@@ -585,6 +589,7 @@ class Bench {
   async steadyState(n: number): Promise<void> {
     const segment = this.segment(`${n} replica${n > 1 ? 's' : ''}`);
     while (this.live().length < n) await this.addReplica();
+    await this.settleLeases();
     this.spreadFeeds();
     await sleep(SETTLE_MS);
     this.lag.reset();
@@ -604,15 +609,16 @@ class Bench {
    * (every 100 ms in the database) for a survivor to hold the host's lease. Replaces the replica.
    */
   async handover(signal: 'SIGKILL' | 'SIGTERM', no: number): Promise<void> {
-    const { byLive } = await this.leases();
+    const { byLive, text: spread } = await this.leases();
     const [victim, victimLeases] = [...byLive].sort((a, b) => b[1] - a[1])[0];
     const { rows: ownerRows } = await this.sql.query(`select id, lease_owner from docker_hosts where lease_expires_at > now()`);
     const victimUuids = new Set((ownerRows as Array<{ id: string; lease_owner: string | null }>).filter((r) => victim.replica.owns(r.lease_owner)).map((r) => r.id));
     const hosts = this.hosts.filter((h) => victimUuids.has(h.uuid)).map((h) => h.index);
     const segment = this.segment(`${signal} ${no}`);
-    const round: Round = { segment, signal, victim: victim.name, victimLeases, at: 0, hosts, claimed: new Map(), reading: new Map() };
+    const round: Round = { segment, signal, victim: victim.name, victimLeases, at: 0, hosts, claimed: new Map(), reading: new Map(), disturbed: new Set(), spread };
     this.rounds.push(round);
     const closed = new Set<number>();
+    const others = this.hosts.filter((h) => !victimUuids.has(h.uuid)).map((h) => h.index);
     const sample = () => {
       const now = wallMs();
       for (const i of hosts) {
@@ -621,6 +627,7 @@ class Bench {
         if (n === 0) closed.add(i);
         else if (closed.has(i)) round.reading.set(i, now);
       }
+      for (const i of others) if (this.hosts[i].engine.subscriberCount === 0) round.disturbed.add(i);
     };
     this.sampler = setInterval(sample, 10);
     victim.gone = true;
@@ -629,7 +636,7 @@ class Bench {
       round.exit = code;
       round.exitMs = wallMs() - round.at;
     });
-    log(`${signal} ${no}: ${victim.name} (pid ${victim.replica.pid}, ${victimLeases} leases)`);
+    log(`${signal} ${no}: ${victim.name} (pid ${victim.replica.pid}, ${victimLeases} leases; ${spread})`);
     const uuids = hosts.map((i) => this.hosts[i].uuid);
     const byUuid = new Map(hosts.map((i) => [this.hosts[i].uuid, i]));
     const deadline = round.at + TAKEOVER_MS;
@@ -645,14 +652,38 @@ class Bench {
     clearInterval(this.sampler);
     sample();
     const ms = (m: Map<number, number>) => (m.size === hosts.length ? `${(Math.max(...m.values()) - round.at).toFixed(0)} ms` : `${m.size}/${hosts.length} hosts`);
-    log(`${signal} ${no}: claimed ${ms(round.claimed)}, reading ${ms(round.reading)}`);
+    log(`${signal} ${no}: claimed ${ms(round.claimed)}, reading ${ms(round.reading)}; survivors' hosts whose reader closed meanwhile: ${round.disturbed.size}`);
     await exited;
     // the survivor stores the backlog before the next replica's start takes the CPU
     const left = await this.waitCaughtUp(round);
     log(`${signal} ${no}: ${left === 0 ? 'caught up' : `${left} backlog events still not stored`} after ${(wallMs() - round.at).toFixed(0)} ms`);
     await sleep(1000);
     await this.addReplica();
-    await sleep(2000);
+    await this.settleLeases();
+    await sleep(1000);
+  }
+
+  /**
+   * After a replica joined, waits (at most TAKEOVER_MS) until the others shed their surplus to it:
+   * every host leased, no live replica above its fair share plus slack, every engine read once; so
+   * that the next round starts from a spread fleet and its "others" column counts restarts, not
+   * the hand-over of the join.
+   */
+  private async settleLeases(): Promise<void> {
+    const started = wallMs();
+    for (;;) {
+      const { byLive } = await this.leases();
+      const share = Math.ceil(HOSTS / this.live().length);
+      const held = [...byLive.values()];
+      const spread = held.reduce((a, b) => a + b, 0) === HOSTS && held.every((n) => n <= share + shareSlack(share));
+      if (spread && this.hosts.every((h) => h.engine.subscriberCount === 1)) break;
+      if (wallMs() - started > TAKEOVER_MS) {
+        log(`leases not spread after ${TAKEOVER_MS / 1000} s: ${(await this.leases()).text}`);
+        break;
+      }
+      await sleep(200);
+    }
+    log(`leases spread in ${(wallMs() - started).toFixed(0)} ms: ${(await this.leases()).text}`);
   }
 
   /**
@@ -1061,7 +1092,7 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
   );
   lines.push(
     `feeds   : ${bench.feeds.length} dockerEvents(hostId, after) { cursor timeNano source } subscribers, one WebSocket each, spread over the replicas; ` +
-      `leases ${DEFAULT_LEASE_SECONDS} s, reconcile every ${DEFAULT_RECONCILE_MS / 1000} s`,
+      `leases ${DEFAULT_LEASE_SECONDS} s, reconcile every ${DEFAULT_RECONCILE_MS / 1000} s, fair share per replica, ${STARTS_AT_ONCE} supervisor starts at a time`,
   );
   lines.push(`run     : setup ${meta.setupSec.toFixed(0)} s, total ${meta.totalSec.toFixed(0)} s`);
   lines.push('');
@@ -1080,7 +1111,7 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
   if (bench.rounds.length > 0) {
     lines.push('');
     lines.push('hand-over rounds: ms after the signal to the victim (the replica holding the most leases)');
-    const h2 = `${'round'.padStart(10)} | ${'victim'.padEnd(10)} | ${'claimed'.padStart(7)} | ${'reading'.padStart(7)} | ${'storing'.padStart(7)} | ${'takeover'.padStart(8)} | ${'open p50/max'.padStart(12)} | ${'caught up'.padStart(9)} | ${'backlog'.padStart(7)} | ${'events'.padStart(6)} | stored lost  dup  gap resync | GAP rows | fed lost  dup | exit`;
+    const h2 = `${'round'.padStart(10)} | ${'victim'.padEnd(10)} | ${'claimed'.padStart(7)} | ${'reading'.padStart(7)} | ${'storing'.padStart(7)} | ${'takeover'.padStart(8)} | ${'open p50/max'.padStart(12)} | ${'caught up'.padStart(9)} | ${'backlog'.padStart(7)} | ${'events'.padStart(6)} | stored lost  dup  gap resync | GAP rows | fed lost  dup | ${'others'.padStart(6)} | exit`;
     lines.push(h2);
     lines.push('-'.repeat(h2.length));
     for (const r of bench.rounds) {
@@ -1088,7 +1119,7 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
       const o = acc.bySegment.get(r.segment) ?? emptyOutcome();
       const exit = r.exit === undefined ? '-' : `${r.exit}${r.signal === 'SIGTERM' && r.exitMs !== undefined ? ` in ${r.exitMs.toFixed(0)} ms` : ''}`;
       lines.push(
-        `${r.segment.label.padStart(10)} | ${`${r.victim} ${r.victimLeases}`.padEnd(10)} | ${f(t.claimed).padStart(7)} | ${f(t.reading).padStart(7)} | ${f(t.storing).padStart(7)} | ${(t.total === undefined ? 'timeout' : f(t.total)).padStart(8)} | ${`${f(t.open.p50)}/${f(t.open.max)}`.padStart(12)} | ${(t.caught === undefined ? `${t.unstored} left` : f(t.caught)).padStart(9)} | ${String(t.backlog).padStart(7)} | ${String(o.events).padStart(6)} | ${' '.repeat(6)}${outcome(o)} | ${String(acc.gapsIn(r, nextFrom(r.segment))).padStart(8)} | ${' '.repeat(3)}${feedOutcome(o)} | ${exit}`,
+        `${r.segment.label.padStart(10)} | ${`${r.victim} ${r.victimLeases}`.padEnd(10)} | ${f(t.claimed).padStart(7)} | ${f(t.reading).padStart(7)} | ${f(t.storing).padStart(7)} | ${(t.total === undefined ? 'timeout' : f(t.total)).padStart(8)} | ${`${f(t.open.p50)}/${f(t.open.max)}`.padStart(12)} | ${(t.caught === undefined ? `${t.unstored} left` : f(t.caught)).padStart(9)} | ${String(t.backlog).padStart(7)} | ${String(o.events).padStart(6)} | ${' '.repeat(6)}${outcome(o)} | ${String(acc.gapsIn(r, nextFrom(r.segment))).padStart(8)} | ${' '.repeat(3)}${feedOutcome(o)} | ${String(r.disturbed.size).padStart(6)} | ${exit}`,
       );
     }
     lines.push('');
@@ -1142,6 +1173,7 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
   lines.push('  takeover     : the latest of claimed, reading and storing; open = per host, reading − claimed (connect, verify, resume query, GET /events)');
   lines.push('  caught up    : every event those hosts emitted between the signal and their stream reopening (backlog) is stored, in a GAP window or');
   lines.push("                 reported by a RESYNC row; exit = the victim's exit status (SIGTERM: and how long it took)");
+  lines.push("  others       : hosts the victim did not hold whose /events stream closed during the round (a survivor's reader restarted; 0 expected)");
   process.stdout.write(lines.join('\n') + '\n');
 }
 

@@ -165,4 +165,12 @@ export class SwarmDeployment extends AccountOwned {
 
   @Property({ type: 'datetime', length: 6, nullable: true })
   workerExpiresAt?: Date | null;
+
+  /** Runs started (claims taken): a deployment that keeps killing its replicas ends FAILED "interrupted" instead of being resumed forever. */
+  @Property({ type: 'integer' })
+  attempts: number = 0;
+
+  /** When a sweep last queued it again: at most once a minute across replicas. */
+  @Property({ type: 'datetime', length: 6, nullable: true })
+  requeuedAt?: Date | null;
 }

@@ -185,7 +185,10 @@ export class DeploymentFieldsResolver {
     return (await ctx.em.findOneOrFail(SwarmDeployment, d.id, { fields: ['compose'] })).compose;
   }
 
-  @FieldResolver(() => GraphQLJSONObject, { description: 'The converted Engine API specs (services, networks, configs; secrets without their data).' })
+  @Authorized(PERMISSIONS.stacksDeploy)
+  @FieldResolver(() => GraphQLJSONObject, {
+    description: 'The converted Engine API specs (services, networks, configs; secrets without their data). Interpolated values (environment) are in them: needs swarm.stacks.deploy.',
+  })
   async specs(@Root() d: SwarmDeployment, @Ctx() ctx: Context): Promise<Record<string, unknown>> {
     return (await ctx.em.findOneOrFail(SwarmDeployment, d.id, { fields: ['specs'] })).specs;
   }

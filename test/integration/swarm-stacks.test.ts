@@ -113,6 +113,24 @@ describe('deployStack on a real 3-node swarm', () => {
     expect(await labelled('shop')).toEqual({ services: ['shop_web', 'shop_worker'], networks: ['shop_back', 'shop_default'], secrets: ['shop_db_password'], configs: ['shop_app_config'] });
   }, 120_000);
 
+  it('refuses a config whose content changed (Docker cannot change a config) before anything changes, naming it', async () => {
+    const input = {
+      clusterId,
+      name: 'shop',
+      compose: GOOD,
+      variables: [{ name: 'GREETING', value: 'changed' }],
+      files: [
+        { path: './db_password.txt', content: 's3cret' },
+        { path: 'app.conf', content: 'key=other\n' },
+      ],
+    };
+    const res = await t.gql(DEPLOY, { input }, token);
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'configs.app_config' });
+    // nothing recorded, nothing changed on the swarm
+    const env = JSON.parse(await swarmDocker(1, 'service', 'inspect', 'shop_web', '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Env}}')) as string[];
+    expect(env).toEqual(['GREETING=hi']);
+  });
+
   const refused: Array<[string, string, string, string, Array<{ path: string; content: string }>]> = [
     ['invalid YAML', 'services: [web', 'BAD_USER_INPUT', 'compose', []],
     ['a schema violation', 'services:\n  web:\n    image: local/busybox:1\n    deploy:\n      replicas: many\n', 'BAD_USER_INPUT', 'services.web.deploy.replicas', []],

@@ -286,8 +286,18 @@ cmd_form() {
   log "swarm formed ($MANAGERS manager(s)) in $(since) s"
 }
 reset_node() {
-  local i=$1
-  [ "$(state "$i")" = inactive ] || dkn "$i" swarm leave --force >/dev/null
+  local i=$1 try
+  # a busy manager may answer "context deadline exceeded" to a leave: try again, then restart its daemon
+  for try in 1 2 3; do
+    [ "$(state "$i")" = inactive ] && break
+    dkn "$i" swarm leave --force >/dev/null 2>&1 && break
+    log "n$i: swarm leave failed (try $try)"; sleep 2
+  done
+  if [ "$(state "$i")" != inactive ]; then
+    log "n$i: restarting its dockerd to leave the swarm"
+    stop_node "$i"; start_node "$i"; wait_node "$i"
+    [ "$(state "$i")" = inactive ] || dkn "$i" swarm leave --force >/dev/null
+  fi
   dkn "$i" ps -aq | xargs -r "${DENV[@]}" docker -H "unix://$(sock "$i")" rm -f >/dev/null
   dkn "$i" network prune -f >/dev/null
   dkn "$i" volume prune -f >/dev/null
@@ -296,6 +306,9 @@ cmd_reset() {
   local i pids=()
   for i in $(seq 1 $N); do start_node "$i"; done
   for i in $(seq 1 $N); do wait_node "$i"; done
+  # services first, while the managers still agree: fewer tasks moving while the nodes leave
+  local ids; ids=$(dkn 1 service ls -q 2>/dev/null || true)
+  if [ -n "$ids" ]; then dkn 1 service rm $ids >/dev/null 2>&1 || true; fi
   for i in $(seq 1 $N); do reset_node "$i" & pids+=($!); done
   for i in "${pids[@]}"; do wait "$i" || die "reset failed"; done
   for i in $(seq 1 $N); do [ "$(state "$i")" = inactive ] || die "n$i still in a swarm"; done

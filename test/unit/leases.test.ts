@@ -37,7 +37,7 @@ describe('lease plan (src/platform/leasing/lease-plan.ts)', () => {
     ]);
     const rows = held('b', 'c');
     const plan = planLeases(rows, supervisors.keys());
-    expect(plan).toEqual({ stop: ['a'], start: held('c') });
+    expect(plan).toEqual({ stop: ['a'], shed: [], start: held('c') });
     expect([...supervisors.keys()]).toEqual(['a', 'b']);
     expect(rows).toEqual(held('b', 'c'));
   });

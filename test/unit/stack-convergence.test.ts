@@ -1,5 +1,5 @@
 import type { ServiceInspect, TaskInspect } from '../../src/infra/engine/types';
-import { derivedTimeoutSeconds, FAILED_TASKS_LIMIT, serviceVerdict as verdictWith, STABLE_MS, taskMemory, UNSCHEDULABLE_MS, type TaskMemory } from '../../src/modules/stacks/converge';
+import { derivedTimeoutSeconds, FAILED_TASKS_LIMIT, serviceVerdict as verdictWith, DEFAULT_MONITOR_MS, taskMemory, UNSCHEDULABLE_MS, type TaskMemory } from '../../src/modules/stacks/converge';
 import { changedFields, stackDiff } from '../../src/modules/stacks/diff';
 
 /**
@@ -32,20 +32,34 @@ function task(state: string, opts: { slot?: number; desired?: string; spec?: Tas
 /** A verdict with a memory in which every running task has been running long enough (unless one is given). */
 function serviceVerdict(s: ServiceInspect, tasks: TaskInspect[], memory: TaskMemory | Map<string, number>, now: number) {
   if (memory instanceof Map) {
-    const m = { pendingSince: memory, runningSince: new Map<string, number>() };
-    for (const t of tasks) m.runningSince.set(t.ID, now - STABLE_MS);
+    const m = { ...taskMemory(), pendingSince: memory };
+    for (const t of tasks) m.runningSince.set(t.ID, now - DEFAULT_MONITOR_MS);
     return verdictWith(s, tasks, m, now);
   }
   return verdictWith(s, tasks, memory, now);
 }
 
 describe('serviceVerdict', () => {
-  it('counts a running task only once it has been seen running STABLE_MS (a process that exits at once is not converged)', () => {
+  it('counts a running task only once it has been seen running for the update monitor (Docker’s 5 s, or UpdateConfig.Monitor)', () => {
     const memory = taskMemory();
     const tasks = [task('running', { slot: 1 }), task('running', { slot: 2 })];
     expect(serviceVerdict(service(), tasks, memory, 10_000).state).toBe('waiting');
-    expect(serviceVerdict(service(), tasks, memory, 10_000 + STABLE_MS - 1).state).toBe('waiting');
-    expect(serviceVerdict(service(), tasks, memory, 10_000 + STABLE_MS).state).toBe('converged');
+    expect(serviceVerdict(service(), tasks, memory, 10_000 + DEFAULT_MONITOR_MS - 1).state).toBe('waiting');
+    expect(serviceVerdict(service(), tasks, memory, 10_000 + DEFAULT_MONITOR_MS).state).toBe('converged');
+    const quick = service({ UpdateConfig: { Monitor: 1e9 } });
+    const m2 = taskMemory();
+    expect(serviceVerdict(quick, tasks, m2, 0).state).toBe('waiting');
+    expect(serviceVerdict(quick, tasks, m2, 1000).state).toBe('converged');
+  });
+
+  it('judges failures on the tasks the deployment made, not on the history from before it', () => {
+    const old = task('rejected', { slot: 1, err: 'No such image: old' });
+    const oldFail = [task('failed', { slot: 2, err: 'task: non-zero exit (1)' }), task('failed', { slot: 2, err: 'task: non-zero exit (1)' })];
+    const running = [task('running', { slot: 1 }), task('running', { slot: 2 })];
+    const memory = taskMemory([old.ID, ...oldFail.map((t) => t.ID)]);
+    for (const t of running) memory.runningSince.set(t.ID, 0);
+    expect(serviceVerdict(service(), [old, ...oldFail, ...running], memory, DEFAULT_MONITOR_MS).state).toBe('converged');
+    expect(serviceVerdict(service(), [old, ...running], { ...memory, before: new Set() }, DEFAULT_MONITOR_MS).state).toBe('failed');
   });
 
   it('is converged only when running tasks of the new spec equal desired', () => {
@@ -109,6 +123,8 @@ describe('serviceVerdict', () => {
 describe('derivedTimeoutSeconds', () => {
   it('grows with batches, delay and monitor, between 60 s and an hour', () => {
     expect(derivedTimeoutSeconds([{ Mode: { Replicated: { Replicas: 1 } } }])).toBe(95);
+    // a healthcheck's start period and interval × retries are waited for too
+    expect(derivedTimeoutSeconds([{ TaskTemplate: { ContainerSpec: { Healthcheck: { StartPeriod: 120e9, Interval: 10e9, Retries: 3 } } } }])).toBe(95 + 150);
     const slow = derivedTimeoutSeconds([{ Mode: { Replicated: { Replicas: 6 } }, UpdateConfig: { Parallelism: 1, Delay: 10e9, Monitor: 5e9 } }]);
     expect(slow).toBe(6 * 45 + 60);
     expect(derivedTimeoutSeconds([{ Mode: { Replicated: { Replicas: 1000 } }, UpdateConfig: { Parallelism: 1, Delay: 60e9 } }])).toBe(3600);

@@ -1,5 +1,5 @@
 import type { SwarmCluster } from '../../../entities';
-import { AppError } from '../../kernel/errors';
+import { AppError, badInput } from '../../kernel/errors';
 import type { Scope } from '../../kernel/scope';
 import type { Engine } from '../../infra/engine/port';
 import type { NetworkInspect } from '../../infra/engine/types';
@@ -28,6 +28,7 @@ export class StackChecker {
 
   private async check(scope: Scope, manager: Engine, stack: ConvertedStack): Promise<void> {
     await checkExternals(manager, stack);
+    await checkConfigs(manager, stack);
     const lookups = stackLookups(manager, stack);
     for (const service of stack.services) {
       try {
@@ -57,4 +58,19 @@ function inService(err: unknown, service: string): unknown {
   if (!(err instanceof AppError)) return err;
   const field = typeof err.extensions.field === 'string' ? `services.${service}.${err.extensions.field}` : `services.${service}`;
   return new AppError(err.code, `services.${service}: ${err.message}`, { ...err.extensions, field });
+}
+
+/** Docker never changes a config's data: a stack config that exists with other content is refused before anything is created (the CLI fails half-way instead). */
+async function checkConfigs(manager: Engine, stack: ConvertedStack): Promise<void> {
+  if (!stack.configs.length) return;
+  const existing = new Map<string, string>();
+  for (const c of await manager.listConfigs()) {
+    const name = (c.Spec as { Name?: string } | undefined)?.Name;
+    if (name) existing.set(name, c.ID);
+  }
+  for (const config of stack.configs) {
+    const id = existing.get(config.Name);
+    if (id && (await manager.inspectConfig(id)).Spec?.Data !== config.Data)
+      throw badInput(`configs.${config.Name.slice(stack.name.length + 1)}`, `config ${config.Name} exists with other content; configs cannot be changed, give the new one another name`);
+  }
 }

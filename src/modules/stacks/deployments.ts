@@ -3,7 +3,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { ACTIVE_DEPLOYMENT_STATUSES, SwarmCluster, SwarmDeployment, SwarmDeploymentKind, SwarmDeploymentStatus, SwarmService, SwarmStack, SwarmStackStatus } from '../../../entities';
 import type { SecretBox } from '../../infra/crypto';
 import type { JobQueue } from '../../infra/jobs';
-import { badInput, conflict, notFound } from '../../kernel/errors';
+import { AppError, badInput, conflict, ErrorCode, notFound } from '../../kernel/errors';
+import { failureText } from '../../platform/supervision/deps';
 import type { Logger } from '../../kernel/logger';
 import { actorName, type Scope } from '../../kernel/scope';
 import type { Audit } from '../../platform/audit/activity';
@@ -23,6 +24,16 @@ export interface DeployJob {
   accountId: string;
   deploymentId: string;
 }
+
+/** Queues a deployment's job (the one way: from a deploy, and from the runner's sweep); pg-boss does not expire it before the longest deadline could pass. */
+export async function sendDeployJob(jobs: JobQueue, job: DeployJob): Promise<void> {
+  await jobs.send(DEPLOY_QUEUE, job, { retryLimit: 3, retryDelay: 5, expireInSeconds: MAX_TIMEOUT_SECONDS + 600 });
+}
+
+/** Ended revisions kept per stack (besides the one it runs); older ones are deleted when a new one is recorded. */
+export const KEEP_REVISIONS = 50;
+/** Active (PENDING or IN_PROGRESS) deployments per account: one account cannot take every runner slot of the fleet. */
+export const MAX_ACTIVE_PER_ACCOUNT = 10;
 
 /** What is kept sealed with a deployment: what redeploy and rollback need to recreate secrets. */
 export interface SealedInputs {
@@ -139,43 +150,49 @@ export class StackDeployments {
   /** cancelDeployment: an active deployment stops where it is (what was applied stays; roll back to undo it). */
   async cancel(scope: Scope, deploymentId: string): Promise<SwarmDeployment> {
     const d = await this.get(scope, deploymentId);
-    await this.d.audit.run(
-      scope,
-      { action: 'stack.deployment.cancel', targetType: 'stack', targetId: d.stack.name, cluster: d.cluster, parameters: { deploymentId: d.id, revision: d.revision } },
-      async () => {
-        const by = `cancelled by ${actorName(scope.actor)}`;
-        // the stack first (while the deployment is active), so that whoever sees it cancelled sees the stack's status too
-        await scope.em
-          .getConnection()
-          .execute(
-            `update swarm_stacks set status = ?, status_message = ?, updated_at = now() where id = ? and exists (select 1 from swarm_deployments where id = ? and status in ('pending', 'in_progress'))`,
-            [SwarmStackStatus.DEGRADED, `revision ${d.revision} cancelled`, d.stack.id, d.id],
-            'run',
-          );
-        const done = await this.d.log.end(scope.em, ref(d), { status: SwarmDeploymentStatus.CANCELLED, error: by }, 'cancelled', by);
-        if (!done) throw conflict(`deployment ${d.revision} of stack ${d.stack.name} is ${d.status}, not active`, { status: d.status });
-      },
-    );
+    const spec = { action: 'stack.deployment.cancel', targetType: 'stack', targetId: d.stack.name, cluster: d.cluster, parameters: { deploymentId: d.id, revision: d.revision } };
+    await this.d.audit.run(scope, spec, async () => {
+      const by = `cancelled by ${actorName(scope.actor)}`;
+      // the end and, in the same transaction, the stack's status (DEGRADED only when it had started changing the swarm)
+      const end = await scope.em.transactional(async (tx) => {
+        const ended = await this.d.log.end(tx, ref(d), { status: SwarmDeploymentStatus.CANCELLED, error: by }, 'cancelled', by);
+        if (ended?.started) await tx.nativeUpdate(SwarmStack, { id: d.stack.id }, { status: SwarmStackStatus.DEGRADED, statusMessage: `revision ${d.revision} cancelled` });
+        return ended;
+      });
+      if (!end) throw conflict(`deployment ${d.revision} of stack ${d.stack.name} is ${d.status}, not active`, { status: d.status });
+      await end.publish();
+    });
     return scope.em.findOneOrFail(SwarmDeployment, d.id, { populate: ['stack', 'cluster'], refresh: true });
   }
 
   /** removeStack: its services, networks, secrets and configs removed as `docker stack rm` does; the stack and its history are kept as REMOVED. */
   async remove(scope: Scope, stackId: string): Promise<SwarmStack> {
     const stack = await this.stack(scope, stackId);
-    const active = await scope.em.findOne(SwarmDeployment, { stack: stack.id, status: { $in: [...ACTIVE_DEPLOYMENT_STATUSES] } });
-    if (active) throw conflict(`stack ${stack.name} has an active deployment (revision ${active.revision}); cancel it first`, { deploymentId: active.globalId });
-    await this.d.ops.run(scope, stack.cluster, { action: 'stack.remove', targetType: 'stack', targetId: stack.name, parameters: { name: stack.name } }, async (engine) => {
-      const filter = { label: [`${LABEL_NAMESPACE}=${stack.name}`] };
-      // the CLI's order (cli/command/stack/swarm/remove.go): services, secrets, configs, networks
-      for (const s of await engine.listServices({ filters: filter })) await engine.removeService(s.ID);
-      for (const s of await engine.listSecrets()) if (labelOf(s) === stack.name) await engine.removeSecret(s.ID);
-      for (const c of await engine.listConfigs()) if (labelOf(c) === stack.name) await engine.removeConfig(c.ID);
-      for (const n of await engine.listNetworks(filter)) await engine.removeNetwork(n.Id ?? n.Name ?? '');
-    });
-    stack.status = SwarmStackStatus.REMOVED;
-    stack.statusMessage = null;
-    await scope.em.flush();
-    return stack;
+    // REMOVED first, in one statement that no active deployment may exist for (a deploy recorded after it runs later and sets DEPLOYING)
+    const marked = (await scope.em
+      .getConnection()
+      .execute(
+        `update swarm_stacks set status = ?, status_message = null, updated_at = now() where id = ? and account_id = ? and not exists (select 1 from swarm_deployments where stack_id = ? and status in ('pending', 'in_progress')) returning id`,
+        [SwarmStackStatus.REMOVED, stack.id, scope.accountId, stack.id],
+      )) as unknown[];
+    if (!marked.length) {
+      const active = await scope.em.findOne(SwarmDeployment, { stack: stack.id, status: { $in: [...ACTIVE_DEPLOYMENT_STATUSES] } });
+      throw conflict(`stack ${stack.name} has an active deployment${active ? ` (revision ${active.revision})` : ''}; cancel it first`, active ? { deploymentId: active.globalId } : {});
+    }
+    await this.d.ops
+      .run(scope, stack.cluster, { action: 'stack.remove', targetType: 'stack', targetId: stack.name, parameters: { name: stack.name } }, async (engine) => {
+        const filter = { label: [`${LABEL_NAMESPACE}=${stack.name}`] };
+        // the CLI's order (cli/command/stack/swarm/remove.go): services, secrets, configs, networks
+        for (const s of await engine.listServices({ filters: filter })) await engine.removeService(s.ID);
+        for (const s of await engine.listSecrets()) if (labelOf(s) === stack.name) await engine.removeSecret(s.ID);
+        for (const c of await engine.listConfigs()) if (labelOf(c) === stack.name) await engine.removeConfig(c.ID);
+        for (const n of await engine.listNetworks(filter)) await engine.removeNetwork(n.Id ?? n.Name ?? '');
+      })
+      .catch(async (err: unknown) => {
+        await scope.em.nativeUpdate(SwarmStack, { id: stack.id }, { status: SwarmStackStatus.DEGRADED, statusMessage: `removeStack failed part-way: ${failureText(err)}`.slice(0, 4000) });
+        throw err;
+      });
+    return scope.em.findOneOrFail(SwarmStack, stack.id, { populate: ['cluster'], refresh: true });
   }
 
   // ------------------------------------------------------------------------------ queries
@@ -204,7 +221,9 @@ export class StackDeployments {
     const groups = new Map<string, SwarmService[]>();
     for (const s of services) {
       const key = `${s.cluster.id}\u0000${s.stack}`;
-      groups.set(key, [...(groups.get(key) ?? []), s]);
+      const list = groups.get(key);
+      if (list) list.push(s);
+      else groups.set(key, [s]);
     }
     const known = await em.find(SwarmStack, clusterId ? { cluster: clusterId } : {});
     const byKey = new Map(known.map((s) => [`${s.cluster.id}\u0000${s.name}`, s]));
@@ -245,6 +264,9 @@ export class StackDeployments {
    * could not be queued is sent again by the runner's sweep.
    */
   private async record(scope: Scope, cluster: SwarmCluster, name: string, r: NewRevision): Promise<SwarmDeployment> {
+    const active = await scope.em.count(SwarmDeployment, { status: { $in: [...ACTIVE_DEPLOYMENT_STATUSES] } });
+    if (active >= MAX_ACTIVE_PER_ACCOUNT)
+      throw new AppError(ErrorCode.QUOTA_EXCEEDED, `your account has ${active} active deployments, the most at once; wait for one to end`, { limit: MAX_ACTIVE_PER_ACCOUNT, usage: active });
     const parameters = { name, kind: r.kind, sourceRevision: r.sourceRevision, services: r.converted.services.map((s) => s.Name), prune: r.prune };
     const { result: deployment } = await this.d.audit.run(scope, { action: `stack.${r.kind}`, targetType: 'stack', targetId: name, cluster, parameters }, async () => {
       try {
@@ -257,6 +279,7 @@ export class StackDeployments {
         throw conflict(`stack ${name} has an active deployment${active ? ` (revision ${active.revision})` : ''}; wait for it or cancel it`, active ? { deploymentId: active.globalId } : {});
       }
     });
+    await this.prune(scope.em, deployment);
     await this.d.log.step(
       scope.em,
       ref(deployment),
@@ -264,16 +287,27 @@ export class StackDeployments {
       null,
       `revision ${deployment.revision} (${r.kind}${r.sourceRevision ? ` of revision ${r.sourceRevision}` : ''}) queued by ${deployment.actor}`,
     );
-    await this.d.jobs
-      .send(DEPLOY_QUEUE, { accountId: scope.accountId, deploymentId: deployment.id } satisfies DeployJob, { retryLimit: 3, retryDelay: 5, expireInSeconds: MAX_TIMEOUT_SECONDS + 600 })
-      .catch((err) => this.d.logger.warn({ err, deploymentId: deployment.id }, 'deployment job not queued; the sweep will'));
+    await sendDeployJob(this.d.jobs, { accountId: scope.accountId, deploymentId: deployment.id }).catch((err) =>
+      this.d.logger.warn({ err, deploymentId: deployment.id }, 'deployment job not queued; the sweep will'),
+    );
     return scope.em.findOneOrFail(SwarmDeployment, deployment.id, { populate: ['stack', 'cluster'], refresh: true });
+  }
+
+  /** Deletes the stack's ended revisions beyond the newest KEEP_REVISIONS (never the one it runs). */
+  private async prune(em: EntityManager, d: SwarmDeployment): Promise<void> {
+    await em.getConnection().execute(
+      `delete from swarm_deployments where stack_id = ? and account_id = ? and status not in ('pending', 'in_progress')
+         and id is distinct from (select current_deployment_id from swarm_stacks where id = ?)
+         and revision <= (select max(revision) from swarm_deployments where stack_id = ?) - ?`,
+      [d.stack.id, d.account.id, d.stack.id, d.stack.id, KEEP_REVISIONS],
+      'run',
+    );
   }
 
   private async insert(em: EntityManager, scope: Scope, cluster: SwarmCluster, name: string, r: NewRevision): Promise<SwarmDeployment> {
     const [row] = (await em.getConnection().execute(
       `insert into swarm_stacks (id, account_id, cluster_id, name, status, managed, last_revision, created_at, updated_at) values (gen_random_uuid(), ?, ?, ?, ?, true, 1, now(), now())
-       on conflict (cluster_id, name) do update set last_revision = swarm_stacks.last_revision + 1, managed = true, updated_at = now() returning id, last_revision`,
+       on conflict (cluster_id, name) do update set last_revision = swarm_stacks.last_revision + 1, managed = true, updated_at = now() where swarm_stacks.account_id = excluded.account_id returning id, last_revision`,
       [scope.accountId, cluster.id, name, SwarmStackStatus.DEPLOYING],
       'all',
       em.getTransactionContext(),

@@ -5,7 +5,7 @@ import type { Logger } from '../../kernel/logger';
 
 /** Pub/sub topic of deploymentProgress; id: the account. */
 export const DEPLOYMENT_TOPIC = 'swarmDeployments';
-/** Most steps kept per deployment (a long convergence adds one per change of a service); past it only the last steps are recorded. */
+/** Most steps kept per deployment (a long convergence adds one per change of a service); past it only the end step is still recorded. */
 export const MAX_STEPS = 1000;
 const MAX_MESSAGE = 2000;
 
@@ -45,41 +45,43 @@ export class DeploymentLog {
 
   /** Appends a step and publishes it with the deployment's status and per-service figures. */
   async step(em: EntityManager, d: DeploymentRef, kind: string, target: string | null, message: string, services: ServiceProgress[] = []): Promise<void> {
-    await this.write(em, d, kind, target, message, services);
+    const row = await this.write(em, d, kind, target, message);
+    if (row) await this.publish(d, row.status, row.last, services);
   }
 
   /**
-   * Ends the deployment with its last step, in one statement, and only from an active status
-   * (and, with `owner`, only while that runner holds it): a reader that sees the end sees the
-   * step too. Returns false when the deployment was no longer the caller's to end.
+   * Ends the deployment with its last step, in one statement (inside `em`'s transaction when it
+   * has one), and only from an active status (with `owner`: only while that runner holds it).
+   * Returns null when it was no longer the caller's to end; else whether it had started, and the
+   * publish to call once the transaction committed.
    */
-  async end(em: EntityManager, d: DeploymentRef, end: { status: string; error: string | null; owner?: string }, kind: string, message: string): Promise<boolean> {
-    return this.write(em, d, kind, null, message, [], end);
-  }
-
-  private async write(
+  async end(
     em: EntityManager,
     d: DeploymentRef,
+    end: { status: string; error: string | null; owner?: string },
     kind: string,
-    target: string | null,
     message: string,
-    services: ServiceProgress[],
-    end?: { status: string; error: string | null; owner?: string },
-  ): Promise<boolean> {
+  ): Promise<{ started: boolean; publish: () => Promise<void> } | null> {
+    const row = await this.write(em, d, kind, null, message, end);
+    return row ? { started: row.started_at !== null, publish: () => this.publish(d, row.status, row.last, []) } : null;
+  }
+
+  /** The one statement behind step and end. Ordinary steps stop at MAX_STEPS - 1; the end step is always recorded. */
+  private async write(em: EntityManager, d: DeploymentRef, kind: string, target: string | null, message: string, end?: { status: string; error: string | null; owner?: string }) {
     const set = end ? `, status = ?, error = ?, finished_at = now(), worker_owner = null, worker_expires_at = null` : '';
     const where = end ? ` and status in ('pending', 'in_progress')${end.owner ? ' and worker_owner = ?' : ''}` : '';
-    const params: unknown[] = [MAX_STEPS, kind, target, message.slice(0, MAX_MESSAGE)];
+    const params: unknown[] = [end ? MAX_STEPS : MAX_STEPS - 1, kind, target, message.slice(0, MAX_MESSAGE)];
     if (end) params.push(end.status, end.error === null ? null : end.error.slice(0, 4000));
-    params.push(d.id);
+    params.push(d.id, d.accountId);
     if (end?.owner) params.push(end.owner);
     const rows = (await em.getConnection().execute(
       `update swarm_deployments set steps = case when jsonb_array_length(steps::jsonb) >= ? then steps::jsonb else steps::jsonb || jsonb_build_array(jsonb_build_object('n', jsonb_array_length(steps::jsonb) + 1, 'at', to_char(now() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'kind', ?::text, 'target', ?::text, 'message', ?::text)) end, updated_at = now()${set}
-       where id = ?${where} returning status, steps::jsonb -> -1 as last`,
+       where id = ? and account_id = ?${where} returning status, started_at, steps::jsonb -> -1 as last`,
       params,
-    )) as Array<{ status: string; last: DeploymentStep | null }>;
-    if (!rows.length) return false;
-    await this.publish(d, rows[0].status, rows[0].last, services);
-    return true;
+      'all',
+      em.getTransactionContext(),
+    )) as Array<{ status: string; started_at: Date | null; last: DeploymentStep | null }>;
+    return rows[0] ?? null;
   }
 
   /** Publishes the deployment's state without a step (per-service figures changed). */

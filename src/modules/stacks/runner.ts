@@ -17,7 +17,7 @@ import type { ClusterOperations } from '../swarm';
 import { applyObjects, withIds, type AppliedStack } from './apply';
 import { LABEL_NAMESPACE, type ConvertedStack } from './compose';
 import { serviceVerdict, taskMemory, type ServiceVerdict, type TaskMemory } from './converge';
-import { DEPLOY_QUEUE, ref, withSecretData, type DeployJob, type SealedInputs } from './deployments';
+import { ref, sendDeployJob, withSecretData, type DeployJob, type SealedInputs } from './deployments';
 import { stackDiff } from './diff';
 import type { DeploymentLog, ServiceProgress } from './progress';
 
@@ -31,6 +31,10 @@ export const POLL_MS = 500;
 export const SWEEP_MS = 5000;
 /** A pending deployment whose job has not started after this is queued again. */
 const UNSTARTED_SECONDS = 60;
+/** A deployment is queued again by a sweep at most this often. */
+const REQUEUE_SECONDS = 60;
+/** Runs of one deployment (claims taken) before it ends FAILED "interrupted" rather than being resumed again. */
+export const MAX_ATTEMPTS = 3;
 /** Deployments queued again per sweep, at most. */
 const SWEEP_BATCH = 50;
 /** Services created, updated or removed at once by one deployment (each is a manager round trip and an audited activity). */
@@ -48,6 +52,13 @@ export interface DeploymentRunnerDeps {
 }
 
 type Outcome = { ok: true } | { ok: false; error: string };
+
+/** A claim taken: whether the deployment ran before (a resume), how many runs it has had, whether its deadline passed. */
+interface Claim {
+  resumed: boolean;
+  attempts: number;
+  late: boolean;
+}
 
 /** Why a run stopped before its end. */
 class Stopped extends Error {}
@@ -93,55 +104,64 @@ export class DeploymentRunner implements Worker {
     while (this.running.size && Date.now() < deadline) await sleep(50);
   }
 
-  /** Deployments that are active but run by nobody: queued again (the runner's claim decides who runs them). */
+  /**
+   * Deployments that are active but run by nobody (a dead replica's, whose claim expired; a job
+   * that never started): queued again, each at most once a minute across replicas (the row
+   * records it), so a deployment waiting for a free slot is not queued over and over.
+   */
   async sweep(): Promise<void> {
     const rows = (await forkSystem(this.d.orm)
       .getConnection()
       .execute(
-        `select id, account_id from swarm_deployments where status in ('pending', 'in_progress')
-           and ((worker_owner is null and (status = 'in_progress' or created_at < now() - make_interval(secs => ?))) or worker_expires_at < now())
-         order by created_at limit ?`,
-        [UNSTARTED_SECONDS, SWEEP_BATCH],
+        `update swarm_deployments set requeued_at = now() where id in (
+           select id from swarm_deployments where status in ('pending', 'in_progress')
+             and ((worker_owner is null and (status = 'in_progress' or created_at < now() - make_interval(secs => ?))) or worker_expires_at < now())
+             and (requeued_at is null or requeued_at < now() - make_interval(secs => ?))
+           order by created_at limit ? for update skip locked)
+         returning id, account_id`,
+        [UNSTARTED_SECONDS, REQUEUE_SECONDS, SWEEP_BATCH],
       )) as Array<{ id: string; account_id: string }>;
-    for (const r of rows) {
-      if (this.running.has(r.id)) continue;
-      await this.d.jobs.send(DEPLOY_QUEUE, { accountId: r.account_id, deploymentId: r.id } satisfies DeployJob, { retryLimit: 3, retryDelay: 5 });
-    }
+    for (const r of rows) if (!this.running.has(r.id)) await sendDeployJob(this.d.jobs, { accountId: r.account_id, deploymentId: r.id });
   }
 
-  /** The job handler. */
+  /** The job handler. A second job for a deployment this replica already runs returns at once (the claim keeps other replicas out). */
   async handle(job: DeployJob): Promise<void> {
-    const em = forkForAccount(this.d.orm, job.accountId);
-    const claim = await this.claim(em, job.deploymentId);
-    if (!claim) return;
+    if (this.running.has(job.deploymentId)) return;
     const ac = new AbortController();
     this.running.set(job.deploymentId, ac);
-    const renew = setInterval(() => {
-      void this.renew(em, job.deploymentId)
-        .then((held) => {
-          if (!held) ac.abort(new Stopped('claim lost or deployment cancelled'));
-        })
-        .catch((err) => this.d.logger.warn({ err, deploymentId: job.deploymentId }, 'deployment claim not renewed'));
-    }, RENEW_MS);
+    let renew: NodeJS.Timeout | undefined;
     try {
-      await this.execute(job.accountId, job.deploymentId, claim.resumed, ac.signal);
+      const em = forkForAccount(this.d.orm, job.accountId);
+      const claim = await this.claim(em, job.accountId, job.deploymentId);
+      if (!claim) return;
+      renew = setInterval(() => {
+        void this.renew(em, job.deploymentId)
+          .then((held) => {
+            if (!held) ac.abort(new Stopped('claim lost or deployment cancelled'));
+          })
+          .catch((err) => this.d.logger.warn({ err, deploymentId: job.deploymentId }, 'deployment claim not renewed'));
+      }, RENEW_MS);
+      await this.execute(job.accountId, job.deploymentId, claim, ac.signal);
     } finally {
-      clearInterval(renew);
+      if (renew) clearInterval(renew);
       this.running.delete(job.deploymentId);
     }
   }
 
-  /** Takes the deployment if nobody holds it (or the holder's claim expired); sets it IN_PROGRESS and its deadline on the first claim. */
-  private async claim(em: EntityManager, id: string): Promise<{ resumed: boolean } | null> {
+  /**
+   * Takes the deployment if nobody holds it (or the holder's claim expired): IN_PROGRESS, its
+   * deadline set on the first claim, the attempt counted.
+   */
+  private async claim(em: EntityManager, accountId: string, id: string): Promise<Claim | null> {
     const rows = (await em.getConnection().execute(
-      `with prev as (select id, started_at from swarm_deployments where id = ? for update)
-       update swarm_deployments d set worker_owner = ?, worker_expires_at = now() + make_interval(secs => ?), status = 'in_progress',
+      `with prev as (select id, started_at from swarm_deployments where id = ? and account_id = ? for update)
+       update swarm_deployments d set worker_owner = ?, worker_expires_at = now() + make_interval(secs => ?), status = 'in_progress', attempts = d.attempts + 1,
          started_at = coalesce(d.started_at, now()), deadline_at = coalesce(d.deadline_at, now() + make_interval(secs => coalesce(d.timeout_seconds, 600)))
-       from prev where d.id = prev.id and d.status in ('pending', 'in_progress') and (d.worker_owner is null or d.worker_expires_at < now() or d.worker_owner = ?)
-       returning prev.started_at as prev_started`,
-      [id, this.owner, CLAIM_SECONDS, this.owner],
-    )) as Array<{ prev_started: Date | null }>;
-    return rows.length ? { resumed: rows[0].prev_started !== null } : null;
+       from prev where d.id = prev.id and d.status in ('pending', 'in_progress') and (d.worker_owner is null or d.worker_expires_at < now())
+       returning prev.started_at as prev_started, d.attempts, d.deadline_at < now() as late`,
+      [id, accountId, this.owner, CLAIM_SECONDS],
+    )) as Array<{ prev_started: Date | null; attempts: number; late: boolean }>;
+    return rows.length ? { resumed: rows[0].prev_started !== null, attempts: rows[0].attempts, late: rows[0].late } : null;
   }
 
   /** Renews the claim; false when it is no longer ours or the deployment is no longer in progress (cancelled). */
@@ -156,11 +176,14 @@ export class DeploymentRunner implements Worker {
     return ((n as { affectedRows?: number }).affectedRows ?? 0) > 0;
   }
 
-  private async execute(accountId: string, id: string, resumed: boolean, signal: AbortSignal): Promise<void> {
+  private async execute(accountId: string, id: string, claim: Claim, signal: AbortSignal): Promise<void> {
     const scope = systemScope(this.d.orm, accountId, 'deployments', this.d.logger);
     const em = scope.em;
     const d = await em.findOneOrFail(SwarmDeployment, id, { populate: ['stack', 'cluster', 'specs', 'sealedInputs'] });
     const r = ref(d);
+    // a deployment that keeps losing its replica, or is resumed past its deadline, ends here without applying again
+    if (claim.attempts > MAX_ATTEMPTS || claim.late)
+      return this.finish(em, d, { ok: false, error: `interrupted: ${claim.late ? 'resumed after its deadline' : `${claim.attempts - 1} runs did not finish (the replicas running it stopped)`}` });
     // only while it is still ours and in progress (a cancel may have come in between)
     await em
       .getConnection()
@@ -169,11 +192,17 @@ export class DeploymentRunner implements Worker {
         [d.kind === SwarmDeploymentKind.ROLLBACK ? SwarmStackStatus.ROLLING_BACK : SwarmStackStatus.DEPLOYING, d.stack.id, d.id, this.owner],
         'run',
       );
-    await this.d.log.step(em, r, resumed ? 'resume' : 'start', null, resumed ? `resumed by ${this.owner} (the replica that ran it stopped or died)` : `started by ${this.owner}`);
+    await this.d.log.step(
+      em,
+      r,
+      claim.resumed ? 'resume' : 'start',
+      null,
+      claim.resumed ? `resumed by ${this.owner} (run ${claim.attempts}; the replica that ran it stopped or died)` : `started by ${this.owner}`,
+    );
     let outcome: Outcome;
     try {
-      const services = await this.apply(scope, d, signal);
-      outcome = await this.converge(scope, d, services, signal);
+      const { names, before } = await this.apply(scope, d, signal);
+      outcome = await this.converge(scope, d, names, before, signal);
     } catch (err) {
       if (signal.aborted) return this.interrupted(em, d, signal.reason);
       outcome = { ok: false, error: failureText(err) };
@@ -189,8 +218,12 @@ export class DeploymentRunner implements Worker {
     }
   }
 
-  /** Applies the revision: objects, then services (created, updated, removed when pruned), each an activity and a step. Returns the services' names. */
-  private async apply(scope: Scope, d: SwarmDeployment, signal: AbortSignal): Promise<string[]> {
+  /**
+   * Applies the revision: objects, then services (created, updated, removed when pruned), each an
+   * activity and a step. Returns the services' names and the ids of the tasks that existed before
+   * (their failures are not this deployment's).
+   */
+  private async apply(scope: Scope, d: SwarmDeployment, signal: AbortSignal): Promise<{ names: string[]; before: string[] }> {
     const em = scope.em;
     const r = ref(d);
     const inputs = JSON.parse(this.d.secrets.open(d.sealedInputs)) as SealedInputs;
@@ -211,9 +244,13 @@ export class DeploymentRunner implements Worker {
     const current = new Map<string, ServiceInspect>();
     for (const s of await engine.listServices({ filters: { label: [`${LABEL_NAMESPACE}=${stack.name}`] } })) if (s.Spec?.Name) current.set(s.Spec.Name, s);
     const desired = stack.services.map((s) => pinned(withIds(s, known), d.kind === SwarmDeploymentKind.DEPLOY ? [] : d.images));
-    const diff = stackDiff(new Map([...current].map(([n, s]) => [n, s.Spec ?? {}])), desired, d.prune, await this.previousSpecs(em, d));
-    await em.nativeUpdate(SwarmDeployment, { id: d.id }, { diff });
-    await this.d.log.step(em, r, 'diff', null, `${diff.created.length} to create, ${diff.updated.length} to update, ${diff.removed.length} to remove, ${diff.unchanged.length} unchanged`);
+    const before = current.size ? (await engine.listTasks({ service: [...current.keys()] })).map((t) => t.ID) : [];
+    // the diff is the swarm before the first run: a resumed run keeps it (it would compare with what the first run applied)
+    const diff = d.diff ?? stackDiff(new Map([...current].map(([n, s]) => [n, s.Spec ?? {}])), desired, d.prune, await this.previousSpecs(em, d));
+    if (!d.diff) {
+      await em.nativeUpdate(SwarmDeployment, { id: d.id, diff: null }, { diff });
+      await this.d.log.step(em, r, 'diff', null, `${diff.created.length} to create, ${diff.updated.length} to update, ${diff.removed.length} to remove, ${diff.unchanged.length} unchanged`);
+    }
 
     const warnings: string[] = [];
     await eachLimited(desired, SERVICE_CONCURRENCY, async (spec) => {
@@ -234,13 +271,14 @@ export class DeploymentRunner implements Worker {
     });
     await eachLimited(diff.removed, SERVICE_CONCURRENCY, async (name) => {
       throwIfStopped(signal);
-      const s = current.get(name)!;
+      const s = current.get(name);
+      if (!s) return; // removed by an earlier run
       await this.d.ops.run(scope, cluster, { ...base, action: 'service.remove', targetType: 'service', targetId: name }, (e) => e.removeService(s.ID));
       await this.d.log.step(em, r, 'service.remove', name, 'removed (not in this revision)');
     });
     const images = d.kind === SwarmDeploymentKind.DEPLOY ? await pinImages(engine, desired) : d.images;
-    await em.nativeUpdate(SwarmDeployment, { id: d.id }, { images, warnings: [...d.warnings, ...warnings].slice(0, 200) });
-    return desired.map((s) => s.Name!);
+    await em.nativeUpdate(SwarmDeployment, { id: d.id }, { images, warnings: [...new Set([...d.warnings, ...warnings])].slice(0, 200) });
+    return { names: desired.map((s) => s.Name!), before };
   }
 
   /** The specs of the revision the stack ran before this one (so that a field dropped from the file shows in the diff). */
@@ -253,13 +291,13 @@ export class DeploymentRunner implements Worker {
   }
 
   /** Reads the services and their tasks every POLL_MS until each converged, one failed, or the deadline passed. */
-  private async converge(scope: Scope, d: SwarmDeployment, names: string[], signal: AbortSignal): Promise<Outcome> {
+  private async converge(scope: Scope, d: SwarmDeployment, names: string[], before: string[], signal: AbortSignal): Promise<Outcome> {
     const em = scope.em;
     const r = ref(d);
     const fresh = await em.findOneOrFail(SwarmDeployment, d.id, { refresh: true });
     const deadline = fresh.deadlineAt?.getTime() ?? Date.now() + 600_000;
     await this.d.log.step(em, r, 'converge', null, `waiting for ${names.length} services to converge (deadline ${new Date(deadline).toISOString()})`);
-    const memory = taskMemory();
+    const memory = taskMemory(before);
     const shown = new Map<string, string>();
     let unreachable = false;
     for (;;) {
@@ -321,33 +359,34 @@ export class DeploymentRunner implements Worker {
   }
 
   /**
-   * Records the stack's status, then the end (both only while this runner still holds the
-   * deployment), so that whoever sees the deployment ended sees the stack's status too.
+   * Records the end (only while this runner still holds the deployment) and, in the same
+   * transaction, the stack's status and the revisions a rollback undid; publishes after commit.
    */
   private async finish(em: EntityManager, d: SwarmDeployment, outcome: Outcome): Promise<void> {
-    const ours = `exists (select 1 from swarm_deployments where id = ? and status = 'in_progress' and worker_owner = ?)`;
-    const conn = em.getConnection();
-    if (outcome.ok) {
-      await conn.execute(
-        `update swarm_stacks set status = ?, status_message = null, current_deployment_id = ?, updated_at = now() where id = ? and ${ours}`,
-        [SwarmStackStatus.CONVERGED, d.id, d.stack.id, d.id, this.owner],
-        'run',
-      );
-      if (d.kind === SwarmDeploymentKind.ROLLBACK && d.sourceRevision)
-        await em.nativeUpdate(
-          SwarmDeployment,
-          { stack: d.stack.id, revision: { $gt: d.sourceRevision, $lt: d.revision }, status: SwarmDeploymentStatus.SUCCEEDED },
-          { status: SwarmDeploymentStatus.ROLLED_BACK },
-        );
-    } else {
-      await conn.execute(
-        `update swarm_stacks set status = ?, status_message = ?, updated_at = now() where id = ? and ${ours}`,
-        [SwarmStackStatus.FAILED, `revision ${d.revision}: ${outcome.error}`.slice(0, 4000), d.stack.id, d.id, this.owner],
-        'run',
-      );
-    }
     const status = outcome.ok ? SwarmDeploymentStatus.SUCCEEDED : SwarmDeploymentStatus.FAILED;
-    await this.d.log.end(em, ref(d), { status, error: outcome.ok ? null : outcome.error, owner: this.owner }, outcome.ok ? 'done' : 'failed', outcome.ok ? 'every service converged' : outcome.error);
+    const ended = await em.transactional(async (tx) => {
+      const end = await this.d.log.end(
+        tx,
+        ref(d),
+        { status, error: outcome.ok ? null : outcome.error, owner: this.owner },
+        outcome.ok ? 'done' : 'failed',
+        outcome.ok ? 'every service converged' : outcome.error,
+      );
+      if (!end) return null;
+      if (outcome.ok) {
+        await tx.nativeUpdate(SwarmStack, { id: d.stack.id }, { status: SwarmStackStatus.CONVERGED, statusMessage: null, currentDeploymentId: d.id });
+        if (d.kind === SwarmDeploymentKind.ROLLBACK && d.sourceRevision)
+          await tx.nativeUpdate(
+            SwarmDeployment,
+            { stack: d.stack.id, revision: { $gt: d.sourceRevision, $lt: d.revision }, status: SwarmDeploymentStatus.SUCCEEDED },
+            { status: SwarmDeploymentStatus.ROLLED_BACK },
+          );
+      } else {
+        await tx.nativeUpdate(SwarmStack, { id: d.stack.id }, { status: SwarmStackStatus.FAILED, statusMessage: `revision ${d.revision}: ${outcome.error}`.slice(0, 4000) });
+      }
+      return end;
+    });
+    await ended?.publish();
   }
 }
 

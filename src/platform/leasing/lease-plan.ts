@@ -7,32 +7,75 @@ export interface HeldLease {
 export interface LeasePlan {
   /** Supervisors to stop: their rows' leases are no longer held (lost to another replica, or the row is gone). In supervisor order. */
   stop: string[];
-  /** Held rows without a supervisor yet: start one each. In the order they were held, without duplicates. */
+  /**
+   * Held rows above this replica's fair share: stop their supervisors (each stores what it read),
+   * then release their leases and announce it, so that a replica under its share takes them.
+   * In the order they were held; running supervisors are kept before new ones (never restarted for nothing).
+   */
+  shed: string[];
+  /** Held rows kept without a supervisor yet: start one each. In the order they were held, without duplicates. */
   start: HeldLease[];
 }
 
 /**
- * The lease decision of one reconcile, without I/O: given the rows whose lease this replica holds
- * now and the ids it runs supervisors for, which supervisors to stop and which to start. Rows
- * held and already supervised keep their supervisor (renewing a lease never restarts it).
+ * Rows a replica may hold above its share before it sheds some: rounding (12 rows on 5 replicas)
+ * and a replica joining or leaving between two reconciles never make leases move back and forth.
+ * One row, plus 5 % of large shares.
  */
-export function planLeases(held: Iterable<HeldLease>, supervised: Iterable<string>): LeasePlan {
+export function shareSlack(target: number): number {
+  return 1 + Math.floor(target / 20);
+}
+
+/**
+ * The lease decision of one reconcile, without I/O: given the rows whose lease this replica holds
+ * now (in claim order), the ids it runs supervisors for, and its fair share (`target`:
+ * ceil(rows / live replicas), computed by the claim statement; undefined: no limit), which supervisors to stop, which rows to shed and which to start. Rows held and
+ * already supervised keep their supervisor (renewing a lease never restarts it). Above
+ * target + shareSlack(target) it keeps `target` rows, running ones first, and sheds the rest.
+ */
+export function planLeases(held: Iterable<HeldLease>, supervised: Iterable<string>, target?: number): LeasePlan {
   const heldIds = new Set<string>();
-  const start: HeldLease[] = [];
+  const rows: HeldLease[] = [];
   const running = new Set(supervised);
   for (const h of held) {
     if (heldIds.has(h.id)) continue;
     heldIds.add(h.id);
-    if (!running.has(h.id)) start.push(h);
+    rows.push(h);
   }
-  return { stop: [...running].filter((id) => !heldIds.has(id)), start };
+  const stop = [...running].filter((id) => !heldIds.has(id));
+  let kept = rows;
+  let shed: string[] = [];
+  if (target !== undefined && rows.length > target + shareSlack(target)) {
+    // running supervisors first (stable within each group): shedding them would restart a reader elsewhere for nothing
+    const ordered = [...rows.filter((h) => running.has(h.id)), ...rows.filter((h) => !running.has(h.id))];
+    kept = ordered.slice(0, Math.max(0, target));
+    const keep = new Set(kept.map((h) => h.id));
+    shed = rows.filter((h) => !keep.has(h.id)).map((h) => h.id);
+  }
+  return { stop, shed, start: kept.filter((h) => !running.has(h.id)) };
 }
+
+/**
+ * Supervisors a fleet starts at once. A takeover claims many rows in one reconcile; each new
+ * supervisor connects, verifies the engine and resumes its stream (its sync then waits for one of
+ * the process's sync slots: supervisor.ts OPENING_SYNCS_AT_ONCE), and all of them at once would share the
+ * CPU and the database pool, so that every reader — and the event batches of the rows already read
+ * — waits for the slowest. A few at a time, the first streams are read again at once.
+ */
+export const STARTS_AT_ONCE = 8;
+/**
+ * How long a starting supervisor holds its start slot at most: an engine that does not answer
+ * (connect timeout) must not hold back the others; its supervisor carries on in the background.
+ */
+export const START_SLOT_MS = 1_500;
 
 /**
  * How long a claim lasts without renewal, by default. A replica that dies without releasing its
  * leases has them taken over within DEFAULT_LEASE_SECONDS + DEFAULT_RECONCILE_MS (≤ 8 s); a
  * replica that stops releases them at once (LeasedFleet.stop). Renewing every row costs one
- * statement per reconcile per replica.
+ * statement per reconcile per replica. A replica's presence (fleet_replicas) expires with the
+ * same length, renewed in the same statement: a dead replica's rows are free exactly when it
+ * stops counting in the others' fair share.
  */
 export const DEFAULT_LEASE_SECONDS = 6;
 /** How often a replica claims and renews, by default: three renewals per lease, so one failed reconcile loses nothing. */

@@ -5,11 +5,13 @@ import type { Logger } from 'pino';
 import type { Worker } from '../../kernel/worker';
 import type { FleetPubSub } from '../../infra/pubsub';
 import { Topic } from '../../infra/pubsub/topics';
-import { leaseTiming, planLeases } from './lease-plan';
+import { HeldLease, leaseTiming, planLeases, START_SLOT_MS, STARTS_AT_ONCE } from './lease-plan';
 
 /** One supervised row's worker (a host's or a cluster's supervisor). */
 export interface Supervised {
   start(): void;
+  /** Resolves once its first check after start() finished (stream opened and synced, or failed), or on stop(). */
+  readonly firstCheck: Promise<void>;
   stop(): Promise<void>;
   poke(): void;
   /** Whether it stopped on its own (its store found the lease taken: fencing; or its row gone). */
@@ -18,28 +20,49 @@ export interface Supervised {
 
 export interface LeasedFleetOptions<S extends Supervised> {
   name: string;
-  /** Table whose rows carry lease_owner / lease_expires_at (and account_id). */
+  /** Table whose rows carry lease_owner / lease_expires_at (and account_id); also the fleet's name in fleet_replicas. */
   table: string;
   orm: MikroORM;
   logger: Logger;
   /** A supervisor for a row; `fence` is this replica's lease id, which its writes check (fencing). */
   create(id: string, accountId: string, fence: string): S;
-  /** Where replicas announce leases they gave up (on stop), so the others take them at once. */
+  /** Where replicas announce leases they gave up (on stop, or shed above their share), so the others take them at once. */
   pubsub?: Pick<FleetPubSub, 'emit' | 'subscribe'>;
   leaseSeconds?: number;
   reconcileMs?: number;
+}
+
+/** What the claim statement answers: the fair share, and the rows held after it (renewed, then newly claimed). */
+interface Claim {
+  live: number;
+  target: number;
+  held: HeldLease[];
 }
 
 /**
  * Runs one supervisor per row this replica holds a lease on. Leases live on the row
  * (lease_owner, lease_expires_at) and are claimed or renewed in one statement per reconcile,
  * so with several replicas each row has exactly one supervisor, and a crashed replica's rows
- * move to another within the lease time. Hosts (src/modules/hosts/fleet.ts) and Swarm clusters use it.
+ * move to another within the lease time. The same statement renews the replica's presence in
+ * fleet_replicas, and a replica claims free rows only up to its fair share (rows / live
+ * replicas) and sheds what it holds well above it: leases spread over the replicas, so a kill
+ * orphans about 1/N of the rows, which the survivors split. New supervisors start a few at a
+ * time (STARTS_AT_ONCE). Hosts (src/modules/hosts/fleet.ts) and Swarm clusters use it.
  */
 export class LeasedFleet<S extends Supervised> implements Worker {
   readonly name: string;
   readonly owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private readonly supervisors = new Map<string, S>();
+  /** Created supervisors waiting for a start slot (in claim order), and how many are starting. */
+  private readonly waiting: Array<{ id: string; sup: S }> = [];
+  private starting = 0;
+  /**
+   * Rows whose supervisors are stopping off the reconcile (lost leases; shed ones, released once
+   * stopped), and that work: a reconcile never waits for a supervisor to store what it read, so
+   * renewals keep their pace; these rows get no new supervisor until their old one has stopped.
+   */
+  private readonly stopping = new Set<string>();
+  private stoppingWork: Promise<void> = Promise.resolve();
   private timer?: NodeJS.Timeout;
   private running = false;
   private reconciling: Promise<void> = Promise.resolve();
@@ -56,7 +79,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
     this.timer = setInterval(() => void this.reconcile(), leaseTiming(this.opts).reconcileMs);
   }
 
-  /** Another replica released its leases (it is stopping): claim them now rather than at the next reconcile. */
+  /** Another replica released leases (it is stopping, or shed some above its share): claim them now rather than at the next reconcile. */
   private listenForHandoffs(): void {
     if (!this.opts.pubsub) return;
     const iterator = this.opts.pubsub.subscribe(Topic.LEASES_RELEASED, this.opts.table)[Symbol.asyncIterator]();
@@ -71,25 +94,21 @@ export class LeasedFleet<S extends Supervised> implements Worker {
   }
 
   /**
-   * Stops every supervisor (each stores what it read first), then releases their leases and tells
-   * the other replicas, which take them over at once: a SIGTERM hands the fleet over in about the
-   * time one reconcile takes, with no gap (the next reader resumes from the last stored event).
+   * Stops every supervisor (each stores what it read first), then leaves the fleet (its presence
+   * row goes, so the others' fair share grows at once), releases the leases and tells the other
+   * replicas, which take them over at once: a SIGTERM hands the fleet over in about the time one
+   * reconcile takes, with no gap (the next reader resumes from the last stored event).
    */
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
     void this.handoffs?.return?.();
     await this.reconciling;
-    await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
+    this.waiting.splice(0);
+    await this.stoppingWork;
     const ids = [...this.supervisors.keys()];
-    this.supervisors.clear();
-    if (ids.length > 0) {
-      await this.opts.orm.em
-        .getConnection()
-        .execute(`update ${this.opts.table} set lease_owner = null, lease_expires_at = null where lease_owner = ? and id in (?)`, [this.owner, ids])
-        .catch(() => undefined);
-      await this.opts.pubsub?.emit(Topic.LEASES_RELEASED, { owner: this.owner, released: ids.length }, this.opts.table);
-    }
+    await this.stopSupervisors(ids);
+    await this.release(ids, true);
   }
 
   get isRunning(): boolean {
@@ -114,34 +133,141 @@ export class LeasedFleet<S extends Supervised> implements Worker {
 
   private async reconcileOnce(): Promise<void> {
     if (!this.running) return;
-    // a supervisor that stopped on its own is not one: if the lease is (again) this replica's, a
-    // new one starts below, else the row would stay leased here with nobody reading it
-    for (const [id, sup] of this.supervisors) {
-      if (!sup.isStopped) continue;
-      this.supervisors.delete(id);
-      await sup.stop();
-    }
-    const held = (await this.opts.orm.em.getConnection().execute(
-      `update ${this.opts.table} set lease_owner = ?, lease_expires_at = now() + (? * interval '1 second')
-        where lease_owner = ? or lease_owner is null or lease_expires_at < now()
-        returning id, account_id`,
-      [this.owner, leaseTiming(this.opts).leaseSeconds, this.owner],
-    )) as Array<{ id: string; account_id: string }>;
-    const plan = planLeases(
-      held.map((h) => ({ id: h.id, accountId: h.account_id })),
-      this.supervisors.keys(),
+    // a supervisor that stopped on its own is not one: once it has finished, if the lease is
+    // (again) this replica's, a new one starts, else the row would stay leased here with nobody reading it
+    this.stopInBackground(
+      [...this.supervisors].filter(([, sup]) => sup.isStopped).map(([id]) => id),
+      false,
     );
-    for (const id of plan.stop) {
-      const sup = this.supervisors.get(id);
-      if (!sup) continue;
-      this.supervisors.delete(id);
-      await sup.stop();
+    const claim = await this.claim();
+    // rows still stopping (shed ones stay held until released) are not planned again
+    const plan = planLeases(
+      claim.held.filter((h) => !this.stopping.has(h.id)),
+      this.supervisors.keys(),
+      claim.target,
+    );
+    this.stopInBackground(plan.stop, false);
+    if (plan.shed.length > 0) {
+      this.opts.logger.info({ fleet: this.name, shed: plan.shed.length, held: claim.held.length, share: claim.target, replicas: claim.live }, 'leases above the fair share handed over');
+      this.stopInBackground(plan.shed, true);
     }
     for (const h of plan.start) {
       if (this.supervisors.has(h.id) || !this.running) continue;
       const sup = this.opts.create(h.id, h.accountId, this.owner);
       this.supervisors.set(h.id, sup);
+      this.waiting.push({ id: h.id, sup });
+    }
+    this.startWaiting();
+  }
+
+  /**
+   * The one statement of a reconcile: renews this replica's presence (expiring with its leases)
+   * and deletes presences expired a minute ago (skipping those another replica deletes right now:
+   * no deadlock); renews every lease it holds; claims free or
+   * expired rows up to its fair share, ceil(rows / live replicas), minus what it holds (rows
+   * locked by another replica's claim right now are skipped, not waited for). Its own presence is
+   * counted as one (a statement does not see its own insert).
+   */
+  private async claim(): Promise<Claim> {
+    const table = this.opts.table;
+    const lease = leaseTiming(this.opts).leaseSeconds;
+    const [row] = (await this.opts.orm.em.getConnection().execute(
+      `with presence as (
+         insert into fleet_replicas (fleet, owner, seen_at, expires_at) values (?, ?, now(), now() + (? * interval '1 second'))
+         on conflict (fleet, owner) do update set seen_at = excluded.seen_at, expires_at = excluded.expires_at
+         returning owner
+       ), forgotten as (
+         delete from fleet_replicas where (fleet, owner) in (
+           select fleet, owner from fleet_replicas where fleet = ? and expires_at < now() - interval '1 minute' for update skip locked
+         ) returning owner
+       ), live as (
+         select 1 + count(*)::int as n from fleet_replicas where fleet = ? and owner <> ? and expires_at > now()
+       ), share as (
+         select ceil((select count(*) from ${table})::numeric / (select n from live))::int as target
+       ), renewed as (
+         update ${table} set lease_expires_at = now() + (? * interval '1 second') where lease_owner = ? returning id, account_id
+       ), free as (
+         select id from ${table}
+          where (lease_owner is null or lease_expires_at < now()) and lease_owner is distinct from ?
+          order by id
+          limit greatest(0, (select target from share) - (select count(*) from ${table} where lease_owner = ?))
+          for update skip locked
+       ), claimed as (
+         update ${table} t set lease_owner = ?, lease_expires_at = now() + (? * interval '1 second') from free
+          where t.id = free.id and (t.lease_owner is null or t.lease_expires_at < now())
+          returning t.id, t.account_id
+       )
+       select (select n from live) as live, (select target from share) as target,
+              coalesce((select json_agg(json_build_object('id', id, 'accountId', account_id)) from renewed), '[]') as renewed,
+              coalesce((select json_agg(json_build_object('id', id, 'accountId', account_id)) from claimed), '[]') as claimed`,
+      [table, this.owner, lease, table, table, this.owner, lease, this.owner, this.owner, this.owner, this.owner, lease],
+    )) as Array<{ live: number; target: number; renewed: HeldLease[]; claimed: HeldLease[] }>;
+    return { live: row.live, target: row.target, held: [...row.renewed, ...row.claimed] };
+  }
+
+  /**
+   * Stops these supervisors off the reconcile (each stores what it read first); `release`: then
+   * releases their leases and announces it (shedding). Until then their rows are `stopping`.
+   */
+  private stopInBackground(ids: string[], release: boolean): void {
+    const mine = ids.filter((id) => this.supervisors.has(id) && !this.stopping.has(id));
+    if (mine.length === 0) return;
+    for (const id of mine) this.stopping.add(id);
+    const work = this.stopSupervisors(mine)
+      .then(() => (release ? this.release(mine, false) : undefined))
+      .catch((err) => this.opts.logger.warn({ err, fleet: this.name }, 'stopping supervisors failed'))
+      .finally(() => {
+        mine.forEach((id) => this.stopping.delete(id));
+        // a row whose lease is still (or again) this replica's gets its new supervisor now, not a reconcile later
+        if (!release && this.running) void this.reconcile();
+      });
+    this.stoppingWork = Promise.all([this.stoppingWork, work]).then(() => undefined);
+  }
+
+  /** Stops these supervisors (each stores what it read first) and forgets them. */
+  private async stopSupervisors(ids: string[]): Promise<void> {
+    const stopping: Array<Promise<void>> = [];
+    for (const id of ids) {
+      const sup = this.supervisors.get(id);
+      if (!sup) continue;
+      this.supervisors.delete(id);
+      stopping.push(sup.stop());
+    }
+    await Promise.all(stopping);
+  }
+
+  /**
+   * Releases leases whose supervisors stopped (and, when `leaving`, this replica's presence) and
+   * announces it on LEASES_RELEASED, so that the other replicas claim them now: the one way leases
+   * are handed over, on stop and when shedding above the fair share.
+   */
+  private async release(ids: string[], leaving: boolean): Promise<void> {
+    const conn = this.opts.orm.em.getConnection();
+    if (leaving) await conn.execute(`delete from fleet_replicas where fleet = ? and owner = ?`, [this.opts.table, this.owner]).catch(() => undefined);
+    if (ids.length === 0) return;
+    await conn.execute(`update ${this.opts.table} set lease_owner = null, lease_expires_at = null where lease_owner = ? and id in (?)`, [this.owner, ids]).catch(() => undefined);
+    await this.opts.pubsub
+      ?.emit(Topic.LEASES_RELEASED, { owner: this.owner, released: ids.length }, this.opts.table)
+      .catch((err: unknown) => this.opts.logger.warn({ err, fleet: this.name }, 'lease hand-off not announced; the others claim at their next reconcile'));
+  }
+
+  /**
+   * Starts waiting supervisors, STARTS_AT_ONCE at a time: a slot frees when a supervisor's first
+   * check finished (its stream is read), or after START_SLOT_MS (an engine that does not answer
+   * holds no one back). Supervisors stopped or replaced meanwhile are skipped.
+   */
+  private startWaiting(): void {
+    while (this.running && this.starting < STARTS_AT_ONCE && this.waiting.length > 0) {
+      const { id, sup } = this.waiting.shift()!;
+      if (sup.isStopped || this.supervisors.get(id) !== sup) continue;
+      this.starting++;
+      let slot: NodeJS.Timeout | undefined;
       sup.start();
+      void Promise.race([sup.firstCheck, new Promise<void>((resolve) => (slot = setTimeout(resolve, START_SLOT_MS)))]).finally(() => {
+        clearTimeout(slot);
+        this.starting--;
+        this.startWaiting();
+      });
     }
   }
 }

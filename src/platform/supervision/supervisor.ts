@@ -40,6 +40,61 @@ interface Resume {
 /** How long the sync after a reopen waits for Docker's replay to start (it is immediate unless the daemon restarted). */
 const REPLAY_WAIT_MS = 500;
 
+/**
+ * Syncs right after a stream opened (a takeover, a replica start, a reconnect) running at once in
+ * a process. A takeover opens many streams within seconds: their syncs, all at once, would share
+ * the CPU and the database pool with the event batches of every stream. Such a sync waits for a
+ * slot before it is queued, so the endpoint's own events are stored meanwhile; the syncs at each
+ * endpoint's interval do not wait.
+ */
+const OPENING_SYNCS_AT_ONCE = 4;
+/** How long such a sync holds its slot at most: a slow engine (calls time out after 60 s) must not hold up the others. */
+const SYNC_SLOT_MS = 5_000;
+
+/** A claim on one of a Slots' places: `granted` resolves true once it holds one, false when released (cancelled) before. */
+interface SlotClaim {
+  granted: Promise<boolean>;
+  /** Gives the place back, or cancels the wait; idempotent. */
+  release(): void;
+}
+
+/** A counting semaphore with cancellable waits, first come first served. */
+class Slots {
+  private used = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly size: number) {}
+
+  claim(): SlotClaim {
+    let state: 'waiting' | 'held' | 'done' = 'waiting';
+    let settle!: (held: boolean) => void;
+    const granted = new Promise<boolean>((resolve) => (settle = resolve));
+    const grant = () => {
+      state = 'held';
+      settle(true);
+    };
+    if (this.used < this.size) {
+      this.used++;
+      grant();
+    } else this.waiting.push(grant);
+    const release = () => {
+      if (state === 'waiting') {
+        this.waiting.splice(this.waiting.indexOf(grant), 1);
+        settle(false);
+      } else if (state === 'held') {
+        // the place passes to the next waiter as it is
+        const next = this.waiting.shift();
+        if (next) next();
+        else this.used--;
+      }
+      state = 'done';
+    };
+    return { granted, release };
+  }
+}
+
+const openingSyncs = new Slots(OPENING_SYNCS_AT_ONCE);
+
 /** Follow-ups (activity links) of stored batches that may wait before the next batch waits for them. */
 const MAX_FOLLOW_UPS = 4;
 
@@ -74,6 +129,14 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   private followUpsWaiting = 0;
   /** Set when the stream was (re)opened on an endpoint synced before: the next successful sync publishes what it finds. */
   private resyncPending = false;
+  private firstChecked!: () => void;
+  /** The slot the sync after an opened stream waits for or holds (released by stop()). */
+  private syncSlot?: SlotClaim;
+  /**
+   * Resolves once the first check after start() has the stream open (or failed), or on stop(): a
+   * fleet taking over many endpoints starts them a few at a time (LeasedFleet).
+   */
+  readonly firstCheck = new Promise<void>((resolve) => (this.firstChecked = resolve));
 
   /**
    * @param fence the lease id of this replica (LeasedFleet.owner): events are stored only while
@@ -175,8 +238,10 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   /** Stops; events already read are stored first (a replica that takes over must not find a stale inventory). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.syncSlot?.release();
     this.closeStream();
     await this.ticker.stop();
+    this.firstChecked();
     await this.draining?.catch(() => undefined);
     await this.followUps;
   }
@@ -191,6 +256,14 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   }
 
   private async tick(): Promise<void> {
+    try {
+      await this.check();
+    } finally {
+      this.firstChecked();
+    }
+  }
+
+  private async check(): Promise<void> {
     if (this.stopped) return;
     const em = this.em();
     const row = await em.findOne(this.tables.entity, this.id);
@@ -203,8 +276,11 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
       // the endpoint or credentials changed since the stream was opened: reopen it with the new ones
       if (this.stream && this.streamRevision !== row.connectionRevision) this.closeStream();
       // a reopened stream first replays what Docker still buffers: the sync waits for it to start
-      if (!this.stream) await this.openStream(em, row);
-      await this.syncNow();
+      const opening = !this.stream;
+      if (opening) await this.openStream(em, row);
+      this.firstChecked();
+      if (opening) await this.syncInSlot();
+      else await this.syncNow();
       this.schedule(row.syncIntervalSeconds * 1000);
     } catch (err) {
       // the sync already recorded the failure when it got that far
@@ -213,6 +289,24 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
       const fresh = await this.em().findOne(this.tables.entity, this.id);
       const failures = fresh?.consecutiveFailures ?? 1;
       this.schedule(Math.min(this.deps.retryBaseMs * 2 ** Math.max(failures - 1, 0), row.syncIntervalSeconds * 1000));
+    }
+  }
+
+  /** The sync after the stream opened, in one of the process's slots (OPENING_SYNCS_AT_ONCE); none once stopped. */
+  private async syncInSlot(): Promise<void> {
+    const slot = openingSyncs.claim();
+    this.syncSlot = slot;
+    try {
+      if (!(await slot.granted) || this.stopped) return;
+      const timer = setTimeout(slot.release, SYNC_SLOT_MS);
+      try {
+        await this.syncNow();
+      } finally {
+        clearTimeout(timer);
+      }
+    } finally {
+      slot.release();
+      if (this.syncSlot === slot) this.syncSlot = undefined;
     }
   }
 
