@@ -72,20 +72,23 @@ describe('deployStack on a real 3-node swarm', () => {
     return { services: await names('service', 'ls'), networks: await names('network', 'ls'), secrets: await names('secret', 'ls'), configs: await names('config', 'ls') };
   }
 
+  /** The input deploying GOOD as stack "shop", with its variable and its config file's content. */
+  const shop = (greeting: string, config: string) => ({
+    clusterId,
+    name: 'shop',
+    compose: GOOD,
+    variables: [{ name: 'GREETING', value: greeting }],
+    files: [
+      { path: './db_password.txt', content: 's3cret' },
+      { path: 'app.conf', content: config },
+    ],
+  });
+
   /** The deployment once it ended (SUCCEEDED, FAILED, …). */
   const finished = (id: string) => deploymentEnded<DeploymentResult['deployment']>(t, token, id, 'status error diff { created updated { service } }', 90_000);
 
   it('creates the stack as docker stack deploy would, as revision 1 that ends SUCCEEDED once the CLI sees every task, and returns the warnings', async () => {
-    const input = {
-      clusterId,
-      name: 'shop',
-      compose: GOOD,
-      variables: [{ name: 'GREETING', value: 'hi' }],
-      files: [
-        { path: './db_password.txt', content: 's3cret' },
-        { path: 'app.conf', content: 'key=value\n' },
-      ],
-    };
+    const input = shop('hi', 'key=value\n');
     const res = ok(await t.gql<DeployResult, { input: typeof input }>(DEPLOY, { input }, token)).deployStack;
     expect(res.stack.name).toBe('shop');
     // queued as a job, which an idle worker of this replica takes at once
@@ -114,16 +117,7 @@ describe('deployStack on a real 3-node swarm', () => {
   }, 120_000);
 
   it('refuses a config whose content changed (Docker cannot change a config) before anything changes, naming it', async () => {
-    const input = {
-      clusterId,
-      name: 'shop',
-      compose: GOOD,
-      variables: [{ name: 'GREETING', value: 'changed' }],
-      files: [
-        { path: './db_password.txt', content: 's3cret' },
-        { path: 'app.conf', content: 'key=other\n' },
-      ],
-    };
+    const input = shop('changed', 'key=other\n');
     const res = await t.gql(DEPLOY, { input }, token);
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'configs.app_config' });
     // nothing recorded, nothing changed on the swarm
