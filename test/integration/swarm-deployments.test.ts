@@ -144,6 +144,39 @@ describe('stack deployments on a real 3-node swarm', () => {
     expect(await cliReplicas('app')).toEqual(['app_api 3/3', 'app_worker 1/1']);
   }, 400_000);
 
+  it('keeps stacks, deployments and their progress to the account, and refuses bad arguments without changing anything', async () => {
+    const mine = await finished((await deploy('tenant', `services:\n${svc('web', SLEEP)}`)).id);
+    const other = await t.token({ account: `intruder-${randomUUID().slice(0, 8)}`, permissions: ['docker.hosts.manage', 'swarm.clusters.manage', 'swarm.stacks.deploy'] });
+    const as = (doc: string, variables: Record<string, unknown>) => t.gql(doc, variables, other);
+    const code = (res: { errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> }) => res.errors?.[0]?.extensions?.code;
+    expect(code(await as(STACK, { id: mine.stack.id }))).toBe('NOT_FOUND');
+    expect(code(await as(DEPLOYMENT, { id: mine.id }))).toBe('NOT_FOUND');
+    expect(code(await as(ROLLBACK, { input: { stackId: mine.stack.id, toRevision: 1 } }))).toBe('NOT_FOUND');
+    expect(code(await as(REDEPLOY, { input: { deploymentId: mine.id } }))).toBe('NOT_FOUND');
+    expect(code(await as(CANCEL, { input: { deploymentId: mine.id } }))).toBe('NOT_FOUND');
+    expect(code(await as(REMOVE, { input: { stackId: mine.stack.id } }))).toBe('NOT_FOUND');
+    expect(code(await as(DEPLOY, { input: { clusterId, name: 'tenant', compose: `services:\n${svc('web', SLEEP)}` } }))).toBe('NOT_FOUND');
+    expect((ok(await as(STACKS, {})) as { stacks: { nodes: unknown[] } }).stacks.nodes).toEqual([]);
+    // the intruder's progress feed stays silent while the owner deploys
+    const spy = subscribe<{ deploymentProgress: { deploymentId: string } }, { stackId: string }>(t.ws(other), PROGRESS, { stackId: mine.stack.id });
+    const next = await finished((await deploy('tenant', `services:\n${svc('web', `${SLEEP}    deploy: { replicas: 2 }\n`)}`)).id);
+    expect(next.status).toBe('SUCCEEDED');
+    expect(spy.results.filter((r) => r.data)).toEqual([]);
+    spy.unsubscribe();
+
+    // bad arguments: refused, nothing recorded
+    const bad = [
+      await gql(ROLLBACK, { input: { stackId: mine.stack.id, toRevision: 99 } }),
+      await gql(DEPLOY, { input: { clusterId, name: 'tenant', compose: `services:\n${svc('web', SLEEP)}`, timeoutSeconds: 5 } }),
+      await gql(DEPLOY, { input: { clusterId, name: 'tenant', compose: `services:\n${svc('web', SLEEP)}`, timeoutSeconds: 100000 } }),
+      await gql(DEPLOY, { input: { clusterId, name: 'Bad Name!', compose: `services:\n${svc('web', SLEEP)}` } }),
+      await gql(DEPLOYMENT, { id: mine.stack.id }),
+    ];
+    expect(bad.map(code)).toEqual(['BAD_USER_INPUT', 'BAD_USER_INPUT', 'BAD_USER_INPUT', 'BAD_USER_INPUT', 'BAD_USER_INPUT']);
+    const history = ok(await gql<{ stack: { deployments: { nodes: Array<{ revision: number }> } } }>(STACK, { id: mine.stack.id })).stack.deployments.nodes;
+    expect(history.map((d) => d.revision)).toEqual([2, 1]);
+  }, 180_000);
+
   it('ends a missing image, a crash loop and a failing healthcheck FAILED with Docker’s reason, and a good stack SUCCEEDED', async () => {
     const cases = {
       noimage: `services:\n  web:\n    image: local/nope:404\n${SLEEP}`,
