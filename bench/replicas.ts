@@ -39,6 +39,7 @@
  *                                then the replacement starts anyway (storing/caught-up are still computed from the rows at the end)
  *   BENCH_DRAIN_SECONDS=30       after the load stops, how long to wait for storing and delivery to finish
  *   BENCH_SYNC_SECONDS=60        each host's syncIntervalSeconds (fleetgraph's default is 60)
+ *   BENCH_LOG_LEVEL=warn         the replicas' LOG_LEVEL; BENCH_LOG_FILE=<path> appends everything they log there
  *   BENCH_TS_NODE=0              1 = run replicas under ts-node (test/support/replicas.ts startReplica); default: the app is
  *                                compiled once (tsc --noCheck, into .data/) and replicas run `node …/src/main.js` as `npm start`
  *                                does: a ts-node start costs ~7 s of CPU, which on 2 cores disturbs what the rounds measure
@@ -84,6 +85,8 @@ const TERMS = int('BENCH_TERMS', 2);
 const TAKEOVER_MS = int('BENCH_TAKEOVER_SECONDS', 30) * 1000;
 const DRAIN_MS = int('BENCH_DRAIN_SECONDS', 30) * 1000;
 const SYNC_SECONDS = int('BENCH_SYNC_SECONDS', 60);
+/** Where every line the replicas log is appended (with BENCH_LOG_LEVEL, default warn), e.g. to read their stream-open timings. */
+const LOG_FILE = process.env.BENCH_LOG_FILE;
 const TS_NODE = process.env.BENCH_TS_NODE === '1';
 
 const FEED = `subscription Feed($hostId: ID!, $after: String) {
@@ -176,7 +179,7 @@ function replicaEnv(databaseUrl: string, port: number, allow: string): NodeJS.Pr
     NODE_ENV: 'test',
     PORT: String(port),
     HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     DATABASE_URL: databaseUrl,
     REDIS_URL: testEnv('FLEETGRAPH_TEST_REDIS_URL'),
     FLEETGRAPH_JWT_SECRET: TEST_JWT_SECRET,
@@ -197,6 +200,7 @@ async function startCompiledReplica(dist: string, databaseUrl: string, allow: st
     const text = d.toString('utf8');
     out = (out + text).slice(-65536);
     replicaLogs.feed(text);
+    if (LOG_FILE) fs.appendFileSync(LOG_FILE, text);
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);

@@ -124,7 +124,7 @@ describe('replica share (three replica processes, twelve simulated engines)', ()
     expect(hosts.map((h) => h.engine.subscriberCount)).toEqual(hosts.map(() => 1));
   }, 60_000);
 
-  it('SIGKILL of one replica moves only its hosts, split between the survivors within the lease time; the survivors’ hosts are not restarted', async () => {
+  it('SIGKILL of one replica moves only its hosts, split between the survivors before its leases expire (its connection closed); the survivors’ hosts are not restarted', async () => {
     await spreadWithin(3, 5, 30_000);
     const before = await owners();
     const victim = replicas.filter((r) => r.alive()).sort((a, b) => [...before.values()].filter((o) => b.owns(o)).length - [...before.values()].filter((o) => a.owns(o)).length)[0];
@@ -133,11 +133,27 @@ describe('replica share (three replica processes, twelve simulated engines)', ()
     const keptRequests = kept.map((h) => h.engine.stats.requests);
     expect(orphaned.length).toBeGreaterThanOrEqual(3);
 
+    // the dead replica's backend goes with its process: its rows are claimed before its leases would expire
+    const { rows: held } = await pg.query(`select min(lease_expires_at) as until from docker_hosts where lease_owner = $1`, [before.get(orphaned[0].uuid)]);
     const killedAt = Date.now();
     await victim.signal('SIGKILL');
     // what the dead replica's engines emit while nobody reads them is replayed by Docker to the new reader
     await eventually(async () => orphaned.every((h) => h.engine.subscriberCount === 0), 5000, 20);
     const missed = orphaned.map((h) => ({ host: h, timeNano: emitOn(h, `killed-${run}`) }));
+    const claimedAll = await eventually(
+      async () => {
+        const { rows } = await pg.query(`select bool_and(lease_owner <> $1) as moved, now() < $2 as before_expiry from docker_hosts where id = any($3)`, [
+          before.get(orphaned[0].uuid),
+          (held[0] as { until: Date }).until,
+          orphaned.map((h) => h.uuid),
+        ]);
+        const r = rows[0] as { moved: boolean; before_expiry: boolean };
+        return r.moved ? r : undefined;
+      },
+      20_000,
+      20,
+    );
+    expect(claimedAll.before_expiry).toBe(true);
     const readAgain = new Map<Host, number>();
     await eventually(
       async () => {

@@ -73,6 +73,8 @@ export async function heldByAnotherAccount(em: EntityManager, accountId: string,
  */
 export async function claimEngine(em: EntityManager, accountId: string, holder: ClaimHolder, identity: EngineIdentity, field = 'apiEndpoint'): Promise<void> {
   const keys = claimKeys(identity);
+  // the usual case (every reconnect, every takeover): nothing to write, one read instead of a transaction
+  if (await claimedAsItIs(em, accountId, holder, keys)) return;
   const kinds = keys.map((k) => k[0]);
   const ids = keys.map((k) => k[1]);
   await inTransaction(em, async (tx) => {
@@ -98,6 +100,21 @@ export async function claimEngine(em: EntityManager, accountId: string, holder: 
     await tx.execute(`delete from engine_claim_holders where ${holder.column} = ? and (claim_kind, claim_external_id) not in (${tuples(keys)})`, [holder.id, ...keys.flat()]);
     await releaseOrphans(tx, accountId);
   });
+}
+
+/**
+ * Whether `holder` already holds exactly these claims and each is `accountId`'s: then claiming
+ * would change nothing. Only this account's own holders can change that state (a claim with
+ * holders is never taken by another account), so the read is enough.
+ */
+async function claimedAsItIs(em: EntityManager, accountId: string, holder: ClaimHolder, keys: Key[]): Promise<boolean> {
+  const [row] = (await em.execute(
+    `select (select count(*) from engine_claim_holders h where h.${holder.column} = ?)::int as held,
+            (select count(*) from engine_claim_holders h join engine_claims c on c.kind = h.claim_kind and c.external_id = h.claim_external_id
+              where h.${holder.column} = ? and c.account_id = ? and (h.claim_kind, h.claim_external_id) in (${tuples(keys)}))::int as mine`,
+    [holder.id, holder.id, accountId, ...keys.flat()],
+  )) as Array<{ held: number; mine: number }>;
+  return row.held === keys.length && row.mine === keys.length;
 }
 
 /**

@@ -58,11 +58,12 @@ export function planLeases(held: Iterable<HeldLease>, supervised: Iterable<strin
 /**
  * Supervisors a fleet starts at once. A takeover claims many rows in one reconcile; each new
  * supervisor connects, verifies the engine and resumes its stream (its sync then waits for one of
- * the process's sync slots: supervisor.ts OPENING_SYNCS_AT_ONCE), and all of them at once would share the
- * CPU and the database pool, so that every reader — and the event batches of the rows already read
- * — waits for the slowest. A few at a time, the first streams are read again at once.
+ * the process's sync slots: supervisor.ts OPENING_SYNCS_AT_ONCE). A slot frees as soon as the
+ * stream is open. Opening costs a few short statements and Docker calls, mostly waiting: a third
+ * of a dead replica's rows (200 hosts on 3 replicas) start in one wave, while a flood of
+ * thousands still can't open every stream at once.
  */
-export const STARTS_AT_ONCE = 8;
+export const STARTS_AT_ONCE = 32;
 /**
  * How long a starting supervisor holds its start slot at most: an engine that does not answer
  * (connect timeout) must not hold back the others; its supervisor carries on in the background.
@@ -70,14 +71,21 @@ export const STARTS_AT_ONCE = 8;
 export const START_SLOT_MS = 1_500;
 
 /**
- * How long a claim lasts without renewal, by default. A replica that dies without releasing its
- * leases has them taken over within DEFAULT_LEASE_SECONDS + DEFAULT_RECONCILE_MS (≤ 8 s); a
- * replica that stops releases them at once (LeasedFleet.stop). Renewing every row costs one
+ * How long a claim lasts without renewal, by default. A replica that dies has its rows claimed
+ * within WATCH_MS when its connections close with it (its session's backend ends), else (a host
+ * cut off from PostgreSQL) within DEFAULT_LEASE_SECONDS + DEFAULT_RECONCILE_MS (≤ 8 s); a replica
+ * that stops releases them at once (LeasedFleet.stop). Renewing every row costs one
  * statement per reconcile per replica. A replica's presence (fleet_replicas) expires with the
  * same length, renewed in the same statement: a dead replica's rows are free exactly when it
  * stops counting in the others' fair share.
  */
 export const DEFAULT_LEASE_SECONDS = 6;
+/**
+ * How often a replica looks for replicas of its fleet that died (their lease session's backend is
+ * gone from PostgreSQL): a SIGKILL or crash moves the dead replica's rows within about this long,
+ * not after its leases expire. One cheap statement per fleet on each replica's own connection.
+ */
+export const WATCH_MS = 500;
 /** How often a replica claims and renews, by default: three renewals per lease, so one failed reconcile loses nothing. */
 export const DEFAULT_RECONCILE_MS = 2_000;
 

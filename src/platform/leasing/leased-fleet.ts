@@ -5,12 +5,13 @@ import type { Logger } from 'pino';
 import type { Worker } from '../../kernel/worker';
 import type { FleetPubSub } from '../../infra/pubsub';
 import { Topic } from '../../infra/pubsub/topics';
-import { HeldLease, leaseTiming, planLeases, START_SLOT_MS, STARTS_AT_ONCE } from './lease-plan';
+import { DedicatedSession } from '../../infra/db/session';
+import { HeldLease, leaseTiming, planLeases, START_SLOT_MS, STARTS_AT_ONCE, WATCH_MS } from './lease-plan';
 
 /** One supervised row's worker (a host's or a cluster's supervisor). */
 export interface Supervised {
   start(): void;
-  /** Resolves once its first check after start() finished (stream opened and synced, or failed), or on stop(). */
+  /** Resolves once its first check after start() has the stream open (or failed), or on stop(). */
   readonly firstCheck: Promise<void>;
   stop(): Promise<void>;
   poke(): void;
@@ -31,6 +32,17 @@ export interface LeasedFleetOptions<S extends Supervised> {
   leaseSeconds?: number;
   reconcileMs?: number;
 }
+
+/**
+ * Replicas of fleet $1 other than $2 that are dead: their presence names a backend of this
+ * PostgreSQL instance (written since it started) that is gone, or is another one now (pid
+ * reused). A process that dies closes its connections and PostgreSQL ends their backends at once.
+ * Presences without a backend, from before a PostgreSQL restart, or whose backend can't be seen
+ * are not judged here: their leases expire.
+ */
+export const DEAD_REPLICAS = `select r.owner from fleet_replicas r
+   where r.fleet = $1 and r.owner <> $2 and r.backend_pid is not null and r.seen_at > pg_postmaster_start_time()
+     and not exists (select 1 from pg_stat_activity a where a.pid = r.backend_pid and (a.backend_start is null or a.backend_start = r.backend_start))`;
 
 /** What the claim statement answers: the fair share, and the rows held after it (renewed, then newly claimed). */
 interface Claim {
@@ -64,12 +76,19 @@ export class LeasedFleet<S extends Supervised> implements Worker {
   private readonly stopping = new Set<string>();
   private stoppingWork: Promise<void> = Promise.resolve();
   private timer?: NodeJS.Timeout;
+  private deathWatch?: NodeJS.Timeout;
+  private watching = false;
+  /** The fleet's own connection: claims and renewals never wait for the pool, and its backend is this replica's presence. */
+  private readonly session: DedicatedSession;
   private running = false;
   private reconciling: Promise<void> = Promise.resolve();
+  /** The reconcile waiting for the running one to end (shared by every call meanwhile). */
+  private queued?: Promise<void>;
   private handoffs?: AsyncIterator<unknown>;
 
   constructor(private readonly opts: LeasedFleetOptions<S>) {
     this.name = opts.name;
+    this.session = DedicatedSession.forOrm(opts.orm, `fleetgraph ${opts.name}`);
   }
 
   async start(): Promise<void> {
@@ -77,6 +96,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
     this.listenForHandoffs();
     await this.reconcile();
     this.timer = setInterval(() => void this.reconcile(), leaseTiming(this.opts).reconcileMs);
+    this.deathWatch = setInterval(() => void this.watchForDeaths(), WATCH_MS);
   }
 
   /** Another replica released leases (it is stopping, or shed some above its share): claim them now rather than at the next reconcile. */
@@ -101,7 +121,8 @@ export class LeasedFleet<S extends Supervised> implements Worker {
    */
   async stop(): Promise<void> {
     this.running = false;
-    if (this.timer) clearInterval(this.timer);
+    clearInterval(this.timer);
+    clearInterval(this.deathWatch);
     void this.handoffs?.return?.();
     await this.reconciling;
     this.waiting.splice(0);
@@ -109,6 +130,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
     const ids = [...this.supervisors.keys()];
     await this.stopSupervisors(ids);
     await this.release(ids, true);
+    await this.session.close();
   }
 
   get isRunning(): boolean {
@@ -126,9 +148,21 @@ export class LeasedFleet<S extends Supervised> implements Worker {
     this.supervisors.get(id)?.poke();
   }
 
+  /**
+   * Runs a reconcile after the one running, if any. Calls while one is already waiting share it
+   * (the timer, hand-offs, deaths and notifications never pile reconciles up behind a slow one).
+   */
   reconcile(): Promise<void> {
-    this.reconciling = this.reconciling.then(() => this.reconcileOnce()).catch((err) => this.opts.logger.error({ err, fleet: this.name }, 'reconcile failed'));
-    return this.reconciling;
+    if (this.queued) return this.queued;
+    const run = this.reconciling
+      .then(() => {
+        this.queued = undefined;
+        return this.reconcileOnce();
+      })
+      .catch((err) => this.opts.logger.error({ err, fleet: this.name }, 'reconcile failed'));
+    this.queued = run;
+    this.reconciling = run;
+    return run;
   }
 
   private async reconcileOnce(): Promise<void> {
@@ -161,48 +195,74 @@ export class LeasedFleet<S extends Supervised> implements Worker {
   }
 
   /**
-   * The one statement of a reconcile: renews this replica's presence (expiring with its leases)
-   * and deletes presences expired a minute ago (skipping those another replica deletes right now:
-   * no deadlock); renews every lease it holds; claims free or
-   * expired rows up to its fair share, ceil(rows / live replicas), minus what it holds (rows
+   * The one statement of a reconcile, on the fleet's own session (never behind the pool's request
+   * and ingest work): renews this replica's presence (expiring with its leases, naming the
+   * session's backend) and deletes presences expired a minute ago (skipping those another replica
+   * deletes right now: no deadlock; a dead replica's presence stays until then, so that every
+   * survivor sees it dead, not only the first to claim); renews every lease it holds; claims free, expired or
+   * dead replicas' rows up to its fair share, ceil(rows / live replicas), minus what it holds (rows
    * locked by another replica's claim right now are skipped, not waited for). Its own presence is
    * counted as one (a statement does not see its own insert).
    */
   private async claim(): Promise<Claim> {
     const table = this.opts.table;
     const lease = leaseTiming(this.opts).leaseSeconds;
-    const [row] = (await this.opts.orm.em.getConnection().execute(
+    const [row] = await this.session.query<{ live: number; target: number; renewed: HeldLease[]; claimed: HeldLease[] }>(
       `with presence as (
-         insert into fleet_replicas (fleet, owner, seen_at, expires_at) values (?, ?, now(), now() + (? * interval '1 second'))
-         on conflict (fleet, owner) do update set seen_at = excluded.seen_at, expires_at = excluded.expires_at
+         insert into fleet_replicas (fleet, owner, seen_at, expires_at, backend_pid, backend_start)
+         values ($1, $2, now(), now() + ($3 * interval '1 second'), pg_backend_pid(), (select backend_start from pg_stat_activity where pid = pg_backend_pid()))
+         on conflict (fleet, owner) do update
+           set seen_at = excluded.seen_at, expires_at = excluded.expires_at, backend_pid = excluded.backend_pid, backend_start = excluded.backend_start
          returning owner
+       ), dead as (${DEAD_REPLICAS}
        ), forgotten as (
          delete from fleet_replicas where (fleet, owner) in (
-           select fleet, owner from fleet_replicas where fleet = ? and expires_at < now() - interval '1 minute' for update skip locked
+           select fleet, owner from fleet_replicas
+            where fleet = $1 and expires_at < now() - interval '1 minute'
+            for update skip locked
          ) returning owner
        ), live as (
-         select 1 + count(*)::int as n from fleet_replicas where fleet = ? and owner <> ? and expires_at > now()
+         select 1 + count(*)::int as n from fleet_replicas where fleet = $1 and owner <> $2 and expires_at > now() and owner not in (select owner from dead)
        ), share as (
          select ceil((select count(*) from ${table})::numeric / (select n from live))::int as target
        ), renewed as (
-         update ${table} set lease_expires_at = now() + (? * interval '1 second') where lease_owner = ? returning id, account_id
+         update ${table} set lease_expires_at = now() + ($3 * interval '1 second') where lease_owner = $2 returning id, account_id
        ), free as (
          select id from ${table}
-          where (lease_owner is null or lease_expires_at < now()) and lease_owner is distinct from ?
+          where (lease_owner is null or lease_expires_at < now() or lease_owner in (select owner from dead)) and lease_owner is distinct from $2
           order by id
-          limit greatest(0, (select target from share) - (select count(*) from ${table} where lease_owner = ?))
+          limit greatest(0, (select target from share) - (select count(*) from ${table} where lease_owner = $2))
           for update skip locked
        ), claimed as (
-         update ${table} t set lease_owner = ?, lease_expires_at = now() + (? * interval '1 second') from free
-          where t.id = free.id and (t.lease_owner is null or t.lease_expires_at < now())
+         update ${table} t set lease_owner = $2, lease_expires_at = now() + ($3 * interval '1 second') from free
+          where t.id = free.id and (t.lease_owner is null or t.lease_expires_at < now() or t.lease_owner in (select owner from dead))
           returning t.id, t.account_id
        )
        select (select n from live) as live, (select target from share) as target,
               coalesce((select json_agg(json_build_object('id', id, 'accountId', account_id)) from renewed), '[]') as renewed,
               coalesce((select json_agg(json_build_object('id', id, 'accountId', account_id)) from claimed), '[]') as claimed`,
-      [table, this.owner, lease, table, table, this.owner, lease, this.owner, this.owner, this.owner, this.owner, lease],
-    )) as Array<{ live: number; target: number; renewed: HeldLease[]; claimed: HeldLease[] }>;
+      [table, this.owner, lease],
+    );
     return { live: row.live, target: row.target, held: [...row.renewed, ...row.claimed] };
+  }
+
+  /**
+   * Every WATCH_MS: whether another replica of the fleet died (its session's backend is gone) while
+   * it still holds rows, so that they are claimed now rather than when its leases expire. A failed check is no
+   * decision: the leases' expiry still moves the rows.
+   */
+  private async watchForDeaths(): Promise<void> {
+    // one check at a time: a slow database must not queue checks on the session behind each other
+    if (!this.running || this.watching) return;
+    this.watching = true;
+    const dead = await this.session
+      .query<{ owner: string }>(`${DEAD_REPLICAS} and exists (select 1 from ${this.opts.table} t where t.lease_owner = r.owner) limit 1`, [this.opts.table, this.owner])
+      .catch(() => [])
+      .finally(() => (this.watching = false));
+    if (dead.length > 0 && this.running) {
+      this.opts.logger.info({ fleet: this.name, replica: dead[0].owner }, 'a replica of the fleet died: claiming its rows');
+      await this.reconcile();
+    }
   }
 
   /**

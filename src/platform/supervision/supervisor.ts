@@ -277,12 +277,17 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
       if (this.stream && this.streamRevision !== row.connectionRevision) this.closeStream();
       // a reopened stream first replays what Docker still buffers: the sync waits for it to start
       const opening = !this.stream;
-      if (opening) await this.openStream(em, row);
+      const opened = opening ? await this.openStream(em, row) : undefined;
+      // the stream is read: a fleet taking over many endpoints starts the next one now
       this.firstChecked();
-      if (opening) await this.syncInSlot();
-      else await this.syncNow();
+      if (opened) {
+        await opened.replay;
+        await this.syncInSlot();
+      } else await this.syncNow();
       this.schedule(row.syncIntervalSeconds * 1000);
     } catch (err) {
+      // stopped meanwhile (its syncs are not run, its stream closed): that is no failure of the endpoint
+      if (this.stopped) return;
       // the sync already recorded the failure when it got that far
       if (!(err as { recorded?: boolean }).recorded) await this.recordFailure(err);
       if (!this.keepsStreamAfter(err)) this.closeStream();
@@ -363,14 +368,18 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   }
 
   /**
-   * Opens the stream from where it stopped. Resolves once Docker replays its first event (or after
-   * REPLAY_WAIT_MS without one) when resuming from a known event, so that the sync after a reopen
-   * knows whether Docker's replay covered the outage (then what changed meanwhile arrives as the
-   * events themselves, and the sync publishes no RESYNC rows that would stand in for them).
+   * Opens the stream from where it stopped; resolves once Docker answered, with a promise that
+   * resolves once Docker replays its first event (or after REPLAY_WAIT_MS without one) when
+   * resuming from a known event. The sync after a reopen waits for that, so that it knows whether
+   * Docker's replay covered the outage (then what changed meanwhile arrives as the events
+   * themselves, and the sync publishes no RESYNC rows that would stand in for them).
    */
-  private async openStream(em: EntityManager, row: E): Promise<void> {
-    const { stream: client } = await this.connect(em, row, { reverify: true });
-    const { since, boundaryNano } = await this.resumeFrom(em, row);
+  private async openStream(em: EntityManager, row: E): Promise<{ replay: Promise<void> }> {
+    const began = performance.now();
+    const took: Record<string, number> = {};
+    const timed = <T>(name: string, work: Promise<T>) => work.finally(() => (took[name] = Math.round(performance.now() - began)));
+    // the engine is verified while the resume point is read (its own EntityManager: both run at once)
+    const [{ stream: client }, { since, boundaryNano }] = await Promise.all([timed('connectMs', this.connect(em, row, { reverify: true })), timed('resumeMs', this.resumeFrom(this.em(), row))]);
     let first = true;
     this.replayCovered = false;
     let replayStarted: () => void = () => undefined;
@@ -422,12 +431,16 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
       if (this.stream === reader) this.stream = undefined;
       throw err;
     }
+    took.streamMs = Math.round(performance.now() - began);
     // stop() ran while the stream was being opened: it found no stream to close
-    if (this.stopped) return this.closeStream();
-    if (!boundaryNano) return;
+    if (this.stopped) {
+      this.closeStream();
+      return { replay: Promise.resolve() };
+    }
+    this.log.info({ ...took, resumed: Boolean(boundaryNano) }, 'event stream opened');
+    if (!boundaryNano) return { replay: Promise.resolve() };
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([started, new Promise<void>((resolve) => (timer = setTimeout(resolve, REPLAY_WAIT_MS)))]);
-    clearTimeout(timer);
+    return { replay: Promise.race([started, new Promise<void>((resolve) => (timer = setTimeout(resolve, REPLAY_WAIT_MS)))]).finally(() => clearTimeout(timer)) };
   }
 
   /** The connection dropped: the endpoint is disconnected until the next tick reconnects. */
@@ -461,6 +474,11 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
     while (this.queue.length > 0) {
       const job = this.queue.shift()!;
       if (job.kind === 'sync') {
+        // a stopping supervisor stores what it read, but syncs no more: the next reader syncs
+        if (this.stopped) {
+          job.done(new Error(`${this.tables.noun} supervisor stopped`));
+          continue;
+        }
         try {
           job.done(undefined, await this.withSyncLock(() => this.runSync()));
         } catch (err) {

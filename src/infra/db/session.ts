@@ -1,0 +1,71 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { Client, ClientConfig } from 'pg';
+
+/** How long one statement on the session may take before the connection is dropped and made again. */
+const STATEMENT_TIMEOUT_MS = 10_000;
+
+/**
+ * One PostgreSQL connection of its own, outside the ORM's pool, for the statements that must not
+ * wait behind request and ingest work (lease renewals), and whose backend is the process's
+ * presence: when the process dies its socket closes, PostgreSQL ends the backend at once, and the
+ * other replicas see it gone (pg_stat_activity) without waiting for a lease to expire.
+ *
+ * It connects on first use and again after any failure (a PostgreSQL restart, a dropped
+ * connection): a statement that fails leaves the session disconnected, the next one reconnects.
+ * Statements run one at a time in call order.
+ */
+export class DedicatedSession {
+  private current?: { client: Client; ready: Promise<Client> };
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly config: ClientConfig) {}
+
+  /** A session with the ORM's connection settings (host, port, user, password, database). */
+  static forOrm(orm: MikroORM, applicationName: string): DedicatedSession {
+    const opts = orm.em.getConnection().getConnectionOptions() as ClientConfig;
+    return new DedicatedSession({ ...opts, application_name: applicationName, statement_timeout: STATEMENT_TIMEOUT_MS, query_timeout: STATEMENT_TIMEOUT_MS + 1_000, connectionTimeoutMillis: 5_000 });
+  }
+
+  /** Runs one statement (after those called before it); the rows it returned. */
+  query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const run = this.chain.then(() => this.run<T>(sql, params));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Closes the connection (a later statement opens a new one: a fleet stopped and started again). */
+  async close(): Promise<void> {
+    const current = this.current;
+    this.current = undefined;
+    await current?.client.end().catch(() => undefined);
+  }
+
+  private async run<T>(sql: string, params: unknown[]): Promise<T[]> {
+    const client = await this.connection();
+    try {
+      return (await client.query(sql, params)).rows as T[];
+    } catch (err) {
+      // a statement error leaves a healthy connection; a broken connection (or a timeout) is made again
+      if (!(err as { code?: string }).code || (err as { code?: string }).code === '57014') this.drop(client);
+      throw err;
+    }
+  }
+
+  private connection(): Promise<Client> {
+    if (!this.current) {
+      const client = new Client(this.config);
+      // an error between statements (the server went away) drops it: the next statement reconnects
+      client.on('error', () => this.drop(client));
+      client.on('end', () => this.drop(client));
+      const ready = client.connect().then(() => client);
+      this.current = { client, ready };
+      ready.catch(() => this.drop(client));
+    }
+    return this.current.ready;
+  }
+
+  private drop(client: Client): void {
+    if (this.current?.client === client) this.current = undefined;
+    client.end().catch(() => undefined);
+  }
+}
