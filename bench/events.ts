@@ -64,6 +64,30 @@ interface IngestTrace {
   inspectMs: number;
 }
 const traces: IngestTrace[] = [];
+/** BENCH_TRACE: SQL statements the server sent during the round, by their first words. */
+const statements = new Map<string, number>();
+
+/** Counts every statement sent through pg (MikroORM, knex and pg-boss all end in Client.query). */
+function countStatements(): void {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const pg = require('pg') as { Client: { prototype: { query: (...args: unknown[]) => unknown } } };
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: unknown, ...args: unknown[]) {
+    const q = args[0] as string | { text?: string } | undefined;
+    const text = typeof q === 'string' ? q : (q?.text ?? '');
+    const key = text.replace(/\s+/g, ' ').trim().slice(0, 70);
+    statements.set(key, (statements.get(key) ?? 0) + 1);
+    return query.apply(this, args);
+  };
+}
+
+/** The statements of the round, most frequent first, per measured event. */
+function statementSummary(events: number): string {
+  const top = [...statements.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  const total = [...statements.values()].reduce((a, b) => a + b, 0);
+  statements.clear();
+  return `${(total / Math.max(events, 1)).toFixed(1)} SQL statements per measured event (7 Docker events per 5 measured): ${top.map(([k, n]) => `${(n / Math.max(events, 1)).toFixed(2)}× ${k}`).join(' ; ')}`;
+}
 
 /** Wraps the server's ingest and dockerode's inspect with timers (module exports are patched in place). */
 function installTrace(): void {
@@ -104,7 +128,7 @@ function installTrace(): void {
 const PREFIX = `fgbench-${process.pid}`;
 
 /** Per event (Docker timeNano), when the server reached each stage (src/kernel/trace.ts); cleared per round. */
-const STAGES: EventStage[] = ['read', 'store', 'stored', 'published', 'received'];
+const STAGES: EventStage[] = ['read', 'store', 'stored', 'published', 'received', 'sent'];
 const stageTimes = new Map<EventStage, Map<string, number>>(STAGES.map((s) => [s, new Map()]));
 function installStageTrace(): void {
   setEventTrace((stage, timeNano, at) => {
@@ -243,7 +267,10 @@ async function main(): Promise<void> {
   const image = process.env.FLEETGRAPH_TEST_IMAGE ?? 'local/busybox:1';
   const redisUrl = process.env.FLEETGRAPH_TEST_REDIS_URL!;
 
-  if (TRACE) installTrace();
+  if (TRACE) {
+    installTrace();
+    countStatements();
+  }
   installStageTrace();
   log('starting the server (fresh database, Redis pub/sub, workers on)');
   // one account opens every subscriber: lift its per-account limits (connections, subscriptions, request rate)
@@ -331,6 +358,7 @@ async function main(): Promise<void> {
       await Promise.all(children.map((c) => c.call('round', { prefix })));
       const traceFrom = traces.length;
       for (const m of stageTimes.values()) m.clear();
+      statements.clear();
       const reconnects0 = (await probe.call<{ reconnects: number }>('reconnects')).reconnects;
       const cpu0 = process.cpuUsage();
       serverLag.reset();
@@ -368,7 +396,7 @@ async function main(): Promise<void> {
         clientLagP99: Math.max(...cs.map((c) => c.lagP99)),
         errors: cs.reduce((a, c) => a + c.errors, 0),
         connectSec,
-        trace: TRACE ? traceSummary(traces.slice(traceFrom)) : undefined,
+        trace: TRACE ? `${traceSummary(traces.slice(traceFrom))}\n    ${statementSummary(p.raw.length)}` : undefined,
         stages: stageBreakdown(),
       };
       if (result.errors) log(`N=${n}: ${result.errors} subscription errors, e.g. ${cs.find((c) => c.lastError)?.lastError}`);
@@ -462,7 +490,8 @@ function printReport(results: RoundResult[], info: { dockerd: string; maxSkewMs:
   lines.push(`lag               : event-loop delay p99 (ms) of the server process and of the busiest client process; clients ran in ${results.map((r) => `${r.processes}`).join('/')} process(es)`);
   lines.push('');
   lines.push('server stages, ms from Docker event time (p50/p99): read = line parsed off /events, store = batch handed to PostgreSQL,');
-  lines.push('stored = insert returned, published = Redis PUBLISH acknowledged, received = message reached a subscriber feed (this replica)');
+  lines.push("stored = insert returned, published = Redis PUBLISH acknowledged, received = reached the subscribers' feed on this replica (handed over");
+  lines.push("in-process, so it can come before published), sent = its result written to the subscribers' sockets (the shared execution asked for the next)");
   for (const r of results) lines.push(`  N=${r.n}: ${r.stages}`);
   if (results.some((r) => r.trace)) {
     lines.push('');

@@ -14,6 +14,11 @@
  * sent, p50/p99 of both and their ratio (target ≤ 2×), and checks once that both return the same
  * rows in the same order.
  *
+ * For scale, a third variant in the same runs: the transport floor, that SQL served by a bare
+ * node:http handler in the same process as the same JSON document the GraphQL page answers
+ * (global ids, cursors; checked equal once), fetched and parsed by the same client. Any HTTP API
+ * for these rows pays at least this: JSON of ~0.8 MB out, over loopback, parsed back.
+ *
  * Part 2 (replicas, issue 9 "Done when") is bench/replicas.ts: `npm run bench:scale` runs both.
  *
  * Environment knobs (defaults in brackets):
@@ -23,13 +28,19 @@
  *   BENCH_FIRST=100            containers per host page
  *   BENCH_RUNS=50              measured runs of each variant (after BENCH_WARMUP)
  *   BENCH_WARMUP=5
+ *   BENCH_NODE_ENV=production  NODE_ENV of the libraries (graphql-js), as the Dockerfile runs them (bench/production-libraries.ts)
  */
+// first: graphql-js reads NODE_ENV when it is loaded
+import { LIBRARY_MODE } from './production-libraries';
 import 'reflect-metadata';
 import os from 'node:os';
 import { Client as PgClient } from 'pg';
 import { startTestApp, TestApp } from '../test/support/app';
 import { operationStatements, seedFleet, statementCounter } from '../test/support/fleet';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { toGlobalId } from '../src/kernel/ids';
+import { encodeCursor } from '../src/graphql/relay';
 import { summarize, Summary, wallMs, startServices } from './common';
 
 const t0 = Date.now();
@@ -118,12 +129,74 @@ interface FleetRow {
   statements: number;
   graphql: Summary;
   sql: Summary;
+  /** The same rows as JSON over HTTP without GraphQL (page variant only). */
+  floor?: Summary;
+}
+
+type SqlRow = { host_id: string; host_name: string; id: string; name: string; state: string; image: string; status: string | null };
+
+/** The GraphQL page's `data` built from the hand-written SQL's rows (the floor endpoint's answer). */
+function pageFromRows(rows: SqlRow[]): unknown {
+  const hosts: Array<{ id: string; name: string; containers: { nodes: object[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }> = [];
+  let hostId: string | undefined;
+  let last: SqlRow | undefined;
+  for (const r of rows) {
+    if (r.host_id !== hostId) {
+      hostId = r.host_id;
+      last = undefined;
+      hosts.push({ id: toGlobalId('DockerHost', r.host_id), name: r.host_name, containers: { nodes: [], pageInfo: { hasNextPage: false, endCursor: null } } });
+    }
+    const page = hosts[hosts.length - 1].containers;
+    if (page.nodes.length === FIRST) {
+      page.pageInfo.hasNextPage = true;
+      continue;
+    }
+    page.nodes.push({ id: toGlobalId('DockerContainer', r.id), name: r.name, state: r.state, image: r.image, status: r.status });
+    last = r;
+    page.pageInfo.endCursor = encodeCursor({ value: last.name, id: last.id });
+  }
+  return { dockerHosts: { nodes: hosts } };
+}
+
+/** The transport floor: a bare node:http handler answering the hand-written SQL as the page's JSON, on its own pg connection. */
+async function startFloorEndpoint(databaseUrl: string, accountId: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const pg = new PgClient({ connectionString: databaseUrl });
+  await pg.connect();
+  const server = http.createServer((_req, res) => {
+    pg.query<SqlRow>(HAND_WRITTEN_SQL, [accountId, PAGE_HOSTS, FIRST + 1]).then(
+      (r) => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ data: pageFromRows(r.rows) }));
+      },
+      (err: Error) => {
+        res.statusCode = 500;
+        res.end(JSON.stringify({ errors: [{ message: err.message }] }));
+      },
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    stop: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pg.end();
+    },
+  };
+}
+
+/** One request to the floor endpoint with the client t.gql uses (fetch, body parsed): its time (ms) and data. */
+async function floorRun(url: string): Promise<{ ms: number; data: unknown }> {
+  const started = wallMs();
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const body = (await res.json()) as { data: unknown };
+  return { ms: wallMs() - started, data: body.data };
 }
 
 /** Part 1: the dashboard query against the hand-written SQL, interleaved run by run (both see the same machine). */
 async function fleetQueryRound(ctx: ScaleContext): Promise<FleetRow[]> {
   const pg = new PgClient({ connectionString: ctx.t.databaseUrl });
   await pg.connect();
+  const floorEndpoint = await startFloorEndpoint(ctx.t.databaseUrl, ctx.accountId);
   try {
     const out: FleetRow[] = [];
     for (const totalCount of [false, true]) {
@@ -132,21 +205,34 @@ async function fleetQueryRound(ctx: ScaleContext): Promise<FleetRow[]> {
       const same = sameRows(check.data, (await sqlRun(pg, ctx.accountId)).rows);
       log(`${totalCount ? 'with totalCount' : 'page only'}: ${check.statements} statements, same rows as SQL: ${same ? 'yes' : 'NO'}`);
       if (!same) throw new Error('the fleet query and the hand-written SQL disagree');
+      // the floor answers the page variant's document, byte for byte
+      const withFloor = !totalCount;
+      if (withFloor && JSON.stringify((await floorRun(floorEndpoint.url)).data) !== JSON.stringify(check.data)) throw new Error('the floor endpoint does not answer the same document');
       const graphql: number[] = [];
       const sql: number[] = [];
+      const floor: number[] = [];
       const statements: number[] = [];
       for (let i = 0; i < WARMUP + RUNS; i++) {
         const g = await graphqlRun(ctx, query);
         const s = await sqlRun(pg, ctx.accountId);
+        const f = withFloor ? await floorRun(floorEndpoint.url) : undefined;
         statements.push(g.statements);
         if (i < WARMUP) continue;
         graphql.push(g.ms);
         sql.push(s.ms);
+        if (f) floor.push(f.ms);
       }
-      out.push({ variant: totalCount ? 'page + totalCount' : 'page', statements: mode(statements), graphql: summarize(graphql), sql: summarize(sql) });
+      out.push({
+        variant: totalCount ? 'page + totalCount' : 'page',
+        statements: mode(statements),
+        graphql: summarize(graphql),
+        sql: summarize(sql),
+        floor: withFloor ? summarize(floor) : undefined,
+      });
     }
     return out;
   } finally {
+    await floorEndpoint.stop();
     await pg.end();
   }
 }
@@ -161,14 +247,23 @@ function mode(values: number[]): number {
 function printFleet(rows: FleetRow[]): void {
   const f = (n: number) => n.toFixed(1).padStart(7);
   console.log(`\nfleet query: ${PAGE_HOSTS} hosts × first ${FIRST} containers (${HOSTS} × ${CONTAINERS} stored; ${CONTAINER_FIELDS.split(' ').length} fields per container), ${RUNS} runs each`);
-  console.log(`${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
+  console.log(
+    `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, libraries in NODE_ENV=${LIBRARY_MODE}, load average ${os.loadavg()[0].toFixed(1)}, ${new Date().toISOString().slice(0, 10)}\n`,
+  );
   console.log('variant              statements   graphql p50     p99   sql p50     p99   ratio p50   p99   (target ≤ 2×)');
   for (const r of rows) {
     console.log(
       `${r.variant.padEnd(20)} ${String(r.statements).padStart(10)}   ${f(r.graphql.p50)} ${f(r.graphql.p99)}   ${f(r.sql.p50)} ${f(r.sql.p99)}   ${(r.graphql.p50 / r.sql.p50).toFixed(2).padStart(8)}× ${(r.graphql.p99 / r.sql.p99).toFixed(2).padStart(5)}×`,
     );
   }
-  console.log('(ms; graphql = HTTP request to parsed response, sql = the same rows by one hand-written lateral join on a plain pg connection)');
+  for (const r of rows) {
+    if (!r.floor) continue;
+    console.log(
+      `${'floor (JSON over HTTP)'.padEnd(22)} ${' '.repeat(10)} ${f(r.floor.p50)} ${f(r.floor.p99)}   ratio to sql ${(r.floor.p50 / r.sql.p50).toFixed(2)}× p50 ${(r.floor.p99 / r.sql.p99).toFixed(2)}× p99; graphql / floor ${(r.graphql.p50 / r.floor.p50).toFixed(2)}× p50`,
+    );
+  }
+  console.log('(ms; graphql = HTTP request to parsed response, sql = the same rows by one hand-written lateral join on a plain pg connection,');
+  console.log(' floor = that statement answered as the same JSON document by a bare node:http handler, fetched and parsed like graphql)');
 }
 
 async function main(): Promise<void> {

@@ -2,6 +2,7 @@ import { EventSource } from '../../entities';
 import { badInput, notFound } from '../kernel/errors';
 import { SequencedFeed } from '../platform/supervision/sequenced-feed';
 import { toGlobalId } from '../kernel/ids';
+import { traceEvent } from '../kernel/trace';
 import { scopeOf, type Context } from './context';
 import { expectGlobalId } from './relay';
 import { filtered } from './subscriptions';
@@ -70,7 +71,30 @@ export async function eventFeed<E extends { id: string }, V extends { seq: numbe
     },
     onReconnect: (listener) => ctx.events.onReconnect(listener),
   });
-  return filtered(feed, (e: V & { source?: string }) => isGap(e) || matches(e));
+  return tracedSends(filtered(feed, (e: V & { source?: string }) => isGap(e) || matches(e)));
+}
+
+/**
+ * Traces when an event's result has been written out (stage `sent`): the execution asks for the
+ * next event only after it handed the previous one's result to every socket of its group.
+ */
+function tracedSends<T>(inner: AsyncIterableIterator<T>): AsyncIterableIterator<T> {
+  let last: string | undefined;
+  return {
+    next: () => {
+      traceEvent('sent', last);
+      last = undefined;
+      return inner.next().then((r) => {
+        if (!r.done) last = (r.value as { timeNano?: string }).timeNano;
+        return r;
+      });
+    },
+    return: () => (inner.return ? inner.return() : Promise.resolve({ value: undefined, done: true })),
+    throw: (error?: unknown) => (inner.throw ? inner.throw(error) : Promise.reject(error)),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 /** Status transitions of the caller's hosts or clusters (published on `topic` under the account), or of one of them. */

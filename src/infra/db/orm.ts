@@ -23,6 +23,9 @@ export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Opt
     extensions: [Migrator],
     forceUtcTimezone: true,
     pool: { min: 0, max: 10 },
+    // every statement here is short: JIT compilation only adds latency (an event insert costed high on a
+    // host with 500,000 stored events took 0.5–0.9 s to compile, 2–6 ms to run)
+    driverOptions: { connection: { options: '-c jit=off' } },
     migrations: {
       migrationsList: migrationsList(),
       path: path.join(__dirname, 'migrations'),

@@ -22,7 +22,9 @@ export class DedicatedSession {
 
   /** A session with the ORM's connection settings (host, port, user, password, database). */
   static forOrm(orm: MikroORM, applicationName: string): DedicatedSession {
-    const opts = orm.em.getConnection().getConnectionOptions() as ClientConfig;
+    // the pool's settings, with the connection options it is given (driverOptions.connection: e.g. jit off)
+    const driver = (orm.config.get('driverOptions') ?? {}) as { connection?: ClientConfig };
+    const opts = { ...(orm.em.getConnection().getConnectionOptions() as ClientConfig), ...driver.connection };
     return new DedicatedSession({ ...opts, application_name: applicationName, statement_timeout: STATEMENT_TIMEOUT_MS, query_timeout: STATEMENT_TIMEOUT_MS + 1_000, connectionTimeoutMillis: 5_000 });
   }
 

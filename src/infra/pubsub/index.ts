@@ -19,6 +19,14 @@ export interface FleetPubSub extends TypeGraphQLPubSub {
    * event feeds pass one key per channel, since a subscriber fills a gap from the store anyway.
    */
   emit(topic: string, payload: object, id?: string, replaces?: string): Promise<boolean>;
+  /**
+   * emit() for payloads that carry their owner's gap-free sequence number (`seq`: the stored
+   * events of a host or cluster), whose subscribers drop what they already delivered: besides the
+   * publish, this process's own subscribers of the channel get the payload at once, without the
+   * round trip through Redis (its copy arriving later is dropped by sequence number). Only for
+   * what is already stored: a subscriber that misses it fills the hole from the store.
+   */
+  emitSequenced(topic: string, payload: { readonly seq: number; readonly [field: string]: unknown }, id?: string, replaces?: string): Promise<boolean>;
   /** Calls `listener` each time the subscriber connection is back after a drop (live feeds then replay what they missed). Returns an unsubscribe function. */
   onReconnect(listener: () => void): () => void;
   /** Whether the backing transport is reachable (for /readyz). */
@@ -113,6 +121,12 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 }
 
 interface Transport {
+  /**
+   * Hands a payload to this process's subscribers of a channel as if it had come back from the
+   * transport (same parsing, so the same types), for emitSequenced. Absent for the in-process
+   * engine, whose emit already delivers here.
+   */
+  deliverHere?: (channel: string, payload: object) => void;
   ready: () => Promise<boolean>;
   close: () => Promise<void>;
   onReconnect: (listener: () => void) => () => void;
@@ -120,7 +134,7 @@ interface Transport {
 }
 
 function adapt(engine: PubSubEngine, kind: FleetPubSub['kind'], transport: Transport): FleetPubSub {
-  const { outbox, ...extra } = transport;
+  const { outbox, deliverHere, ...extra } = transport;
   return {
     kind,
     publish(routingKey: string, ...args: unknown[]) {
@@ -139,6 +153,16 @@ function adapt(engine: PubSubEngine, kind: FleetPubSub['kind'], transport: Trans
         outbox.keep(target, payload, replaces);
         return false;
       }
+    },
+    emitSequenced(topic: string, payload: { readonly seq: number; readonly [field: string]: unknown }, id?: string, replaces?: string) {
+      // the publish is written to the connection first (synchronously), so other replicas are not held up by this one's subscribers
+      const sent = this.emit(topic, payload, id, replaces);
+      try {
+        deliverHere?.(channel(topic, id), payload);
+      } catch {
+        // never fails the caller: the payload is stored, and a subscriber that missed it fills the hole from the store
+      }
+      return sent;
     },
     ...extra,
   };
@@ -183,8 +207,11 @@ export function createRedisPubSub(redisUrl: string, logger: Logger): FleetPubSub
     client.on('reconnecting', () => logger.warn({ client: name }, 'redis reconnecting'));
   }
   const engine = new RedisPubSub({ publisher, subscriber, reviver: reviveDates });
+  // the engine's own dispatcher for a message read from Redis: parsed with the reviver once, then handed to each subscriber of the channel
+  const dispatch = (engine as unknown as { onMessage(pattern: string | undefined, channel: string, message: string): void }).onMessage.bind(engine);
   return adapt(engine, 'redis', {
     outbox,
+    deliverHere: (target, payload) => dispatch(undefined, target, JSON.stringify(payload)),
     onReconnect: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -13,6 +13,8 @@ export interface Supervised {
   start(): void;
   /** Resolves once its first check after start() has the stream open (or failed), or on stop(). */
   readonly firstCheck: Promise<void>;
+  /** Stops reading and stores what it read: from then on another replica may read the row (its lease can go). */
+  handOff(): Promise<void>;
   stop(): Promise<void>;
   poke(): void;
   /** Whether it stopped on its own (its store found the lease taken: fencing; or its row gone). */
@@ -128,8 +130,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
     this.waiting.splice(0);
     await this.stoppingWork;
     const ids = [...this.supervisors.keys()];
-    await this.stopSupervisors(ids);
-    await this.release(ids, true);
+    await this.stopSupervisors(ids, (handedOff) => this.release(handedOff, true));
     await this.session.close();
   }
 
@@ -273,8 +274,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
     const mine = ids.filter((id) => this.supervisors.has(id) && !this.stopping.has(id));
     if (mine.length === 0) return;
     for (const id of mine) this.stopping.add(id);
-    const work = this.stopSupervisors(mine)
-      .then(() => (release ? this.release(mine, false) : undefined))
+    const work = this.stopSupervisors(mine, release ? (handedOff) => this.release(handedOff, false) : undefined)
       .catch((err) => this.opts.logger.warn({ err, fleet: this.name }, 'stopping supervisors failed'))
       .finally(() => {
         mine.forEach((id) => this.stopping.delete(id));
@@ -284,16 +284,22 @@ export class LeasedFleet<S extends Supervised> implements Worker {
     this.stoppingWork = Promise.all([this.stoppingWork, work]).then(() => undefined);
   }
 
-  /** Stops these supervisors (each stores what it read first) and forgets them. */
-  private async stopSupervisors(ids: string[]): Promise<void> {
-    const stopping: Array<Promise<void>> = [];
+  /**
+   * Stops these supervisors and forgets them. `handedOff` runs once every one of them stopped
+   * reading and stored what it read, before they finish the rest (follow-ups, inventory
+   * refreshes): a release there lets the next replica start reading without waiting for that.
+   */
+  private async stopSupervisors(ids: string[], handedOff?: (ids: string[]) => Promise<void>): Promise<void> {
+    const sups: S[] = [];
     for (const id of ids) {
       const sup = this.supervisors.get(id);
       if (!sup) continue;
       this.supervisors.delete(id);
-      stopping.push(sup.stop());
+      sups.push(sup);
     }
-    await Promise.all(stopping);
+    await Promise.all(sups.map((sup) => sup.handOff()));
+    await handedOff?.(ids);
+    await Promise.all(sups.map((sup) => sup.stop()));
   }
 
   /**

@@ -235,13 +235,23 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
     this.ticker.schedule(0);
   }
 
-  /** Stops; events already read are stored first (a replica that takes over must not find a stale inventory). */
-  async stop(): Promise<void> {
+  /**
+   * Stops reading and stores what was read (with the sync running, if any; queued syncs are not
+   * run): once it resolves, another replica may read the endpoint. What a stream opening right now
+   * reads after this is fenced off by the lease.
+   */
+  async handOff(): Promise<void> {
     this.stopped = true;
     this.syncSlot?.release();
     this.closeStream();
-    await this.ticker.stop();
     this.firstChecked();
+    await this.draining?.catch(() => undefined);
+  }
+
+  /** Stops: hands off, then waits for the running check and the follow-ups of stored events. */
+  async stop(): Promise<void> {
+    await this.handOff();
+    await this.ticker.stop();
     await this.draining?.catch(() => undefined);
     await this.followUps;
   }
