@@ -40,6 +40,7 @@
  *   BENCH_DRAIN_SECONDS=30       after the load stops, how long to wait for storing and delivery to finish
  *   BENCH_SYNC_SECONDS=60        each host's syncIntervalSeconds (fleetgraph's default is 60)
  *   BENCH_LOG_LEVEL=warn         the replicas' LOG_LEVEL; BENCH_LOG_FILE=<path> appends everything they log there
+ *   BENCH_CPU_PROF=<dir>         replicas run with --cpu-prof into that directory (written when a replica exits: not on SIGKILL)
  *   BENCH_TS_NODE=0              1 = run replicas under ts-node (test/support/replicas.ts startReplica); default: the app is
  *                                compiled once (tsc --noCheck, into .data/) and replicas run `node …/src/main.js` as `npm start`
  *                                does: a ts-node start costs ~7 s of CPU, which on 2 cores disturbs what the rounds measure
@@ -194,7 +195,8 @@ function replicaEnv(databaseUrl: string, port: number, allow: string): NodeJS.Pr
  */
 async function startCompiledReplica(dist: string, databaseUrl: string, allow: string): Promise<Proc> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(dist, 'src', 'main.js')], { cwd: root, env: replicaEnv(databaseUrl, port, allow), stdio: ['ignore', 'pipe', 'pipe'] });
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, path.join(dist, 'src', 'main.js')], { cwd: root, env: replicaEnv(databaseUrl, port, allow), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer) => {
     const text = d.toString('utf8');

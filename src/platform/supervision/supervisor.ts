@@ -95,6 +95,46 @@ class Slots {
 
 const openingSyncs = new Slots(OPENING_SYNCS_AT_ONCE);
 
+/** How long a sync after an opened stream waits at most for the other streams being opened. */
+const OPENINGS_WAIT_MS = 3_000;
+
+/**
+ * The streams being opened in this process right now. A takeover opens dozens at once; the syncs
+ * after them wait until none is opening any more (at most OPENINGS_WAIT_MS), so that every stream
+ * is read again, and the events Docker replays are stored, before syncs take the CPU and the pool.
+ */
+class Openings {
+  private count = 0;
+  private readonly waiters = new Set<() => void>();
+
+  /** Counts one opening; the function returned ends it (idempotent). */
+  begin(): () => void {
+    this.count++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      if (--this.count === 0) for (const wake of [...this.waiters]) wake();
+    };
+  }
+
+  /** Resolves when no stream is opening, or after `maxMs`. */
+  settled(maxMs: number): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, maxMs);
+      this.waiters.add(wake);
+    });
+  }
+}
+
+const openings = new Openings();
+
 /** Follow-ups (activity links) of stored batches that may wait before the next batch waits for them. */
 const MAX_FOLLOW_UPS = 4;
 
@@ -309,6 +349,8 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
 
   /** The sync after the stream opened, in one of the process's slots (OPENING_SYNCS_AT_ONCE); none once stopped. */
   private async syncInSlot(): Promise<void> {
+    await openings.settled(OPENINGS_WAIT_MS);
+    if (this.stopped) return;
     const slot = openingSyncs.claim();
     this.syncSlot = slot;
     try {
@@ -385,6 +427,15 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
    * themselves, and the sync publishes no RESYNC rows that would stand in for them).
    */
   private async openStream(em: EntityManager, row: E): Promise<{ replay: Promise<void> }> {
+    const end = openings.begin();
+    try {
+      return await this.openStreamNow(em, row);
+    } finally {
+      end();
+    }
+  }
+
+  private async openStreamNow(em: EntityManager, row: E): Promise<{ replay: Promise<void> }> {
     const began = performance.now();
     const took: Record<string, number> = {};
     const timed = <T>(name: string, work: Promise<T>) => work.finally(() => (took[name] = Math.round(performance.now() - began)));
