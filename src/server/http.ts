@@ -50,6 +50,8 @@ export async function startServer(deps: ServerDeps): Promise<Server> {
     // a persisted query is run by hash with new variables: it would skip the gate's pricing
     persistedQueries: false,
     formatError: (formatted, error) => gate.formatError(formatted, error),
+    // compact JSON: Apollo indents by default, which made a 5,000-row page about a third larger and cost 5 % of its CPU
+    stringifyResult: (result) => JSON.stringify(result),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 5000 }),
       // no cache hints in this schema: its per-field hook only cost time (about 6% of a 5,000-row page)

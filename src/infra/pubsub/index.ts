@@ -157,11 +157,16 @@ function adapt(engine: PubSubEngine, kind: FleetPubSub['kind'], transport: Trans
     emitSequenced(topic: string, payload: { readonly seq: number; readonly [field: string]: unknown }, id?: string, replaces?: string) {
       // the publish is written to the connection first (synchronously), so other replicas are not held up by this one's subscribers
       const sent = this.emit(topic, payload, id, replaces);
-      try {
-        deliverHere?.(channel(topic, id), payload);
-      } catch {
-        // never fails the caller: the payload is stored, and a subscriber that missed it fills the hole from the store
-      }
+      // in a later turn, as a message from Redis would come: the fan-out to this replica's
+      // subscribers (a thousand socket writes) must not hold up the caller's next batch
+      if (deliverHere)
+        setImmediate(() => {
+          try {
+            deliverHere(channel(topic, id), payload);
+          } catch {
+            // never fails anyone: the payload is stored, and a subscriber that missed it fills the hole from the store
+          }
+        });
       return sent;
     },
     ...extra,
