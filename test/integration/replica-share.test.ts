@@ -7,7 +7,7 @@ import { Replica, startReplica } from '../support/replicas';
 import { SimEngine, startSimEngine } from '../support/sim-engine';
 import { signDevToken } from '../../src/server/auth';
 import { expectGlobalId } from '../../src/graphql/relay';
-import { DEFAULT_LEASE_SECONDS, DEFAULT_RECONCILE_MS, shareSlack } from '../../src/platform/leasing/lease-plan';
+import { CONFIRM_DEAD_MS, DEFAULT_LEASE_SECONDS, DEFAULT_RECONCILE_MS, shareSlack } from '../../src/platform/leasing/lease-plan';
 
 /**
  * Issue 9 item 3 at fleet scale: leases spread over the replicas (each claims its fair share,
@@ -122,6 +122,25 @@ describe('replica share (three replica processes, twelve simulated engines)', ()
     expect(await owners()).toEqual(before);
     expect(hosts.map((h) => h.engine.stats.requests)).toEqual(requests);
     expect(hosts.map((h) => h.engine.subscriberCount)).toEqual(hosts.map(() => 1));
+  }, 60_000);
+
+  it('a replica whose lease connection is cut (pg_terminate_backend) reconnects and keeps its hosts: no one takes it for dead', async () => {
+    await spreadWithin(3, 5, 30_000);
+    const before = await owners();
+    const requests = hosts.map((h) => h.engine.stats.requests);
+    const owner = [...before.values()].find((o): o is string => Boolean(o))!;
+    const { rows } = await pg.query(`select pg_terminate_backend(backend_pid) as cut from fleet_replicas where fleet = 'docker_hosts' and owner = $1`, [owner]);
+    expect((rows[0] as { cut: boolean }).cut).toBe(true);
+    // longer than the others need to judge a replica dead (CONFIRM_DEAD_MS) and to claim, with margin
+    await sleep(CONFIRM_DEAD_MS + 2 * DEFAULT_RECONCILE_MS);
+    expect(await owners()).toEqual(before);
+    expect(hosts.map((h) => h.engine.stats.requests)).toEqual(requests);
+    // its presence names its new backend
+    const { rows: presence } = await pg.query(
+      `select exists (select 1 from pg_stat_activity a where a.pid = r.backend_pid and a.backend_start = r.backend_start) as alive from fleet_replicas r where fleet = 'docker_hosts' and owner = $1`,
+      [owner],
+    );
+    expect((presence[0] as { alive: boolean }).alive).toBe(true);
   }, 60_000);
 
   it('SIGKILL of one replica moves only its hosts, split between the survivors before its leases expire (its connection closed); the survivors’ hosts are not restarted', async () => {

@@ -18,14 +18,24 @@ export class DedicatedSession {
   private current?: { client: Client; ready: Promise<Client> };
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly config: ClientConfig) {}
+  /**
+   * @param onConnect the first statement on every new connection, before any other (a fleet
+   * records the new backend in its presence, so that no one takes it for dead); a failure drops it
+   */
+  constructor(
+    private readonly config: ClientConfig,
+    private readonly onConnect?: (client: Client) => Promise<unknown>,
+  ) {}
 
   /** A session with the ORM's connection settings (host, port, user, password, database). */
-  static forOrm(orm: MikroORM, applicationName: string): DedicatedSession {
+  static forOrm(orm: MikroORM, applicationName: string, onConnect?: (client: Client) => Promise<unknown>): DedicatedSession {
     // the pool's settings, with the connection options it is given (driverOptions.connection: e.g. jit off)
     const driver = (orm.config.get('driverOptions') ?? {}) as { connection?: ClientConfig };
     const opts = { ...(orm.em.getConnection().getConnectionOptions() as ClientConfig), ...driver.connection };
-    return new DedicatedSession({ ...opts, application_name: applicationName, statement_timeout: STATEMENT_TIMEOUT_MS, query_timeout: STATEMENT_TIMEOUT_MS + 1_000, connectionTimeoutMillis: 5_000 });
+    return new DedicatedSession(
+      { ...opts, application_name: applicationName, statement_timeout: STATEMENT_TIMEOUT_MS, query_timeout: STATEMENT_TIMEOUT_MS + 1_000, connectionTimeoutMillis: 5_000 },
+      onConnect,
+    );
   }
 
   /** Runs one statement (after those called before it); the rows it returned. */
@@ -35,11 +45,14 @@ export class DedicatedSession {
     return run;
   }
 
-  /** Closes the connection (a later statement opens a new one: a fleet stopped and started again). */
+  /** Closes the connection (a later statement opens a new one: a fleet stopped and started again); waits 2 s at most. */
   async close(): Promise<void> {
     const current = this.current;
     this.current = undefined;
-    await current?.client.end().catch(() => undefined);
+    if (!current) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([current.client.end().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+    clearTimeout(timer);
   }
 
   private async run<T>(sql: string, params: unknown[]): Promise<T[]> {
@@ -47,8 +60,9 @@ export class DedicatedSession {
     try {
       return (await client.query(sql, params)).rows as T[];
     } catch (err) {
-      // a statement error leaves a healthy connection; a broken connection (or a timeout) is made again
-      if (!(err as { code?: string }).code || (err as { code?: string }).code === '57014') this.drop(client);
+      // an error from the server (SQLSTATE, a statement timeout too) leaves a healthy connection;
+      // one without (the connection broke, or the client gave up waiting) is made again
+      if (!(err as { code?: string }).code) this.drop(client);
       throw err;
     }
   }
@@ -59,7 +73,10 @@ export class DedicatedSession {
       // an error between statements (the server went away) drops it: the next statement reconnects
       client.on('error', () => this.drop(client));
       client.on('end', () => this.drop(client));
-      const ready = client.connect().then(() => client);
+      const ready = client
+        .connect()
+        .then(() => this.onConnect?.(client))
+        .then(() => client);
       this.current = { client, ready };
       ready.catch(() => this.drop(client));
     }

@@ -82,10 +82,16 @@ export const START_SLOT_MS = 1_500;
 export const DEFAULT_LEASE_SECONDS = 6;
 /**
  * How often a replica looks for replicas of its fleet that died (their lease session's backend is
- * gone from PostgreSQL): a SIGKILL or crash moves the dead replica's rows within about this long,
- * not after its leases expire. One cheap statement per fleet on each replica's own connection.
+ * gone from PostgreSQL): a SIGKILL or crash moves the dead replica's rows within about this
+ * plus CONFIRM_DEAD_MS, not after its leases expire. One cheap statement per fleet on each replica's own connection.
  */
 export const WATCH_MS = 500;
+/**
+ * How long a replica must look dead (its backend gone) before its rows are claimed: a live
+ * replica whose connection broke (a network blip, a PostgreSQL crash restart or failover) records
+ * its new backend first thing on the new connection, well within this.
+ */
+export const CONFIRM_DEAD_MS = 1_000;
 /** How often a replica claims and renews, by default: three renewals per lease, so one failed reconcile loses nothing. */
 export const DEFAULT_RECONCILE_MS = 2_000;
 

@@ -6,7 +6,7 @@ import type { Worker } from '../../kernel/worker';
 import type { FleetPubSub } from '../../infra/pubsub';
 import { Topic } from '../../infra/pubsub/topics';
 import { DedicatedSession } from '../../infra/db/session';
-import { HeldLease, leaseTiming, planLeases, START_SLOT_MS, STARTS_AT_ONCE, WATCH_MS } from './lease-plan';
+import { CONFIRM_DEAD_MS, HeldLease, leaseTiming, planLeases, START_SLOT_MS, STARTS_AT_ONCE, WATCH_MS } from './lease-plan';
 
 /** One supervised row's worker (a host's or a cluster's supervisor). */
 export interface Supervised {
@@ -36,15 +36,21 @@ export interface LeasedFleetOptions<S extends Supervised> {
 }
 
 /**
- * Replicas of fleet $1 other than $2 that are dead: their presence names a backend of this
- * PostgreSQL instance (written since it started) that is gone, or is another one now (pid
- * reused). A process that dies closes its connections and PostgreSQL ends their backends at once.
- * Presences without a backend, from before a PostgreSQL restart, or whose backend can't be seen
- * are not judged here: their leases expire.
+ * Replicas of fleet $1 other than $2 whose presence names a backend of this PostgreSQL instance
+ * (written since it started) that is gone, or is another one now (pid reused). A process that dies
+ * closes its connections and PostgreSQL ends their backends at once. Presences without a backend,
+ * from before a PostgreSQL restart, or whose backend can't be seen are not judged here: their
+ * leases expire. A live replica whose session reconnected is in this list until its first
+ * statement on the new connection records the new backend (DedicatedSession's onConnect), so a
+ * replica counts as dead only once it stayed in the list for CONFIRM_DEAD_MS (LeasedFleet).
  */
 export const DEAD_REPLICAS = `select r.owner from fleet_replicas r
    where r.fleet = $1 and r.owner <> $2 and r.backend_pid is not null and r.seen_at > pg_postmaster_start_time()
      and not exists (select 1 from pg_stat_activity a where a.pid = r.backend_pid and (a.backend_start is null or a.backend_start = r.backend_start))`;
+
+/** The statement that records the session's backend in this replica's presence ($1 fleet, $2 owner), first on each new connection. */
+const RECORD_BACKEND = `update fleet_replicas set backend_pid = pg_backend_pid(), backend_start = (select backend_start from pg_stat_activity where pid = pg_backend_pid())
+   where fleet = $1 and owner = $2`;
 
 /** What the claim statement answers: the fair share, and the rows held after it (renewed, then newly claimed). */
 interface Claim {
@@ -80,6 +86,10 @@ export class LeasedFleet<S extends Supervised> implements Worker {
   private timer?: NodeJS.Timeout;
   private deathWatch?: NodeJS.Timeout;
   private watching = false;
+  /** Replicas seen dead by the watch, and since when (ms): dead for the claim once CONFIRM_DEAD_MS passed. */
+  private readonly deadSince = new Map<string, number>();
+  /** When a failed death check was last logged (they are logged once a minute at most). */
+  private watchFailureLogged = 0;
   /** The fleet's own connection: claims and renewals never wait for the pool, and its backend is this replica's presence. */
   private readonly session: DedicatedSession;
   private running = false;
@@ -90,7 +100,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
 
   constructor(private readonly opts: LeasedFleetOptions<S>) {
     this.name = opts.name;
-    this.session = DedicatedSession.forOrm(opts.orm, `fleetgraph ${opts.name}`);
+    this.session = DedicatedSession.forOrm(opts.orm, `fleetgraph ${opts.name}`, (client) => client.query(RECORD_BACKEND, [opts.table, this.owner]));
   }
 
   async start(): Promise<void> {
@@ -130,8 +140,26 @@ export class LeasedFleet<S extends Supervised> implements Worker {
     this.waiting.splice(0);
     await this.stoppingWork;
     const ids = [...this.supervisors.keys()];
-    await this.stopSupervisors(ids, (handedOff) => this.release(handedOff, true));
+    // the leases are renewed until they are released: a reader storing what it read for longer
+    // than a lease must not be fenced off on its way out
+    const renewing = setInterval(() => void this.renewOnly(), leaseTiming(this.opts).reconcileMs);
+    try {
+      await this.stopSupervisors(ids, (handedOff) => {
+        clearInterval(renewing);
+        return this.release(handedOff, true);
+      });
+    } finally {
+      clearInterval(renewing);
+    }
     await this.session.close();
+  }
+
+  /** Renews the leases this replica holds, nothing else (while it stops); a failure is left to the lease's length. */
+  private async renewOnly(): Promise<void> {
+    const lease = leaseTiming(this.opts).leaseSeconds;
+    await this.session
+      .query(`update ${this.opts.table} set lease_expires_at = now() + ($2 * interval '1 second') where lease_owner = $1`, [this.owner, lease])
+      .catch((err: unknown) => this.opts.logger.warn({ err, fleet: this.name }, 'renewing leases while stopping failed'));
   }
 
   get isRunning(): boolean {
@@ -200,10 +228,13 @@ export class LeasedFleet<S extends Supervised> implements Worker {
    * and ingest work): renews this replica's presence (expiring with its leases, naming the
    * session's backend) and deletes presences expired a minute ago (skipping those another replica
    * deletes right now: no deadlock; a dead replica's presence stays until then, so that every
-   * survivor sees it dead, not only the first to claim); renews every lease it holds; claims free, expired or
-   * dead replicas' rows up to its fair share, ceil(rows / live replicas), minus what it holds (rows
-   * locked by another replica's claim right now are skipped, not waited for). Its own presence is
-   * counted as one (a statement does not see its own insert).
+   * survivor sees it dead, not only the first to claim); renews every lease it holds; claims free
+   * or expired rows, and those of replicas confirmed dead ($4: seen dead for CONFIRM_DEAD_MS), up
+   * to its fair share, ceil(rows / live replicas), minus what it holds (rows locked by another
+   * replica's claim right now are skipped, not waited for). A replica whose backend is gone does
+   * not count as live even before it is confirmed dead (at worst the others' share is briefly
+   * larger: they take nothing of its rows until then). Its own presence is counted as one (a
+   * statement does not see its own insert).
    */
   private async claim(): Promise<Claim> {
     const table = this.opts.table;
@@ -215,7 +246,9 @@ export class LeasedFleet<S extends Supervised> implements Worker {
          on conflict (fleet, owner) do update
            set seen_at = excluded.seen_at, expires_at = excluded.expires_at, backend_pid = excluded.backend_pid, backend_start = excluded.backend_start
          returning owner
-       ), dead as (${DEAD_REPLICAS}
+       ), gone as (${DEAD_REPLICAS}
+       ), dead as (
+         select owner from gone where owner = any($4::text[])
        ), forgotten as (
          delete from fleet_replicas where (fleet, owner) in (
            select fleet, owner from fleet_replicas
@@ -223,7 +256,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
             for update skip locked
          ) returning owner
        ), live as (
-         select 1 + count(*)::int as n from fleet_replicas where fleet = $1 and owner <> $2 and expires_at > now() and owner not in (select owner from dead)
+         select 1 + count(*)::int as n from fleet_replicas where fleet = $1 and owner <> $2 and expires_at > now() and owner not in (select owner from gone)
        ), share as (
          select ceil((select count(*) from ${table})::numeric / (select n from live))::int as target
        ), renewed as (
@@ -242,28 +275,50 @@ export class LeasedFleet<S extends Supervised> implements Worker {
        select (select n from live) as live, (select target from share) as target,
               coalesce((select json_agg(json_build_object('id', id, 'accountId', account_id)) from renewed), '[]') as renewed,
               coalesce((select json_agg(json_build_object('id', id, 'accountId', account_id)) from claimed), '[]') as claimed`,
-      [table, this.owner, lease],
+      [table, this.owner, lease, this.confirmedDead()],
     );
     return { live: row.live, target: row.target, held: [...row.renewed, ...row.claimed] };
   }
 
   /**
-   * Every WATCH_MS: whether another replica of the fleet died (its session's backend is gone) while
-   * it still holds rows, so that they are claimed now rather than when its leases expire. A failed check is no
-   * decision: the leases' expiry still moves the rows.
+   * Every WATCH_MS: which other replicas of the fleet look dead (their session's backend is gone)
+   * while they still hold rows. One that still looks dead CONFIRM_DEAD_MS later is dead: the claim
+   * takes its rows now rather than when its leases expire (a live replica whose connection was
+   * made again records its new backend well within that). A failed check decides nothing: the
+   * leases' expiry still moves the rows.
    */
   private async watchForDeaths(): Promise<void> {
     // one check at a time: a slow database must not queue checks on the session behind each other
     if (!this.running || this.watching) return;
     this.watching = true;
-    const dead = await this.session
-      .query<{ owner: string }>(`${DEAD_REPLICAS} and exists (select 1 from ${this.opts.table} t where t.lease_owner = r.owner) limit 1`, [this.opts.table, this.owner])
-      .catch(() => [])
-      .finally(() => (this.watching = false));
-    if (dead.length > 0 && this.running) {
-      this.opts.logger.info({ fleet: this.name, replica: dead[0].owner }, 'a replica of the fleet died: claiming its rows');
+    let seen: Array<{ owner: string }>;
+    try {
+      seen = await this.session.query<{ owner: string }>(`${DEAD_REPLICAS} and exists (select 1 from ${this.opts.table} t where t.lease_owner = r.owner)`, [this.opts.table, this.owner]);
+    } catch (err) {
+      this.deadSince.clear();
+      if (Date.now() - this.watchFailureLogged > 60_000) {
+        this.watchFailureLogged = Date.now();
+        this.opts.logger.warn({ err, fleet: this.name }, 'looking for dead replicas failed; their leases still expire');
+      }
+      return;
+    } finally {
+      this.watching = false;
+    }
+    const now = Date.now();
+    const owners = new Set(seen.map((r) => r.owner));
+    for (const owner of [...this.deadSince.keys()]) if (!owners.has(owner)) this.deadSince.delete(owner);
+    for (const owner of owners) if (!this.deadSince.has(owner)) this.deadSince.set(owner, now);
+    const confirmed = this.confirmedDead();
+    if (confirmed.length > 0 && this.running) {
+      this.opts.logger.info({ fleet: this.name, replicas: confirmed }, 'a replica of the fleet died: claiming its rows');
       await this.reconcile();
     }
+  }
+
+  /** The replicas the watch has seen dead for CONFIRM_DEAD_MS or longer. */
+  private confirmedDead(): string[] {
+    const now = Date.now();
+    return [...this.deadSince].filter(([, since]) => now - since >= CONFIRM_DEAD_MS).map(([owner]) => owner);
   }
 
   /**
