@@ -49,6 +49,8 @@ export interface JobsConfig {
   pollingIntervalSeconds?: number;
   /** Connections of pg-boss's pool. */
   poolSize?: number;
+  /** How long stopping waits for running handlers, in ms (pg-boss's graceful stop, then ours; default 10 s). */
+  stopWaitMs?: number;
 }
 
 /** The job queue of the process; start/stop as a Worker. */
@@ -61,6 +63,8 @@ export class JobQueue implements Worker {
   private opened?: Promise<void>;
   private working = false;
   private stopped = false;
+  /** Handlers running on this replica: stop() waits for them, so no pg-boss worker outlives the queue. */
+  private readonly running = new Set<Promise<void>>();
 
   constructor(
     private readonly config: JobsConfig,
@@ -127,19 +131,40 @@ export class JobQueue implements Worker {
       const concurrency = Math.max(1, q.options.concurrency ?? 2);
       for (let i = 0; i < concurrency; i++) {
         const id = await this.boss.work<object>(name, { pollingIntervalSeconds: this.config.pollingIntervalSeconds ?? 1, batchSize: 1 }, async (jobs) => {
-          for (const job of jobs) await q.handler(job.data as never, { id: job.id, name: job.name });
+          for (const job of jobs) await this.run(q.handler, job);
         });
         this.workerIds.set(name, [...(this.workerIds.get(name) ?? []), id]);
       }
     }
   }
 
-  /** Stops fetching, waits (bounded) for running handlers, then closes pg-boss's pool. */
+  /**
+   * Runs one fetched job. A job fetched while the queue stops is not run: it fails here and pg-boss
+   * retries it (on this replica after a restart, or on another one), instead of running against
+   * connections that are closing.
+   */
+  private run(handler: JobHandler<never>, job: PgBoss.Job<object>): Promise<void> {
+    if (this.stopped) return Promise.reject(new Error('the job queue is stopping'));
+    const run = handler(job.data as never, { id: job.id, name: job.name }).finally(() => this.running.delete(run));
+    this.running.add(run);
+    return run;
+  }
+
+  /**
+   * Stops fetching, waits (bounded) for running handlers, then closes pg-boss's pool. pg-boss's own
+   * wait ends at its timeout even when a handler still runs; this one waits for the handlers it
+   * started too (as long again at most), so none runs on after the process closed its database.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (!this.opened) return;
     await this.opened.catch(() => undefined);
-    await this.boss.stop({ graceful: true, timeout: 10_000, wait: true, close: true });
+    const waitMs = this.config.stopWaitMs ?? 10_000;
+    await this.boss.stop({ graceful: true, timeout: waitMs, wait: true, close: true });
+    if (this.running.size === 0) return;
+    this.logger.warn({ running: this.running.size }, 'job handlers still running after the job queue stopped; waiting for them');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.running]), new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]).finally(() => clearTimeout(timer));
   }
 }
 
