@@ -59,11 +59,11 @@ export function planLeases(held: Iterable<HeldLease>, supervised: Iterable<strin
  * Supervisors a fleet starts at once. A takeover claims many rows in one reconcile; each new
  * supervisor connects, verifies the engine and resumes its stream (its sync then waits for one of
  * the process's sync slots: supervisor.ts OPENING_SYNCS_AT_ONCE). A slot frees as soon as the
- * stream is open. Opening costs a few short statements and Docker calls, mostly waiting: a third
- * of a dead replica's rows (200 hosts on 3 replicas) start in one wave, while a flood of
- * thousands still can't open every stream at once.
+ * stream is open. Opening costs a few short statements and Docker calls, mostly waiting: the share
+ * of a leaving replica's rows that one survivor takes (200 hosts on 3 replicas: 34 each) starts in
+ * one wave, while a flood of thousands still can't open every stream at once.
  */
-export const STARTS_AT_ONCE = 32;
+export const STARTS_AT_ONCE = 48;
 /**
  * How long a starting supervisor holds its start slot at most: an engine that does not answer
  * (connect timeout) must not hold back the others; its supervisor carries on in the background.
