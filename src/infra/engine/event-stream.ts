@@ -74,6 +74,13 @@ export interface EventStreamHandlers {
 const SKIP_REPORT_MS = 60_000;
 
 /**
+ * How long the daemon may take to answer a stream request (its response headers). An engine that
+ * accepts the connection and never answers would otherwise hold its supervisor, and the process's
+ * count of streams being opened, for good.
+ */
+export const STREAM_OPEN_TIMEOUT_MS = 15_000;
+
+/**
  * A reader of one daemon's /events that never waits on I/O: each chunk is split into
  * lines and handed to onEvent synchronously; processing happens elsewhere.
  */
@@ -86,9 +93,21 @@ export class EventStream {
     private readonly handlers: EventStreamHandlers,
   ) {}
 
-  /** Resolves once the daemon accepted the stream (response headers arrived). `filters`: e.g. { scope: ['swarm'] }. */
-  async start(since?: string, filters?: Record<string, string[]>): Promise<void> {
-    const stream = (await this.docker.getEvents({ since, ...(filters ? { filters } : {}), abortSignal: this.abort.signal } as Docker.GetEventsOptions)) as unknown as NodeJS.ReadableStream;
+  /**
+   * Resolves once the daemon accepted the stream (response headers arrived); rejects, with the
+   * request aborted, when they did not arrive within `openTimeoutMs`. `filters`: e.g. { scope: ['swarm'] }.
+   */
+  async start(since?: string, filters?: Record<string, string[]>, openTimeoutMs = STREAM_OPEN_TIMEOUT_MS): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const unanswered = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.abort.abort();
+        reject(new Error(`the engine did not answer the event stream request within ${openTimeoutMs} ms`));
+      }, openTimeoutMs);
+    });
+    const request = this.docker.getEvents({ since, ...(filters ? { filters } : {}), abortSignal: this.abort.signal } as Docker.GetEventsOptions);
+    request.catch(() => undefined); // rejected by the abort after a timeout: already reported
+    const stream = (await Promise.race([request, unanswered]).finally(() => clearTimeout(timer))) as unknown as NodeJS.ReadableStream;
     const splitter = new LineSplitter();
     const skipped = { tooLong: 0, invalid: 0 };
     let reportedAt = 0;
