@@ -527,7 +527,8 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
     if (this.draining) return;
     this.draining = this.drain().finally(() => {
       this.draining = undefined;
-      if (this.queue.length > 0 && !this.stopped) this.kick();
+      // also when stopped: a sync queued as the loop ended is then refused there, not left unsettled
+      if (this.queue.length > 0) this.kick();
     });
   }
 
