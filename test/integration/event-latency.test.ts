@@ -5,6 +5,7 @@ import { DockerEvent, DockerHost, EventSource } from '../../entities';
 import { RegisterDockerHostDocument } from '../../src/generated/graphql';
 import { fromGlobalId } from '../../src/graphql/relay';
 import { forkForAccount } from '../../src/infra/db/orm';
+import * as prepared from '../../src/infra/db/prepared';
 import type { RawDockerEvent } from '../../src/infra/engine/event-stream';
 import { createRedisPubSub, FleetPubSub } from '../../src/infra/pubsub';
 import { eventPayload, ingestEvents } from '../../src/modules/hosts/ingest';
@@ -50,13 +51,13 @@ describe('event delivery latency', () => {
     // the statement storeEvents sends, planned (not run) for a batch without and one with a once-action
     const costOf = async (batch: RawDockerEvent[]) => {
       const fork = em();
-      const real = fork.getConnection();
       let captured: { sql: string; params: unknown[] } | undefined;
-      const spy = Object.create(real, {
-        execute: { value: async (sql: string, params: unknown[]) => (sql.includes('jsonb_to_recordset') && (captured = { sql, params }), real.execute(sql, params)) },
+      const run = prepared.executePrepared;
+      const spy = jest.spyOn(prepared, 'executePrepared').mockImplementation((e, sql, params) => {
+        if (sql.includes('jsonb_to_recordset')) captured = { sql, params };
+        return run(e, sql, params);
       });
-      jest.spyOn(fork, 'getConnection').mockReturnValue(spy);
-      const stored = await ingestEvents(fork, t.app.services.pubsub, host, batch, EventSource.STREAM);
+      const stored = await ingestEvents(fork, t.app.services.pubsub, host, batch, EventSource.STREAM).finally(() => spy.mockRestore());
       expect(stored.map((e) => e.action)).toEqual(batch.map((e) => e.Action));
       // planned as for a host whose events no longer fit a hash in work_mem (hundreds of thousands): a small work_mem stands in for the size
       const [plan] = await t.app.services.orm.em.fork().transactional(async (tem) => {

@@ -4,6 +4,7 @@ import { EventSeverity, EventSource } from '../../../entities';
 import type { RawDockerEvent } from '../../infra/engine/event-stream';
 import type { FleetPubSub } from '../../infra/pubsub';
 import { traceEvent } from '../../kernel/trace';
+import { executePrepared } from '../../infra/db/prepared';
 
 /** Where one kind of Docker event is stored: host events (docker_events) or swarm events (swarm_events). */
 export interface EventLog<E> {
@@ -119,7 +120,8 @@ export async function storeEvents<E>(em: EntityManager, log: EventLog<E>, owner:
     once: isOnce(log, e),
   }));
   const { ownerTable, table, ownerColumn } = log;
-  const [result] = (await em.getConnection().execute(
+  const [result] = await executePrepared<{ owned: number; stored: Array<{ id: string; seq: number; at: string }> }>(
+    em,
     `with incoming as (
        select * from jsonb_to_recordset(?::jsonb) as x(ord int, id uuid, type text, action text, actor_id text, attributes jsonb, scope text, time_nano bigint, severity text, once boolean)
      ), fresh as (
@@ -132,13 +134,13 @@ export async function storeEvents<E>(em: EntityManager, log: EventLog<E>, owner:
         returning event_seq - (select count(*) from fresh) as base
      ), ins as (
        insert into ${table} (id, account_id, ${ownerColumn}, type, action, actor_id, attributes, ${log.keepsScope ? 'scope, ' : ''}time, time_nano, severity, source, seq, created_at, updated_at)
-       select f.id, ?, ?, f.type, f.action, f.actor_id, f.attributes, ${log.keepsScope ? 'f.scope, ' : ''}to_timestamp(f.time_nano / 1000000 / 1000.0), f.time_nano, f.severity, ?, b.base + f.n, now(), now()
+       select f.id, ?::uuid, ?::uuid, f.type, f.action, f.actor_id, f.attributes, ${log.keepsScope ? 'f.scope, ' : ''}to_timestamp(f.time_nano / 1000000 / 1000.0), f.time_nano, f.severity, ?::text, b.base + f.n, now(), now()
          from fresh f cross join bump b
        returning id, seq, created_at
      )
      select (select count(*) from bump)::int as owned, coalesce((select json_agg(json_build_object('id', id, 'seq', seq, 'at', created_at) order by seq) from ins), '[]'::json) as stored`,
     [JSON.stringify(rows), owner.id, ...(hasOnce ? [owner.id, ...(since ? [since] : [])] : []), owner.id, ...(fence ? [fence] : []), owner.account.id, owner.id, source],
-  )) as Array<{ owned: number; stored: Array<{ id: string; seq: number; at: string }> }>;
+  );
   if (result.owned === 0) {
     if (fence) throw new LeaseLost(owner.id);
     return [];
