@@ -2,15 +2,17 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /**
- * Runs one statement as a named prepared statement on a connection of the ORM's pool: PostgreSQL
- * parses and plans it once per connection instead of on every call (the event insert, a CTE of
- * four parts, is run for every batch of every endpoint). `?` placeholders, in order, as the ORM
- * writes them; a parameter whose type PostgreSQL can't infer from its place needs a cast
- * (`?::uuid`). Outside any transaction of `em`: only for single statements that commit on their own.
+ * Runs one statement as a named prepared statement: PostgreSQL parses and plans it once per
+ * connection instead of on every call (the event insert, a CTE of four parts, runs for every
+ * batch of every endpoint). On the connection of `em`'s transaction when it has one (knex's
+ * transaction client hands out that connection), else on one of the pool's. `?` placeholders, in
+ * order, as the ORM writes them; a parameter whose type PostgreSQL can't infer from its place
+ * needs a cast (`?::uuid`); arrays are PostgreSQL arrays (`= any(?::uuid[])`).
  */
 export async function executePrepared<T>(em: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
   const statement = prepared(sql);
-  const client = em.getConnection().getKnex().client as unknown as PoolClient;
+  const trx = em.getTransactionContext<{ client: unknown }>();
+  const client = (trx ?? em.getConnection().getKnex()).client as PoolClient;
   const conn = await client.acquireConnection();
   try {
     return (await conn.query<T>({ name: statement.name, text: statement.text, values: params })).rows;

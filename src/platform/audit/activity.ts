@@ -8,6 +8,7 @@ import { Topic } from '../../infra/pubsub/topics';
 import { toPayload } from '../../infra/pubsub/payload';
 import { redact } from '../../kernel/redact';
 import { familyValues } from './links';
+import { executePrepared } from '../../infra/db/prepared';
 
 export interface ActivitySpec {
   action: string;
@@ -158,7 +159,7 @@ export const SWARM_EVENT_LINK: EventLink = { table: 'swarm_events', subject: 'cl
 export async function linkEventsToActivity(em: EntityManager, activity: DockerActivity): Promise<void> {
   if (!activity.targetId) return;
   const window = [activity.targetId, `${activity.targetId.slice(0, 12)}%`, activity.startedAt, activity.finishedAt ?? new Date(), LINK_WINDOW_SECONDS];
-  const ofTarget = `(e.actor_id = ? or e.actor_id like ?) and e.time between ?::timestamptz - interval '1 second' and ?::timestamptz + (? * interval '1 second')`;
+  const ofTarget = `(e.actor_id = ? or e.actor_id like ?) and e.time between ?::timestamptz - interval '1 second' and ?::timestamptz + (?::int * interval '1 second')`;
   if (activity.host) await linkBest(em, DOCKER_EVENT_LINK, `e.host_id = ? and ${ofTarget}`, [activity.host.id, ...window]);
   if (activity.cluster) await linkBest(em, SWARM_EVENT_LINK, `e.cluster_id = ? and ${ofTarget}`, [activity.cluster.id, ...window]);
 }
@@ -166,8 +167,7 @@ export async function linkEventsToActivity(em: EntityManager, activity: DockerAc
 /** Links freshly stored events to the activities that caused them (see `linkBest`). */
 export async function linkActivitiesToEvents(em: EntityManager, eventIds: string[], link: EventLink = DOCKER_EVENT_LINK): Promise<void> {
   if (eventIds.length === 0) return;
-  // MikroORM formats an array parameter as a comma-separated list, so it goes into `in (?)`, not `any(?::uuid[])`
-  await linkBest(em, link, 'e.id in (?)', [eventIds]);
+  await linkBest(em, link, 'e.id = any(?::uuid[])', [eventIds]);
 }
 
 /**
@@ -180,14 +180,16 @@ export async function linkActivitiesToEvents(em: EntityManager, eventIds: string
  */
 async function linkBest(em: EntityManager, link: EventLink, where: string, params: unknown[]): Promise<void> {
   const families = familyValues();
-  await em.getConnection().execute(
+  // prepared: it runs after every stored batch, and its family table makes it long to parse and plan
+  await executePrepared(
+    em,
     `with f(activity_action, event_action) as (${families.sql})
      update ${link.table} t set activity_id = pick.activity_id
        from (select e.id as event_id,
                     (select a.id from docker_activities a
                       where a.${link.subject} = e.${link.subject} and a.target_id is not null
                         and (e.actor_id = a.target_id or e.actor_id like left(a.target_id, 12) || '%')
-                        and e.time between a.started_at - interval '1 second' and coalesce(a.finished_at, now()) + (? * interval '1 second')
+                        and e.time between a.started_at - interval '1 second' and coalesce(a.finished_at, now()) + (?::int * interval '1 second')
                         and (not exists (select 1 from f where f.activity_action = a.action)
                              or exists (select 1 from f where f.activity_action = a.action and (e.action = f.event_action or e.action like f.event_action || ': %')))
                       order by (a.started_at <= e.time) desc, a.started_at desc
