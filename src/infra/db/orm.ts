@@ -24,8 +24,11 @@ export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Opt
     forceUtcTimezone: true,
     pool: { min: 0, max: 10 },
     // every statement here is short: JIT compilation only adds latency (an event insert costed high on a
-    // host with 500,000 stored events took 0.5–0.9 s to compile, 2–6 ms to run)
-    driverOptions: { connection: { options: '-c jit=off' } },
+    // host with 500,000 stored events took 0.5–0.9 s to compile, 2–6 ms to run). Named prepared
+    // statements (src/infra/db/prepared.ts) are planned for their actual parameters every time: with
+    // generic plans, the event insert and activity link got slower as the table grew (bench:replicas'
+    // ingest lag p50 went from 1.6 to 160 ms)
+    driverOptions: { connection: { options: '-c jit=off -c plan_cache_mode=force_custom_plan' } },
     migrations: {
       migrationsList: migrationsList(),
       path: path.join(__dirname, 'migrations'),

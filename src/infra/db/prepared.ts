@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /**
- * Runs one statement as a named prepared statement: PostgreSQL parses and plans it once per
- * connection instead of on every call (the event insert, a CTE of four parts, runs for every
- * batch of every endpoint). On the connection of `em`'s transaction when it has one (knex's
+ * Runs one statement as a named prepared statement: PostgreSQL parses it once per connection
+ * instead of on every call (the event insert, a CTE of four parts, runs for every batch of every
+ * endpoint). It is still planned for its parameters each time (`plan_cache_mode =
+ * force_custom_plan` on every connection, src/infra/db/orm.ts). On the connection of `em`'s transaction when it has one (knex's
  * transaction client hands out that connection), else on one of the pool's. `?` placeholders, in
  * order, as the ORM writes them; a parameter whose type PostgreSQL can't infer from its place
  * needs a cast (`?::uuid`); arrays are PostgreSQL arrays (`= any(?::uuid[])`).
