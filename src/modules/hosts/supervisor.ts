@@ -78,8 +78,6 @@ export class HostSupervisor extends EndpointSupervisor<DockerHost, SyncResult> {
     if (this.refreshing || this.pendingRefresh.size === 0) return;
     this.refreshing = (async () => {
       while (this.pendingRefresh.size > 0) {
-        // while a takeover opens streams, the containers wait (events are stored and published meanwhile)
-        await this.openingsSettled();
         const batch = new Map(this.pendingRefresh);
         this.pendingRefresh.clear();
         await this.withSyncLock(async () => {

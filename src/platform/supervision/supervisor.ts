@@ -244,14 +244,6 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
       .finally(() => this.followUpsWaiting--);
   }
 
-  /**
-   * Resolves once no stream is being opened in this process (at most OPENINGS_WAIT_MS): work that
-   * can wait a little (an inventory refresh) leaves the CPU and the pool to a takeover's openings.
-   */
-  protected openingsSettled(): Promise<void> {
-    return openings.settled(OPENINGS_WAIT_MS);
-  }
-
   /** Runs a sync under the kind's lock (if any). */
   protected withSyncLock<T>(fn: () => Promise<T>): Promise<T> {
     return fn();
