@@ -153,10 +153,18 @@ export class StackDeployments {
     const spec = { action: 'stack.deployment.cancel', targetType: 'stack', targetId: d.stack.name, cluster: d.cluster, parameters: { deploymentId: d.id, revision: d.revision } };
     await this.d.audit.run(scope, spec, async () => {
       const by = `cancelled by ${actorName(scope.actor)}`;
-      // the end and, in the same transaction, the stack's status (DEGRADED only when it had started changing the swarm)
+      // the end and, in the same transaction, the stack's status: DEGRADED when it had started changing
+      // the swarm; before that, only a stack still shown as being deployed (a new stack's first
+      // revision) changes, since nothing deploys it any more: DEGRADED too, as nothing runs what was asked
       const end = await scope.em.transactional(async (tx) => {
         const ended = await this.d.log.end(tx, ref(d), { status: SwarmDeploymentStatus.CANCELLED, error: by }, 'cancelled', by);
         if (ended?.started) await tx.nativeUpdate(SwarmStack, { id: d.stack.id }, { status: SwarmStackStatus.DEGRADED, statusMessage: `revision ${d.revision} cancelled` });
+        else if (ended)
+          await tx.nativeUpdate(
+            SwarmStack,
+            { id: d.stack.id, status: { $in: [SwarmStackStatus.DEPLOYING, SwarmStackStatus.ROLLING_BACK] } },
+            { status: SwarmStackStatus.DEGRADED, statusMessage: `revision ${d.revision} cancelled before it started` },
+          );
         return ended;
       });
       if (!end) throw conflict(`deployment ${d.revision} of stack ${d.stack.name} is ${d.status}, not active`, { status: d.status });
