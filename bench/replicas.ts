@@ -636,7 +636,8 @@ class Bench {
         if (round.reading.has(i)) continue;
         const n = this.hosts[i].engine.subscriberCount;
         if (n === 0) closed.add(i);
-        else if (closed.has(i)) round.reading.set(i, now);
+        // read again: a reader after none (cold), or a second reader beside the old one (a warm SIGTERM hand-off)
+        else if (closed.has(i) || n >= 2) round.reading.set(i, now);
       }
       for (const i of others) if (this.hosts[i].engine.subscriberCount === 0) round.disturbed.add(i);
     };
@@ -982,21 +983,24 @@ class Accounting {
    * When a round's hosts were caught up: for each host, the latest store (or GAP row) of the events
    * it emitted between the signal and its stream reopening; undefined when one was never stored.
    */
-  caughtUp(round: Round): { atMs: number | undefined; backlog: number; unstored: number } {
+  caughtUp(round: Round): { atMs: number | undefined; backlog: number; unstored: number; delay: Summary } {
     let latest = round.at;
     let backlog = 0;
     let unstored = 0;
+    const delays: number[] = [];
     const hosts = new Set(round.hosts);
     for (const e of this.bench.emitted) {
       if (!hosts.has(e.host) || e.ms < round.at) continue;
       const reading = round.reading.get(e.host);
       if (reading === undefined || e.ms > reading) continue;
       backlog++;
-      const at = this.storedOf(e)?.createdMs ?? this.gapOf(e)?.createdMs ?? this.resyncOf(e);
+      const stored = this.storedOf(e)?.createdMs;
+      if (stored !== undefined) delays.push(stored - e.ms);
+      const at = stored ?? this.gapOf(e)?.createdMs ?? this.resyncOf(e);
       if (at !== undefined) latest = Math.max(latest, at);
       else unstored++;
     }
-    return { atMs: unstored ? undefined : latest, backlog, unstored };
+    return { atMs: unstored ? undefined : latest, backlog, unstored, delay: summarize(delays) };
   }
 
   /**
@@ -1056,8 +1060,10 @@ interface Takeover {
   storing?: number;
   total?: number;
   caught?: number;
-  /** Per host, reading − claimed: how long a survivor took to open the stream of a host it had just leased. */
+  /** Per host, reading − claimed: how long a survivor took to open the stream of a host it had just leased (negative: opened before it took the lease, warm). */
   open: Summary;
+  /** How long the backlog's events waited to be stored (created_at − emitted), p50/max. */
+  delay: Summary;
   backlog: number;
   unstored: number;
 }
@@ -1076,7 +1082,7 @@ function takeoverOf(round: Round, acc: Accounting): Takeover {
   const caught = c.atMs === undefined ? undefined : c.atMs - round.at;
   const total = claimed === undefined || reading === undefined || storing === undefined ? undefined : Math.max(claimed, reading, storing);
   const open = summarize(round.hosts.filter((i) => round.claimed.has(i) && round.reading.has(i)).map((i) => round.reading.get(i)! - round.claimed.get(i)!));
-  const t = { claimed, reading, storing, total, caught, open, backlog: c.backlog, unstored: c.unstored };
+  const t = { claimed, reading, storing, total, caught, open, delay: c.delay, backlog: c.backlog, unstored: c.unstored };
   takeovers.set(round, t);
   return t;
 }
@@ -1122,7 +1128,7 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
   if (bench.rounds.length > 0) {
     lines.push('');
     lines.push('hand-over rounds: ms after the signal to the victim (the replica holding the most leases)');
-    const h2 = `${'round'.padStart(10)} | ${'victim'.padEnd(10)} | ${'claimed'.padStart(7)} | ${'reading'.padStart(7)} | ${'storing'.padStart(7)} | ${'takeover'.padStart(8)} | ${'open p50/max'.padStart(12)} | ${'caught up'.padStart(9)} | ${'backlog'.padStart(7)} | ${'events'.padStart(6)} | stored lost  dup  gap resync | GAP rows | fed lost  dup | ${'others'.padStart(6)} | exit`;
+    const h2 = `${'round'.padStart(10)} | ${'victim'.padEnd(10)} | ${'claimed'.padStart(7)} | ${'reading'.padStart(7)} | ${'storing'.padStart(7)} | ${'takeover'.padStart(8)} | ${'open p50/max'.padStart(12)} | ${'caught up'.padStart(9)} | ${'backlog'.padStart(7)} | ${'delay p50/max'.padStart(13)} | ${'events'.padStart(6)} | stored lost  dup  gap resync | GAP rows | fed lost  dup | ${'others'.padStart(6)} | exit`;
     lines.push(h2);
     lines.push('-'.repeat(h2.length));
     for (const r of bench.rounds) {
@@ -1130,7 +1136,7 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
       const o = acc.bySegment.get(r.segment) ?? emptyOutcome();
       const exit = r.exit === undefined ? '-' : `${r.exit}${r.signal === 'SIGTERM' && r.exitMs !== undefined ? ` in ${r.exitMs.toFixed(0)} ms` : ''}`;
       lines.push(
-        `${r.segment.label.padStart(10)} | ${`${r.victim} ${r.victimLeases}`.padEnd(10)} | ${f(t.claimed).padStart(7)} | ${f(t.reading).padStart(7)} | ${f(t.storing).padStart(7)} | ${(t.total === undefined ? 'timeout' : f(t.total)).padStart(8)} | ${`${f(t.open.p50)}/${f(t.open.max)}`.padStart(12)} | ${(t.caught === undefined ? `${t.unstored} left` : f(t.caught)).padStart(9)} | ${String(t.backlog).padStart(7)} | ${String(o.events).padStart(6)} | ${' '.repeat(6)}${outcome(o)} | ${String(acc.gapsIn(r, nextFrom(r.segment))).padStart(8)} | ${' '.repeat(3)}${feedOutcome(o)} | ${String(r.disturbed.size).padStart(6)} | ${exit}`,
+        `${r.segment.label.padStart(10)} | ${`${r.victim} ${r.victimLeases}`.padEnd(10)} | ${f(t.claimed).padStart(7)} | ${f(t.reading).padStart(7)} | ${f(t.storing).padStart(7)} | ${(t.total === undefined ? 'timeout' : f(t.total)).padStart(8)} | ${`${f(t.open.p50)}/${f(t.open.max)}`.padStart(12)} | ${(t.caught === undefined ? `${t.unstored} left` : f(t.caught)).padStart(9)} | ${String(t.backlog).padStart(7)} | ${`${f(t.delay.p50)}/${f(t.delay.max)}`.padStart(13)} | ${String(o.events).padStart(6)} | ${' '.repeat(6)}${outcome(o)} | ${String(acc.gapsIn(r, nextFrom(r.segment))).padStart(8)} | ${' '.repeat(3)}${feedOutcome(o)} | ${String(r.disturbed.size).padStart(6)} | ${exit}`,
       );
     }
     lines.push('');
@@ -1178,10 +1184,13 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
   lines.push('  fed          : stored rows (any source) of the subscribed hosts in that stretch: lost = never delivered, dup = extra deliveries');
   lines.push('  leases / RSS : at the end of the window (VmRSS of each replica process); bench lag p99 = event-loop delay of this process');
   lines.push('  claimed      : every host of the victim is leased by a live replica (polled every 100 ms)');
-  lines.push("  reading      : every one of those hosts' engines has an /events stream open again (sampled every 10 ms)");
+  lines.push("  reading      : every one of those hosts' engines has an /events stream open again (sampled every 10 ms): after none (SIGKILL), or beside");
+  lines.push('                 the old one (SIGTERM: the warm hand-off opens the new reader before the old one stops)');
   lines.push('  storing      : every one of those hosts that emitted events between the signal and its stream reopening has a row a survivor stored');
   lines.push('                 (the others: their reopening, as nothing waited to be stored)');
-  lines.push('  takeover     : the latest of claimed, reading and storing; open = per host, reading − claimed (connect, verify, resume query, GET /events)');
+  lines.push('  takeover     : the latest of claimed, reading and storing; open = per host, reading − claimed (connect, verify, resume query, GET /events;');
+  lines.push('                 negative on a warm hand-off: the survivor takes the lease once its stream is open)');
+  lines.push('  delay        : how long the backlog events waited to be stored (created_at − emitted), p50/max: what a subscriber sees of the hand-over');
   lines.push('  caught up    : every event those hosts emitted between the signal and their stream reopening (backlog) is stored, in a GAP window or');
   lines.push("                 reported by a RESYNC row; exit = the victim's exit status (SIGTERM: and how long it took)");
   lines.push("  others       : hosts the victim did not hold whose /events stream closed during the round (a survivor's reader restarted; 0 expected)");

@@ -33,6 +33,10 @@ export abstract class SupervisedEndpoint extends AccountOwned {
   @Property({ type: 'datetime', length: 6, nullable: true })
   leaseExpiresAt?: Date | null;
 
+  /** Replica that reserved this row while its owner is leaving: it opens its stream, then takes the lease (warm hand-off). */
+  @Property({ type: 'string', length: 100, nullable: true })
+  leaseNextOwner?: string | null;
+
   /** The last event sequence number given out for this endpoint (see StoredEvent.seq); only the event store writes it. */
   @Property({ type: new BigIntType('number'), default: 0 })
   eventSeq: number = 0;

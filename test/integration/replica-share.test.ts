@@ -241,4 +241,58 @@ describe('replica share (three replica processes, twelve simulated engines)', ()
     expect(stored.counts.filter((n) => n !== 1)).toEqual([]);
     expect(joined.server.output()).not.toContain('"level":50');
   }, 120_000);
+  it('SIGTERM of one replica hands its hosts over warm: each new reader opens before the old one lets go (no engine is left unread), every event is stored once, no GAP', async () => {
+    const before = await spreadWithin(3, 5, 30_000).then(() => owners());
+    const live = replicas.filter((r) => r.alive());
+    const leaving = live.sort((a, b) => [...before.values()].filter((o) => b.owns(o)).length - [...before.values()].filter((o) => a.owns(o)).length)[0];
+    const moving = hosts.filter((h) => leaving.owns(before.get(h.uuid)));
+    expect(moving.length).toBeGreaterThanOrEqual(3);
+    // readers per engine, sampled in this process (the simulated engines live here) every few ms
+    const fewest = new Map(moving.map((h) => [h, Infinity]));
+    const most = new Map(moving.map((h) => [h, 0]));
+    const sampler = setInterval(() => {
+      for (const h of moving) {
+        fewest.set(h, Math.min(fewest.get(h)!, h.engine.subscriberCount));
+        most.set(h, Math.max(most.get(h)!, h.engine.subscriberCount));
+      }
+    }, 2);
+    const emitted: Array<{ host: Host; timeNano: string }> = [];
+    let emitting = true;
+    const load = (async () => {
+      for (let i = 0; emitting; i++) {
+        for (const h of moving) emitted.push({ host: h, timeNano: emitOn(h, `term-${run}-${i}`) });
+        await sleep(50);
+      }
+    })();
+    const termAt = new Date();
+    try {
+      await sleep(200);
+      expect(await leaving.signal('SIGTERM')).toBe(0);
+      await eventually(async () => {
+        const o = await owners();
+        return moving.every((h) => live.some((r) => r !== leaving && r.owns(o.get(h.uuid)))) && moving.every((h) => h.engine.subscriberCount === 1);
+      }, 15_000);
+      await sleep(300);
+    } finally {
+      emitting = false;
+      clearInterval(sampler);
+      await load;
+    }
+    // make before break: every engine had both readers at once and never none
+    expect(moving.map((h) => fewest.get(h))).toEqual(moving.map(() => 1));
+    expect(moving.map((h) => most.get(h))).toEqual(moving.map(() => 2));
+    // it went warm all the way: nothing was left to release the cold way
+    const ended = leaving.server
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"warm hand-off ended"'))
+      .map((l) => JSON.parse(l) as { left: number });
+    expect(ended.map((e) => e.left)).toEqual([0]);
+    const stored = await eventually(async () => {
+      const s = await storedOf(emitted, termAt);
+      return s.counts.every((n) => n >= 1) ? s : undefined;
+    }, 15_000);
+    expect(stored.gaps).toBe(0);
+    expect(stored.counts.filter((n) => n !== 1)).toEqual([]);
+  }, 90_000);
 });

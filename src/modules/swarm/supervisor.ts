@@ -48,9 +48,9 @@ export class ClusterSupervisor extends EndpointSupervisor<SwarmCluster, ClusterS
   /** Started by the fleet: only then does the watch run (a one-shot supervisor of a sync elsewhere starts none). */
   private supervising = false;
 
-  override start(): void {
+  override start(takeLease?: () => Promise<boolean>): void {
     this.supervising = true;
-    super.start();
+    super.start(takeLease);
   }
 
   override async stop(): Promise<void> {

@@ -2,6 +2,11 @@
 export interface HeldLease {
   id: string;
   accountId: string;
+  /**
+   * Reserved, not held yet: its owner is leaving and reads it until this replica's supervisor,
+   * started in standby, has its stream open and takes the lease (warm hand-off).
+   */
+  reserved?: boolean;
 }
 
 export interface LeasePlan {
@@ -86,6 +91,16 @@ export const DEFAULT_LEASE_SECONDS = 6;
  * plus CONFIRM_DEAD_MS, not after its leases expire. One cheap statement per fleet on each replica's own connection.
  */
 export const WATCH_MS = 500;
+/**
+ * How long a stopping replica keeps reading the rows the others reserved, waiting for them to
+ * take each lease once their own stream is open (warm hand-off); what is still its own then is
+ * released the cold way (stop, store, release). Below the lease time: it renews meanwhile.
+ */
+export const HANDOVER_WAIT_MS = 5_000;
+/** How long a stopping replica waits for another to reserve any of its rows before it releases them the cold way. */
+export const RESERVE_WAIT_MS = 2_500;
+/** How often a stopping replica looks which of its leases were taken (each one's reader stops then). */
+export const HANDOVER_POLL_MS = 50;
 /**
  * How long a replica must look dead (its backend gone) before its rows are claimed: a live
  * replica whose connection broke (a network blip, a PostgreSQL crash restart or failover) records

@@ -6,11 +6,12 @@ import type { Worker } from '../../kernel/worker';
 import type { FleetPubSub } from '../../infra/pubsub';
 import { Topic } from '../../infra/pubsub/topics';
 import { DedicatedSession } from '../../infra/db/session';
-import { CONFIRM_DEAD_MS, HeldLease, leaseTiming, planLeases, START_SLOT_MS, STARTS_AT_ONCE, WATCH_MS } from './lease-plan';
+import { CONFIRM_DEAD_MS, HANDOVER_POLL_MS, HANDOVER_WAIT_MS, HeldLease, leaseTiming, planLeases, RESERVE_WAIT_MS, START_SLOT_MS, STARTS_AT_ONCE, WATCH_MS } from './lease-plan';
 
 /** One supervised row's worker (a host's or a cluster's supervisor). */
 export interface Supervised {
-  start(): void;
+  /** Starts; with `takeLease`, in standby: it takes the lease itself once its stream is read (warm hand-off). */
+  start(takeLease?: () => Promise<boolean>): void;
   /** Resolves once its first check after start() has the stream open (or failed), or on stop(). */
   readonly firstCheck: Promise<void>;
   /** Stops reading and stores what it read: from then on another replica may read the row (its lease can go). */
@@ -52,7 +53,7 @@ export const DEAD_REPLICAS = `select r.owner from fleet_replicas r
 const RECORD_BACKEND = `update fleet_replicas set backend_pid = pg_backend_pid(), backend_start = (select backend_start from pg_stat_activity where pid = pg_backend_pid())
    where fleet = $1 and owner = $2`;
 
-/** What the claim statement answers: the fair share, and the rows held after it (renewed, then newly claimed). */
+/** What the claim statement answers: the fair share, and the rows held after it (renewed, newly claimed, then reserved). */
 interface Claim {
   live: number;
   target: number;
@@ -74,7 +75,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
   readonly owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private readonly supervisors = new Map<string, S>();
   /** Created supervisors waiting for a start slot (in claim order), and how many are starting. */
-  private readonly waiting: Array<{ id: string; sup: S }> = [];
+  private readonly waiting: Array<{ id: string; sup: S; reserved: boolean }> = [];
   private starting = 0;
   /**
    * Rows whose supervisors are stopping off the reconcile (lost leases; shed ones, released once
@@ -126,10 +127,13 @@ export class LeasedFleet<S extends Supervised> implements Worker {
   }
 
   /**
-   * Stops every supervisor (each stores what it read first), then leaves the fleet (its presence
-   * row goes, so the others' fair share grows at once), releases the leases and tells the other
-   * replicas, which take them over at once: a SIGTERM hands the fleet over in about the time one
-   * reconcile takes, with no gap (the next reader resumes from the last stored event).
+   * Hands the fleet over and stops. Warm first (handOverWarm): it leaves the fleet and keeps
+   * reading while the other replicas reserve its rows, open their own streams and take the
+   * leases; each of its supervisors stops once its lease was taken. What is still its own after
+   * HANDOVER_WAIT_MS (or when no other replica reserves anything) goes the cold way: every
+   * supervisor stops (storing what it read first), then the leases are released and the other
+   * replicas told, which claim them at once and resume from the last stored event. Either way
+   * there is no gap; warm, the events never wait for a stream to be opened.
    */
   async stop(): Promise<void> {
     this.running = false;
@@ -139,11 +143,12 @@ export class LeasedFleet<S extends Supervised> implements Worker {
     await this.reconciling;
     this.waiting.splice(0);
     await this.stoppingWork;
-    const ids = [...this.supervisors.keys()];
     // the leases are renewed until they are released: a reader storing what it read for longer
     // than a lease must not be fenced off on its way out
     const renewing = setInterval(() => void this.renewOnly(), leaseTiming(this.opts).reconcileMs);
     try {
+      await this.handOverWarm();
+      const ids = [...this.supervisors.keys()];
       await this.stopSupervisors(ids, (handedOff) => {
         clearInterval(renewing);
         return this.release(handedOff, true);
@@ -152,6 +157,53 @@ export class LeasedFleet<S extends Supervised> implements Worker {
       clearInterval(renewing);
     }
     await this.session.close();
+  }
+
+  /**
+   * The warm part of stop(), when other replicas of the fleet are live: deletes this replica's
+   * presence (its rows become reservable, and the others' fair share grows) and announces it,
+   * then looks every HANDOVER_POLL_MS which leases were taken and stops their supervisors (their
+   * readers; anything they had not stored is in the new reader's stream, which resumed from the
+   * last stored event). Announces again while rows are held and not reserved (a reservation skips
+   * rows locked by a store right then). Ends when no supervisor is left, after HANDOVER_WAIT_MS,
+   * or when nobody reserved anything within RESERVE_WAIT_MS. Failures end it: stop() goes on cold.
+   */
+  private async handOverWarm(): Promise<void> {
+    if (this.supervisors.size === 0 || !this.opts.pubsub) return;
+    const { table } = this.opts;
+    const started = Date.now();
+    const stopping: Array<Promise<void>> = [];
+    try {
+      const [others] = await this.session.query<{ n: number }>(
+        `select count(*)::int as n from fleet_replicas where fleet = $1 and owner <> $2 and expires_at > now() and owner not in (${DEAD_REPLICAS})`,
+        [table, this.owner],
+      );
+      if (others.n === 0) return;
+      await this.session.query(`delete from fleet_replicas where fleet = $1 and owner = $2`, [table, this.owner]);
+      let announced = 0;
+      let reservedAny = false;
+      while (this.supervisors.size > 0 && Date.now() - started < HANDOVER_WAIT_MS) {
+        if (Date.now() - announced >= 500) {
+          announced = Date.now();
+          await this.opts.pubsub.emit(Topic.LEASES_RELEASED, { owner: this.owner, leaving: true }, table).catch(() => undefined);
+        }
+        await new Promise((resolve) => setTimeout(resolve, HANDOVER_POLL_MS));
+        const held = await this.session.query<{ id: string; reserved: boolean }>(`select id, lease_next_owner is not null as reserved from ${table} where lease_owner = $1`, [this.owner]);
+        const still = new Set(held.map((r) => r.id));
+        const taken = [...this.supervisors.keys()].filter((id) => !still.has(id));
+        if (taken.length > 0) stopping.push(this.stopSupervisors(taken));
+        if (held.some((r) => r.reserved) || taken.length > 0) reservedAny = true;
+        if (!reservedAny && Date.now() - started >= RESERVE_WAIT_MS) break;
+        // only rows nobody reserved yet need another announcement
+        if (held.every((r) => r.reserved)) announced = Date.now();
+      }
+    } catch (err) {
+      this.opts.logger.warn({ err, fleet: this.name }, 'warm hand-off failed; releasing the leases');
+    } finally {
+      await Promise.all(stopping);
+      const left = this.supervisors.size;
+      this.opts.logger.info({ fleet: this.name, ms: Date.now() - started, left }, 'warm hand-off ended');
+    }
   }
 
   /** Renews the leases this replica holds, nothing else (while it stops); a failure is left to the lease's length. */
@@ -218,7 +270,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
       if (this.supervisors.has(h.id) || !this.running) continue;
       const sup = this.opts.create(h.id, h.accountId, this.owner);
       this.supervisors.set(h.id, sup);
-      this.waiting.push({ id: h.id, sup });
+      this.waiting.push({ id: h.id, sup, reserved: Boolean(h.reserved) });
     }
     this.startWaiting();
   }
@@ -234,12 +286,15 @@ export class LeasedFleet<S extends Supervised> implements Worker {
    * replica's claim right now are skipped, not waited for). A replica whose backend is gone does
    * not count as live even before it is confirmed dead (at worst the others' share is briefly
    * larger: they take nothing of its rows until then). Its own presence is counted as one (a
-   * statement does not see its own insert).
+   * statement does not see its own insert). Within the same share it reserves rows of replicas
+   * that are leaving (a valid lease whose owner has no presence any more: LeasedFleet.stop) that
+   * no live replica reserved yet; those are returned `reserved`, and their supervisors start in
+   * standby (takeReserved). Claiming a free row clears any reservation on it.
    */
   private async claim(): Promise<Claim> {
     const table = this.opts.table;
     const lease = leaseTiming(this.opts).leaseSeconds;
-    const [row] = await this.session.query<{ live: number; target: number; renewed: HeldLease[]; claimed: HeldLease[] }>(
+    const [row] = await this.session.query<{ live: number; target: number; renewed: HeldLease[]; claimed: HeldLease[]; reserved: HeldLease[] }>(
       `with presence as (
          insert into fleet_replicas (fleet, owner, seen_at, expires_at, backend_pid, backend_start)
          values ($1, $2, now(), now() + ($3 * interval '1 second'), pg_backend_pid(), (select backend_start from pg_stat_activity where pid = pg_backend_pid()))
@@ -268,16 +323,46 @@ export class LeasedFleet<S extends Supervised> implements Worker {
           limit greatest(0, (select target from share) - (select count(*) from ${table} where lease_owner = $2))
           for update skip locked
        ), claimed as (
-         update ${table} t set lease_owner = $2, lease_expires_at = now() + ($3 * interval '1 second') from free
+         update ${table} t set lease_owner = $2, lease_next_owner = null, lease_expires_at = now() + ($3 * interval '1 second') from free
           where t.id = free.id and (t.lease_owner is null or t.lease_expires_at < now() or t.lease_owner in (select owner from dead))
           returning t.id, t.account_id
+       ), reserve as (
+         select id from ${table} t
+          where t.lease_owner <> $2 and t.lease_expires_at >= now()
+            and not exists (select 1 from fleet_replicas r where r.fleet = $1 and r.owner = t.lease_owner)
+            and (t.lease_next_owner is null
+                 or not exists (select 1 from fleet_replicas r where r.fleet = $1 and r.owner = t.lease_next_owner and r.expires_at > now() and r.owner not in (select owner from gone)))
+          order by id
+          limit greatest(0, (select target from share) - (select count(*) from ${table} where lease_owner = $2 or lease_next_owner = $2) - (select count(*) from free))
+          for update skip locked
+       ), reserved as (
+         update ${table} t set lease_next_owner = $2 from reserve where t.id = reserve.id returning t.id, t.account_id
+       ), standing as (
+         select id, account_id from ${table} where lease_next_owner = $2 and lease_owner is distinct from $2
+         union select id, account_id from reserved
        )
        select (select n from live) as live, (select target from share) as target,
               coalesce((select json_agg(json_build_object('id', id, 'accountId', account_id)) from renewed), '[]') as renewed,
-              coalesce((select json_agg(json_build_object('id', id, 'accountId', account_id)) from claimed), '[]') as claimed`,
+              coalesce((select json_agg(json_build_object('id', id, 'accountId', account_id)) from claimed), '[]') as claimed,
+              coalesce((select json_agg(json_build_object('id', id, 'accountId', account_id, 'reserved', true)) from standing), '[]') as reserved`,
       [table, this.owner, lease, this.confirmedDead()],
     );
-    return { live: row.live, target: row.target, held: [...row.renewed, ...row.claimed] };
+    return { live: row.live, target: row.target, held: [...row.renewed, ...row.claimed, ...row.reserved] };
+  }
+
+  /**
+   * A reserved row's standby supervisor has its stream open: the lease becomes this replica's
+   * (the leaving owner's reader stops on the fence, its unstored events are in the new stream).
+   * False when the reservation is gone (another replica claimed the row meanwhile).
+   */
+  private async takeReserved(id: string): Promise<boolean> {
+    const lease = leaseTiming(this.opts).leaseSeconds;
+    const rows = await this.session.query(
+      `update ${this.opts.table} set lease_owner = $2, lease_next_owner = null, lease_expires_at = now() + ($3 * interval '1 second')
+        where id = $1 and (lease_next_owner = $2 or lease_owner = $2) returning id`,
+      [id, this.owner, lease],
+    );
+    return rows.length > 0;
   }
 
   /**
@@ -379,11 +464,11 @@ export class LeasedFleet<S extends Supervised> implements Worker {
    */
   private startWaiting(): void {
     while (this.running && this.starting < STARTS_AT_ONCE && this.waiting.length > 0) {
-      const { id, sup } = this.waiting.shift()!;
+      const { id, sup, reserved } = this.waiting.shift()!;
       if (sup.isStopped || this.supervisors.get(id) !== sup) continue;
       this.starting++;
       let slot: NodeJS.Timeout | undefined;
-      sup.start();
+      sup.start(reserved ? () => this.takeReserved(id) : undefined);
       void Promise.race([sup.firstCheck, new Promise<void>((resolve) => (slot = setTimeout(resolve, START_SLOT_MS)))]).finally(() => {
         clearTimeout(slot);
         this.starting--;

@@ -172,6 +172,9 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   private firstChecked!: () => void;
   /** The slot the sync after an opened stream waits for or holds (released by stop()). */
   private syncSlot?: SlotClaim;
+  /** Set when started in standby (a warm hand-off): takes the endpoint's lease; see holdsLease(). */
+  private takeLease?: () => Promise<boolean>;
+  private leaseTaken?: Promise<boolean>;
   /**
    * Resolves once the first check after start() has the stream open (or failed), or on stop(): a
    * fleet taking over many endpoints starts them a few at a time (LeasedFleet).
@@ -261,8 +264,32 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
     return forkForAccount(this.deps.orm, this.accountId);
   }
 
-  start(): void {
+  /**
+   * Starts supervising. With `takeLease` the supervisor starts in standby (a warm hand-off, see
+   * LeasedFleet): the lease is still the leaving replica's, which keeps reading and storing; this
+   * one opens its stream (buffering what it reads) and takes the lease once the stream is read,
+   * before it writes anything. Events both readers read are stored once (storeEvents skips what is
+   * stored), so the endpoint's events never wait for a stream to be opened.
+   */
+  start(takeLease?: () => Promise<boolean>): void {
+    this.takeLease = takeLease;
     this.ticker.schedule(0);
+  }
+
+  /**
+   * Whether this supervisor may write: always, unless it started in standby; then the first call
+   * takes the lease (once), and false means another replica has it (or the statement failed; its
+   * fleet reserves the row again at the next reconcile): the supervisor stops without writing.
+   */
+  private async holdsLease(): Promise<boolean> {
+    if (!this.takeLease) return true;
+    this.leaseTaken ??= this.takeLease().catch((err: unknown) => {
+      this.log.warn({ err }, 'taking over the lease failed');
+      return false;
+    });
+    if (await this.leaseTaken) return true;
+    void this.stop();
+    return false;
   }
 
   /** Whether stop() was called (by its fleet, or by itself: fencing, or the endpoint is gone). */
@@ -320,6 +347,8 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
     if (!row) return void this.stop();
     if (row.status === HostStatus.MAINTENANCE) {
       this.closeStream();
+      // nothing to read: a standby takes the lease at once, so the leaving replica can go
+      if (!(await this.holdsLease())) return;
       return this.schedule(row.syncIntervalSeconds * 1000);
     }
     try {
@@ -328,7 +357,9 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
       // a reopened stream first replays what Docker still buffers: the sync waits for it to start
       const opening = !this.stream;
       const opened = opening ? await this.openStream(em, row) : undefined;
-      // the stream is read: a fleet taking over many endpoints starts the next one now
+      // the stream is read: a standby takes the lease now (the old reader stops on the fence)
+      if (!(await this.holdsLease())) return;
+      // a fleet taking over many endpoints starts the next one now
       this.firstChecked();
       if (opened) {
         await opened.replay;
@@ -372,6 +403,8 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
    * may have put it there while the check ran).
    */
   private async recordFailure(err: unknown, text = failureText(err)): Promise<void> {
+    // a standby that could not open the stream takes the lease all the same and records why
+    if (!(await this.holdsLease())) return;
     try {
       const em = this.em();
       const row = await em.findOne(this.tables.entity, this.id);
@@ -565,6 +598,8 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
    * gone, or stop() was called while the database was still failing.
    */
   private async store(job: Extract<Job<R>, { kind: 'events' }>): Promise<boolean> {
+    // a standby's stream is read: its events are stored once it holds the lease
+    if (!(await this.holdsLease())) return false;
     for (let attempt = 0; ; attempt++) {
       // a stop waits for the batch being stored, but not for a database that keeps failing
       if (this.stopped && attempt > 0) {
@@ -607,6 +642,7 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   }
 
   private async runSync(): Promise<R> {
+    if (!(await this.holdsLease())) throw new Error(`${this.tables.noun} supervisor stopped`);
     const em = this.em();
     const row = await em.findOneOrFail(this.tables.entity, this.id);
     const wasSynced = Boolean(row.lastSyncedAt);
