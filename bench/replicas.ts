@@ -1011,6 +1011,10 @@ class Accounting {
    * while a host with such a backlog has no row.
    */
   storingAgain(round: Round): number | undefined {
+    // a SIGTERM hands over warm: the victim keeps storing until the new reader takes the lease, so
+    // a survivor's first row only shows when the next event came; what counts is that every event
+    // of the hand-over is stored (its delay is printed beside)
+    if (round.signal === 'SIGTERM') return round.reading.size === round.hosts.length ? this.caughtUp(round).atMs : undefined;
     const waiting = new Set<number>();
     const hosts = new Set(round.hosts);
     for (const e of this.bench.emitted) if (e.ms >= round.at && hosts.has(e.host) && e.ms <= (round.reading.get(e.host) ?? -Infinity)) waiting.add(e.host);
@@ -1186,8 +1190,9 @@ function report(bench: Bench, acc: Accounting, meta: { setupSec: number; totalSe
   lines.push('  claimed      : every host of the victim is leased by a live replica (polled every 100 ms)');
   lines.push("  reading      : every one of those hosts' engines has an /events stream open again (sampled every 10 ms): after none (SIGKILL), or beside");
   lines.push('                 the old one (SIGTERM: the warm hand-off opens the new reader before the old one stops)');
-  lines.push('  storing      : every one of those hosts that emitted events between the signal and its stream reopening has a row a survivor stored');
-  lines.push('                 (the others: their reopening, as nothing waited to be stored)');
+  lines.push('  storing      : SIGKILL: every one of those hosts that emitted events between the signal and its stream reopening has a row a survivor');
+  lines.push('                 stored (the others: their reopening, as nothing waited to be stored); SIGTERM: every such event is stored (by the victim');
+  lines.push('                 until the lease moved, then by the survivor), as in caught up');
   lines.push('  takeover     : the latest of claimed, reading and storing; open = per host, reading − claimed (connect, verify, resume query, GET /events;');
   lines.push('                 negative on a warm hand-off: the survivor takes the lease once its stream is open)');
   lines.push('  delay        : how long the backlog events waited to be stored (created_at − emitted), p50/max: what a subscriber sees of the hand-over');

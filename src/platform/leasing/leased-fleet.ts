@@ -98,6 +98,9 @@ export class LeasedFleet<S extends Supervised> implements Worker {
   /** The reconcile waiting for the running one to end (shared by every call meanwhile). */
   private queued?: Promise<void>;
   private handoffs?: AsyncIterator<unknown>;
+  /** Reserved rows whose leases the next statement takes (takeReserved), and the statement running. */
+  private nextTake?: { ids: string[]; taken: Promise<Set<string>> };
+  private taking: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: LeasedFleetOptions<S>) {
     this.name = opts.name;
@@ -166,7 +169,8 @@ export class LeasedFleet<S extends Supervised> implements Worker {
    * readers; anything they had not stored is in the new reader's stream, which resumed from the
    * last stored event). Announces again while rows are held and not reserved (a reservation skips
    * rows locked by a store right then). Ends when no supervisor is left, after HANDOVER_WAIT_MS,
-   * or when nobody reserved anything within RESERVE_WAIT_MS. Failures end it: stop() goes on cold.
+   * when nobody reserved anything within RESERVE_WAIT_MS, or when no other replica is live any
+   * more (all stopping at once). Failures end it: stop() goes on cold.
    */
   private async handOverWarm(): Promise<void> {
     if (this.supervisors.size === 0 || !this.opts.pubsub) return;
@@ -174,11 +178,14 @@ export class LeasedFleet<S extends Supervised> implements Worker {
     const started = Date.now();
     const stopping: Array<Promise<void>> = [];
     try {
-      const [others] = await this.session.query<{ n: number }>(
-        `select count(*)::int as n from fleet_replicas where fleet = $1 and owner <> $2 and expires_at > now() and owner not in (${DEAD_REPLICAS})`,
-        [table, this.owner],
-      );
-      if (others.n === 0) return;
+      const othersLive = async () => {
+        const [others] = await this.session.query<{ n: number }>(
+          `select count(*)::int as n from fleet_replicas where fleet = $1 and owner <> $2 and expires_at > now() and owner not in (${DEAD_REPLICAS})`,
+          [table, this.owner],
+        );
+        return others.n > 0;
+      };
+      if (!(await othersLive())) return;
       await this.session.query(`delete from fleet_replicas where fleet = $1 and owner = $2`, [table, this.owner]);
       let announced = 0;
       let reservedAny = false;
@@ -194,6 +201,8 @@ export class LeasedFleet<S extends Supervised> implements Worker {
         if (taken.length > 0) stopping.push(this.stopSupervisors(taken));
         if (held.some((r) => r.reserved) || taken.length > 0) reservedAny = true;
         if (!reservedAny && Date.now() - started >= RESERVE_WAIT_MS) break;
+        // the others left too (a whole deployment stopping): nobody is going to reserve what is left
+        if (held.some((r) => !r.reserved) && !(await othersLive())) break;
         // only rows nobody reserved yet need another announcement
         if (held.every((r) => r.reserved)) announced = Date.now();
       }
@@ -353,16 +362,32 @@ export class LeasedFleet<S extends Supervised> implements Worker {
   /**
    * A reserved row's standby supervisor has its stream open: the lease becomes this replica's
    * (the leaving owner's reader stops on the fence, its unstored events are in the new stream).
-   * False when the reservation is gone (another replica claimed the row meanwhile).
+   * False when the reservation is gone (another replica claimed the row meanwhile). A takeover
+   * opens dozens of streams within a second: the rows whose streams opened while a statement
+   * ran are taken together by the next one.
    */
-  private async takeReserved(id: string): Promise<boolean> {
+  private takeReserved(id: string): Promise<boolean> {
+    if (!this.nextTake) {
+      const ids: string[] = [];
+      const taken = this.taking.then(() => {
+        this.nextTake = undefined;
+        return this.takeLeases(ids);
+      });
+      this.taking = taken.catch(() => undefined);
+      this.nextTake = { ids, taken };
+    }
+    this.nextTake.ids.push(id);
+    return this.nextTake.taken.then((rows) => rows.has(id));
+  }
+
+  private async takeLeases(ids: string[]): Promise<Set<string>> {
     const lease = leaseTiming(this.opts).leaseSeconds;
-    const rows = await this.session.query(
+    const rows = await this.session.query<{ id: string }>(
       `update ${this.opts.table} set lease_owner = $2, lease_next_owner = null, lease_expires_at = now() + ($3 * interval '1 second')
-        where id = $1 and (lease_next_owner = $2 or lease_owner = $2) returning id`,
-      [id, this.owner, lease],
+        where id = any($1::uuid[]) and (lease_next_owner = $2 or lease_owner = $2) returning id`,
+      [ids, this.owner, lease],
     );
-    return rows.length > 0;
+    return new Set(rows.map((r) => r.id));
   }
 
   /**
