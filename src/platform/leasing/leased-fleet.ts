@@ -16,6 +16,8 @@ export interface Supervised {
   readonly firstCheck: Promise<void>;
   /** Stops reading and stores what it read: from then on another replica may read the row (its lease can go). */
   handOff(): Promise<void>;
+  /** Its lease is about to be taken by the next reader while it still reads (a warm hand-off): no warning when its store finds it gone. */
+  expectHandOver(): void;
   stop(): Promise<void>;
   poke(): void;
   /** Whether it stopped on its own (its store found the lease taken: fencing; or its row gone). */
@@ -186,6 +188,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
         return others.n > 0;
       };
       if (!(await othersLive())) return;
+      for (const sup of this.supervisors.values()) sup.expectHandOver();
       await this.session.query(`delete from fleet_replicas where fleet = $1 and owner = $2`, [table, this.owner]);
       let announced = 0;
       let reservedAny = false;

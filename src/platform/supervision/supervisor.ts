@@ -292,6 +292,23 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
     return false;
   }
 
+  /**
+   * Its fleet is handing its endpoint over warm (LeasedFleet.stop): the next reader will take the
+   * lease while this one still reads, so finding the lease gone is expected, not worth a warning.
+   */
+  expectHandOver(): void {
+    this.handingOver = true;
+  }
+
+  private handingOver = false;
+
+  /** Fenced off: another replica holds the lease. This reader stops writing. */
+  private leaseLost(fields: Record<string, unknown>): void {
+    if (this.handingOver) this.log.info(fields, 'lease taken by the next reader (warm hand-off): this reader stops');
+    else this.log.warn(fields, 'lease taken over by another replica: this reader stops writing');
+    void this.stop();
+  }
+
   /** Whether stop() was called (by its fleet, or by itself: fencing, or the endpoint is gone). */
   get isStopped(): boolean {
     return this.stopped;
@@ -614,8 +631,7 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
         return true;
       } catch (err) {
         if (err instanceof LeaseLost) {
-          this.log.warn({ events: job.events.length }, 'lease taken over by another replica: this reader stops writing');
-          void this.stop();
+          this.leaseLost({ events: job.events.length });
           return false;
         }
         const wait = Math.min(STORE_RETRY_MS.first * 2 ** attempt, STORE_RETRY_MS.max);
@@ -661,8 +677,7 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
     } catch (err) {
       em.clear();
       if (err instanceof LeaseLost) {
-        this.log.warn('lease taken over by another replica: this reader stops writing');
-        void this.stop();
+        this.leaseLost({});
         throw Object.assign(err, { recorded: true });
       }
       await this.recordFailure(err);
