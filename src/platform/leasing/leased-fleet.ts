@@ -152,12 +152,16 @@ export class LeasedFleet<S extends Supervised> implements Worker {
     // than a lease must not be fenced off on its way out
     const renewing = setInterval(() => void this.renewOnly(), leaseTiming(this.opts).reconcileMs);
     try {
-      await this.handOverWarm();
+      const taken = await this.handOverWarm();
       const ids = [...this.supervisors.keys()];
       await this.stopSupervisors(ids, (handedOff) => {
         clearInterval(renewing);
         return this.release(handedOff, true);
       });
+      await taken;
+      // whatever is still this replica's or reserved by it (a standby's take that ended while it
+      // stopped) goes too: no row stays leased to a replica that is gone
+      await this.release([], true);
     } finally {
       clearInterval(renewing);
     }
@@ -174,11 +178,15 @@ export class LeasedFleet<S extends Supervised> implements Worker {
    * when nobody reserved anything within RESERVE_WAIT_MS, or when no other replica is live any
    * more (all stopping at once). Failures end it: stop() goes on cold.
    */
-  private async handOverWarm(): Promise<void> {
-    if (this.supervisors.size === 0 || !this.opts.pubsub) return;
-    const { table } = this.opts;
-    const started = Date.now();
+  private async handOverWarm(): Promise<Promise<unknown>> {
     const stopping: Array<Promise<void>> = [];
+    if (this.supervisors.size === 0 || !this.opts.pubsub) return Promise.resolve();
+    const { table } = this.opts;
+    const { reconcileMs } = leaseTiming(this.opts);
+    // the others reserve at their next reconcile at the latest (when the announcement is lost)
+    const reserveWait = Math.max(RESERVE_WAIT_MS, reconcileMs + 500);
+    const handOverWait = Math.max(HANDOVER_WAIT_MS, reserveWait + 2_500);
+    const started = Date.now();
     try {
       const othersLive = async () => {
         const [others] = await this.session.query<{ n: number }>(
@@ -187,12 +195,12 @@ export class LeasedFleet<S extends Supervised> implements Worker {
         );
         return others.n > 0;
       };
-      if (!(await othersLive())) return;
+      if (!(await othersLive())) return Promise.resolve();
       for (const sup of this.supervisors.values()) sup.expectHandOver();
       await this.session.query(`delete from fleet_replicas where fleet = $1 and owner = $2`, [table, this.owner]);
       let announced = 0;
       let reservedAny = false;
-      while (this.supervisors.size > 0 && Date.now() - started < HANDOVER_WAIT_MS) {
+      while (this.supervisors.size > 0 && Date.now() - started < handOverWait) {
         if (Date.now() - announced >= 500) {
           announced = Date.now();
           await this.opts.pubsub.emit(Topic.LEASES_RELEASED, { owner: this.owner, leaving: true }, table).catch(() => undefined);
@@ -203,7 +211,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
         const taken = [...this.supervisors.keys()].filter((id) => !still.has(id));
         if (taken.length > 0) stopping.push(this.stopSupervisors(taken));
         if (held.some((r) => r.reserved) || taken.length > 0) reservedAny = true;
-        if (!reservedAny && Date.now() - started >= RESERVE_WAIT_MS) break;
+        if (!reservedAny && Date.now() - started >= reserveWait) break;
         // the others left too (a whole deployment stopping): nobody is going to reserve what is left
         if (held.some((r) => !r.reserved) && !(await othersLive())) break;
         // only rows nobody reserved yet need another announcement
@@ -211,18 +219,22 @@ export class LeasedFleet<S extends Supervised> implements Worker {
       }
     } catch (err) {
       this.opts.logger.warn({ err, fleet: this.name }, 'warm hand-off failed; releasing the leases');
-    } finally {
-      await Promise.all(stopping);
-      const left = this.supervisors.size;
-      this.opts.logger.info({ fleet: this.name, ms: Date.now() - started, left }, 'warm hand-off ended');
     }
+    this.opts.logger.info({ fleet: this.name, ms: Date.now() - started, left: this.supervisors.size }, 'warm hand-off ended');
+    // the readers whose leases were taken finish stopping while the rest is released (a slow stop holds up nothing)
+    return Promise.all(stopping);
   }
 
   /** Renews the leases this replica holds, nothing else (while it stops); a failure is left to the lease's length. */
   private async renewOnly(): Promise<void> {
     const lease = leaseTiming(this.opts).leaseSeconds;
     await this.session
-      .query(`update ${this.opts.table} set lease_expires_at = now() + ($2 * interval '1 second') where lease_owner = $1`, [this.owner, lease])
+      // in id order and skipping rows locked right now (a successor taking them, a store): never part of a deadlock
+      .query(
+        `update ${this.opts.table} set lease_expires_at = now() + ($2 * interval '1 second')
+          where id in (select id from ${this.opts.table} where lease_owner = $1 order by id for update skip locked) and lease_owner = $1`,
+        [this.owner, lease],
+      )
       .catch((err: unknown) => this.opts.logger.warn({ err, fleet: this.name }, 'renewing leases while stopping failed'));
   }
 
@@ -332,7 +344,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
          select id from ${table}
           where (lease_owner is null or lease_expires_at < now() or lease_owner in (select owner from dead)) and lease_owner is distinct from $2
           order by id
-          limit greatest(0, (select target from share) - (select count(*) from ${table} where lease_owner = $2))
+          limit greatest(0, (select target from share) - (select count(*) from ${table} where lease_owner = $2 or lease_next_owner = $2))
           for update skip locked
        ), claimed as (
          update ${table} t set lease_owner = $2, lease_next_owner = null, lease_expires_at = now() + ($3 * interval '1 second') from free
@@ -385,10 +397,18 @@ export class LeasedFleet<S extends Supervised> implements Worker {
 
   private async takeLeases(ids: string[]): Promise<Set<string>> {
     const lease = leaseTiming(this.opts).leaseSeconds;
+    // rows locked in id order; taken only from an owner that left the fleet (no presence), is gone, or is this replica
     const rows = await this.session.query<{ id: string }>(
-      `update ${this.opts.table} set lease_owner = $2, lease_next_owner = null, lease_expires_at = now() + ($3 * interval '1 second')
-        where id = any($1::uuid[]) and (lease_next_owner = $2 or lease_owner = $2) returning id`,
-      [ids, this.owner, lease],
+      `with mine as (
+         select id from ${this.opts.table} t
+          where id = any($1::uuid[]) and (lease_next_owner = $2 or lease_owner = $2)
+            and (lease_owner is null or lease_owner = $2 or lease_expires_at < now()
+                 or not exists (select 1 from fleet_replicas r where r.fleet = $4 and r.owner = t.lease_owner))
+          order by id for update
+       )
+       update ${this.opts.table} t set lease_owner = $2, lease_next_owner = null, lease_expires_at = now() + ($3 * interval '1 second')
+         from mine where t.id = mine.id returning t.id`,
+      [ids, this.owner, lease, this.opts.table],
     );
     return new Set(rows.map((r) => r.id));
   }
@@ -439,6 +459,9 @@ export class LeasedFleet<S extends Supervised> implements Worker {
    * releases their leases and announces it (shedding). Until then their rows are `stopping`.
    */
   private stopInBackground(ids: string[], release: boolean): void {
+    // shed rows held without a supervisor (claimed and shed in one reconcile) are released at once
+    const bare = release ? ids.filter((id) => !this.supervisors.has(id) && !this.stopping.has(id)) : [];
+    if (bare.length > 0) void this.release(bare, false);
     const mine = ids.filter((id) => this.supervisors.has(id) && !this.stopping.has(id));
     if (mine.length === 0) return;
     for (const id of mine) this.stopping.add(id);
@@ -478,10 +501,22 @@ export class LeasedFleet<S extends Supervised> implements Worker {
   private async release(ids: string[], leaving: boolean): Promise<void> {
     const conn = this.opts.orm.em.getConnection();
     if (leaving) await conn.execute(`delete from fleet_replicas where fleet = ? and owner = ?`, [this.opts.table, this.owner]).catch(() => undefined);
-    if (ids.length === 0) return;
-    await conn.execute(`update ${this.opts.table} set lease_owner = null, lease_expires_at = null where lease_owner = ? and id in (?)`, [this.owner, ids]).catch(() => undefined);
+    if (ids.length === 0 && !leaving) return;
+    // leaving: every row this replica holds or reserved, whether a supervisor ran for it or not
+    const rows = leaving ? '' : 'and id in (?)';
+    const released = (await conn
+      .execute(
+        `update ${this.opts.table}
+            set lease_owner = case when lease_owner = ? then null else lease_owner end,
+                lease_expires_at = case when lease_owner = ? then null else lease_expires_at end,
+                lease_next_owner = case when lease_next_owner = ? then null else lease_next_owner end
+          where (lease_owner = ? or lease_next_owner = ?) ${rows} returning id`,
+        [this.owner, this.owner, this.owner, this.owner, this.owner, ...(leaving ? [] : [ids])],
+      )
+      .catch(() => [])) as unknown[];
+    if (released.length === 0) return;
     await this.opts.pubsub
-      ?.emit(Topic.LEASES_RELEASED, { owner: this.owner, released: ids.length }, this.opts.table)
+      ?.emit(Topic.LEASES_RELEASED, { owner: this.owner, released: released.length }, this.opts.table)
       .catch((err: unknown) => this.opts.logger.warn({ err, fleet: this.name }, 'lease hand-off not announced; the others claim at their next reconcile'));
   }
 

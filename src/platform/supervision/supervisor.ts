@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { EventSource, HostStatus } from '../../../entities';
 import { forkForAccount } from '../../infra/db/orm';
 import { EventStream, RawDockerEvent, sinceFromTimeNano } from '../../infra/engine/event-stream';
-import { AppError, ErrorCode } from '../../kernel/errors';
+import { AppError, conflict, ErrorCode } from '../../kernel/errors';
 import type { Logger } from '../../kernel/logger';
 import { Ticker } from '../../kernel/ticker';
 import { traceEvent } from '../../kernel/trace';
@@ -175,6 +175,8 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   /** Set when started in standby (a warm hand-off): takes the endpoint's lease; see holdsLease(). */
   private takeLease?: () => Promise<boolean>;
   private leaseTaken?: Promise<boolean>;
+  /** A standby whose stream resumed past Docker's replay: the leaving reader is behind; it keeps the lease for now. */
+  private replayMissed = false;
   /**
    * Resolves once the first check after start() has the stream open (or failed), or on stop(): a
    * fleet taking over many endpoints starts them a few at a time (LeasedFleet).
@@ -283,13 +285,26 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
    */
   private async holdsLease(): Promise<boolean> {
     if (!this.takeLease) return true;
-    this.leaseTaken ??= this.takeLease().catch((err: unknown) => {
-      this.log.warn({ err }, 'taking over the lease failed');
-      return false;
-    });
+    if (!this.leaseTaken) {
+      // a standby that is stopping, or whose stream resumed past Docker's replay (the leaving reader
+      // is behind and stores its backlog first), never takes the lease: its fleet tries again later
+      if (this.stopped || this.replayMissed) {
+        void this.stop();
+        return false;
+      }
+      this.leaseTaken = this.takeLease().catch((err: unknown) => {
+        this.log.warn({ err }, 'taking over the lease failed');
+        return false;
+      });
+    }
     if (await this.leaseTaken) return true;
     void this.stop();
     return false;
+  }
+
+  /** Started in standby and not holding the lease yet. */
+  private get inStandby(): boolean {
+    return Boolean(this.takeLease) && !this.leaseTaken;
   }
 
   /**
@@ -374,6 +389,8 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
       // a reopened stream first replays what Docker still buffers: the sync waits for it to start
       const opening = !this.stream;
       const opened = opening ? await this.openStream(em, row) : undefined;
+      // a standby waits for Docker's replay to start: resumed past it, it does not take over
+      if (opened && this.inStandby) await opened.replay;
       // the stream is read: a standby takes the lease now (the old reader stops on the fence)
       if (!(await this.holdsLease())) return;
       // a fleet taking over many endpoints starts the next one now
@@ -388,6 +405,8 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
       if (this.stopped) return;
       // the sync already recorded the failure when it got that far
       if (!(err as { recorded?: boolean }).recorded) await this.recordFailure(err);
+      // a standby that could not open the stream stopped: the leaving reader goes on
+      if (this.stopped) return;
       if (!this.keepsStreamAfter(err)) this.closeStream();
       const fresh = await this.em().findOne(this.tables.entity, this.id);
       const failures = fresh?.consecutiveFailures ?? 1;
@@ -420,7 +439,13 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
    * may have put it there while the check ran).
    */
   private async recordFailure(err: unknown, text = failureText(err)): Promise<void> {
-    // a standby that could not open the stream takes the lease all the same and records why
+    // a standby that could not open (or keep) its stream stops without taking the lease: the
+    // leaving reader goes on, and the fleet tries again, or the hand-over ends the cold way
+    if (this.inStandby) {
+      this.log.info({ error: text }, `standby ${this.tables.noun} reader could not read; the current reader keeps the lease`);
+      void this.stop();
+      return;
+    }
     if (!(await this.holdsLease())) return;
     try {
       const em = this.em();
@@ -508,12 +533,22 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
           }
           return;
         }
+        if (this.replayMissed) return;
         if (first) {
           first = false;
           this.replayCovered = Boolean(boundaryNano) && BigInt(event.timeNano) <= BigInt(boundaryNano!);
-          replayStarted();
           // Docker replays from its ring of the last 256 events: when the first event is newer than
           // the one we resumed from, the ring no longer reached back to it and events may be lost
+          if (boundaryNano && BigInt(event.timeNano) > BigInt(boundaryNano) && this.inStandby) {
+            // a standby: the reader it takes over from is that far behind; it keeps reading and
+            // stores what it read, and the hand-over is tried again (or ends the cold way)
+            this.replayMissed = true;
+            this.log.info({ from: boundaryNano, to: event.timeNano }, "standby stream resumed past Docker's replay: the current reader keeps the lease");
+            replayStarted();
+            void this.stop();
+            return;
+          }
+          replayStarted();
           if (boundaryNano && BigInt(event.timeNano) > BigInt(boundaryNano)) {
             this.log.warn({ from: boundaryNano, to: event.timeNano }, "event stream resumed past Docker's replay: announcing a gap, a resync follows");
             this.queueEvents([gapEvent(boundaryNano, event.timeNano, "Docker's event replay did not reach back to the last stored event")], EventSource.GAP);
@@ -658,6 +693,8 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   }
 
   private async runSync(): Promise<R> {
+    // a sync asked of a standby before its stream is read would take the lease from a working reader
+    if (this.inStandby && !this.stream) throw conflict(`the ${this.tables.noun} is being handed over to another replica; try again in a few seconds`);
     if (!(await this.holdsLease())) throw new Error(`${this.tables.noun} supervisor stopped`);
     const em = this.em();
     const row = await em.findOneOrFail(this.tables.entity, this.id);
