@@ -313,7 +313,9 @@ export class LeasedFleet<S extends Supervised> implements Worker {
    * statement does not see its own insert). Within the same share it reserves rows of replicas
    * that are leaving (a valid lease whose owner has no presence any more: LeasedFleet.stop) that
    * no live replica reserved yet; those are returned `reserved`, and their supervisors start in
-   * standby (takeReserved). Claiming a free row clears any reservation on it.
+   * standby (takeReserved). Its reservations still pending (on a valid lease) count in its share.
+   * A reserved row whose lease went free (the leaving replica released it, or its lease expired)
+   * is claimed like any free row, the reserving replica's first; claiming clears the reservation.
    */
   private async claim(): Promise<Claim> {
     const table = this.opts.table;
@@ -340,11 +342,13 @@ export class LeasedFleet<S extends Supervised> implements Worker {
          select ceil((select count(*) from ${table})::numeric / (select n from live))::int as target
        ), renewed as (
          update ${table} set lease_expires_at = now() + ($3 * interval '1 second') where lease_owner = $2 returning id, account_id
+       ), pending as (
+         select id, account_id from ${table} where lease_next_owner = $2 and lease_owner <> $2 and lease_expires_at >= now()
        ), free as (
          select id from ${table}
           where (lease_owner is null or lease_expires_at < now() or lease_owner in (select owner from dead)) and lease_owner is distinct from $2
-          order by id
-          limit greatest(0, (select target from share) - (select count(*) from ${table} where lease_owner = $2 or lease_next_owner = $2))
+          order by lease_next_owner is not distinct from $2 desc, id
+          limit greatest(0, (select target from share) - (select count(*) from ${table} where lease_owner = $2) - (select count(*) from pending))
           for update skip locked
        ), claimed as (
          update ${table} t set lease_owner = $2, lease_next_owner = null, lease_expires_at = now() + ($3 * interval '1 second') from free
@@ -357,12 +361,12 @@ export class LeasedFleet<S extends Supervised> implements Worker {
             and (t.lease_next_owner is null
                  or not exists (select 1 from fleet_replicas r where r.fleet = $1 and r.owner = t.lease_next_owner and r.expires_at > now() and r.owner not in (select owner from gone)))
           order by id
-          limit greatest(0, (select target from share) - (select count(*) from ${table} where lease_owner = $2 or lease_next_owner = $2) - (select count(*) from free))
+          limit greatest(0, (select target from share) - (select count(*) from ${table} where lease_owner = $2) - (select count(*) from pending) - (select count(*) from free))
           for update skip locked
        ), reserved as (
          update ${table} t set lease_next_owner = $2 from reserve where t.id = reserve.id returning t.id, t.account_id
        ), standing as (
-         select id, account_id from ${table} where lease_next_owner = $2 and lease_owner is distinct from $2
+         select id, account_id from pending
          union select id, account_id from reserved
        )
        select (select n from live) as live, (select target from share) as target,
