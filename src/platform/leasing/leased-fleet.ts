@@ -152,7 +152,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
     // than a lease must not be fenced off on its way out
     const renewing = setInterval(() => void this.renewOnly(), leaseTiming(this.opts).reconcileMs);
     try {
-      const taken = await this.handOverWarm();
+      const { taken } = await this.handOverWarm();
       const ids = [...this.supervisors.keys()];
       await this.stopSupervisors(ids, (handedOff) => {
         clearInterval(renewing);
@@ -178,9 +178,9 @@ export class LeasedFleet<S extends Supervised> implements Worker {
    * when nobody reserved anything within RESERVE_WAIT_MS, or when no other replica is live any
    * more (all stopping at once). Failures end it: stop() goes on cold.
    */
-  private async handOverWarm(): Promise<Promise<unknown>> {
+  private async handOverWarm(): Promise<{ taken: Promise<unknown> }> {
     const stopping: Array<Promise<void>> = [];
-    if (this.supervisors.size === 0 || !this.opts.pubsub) return Promise.resolve();
+    if (this.supervisors.size === 0 || !this.opts.pubsub) return { taken: Promise.resolve() };
     const { table } = this.opts;
     const { reconcileMs } = leaseTiming(this.opts);
     // the others reserve at their next reconcile at the latest (when the announcement is lost)
@@ -195,7 +195,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
         );
         return others.n > 0;
       };
-      if (!(await othersLive())) return Promise.resolve();
+      if (!(await othersLive())) return { taken: Promise.resolve() };
       for (const sup of this.supervisors.values()) sup.expectHandOver();
       await this.session.query(`delete from fleet_replicas where fleet = $1 and owner = $2`, [table, this.owner]);
       let announced = 0;
@@ -221,8 +221,9 @@ export class LeasedFleet<S extends Supervised> implements Worker {
       this.opts.logger.warn({ err, fleet: this.name }, 'warm hand-off failed; releasing the leases');
     }
     this.opts.logger.info({ fleet: this.name, ms: Date.now() - started, left: this.supervisors.size }, 'warm hand-off ended');
-    // the readers whose leases were taken finish stopping while the rest is released (a slow stop holds up nothing)
-    return Promise.all(stopping);
+    // the readers whose leases were taken finish stopping while the rest is released (a slow stop
+    // holds up nothing); wrapped, or awaiting the result would wait for them
+    return { taken: Promise.all(stopping).catch((err: unknown) => this.opts.logger.warn({ err, fleet: this.name }, 'stopping supervisors failed')) };
   }
 
   /** Renews the leases this replica holds, nothing else (while it stops); a failure is left to the lease's length. */
