@@ -66,6 +66,35 @@ describe('replica share (three replica processes, twelve simulated engines)', ()
   /** One image event on an engine (no container: nothing is re-inspected); its timeNano. */
   const emitOn = (h: Host, tag: string) => h.engine.emit({ Type: 'image', Action: 'tag', Actor: { ID: `sha256:${'0'.repeat(64)}`, Attributes: { name: `local/share:${tag}` } } })[0].timeNano;
 
+  /** Emits one event on each of `on` every `everyMs` until `stop()`; `emitted` lists them. */
+  function emitEvery(on: Host[], tag: string, everyMs: number): { emitted: Array<{ host: Host; timeNano: string }>; stop: () => Promise<void> } {
+    const emitted: Array<{ host: Host; timeNano: string }> = [];
+    let emitting = true;
+    const load = (async () => {
+      for (let i = 0; emitting; i++) {
+        for (const h of on) emitted.push({ host: h, timeNano: emitOn(h, `${tag}-${i}`) });
+        await sleep(everyMs);
+      }
+    })();
+    return {
+      emitted,
+      stop: () => {
+        emitting = false;
+        return load;
+      },
+    };
+  }
+
+  /** Every one of these events is stored (within 15 s), exactly once, and no GAP row was written for their hosts since `since`. */
+  async function expectStoredOnce(events: Array<{ host: Host; timeNano: string }>, since: Date): Promise<void> {
+    const stored = await eventually(async () => {
+      const s = await storedOf(events, since);
+      return s.counts.every((n) => n >= 1) ? s : undefined;
+    }, 15_000);
+    expect(stored.gaps).toBe(0);
+    expect(stored.counts.filter((n) => n !== 1)).toEqual([]);
+  }
+
   /** Rows stored for these (host, timeNano) pairs, and GAP rows of those hosts since `since`. */
   async function storedOf(events: Array<{ host: Host; timeNano: string }>, since: Date): Promise<{ counts: number[]; gaps: number }> {
     const { rows } = await pg.query(`select host_id, time_nano::text as t, source from docker_events where host_id = any($1::uuid[]) and created_at >= $2`, [events.map((e) => e.host.uuid), since]);
@@ -212,19 +241,11 @@ describe('replica share (three replica processes, twelve simulated engines)', ()
     const joined = await startReplica('r4', db.url, { env: { FLEETGRAPH_ENDPOINT_ALLOW: allow } });
     replicas.push(joined);
     // events keep coming while the leases move: every one stored exactly once
-    const emitted: Array<{ host: Host; timeNano: string }> = [];
-    let emitting = true;
-    const load = (async () => {
-      for (let i = 0; emitting; i++) {
-        for (const h of hosts) emitted.push({ host: h, timeNano: emitOn(h, `join-${run}-${i}`) });
-        await sleep(250);
-      }
-    })();
+    const { emitted, stop } = emitEvery(hosts, `join-${run}`, 250);
     const counts = await spreadWithin(3, 5, 30_000);
     console.log(`after r4 joined: leases per replica ${counts.join(' · ')}`);
     await sleep(1000);
-    emitting = false;
-    await load;
+    await stop();
     const after = await owners();
     const moved = hosts.filter((h) => after.get(h.uuid) !== before.get(h.uuid));
     // the joiner's share came from the others (each above 4 + 1 after the kill: 6 and 6)
@@ -233,12 +254,7 @@ describe('replica share (three replica processes, twelve simulated engines)', ()
     expect(moved.length).toBe([...after.values()].filter((o) => joined.owns(o)).length);
     // hosts that stayed were not restarted: their engines served no request but the events stream (none)
     for (const h of hosts.filter((x) => !moved.includes(x))) expect(h.engine.stats.requests).toBe(requests.get(h));
-    const stored = await eventually(async () => {
-      const s = await storedOf(emitted, joinedAt);
-      return s.counts.every((n) => n >= 1) ? s : undefined;
-    }, 15_000);
-    expect(stored.gaps).toBe(0);
-    expect(stored.counts.filter((n) => n !== 1)).toEqual([]);
+    await expectStoredOnce(emitted, joinedAt);
     expect(joined.server.output()).not.toContain('"level":50');
   }, 120_000);
   it('SIGTERM of one replica hands its hosts over warm: each new reader opens before the old one lets go (no engine is left unread), every event is stored once, no GAP', async () => {
@@ -256,14 +272,7 @@ describe('replica share (three replica processes, twelve simulated engines)', ()
         most.set(h, Math.max(most.get(h)!, h.engine.subscriberCount));
       }
     }, 2);
-    const emitted: Array<{ host: Host; timeNano: string }> = [];
-    let emitting = true;
-    const load = (async () => {
-      for (let i = 0; emitting; i++) {
-        for (const h of moving) emitted.push({ host: h, timeNano: emitOn(h, `term-${run}-${i}`) });
-        await sleep(50);
-      }
-    })();
+    const { emitted, stop } = emitEvery(moving, `term-${run}`, 50);
     const termAt = new Date();
     try {
       await sleep(200);
@@ -274,9 +283,8 @@ describe('replica share (three replica processes, twelve simulated engines)', ()
       }, 15_000);
       await sleep(300);
     } finally {
-      emitting = false;
       clearInterval(sampler);
-      await load;
+      await stop();
     }
     // make before break: every engine had both readers at once and never none
     expect(moving.map((h) => fewest.get(h))).toEqual(moving.map(() => 1));
@@ -290,11 +298,6 @@ describe('replica share (three replica processes, twelve simulated engines)', ()
     expect(ended.map((e) => e.left)).toEqual([0]);
     // a reader fenced off by the next one during a warm hand-off is expected: no warning
     expect(leaving.server.output()).not.toContain('lease taken over by another replica');
-    const stored = await eventually(async () => {
-      const s = await storedOf(emitted, termAt);
-      return s.counts.every((n) => n >= 1) ? s : undefined;
-    }, 15_000);
-    expect(stored.gaps).toBe(0);
-    expect(stored.counts.filter((n) => n !== 1)).toEqual([]);
+    await expectStoredOnce(emitted, termAt);
   }, 90_000);
 });

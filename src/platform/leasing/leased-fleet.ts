@@ -51,6 +51,12 @@ export const DEAD_REPLICAS = `select r.owner from fleet_replicas r
    where r.fleet = $1 and r.owner <> $2 and r.backend_pid is not null and r.seen_at > pg_postmaster_start_time()
      and not exists (select 1 from pg_stat_activity a where a.pid = r.backend_pid and (a.backend_start is null or a.backend_start = r.backend_start))`;
 
+/**
+ * The other replicas of fleet $1 than $2 that count as live (presence not expired, backend not
+ * gone), as a FROM clause; `gone` lists the owners whose backend is gone (DEAD_REPLICAS, or a CTE of it).
+ */
+const otherLiveReplicas = (gone: string) => `fleet_replicas where fleet = $1 and owner <> $2 and expires_at > now() and owner not in (${gone})`;
+
 /** The statement that records the session's backend in this replica's presence ($1 fleet, $2 owner), first on each new connection. */
 const RECORD_BACKEND = `update fleet_replicas set backend_pid = pg_backend_pid(), backend_start = (select backend_start from pg_stat_activity where pid = pg_backend_pid())
    where fleet = $1 and owner = $2`;
@@ -189,10 +195,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
     const started = Date.now();
     try {
       const othersLive = async () => {
-        const [others] = await this.session.query<{ n: number }>(
-          `select count(*)::int as n from fleet_replicas where fleet = $1 and owner <> $2 and expires_at > now() and owner not in (${DEAD_REPLICAS})`,
-          [table, this.owner],
-        );
+        const [others] = await this.session.query<{ n: number }>(`select count(*)::int as n from ${otherLiveReplicas(DEAD_REPLICAS)}`, [table, this.owner]);
         return others.n > 0;
       };
       if (!(await othersLive())) return { taken: Promise.resolve() };
@@ -338,7 +341,7 @@ export class LeasedFleet<S extends Supervised> implements Worker {
             for update skip locked
          ) returning owner
        ), live as (
-         select 1 + count(*)::int as n from fleet_replicas where fleet = $1 and owner <> $2 and expires_at > now() and owner not in (select owner from gone)
+         select 1 + count(*)::int as n from ${otherLiveReplicas('select owner from gone')}
        ), share as (
          select ceil((select count(*) from ${table})::numeric / (select n from live))::int as target
        ), renewed as (
