@@ -352,7 +352,9 @@ describe('Docker events with no missed state', () => {
       for (const [stored, sent] of await storedVsSent()) expect(stored).toEqual(sent);
     });
     offSub.unsubscribe();
-  }, 80_000);
+    // a dockerd restart after the swarm suites (many networks and containers to restore) took most
+    // of 80 s in CI runs, and past it once: the budget is for the restart, not a timing goal
+  }, 180_000);
 
   it('delivers events through Redis to a subscriber on a replica without workers', async () => {
     const t2 = await startTestApp({ databaseUrl: t.databaseUrl, config: { workers: false } });
