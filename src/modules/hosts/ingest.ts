@@ -1,6 +1,7 @@
 import type { Engine } from '../../infra/engine/port';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { DockerContainer, DockerEvent, DockerHost, EventSource } from '../../../entities';
+import { DockerEvent, EventSource } from '../../../entities';
+import { executePrepared } from '../../infra/db/prepared';
 import type { FleetPubSub } from '../../infra/pubsub';
 import { Topic } from '../../infra/pubsub/topics';
 import { toPayload } from '../../infra/pubsub/payload';
@@ -94,8 +95,12 @@ export function eventPayload(ev: DockerEvent): Record<string, unknown> {
   return toPayload(ev, ['account', 'host', 'activity']);
 }
 
-/** Brings container rows up to date after container events: inspect, or delete on destroy. */
-export async function refreshContainers(em: EntityManager, host: DockerHost, engine: Engine, latest: Map<string, string>): Promise<void> {
+/**
+ * Brings container rows up to date after container events: inspect, or delete on destroy. Runs
+ * for nearly every event, so it reads no row and goes around the ORM: one upsert and at most one
+ * delete, both prepared.
+ */
+export async function refreshContainers(em: EntityManager, host: EventOwner, engine: Engine, latest: Map<string, string>): Promise<void> {
   const destroyed: string[] = [];
   const refreshed = [];
   for (const [id, action] of latest) {
@@ -108,5 +113,5 @@ export async function refreshContainers(em: EntityManager, host: DockerHost, eng
     else destroyed.push(id);
   }
   await upsertContainers(em, host, refreshed);
-  if (destroyed.length > 0) await em.nativeDelete(DockerContainer, { host, containerId: { $in: destroyed } });
+  if (destroyed.length > 0) await executePrepared(em, `delete from docker_containers where host_id = ?::uuid and container_id = any(?::text[])`, [host.id, destroyed]);
 }

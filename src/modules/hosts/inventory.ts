@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import type { Engine } from '../../infra/engine/port';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DockerContainer, DockerHost, DockerImage } from '../../../entities';
+import { executePrepared } from '../../infra/db/prepared';
 
 /** A container row as we store it (from a list entry or an inspect). */
 export interface ContainerRow {
@@ -75,35 +76,36 @@ function describeState(s: Docker.ContainerInspectInfo['State']): string {
   return s.Status;
 }
 
-/** Upserts container rows of one host in one statement. */
-export async function upsertContainers(em: EntityManager, host: DockerHost, rows: ContainerRow[]): Promise<void> {
+/**
+ * Upserts container rows of one host in one prepared statement (one shape whatever the number of
+ * rows: they travel as one JSON parameter). It runs after nearly every container event.
+ */
+export async function upsertContainers(em: EntityManager, host: { id: string; account: { id: string } }, rows: ContainerRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const now = new Date();
-  await em
-    .getKnex()
-    .insert(
-      rows.map((r) => ({
-        id: randomUUID(),
-        account_id: host.account.id,
-        host_id: host.id,
-        container_id: r.containerId,
-        name: r.name,
-        image: r.image.slice(0, 500),
-        image_id: r.imageId,
-        state: r.state,
-        status: r.status?.slice(0, 200) ?? null,
-        health: r.health,
-        command: r.command,
-        labels: JSON.stringify(r.labels),
-        ports: JSON.stringify(r.ports),
-        docker_created_at: r.dockerCreatedAt,
-        created_at: now,
-        updated_at: now,
-      })),
-    )
-    .into('docker_containers')
-    .onConflict(['host_id', 'container_id'])
-    .merge(['name', 'image', 'image_id', 'state', 'status', 'health', 'command', 'labels', 'ports', 'docker_created_at', 'updated_at']);
+  const json = rows.map((r) => ({
+    id: randomUUID(),
+    container_id: r.containerId,
+    name: r.name,
+    image: r.image.slice(0, 500),
+    image_id: r.imageId,
+    state: r.state,
+    status: r.status?.slice(0, 200) ?? null,
+    health: r.health,
+    command: r.command,
+    labels: r.labels,
+    ports: r.ports,
+    docker_created_at: r.dockerCreatedAt,
+  }));
+  await executePrepared(
+    em,
+    `insert into docker_containers (id, account_id, host_id, container_id, name, image, image_id, state, status, health, command, labels, ports, docker_created_at, created_at, updated_at)
+     select x.id, ?::uuid, ?::uuid, x.container_id, x.name, x.image, x.image_id, x.state, x.status, x.health, x.command, coalesce(x.labels, '{}'), coalesce(x.ports, '[]'), x.docker_created_at, now(), now()
+       from jsonb_to_recordset(?::jsonb) as x(id uuid, container_id text, name text, image text, image_id text, state text, status text, health text, command text, labels jsonb, ports jsonb, docker_created_at timestamptz)
+     on conflict (host_id, container_id) do update set
+       name = excluded.name, image = excluded.image, image_id = excluded.image_id, state = excluded.state, status = excluded.status, health = excluded.health,
+       command = excluded.command, labels = excluded.labels, ports = excluded.ports, docker_created_at = excluded.docker_created_at, updated_at = excluded.updated_at`,
+    [host.account.id, host.id, JSON.stringify(json)],
+  );
 }
 
 export interface SyncResult {

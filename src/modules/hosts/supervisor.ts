@@ -81,9 +81,10 @@ export class HostSupervisor extends EndpointSupervisor<DockerHost, SyncResult> {
         const batch = new Map(this.pendingRefresh);
         this.pendingRefresh.clear();
         await this.withSyncLock(async () => {
-          const em = this.em();
-          const host = await em.findOneOrFail(DockerHost, this.id);
-          await refreshContainers(em, host, new Engine(await this.deps.connections.for(em, host), hostSubject(host)), batch);
+          // through the clients of the stream the events came from; there always is one, as only
+          // stream events queue refreshes (and a reopened stream's sync redoes the inventory anyway)
+          const reading = this.reading;
+          if (reading) await refreshContainers(this.em(), { id: this.id, account: { id: this.accountId } }, new Engine(reading.clients, hostSubject(reading)), batch);
         }).catch((err) => this.log.warn({ err, containers: batch.size }, 'container refresh failed; the next sync repairs the inventory'));
       }
     })().finally(() => {

@@ -157,6 +157,12 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
   private stream?: EventStream;
   /** The endpoint's connectionRevision the open stream was made with. */
   private streamRevision?: number;
+  /**
+   * The clients the last stream was opened with (verified then) and the endpoint's name: the
+   * event path's follow-ups (a host's container refresh) ask the engine the events came from
+   * through them, without reading the row.
+   */
+  protected reading?: { clients: EndpointClients; name: string };
   private lastTimeNano?: string;
   private readonly queue: Job<R>[] = [];
   private draining?: Promise<void>;
@@ -515,7 +521,9 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
     const took: Record<string, number> = {};
     const timed = <T>(name: string, work: Promise<T>) => work.finally(() => (took[name] = Math.round(performance.now() - began)));
     // the engine is verified while the resume point is read (its own EntityManager: both run at once)
-    const [{ stream: client }, { since, boundaryNano }] = await Promise.all([timed('connectMs', this.connect(em, row, { reverify: true })), timed('resumeMs', this.resumeFrom(this.em(), row))]);
+    const [clients, { since, boundaryNano }] = await Promise.all([timed('connectMs', this.connect(em, row, { reverify: true })), timed('resumeMs', this.resumeFrom(this.em(), row))]);
+    const client = clients.stream;
+    this.reading = { clients, name: row.name };
     let first = true;
     this.replayCovered = false;
     let replayStarted: () => void = () => undefined;
