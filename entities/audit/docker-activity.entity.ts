@@ -11,6 +11,16 @@ import { User } from '../accounts/user.entity';
 /** One operation, audited (asked by a user, or run by a system worker): who, what, on what, with which (redacted) parameters, and how it ended. */
 @Entity({ tableName: 'docker_activities' })
 @Index({ properties: ['account', 'startedAt'] })
+// the activity link (src/platform/audit/activity.ts linkBest) looks up, per stored event, the
+// activities of its host or cluster still running or finished within seconds of it
+@Index({
+  name: 'docker_activities_host_id_finished_at_index',
+  expression: `create index "docker_activities_host_id_finished_at_index" on "docker_activities" ("host_id", (coalesce("finished_at", 'infinity'::timestamptz)))`,
+})
+@Index({
+  name: 'docker_activities_cluster_id_finished_at_index',
+  expression: `create index "docker_activities_cluster_id_finished_at_index" on "docker_activities" ("cluster_id", (coalesce("finished_at", 'infinity'::timestamptz)))`,
+})
 @ObjectType({ implements: Node, description: 'An audited operation (every mutation that touches Docker writes one).' })
 export class DockerActivity extends AccountOwned {
   /** The user who asked (null for a system worker's operation). */

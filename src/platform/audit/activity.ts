@@ -179,16 +179,24 @@ export async function linkActivitiesToEvents(em: EntityManager, eventIds: string
  * operation is still running) and when an activity finishes (its target id is known by then).
  */
 async function linkBest(em: EntityManager, link: EventLink, where: string, params: unknown[]): Promise<void> {
-  const families = familyValues();
+  const statement = linkStatement(link, where, params);
   // prepared: it runs after every stored batch, and its family table makes it long to parse and plan
-  await executePrepared(
-    em,
-    `with f(activity_action, event_action) as (${families.sql})
+  await executePrepared(em, statement.sql, statement.params);
+}
+
+/** The statement of linkBest (`?` placeholders), exported for the test that reads its plan. */
+export function linkStatement(link: EventLink, where: string, params: unknown[]): { sql: string; params: unknown[] } {
+  const families = familyValues();
+  return {
+    sql: `with f(activity_action, event_action) as (${families.sql})
      update ${link.table} t set activity_id = pick.activity_id
        from (select e.id as event_id,
                     (select a.id from docker_activities a
-                      where a.${link.subject} = e.${link.subject} and a.target_id is not null
-                        and (e.actor_id = a.target_id or e.actor_id like left(a.target_id, 12) || '%')
+                      where a.${link.subject} = e.${link.subject}
+                        -- implied by the window below; it is what the (subject, finished_at) index finds
+                        and coalesce(a.finished_at, 'infinity'::timestamptz) >= e.time - (?::int * interval '1 second')
+                        and a.target_id is not null
+                        and (e.actor_id = a.target_id or starts_with(e.actor_id, left(a.target_id, 12)))
                         and e.time between a.started_at - interval '1 second' and coalesce(a.finished_at, now()) + (?::int * interval '1 second')
                         and (not exists (select 1 from f where f.activity_action = a.action)
                              or exists (select 1 from f where f.activity_action = a.action and (e.action = f.event_action or e.action like f.event_action || ': %')))
@@ -197,6 +205,6 @@ async function linkBest(em: EntityManager, link: EventLink, where: string, param
                from ${link.table} e
               where e.activity_id is null and ${where}) pick
       where t.id = pick.event_id and pick.activity_id is not null`,
-    [...families.params, LINK_WINDOW_SECONDS, ...params],
-  );
+    params: [...families.params, LINK_WINDOW_SECONDS, LINK_WINDOW_SECONDS, ...params],
+  };
 }
