@@ -158,8 +158,8 @@ export const SWARM_EVENT_LINK: EventLink = { table: 'swarm_events', subject: 'cl
  */
 export async function linkEventsToActivity(em: EntityManager, activity: DockerActivity): Promise<void> {
   if (!activity.targetId) return;
-  const window = [activity.targetId, `${activity.targetId.slice(0, 12)}%`, activity.startedAt, activity.finishedAt ?? new Date(), LINK_WINDOW_SECONDS];
-  const ofTarget = `(e.actor_id = ? or e.actor_id like ?) and e.time between ?::timestamptz - interval '1 second' and ?::timestamptz + (?::int * interval '1 second')`;
+  const window = [activity.targetId, activity.targetId.slice(0, 12), activity.startedAt, activity.finishedAt ?? new Date(), LINK_WINDOW_SECONDS];
+  const ofTarget = `(e.actor_id = ? or starts_with(e.actor_id, ?)) and e.time between ?::timestamptz - interval '1 second' and ?::timestamptz + (?::int * interval '1 second')`;
   if (activity.host) await linkBest(em, DOCKER_EVENT_LINK, `e.host_id = ? and ${ofTarget}`, [activity.host.id, ...window]);
   if (activity.cluster) await linkBest(em, SWARM_EVENT_LINK, `e.cluster_id = ? and ${ofTarget}`, [activity.cluster.id, ...window]);
 }

@@ -44,10 +44,15 @@ export const EVENT_FAMILIES: Readonly<Record<string, readonly string[]>> = {
   'config.remove': ['remove'],
 };
 
-/** The families as a SQL `values` list of `(activity_action, event_action)` rows, and its parameters. */
-export function familyValues(): { sql: string; params: string[] } {
-  const pairs = Object.entries(EVENT_FAMILIES).flatMap(([action, events]) => events.map((e) => [action, e]));
-  return { sql: `values ${pairs.map(() => '(?, ?)').join(', ')}`, params: pairs.flat() };
+let families: { sql: string; params: readonly string[] } | undefined;
+
+/** The families as a SQL `values` list of `(activity_action, event_action)` rows, and its parameters (built once: the link runs for every stored batch). */
+export function familyValues(): { sql: string; params: readonly string[] } {
+  if (!families) {
+    const pairs = Object.entries(EVENT_FAMILIES).flatMap(([action, events]) => events.map((e) => [action, e]));
+    families = { sql: `values ${pairs.map(() => '(?, ?)').join(', ')}`, params: pairs.flat() };
+  }
+  return families;
 }
 
 /** Whether an event's action is one the activity's action causes (unlisted actions: any). */
