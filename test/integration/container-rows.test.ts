@@ -54,7 +54,6 @@ describe('container rows: the prepared upsert', () => {
     expect(first).toMatchObject(columns);
     expect(first.name).toBe('c-aaaaaa');
     expect(first.dockerCreatedAt?.toISOString()).toBe(dockerCreatedAt!.toISOString());
-    expect(first.dockerCreatedAt?.toISOString()).toBe('2026-12-01T10:00:00.123Z');
 
     await upsertContainers(em(), host, [row(id, { name: 'renamed', state: 'exited', status: null, health: 'unhealthy', labels: {}, ports: [], dockerCreatedAt: null, imageId: null })]);
     const second = await stored(host, id);
