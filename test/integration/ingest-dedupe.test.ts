@@ -1,8 +1,8 @@
-import { DockerHost, EventSource } from '../../entities';
+import { DockerEvent, DockerHost, EventSource } from '../../entities';
 import { RegisterDockerHostDocument } from '../../src/generated/graphql';
 import { forkForAccount } from '../../src/infra/db/orm';
 import { fromGlobalId } from '../../src/graphql/relay';
-import { ingestEvents, resyncEvents } from '../../src/modules/hosts/ingest';
+import { eventPayload, ingestEvents, resyncEvents } from '../../src/modules/hosts/ingest';
 import type { RawDockerEvent } from '../../src/infra/engine/event-stream';
 import { missingSocketEndpoint, startTestApp, TestApp } from '../support/app';
 
@@ -47,5 +47,27 @@ describe('container create/destroy are ingested once, whichever way they come', 
     const d = 'd'.repeat(64);
     const out = await ingestEvents(em(), t.app.services.pubsub, host, [streamEvent('create', c, 4n), streamEvent('create', c, 5n), streamEvent('create', d, 6n)], EventSource.STREAM);
     expect(out.map((e) => `${e.action} ${e.actorId[0]}`)).toEqual(['create c', 'create d']);
+  });
+
+  it('a live event carries the same fields as the same event replayed from the store', async () => {
+    const e = 'e'.repeat(64);
+    const [live] = await ingestEvents(em(), t.app.services.pubsub, host, [{ ...streamEvent('die', e, 7n), Actor: { ID: e, Attributes: { name: 'x', exitCode: '3' } } }], EventSource.STREAM);
+    const replayed = await em().findOneOrFail(DockerEvent, live.id);
+    const fromStore = eventPayload(replayed);
+    // every field, the relations as ids (no activity yet: nothing caused it)
+    expect(eventPayload(live)).toEqual(fromStore);
+    expect(fromStore).toMatchObject({
+      id: live.id,
+      accountId: host.account.id,
+      hostId: host.id,
+      type: 'container',
+      action: 'die',
+      actorId: e,
+      attributes: { name: 'x', exitCode: '3' },
+      severity: 'warning',
+      source: EventSource.STREAM,
+      seq: live.seq,
+    });
+    expect(fromStore.createdAt).toBeInstanceOf(Date);
   });
 });

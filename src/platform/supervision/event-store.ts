@@ -5,6 +5,7 @@ import type { RawDockerEvent } from '../../infra/engine/event-stream';
 import type { FleetPubSub } from '../../infra/pubsub';
 import { traceEvent } from '../../kernel/trace';
 import { executePrepared } from '../../infra/db/prepared';
+import { hydrate } from '../../infra/pubsub/payload';
 
 /** Where one kind of Docker event is stored: host events (docker_events) or swarm events (swarm_events). */
 export interface EventLog<E> {
@@ -99,7 +100,8 @@ export class LeaseLost extends Error {
  * advanced, so sequence numbers are gap-free and monotonic per owner. The counter's row lock
  * serializes writers of one owner. With `fence` (the replica's lease id), nothing is stored
  * unless the owner's lease is still this replica's: LeaseLost is thrown instead.
- * Returns the newly stored events as entities, in sequence order, ready to publish.
+ * Returns the newly stored events (of the entity's class, not managed by an EntityManager), in
+ * sequence order, ready to publish.
  */
 export async function storeEvents<E>(em: EntityManager, log: EventLog<E>, owner: EventOwner, incoming: RawDockerEvent[], source: EventSource, fence?: string): Promise<E[]> {
   const batch = dedupeBatch(log, incoming);
@@ -147,30 +149,30 @@ export async function storeEvents<E>(em: EntityManager, log: EventLog<E>, owner:
   }
   for (const r of rows) traceEvent('stored', r.time_nano);
   const byId = new Map<string, (typeof rows)[number]>(rows.map((r) => [r.id, r]));
+  // built as the ORM would load them, without its entity factory (it runs for every stored event):
+  // the entity's class, its columns, and its relations as references by id
   return result.stored.map(({ id, seq, at }) => {
     const r = byId.get(id)!;
     const createdAt = new Date(at);
-    return em.getEntityFactory().create(
-      log.entity,
-      {
-        id,
-        account: owner.account.id,
-        [log.ownerField]: owner.id,
-        type: r.type,
-        action: r.action,
-        actorId: r.actor_id,
-        attributes: r.attributes,
-        ...(log.keepsScope ? { scope: r.scope } : {}),
-        time: new Date(Number(BigInt(r.time_nano) / 1_000_000n)),
-        timeNano: r.time_nano,
-        severity: r.severity,
-        source,
-        seq: Number(seq),
-        createdAt,
-        updatedAt: createdAt,
-      } as never,
-      { merge: false, newEntity: false, initialized: true },
-    ) as E;
+    return hydrate(log.entity as new () => E & object, {
+      id,
+      account: { id: owner.account.id },
+      [log.ownerField]: { id: owner.id },
+      // linked to its activity afterwards (linkActivitiesToEvents)
+      activity: null,
+      type: r.type,
+      action: r.action,
+      actorId: r.actor_id,
+      attributes: r.attributes,
+      ...(log.keepsScope ? { scope: r.scope } : {}),
+      time: new Date(Number(BigInt(r.time_nano) / 1_000_000n)),
+      timeNano: r.time_nano,
+      severity: r.severity,
+      source,
+      seq: Number(seq),
+      createdAt,
+      updatedAt: createdAt,
+    });
   });
 }
 
