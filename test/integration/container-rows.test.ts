@@ -75,4 +75,10 @@ describe('container rows: the prepared upsert', () => {
     expect(theirs.account.id).toBe(other.account.id);
     expect(await em().count(DockerContainer, { host })).toBe(3);
   });
+
+  it('stores an engine string holding U+0000 (which PostgreSQL cannot store) without it, rather than failing every refresh and sync', async () => {
+    const id = 'd'.repeat(64);
+    await upsertContainers(em(), host, [row(id, { command: 'sh -c "a\u0000b"', labels: { 'k\u0000ey': 'v\u0000al' }, status: 'Up\u0000' })]);
+    expect(await stored(host, id)).toMatchObject({ command: 'sh -c "ab"', labels: { key: 'val' }, status: 'Up' });
+  });
 });

@@ -70,4 +70,13 @@ describe('container create/destroy are ingested once, whichever way they come', 
     });
     expect(fromStore.createdAt).toBeInstanceOf(Date);
   });
+
+  it('an engine string holding U+0000 (which PostgreSQL cannot store) is stored without it, and does not hold up the events after it', async () => {
+    const f = 'f'.repeat(64);
+    const poisoned = { ...streamEvent('start', f, 8n), Actor: { ID: f, Attributes: { 'la\u0000bel': 'va\u0000lue', name: 'n' } } };
+    const [stored, next] = await ingestEvents(em(), t.app.services.pubsub, host, [poisoned, streamEvent('die', f, 9n)], EventSource.STREAM);
+    expect(stored.attributes).toEqual({ label: 'value', name: 'n' });
+    expect(next.action).toBe('die');
+    expect((await em().findOneOrFail(DockerEvent, stored.id)).attributes).toEqual({ label: 'value', name: 'n' });
+  });
 });

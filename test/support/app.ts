@@ -131,6 +131,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     async stop() {
       await Promise.all(clients.map((c) => c.dispose()));
       await app.stop();
+      // pg-boss checks every second, after its stop resolved, whether its workers have stopped, and
+      // each check require()s a module: after this suite's teardown that throws, and jest charges it
+      // to the next suite. Its last check comes within a second of the workers stopping.
+      if (config.workers) await new Promise((resolve) => setTimeout(resolve, 1100));
       await db.drop();
     },
   };

@@ -12,6 +12,18 @@ export interface RawDockerEvent {
 }
 
 const TIME_NANO = /"timeNano"\s*:\s*(\d+)/;
+/** PostgreSQL's bigint, where timeNano is stored. */
+const MAX_TIME_NANO = 9_223_372_036_854_775_807n;
+
+/** An event's Actor as Docker documents it (an ID and string attributes), whatever the engine sent: anything else is kept as its JSON text. */
+function actorOf(actor: unknown): { ID: string; Attributes: Record<string, string> } {
+  const a = (actor && typeof actor === 'object' ? actor : {}) as { ID?: unknown; Attributes?: unknown };
+  const attributes: Record<string, string> = {};
+  if (a.Attributes && typeof a.Attributes === 'object' && !Array.isArray(a.Attributes)) {
+    for (const [k, v] of Object.entries(a.Attributes)) attributes[k] = typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
+  }
+  return { ID: typeof a.ID === 'string' ? a.ID : '', Attributes: attributes };
+}
 
 /**
  * Parses one NDJSON line; timeNano is read from the text, before JSON.parse rounds it.
@@ -23,7 +35,9 @@ export function parseEventLine(line: string): RawDockerEvent | undefined {
   const parsed = JSON.parse(trimmed) as Omit<RawDockerEvent, 'timeNano'> & { timeNano?: number };
   if (typeof parsed?.Type !== 'string' || typeof parsed.Action !== 'string' || !Number.isSafeInteger(parsed.time)) throw new SyntaxError('not a Docker event');
   const nano = TIME_NANO.exec(trimmed)?.[1] ?? (BigInt(parsed.time) * 1_000_000_000n).toString();
-  return { ...parsed, timeNano: nano };
+  // stored as a bigint: a larger one could never be stored, and would hold up every event after it
+  if (BigInt(nano) > MAX_TIME_NANO) throw new SyntaxError('not a Docker event: timeNano out of range');
+  return { ...parsed, Actor: actorOf(parsed.Actor), scope: typeof parsed.scope === 'string' ? parsed.scope : undefined, timeNano: nano };
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Engine } from '../../infra/engine/port';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DockerContainer, DockerHost, DockerImage } from '../../../entities';
 import { executePrepared } from '../../infra/db/prepared';
+import { storableJson } from '../../infra/db/storable';
 
 /** A container row as we store it (from a list entry or an inspect). */
 export interface ContainerRow {
@@ -104,7 +105,7 @@ export async function upsertContainers(em: EntityManager, host: { id: string; ac
      on conflict (host_id, container_id) do update set
        name = excluded.name, image = excluded.image, image_id = excluded.image_id, state = excluded.state, status = excluded.status, health = excluded.health,
        command = excluded.command, labels = excluded.labels, ports = excluded.ports, docker_created_at = excluded.docker_created_at, updated_at = excluded.updated_at`,
-    [host.account.id, host.id, JSON.stringify(json)],
+    [host.account.id, host.id, storableJson(json)],
   );
 }
 
@@ -175,10 +176,10 @@ export async function replaceImages(em: EntityManager, host: DockerHost, images:
           account_id: host.account.id,
           host_id: host.id,
           image_id: i.Id,
-          repo_tags: JSON.stringify((i.RepoTags ?? []).filter((t) => t !== '<none>:<none>')),
-          repo_digests: JSON.stringify((i.RepoDigests ?? []).filter((t) => t !== '<none>@<none>')),
+          repo_tags: storableJson((i.RepoTags ?? []).filter((t) => t !== '<none>:<none>')),
+          repo_digests: storableJson((i.RepoDigests ?? []).filter((t) => t !== '<none>@<none>')),
           size_bytes: String(i.Size ?? 0),
-          labels: JSON.stringify(i.Labels ?? {}),
+          labels: storableJson(i.Labels ?? {}),
           docker_created_at: i.Created ? new Date(i.Created * 1000) : null,
           created_at: now,
           updated_at: now,

@@ -1,0 +1,19 @@
+/**
+ * PostgreSQL's text and jsonb cannot hold U+0000, and an engine may send one (in a label, say):
+ * a statement carrying it fails on every retry. What fleetgraph stores from an engine goes without
+ * it.
+ */
+export function storable(s: string): string {
+  return s.includes('\u0000') ? s.replaceAll('\u0000', '') : s;
+}
+
+/** JSON text of an engine's data for a jsonb parameter, every string and key without U+0000. */
+export function storableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'string') return storable(v);
+    if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && Object.keys(v).some((k) => k.includes('\u0000'))) {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [storable(k), x]));
+    }
+    return v;
+  });
+}
