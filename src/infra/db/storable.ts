@@ -7,6 +7,13 @@ export function storable(s: string): string {
   return s.includes('\u0000') ? s.replaceAll('\u0000', '') : s;
 }
 
+/** A record of strings (an event's attributes, labels) as stored: keys and values without U+0000. */
+export function storableStrings(record: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(record)) out[storable(k)] = storable(v);
+  return out;
+}
+
 /** JSON text of an engine's data for a jsonb parameter, every string and key without U+0000. */
 export function storableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {

@@ -5,7 +5,7 @@ import type { RawDockerEvent } from '../../infra/engine/event-stream';
 import type { FleetPubSub } from '../../infra/pubsub';
 import { traceEvent } from '../../kernel/trace';
 import { executePrepared } from '../../infra/db/prepared';
-import { storable } from '../../infra/db/storable';
+import { storable, storableStrings } from '../../infra/db/storable';
 import { hydrate } from '../../infra/pubsub/payload';
 
 /** Where one kind of Docker event is stored: host events (docker_events) or swarm events (swarm_events). */
@@ -74,13 +74,6 @@ function onceClause(table: string, ownerColumn: string, since: Date | null): str
   return `and not (i.once and exists (select 1 from ${table} e where e.${ownerColumn} = ? and e.type = i.type and e.action = i.action and e.actor_id = i.actor_id${since ? ' and e.time >= ?' : ''}))`;
 }
 
-/** Attributes as stored (see storable). */
-function storableAttributes(attributes: Record<string, string> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(attributes ?? {})) out[storable(k)] = storable(v);
-  return out;
-}
-
 /** Whose events are stored: a host or a cluster, by id, with its account. */
 export interface EventOwner {
   id: string;
@@ -123,7 +116,7 @@ export async function storeEvents<E>(em: EntityManager, log: EventLog<E>, owner:
     type: storable(e.Type).slice(0, 30),
     action: storable(e.Action).slice(0, 100),
     actor_id: storable(e.Actor?.ID ?? '').slice(0, 255),
-    attributes: storableAttributes(e.Actor?.Attributes),
+    attributes: storableStrings(e.Actor?.Attributes ?? {}),
     scope: e.scope ? storable(e.scope) : null,
     time_nano: e.timeNano,
     severity: log.severity(e),
