@@ -14,11 +14,11 @@ export function storableStrings(record: Record<string, string>): Record<string, 
   return out;
 }
 
-/** JSON text of an engine's data for a jsonb parameter, every string and key without U+0000. */
+/** JSON text of an engine's data for a jsonb parameter, every string and key without U+0000 (dates are ISO strings by the time the replacer sees them). */
 export function storableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (typeof v === 'string') return storable(v);
-    if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && Object.keys(v).some((k) => k.includes('\u0000'))) {
+    if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).some((k) => k.includes('\u0000'))) {
       return Object.fromEntries(Object.entries(v).map(([k, x]) => [storable(k), x]));
     }
     return v;
