@@ -223,6 +223,11 @@ start_docker() {
     docker_answers && die "unix://$SOCK answers but no dockerd with exec-root $D/exec was found"
     port_busy "$TLS_PORT" && die "127.0.0.1:$TLS_PORT is already in use by another process (set FG_DOCKER_TLS_PORT)"
     rm -f "$D/pid"
+    # what a crashed dockerd left: its containerd and shims, and its containerd pidfile, which dockerd
+    # trusts if *any* process has that pid (then it waits for a containerd that is not there)
+    local h; h=$(procs_under "$D/exec/")
+    [ -n "$h" ] && { log "killing what a dead dockerd left: $(echo $h)"; kill -9 $h 2>/dev/null || true; }
+    rm -f "$D/exec/containerd/containerd.pid"
     # --bridge=none/--iptables=false: never fight another dockerd of this netns over docker0 / iptables chains
     # --shutdown-timeout 1 + containers removed on 'down'; setsid: own session, survives the calling shell
     DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid "${DENV[@]}" dockerd \

@@ -160,6 +160,7 @@ start_node() { # launches node I's dockerd if it is not running (does not wait)
   answers "$i" && die "unix://$(sock "$i") answers but no dockerd with exec-root $d/exec was found"
   (exec 3<>"/dev/tcp/$(addr "$i")/2375") 2>/dev/null && die "$(addr "$i"):2375 is already in use"
   rm -f "$d/pid"
+  clear_stale "$i"
   # nsenter --net only: 'ip netns exec' would also remount /sys and hide the cgroup v1 mounts from dockerd
   # unshare --uts: own hostname per node; --tls=false: no 15 s startup sleep for a non-loopback TCP listener
   # --swarm-default-advertise-addr: a swarm init/join through the API works without an AdvertiseAddr
@@ -188,6 +189,15 @@ wait_node() { # wait_node I [retry]: until node I answers; one stop+start if it 
     fi
     sleep 0.1
   done
+}
+# Before a fresh start of node I's dockerd: kill what a crashed one left (its containerd, shims, task
+# processes) and drop its containerd pidfile. dockerd trusts that pidfile if *any* process has the pid in
+# it and then waits for a containerd that is not there ("timeout waiting for containerd to start"): with
+# pid_max 32768 and a test run's churn, a dead containerd's pid is soon someone else's.
+clear_stale() {
+  local h; h=$(echo $(node_helpers "$1") $(container_pids "$1"))
+  [ -n "$h" ] && { log "n$1: killing what a dead dockerd left: $h"; kill -9 $h 2>/dev/null || true; }
+  rm -f "$SW/n$1/exec/containerd/containerd.pid"
 }
 # pids of the processes in node I's containers (cgroup-parent /fg-nI)
 container_pids() { cat /sys/fs/cgroup/pids/"$P-n$1"/*/cgroup.procs /sys/fs/cgroup/"$P-n$1"/*/cgroup.procs 2>/dev/null | sort -u || true; }
