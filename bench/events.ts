@@ -77,16 +77,33 @@ function countStatements(): void {
     const text = typeof q === 'string' ? q : (q?.text ?? '');
     const key = text.replace(/\s+/g, ' ').trim().slice(0, 70);
     statements.set(key, (statements.get(key) ?? 0) + 1);
-    return query.apply(this, args);
+    const t = wallMs();
+    const r = query.apply(this, args);
+    // promise form only (the ORM, knex and pg-boss use it): its wall time, queueing on the connection included
+    if (r && typeof (r as Promise<unknown>).then === 'function') {
+      (r as Promise<unknown>).then(
+        () => statementMs.get(key)?.push(wallMs() - t) ?? statementMs.set(key, [wallMs() - t]),
+        () => undefined,
+      );
+    }
+    return r;
   };
 }
+/** BENCH_TRACE: wall time of each statement from the call to its result, by its first words. */
+const statementMs = new Map<string, number[]>();
 
 /** The statements of the round, most frequent first, per measured event. */
 function statementSummary(events: number): string {
   const top = [...statements.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
   const total = [...statements.values()].reduce((a, b) => a + b, 0);
+  const ms = (k: string) => {
+    const xs = statementMs.get(k);
+    return xs?.length ? ` (p50 ${summarize(xs).p50.toFixed(1)} ms)` : '';
+  };
+  const line = `${(total / Math.max(events, 1)).toFixed(1)} SQL statements per measured event (7 Docker events per 5 measured): ${top.map(([k, n]) => `${(n / Math.max(events, 1)).toFixed(2)}× ${k}${ms(k)}`).join(' ; ')}`;
   statements.clear();
-  return `${(total / Math.max(events, 1)).toFixed(1)} SQL statements per measured event (7 Docker events per 5 measured): ${top.map(([k, n]) => `${(n / Math.max(events, 1)).toFixed(2)}× ${k}`).join(' ; ')}`;
+  statementMs.clear();
+  return line;
 }
 
 /** Wraps the server's ingest and dockerode's inspect with timers (module exports are patched in place). */
@@ -108,7 +125,8 @@ function installTrace(): void {
   };
   const original = ingest.ingestEvents;
   ingest.ingestEvents = async (...args: unknown[]) => {
-    const batch = args[4] as Array<{ timeNano: string }>;
+    // ingestEvents(em, pubsub, host, incoming, source, fence, followUp)
+    const batch = args[3] as Array<{ timeNano: string }>;
     const t = wallMs();
     const before = { inspects, inspectMs };
     try {

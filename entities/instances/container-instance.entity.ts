@@ -36,6 +36,11 @@ export interface InstanceSpec {
 @Entity({ tableName: 'container_instances' })
 @Index({ properties: ['account', 'status'] })
 @Index({ properties: ['account', 'createdAt'] })
+// the heartbeat reaper's scan (migration Migration20261201150000_instances_hardening)
+@Index({
+  name: 'container_instances_active_heartbeat_index',
+  expression: `create index "container_instances_active_heartbeat_index" on "container_instances" ("heartbeat_at") where "status" in ('pending', 'provisioning', 'running')`,
+})
 @ObjectType({ implements: Node, description: 'A run of a container from a template or a direct configuration.' })
 export class ContainerInstance extends AccountOwned {
   @Property({ type: 'string', length: 100 })

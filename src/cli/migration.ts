@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import path from 'node:path';
-import { initOrm } from '../infra/db/orm';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { ormOptions, withSnapshot } from '../infra/db/orm';
 
 /**
  * npm run migration:create [-- --name <name>]: diffs the entities against the committed
@@ -11,7 +12,7 @@ async function main(): Promise<void> {
   if (!url) throw new Error('DATABASE_URL is required to create a migration');
   const nameIdx = process.argv.indexOf('--name');
   const name = nameIdx > 0 ? process.argv[nameIdx + 1] : undefined;
-  const orm = await initOrm(url, {});
+  const orm = await MikroORM.init(withSnapshot(ormOptions(url)));
   try {
     const migrator = orm.getMigrator();
     const result = await migrator.createMigration(path.join(__dirname, '..', 'infra', 'db', 'migrations'), false, false, name);

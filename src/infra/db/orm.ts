@@ -4,6 +4,7 @@ import { EntityManager, MikroORM, Options, ReflectMetadataProvider } from '@mikr
 import { Migrator } from '@mikro-orm/migrations';
 import { ENTITIES, INTERNAL_ENTITIES, AccountOwned, Account } from '../../../entities';
 import { migrationsList } from './migrations';
+import { StorableEntities } from './storable';
 import type { Logger } from '../../kernel/logger';
 
 export const TENANT_FILTER = 'tenant';
@@ -21,6 +22,11 @@ export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Opt
     metadataCache: { enabled: false },
     discovery: { warnWhenNoEntities: true },
     extensions: [Migrator],
+    // replica presence (src/platform/leasing) is written by plain statements and has no entity: the
+    // schema diff (migration:create) must not propose to drop it
+    schemaGenerator: { skipTables: ['fleet_replicas'] },
+    // nothing the ORM writes holds U+0000 (PostgreSQL refuses it): see src/infra/db/storable.ts
+    subscribers: [new StorableEntities()],
     forceUtcTimezone: true,
     pool: { min: 0, max: 10 },
     // every statement here is short: JIT compilation only adds latency (an event insert costed high on a
@@ -34,6 +40,10 @@ export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Opt
       path: path.join(__dirname, 'migrations'),
       pathTs: path.join(__dirname, 'migrations'),
       snapshotName: '.snapshot-fleetgraph',
+      // the snapshot is the entities' schema as of the last migration:create (src/cli/migration.ts turns it
+      // on). Left on, every run that applies migrations would rewrite it from the database it ran on,
+      // with what migrations add outside the entities, and in production into the app's own files
+      snapshot: false,
       transactional: true,
       allOrNothing: true,
       emit: 'ts',
@@ -50,6 +60,11 @@ export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Opt
     },
     ...extra,
   };
+}
+
+/** ORM options of the migration tooling: with the committed snapshot of the entities' schema. */
+export function withSnapshot(options: Options): Options {
+  return { ...options, migrations: { ...options.migrations, snapshot: true } };
 }
 
 export async function initOrm(clientUrl: string, extra: Partial<Options> = {}): Promise<MikroORM> {
