@@ -47,7 +47,8 @@ export function testEndpointAllow(...extra: string[]): string {
 /** Creates an empty database on the test PostgreSQL; returns its URL and a drop function. */
 export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = new URL(testEnv('FLEETGRAPH_TEST_DATABASE_URL'));
-  const name = `fg_${randomBytes(6).toString('hex')}`;
+  // its creation time in the name: a run that was killed leaves it behind, and the next run drops it (global-setup.ts)
+  const name = `fg_${Math.floor(Date.now() / 1000).toString(36)}_${randomBytes(6).toString('hex')}`;
   const admin = new PgClient({ connectionString: base.toString() });
   await admin.connect();
   await admin.query(`create database ${name}`);
