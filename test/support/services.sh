@@ -128,6 +128,12 @@ pg_up() {
       { rm -f "$P/pw"; tail_log "$P/initdb.log"; die "initdb failed"; }
     rm -f "$P/pw"
   fi
+  # a postmaster killed with SIGKILL leaves its pidfile; pg_ctl (and postgres itself) take it as a running
+  # server if *any* process has that pid now, and the test runs' churn reuses pids soon
+  local old=''
+  if [ -f "$P/data/postmaster.pid" ] && { read -r old <"$P/data/postmaster.pid"; } 2>/dev/null && ! pid_of "$P/data/postmaster.pid" postgres >/dev/null; then
+    log "postmaster.pid names pid $old, which is no postgres: removing it"; rm -f "$P/data/postmaster.pid"
+  fi
   if ! pg_running; then
     # 9>&- : the daemon must not inherit our lock fd
     as_pg "$PGBIN/pg_ctl" -D "$P/data" -l "$P/log" -w -t 60 -o "-p $PG_PORT -k $P -c listen_addresses=127.0.0.1 \
