@@ -1,4 +1,5 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { failureText, STORE_FAILED } from '../../src/platform/supervision/deps';
+import { ConnectionException, DriverException, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { AppError, ErrorCode, badInput } from '../../src/kernel/errors';
 import { EndpointRefused, RESPONSE_TOO_LARGE } from '../../src/infra/engine/client';
 import { dockerAnswer, engineError, hasDockerStatus, isQuorumLoss, withEngineErrors } from '../../src/infra/engine/errors';
@@ -83,5 +84,17 @@ describe('engineError, the one mapper of Docker errors (no Docker needed)', () =
     // code that still calls dockerode itself gets its errors mapped once
     await expect(withEngineErrors(host, () => Promise.reject(networkError('ECONNREFUSED')))).rejects.toMatchObject({ message: 'Docker host unreachable (web-1): connection refused' });
     await expect(withEngineErrors(host, async () => 'ok')).resolves.toBe('ok');
+  });
+});
+
+describe('failureText: what a host or cluster shows as its last error', () => {
+  it("a database error of fleetgraph's own is no failure on the way to the engine, and shows none of its detail", () => {
+    const sqlError = Object.assign(new Error('insert into "docker_hosts" ... invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
+    const connRefused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:55432'), { code: 'ECONNREFUSED' });
+    expect(failureText(new DriverException(sqlError))).toBe(STORE_FAILED);
+    // PostgreSQL down: MikroORM's ConnectionException (a DriverException) is not "connection refused" by the engine
+    expect(failureText(new ConnectionException(connRefused))).toBe(STORE_FAILED);
+    // the engine's own socket refusing stays what it is
+    expect(failureText(connRefused)).toBe('connection refused');
   });
 });

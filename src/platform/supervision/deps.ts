@@ -1,4 +1,4 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import { DriverException, type MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../../kernel/logger';
 import { AppError } from '../../kernel/errors';
 import type { FleetPubSub } from '../../infra/pubsub';
@@ -34,8 +34,13 @@ export function failureText(err: unknown): string {
   const answer = dockerAnswer(err);
   if (answer) return `Docker answered ${answer.status}: ${answer.message}`;
   if (err instanceof AppError) return typeof err.extensions.reason === 'string' ? err.extensions.reason : err.message;
+  // fleetgraph's own database failed, not the way to the engine (a refused connection to PostgreSQL is no refusal of the engine's)
+  if (err instanceof DriverException) return STORE_FAILED;
   return describeNetworkError(err);
 }
+
+/** lastError when the engine answered but fleetgraph could not store the outcome (a database error: no detail of it is shown). */
+export const STORE_FAILED = 'fleetgraph could not store what the engine reported (database error)';
 
 /** Refusals of our own (endpoint not allowed, engine of another account) put the subject in error at once. */
 export const isRefusal = (err: unknown): boolean => err instanceof EndpointRefused;
