@@ -40,7 +40,7 @@ export interface Context {
   em: EntityManager;
   logger: Logger;
   /** Live feeds for subscription resolvers (their `subscribe` functions have no resolver instance). */
-  events: Pick<FleetPubSub, 'subscribe' | 'onReconnect'>;
+  events: Pick<FleetPubSub, 'subscribe' | 'subscribeSequenced' | 'onReconnect'>;
   /** Aborted when the request passes its deadline or its client leaves: live Docker reads stop waiting. */
   signal?: AbortSignal;
   /** Built once by scopeOf. */

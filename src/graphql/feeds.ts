@@ -59,7 +59,7 @@ export async function eventFeed<E extends { id: string }, V extends { seq: numbe
   const em = ctx.em;
   const feed = new SequencedFeed<V & Record<string, unknown>>({
     after,
-    live: () => ctx.events.subscribe(topic, row.id)[Symbol.asyncIterator](),
+    live: () => ctx.events.subscribeSequenced(topic, row.id),
     load: async (afterSeq, limit) => {
       // a fresh fork per page: a long-lived feed must not grow an identity map
       const rows = (await em.fork().find(replay.entity, { [replay.ownerField]: row.id, seq: { $gt: afterSeq } } as never, { orderBy: { seq: 'asc' } as never, limit })) as V[];

@@ -124,7 +124,7 @@ describe('event delivery latency', () => {
       const after = (await hostEm.fork().findOneOrFail(DockerHost, host.id, { filters: false })).eventSeq;
       const feed = new SequencedFeed<DockerEvent & { seq: number }>({
         after: Number(after),
-        live: () => (one.subscribe(topic, host.id) as AsyncIterable<unknown>)[Symbol.asyncIterator](),
+        live: () => one.subscribeSequenced(topic, host.id),
         load: async (after, limit) => (await hostEm.fork().find(DockerEvent, { host: host.id, seq: { $gt: after } }, { orderBy: { seq: 'asc' }, limit })).map((e) => eventPayload(e) as never),
         latest: async () => (await hostEm.fork().findOneOrFail(DockerHost, host.id, { filters: false })).eventSeq,
         onReconnect: (l) => one.onReconnect(l),

@@ -1,4 +1,4 @@
-import { createMemoryPubSub } from '../../src/infra/pubsub';
+import { createMemoryPubSub, FELL_BEHIND, LIVE_QUEUE_MAX, type LiveChannel } from '../../src/infra/pubsub';
 import { SequencedFeed } from '../../src/platform/supervision/sequenced-feed';
 
 /**
@@ -9,21 +9,54 @@ import { SequencedFeed } from '../../src/platform/supervision/sequenced-feed';
  */
 type Ev = { seq: number; name: string };
 
-function harness(opts: { after?: number; pageSize?: number; retryForMs?: number; maxReplay?: number } = {}) {
+interface HarnessOptions {
+  after?: number;
+  pageSize?: number;
+  retryForMs?: number;
+  maxReplay?: number;
+  /** Runs after each read of the store (`latest` or a page), before the feed goes on: a writer racing the feed. */
+  afterRead?: (read: 'latest' | 'load') => Promise<void>;
+  /** The live channel's subscription takes effect this much later (as Redis confirms a SUBSCRIBE a round trip later); what is published before is not received. */
+  subscribeDelayMs?: number;
+}
+
+function harness({ afterRead, subscribeDelayMs, ...opts }: HarnessOptions = {}) {
   const pubsub = createMemoryPubSub();
   const store: Ev[] = [];
+  const delayedChannel = (ms: number): LiveChannel => {
+    let inner: LiveChannel | undefined;
+    const subscribed = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        inner = pubsub.subscribeSequenced('feed', 'h1');
+        void inner.subscribed.then(resolve);
+      }, ms),
+    );
+    return {
+      subscribed,
+      next: async () => (await subscribed, inner!.next()),
+      return: async () => (await subscribed, inner!.return!()),
+      throw: async (e?: unknown) => (await subscribed, inner!.throw!(e)),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  };
   const reconnects = new Set<() => void>();
   let failing = false;
   const feed = new SequencedFeed<Ev>({
     ...opts,
-    live: () => pubsub.subscribe('feed', 'h1')[Symbol.asyncIterator](),
+    live: () => (subscribeDelayMs === undefined ? pubsub.subscribeSequenced('feed', 'h1') : delayedChannel(subscribeDelayMs)),
     load: async (after, limit) => {
       if (failing) throw new Error('connection refused');
-      return store.filter((e) => e.seq > after).slice(0, limit);
+      const page = store.filter((e) => e.seq > after).slice(0, limit);
+      await afterRead?.('load');
+      return page;
     },
     latest: async () => {
       if (failing) throw new Error('connection refused');
-      return store.length;
+      const latest = store.length;
+      await afterRead?.('latest');
+      return latest;
     },
     onReconnect: (l) => {
       reconnects.add(l);
@@ -132,5 +165,76 @@ describe('SequencedFeed', () => {
     for (const n of ['a', 'b', 'c']) await recent.add(n);
     expect(await recent.take(2)).toEqual(['b', 'c']);
     await recent.feed.return();
+  });
+  /** The feed's next event, or 'waiting' if none came within `ms`. */
+  const within = (feed: SequencedFeed<Ev>, ms = 1000) => Promise.race([feed.next().then((r) => r.value?.name), new Promise<string>((r) => setTimeout(() => r('waiting'), ms))]);
+
+  it('without a cursor: an event stored right after the feed last read the store comes at once, not with the next event', async () => {
+    let loads = 0;
+    const h: ReturnType<typeof harness> = harness({
+      subscribeDelayMs: 20,
+      // the feed's one read after `latest`; the event is published right after it
+      afterRead: async (read) => {
+        if (read === 'load' && ++loads === 1) await h.add('racer');
+      },
+    });
+    expect(await within(h.feed)).toBe('racer');
+    await h.feed.return();
+  });
+
+  it('with a cursor: an event stored right after the replay read the store for the last time comes at once', async () => {
+    let loads = 0;
+    const h: ReturnType<typeof harness> = harness({
+      after: 0,
+      subscribeDelayMs: 20,
+      // read 1: the replay page (short: replay done); read 2: the catch-up once live
+      afterRead: async (read) => {
+        if (read === 'load' && ++loads === 2) await h.add('racer');
+      },
+    });
+    await h.add('a');
+    expect(await within(h.feed)).toBe('a');
+    expect(await within(h.feed)).toBe('racer');
+    await h.feed.return();
+  });
+
+  it('a consumer that falls LIVE_QUEUE_MAX messages behind reads the store instead: every event once, in order, none held beyond the bound', async () => {
+    const h = harness({ after: 0 });
+    await h.add('first');
+    expect(await h.take(1)).toEqual(['first']);
+    // nobody pulls while more than the channel may hold are published
+    for (let i = 0; i <= LIVE_QUEUE_MAX + 5; i++) await h.add(`e${i}`);
+    const got = await h.take(LIVE_QUEUE_MAX + 6);
+    expect(got[0]).toBe('e0');
+    expect(got[got.length - 1]).toBe(`e${LIVE_QUEUE_MAX + 5}`);
+    expect(new Set(got).size).toBe(LIVE_QUEUE_MAX + 6);
+    expect(h.feed.cursor).toBe(LIVE_QUEUE_MAX + 7);
+    await h.feed.return();
+  });
+});
+
+describe('live channels hold at most LIVE_QUEUE_MAX messages for a slow consumer', () => {
+  const flood = async (publish: (i: number) => Promise<unknown>) => {
+    for (let i = 0; i <= LIVE_QUEUE_MAX; i++) await publish(i);
+  };
+
+  it('a plain subscription that falls behind is ended with RATE_LIMITED, not left to miss messages', async () => {
+    const pubsub = createMemoryPubSub();
+    const sub = pubsub.subscribe('status', 'acct');
+    await (sub as unknown as { subscribed: Promise<void> }).subscribed;
+    await flood((i) => pubsub.emit('status', { i }, 'acct'));
+    await expect(sub[Symbol.asyncIterator]().next()).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED', limit: 'liveQueue', max: LIVE_QUEUE_MAX } });
+    expect((await sub[Symbol.asyncIterator]().next()).done).toBe(true);
+  });
+
+  it("a sequenced feed's channel that falls behind says so once (the feed reads the store), then goes on live", async () => {
+    const pubsub = createMemoryPubSub();
+    const live = pubsub.subscribeSequenced('feed', 'h1');
+    await live.subscribed;
+    await flood((i) => pubsub.emit('feed', { seq: i + 1 }, 'h1'));
+    expect((await live.next()).value).toBe(FELL_BEHIND);
+    await pubsub.emit('feed', { seq: LIVE_QUEUE_MAX + 2 }, 'h1');
+    expect((await live.next()).value).toEqual({ seq: LIVE_QUEUE_MAX + 2 });
+    await live.return!();
   });
 });

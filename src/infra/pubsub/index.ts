@@ -3,6 +3,7 @@ import { PubSub as MemoryPubSub, PubSubEngine } from 'graphql-subscriptions';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { PubSub as TypeGraphQLPubSub } from 'type-graphql';
 import type { Logger } from '../../kernel/logger';
+import { AppError, ErrorCode } from '../../kernel/errors';
 
 /**
  * The one PubSub of the process. Implements type-graphql's interface over either
@@ -27,6 +28,14 @@ export interface FleetPubSub extends TypeGraphQLPubSub {
    * what is already stored: a subscriber that misses it fills the hole from the store.
    */
   emitSequenced(topic: string, payload: { readonly seq: number; readonly [field: string]: unknown }, id?: string, replaces?: string): Promise<boolean>;
+  /**
+   * The live channel of a sequenced feed (payloads that are stored before they are published):
+   * `subscribed` resolves once the transport confirmed the subscription, so that a read of the
+   * store after it misses nothing published later. It holds at most LIVE_QUEUE_MAX messages for
+   * a consumer slower than the channel; past that it drops them and yields FELL_BEHIND once, and
+   * the consumer reads the store instead.
+   */
+  subscribeSequenced(topic: string, id: string): LiveChannel;
   /** Calls `listener` each time the subscriber connection is back after a drop (live feeds then replay what they missed). Returns an unsubscribe function. */
   onReconnect(listener: () => void): () => void;
   /** Whether the backing transport is reachable (for /readyz). */
@@ -46,27 +55,94 @@ export function channel(topic: string, id?: unknown): string {
   return id === undefined || id === null ? topic : `${topic}:${String(id)}`;
 }
 
+/** Messages a live subscription holds for a consumer slower than its channel. */
+export const LIVE_QUEUE_MAX = 10_000;
+
+/** Yielded by a sequenced live channel that dropped messages (its consumer fell behind): read the store. */
+export const FELL_BEHIND = Symbol('fell behind');
+
+export interface LiveChannel extends AsyncIterableIterator<unknown> {
+  /** Resolves once the transport confirmed the subscription (rejects if it refused it). */
+  readonly subscribed: Promise<void>;
+}
+
 /**
- * graphql-subscriptions' iterator never settles a next() called after return(); this one
- * answers `done` instead, so a consumer that races an unsubscribe cannot hang.
+ * A subscription to one channel, made at once (not at the first next(), as graphql-subscriptions'
+ * iterators do), with a bounded queue. A consumer that falls LIVE_QUEUE_MAX messages behind gets
+ * FELL_BEHIND (mode 'marker': it can read the store) or an error (mode 'error': it cannot, and is
+ * told rather than left to miss messages). A next() after return() answers `done`.
  */
-function closeable<T>(inner: AsyncIterator<T>): AsyncIterableIterator<T> {
+function liveChannel(engine: PubSubEngine, target: string, mode: 'marker' | 'error', max = LIVE_QUEUE_MAX): LiveChannel {
+  const queue: unknown[] = [];
+  let waiter: ((r: IteratorResult<unknown>) => void) | undefined;
+  let failWaiter: ((e: unknown) => void) | undefined;
+  let behind = false;
   let closed = false;
-  const done = (): IteratorResult<T> => ({ value: undefined, done: true });
-  return {
-    next: () => (closed ? Promise.resolve(done()) : inner.next()),
+  const done = (): IteratorResult<unknown> => ({ value: undefined, done: true });
+  const fellBehind = () => new AppError(ErrorCode.RATE_LIMITED, `This subscription fell more than ${max} messages behind its channel and was ended; subscribe again`, { limit: 'liveQueue', max });
+  const onMessage = (message: unknown) => {
+    if (closed) return;
+    if (waiter) {
+      const w = waiter;
+      waiter = failWaiter = undefined;
+      w({ value: message, done: false });
+    } else if (queue.length < max) queue.push(message);
+    else {
+      // what it held is dropped too: the consumer reads the store (or is told it fell behind)
+      behind = true;
+      queue.length = 0;
+    }
+  };
+  const subscription = engine.subscribe(target, onMessage, {});
+  const subscribed = subscription.then(() => undefined);
+  // a refused subscription ends a waiting consumer with the transport's error (it is not left waiting)
+  subscribed.catch((err: unknown) => {
+    const f = failWaiter;
+    waiter = failWaiter = undefined;
+    f?.(err);
+  });
+  const channelIterator: LiveChannel = {
+    subscribed,
+    next: () => {
+      if (closed) return Promise.resolve(done());
+      if (behind) {
+        behind = false;
+        if (mode === 'marker') return Promise.resolve({ value: FELL_BEHIND, done: false });
+        void channelIterator.return!();
+        return Promise.reject(fellBehind());
+      }
+      if (queue.length > 0) return Promise.resolve({ value: queue.shift(), done: false });
+      return subscribed.then(
+        () =>
+          new Promise<IteratorResult<unknown>>((resolve, reject) => {
+            if (closed) return resolve(done());
+            if (queue.length > 0 || behind) return resolve(channelIterator.next());
+            waiter = resolve;
+            failWaiter = reject;
+          }),
+      );
+    },
     return: async () => {
-      closed = true;
-      return inner.return ? inner.return() : done();
+      if (!closed) {
+        closed = true;
+        queue.length = 0;
+        const w = waiter;
+        waiter = failWaiter = undefined;
+        w?.(done());
+        // not awaited: while the transport is away the subscription is only confirmed once it is back
+        void subscription.then((id) => engine.unsubscribe(id)).catch(() => undefined);
+      }
+      return done();
     },
     throw: async (error?: unknown) => {
-      closed = true;
-      return inner.throw ? inner.throw(error) : Promise.reject(error);
+      await channelIterator.return!();
+      throw error;
     },
     [Symbol.asyncIterator]() {
       return this;
     },
   };
+  return channelIterator;
 }
 
 /** How long a publish may take before it is counted as failed and kept in the outbox. */
@@ -142,7 +218,10 @@ function adapt(engine: PubSubEngine, kind: FleetPubSub['kind'], transport: Trans
       void this.emit(routingKey, (b === undefined ? a : b) as object, b === undefined ? undefined : String(a));
     },
     subscribe(routingKey: string, dynamicId?: unknown) {
-      return closeable(engine.asyncIterableIterator(channel(routingKey, dynamicId)));
+      return liveChannel(engine, channel(routingKey, dynamicId), 'error');
+    },
+    subscribeSequenced(topic: string, id: string) {
+      return liveChannel(engine, channel(topic, id), 'marker');
     },
     async emit(topic: string, payload: object, id?: string, replaces?: string) {
       const target = channel(topic, id);

@@ -1,5 +1,6 @@
 import { AppError, ErrorCode } from '../../kernel/errors';
 import { traceEvent } from '../../kernel/trace';
+import { FELL_BEHIND, type LiveChannel } from '../../infra/pubsub';
 
 /** A stored event as it travels: every one has its owner's gap-free sequence number. */
 export interface Sequenced {
@@ -7,8 +8,11 @@ export interface Sequenced {
 }
 
 export interface SequencedFeedOptions<T extends Sequenced> {
-  /** Subscribes to the owner's live channel. Called once, when the feed has caught up with the store. */
-  live(): AsyncIterator<unknown>;
+  /**
+   * Subscribes to the owner's live channel (FleetPubSub.subscribeSequenced). Called once, when the
+   * feed has caught up with the store; the store is read again once the subscription is confirmed.
+   */
+  live(): LiveChannel;
   /** Stored events after `after`, in sequence order, at most `limit`. */
   load(after: number, limit: number): Promise<T[]>;
   /** The owner's last sequence number given out (the feed starts after it when no cursor is given). */
@@ -42,7 +46,8 @@ const SECOND_CATCH_UP_MS = 1000;
  * comes back, the feed catches up from the store even if no further event arrives.
  *
  * Memory is bounded: the store is read a page at a time, and only as fast as the consumer
- * pulls; the live channel is subscribed only once the replay has caught up.
+ * pulls; the live channel is subscribed only once the replay has caught up, and holds a bounded
+ * number of messages (past it, the feed reads the store instead).
  *
  * When the store cannot be read for `retryForMs`, the feed ends with SERVICE_UNAVAILABLE carrying
  * `lastCursor`, the cursor of the last event delivered: resubscribe with `after` set to it.
@@ -51,7 +56,7 @@ export class SequencedFeed<T extends Sequenced> implements AsyncIterableIterator
   private lastSeq?: number;
   private readonly buffer: T[] = [];
   private phase: 'replay' | 'live' = 'replay';
-  private liveIterator?: AsyncIterator<unknown>;
+  private liveIterator?: LiveChannel;
   private pendingLive?: Promise<IteratorResult<unknown>>;
   private catchUp = false;
   /** Whether the given cursor was checked against the feed (checkCursor). */
@@ -103,17 +108,22 @@ export class SequencedFeed<T extends Sequenced> implements AsyncIterableIterator
       const r = await this.nextLive();
       if (r === 'woken') continue;
       if (r.done) return this.end();
-      this.accept(r.value as T);
+      // the channel dropped messages this feed was too slow for: they are in the store
+      if (r.value === FELL_BEHIND) this.catchUp = true;
+      else this.accept(r.value as T);
     }
   }
 
   /** One replay page; once a page comes back short, subscribes live and closes the seam with one more read. */
   private async replayStep(): Promise<void> {
     if (this.lastSeq === undefined) {
-      // no cursor: live from now on; whatever is published from here is newer than `latest`
-      this.liveIterator = this.opts.live();
+      // no cursor: from now on, with the same seam as a resumed feed's: what is stored after `latest`
+      // and before the channel is subscribed is read from the store
       this.lastSeq = await this.withRetry(() => this.opts.latest());
+      this.checked = true;
+      await this.subscribeLive();
       this.phase = 'live';
+      this.catchUp = true;
       return;
     }
     if (!this.checked) await this.checkCursor(this.lastSeq);
@@ -121,11 +131,21 @@ export class SequencedFeed<T extends Sequenced> implements AsyncIterableIterator
     const page = await this.withRetry(() => this.opts.load(this.lastSeq!, limit));
     this.buffer.push(...page);
     if (page.length < limit) {
-      this.liveIterator = this.opts.live();
+      await this.subscribeLive();
       this.phase = 'live';
       // events stored between the last page and the subscription are read from the store
       this.catchUp = true;
     }
+  }
+
+  /**
+   * Subscribes the live channel and waits until the transport confirmed it: an event published
+   * before that is not delivered live, so the store is read only after it (else a quiet owner's
+   * event could wait for the next one to reveal the hole).
+   */
+  private async subscribeLive(): Promise<void> {
+    this.liveIterator = this.opts.live();
+    await this.liveIterator.subscribed;
   }
 
   /** A cursor must be one the feed gave out (not ahead of it) and recent enough to replay (BAD_USER_INPUT otherwise). */
