@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { BuildImageDocument, PullImageDocument, PushImageDocument } from '../../src/generated/graphql';
 import { startTestApp, TestApp } from '../support/app';
 import { TEST_IMAGE, cleanupDocker, docker, registerLocalHost, tarBase64, uniqueName } from '../support/docker';
@@ -72,6 +74,33 @@ describe('build and registry policy on a real dockerd', () => {
       await noImage(tag);
     } finally {
       await docker('image', 'rm', base);
+    }
+  });
+
+  it('builds what it reviewed: a context that goes on after its tar end marker cannot slip dockerd another Dockerfile', async () => {
+    // an HTTP server on loopback stands in for the cloud metadata service: it must never be asked
+    let asked = 0;
+    const server = http.createServer((_req, res) => {
+      asked++;
+      res.end('secret');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      // dockerd's tar reader stops at the first end marker: it sees only `dockerfile` (its fallback name)
+      const hidden = Buffer.from(await tarBase64({ dockerfile: `FROM ${TEST_IMAGE}\nADD http://127.0.0.1:${port}/m /m\n` }), 'base64');
+      const shown = Buffer.from(await tarBase64({ Dockerfile: `FROM ${TEST_IMAGE}\nRUN echo shown > /shown\n` }), 'base64');
+      const tag = `${uniqueName('tarend')}:1`;
+      const res = await t.gql(BuildImageDocument, { input: { hostId, contextTarBase64: Buffer.concat([hidden, shown]).toString('base64'), tags: [tag] } }, token);
+      try {
+        expect(res.errors).toBeUndefined();
+        expect(asked).toBe(0);
+        expect((await docker('run', '--rm', tag, 'cat', '/shown')).trim()).toBe('shown');
+      } finally {
+        await docker('image', 'rm', '-f', tag).catch(() => undefined);
+      }
+    } finally {
+      server.close();
     }
   });
 

@@ -1,10 +1,13 @@
+import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import {
   baseImageRefusals,
   DockerfileError,
   dockerfileRefusals,
+  CONTEXT_MAX_UNPACKED_BYTES,
   parseDockerfile,
+  readContext,
   readDockerfile,
   registryHost,
   registryRefusal,
@@ -123,6 +126,12 @@ describe('parseDockerfile', () => {
     ['a bad escape', '# escape=x\nFROM busybox\n'],
     ['a repeated directive', '# escape=`\n# escape=\\\nFROM busybox\n'],
     ['a NUL byte', 'FROM busybox\0\n'],
+    // JavaScript's trim() takes U+FEFF for a blank line inside the RUN's continuation; Go (dockerd) does
+    // not, and ends the RUN there: the ADD would run as an instruction this review never saw
+    ['a U+FEFF line inside a continuation', 'FROM busybox\nRUN true \\\n\uFEFF\nADD http://169.254.169.254/latest/meta-data/ /m\n'],
+    ['a no-break space', 'FROM busybox\nRUN\u00a0true\n'],
+    ['a vertical tab', 'FROM busybox\nRUN true\v\n'],
+    ['a zero-width space', 'FROM busybox\nRUN true\u200b\n'],
   ])('refuses %s', (_n, text) => {
     expect(() => parseDockerfile(text)).toThrow(DockerfileError);
   });
@@ -203,6 +212,41 @@ describe('readDockerfile', () => {
     ],
   ])('refuses a Dockerfile %s', async (_n, entries, name) => {
     await expect(readDockerfile(await tar(entries), name)).rejects.toThrow(DockerfileError);
+  });
+
+  it('packs the context again from what it reviewed: an archive that goes on after its end marker is read by dockerd as it was reviewed', async () => {
+    // tar-stream reads on past the end marker (two zero blocks); Go's reader, like GNU tar, stops there
+    const hidden = await tar([{ name: 'dockerfile', content: 'FROM busybox\nADD http://169.254.169.254/latest/meta-data/ /m\n' }]);
+    const shown = await tar([{ name: 'Dockerfile', content: 'FROM busybox\n' }]);
+    const crafted = Buffer.concat([hidden, shown]);
+    const list = (archive: Buffer) => execFileSync('tar', ['-t'], { input: archive }).toString().split('\n').filter(Boolean).sort();
+    expect(list(crafted)).toEqual(['dockerfile']);
+    const { dockerfile, context } = await readContext(crafted, 'Dockerfile');
+    expect(dockerfile).toBe('FROM busybox\n');
+    // what dockerd is sent holds the reviewed Dockerfile where its reader looks
+    expect(list(context)).toEqual(['Dockerfile', 'dockerfile']);
+    expect(execFileSync('tar', ['-xO', 'Dockerfile'], { input: context }).toString()).toBe('FROM busybox\n');
+  });
+
+  it('takes `Dockerfile/` (a file) for the Dockerfile, as dockerd cleans the name: given beside Dockerfile it is given twice', async () => {
+    expect(await readDockerfile(await tar([{ name: 'Dockerfile/', content: 'FROM a' }]), 'Dockerfile')).toBe('FROM a');
+    const both = await tar([
+      { name: 'Dockerfile', content: 'FROM a' },
+      { name: 'Dockerfile/', content: 'FROM b' },
+    ]);
+    await expect(readDockerfile(both, 'Dockerfile')).rejects.toThrow(DockerfileError);
+  });
+
+  it('refuses a context that unpacks to more than CONTEXT_MAX_UNPACKED_BYTES (a gzip bomb)', async () => {
+    const p = pack();
+    p.entry({ name: 'Dockerfile' }, 'FROM a');
+    p.entry({ name: 'zeros' }, Buffer.alloc(CONTEXT_MAX_UNPACKED_BYTES + 1));
+    p.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of p) chunks.push(c as Buffer);
+    const bomb = gzipSync(Buffer.concat(chunks));
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    await expect(readDockerfile(bomb, 'Dockerfile')).rejects.toThrow(/unpacks to more than/);
   });
 
   it('refuses what is not a tar archive', async () => {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { extract } from 'tar-stream';
+import { extract, pack, type Header } from 'tar-stream';
 import { classifyAddress } from '../../kernel/addresses';
 import type { Refusal } from '../../platform/policy/host-access';
 
@@ -65,6 +65,9 @@ export interface Instruction {
   json: string[] | null;
 }
 
+/** Characters a Dockerfile may not hold (see parseDockerfile): controls but tab, LF and CR; format characters; separators but space. */
+const UNCLEAR_CHARACTER = /[^\P{Cc}\t\n\r]|[\p{Cf}\p{Zl}\p{Zp}]|(?! )\p{Zs}/u;
+
 const DIRECTIVE = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
 /** Parser directives dockerd knows; an unknown one ends the directives (it is a comment). */
 const KNOWN_DIRECTIVES = new Set(['escape', 'syntax', 'check']);
@@ -76,10 +79,16 @@ const KNOWN_DIRECTIVES = new Set(['escape', 'syntax', 'check']);
  */
 export function parseDockerfile(text: string): Instruction[] {
   if (text.includes('\0')) throw new DockerfileError('contains a NUL byte');
-  const lines = text
-    .replace(/^\uFEFF/, '')
-    .split('\n')
-    .map((l) => l.replace(/\r$/, ''));
+  const body = text.replace(/^\uFEFF/, '');
+  // controls, format characters and spaces other than space and tab: JavaScript and Go (dockerd's
+  // parser) disagree on which are whitespace (U+FEFF, for one), so a line this review skips as blank
+  // could end a continuation in dockerd's reading, and an instruction hidden in it would run unchecked
+  const unclear = UNCLEAR_CHARACTER.exec(body);
+  if (unclear) {
+    const line = body.slice(0, unclear.index).split('\n').length;
+    throw new DockerfileError(`line ${line}: character U+${unclear[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} is not allowed (only space and tab as blanks)`);
+  }
+  const lines = body.split('\n').map((l) => l.replace(/\r$/, ''));
   let escape = '\\';
   let i = 0;
   const seen = new Set<string>();
@@ -257,41 +266,79 @@ export function baseImageRefusals(images: BaseImage[], onEngine: Map<string, { o
 
 const norm = (p: string) => path.posix.normalize(p.replace(/^\/+/, '')).replace(/^\.\//, '');
 
+/** Most bytes a build context may unpack to: a gzip context could otherwise grow a thousandfold in memory. */
+export const CONTEXT_MAX_UNPACKED_BYTES = 64 * 1024 * 1024;
+
 /**
  * Reads the Dockerfile `name` from a build context (tar, gzip allowed) as dockerd would find it,
  * including its fallback from `Dockerfile` to `dockerfile`. Fails closed: the file must be a
  * regular file given once, and no entry may make it or a directory above it a link.
+ *
+ * Returns the context packed again from the entries read, which is what dockerd must be given:
+ * tar readers disagree on archives that go on after their end marker, and on names dockerd
+ * cleans (`Dockerfile/`), so the daemon builds exactly what was reviewed.
  */
-export async function readDockerfile(context: Buffer, name: string): Promise<string> {
+export async function readContext(context: Buffer, name: string): Promise<{ dockerfile: string; context: Buffer }> {
   const wanted = [norm(name), ...(name === 'Dockerfile' ? ['dockerfile'] : [])];
   const found = new Map<string, Buffer | 'bad'>();
   const ex = extract();
+  const out = pack();
+  const packed: Buffer[] = [];
+  const collected = (async () => {
+    for await (const c of out) packed.push(c as Buffer);
+  })();
+  // ends with an error once `out` is destroyed below: awaited on success only
+  collected.catch(() => undefined);
   const input = Readable.from([context]);
   const gzip = context[0] === 0x1f && context[1] === 0x8b;
+  let unpacked = 0;
+  let tooLarge = false;
   try {
     (gzip ? input.pipe(createGunzip()) : input).on('error', (e) => ex.destroy(e)).pipe(ex);
     for await (const entry of ex) {
-      const n = norm(entry.header.name);
-      for (const w of wanted) {
-        if (n === w) {
-          if (found.has(w) || entry.header.type !== 'file' || (entry.header.size ?? 0) > DOCKERFILE_MAX_BYTES) found.set(w, 'bad');
-          else {
-            const chunks: Buffer[] = [];
-            for await (const c of entry) chunks.push(c as Buffer);
-            found.set(w, Buffer.concat(chunks));
-            continue;
-          }
-        } else if (w.startsWith(`${n}/`) && entry.header.type !== 'directory') found.set(w, 'bad');
+      const header = entry.header;
+      const chunks: Buffer[] = [];
+      for await (const c of entry) {
+        unpacked += (c as Buffer).length;
+        if (unpacked > CONTEXT_MAX_UNPACKED_BYTES) {
+          tooLarge = true;
+          throw new Error('too large');
+        }
+        chunks.push(c as Buffer);
       }
-      entry.resume();
+      const data = Buffer.concat(chunks);
+      // dockerd cleans a trailing slash off a file's name: `Dockerfile/` is its Dockerfile too
+      const n = header.type === 'directory' ? norm(header.name) : norm(header.name).replace(/\/+$/, '');
+      for (const w of wanted) {
+        if (n === w) found.set(w, found.has(w) || header.type !== 'file' || data.length > DOCKERFILE_MAX_BYTES ? 'bad' : data);
+        else if (w.startsWith(`${n}/`) && header.type !== 'directory') found.set(w, 'bad');
+      }
+      await repack(out, header, header.type === 'file' || header.type === 'contiguous-file' ? data : undefined);
     }
+    out.finalize();
+    await collected;
   } catch {
+    out.destroy();
+    if (tooLarge) throw new DockerfileError(`the build context unpacks to more than ${CONTEXT_MAX_UNPACKED_BYTES} bytes`);
     throw new DockerfileError('the build context is not a readable tar archive (plain or gzip)');
   }
   for (const w of wanted) {
     const f = found.get(w);
     if (f === 'bad') throw new DockerfileError(`${w} must be a regular file of at most ${DOCKERFILE_MAX_BYTES} bytes, given once, not below a link`);
-    if (f) return f.toString('utf8');
+    if (f) return { dockerfile: f.toString('utf8'), context: Buffer.concat(packed) };
   }
   throw new DockerfileError(`${wanted[0]} is not in the build context`);
+}
+
+/** The Dockerfile of a build context (readContext without the packed context). */
+export async function readDockerfile(context: Buffer, name: string): Promise<string> {
+  return (await readContext(context, name)).dockerfile;
+}
+
+function repack(out: ReturnType<typeof pack>, header: Header, data: Buffer | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error | null) => (err ? reject(err) : resolve());
+    if (data) out.entry({ ...header }, data, done);
+    else out.entry({ ...header, size: 0 }, done);
+  });
 }

@@ -8,7 +8,7 @@ import type { Engine } from '../../infra/engine/port';
 import type { ImageInspect, RegistryAuth } from '../../infra/engine/types';
 import type { HostOperations } from './operations';
 import { FramedLine, LineFramer, LOG_LINE_MAX_BYTES } from '../../infra/engine/framing';
-import { baseImageRefusals, DockerfileError, readDockerfile, registryRefusal, reviewDockerfile } from './build-policy';
+import { baseImageRefusals, DockerfileError, readContext, registryRefusal, reviewDockerfile } from './build-policy';
 import { hostAccessForbidden, mayAccessHost } from '../../platform/policy/enforce';
 
 export interface RegistryAuthInput {
@@ -101,14 +101,18 @@ function assertRegistry(scope: Scope, ref: string, field: string): void {
 
 /**
  * Without docker.containers.privileged, the Dockerfile may not make the daemon reach the host's
- * network (src/policy/build.ts), nor may the build pull: its base images must be on the host
- * (read before the audited build) and carry no ONBUILD triggers.
+ * network (src/modules/docker-resources/build-policy.ts), nor may the build pull: its base images must be on the host
+ * (read before the audited build) and carry no ONBUILD triggers. Returns the context to send: for
+ * such a caller, packed again from what was reviewed (readContext).
  */
-async function assertBuild(ops: HostOperations, scope: Scope, host: DockerHost, input: BuildImageInput, context: Buffer, dockerfile: string): Promise<void> {
-  if (mayAccessHost(scope)) return;
+async function assertBuild(ops: HostOperations, scope: Scope, host: DockerHost, input: BuildImageInput, context: Buffer, dockerfile: string): Promise<Buffer> {
+  if (mayAccessHost(scope)) return context;
   let review;
+  let reviewed: Buffer;
   try {
-    review = reviewDockerfile(await readDockerfile(context, dockerfile));
+    const read = await readContext(context, dockerfile);
+    reviewed = read.context;
+    review = reviewDockerfile(read.dockerfile);
   } catch (err) {
     if (err instanceof DockerfileError) throw badInput('dockerfile', err.message);
     throw err;
@@ -116,7 +120,7 @@ async function assertBuild(ops: HostOperations, scope: Scope, host: DockerHost, 
   if (input.pull) review.refusals.push({ field: 'pull', reason: 'pulling base images during a build skips the ONBUILD check (pull them with pullImage first)' });
   if (review.refusals.length) throw hostAccessForbidden(review.refusals);
   const refs = [...new Set(review.images.map((i) => i.ref))];
-  if (!refs.length) return;
+  if (!refs.length) return reviewed;
   const onEngine = await ops.read(
     scope,
     host,
@@ -132,6 +136,7 @@ async function assertBuild(ops: HostOperations, scope: Scope, host: DockerHost, 
   );
   const refusals = baseImageRefusals(review.images, onEngine);
   if (refusals.length) throw hostAccessForbidden(refusals);
+  return reviewed;
 }
 
 /** Layers tracked per pull/push (a hostile daemon could report any number of ids). */
@@ -229,7 +234,7 @@ export class ImageManager {
     const tags = (input.tags ?? []).map((t, i) => checkReference(t, `tags.${i}`));
     const dockerfile = input.dockerfile ?? 'Dockerfile';
     if (dockerfile.startsWith('/') || dockerfile.split('/').includes('..')) throw badInput('dockerfile', 'must be a path inside the context');
-    await assertBuild(this.ops, scope, host, input, context, dockerfile);
+    const reviewed = await assertBuild(this.ops, scope, host, input, context, dockerfile);
     const strings = (o: Record<string, unknown> | null | undefined) => (o ? Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)])) : undefined);
     const spec = { dockerfile, tags, buildArgs: strings(input.buildArgs), labels: strings(input.labels), noCache: input.noCache ?? false, pull: input.pull ?? false };
     return this.ops.run(scope, host, { action: 'image.build', targetType: 'image', targetId: tags[0] ?? null, parameters: input }, async ({ engine, handle }) => {
@@ -242,7 +247,7 @@ export class ImageManager {
         if (log.length > BUILD_LOG_LINES) log.splice(0, log.length - BUILD_LOG_LINES);
       };
       await engine
-        .buildImage(context, spec, (line) => {
+        .buildImage(reviewed, spec, (line) => {
           if (typeof line.aux?.ID === 'string') imageId = line.aux.ID;
           if (typeof line.stream === 'string') {
             keep(framer.push(line.stream));
