@@ -463,6 +463,25 @@ describe('exec: what a running container may reach of the host', () => {
       Mounts: null,
       LogConfig: { Type: 'syslog' },
       Runtime: 'runc',
+      CgroupParent: '',
+      VolumeDriver: '',
+      VolumesFrom: null,
+      DeviceCgroupRules: null,
+      // as dockerd 20.10's inspect shows them for a plain container (a newer one masks more)
+      MaskedPaths: [
+        '/proc/asound',
+        '/proc/acpi',
+        '/proc/kcore',
+        '/proc/keys',
+        '/proc/latency_stats',
+        '/proc/timer_list',
+        '/proc/timer_stats',
+        '/proc/sched_debug',
+        '/proc/scsi',
+        '/sys/firmware',
+        '/sys/devices/virtual/powercap',
+      ],
+      ReadonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
       ...hc,
     },
   });
@@ -480,6 +499,16 @@ describe('exec: what a running container may reach of the host', () => {
     [{ Binds: ['/:/host'] }, 'HostConfig.Binds[0]'],
     [{ Mounts: [{ Type: 'bind', Source: '/etc', Target: '/e' }] }, 'HostConfig.Mounts[0]'],
     [{ Devices: [{ PathOnHost: '/dev/sda' }] }, 'HostConfig.Devices[0]'],
+    // mknod of the host's disks (CAP_MKNOD is a default capability)
+    [{ DeviceCgroupRules: ['b 8:* rwm'] }, 'HostConfig.DeviceCgroupRules[0]'],
+    // the mounts of another container, which may bind the host's /
+    [{ VolumesFrom: ['binds-root'] }, 'HostConfig.VolumesFrom'],
+    [{ Runtime: 'runsc' }, 'HostConfig.Runtime'],
+    [{ CgroupParent: '/' }, 'HostConfig.CgroupParent'],
+    [{ VolumeDriver: 'local-persist' }, 'HostConfig.VolumeDriver'],
+    // --security-opt systempaths=unconfined: /proc and /sys unmasked
+    [{ MaskedPaths: [] }, 'HostConfig.MaskedPaths'],
+    [{ ReadonlyPaths: ['/proc/bus'] }, 'HostConfig.ReadonlyPaths'],
   ])('%j has host access', (hc, field) => {
     expect(hostAccessRefusals(hostAccessOfRunningContainer(inspect(hc)), ROOTS).map((r) => r.field)).toContain(field);
   });

@@ -839,11 +839,32 @@ const RUNNING_HOST_CONFIG_KEYS = [
   'Sysctls',
   'Binds',
   'Mounts',
+  'Capabilities',
+  'DeviceCgroupRules',
+  'VolumesFrom',
+  'VolumeDriver',
+  'CgroupParent',
+  'Runtime',
+  'MaskedPaths',
+  'ReadonlyPaths',
 ];
 
 /**
+ * What dockerd's inspect shows for a container created without them: its runtime, and the /proc
+ * and /sys paths it masks and makes read-only (moby's defaults since 19.03; a privileged or
+ * `systempaths=unconfined` container shows empty lists). A list that keeps all of these is the default.
+ */
+const INSPECT_DEFAULTS = {
+  Runtime: 'runc',
+  MaskedPaths: ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'],
+  ReadonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+};
+
+/**
  * What an existing container (its inspect) may reach of the host, judged as if it were being
- * created: exec into it gives the caller the same reach, so it needs the same permission.
+ * created: exec into it gives the caller the same reach, so it needs the same permission. Every
+ * HostConfig key a create is judged on counts; what the daemon fills in by default is taken as
+ * the default (INSPECT_DEFAULTS).
  * Inspect shows the daemon's defaults filled in; on a cgroup v1 daemon the default cgroupns mode
  * is `host`, which every container gets (a create that leaves it unset is allowed), so that one
  * value is judged as the default there (`cgroupVersion` from the daemon's info).
@@ -851,5 +872,10 @@ const RUNNING_HOST_CONFIG_KEYS = [
 export function hostAccessOfRunningContainer(inspect: { HostConfig?: unknown }, cgroupVersion?: string): HostAccessSpec {
   const hc = isObject(inspect.HostConfig) ? { ...inspect.HostConfig } : {};
   if (cgroupVersion === '1' && hc.CgroupnsMode === 'host') delete hc.CgroupnsMode;
+  if (hc.Runtime === INSPECT_DEFAULTS.Runtime) delete hc.Runtime;
+  for (const key of ['MaskedPaths', 'ReadonlyPaths'] as const) {
+    const v = hc[key];
+    if (Array.isArray(v) && INSPECT_DEFAULTS[key].every((p) => v.includes(p))) delete hc[key];
+  }
   return containerHostAccess({ HostConfig: Object.fromEntries(RUNNING_HOST_CONFIG_KEYS.filter((k) => hc[k] != null).map((k) => [k, hc[k]])) });
 }
