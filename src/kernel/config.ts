@@ -152,6 +152,12 @@ export interface VaultConfig {
 /** Default VaultConfig.requestTimeoutMs. */
 export const DEFAULT_VAULT_TIMEOUT_MS = 5000;
 
+/**
+ * Most tasks one replicated service (or job) may ask for, through the API or a stack: the managers
+ * create a task per replica in their raft store at once, so 10^9 replicas would exhaust them.
+ */
+export const MAX_SERVICE_REPLICAS = 1000;
+
 export const DEFAULT_LIMITS: Limits = {
   maxDepth: 12,
   maxAliases: 30,

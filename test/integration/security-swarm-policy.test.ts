@@ -64,6 +64,11 @@ describe('host-access policy on swarm services (real swarm)', () => {
       ],
       ['a read-only bind of /etc', { mounts: [{ type: 'BIND', source: '/etc', target: '/etc2', readOnly: true }] }, 'TaskTemplate.ContainerSpec.Mounts[0]', /outside/],
       ['the host network', { networks: ['host'] }, 'TaskTemplate.Networks[0].Target', /host network/],
+      // every node would pull from its own loopback / network
+      ['an image on a loopback registry', { image: '127.0.0.1:5000/internal/app:1' }, 'TaskTemplate.ContainerSpec.Image', /registry 127\.0\.0\.1 is a loopback address: every node would pull/],
+      ['an image on a private registry', { image: '10.0.0.5:5000/x' }, 'TaskTemplate.ContainerSpec.Image', /registry 10\.0\.0\.5 is a private address/],
+      // resolveImage makes the manager ask the registry before the spec is checked: refused first
+      ['a digest resolved on a loopback registry', { image: 'localhost:5000/x', resolveImage: true }, 'spec.image', /registry localhost is the daemon's host/],
     ];
   };
 

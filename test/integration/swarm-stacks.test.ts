@@ -144,9 +144,20 @@ describe('deployStack on a real 3-node swarm', () => {
       'a stack network with the host driver (host-access policy)',
       'services:\n  a:\n    image: local/busybox:1\n    networks: [h]\nnetworks:\n  h:\n    driver: host\n',
       'FORBIDDEN',
-      'services.a.TaskTemplate.Networks[0].Target',
+      // the network itself is judged like createNetwork's, before any service
+      '_h.driver',
       [],
     ],
+    [
+      // the manager would route 169.254.169.254 into that bridge: a container on it could answer as the cloud metadata service
+      'a stack network on the link-local range (host-access policy)',
+      'services:\n  a:\n    image: local/busybox:1\n    networks: [n]\nnetworks:\n  n:\n    driver: bridge\n    ipam:\n      config:\n        - subnet: 169.254.169.252/30\n',
+      'FORBIDDEN',
+      '_n.ipam.config[0].subnet',
+      [],
+    ],
+    ['a service image on a loopback registry (host-access policy)', 'services:\n  a:\n    image: 127.0.0.1:5000/internal/app:1\n', 'FORBIDDEN', 'services.a.TaskTemplate.ContainerSpec.Image', []],
+    ['more replicas than MAX_SERVICE_REPLICAS', 'services:\n  a:\n    image: local/busybox:1\n    deploy:\n      replicas: 1000000000\n', 'BAD_USER_INPUT', 'services.a.deploy.replicas', []],
   ];
 
   it.each(refused)('refuses %s naming the path, and creates nothing', async (_what, compose, code, field, files) => {

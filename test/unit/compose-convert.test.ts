@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import { loadStack, type ConvertedStack, type ServiceSpec } from '../../src/modules/stacks/compose';
+import { MAX_STACK_DATA_BYTES } from '../../src/modules/stacks/compose/convert';
+import { MAX_SERVICE_REPLICAS } from '../../src/kernel/config';
 import { parseCompose } from '../../src/modules/stacks/compose/load';
 import { interpolate } from '../../src/modules/stacks/compose/interpolate';
 import { parseDuration, parseShortPort } from '../../src/modules/stacks/compose/parse';
@@ -355,5 +357,33 @@ describe('compose corpus → Engine API specs (docker stack deploy parity)', () 
 
   it('is deterministic: the same input gives byte-identical output', () => {
     for (const file of corpus) expect(JSON.stringify(load(file))).toBe(JSON.stringify(load(file)));
+  });
+});
+
+describe('bounds of what a stack may ask for', () => {
+  const refusal = (compose: string, files: Record<string, string> = {}) => {
+    try {
+      loadStack({ name: 'app', compose, files });
+    } catch (err) {
+      return err as { extensions: { code: string; field: string }; message: string };
+    }
+    throw new Error('the stack was accepted');
+  };
+
+  it(`refuses more than ${MAX_SERVICE_REPLICAS} replicas (the managers would create a task per replica at once)`, () => {
+    const err = refusal('services:\n  web:\n    image: busybox\n    deploy:\n      replicas: 1000000000\n');
+    expect(err.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'services.web.deploy.replicas' });
+    expect(loadStack({ name: 'app', compose: `services:\n  web:\n    image: busybox\n    deploy:\n      replicas: ${MAX_SERVICE_REPLICAS}\n` }).services[0].Mode).toEqual({
+      Replicated: { Replicas: MAX_SERVICE_REPLICAS },
+    });
+  });
+
+  it('stops converting once secrets and configs naming one file add up to more than MAX_STACK_DATA_BYTES', () => {
+    const file = 'x'.repeat(400 * 1024);
+    const count = Math.ceil(MAX_STACK_DATA_BYTES / file.length) + 5;
+    const secrets = Array.from({ length: count }, (_, i) => `  s${i}:\n    file: ./big\n`).join('');
+    const err = refusal(`services:\n  web:\n    image: busybox\nsecrets:\n${secrets}`, { big: file });
+    expect(err.extensions.code).toBe('BAD_USER_INPUT');
+    expect(err.message).toMatch(/add up to more than/);
   });
 });

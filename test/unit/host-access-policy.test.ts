@@ -10,12 +10,14 @@ import {
   hostAccessOfRunningContainer,
   networkAttachAccess,
   networkCreateRefusals,
+  stackNetworkRefusals,
   parseBindRoots,
   serviceHostAccess,
 } from '../../src/platform/policy/host-access';
 import { createOptions } from '../../src/modules/docker-resources/containers';
 import { buildServiceSpec } from '../../src/modules/swarm/services';
 import { SwarmServiceMode } from '../../entities';
+import { MAX_SERVICE_REPLICAS } from '../../src/kernel/config';
 
 /**
  * The host-access policy as a table: container create bodies and swarm ServiceSpecs, allowed
@@ -261,6 +263,20 @@ describe('host-access policy (table)', () => {
   });
 });
 
+describe("host-access policy: a service's image", () => {
+  const refusals = (image: string) => hostAccessRefusals(serviceHostAccess(s({ Image: image })), ROOTS);
+  it.each(['local/busybox:1', 'busybox', 'ghcr.io/a/b:1', 'busybox@sha256:' + 'a'.repeat(64)])('%s: every node may pull it', (image) => expect(refusals(image)).toEqual([]));
+  it.each([
+    ['127.0.0.1:5000/internal/app', /loopback/],
+    ['10.0.0.5:5000/x', /private/],
+    ['[::1]:5000/x', /loopback/],
+    ['169.254.169.254/x', /link-local/],
+    ['localhost:5000/x@sha256:' + 'a'.repeat(64), /daemon's host/],
+  ])('%s: refused, as every node would pull from its own network', (image, reason) => {
+    expect(refusals(image)).toEqual([{ field: 'TaskTemplate.ContainerSpec.Image', reason: expect.stringMatching(reason) }]);
+  });
+});
+
 describe('host-access policy: what the engine holds', () => {
   const objects = (volumes: Array<[string, { driver: string; options: Obj | null } | null]>, networks: Array<[string, { name: string; driver: string } | null]> = []): EngineObjects => ({
     volumes: new Map(volumes),
@@ -367,6 +383,13 @@ describe('the specs fleetgraph itself builds pass the policy', () => {
     expect(hostAccessRefusals(containerHostAccess(body), ROOTS)).toEqual([]);
   });
 
+  it('a service asks for at most MAX_SERVICE_REPLICAS replicas', async () => {
+    await expect(buildServiceSpec({} as never, { name: 'many', image: 'local/busybox:1', replicas: MAX_SERVICE_REPLICAS + 1 })).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', field: 'spec.replicas' },
+    });
+    expect((await buildServiceSpec({} as never, { name: 'many', image: 'local/busybox:1', replicas: MAX_SERVICE_REPLICAS })).Mode).toEqual({ Replicated: { Replicas: MAX_SERVICE_REPLICAS } });
+  });
+
   it('a service with every input field set is allowed (no unclassified key)', async () => {
     // the engine port's two look-ups buildServiceSpec makes here
     const api = {
@@ -404,6 +427,27 @@ describe('the specs fleetgraph itself builds pass the policy', () => {
       configs: [{ config: 'conf', target: '/etc/conf' }],
     });
     expect(hostAccessRefusals(serviceHostAccess(body), ROOTS)).toEqual([]);
+  });
+});
+
+describe('networks a stack creates (as the compose converter makes them)', () => {
+  const net = (extra: Obj) => ({ Name: 'app_n', Driver: 'overlay', ...extra });
+  it('the default overlay, an encrypted one, a bridge on a private subnet: allowed', () => {
+    expect(stackNetworkRefusals(net({}))).toEqual([]);
+    expect(stackNetworkRefusals(net({ Options: { encrypted: '' } }))).toEqual([]);
+    expect(stackNetworkRefusals(net({ Driver: 'bridge', IPAM: { Config: [{ Subnet: '10.30.0.0/24' }] } }))).toEqual([]);
+  });
+  it.each([
+    // the manager would route 169.254.169.254 into the bridge, and a container there would answer as the metadata service
+    [{ Driver: 'bridge', IPAM: { Config: [{ Subnet: '169.254.169.252/30' }] } }, 'networks.app_n.ipam.config[0].subnet'],
+    [{ IPAM: { Config: [{ Subnet: '10.1.0.0/24' }, { Subnet: '127.0.0.0/8' }] } }, 'networks.app_n.ipam.config[1].subnet'],
+    [{ Driver: 'macvlan' }, 'networks.app_n.driver'],
+    [{ IPAM: { Driver: 'dhcp' } }, 'networks.app_n.ipam.driver'],
+    [{ IPAM: { Options: { x: '1' } } }, 'networks.app_n.ipam.options'],
+    [{ Driver: 'bridge', Options: { 'com.docker.network.bridge.name': 'docker0' } }, 'networks.app_n.driver_opts.com.docker.network.bridge.name'],
+    [{ Options: { 'com.docker.network.driver.mtu': '9000', encrypted: '' } }, 'networks.app_n.driver_opts.com.docker.network.driver.mtu'],
+  ])('%j: refused', (extra, field) => {
+    expect(stackNetworkRefusals(net(extra)).map((r) => r.field)).toEqual([field]);
   });
 });
 

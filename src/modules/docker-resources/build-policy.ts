@@ -2,8 +2,10 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract, pack, type Header } from 'tar-stream';
-import { classifyAddress } from '../../kernel/addresses';
 import type { Refusal } from '../../platform/policy/host-access';
+import { registryRefusal } from '../../platform/policy/registry';
+
+export { registryHost, registryRefusal } from '../../platform/policy/registry';
 
 /**
  * What an image build or a pull/push may make the Docker daemon reach (pure: no DNS, no Docker).
@@ -149,31 +151,6 @@ function jsonArgs(args: string): string[] | null {
   } catch {
     return null;
   }
-}
-
-/** The registry host of an image reference (Docker's rule: a first component with "." or ":", or localhost), lowercase, without port; null for Docker Hub. */
-export function registryHost(ref: string): string | null {
-  const slash = ref.indexOf('/');
-  if (slash < 0) return null;
-  const first = ref.slice(0, slash);
-  if (!/[.:]/.test(first) && first.toLowerCase() !== 'localhost') return null;
-  const bracketed = /^\[([^\]]*)\]/.exec(first);
-  const host = bracketed ? bracketed[1] : first.replace(/:[^:]*$/, '');
-  return host.toLowerCase().replace(/\.$/, '');
-}
-
-/**
- * Why the daemon may not contact the registry of `ref` for a caller without the permission, or
- * null: `localhost`, `*.localhost`, and IP literals (any notation) that are not public unicast.
- */
-export function registryRefusal(ref: string): string | null {
-  const host = registryHost(ref);
-  if (host === null) return null;
-  if (host === 'localhost' || host.endsWith('.localhost')) return `registry ${host} is the daemon's host (loopback)`;
-  const cls = classifyAddress(host);
-  if (cls && cls !== 'public') return `registry ${host} is a ${cls} address`;
-  if (!cls && !/^[a-z0-9-]+(?:\.[a-z0-9-]+)*$/.test(host)) return `registry "${host}" is not a host name`;
-  return null;
 }
 
 /** The value dockerd's word processing would make of a plain word: quotes and escape characters dropped. */

@@ -8,8 +8,8 @@ import type { Engine } from '../../infra/engine/port';
 import type { ImageInspect, RegistryAuth } from '../../infra/engine/types';
 import type { HostOperations } from './operations';
 import { FramedLine, LineFramer, LOG_LINE_MAX_BYTES } from '../../infra/engine/framing';
-import { baseImageRefusals, DockerfileError, readContext, registryRefusal, reviewDockerfile } from './build-policy';
-import { hostAccessForbidden, mayAccessHost } from '../../platform/policy/enforce';
+import { baseImageRefusals, DockerfileError, readContext, reviewDockerfile } from './build-policy';
+import { assertRegistry, hostAccessForbidden, mayAccessHost } from '../../platform/policy/enforce';
 
 export interface RegistryAuthInput {
   username?: string | null;
@@ -91,12 +91,6 @@ function authConfig(auth: RegistryAuthInput | null | undefined): RegistryAuth | 
     serveraddress: auth.serverAddress ?? undefined,
     ...(auth.identityToken ? { identitytoken: auth.identityToken } : {}),
   };
-}
-
-/** Without docker.containers.privileged, the daemon may not pull from or push to a registry on a non-public address (src/policy/build.ts). */
-function assertRegistry(scope: Scope, ref: string, field: string): void {
-  const why = registryRefusal(ref);
-  if (why && !mayAccessHost(scope)) throw hostAccessForbidden([{ field, reason: why }]);
 }
 
 /**

@@ -3,8 +3,8 @@ import { AppError, badInput } from '../../kernel/errors';
 import type { Scope } from '../../kernel/scope';
 import type { Engine } from '../../infra/engine/port';
 import type { NetworkInspect } from '../../infra/engine/types';
-import type { HostAccessGuard, EngineLookups } from '../../platform/policy/enforce';
-import { serviceHostAccess } from '../../platform/policy/host-access';
+import { refuse, type HostAccessGuard, type EngineLookups } from '../../platform/policy/enforce';
+import { serviceHostAccess, stackNetworkRefusals } from '../../platform/policy/host-access';
 import type { ClusterOperations } from '../swarm';
 import { checkExternals } from './apply';
 import type { ConvertedStack } from './compose';
@@ -13,7 +13,8 @@ import type { ConvertedStack } from './compose';
  * Every check of a stack that needs no change on the swarm, so that bad input changes nothing:
  * the whole stack is converted first (by the caller), then external objects must exist and
  * every service spec must pass the host-access policy (a stack network with the host driver is
- * refused like an existing one).
+ * refused like an existing one), and so must every network the stack creates (driver, subnets,
+ * IPAM, driver options).
  */
 export class StackChecker {
   constructor(
@@ -27,6 +28,8 @@ export class StackChecker {
   }
 
   private async check(scope: Scope, manager: Engine, stack: ConvertedStack): Promise<void> {
+    // the stack's own networks are created before its services: judged like createNetwork's
+    refuse(scope, stack.networks.flatMap(stackNetworkRefusals));
     await checkExternals(manager, stack);
     await checkConfigs(manager, stack);
     const lookups = stackLookups(manager, stack);

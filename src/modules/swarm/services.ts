@@ -1,6 +1,7 @@
 import { SwarmCluster, SwarmNode, SwarmService, SwarmServiceMode } from '../../../entities';
 import { badInput, conflict, notFound } from '../../kernel/errors';
 import { toGlobalId } from '../../kernel/ids';
+import { MAX_SERVICE_REPLICAS } from '../../kernel/config';
 import type { Scope } from '../../kernel/scope';
 import type { LogLine } from '../../infra/engine/logs';
 import type { Engine } from '../../infra/engine/port';
@@ -9,7 +10,7 @@ import { seconds, versionOf, withVersionRetry } from './docker';
 import type { ClusterOperations } from './operation';
 import { upsertService } from './sync';
 import { serviceHostAccess } from '../../platform/policy/host-access';
-import type { EngineLookups, HostAccessGuard } from '../../platform/policy/enforce';
+import { assertRegistry, type EngineLookups, type HostAccessGuard } from '../../platform/policy/enforce';
 
 export interface ServiceSpecInput {
   name: string;
@@ -93,22 +94,28 @@ async function references(manager: Engine, kind: 'secret' | 'config', refs: Arra
   );
 }
 
+function checkReplicas(replicas: number, field: string): void {
+  if (!Number.isInteger(replicas) || replicas < 0 || replicas > MAX_SERVICE_REPLICAS) throw badInput(field, `must be an integer from 0 to ${MAX_SERVICE_REPLICAS}`);
+}
+
 /** A ServiceSpec as built from our input: it always has a task template. */
 export type BuiltServiceSpec = ServiceSpec & { TaskTemplate: TaskTemplate };
 
 /** Builds Docker's ServiceSpec from the input (durations in ns, bytes as numbers, defaults as documented). */
-export async function buildServiceSpec(manager: Engine, input: ServiceSpecInput): Promise<BuiltServiceSpec> {
+export async function buildServiceSpec(manager: Engine, input: ServiceSpecInput, mayResolve: (image: string) => void = () => undefined): Promise<BuiltServiceSpec> {
   if (!NAME.test(input.name)) throw badInput('spec.name', 'must be 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit');
   if (!input.image?.trim()) throw badInput('spec.image', 'is required');
   const mode = input.mode ?? SwarmServiceMode.REPLICATED;
-  if (input.replicas !== undefined && (!Number.isInteger(input.replicas) || input.replicas < 0)) throw badInput('spec.replicas', 'must be an integer ≥ 0');
+  if (input.replicas !== undefined) checkReplicas(input.replicas, 'spec.replicas');
   if (mode === SwarmServiceMode.GLOBAL && input.replicas !== undefined) throw badInput('spec.replicas', 'does not apply to global services');
   checkUpdateConfig(input.updateConfig, 'spec.updateConfig');
   checkUpdateConfig(input.rollbackConfig, 'spec.rollbackConfig');
   if (input.rollbackConfig?.failureAction === 'rollback') throw badInput('spec.rollbackConfig.failureAction', 'must be CONTINUE or PAUSE (a rollback cannot roll back)');
   let image = input.image.trim();
   if (input.resolveImage && !image.includes('@')) {
-    // what `docker service create` does by default: pin the tag to the registry's digest
+    // what `docker service create` does by default: pin the tag to the registry's digest (the
+    // manager asks the registry now, before the spec's policy check: `mayResolve` refuses first)
+    mayResolve(image);
     const digest = (await manager.imageDistribution(image)).Descriptor?.digest;
     if (digest) image = `${image}@${digest}`;
   }
@@ -234,7 +241,7 @@ export class ServiceManager {
 
   async create(scope: Scope, cluster: SwarmCluster, spec: ServiceSpecInput) {
     const { result, activity } = await this.ops.run(scope, cluster, { action: 'service.create', targetType: 'service', targetId: spec.name, parameters: spec }, async (manager, h) => {
-      const body = await buildServiceSpec(manager, spec);
+      const body = await buildServiceSpec(manager, spec, (image) => assertRegistry(scope, image, 'spec.image'));
       await checkServiceAccess(this.guard, scope, manager, body);
       const id = await manager.createService(body);
       h.setTarget(id);
@@ -249,14 +256,14 @@ export class ServiceManager {
     const row = await this.get(scope, id);
     if (spec.name !== row.name) throw badInput('spec.name', 'a service cannot be renamed');
     return this.change(scope, row, 'service.update', { serviceId: serviceGid(row.id), spec, forceUpdate }, async (manager, current) => {
-      const body = await buildServiceSpec(manager, spec);
+      const body = await buildServiceSpec(manager, spec, (image) => assertRegistry(scope, image, 'spec.image'));
       if (forceUpdate) body.TaskTemplate.ForceUpdate = (current.Spec?.TaskTemplate?.ForceUpdate ?? 0) + 1;
       return { body };
     });
   }
 
   async scale(scope: Scope, id: string, replicas: number) {
-    if (!Number.isInteger(replicas) || replicas < 0) throw badInput('replicas', 'must be an integer ≥ 0');
+    checkReplicas(replicas, 'replicas');
     const row = await this.get(scope, id);
     return this.change(scope, row, 'service.scale', { serviceId: serviceGid(row.id), replicas }, async (_manager, current) => {
       if (!current.Spec?.Mode?.Replicated) throw conflict(`Service "${row.name}" is global: it runs one task per node and cannot be scaled`);

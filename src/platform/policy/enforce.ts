@@ -4,6 +4,7 @@ import { PERMISSIONS } from '../../kernel/permissions';
 import { can, type Scope } from '../../kernel/scope';
 import type { Engine } from '../../infra/engine/port';
 import { EngineObjects, HostAccessSpec, Refusal, engineObjectRefusals, hostAccessRefusals, namedVolumes, networkReferences } from './host-access';
+import { registryRefusal } from './registry';
 
 /**
  * Applies the host-access policy (src/platform/policy/host-access.ts) to a request: callers hold the
@@ -25,6 +26,12 @@ export function hostAccessForbidden(refusals: Refusal[]): AppError {
     field: first.field,
     reasons: refusals.map((r) => `${r.field}: ${r.reason}`),
   });
+}
+
+/** Without the permission, the daemon may not be made to contact a registry on a non-public address (src/platform/policy/registry.ts). */
+export function assertRegistry(scope: Scope, ref: string, field: string): void {
+  const why = registryRefusal(ref);
+  if (why) refuse(scope, [{ field, reason: why }]);
 }
 
 /** FORBIDDEN for any refusal (computed by src/platform/policy/host-access.ts) unless the caller holds the permission. */

@@ -53,6 +53,7 @@ import type { BindRoot } from '../../kernel/config';
 import ipaddr from 'ipaddr.js';
 import { badInput } from '../../kernel/errors';
 import { AddressClass, classifyAddress } from '../../kernel/addresses';
+import { registryRefusal } from './registry';
 
 export type { BindRoot };
 
@@ -98,6 +99,8 @@ export interface HostAccessSpec {
   securityOpt: Array<At<string>>;
   sysctls: Array<At<string>>;
   mounts: MountSpec[];
+  /** Images every node pulls itself (a service's), by the registry they name. */
+  images: Array<At<string>>;
   /** Keys the policy does not know, or known keys set away from their default. */
   unrecognised: Refusal[];
 }
@@ -271,7 +274,7 @@ function strings(v: unknown, field: string, out: HostAccessSpec): Array<At<strin
 }
 
 function emptySpec(): HostAccessSpec {
-  return { privileged: [], namespaces: [], networks: [], capabilities: [], devices: [], securityOpt: [], sysctls: [], mounts: [], unrecognised: [] };
+  return { privileged: [], namespaces: [], networks: [], capabilities: [], devices: [], securityOpt: [], sysctls: [], mounts: [], images: [], unrecognised: [] };
 }
 
 // ----------------------------------------------------------------------------------- mounts
@@ -567,7 +570,6 @@ const TASK_TEMPLATE: Shape = {
 
 const CONTAINER_SPEC: Shape = {
   safe: [
-    'Image',
     'Labels',
     'Command',
     'Args',
@@ -589,7 +591,7 @@ const CONTAINER_SPEC: Shape = {
     'Init',
     'CapabilityDrop',
   ],
-  decided: ['Mounts', 'Privileges', 'Sysctls', 'CapabilityAdd', 'OomScoreAdj'],
+  decided: ['Image', 'Mounts', 'Privileges', 'Sysctls', 'CapabilityAdd', 'OomScoreAdj'],
   defaults: { Isolation: ['', 'default'], Ulimits: EMPTY },
 };
 
@@ -613,6 +615,7 @@ export function serviceHostAccess(spec: unknown): HostAccessSpec {
   if (tt.LogDriver != null) parseLogConfig(tt.LogDriver, `${T}.LogDriver`, 'Name', 'Options', out);
   const C = `${T}.ContainerSpec`;
   const cs = classify(tt.ContainerSpec, C, CONTAINER_SPEC, out);
+  if (cs.Image != null) out.images.push({ field: `${C}.Image`, value: typeof cs.Image === 'string' ? cs.Image : JSON.stringify(cs.Image) });
   parseMounts(cs.Mounts, `${C}.Mounts`, out);
   parseSysctls(cs.Sysctls, `${C}.Sysctls`, out);
   out.capabilities.push(...strings(cs.CapabilityAdd, `${C}.CapabilityAdd`, out));
@@ -705,6 +708,10 @@ export function hostAccessRefusals(spec: HostAccessSpec, roots: BindRoot[]): Ref
   for (const m of spec.mounts) {
     const why = mountRefusal(m, roots);
     if (why) out.push({ field: m.field, reason: why });
+  }
+  for (const i of spec.images) {
+    const why = registryRefusal(i.value);
+    if (why) out.push({ field: i.field, reason: `${why}: every node would pull from it` });
   }
   out.push(...spec.unrecognised);
   return out;
@@ -811,6 +818,35 @@ export function networkCreateRefusals(input: { driver?: string | null; subnet?: 
   if (!CREATABLE_NETWORK_DRIVERS.has(driver)) out.push({ field: 'driver', reason: `network driver ${quote(driver)} is not allowed (bridge and overlay are open)` });
   if (input.subnet != null) out.push(...addressRefusal('subnet', input.subnet, subnetClasses(parseCidr(input.subnet, 'subnet'))));
   if (input.gateway != null) out.push(...endpointAddressRefusals('gateway', input.gateway));
+  return out;
+}
+
+/** Driver options a network may be created with, per driver, without the permission (overlay: encrypt its traffic). */
+const CREATABLE_NETWORK_OPTIONS: Record<string, ReadonlySet<string>> = { overlay: new Set(['encrypted']) };
+
+/**
+ * What a stack's network (as the compose converter makes it) asks of the host: createNetwork's
+ * rules for its driver and every subnet, and nothing else it could reach the host with: the
+ * default IPAM driver without options, driver options only from CREATABLE_NETWORK_OPTIONS.
+ */
+export function stackNetworkRefusals(network: {
+  Name: string;
+  Driver?: string;
+  Options?: Record<string, string>;
+  IPAM?: { Driver?: string; Config?: Array<{ Subnet?: string }>; Options?: Record<string, string> };
+}): Refusal[] {
+  const at = (field: string) => `networks.${network.Name}.${field}`;
+  const pools = network.IPAM?.Config ?? [];
+  const out = networkCreateRefusals({ driver: network.Driver ?? 'bridge' }).map((r) => ({ ...r, field: at(r.field) }));
+  pools.forEach((pool, i) => {
+    if (pool.Subnet != null) out.push(...networkCreateRefusals({ driver: 'bridge', subnet: pool.Subnet }).map((r) => ({ ...r, field: at(`ipam.config[${i}].subnet`) })));
+  });
+  const ipamDriver = network.IPAM?.Driver ?? '';
+  if (ipamDriver !== '' && ipamDriver !== 'default') out.push({ field: at('ipam.driver'), reason: `IPAM driver ${quote(ipamDriver)} is not allowed (only the default)` });
+  if (!isEmpty(network.IPAM?.Options ?? {})) out.push({ field: at('ipam.options'), reason: 'IPAM options are not allowed' });
+  const allowed = CREATABLE_NETWORK_OPTIONS[network.Driver ?? 'bridge'] ?? new Set<string>();
+  for (const key of Object.keys(network.Options ?? {}))
+    if (!allowed.has(key)) out.push({ field: at(`driver_opts.${key}`), reason: `driver option ${quote(key)} is not allowed${allowed.size ? ` (only ${[...allowed].join(', ')})` : ''}` });
   return out;
 }
 

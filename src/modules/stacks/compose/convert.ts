@@ -26,7 +26,8 @@ import {
   parseShortVolume,
   shlexSplit,
 } from './parse';
-import { joinPath, Problems } from './problems';
+import { composeProblem, joinPath, Problems } from './problems';
+import { MAX_SERVICE_REPLICAS } from '../../../kernel/config';
 import type {
   ConfigReference,
   ConfigSpec,
@@ -58,6 +59,8 @@ export const DEFAULT_NETWORK_DRIVER = 'overlay';
 /** Swarm's limits on secret and config data (swarmkit api/validation). */
 export const MAX_SECRET_BYTES = 500 * 1024;
 export const MAX_CONFIG_BYTES = 1000 * 1024;
+/** Most bytes a stack's secrets, configs and env files may add up to (counted per use). */
+export const MAX_STACK_DATA_BYTES = 8 * 1024 * 1024;
 
 /** swarmkit's rule for service names (controlapi isValidDNSName), at most 63 characters. */
 const SERVICE_NAME = /^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$/;
@@ -255,6 +258,8 @@ function bytesOf(value: string): number {
 
 class Converter {
   private readonly problems = new Problems();
+  /** Bytes of data the stack carries so far (carry). */
+  private dataBytes = 0;
   private readonly stack: string;
   private readonly doc: ComposeMap;
   private readonly warnings: string[];
@@ -280,6 +285,16 @@ class Converter {
 
   private fail(path: string, message: string): void {
     this.problems.add(path, message);
+  }
+
+  /**
+   * Counts what the stack carries (secret and config contents, each service's env files): one
+   * file named by thousands of entries would otherwise be copied once per entry. Past
+   * MAX_STACK_DATA_BYTES the conversion stops at once.
+   */
+  private carry(path: string, bytes: number): void {
+    this.dataBytes += bytes;
+    if (this.dataBytes > MAX_STACK_DATA_BYTES) throw composeProblem(path, `the stack's secrets, configs and env files add up to more than ${MAX_STACK_DATA_BYTES} bytes`);
   }
 
   /** Records a problem and gives up on the value at path. */
@@ -586,6 +601,7 @@ class Converter {
         if (required) this.fail(at, `${JSON.stringify(file)} was not sent with the deploy (envFiles)`);
         continue;
       }
+      this.carry(at, bytesOf(content));
       try {
         update(parseEnvFile(content, this.input.lookup));
       } catch (error) {
@@ -618,6 +634,7 @@ class Converter {
     let replicas: number | undefined;
     if (typeof raw === 'number') {
       if (raw < 0) this.fail(joinPath(path, 'replicas'), 'must not be negative');
+      else if (raw > MAX_SERVICE_REPLICAS) this.fail(joinPath(path, 'replicas'), `must be at most ${MAX_SERVICE_REPLICAS}`);
       else replicas = raw;
     }
     switch (mode) {
@@ -1161,6 +1178,7 @@ class Converter {
         const content = this.objectData('secret', path, config);
         if (content === undefined) continue;
         if (bytesOf(content) > MAX_SECRET_BYTES) this.fail(path, `the secret's data is ${bytesOf(content)} bytes; Swarm accepts at most ${MAX_SECRET_BYTES}`);
+        this.carry(path, bytesOf(content));
         data = Buffer.from(content, 'utf8').toString('base64');
       }
       const spec: SecretSpec = { Name: name, Labels: withStackLabel(this.stack, labelsOf(get(config, 'labels'))), Data: data };
@@ -1186,6 +1204,7 @@ class Converter {
       const content = this.objectData('config', path, config);
       if (content === undefined) continue;
       if (bytesOf(content) > MAX_CONFIG_BYTES) this.fail(path, `the config's data is ${bytesOf(content)} bytes; Swarm accepts at most ${MAX_CONFIG_BYTES}`);
+      this.carry(path, bytesOf(content));
       const spec: ConfigSpec = { Name: name, Labels: withStackLabel(this.stack, labelsOf(get(config, 'labels'))), Data: Buffer.from(content, 'utf8').toString('base64') };
       const template = text(get(config, 'template_driver'));
       if (template) spec.Templating = { Name: template };
