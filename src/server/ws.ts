@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { ExecutionArgs, ExecutionResult, GraphQLError, GraphQLSchema, subscribe as graphqlSubscribe, execute as graphqlExecute, FieldNode, Kind, OperationDefinitionNode } from 'graphql';
+import { ExecutionArgs, ExecutionResult, GraphQLError, GraphQLSchema, subscribe as graphqlSubscribe, execute as graphqlExecute, FieldNode, Kind, OperationDefinitionNode, ValueNode } from 'graphql';
 import { WebSocket, WebSocketServer } from 'ws';
 import { useServer, Extra } from 'graphql-ws/use/ws';
 import type { Context as WsContext, Disposable, SubscribePayload } from 'graphql-ws';
@@ -63,14 +63,26 @@ export function shareableSubscriptions(schema: GraphQLSchema): Map<string, reado
   );
 }
 
-/** Whether every root field is shareable and sets none of its replay arguments (literally or through a non-null variable). */
-function sharesExecution(op: OperationDefinitionNode, shareable: Map<string, readonly string[]>, variables: Record<string, unknown> | null | undefined): boolean {
+/**
+ * Whether every root field is shareable and sets none of its replay arguments: literally, through
+ * a variable given a value, or through a variable's default (`$after: String = "500"` sent without
+ * `after` replays from 500 as much as sending it).
+ */
+export function sharesExecution(op: OperationDefinitionNode, shareable: Map<string, readonly string[]>, variables: Record<string, unknown> | null | undefined): boolean {
   const fields = rootFields(op);
   if (!fields?.length) return false;
+  const defaults = new Map((op.variableDefinitions ?? []).map((d) => [d.variable.name.value, d.defaultValue]));
+  const sets = (value: ValueNode) => {
+    if (value.kind !== Kind.VARIABLE) return value.kind !== Kind.NULL;
+    const name = value.name.value;
+    if (variables && Object.hasOwn(variables, name)) return variables[name] != null;
+    const fallback = defaults.get(name);
+    return fallback !== undefined && fallback.kind !== Kind.NULL;
+  };
   return fields.every((f) => {
     const replayArgs = shareable.get(f.name.value);
     if (!replayArgs) return false;
-    return !(f.arguments ?? []).some((a) => replayArgs.includes(a.name.value) && (a.value.kind === Kind.VARIABLE ? variables?.[a.value.name.value] != null : a.value.kind !== Kind.NULL));
+    return !(f.arguments ?? []).some((a) => replayArgs.includes(a.name.value) && sets(a.value));
   });
 }
 /** Results a subscriber of a shared execution may fall behind before it is ended with an error. */
@@ -227,7 +239,10 @@ export function attachWebSocketServer(httpServer: HttpServer, gate: OperationGat
           return result;
         } catch (err) {
           endOperation(state, id, op);
-          throw err;
+          // a failure of fleetgraph's own while admitting it (the database away while the context is
+          // built, say) ends this operation with an error message (formatted by onError: a code, no
+          // internals), not the whole connection with its other subscriptions
+          return [err instanceof GraphQLError ? err : new GraphQLError(err instanceof Error ? err.message : String(err), { originalError: err instanceof Error ? err : undefined })];
         }
       },
       onComplete: (ctx, id, payload) => {

@@ -167,6 +167,8 @@ describe('resumable event feeds', () => {
 
   it('a Redis outage of 10 s while 50 events/s flow: every event delivered once, in order; a mutation meanwhile answers within 2 s', async () => {
     const sub = subscribe<FeedResult, { hostId: string; after?: string }>(client, SUB, { hostId });
+    // a feed without stored events to replay from: told it was interrupted, never left to miss changes silently
+    const status = subscribe(client, 'subscription { dockerHostStatusChanged { hostId status } }');
     await new Promise((r) => setTimeout(r, 300));
     const load = tagLoad('redis', 600, 50);
     await new Promise((r) => setTimeout(r, 2000));
@@ -192,6 +194,8 @@ describe('resumable event feeds', () => {
     expect(mutationMs).toBeLessThan(2000);
     expect(mutation.errors).toBeUndefined();
     expect(sub.error).toBeUndefined();
+    await status.until(() => false, 10_000).catch(() => undefined);
+    expect(status.error).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', reason: 'pub/sub reconnected' }) })]);
     expect(breaks(events)).toEqual([]);
     expect(ours(events, names).map((e) => e.attributes.name)).toEqual(names);
     sub.unsubscribe();
@@ -204,8 +208,13 @@ describe('resumable event feeds', () => {
     await new Promise((r) => setTimeout(r, 2000));
     await pgProxy.close();
     await new Promise((r) => setTimeout(r, 3000));
+    const outageStarted = Date.now() - 3000;
     const during = await t.gql(`query($id: ID!) { dockerHost(id: $id) { id name } }`, { id: hostId }, token);
-    await new Promise((r) => setTimeout(r, 7000));
+    // a subscriber whose context cannot be built (a new account: the database must be asked) gets an
+    // error message with a code, and its connection stays usable
+    const fresh = subscribe<FeedResult, { hostId: string; after?: string }>(t.ws(await t.token({ account: `feeds-fresh-${run}`, permissions: ['docker.hosts.manage'] })), SUB, { hostId });
+    await fresh.until(() => false, 4000).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - outageStarted))));
     await pgProxy.open();
     const names = await load;
     await sub.until((rs) => ours(delivered(rs), names).length >= names.length, 40_000);
@@ -213,6 +222,7 @@ describe('resumable event feeds', () => {
     const events = delivered(sub.results);
     expect(during.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
     expect(JSON.stringify(during.errors)).not.toMatch(new RegExp(`${pgProxy.port}|127\\.0\\.0\\.1|ECONNREFUSED`));
+    expect(Array.isArray(fresh.error) ? (fresh.error as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code : fresh.error).toBe('SERVICE_UNAVAILABLE');
     expect(sub.error).toBeUndefined();
     expect(breaks(events)).toEqual([]);
     expect(ours(events, names).map((e) => e.attributes.name)).toEqual(names);

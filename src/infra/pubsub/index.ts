@@ -72,7 +72,7 @@ export interface LiveChannel extends AsyncIterableIterator<unknown> {
  * FELL_BEHIND (mode 'marker': it can read the store) or an error (mode 'error': it cannot, and is
  * told rather than left to miss messages). A next() after return() answers `done`.
  */
-function liveChannel(engine: PubSubEngine, target: string, mode: 'marker' | 'error', max = LIVE_QUEUE_MAX): LiveChannel {
+function liveChannel(engine: PubSubEngine, target: string, mode: 'marker' | 'error', onReconnect?: (listener: () => void) => () => void, max = LIVE_QUEUE_MAX): LiveChannel {
   const queue: unknown[] = [];
   let waiter: ((r: IteratorResult<unknown>) => void) | undefined;
   let failWaiter: ((e: unknown) => void) | undefined;
@@ -80,6 +80,26 @@ function liveChannel(engine: PubSubEngine, target: string, mode: 'marker' | 'err
   let closed = false;
   const done = (): IteratorResult<unknown> => ({ value: undefined, done: true });
   const fellBehind = () => new AppError(ErrorCode.RATE_LIMITED, `This subscription fell more than ${max} messages behind its channel and was ended; subscribe again`, { limit: 'liveQueue', max });
+  // without a store to read what was published while the transport was away, a plain
+  // subscription is ended with an error when it comes back, never left to have missed it silently
+  let interrupted = false;
+  const interruption = () =>
+    new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'The live channel was interrupted and what happened meanwhile may be missing: read the current state and subscribe again', {
+      reason: 'pub/sub reconnected',
+    });
+  const offReconnect =
+    mode === 'error' && onReconnect
+      ? onReconnect(() => {
+          if (closed) return;
+          interrupted = true;
+          const f = failWaiter;
+          waiter = failWaiter = undefined;
+          if (f) {
+            void channelIterator.return!();
+            f(interruption());
+          }
+        })
+      : () => undefined;
   const onMessage = (message: unknown) => {
     if (closed) return;
     if (waiter) {
@@ -105,6 +125,10 @@ function liveChannel(engine: PubSubEngine, target: string, mode: 'marker' | 'err
     subscribed,
     next: () => {
       if (closed) return Promise.resolve(done());
+      if (interrupted) {
+        void channelIterator.return!();
+        return Promise.reject(interruption());
+      }
       if (behind) {
         behind = false;
         if (mode === 'marker') return Promise.resolve({ value: FELL_BEHIND, done: false });
@@ -116,7 +140,7 @@ function liveChannel(engine: PubSubEngine, target: string, mode: 'marker' | 'err
         () =>
           new Promise<IteratorResult<unknown>>((resolve, reject) => {
             if (closed) return resolve(done());
-            if (queue.length > 0 || behind) return resolve(channelIterator.next());
+            if (queue.length > 0 || behind || interrupted) return resolve(channelIterator.next());
             waiter = resolve;
             failWaiter = reject;
           }),
@@ -125,6 +149,7 @@ function liveChannel(engine: PubSubEngine, target: string, mode: 'marker' | 'err
     return: async () => {
       if (!closed) {
         closed = true;
+        offReconnect();
         queue.length = 0;
         const w = waiter;
         waiter = failWaiter = undefined;
@@ -218,7 +243,7 @@ function adapt(engine: PubSubEngine, kind: FleetPubSub['kind'], transport: Trans
       void this.emit(routingKey, (b === undefined ? a : b) as object, b === undefined ? undefined : String(a));
     },
     subscribe(routingKey: string, dynamicId?: unknown) {
-      return liveChannel(engine, channel(routingKey, dynamicId), 'error');
+      return liveChannel(engine, channel(routingKey, dynamicId), 'error', extra.onReconnect);
     },
     subscribeSequenced(topic: string, id: string) {
       return liveChannel(engine, channel(topic, id), 'marker');

@@ -134,7 +134,14 @@ export class LeasedFleet<S extends Supervised> implements Worker {
         if (r.done || !this.running) return;
         if ((r.value as { owner?: string }).owner !== this.owner) void this.reconcile();
       }
-    })().catch((err) => this.opts.logger.warn({ err, fleet: this.name }, 'lease hand-off listener ended'));
+    })().catch((err) => {
+      if (!this.running) return;
+      // the channel was interrupted (pub/sub reconnected) or fell behind: hand-offs may have been
+      // missed, so the fleet is reconciled now, and listened to again
+      this.opts.logger.info({ err: (err as Error).message, fleet: this.name }, 'lease hand-off listener interrupted: reconciling, listening again');
+      void this.reconcile();
+      this.listenForHandoffs();
+    });
   }
 
   /**
