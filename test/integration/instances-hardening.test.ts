@@ -12,7 +12,8 @@ import { eventually, testEndpointAllow, TestApp } from '../support/app';
 import { docker, dockerSocket, TEST_IMAGE, uniqueName } from '../support/docker';
 import { sql } from '../support/db';
 import { forwarder } from '../support/proxy';
-import { CREATE_TEMPLATE, instanceHelpers, startReceiver, useInstancesSuite } from '../support/instances';
+import { CREATE_TEMPLATE, INSTANCE_PERMISSIONS, instanceHelpers, startReceiver, useInstancesSuite } from '../support/instances';
+import { toGlobalId } from '../../src/kernel/ids';
 
 /** Ignores SIGTERM (busybox sleep as PID 1): a stop lasts the whole grace period, a wide window for races. */
 const STUBBORN = ['sleep', '600'];
@@ -251,6 +252,40 @@ describe('container instances: hardening', () => {
     const done = await ended(id);
     expect(done).toMatchObject({ status: 'COMPLETED', templateVersion: 1, stdout: 'key=version-one\n' });
     expect(await sql(t.databaseUrl, 'select secret_env_sealed from container_instances where id = $1', [uuid(id)])).toEqual([{ secret_env_sealed: null }]);
+  });
+
+  it("a container instance's container cannot be exec'd into (its secret env and token are write-only), nor can a container pass for one", async () => {
+    const tpl = await t.gql<{ createContainerTemplate: { template: { id: string } } }, unknown>(
+      CREATE_TEMPLATE,
+      { input: { name: uniqueName('noexec'), image: TEST_IMAGE, command: SLEEPER, secretEnv: ['API_KEY=never-shown'], vaultPolicies: ['instance-reader'] } },
+      token,
+    );
+    const res = await run({ templateId: tpl.data!.createContainerTemplate.template.id });
+    expect(res.errors).toBeUndefined();
+    const id = res.data!.runContainerInstance.instance.id;
+    const { containerId } = await running(id);
+    const execToken = await t.token({ account: suite.account, permissions: [...INSTANCE_PERMISSIONS, 'docker.resources.manage', 'docker.containers.exec', 'docker.containers.privileged'] });
+    const [row] = await eventually(async () => {
+      const rows = await sql<{ id: string }>(t.databaseUrl, 'select id from docker_containers where container_id = $1', [containerId]);
+      return rows.length ? rows : undefined;
+    });
+    const exec = await t.gql(
+      `mutation($input: ExecContainerInput!) { execContainer(input: $input) { exitCode stdout } }`,
+      { input: { id: toGlobalId('DockerContainer', row.id), command: ['env'] } },
+      execToken,
+    );
+    expect(exec.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'container instance' });
+    expect(JSON.stringify(exec)).not.toContain('never-shown');
+    await cancel(id);
+    await ended(id);
+    // only fleetgraph labels a container as an instance
+    const hostId = (await t.gql<{ dockerHosts: { nodes: Array<{ id: string }> } }, unknown>('{ dockerHosts(first: 1) { nodes { id } } }', {}, token)).data!.dockerHosts.nodes[0].id;
+    const fake = await t.gql(
+      `mutation($input: CreateContainerInput!) { createContainer(input: $input) { container { id } } }`,
+      { input: { hostId, image: TEST_IMAGE, command: ['true'], start: false, labels: { 'fleetgraph.instance': uuid(id) } } },
+      execToken,
+    );
+    expect(fake.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'labels' });
   });
 
   it('a token whose accessor cannot be stored is revoked at once, and the instance fails', async () => {

@@ -105,6 +105,8 @@ export function createOptions(input: CreateContainerInput): ContainerCreateSpec 
   }
   const hc = input.healthcheck;
   const labels = Object.fromEntries(Object.entries(input.labels ?? {}).map(([k, v]) => [k, String(v)]));
+  // fleetgraph's own labels say which containers are container instances (whose values are write-only)
+  for (const k of Object.keys(labels)) if (k.toLowerCase().startsWith('fleetgraph.')) throw badInput('labels', 'labels starting with "fleetgraph." are set by fleetgraph');
   return {
     name: input.name ?? undefined,
     Image: input.image.trim(),
@@ -254,13 +256,14 @@ export class ContainerManager {
     if (!input.command?.length) throw badInput('command', 'needs at least one element');
     const timeoutS = input.timeoutSeconds ?? EXEC_TIMEOUT_DEFAULT_S;
     if (!Number.isInteger(timeoutS) || timeoutS < 1 || timeoutS > EXEC_TIMEOUT_MAX_S) throw badInput('timeoutSeconds', `must be 1–${EXEC_TIMEOUT_MAX_S}`);
-    // exec gets what the container may reach of the host: a container with host access needs the privileged permission too
-    if (!mayAccessHost(scope)) {
-      await this.ops.read(scope, row.host, async (engine) => {
-        const [inspect, info] = await Promise.all([engine.inspectContainer(row.containerId), engine.info()]);
-        await this.guard.checkOn(scope, engine, hostAccessOfRunningContainer(inspect, info.CgroupVersion));
-      });
-    }
+    await this.ops.read(scope, row.host, async (engine) => {
+      const inspect = await engine.inspectContainer(row.containerId);
+      // a container instance's environment holds write-only values (secret env, an ENV-delivered Vault token): `env` would show them
+      if ((inspect as { Config?: { Labels?: Record<string, string> } }).Config?.Labels?.[INSTANCE_LABEL] !== undefined)
+        throw new AppError(ErrorCode.FORBIDDEN, "A container instance's container cannot be exec'd into: its secret values are write-only", { reason: 'container instance' });
+      // exec gets what the container may reach of the host: a container with host access needs the privileged permission too
+      if (!mayAccessHost(scope)) await this.guard.checkOn(scope, engine, hostAccessOfRunningContainer(inspect, (await engine.info()).CgroupVersion));
+    });
     return this.ops.run(
       scope,
       row.host,
