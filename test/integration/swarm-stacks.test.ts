@@ -168,6 +168,21 @@ describe('deployStack on a real 3-node swarm', () => {
     expect(await labelled(name)).toEqual({ services: [], networks: [], secrets: [], configs: [] });
   });
 
+  it('a stack network that exists already (made with the permission) is judged as the manager has it, not as the file claims', async () => {
+    const name = `mv${randomUUID().slice(0, 6)}`;
+    // a swarm-scoped macvlan network carrying the stack's label: the deploy would join it, not create one
+    await swarmDocker(1, 'network', 'create', '-d', 'macvlan', '--scope', 'swarm', '-o', 'parent=eth0', '--label', `com.docker.stack.namespace=${name}`, `${name}_n`);
+    try {
+      const compose = 'services:\n  a:\n    image: local/busybox:1\n    networks: [n]\nnetworks:\n  n:\n    driver: overlay\n';
+      const res = await t.gql(DEPLOY, { input: { clusterId, name, compose } }, token);
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'services.a.TaskTemplate.Networks[0].Target' });
+      expect(res.errors?.[0]?.message).toMatch(/macvlan/);
+      expect((await labelled(name)).services).toEqual([]);
+    } finally {
+      await swarmDocker(1, 'network', 'rm', `${name}_n`).catch(() => undefined);
+    }
+  });
+
   it('needs the permission swarm.stacks.deploy', async () => {
     const other = await t.token({ account, permissions: ['swarm.clusters.manage'] });
     const res = await t.gql(DEPLOY, { input: { clusterId, name: 'noperm', compose: 'services:\n  web:\n    image: local/busybox:1\n' } }, other);

@@ -44,15 +44,21 @@ export class StackChecker {
 }
 
 /**
- * The policy's look-ups with the stack's own networks answered from the converted stack (they do
- * not exist yet, and their driver is the one the file gives): a stack network with the host
- * driver is refused like an existing one.
+ * The policy's look-ups with the stack's own networks answered from the converted stack when they
+ * do not exist yet (their driver is the one the file gives): a stack network with the host driver
+ * is refused like an existing one. One that exists already is not created again (createNetworks),
+ * so the services join it as the manager has it, whatever driver the file claims: it is judged so.
  */
 function stackLookups(manager: Engine, stack: ConvertedStack): EngineLookups {
   const own = new Map(stack.networks.map((n) => [n.Name, { Name: n.Name, Driver: n.Driver } as NetworkInspect]));
   return {
     findVolume: (name) => manager.findVolume(name),
-    findNetwork: async (ref) => own.get(ref) ?? manager.findNetwork(ref),
+    findNetwork: async (ref) => {
+      const found = await manager.findNetwork(ref);
+      // Docker also answers an id prefix: only the network of that very name (or id) stands for the stack's own
+      if (found && (found.Name === ref || found.Id === ref)) return found;
+      return own.get(ref) ?? found;
+    },
   };
 }
 
