@@ -4,9 +4,16 @@ import type { Context } from './context';
 /** How long a looked-up row is reused within one context (a request, or one subscription). */
 const LOOKUP_TTL_MS = 1000;
 
-/** DataLoader's cache map with expiry: a long-lived subscription context serves rows at most 1 s old. */
-class TtlCache<V> {
+/**
+ * DataLoader's cache map with expiry: a long-lived subscription context serves rows at most 1 s
+ * old, and holds only the rows of the last second (expired ones are swept as new ones come, so a
+ * feed that looks up a new row for every event does not keep them all).
+ */
+export class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; at: number }>();
+  get size(): number {
+    return this.entries.size;
+  }
   get(key: string): V | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
@@ -17,7 +24,14 @@ class TtlCache<V> {
     return e.value;
   }
   set(key: string, value: V): void {
-    this.entries.set(key, { value, at: Date.now() });
+    const now = Date.now();
+    // oldest first: re-set keys move to the end, so the expired ones are at the front
+    this.entries.delete(key);
+    this.entries.set(key, { value, at: now });
+    for (const [k, e] of this.entries) {
+      if (now - e.at <= LOOKUP_TTL_MS) break;
+      this.entries.delete(k);
+    }
   }
   delete(key: string): void {
     this.entries.delete(key);
@@ -41,7 +55,9 @@ export function loaderOf<T extends { id: string }>(ctx: Context, entity: new () 
   if (!loader) {
     loader = new DataLoader<string, T | null>(
       async (ids) => {
-        const rows = (await ctx.em.find(entity as never, { id: { $in: [...ids] } } as never)) as T[];
+        // a fork per batch (with the context's tenant filter): a subscription's context lives as long
+        // as the feed, and its own EntityManager would keep every row it ever looked up
+        const rows = (await ctx.em.fork().find(entity as never, { id: { $in: [...ids] } } as never)) as T[];
         const byId = new Map(rows.map((r) => [r.id, r]));
         return ids.map((id) => byId.get(id) ?? null);
       },

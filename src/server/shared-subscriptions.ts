@@ -30,8 +30,19 @@ type Source = AsyncIterator<ExecutionResult>;
  */
 export type DirectSink = (result: ExecutionResult, json: string) => boolean;
 
-/** A subscriber too slow for what it asked for: ended, with a code it can act on (resubscribe later). */
-const tooSlow = (limit: string, message: string) => new AppError(ErrorCode.RATE_LIMITED, message, { limit });
+/**
+ * A subscriber too slow for what it asked for: ended, with a code it can act on. `lastCursor` is
+ * the `cursor` of the last result it was given, when it selected one (an event feed's): it
+ * resubscribes with `after` set to it and misses nothing.
+ */
+const tooSlow = (limit: string, message: string, last: ExecutionResult | undefined) => new AppError(ErrorCode.RATE_LIMITED, message, { limit, lastCursor: cursorOf(last) ?? null });
+
+/** The `cursor` of a result's one root field, if it has one. */
+function cursorOf(result: ExecutionResult | undefined): string | undefined {
+  const roots = result?.data ? Object.values(result.data) : [];
+  const root = roots.length === 1 ? (roots[0] as { cursor?: unknown } | null) : null;
+  return typeof root?.cursor === 'string' ? root.cursor : undefined;
+}
 
 class Member implements AsyncIterableIterator<ExecutionResult> {
   private readonly queue: ExecutionResult[] = [];
@@ -39,6 +50,8 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
   private failing?: (e: unknown) => void;
   private ended = false;
   private error?: unknown;
+  /** The last result this member was given (sent to its socket, or taken with next()). */
+  private last?: ExecutionResult;
 
   constructor(
     private readonly maxBacklog: number,
@@ -50,17 +63,19 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
   push(result: ExecutionResult, json?: () => string): void {
     if (this.ended) return;
     if (this.sink) {
-      if (!this.sink(result, json!())) this.fail(tooSlow('sendBuffer', 'subscriber fell behind (more than its send buffer); resubscribe and read what was missed from the stored events'));
+      if (this.sink(result, json!())) this.last = result;
+      else this.fail(tooSlow('sendBuffer', 'subscriber fell behind (more than its send buffer); resubscribe with `after: lastCursor` to read what was missed', this.last));
       return;
     }
     if (this.waiting) {
       const w = this.waiting;
       this.waiting = this.failing = undefined;
+      this.last = result;
       w({ value: result, done: false });
       return;
     }
     if (this.queue.length >= this.maxBacklog) {
-      this.fail(tooSlow('backlog', `subscriber fell more than ${this.maxBacklog} results behind; resubscribe and read what was missed from the stored events`));
+      this.fail(tooSlow('backlog', `subscriber fell more than ${this.maxBacklog} results behind; resubscribe with \`after: lastCursor\` to read what was missed`, this.last));
       return;
     }
     this.queue.push(result);
@@ -91,7 +106,10 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
   }
 
   next(): Promise<IteratorResult<ExecutionResult>> {
-    if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift()!, done: false });
+    if (this.queue.length > 0) {
+      this.last = this.queue.shift()!;
+      return Promise.resolve({ value: this.last, done: false });
+    }
     if (this.error) return Promise.reject(this.error);
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => {

@@ -155,6 +155,28 @@ describe('SharedSubscriptions (fan-out logic)', () => {
     expect(await aEnd).toEqual({ value: undefined, done: true });
   });
 
+  it('a member ended for falling behind is told the cursor of the last event it was given (to resume with `after`)', async () => {
+    const shared = new SharedSubscriptions({ maxBacklog: 100 });
+    const pending: Array<(r: IteratorResult<ExecutionResult>) => void> = [];
+    const it: AsyncIterator<ExecutionResult> = { next: () => new Promise((r) => pending.push(r)), return: async () => ({ value: undefined, done: true }) };
+    const emit = (cursor: string) => pending.shift()!({ value: { data: { dockerEvents: { action: 'start', cursor } } }, done: false });
+    let full = false;
+    const member = (await shared.join(
+      'k',
+      async () => it,
+      () => !full,
+    )) as AsyncIterableIterator<ExecutionResult>;
+    const ended = member.next().catch((e: { extensions?: Record<string, unknown> }) => e);
+    await tick();
+    emit('41');
+    await tick();
+    emit('42');
+    await tick();
+    full = true;
+    emit('43');
+    expect((await ended) as { extensions?: Record<string, unknown> }).toMatchObject({ extensions: { code: 'RATE_LIMITED', limit: 'sendBuffer', lastCursor: '42' } });
+  });
+
   it('an error result from start makes no group', async () => {
     const shared = new SharedSubscriptions({ maxBacklog: 3 });
     const res = await shared.join('k', async () => ({ errors: [] }) as unknown as ExecutionResult);
