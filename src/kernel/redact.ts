@@ -21,7 +21,48 @@ const BLOB_KEYS = /^(contextTarBase64)$/;
  * of the word: a token may stand alone as the user, and a password may hold `/` or `@`.
  * A path with an `@` is over-redacted rather than a password under-redacted.
  */
-const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)\S*@/gi;
+export const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)\S*@/gi;
+/** URL_USERINFO matched by hand: as a regular expression it backtracks quadratically (`"@" + "a.".repeat(n)`). */
+export function replaceUserinfo(value: string, replacement: (scheme: string) => string): string {
+  if (!value.includes('://')) return value;
+  const n = value.length;
+  const isSpace = (c: string) => /\s/.test(c);
+  const isWord = (c: string | undefined) => c !== undefined && /\w/.test(c);
+  const isScheme = (c: string) => /[a-z0-9+.-]/i.test(c);
+  // for each position: where its run of non-blanks ends, and the last "@" in the run from there
+  const runEnd = new Int32Array(n + 1);
+  const lastAt = new Int32Array(n + 1).fill(-1);
+  runEnd[n] = n;
+  for (let i = n - 1; i >= 0; i--) {
+    if (isSpace(value[i])) {
+      runEnd[i] = i;
+      lastAt[i] = -1;
+    } else {
+      runEnd[i] = runEnd[i + 1];
+      lastAt[i] = value[i] === '@' && lastAt[i + 1] === -1 ? i : lastAt[i + 1];
+    }
+  }
+  let out = '';
+  let at = 0;
+  for (let i = value.indexOf('://'); i >= 0; i = value.indexOf('://', Math.max(i + 1, at))) {
+    if (i < at) continue;
+    let b = i;
+    while (b > at && isScheme(value[b - 1])) b--;
+    // the leftmost start of a scheme: a letter at a word boundary (\b[a-z])
+    let p = -1;
+    for (let q = b; q < i; q++) {
+      if (/[a-z]/i.test(value[q]) && (q === 0 || !isWord(value[q - 1]))) {
+        p = q;
+        break;
+      }
+    }
+    const j = i + 3 < n && !isSpace(value[i + 3]) ? lastAt[i + 3] : -1;
+    if (p < 0 || j < 0) continue;
+    out += value.slice(at, p) + replacement(value.slice(p, i + 3)) + '@';
+    at = j + 1;
+  }
+  return out + value.slice(at);
+}
 /** A program name kept from an argument vector; anything else (`PGPASSWORD=x psql`) is redacted too. */
 const PROGRAM = /^[\w./+-]{1,200}$/;
 const MAX_DEPTH = 8;
@@ -61,7 +102,7 @@ function redactEntry(key: string, value: unknown, depth: number): unknown {
 }
 
 function redactString(value: string): string {
-  return value.includes('@') ? value.replace(URL_USERINFO, `$1${REDACTED}@`) : value;
+  return value.includes('@') ? replaceUserinfo(value, (scheme) => `${scheme}${REDACTED}`) : value;
 }
 
 /**

@@ -122,6 +122,11 @@ describe('parseDockerfile', () => {
     expect(ins.map((i) => i.keyword)).toEqual(['from', 'run', 'add']);
   });
 
+  it('a directive line with a megabyte of blanks is read in one pass (the directive pattern backtracked)', () => {
+    expect(parseDockerfile(`#escape=\`${' '.repeat(1024 * 1024)}\nFROM busybox\nRUN a \`\n  b\n`).map((i) => i.keyword)).toEqual(['from', 'run']);
+    expect(() => parseDockerfile(`# escape=a${' '.repeat(1024 * 1024)}b\nFROM busybox\n`)).toThrow(/escape must be/);
+  });
+
   it.each([
     ['a bad escape', '# escape=x\nFROM busybox\n'],
     ['a repeated directive', '# escape=`\n# escape=\\\nFROM busybox\n'],

@@ -6,7 +6,7 @@
 import { AppError, ErrorCode } from '../../src/kernel/errors';
 import { loadStack, MAX_ALIAS_COUNT, MAX_COMPOSE_BYTES, MAX_SECRET_BYTES, type LoadStackInput } from '../../src/modules/stacks/compose';
 import { parseEnvFile } from '../../src/modules/stacks/compose/envfile';
-import { substitute } from '../../src/modules/stacks/compose/interpolate';
+import { expressions, substitute } from '../../src/modules/stacks/compose/interpolate';
 import { parseCompose } from '../../src/modules/stacks/compose/load';
 import { parseBytes, parseCpus, parseDuration, shlexSplit } from '../../src/modules/stacks/compose/parse';
 
@@ -438,5 +438,39 @@ describe('the Go parsers', () => {
     expect(shlexSplit(`a "b c" 'd e' f\\ g "h\\"i" # comment`)).toEqual(['a', 'b c', 'd e', 'f g', 'h"i']);
     expect(shlexSplit(`x#y ""`)).toEqual(['x#y', '']);
     expect(() => shlexSplit('a\\')).toThrow('EOF found after escape character');
+  });
+});
+
+describe('interpolation expressions: matched by hand, in linear time', () => {
+  // compose-go's DefaultPattern: the reference the hand-written matcher must agree with
+  const PATTERN = /\$(?:(?<escaped>\$)|(?<named>[_a-z][_a-z0-9]*)|\{(?:(?<braced>[_a-z][_a-z0-9]*(?::?[-+?](?:.*))?)\}|(?<invalid>)))/gi;
+  const viaRegex = (s: string) => [...s.matchAll(PATTERN)].map((m) => ({ start: m.index!, end: m.index! + m[0].length, escaped: m.groups!.escaped, named: m.groups!.named, braced: m.groups!.braced }));
+  const viaMatcher = (s: string) => expressions(s).map((e) => ({ start: e.start, end: e.end, escaped: e.escaped, named: e.named, braced: e.braced }));
+
+  it('finds what DefaultPattern finds, on 20,000 strings made of its characters', () => {
+    const alphabet = ['$', '{', '}', 'a', 'B', '_', '1', ':', '-', '+', '?', '\n', '\r', ' ', 'x'];
+    let seed = 42;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let n = 0; n < 20_000; n++) {
+      let s = '';
+      for (let i = 1 + Math.floor(random() * 16); i > 0; i--) s += alphabet[Math.floor(random() * alphabet.length)];
+      expect([s, viaMatcher(s)]).toEqual([s, viaRegex(s)]);
+    }
+  });
+
+  it('an env file line with a megabyte of blanks is read in one pass (trailing blanks were cut with a backtracking /\\s+$/)', () => {
+    expect(() => parseEnvFile(`A${' '.repeat(1024 * 1024)}B=1\n`, vars({}))).toThrow(/key cannot contain a space/);
+    expect(parseEnvFile(`C=2${' '.repeat(1024 * 1024)}\nD${' '.repeat(1024 * 1024)}=3\n`, vars({}))).toEqual(
+      new Map([
+        ['C', '2'],
+        ['D', '3'],
+      ]),
+    );
+  });
+
+  it('an unclosed `${a-` repeated over 500 KiB is read in one pass (the regular expression backtracked for minutes)', () => {
+    const template = '${a-'.repeat(128 * 1024);
+    expect(expressions(template)).toHaveLength(128 * 1024);
+    expect(() => substitute(template, () => undefined)).toThrow(/invalid interpolation format/);
   });
 });

@@ -70,7 +70,8 @@ export interface Instruction {
 /** Characters a Dockerfile may not hold (see parseDockerfile): controls but tab, LF and CR; format characters; separators but space. */
 const UNCLEAR_CHARACTER = /[^\P{Cc}\t\n\r]|[\p{Cf}\p{Zl}\p{Zp}]|(?! )\p{Zs}/u;
 
-const DIRECTIVE = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
+/** A parser directive, matched on a line whose trailing blanks are cut first (`(.+?)\\s*$` backtracks quadratically on a long run of blanks). */
+const DIRECTIVE = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+)$/;
 /** Parser directives dockerd knows; an unknown one ends the directives (it is a comment). */
 const KNOWN_DIRECTIVES = new Set(['escape', 'syntax', 'check']);
 
@@ -95,7 +96,7 @@ export function parseDockerfile(text: string): Instruction[] {
   let i = 0;
   const seen = new Set<string>();
   for (; i < lines.length; i++) {
-    const m = DIRECTIVE.exec(lines[i]);
+    const m = DIRECTIVE.exec(lines[i].trimEnd());
     if (!m || !KNOWN_DIRECTIVES.has(m[1].toLowerCase())) break;
     const key = m[1].toLowerCase();
     if (seen.has(key)) throw new DockerfileError(`line ${i + 1}: directive "${key}" given twice`);

@@ -81,7 +81,7 @@ function keyName(src: string, state: { line: number }): { key: string; left: str
     inherited = true;
   }
   if (inherited && !key.includes(' ')) state.line++;
-  key = key.replace(/\s+$/u, '');
+  key = key.trimEnd();
   const left = src.slice(offset).replace(/^[\t\v\f\r \u0085\u00a0]+/, '');
   return { key, left, inherited };
 }
@@ -95,7 +95,7 @@ function varValue(src: string, defined: Map<string, string>, lookup: Lookup, sta
     state.line++;
     const comment = value.indexOf(' #');
     if (comment >= 0) value = value.slice(0, comment);
-    value = value.replace(/\s+$/u, '');
+    value = value.trimEnd();
     return { value: expand(value, defined, lookup), left };
   }
   let escaped = false;

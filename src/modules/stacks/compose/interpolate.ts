@@ -21,11 +21,81 @@ export const MAX_VALUES = 200_000;
 
 export class TemplateError extends Error {}
 
-/** compose-go's DefaultPattern: escaped `$$`, named `$VAR`, braced `${…}` (greedy: nesting is resolved below), or an invalid `${`. */
-const PATTERN = /\$(?:(?<escaped>\$)|(?<named>[_a-z][_a-z0-9]*)|\{(?:(?<braced>[_a-z][_a-z0-9]*(?::?[-+?](?:.*))?)\}|(?<invalid>)))/gi;
+/**
+ * compose-go's DefaultPattern, `\$(?:(?<escaped>\$)|(?<named>[_a-z][_a-z0-9]*)|\{(?:(?<braced>[_a-z][_a-z0-9]*(?::?[-+?](?:.*))?)\}|(?<invalid>)))`
+ * (case-insensitive): escaped `$$`, named `$VAR`, braced `${…}` (greedy: up to the last `}` of the
+ * line, nesting is resolved below), or an invalid `${`. As a regular expression it backtracks:
+ * `${a-` repeated over half a MiB took tens of seconds. Matched here by hand, in linear time.
+ */
+export interface Expression {
+  /** Where the match starts (its `$`) and ends (exclusive). */
+  start: number;
+  end: number;
+  escaped?: string;
+  named?: string;
+  braced?: string;
+}
 
-/** The same pattern, for matching one expression (not global: no lastIndex state). */
-const ONE = new RegExp(PATTERN.source, 'i');
+const NAME = /[_a-z][_a-z0-9]*/iy;
+const LINE_END = new Set(['\n', '\r', '\u2028', '\u2029']);
+
+/** The expressions of a template, left to right, as DefaultPattern's global match finds them. */
+export function expressions(s: string): Expression[] {
+  // for each position, the last `}` at or after it on its line (where `.*` then `\}` ends), or -1
+  const lastBrace = new Int32Array(s.length + 1).fill(-1);
+  for (let i = s.length - 1, last = -1; i >= 0; i--) {
+    if (LINE_END.has(s[i])) last = -1;
+    else if (s[i] === '}' && last === -1) last = i;
+    lastBrace[i] = last;
+  }
+  const name = (at: number) => {
+    NAME.lastIndex = at;
+    return NAME.exec(s)?.[0];
+  };
+  const out: Expression[] = [];
+  for (let i = s.indexOf('$'); i >= 0; i = s.indexOf('$', i)) {
+    const next = s[i + 1];
+    if (next === '$') {
+      out.push({ start: i, end: i + 2, escaped: '$' });
+      i += 2;
+      continue;
+    }
+    const named = name(i + 1);
+    if (named) {
+      out.push({ start: i, end: i + 1 + named.length, named });
+      i += 1 + named.length;
+      continue;
+    }
+    if (next !== '{') {
+      i++;
+      continue;
+    }
+    const braced = name(i + 2);
+    let end = -1;
+    if (braced) {
+      const j = i + 2 + braced.length;
+      const op = s[j] === ':' && '-+?'.includes(s[j + 1] ?? 'x') ? j + 2 : '-+?'.includes(s[j] ?? 'x') ? j + 1 : -1;
+      // the operator form takes everything up to the line's last `}`; without one, only `${NAME}`
+      if (op >= 0 && lastBrace[op] >= 0) end = lastBrace[op] + 1;
+      else if (s[j] === '}') end = j + 1;
+    }
+    if (end < 0) out.push({ start: i, end: i + 2 });
+    else out.push({ start: i, end, braced: s.slice(i + 2, end - 1) });
+    i = end < 0 ? i + 2 : end;
+  }
+  return out;
+}
+
+/** DefaultPattern's `replace`: each expression replaced by `fn(match)`. */
+function replaceExpressions(template: string, fn: (match: string) => string): string {
+  let out = '';
+  let at = 0;
+  for (const e of expressions(template)) {
+    out += template.slice(at, e.start) + fn(template.slice(e.start, e.end));
+    at = e.end;
+  }
+  return out + template.slice(at);
+}
 
 type SubstituteFn = (substitution: string, lookup: Lookup, unset: Set<string>) => { value: string; applied: boolean };
 
@@ -51,7 +121,7 @@ export function substitute(template: string, lookup: Lookup): { value: string; u
 
 function substituteWith(template: string, lookup: Lookup, unset: Set<string>): string {
   let failure: TemplateError | undefined;
-  const out = template.replace(PATTERN, (match: string) => {
+  const out = replaceExpressions(template, (match: string) => {
     try {
       return replacement(match, lookup, unset);
     } catch (error) {
@@ -76,7 +146,7 @@ function replacement(match: string, lookup: Lookup, unset: Set<string>): string 
     rest = match.slice(close + 1);
     substring = match.slice(0, close + 1);
   }
-  const groups = ONE.exec(substring)?.groups ?? {};
+  const groups: Partial<Expression> = expressions(substring)[0] ?? {};
   if (groups.escaped) return groups.escaped;
   let substitution = groups.named;
   let braced = false;
