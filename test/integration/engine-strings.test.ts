@@ -6,6 +6,7 @@ import { RegisterDockerHostDocument } from '../../src/generated/graphql';
 import { fromGlobalId } from '../../src/graphql/relay';
 import { eventually, startTestApp, TestApp, testEndpointAllow, testEnv } from '../support/app';
 import { SimEngine, startSimEngine } from '../support/sim-engine';
+import { sql } from '../support/db';
 
 /**
  * What an engine says about itself (`docker info`) is written through the ORM on every sync. A
@@ -31,6 +32,28 @@ describe('engine strings the ORM writes', () => {
     await t?.stop();
     await sim?.stop();
   });
+
+  it('a host with 7,000 images syncs them all (11 parameters per image went past the 65,535 a statement may have)', async () => {
+    const many = await startSimEngine({
+      socketPath: path.join(dir, `images-${process.pid}-${randomBytes(3).toString('hex')}.sock`),
+      images: Array.from({ length: 7000 }, (_, i) => ({ RepoTags: [`local/many:${i}`], Labels: { n: String(i) } })),
+    });
+    try {
+      const token = await t.token({ account: `images-${randomBytes(3).toString('hex')}`, permissions: ['docker.hosts.manage'] });
+      const reg = await t.gql(RegisterDockerHostDocument, { input: { name: 'many', apiEndpoint: many.endpoint, environment: 'development', syncIntervalSeconds: 3600 } }, token);
+      expect(reg.errors).toBeUndefined();
+      const id = fromGlobalId(reg.data!.registerDockerHost.host.id).id;
+      const host = await eventually(async () => {
+        const h = await t.app.services.orm.em.fork().findOne(DockerHost, id, { filters: false });
+        return h && (h.lastSyncedAt || h.lastError) ? h : undefined;
+      }, 60_000);
+      expect({ status: host.status, lastError: host.lastError, imageCount: host.imageCount }).toEqual({ status: HostStatus.CONNECTED, lastError: null, imageCount: 7000 });
+      const [{ n }] = await sql<{ n: number }>(t.databaseUrl, 'select count(*)::int as n from docker_images where host_id = $1', [id]);
+      expect(n).toBe(7000);
+    } finally {
+      await many.stop();
+    }
+  }, 120_000);
 
   it('a host whose `docker info` strings hold U+0000 syncs, and they are stored without it', async () => {
     const token = await t.token({ account: `strings-${randomBytes(3).toString('hex')}`, permissions: ['docker.hosts.manage'] });

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { Engine } from '../../infra/engine/port';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { DockerContainer, DockerHost, DockerImage } from '../../../entities';
+import { DockerContainer, DockerHost } from '../../../entities';
 import { executePrepared } from '../../infra/db/prepared';
-import { storableJson } from '../../infra/db/storable';
+import { storable, storableJson } from '../../infra/db/storable';
 
 /** A container row as we store it (from a list entry or an inspect). */
 export interface ContainerRow {
@@ -139,7 +139,8 @@ export async function syncInventory(em: EntityManager, host: DockerHost, engine:
   for (const gone of beforeById.values()) changes.push({ containerId: gone.containerId, name: gone.name, kind: 'removed', before: gone.state });
 
   await upsertContainers(em, host, rows);
-  await em.nativeDelete(DockerContainer, { host, containerId: { $nin: rows.map((r) => r.containerId) } });
+  // the kept ids as one array parameter (a `not in` list is a parameter per container)
+  await executePrepared(em, `delete from docker_containers where host_id = ?::uuid and not (container_id = any(?::text[]))`, [host.id, rows.map((r) => storable(r.containerId))]);
 
   await replaceImages(em, host, images);
   const now = new Date();
@@ -166,30 +167,30 @@ export async function syncInventory(em: EntityManager, host: DockerHost, engine:
 
 /** Stores a host's full image list: bulk upsert, then delete rows Docker no longer has. */
 export async function replaceImages(em: EntityManager, host: DockerHost, images: Docker.ImageInfo[]): Promise<void> {
-  const now = new Date();
+  // one JSON parameter for all rows, and the kept ids as one array: a host with thousands of images
+  // stays far below PostgreSQL's 65,535 parameters per statement (11 per row failed past ~5,900)
   if (images.length > 0) {
-    await em
-      .getKnex()
-      .insert(
-        images.map((i) => ({
-          id: randomUUID(),
-          account_id: host.account.id,
-          host_id: host.id,
-          image_id: i.Id,
-          repo_tags: storableJson((i.RepoTags ?? []).filter((t) => t !== '<none>:<none>')),
-          repo_digests: storableJson((i.RepoDigests ?? []).filter((t) => t !== '<none>@<none>')),
-          size_bytes: String(i.Size ?? 0),
-          labels: storableJson(i.Labels ?? {}),
-          docker_created_at: i.Created ? new Date(i.Created * 1000) : null,
-          created_at: now,
-          updated_at: now,
-        })),
-      )
-      .into('docker_images')
-      .onConflict(['host_id', 'image_id'])
-      .merge(['repo_tags', 'repo_digests', 'size_bytes', 'labels', 'docker_created_at', 'updated_at']);
+    const rows = images.map((i) => ({
+      id: randomUUID(),
+      image_id: i.Id,
+      repo_tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+      repo_digests: (i.RepoDigests ?? []).filter((t) => t !== '<none>@<none>'),
+      size_bytes: String(i.Size ?? 0),
+      labels: i.Labels ?? {},
+      docker_created_at: i.Created ? new Date(i.Created * 1000) : null,
+    }));
+    await executePrepared(
+      em,
+      `insert into docker_images (id, account_id, host_id, image_id, repo_tags, repo_digests, size_bytes, labels, docker_created_at, created_at, updated_at)
+       select x.id, ?::uuid, ?::uuid, x.image_id, coalesce(x.repo_tags, '[]'), coalesce(x.repo_digests, '[]'), x.size_bytes::bigint, coalesce(x.labels, '{}'), x.docker_created_at, now(), now()
+         from jsonb_to_recordset(?::jsonb) as x(id uuid, image_id text, repo_tags jsonb, repo_digests jsonb, size_bytes text, labels jsonb, docker_created_at timestamptz)
+       on conflict (host_id, image_id) do update set
+         repo_tags = excluded.repo_tags, repo_digests = excluded.repo_digests, size_bytes = excluded.size_bytes, labels = excluded.labels,
+         docker_created_at = excluded.docker_created_at, updated_at = excluded.updated_at`,
+      [host.account.id, host.id, storableJson(rows)],
+    );
   }
-  await em.nativeDelete(DockerImage, { host, imageId: { $nin: images.map((i) => i.Id) } });
+  await executePrepared(em, `delete from docker_images where host_id = ?::uuid and not (image_id = any(?::text[]))`, [host.id, images.map((i) => storable(i.Id))]);
 }
 
 /** Re-lists the images of a host (after pull, build, tag, remove) and stores them. */
