@@ -58,9 +58,22 @@ export class Metrics {
     if (typeof limit === 'string') this.refusals.inc({ limit });
   }
 
-  /** Operation names are client-chosen: keep label cardinality bounded. */
+  /**
+   * Operation names are client-chosen: keep label cardinality bounded. The first
+   * MAX_OPERATION_LABELS distinct names are kept (a deployment's clients use a fixed set); any name
+   * after that counts as `other`, so a client inventing a name per request cannot grow the
+   * registry (each name is a series per outcome and a histogram).
+   */
   static label(name: string | null | undefined): string {
     if (!name) return 'anonymous';
-    return /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) ? name : 'invalid';
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return 'invalid';
+    if (operationLabels.has(name)) return name;
+    if (operationLabels.size >= MAX_OPERATION_LABELS) return 'other';
+    operationLabels.add(name);
+    return name;
   }
 }
+
+/** Distinct operation names kept as metric labels, per process. */
+export const MAX_OPERATION_LABELS = 500;
+const operationLabels = new Set<string>();
