@@ -7,7 +7,7 @@ import { fromGlobalId } from '../../src/graphql/relay';
 import { forkForAccount } from '../../src/infra/db/orm';
 import * as prepared from '../../src/infra/db/prepared';
 import type { RawDockerEvent } from '../../src/infra/engine/event-stream';
-import { createRedisPubSub, FleetPubSub } from '../../src/infra/pubsub';
+import { createRedisPubSub, FleetPubSub, type LiveChannel } from '../../src/infra/pubsub';
 import { eventPayload, ingestEvents } from '../../src/modules/hosts/ingest';
 import { SequencedFeed } from '../../src/platform/supervision/sequenced-feed';
 import { eventually, missingSocketEndpoint, startTestApp, TestApp, testEnv } from '../support/app';
@@ -104,6 +104,8 @@ describe('event delivery latency', () => {
       const there = (two.subscribe(topic, 'h') as AsyncIterable<Record<string, unknown>>)[Symbol.asyncIterator]();
       const [hereFirst, thereFirst] = [here.next(), there.next()];
       await eventually(async () => (await numsub(`${topic}:h`)) === 2, 5000, 20);
+      // confirmed on each side too (a message read with the SUBSCRIBE reply is dropped until then)
+      await Promise.all([here, there].map((c) => (c as unknown as LiveChannel).subscribed));
       const at = new Date('2026-01-02T03:04:05.678Z');
       const acked = one.emitSequenced(topic, { seq: 7, time: at, timeNano: '1' }, 'h', 'latest-event');
       const first = await Promise.race([hereFirst.then((r) => r.value), acked.then(() => 'acknowledged first')]);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import pino from 'pino';
-import { createMemoryPubSub, createRedisPubSub, createPubSub, FleetPubSub } from '../../src/infra/pubsub';
+import { createMemoryPubSub, createRedisPubSub, createPubSub, FleetPubSub, type LiveChannel } from '../../src/infra/pubsub';
 import { eventually, testEnv } from '../support/app';
 
 const logger = pino({ level: 'silent' });
@@ -96,6 +96,9 @@ describe('Redis pub/sub shared by two instances', () => {
     void a.next();
     const bNext = b.next();
     await eventually(async () => (await numsub(topic)) === 1, 5000, 20);
+    // confirmed on this side too: a message read together with the SUBSCRIBE reply is dropped by
+    // graphql-redis-subscriptions until its callback ran (the feeds wait for `subscribed` likewise)
+    await (b as unknown as LiveChannel).subscribed;
     await a.return?.();
     await one.emit(topic, { still: true });
     expect((await WAIT(bNext)).value).toEqual({ still: true });
