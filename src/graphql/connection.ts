@@ -214,8 +214,7 @@ export function childConnection<T extends { id: string }>(ctx: Context, info: Gr
   const columns = needs.rows ? projection(info, meta, [spec.parent, order.field]) : undefined;
   const rows = needs.rows
     ? batchLoaderOf<T[]>(ctx, `page ${field} ${first} ${spec.args.after ?? ''} ${filterKey} ${columns?.join(',') ?? '*'}`, (ids) =>
-        // a fork per batch: a subscription's context (and its EntityManager) lives as long as the feed
-        loadPages(ctx.em.fork(), spec, after, order, first + 1, columns, ids),
+        loadPages(ctx.em, spec, after, order, first + 1, columns, ids),
       ).load(parentId)
     : Promise.resolve([]);
   const count = needs.count ? batchLoaderOf<number>(ctx, `count ${field} ${filterKey}`, (ids) => loadCounts(ctx.em, spec, ids)).load(parentId) : Promise.resolve(undefined);

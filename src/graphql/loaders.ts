@@ -55,9 +55,7 @@ export function loaderOf<T extends { id: string }>(ctx: Context, entity: new () 
   if (!loader) {
     loader = new DataLoader<string, T | null>(
       async (ids) => {
-        // a fork per batch (with the context's tenant filter): a subscription's context lives as long
-        // as the feed, and its own EntityManager would keep every row it ever looked up
-        const rows = (await ctx.em.fork().find(entity as never, { id: { $in: [...ids] } } as never)) as T[];
+        const rows = (await ctx.em.find(entity as never, { id: { $in: [...ids] } } as never)) as T[];
         const byId = new Map(rows.map((r) => [r.id, r]));
         return ids.map((id) => byId.get(id) ?? null);
       },
