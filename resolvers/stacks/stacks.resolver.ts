@@ -180,7 +180,8 @@ export class StackResolver {
 /** Fields of a deployment that are not loaded with its row: the compose text and the specs (large), the stack and cluster. */
 @Resolver(() => SwarmDeployment)
 export class DeploymentFieldsResolver {
-  @FieldResolver(() => String, { description: 'The compose file as given.' })
+  @Authorized(PERMISSIONS.stacksDeploy)
+  @FieldResolver(() => String, { description: 'The compose file as given. Values written in it (environment) are in it: needs swarm.stacks.deploy.' })
   async compose(@Root() d: SwarmDeployment, @Ctx() ctx: Context): Promise<string> {
     return (await ctx.em.findOneOrFail(SwarmDeployment, d.id, { fields: ['compose'] })).compose;
   }

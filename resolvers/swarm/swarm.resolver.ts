@@ -3,7 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import type { FilterQuery } from '@mikro-orm/postgresql';
 import { DockerActivity, DockerHost, SecretKind, SecretReference, SwarmCluster, SwarmEvent, SwarmNetwork, SwarmNode, SwarmNodeRole, SwarmService } from '../../entities';
-import { Context, scopeOf } from '../../src/graphql/context';
+import { assertAnyPermission, Context, hasPermission, scopeOf } from '../../src/graphql/context';
 import { loaderOf } from '../../src/graphql/loaders';
 import { PERMISSIONS } from '../../src/kernel/permissions';
 import { childConnection, ConnectionArgs, paginate } from '../../src/graphql/connection';
@@ -371,9 +371,25 @@ export class SwarmServiceResolver {
   }
 
   @Extensions({ dockerCalls: 1 })
-  @FieldResolver(() => GraphQLJSONObject, { description: "Docker's GET /services/{id}, read live." })
-  inspect(@Root() row: SwarmService, @Ctx() ctx: Context) {
-    return this.services.inspect(scopeOf(ctx), row);
+  @FieldResolver(() => GraphQLJSONObject, {
+    description: "Docker's GET /services/{id}, read live. Environment values are shown to callers with swarm.clusters.manage or swarm.stacks.deploy only (names to others).",
+  })
+  async inspect(@Root() row: SwarmService, @Ctx() ctx: Context) {
+    const inspect = (await this.services.inspect(scopeOf(ctx), row)) as { Spec?: Record<string, unknown>; PreviousSpec?: Record<string, unknown> };
+    return showsSpecValues(ctx) ? inspect : { ...inspect, Spec: envRedacted(inspect.Spec), PreviousSpec: envRedacted(inspect.PreviousSpec) };
+  }
+
+  @FieldResolver(() => GraphQLJSONObject, {
+    description: "Docker's full service spec. Environment values are shown to callers with swarm.clusters.manage or swarm.stacks.deploy only (names to others).",
+  })
+  spec(@Root() row: SwarmService, @Ctx() ctx: Context): Record<string, unknown> {
+    return showsSpecValues(ctx) ? row.spec : envRedacted(row.spec)!;
+  }
+
+  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'The spec before the last update (what rollbackService returns to); environment values as in `spec`.' })
+  previousSpec(@Root() row: SwarmService, @Ctx() ctx: Context): Record<string, unknown> | null {
+    const previous = row.previousSpec ?? null;
+    return showsSpecValues(ctx) ? previous : (envRedacted(previous) ?? null);
   }
 
   @FieldResolver(() => Boolean, {
@@ -488,6 +504,8 @@ export class SecretReferenceResolver {
   @FieldResolver(() => String, { nullable: true, description: 'Configs only: the content, read live. Always null for secrets (write-only).' })
   async data(@Root() row: SecretReference, @Ctx() ctx: Context) {
     if (row.kind !== SecretKind.CONFIG) return null;
+    // a stack's files become configs: their content is for who manages the swarm, deploys stacks or manages its secrets
+    assertAnyPermission(ctx, PERMISSIONS.clustersManage, PERMISSIONS.stacksDeploy, PERMISSIONS.secretsManage);
     return this.configs.data(scopeOf(ctx), row);
   }
 
@@ -581,4 +599,18 @@ export class SwarmActivityResolver {
   swarmEvents(@Root() row: DockerActivity, @Args() page: ConnectionArgs, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     return childConnection(ctx, info, row.id, { entity: SwarmEvent, parent: 'activity', where: () => ({}), args: page, order: { field: 'time', direction: 'asc' } });
   }
+}
+
+/** Whether the caller sees a service spec's environment values (interpolated stack variables among them). */
+function showsSpecValues(ctx: Context): boolean {
+  return hasPermission(ctx, PERMISSIONS.clustersManage) || hasPermission(ctx, PERMISSIONS.stacksDeploy);
+}
+
+/** A service spec with its tasks' environment values replaced by `[redacted]` (names kept). */
+function envRedacted(spec: Record<string, unknown> | null | undefined): Record<string, unknown> | null | undefined {
+  const template = spec?.TaskTemplate as { ContainerSpec?: { Env?: unknown } } | undefined;
+  const env = template?.ContainerSpec?.Env;
+  if (!spec || !Array.isArray(env)) return spec;
+  const redacted = env.map((e) => (typeof e === 'string' && e.includes('=') ? `${e.slice(0, e.indexOf('='))}=[redacted]` : e));
+  return { ...spec, TaskTemplate: { ...template, ContainerSpec: { ...template!.ContainerSpec, Env: redacted } } };
 }

@@ -1,6 +1,6 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { AuthChecker } from 'type-graphql';
-import { forbidden, isServiceUnavailable, serviceUnavailable, unauthenticated } from '../kernel/errors';
+import { AppError, ErrorCode, forbidden, isServiceUnavailable, serviceUnavailable, unauthenticated } from '../kernel/errors';
 import type { Logger } from '../kernel/logger';
 import type { Scope } from '../kernel/scope';
 import { forkForAccount } from '../infra/db/orm';
@@ -98,6 +98,13 @@ export function scopeOf(ctx: Context): Scope {
 
 export function hasPermission(ctx: Context, permission: string): boolean {
   return ctx.principal?.permissions.includes(permission) ?? false;
+}
+
+/** FORBIDDEN unless the caller holds one of `permissions` (the first is named, the others listed). */
+export function assertAnyPermission(ctx: Context, ...permissions: string[]): void {
+  viewerOf(ctx);
+  if (permissions.some((p) => hasPermission(ctx, p))) return;
+  throw new AppError(ErrorCode.FORBIDDEN, `This needs one of the permissions ${permissions.map((p) => `"${p}"`).join(', ')}`, { permission: permissions[0], permissions });
 }
 
 /**

@@ -278,6 +278,12 @@ describe('container instances: hardening', () => {
     expect(JSON.stringify(exec)).not.toContain('never-shown');
     await cancel(id);
     await ended(id);
+    // what it printed is for who runs instances or reads logs, not every member of the account
+    const reader = await t.token({ account: suite.account, permissions: [] });
+    const output = await t.gql(`query($id: ID!) { containerInstance(id: $id) { id stdout stderr } }`, { id }, reader);
+    expect(output.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', permissions: ['containers.instances.run', 'docker.logs.read'] });
+    const logReader = await t.token({ account: suite.account, permissions: ['docker.logs.read'] });
+    expect((await t.gql(`query($id: ID!) { containerInstance(id: $id) { id stdout } }`, { id }, logReader)).errors).toBeUndefined();
     // only fleetgraph labels a container as an instance
     const hostId = (await t.gql<{ dockerHosts: { nodes: Array<{ id: string }> } }, unknown>('{ dockerHosts(first: 1) { nodes { id } } }', {}, token)).data!.dockerHosts.nodes[0].id;
     const fake = await t.gql(

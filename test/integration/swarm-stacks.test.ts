@@ -116,6 +116,25 @@ describe('deployStack on a real 3-node swarm', () => {
     expect(await labelled('shop')).toEqual({ services: ['shop_web', 'shop_worker'], networks: ['shop_back', 'shop_default'], secrets: ['shop_db_password'], configs: ['shop_app_config'] });
   }, 120_000);
 
+  it("a member without swarm permissions sees the services but neither the stack's variable values nor its file contents", async () => {
+    const reader = await t.token({ account, permissions: [] });
+    const Q = `query($c: ID!) { swarmCluster(id: $c) { services(first: 20) { nodes { name spec previousSpec } } } }`;
+    const seen = await t.gql<{ swarmCluster: { services: { nodes: Array<{ name: string; spec: unknown }> } } }, { c: string }>(Q, { c: clusterId }, reader);
+    expect(seen.errors).toBeUndefined();
+    const web = seen.data!.swarmCluster.services.nodes.find((n) => n.name === 'shop_web')!;
+    expect((web.spec as { TaskTemplate: { ContainerSpec: { Env: string[] } } }).TaskTemplate.ContainerSpec.Env).toEqual(['GREETING=[redacted]']);
+    expect(JSON.stringify(seen.data)).not.toContain('GREETING=hi');
+    // the deployer sees them
+    const full = await t.gql<{ swarmCluster: { services: { nodes: Array<{ name: string; spec: unknown }> } } }, { c: string }>(Q, { c: clusterId }, token);
+    expect(JSON.stringify(full.data)).toContain('GREETING=hi');
+    // the compose file and the configs made from the stack's files
+    const compose = await t.gql(`query { stacks(first: 5) { nodes { name deployments(first: 5) { nodes { compose } } } } }`, {}, reader);
+    expect(compose.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', permission: 'swarm.stacks.deploy' });
+    const configs = await t.gql(`query($c: ID!) { swarmCluster(id: $c) { configs(first: 20) { nodes { name data } } } }`, { c: clusterId }, reader);
+    expect(configs.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
+    expect(JSON.stringify(configs.data ?? null)).not.toContain('key=value');
+  });
+
   it('refuses a config whose content changed (Docker cannot change a config) before anything changes, naming it', async () => {
     const input = shop('changed', 'key=other\n');
     const res = await t.gql(DEPLOY, { input }, token);
