@@ -33,20 +33,26 @@ describe('engine strings the ORM writes', () => {
     await sim?.stop();
   });
 
+  /** Registers an engine for a fresh account and waits for its first sync (or failure); the host row as stored. */
+  async function registerAndSync(name: string, apiEndpoint: string): Promise<{ id: string; host: DockerHost }> {
+    const token = await t.token({ account: `${name}-${randomBytes(3).toString('hex')}`, permissions: ['docker.hosts.manage'] });
+    const reg = await t.gql(RegisterDockerHostDocument, { input: { name, apiEndpoint, environment: 'development', syncIntervalSeconds: 3600 } }, token);
+    expect(reg.errors).toBeUndefined();
+    const id = fromGlobalId(reg.data!.registerDockerHost.host.id).id;
+    const host = await eventually(async () => {
+      const h = await t.app.services.orm.em.fork().findOne(DockerHost, id, { filters: false });
+      return h && (h.lastSyncedAt || h.lastError) ? h : undefined;
+    }, 60_000);
+    return { id, host };
+  }
+
   it('a host with 7,000 images syncs them all (11 parameters per image went past the 65,535 a statement may have)', async () => {
     const many = await startSimEngine({
       socketPath: path.join(dir, `images-${process.pid}-${randomBytes(3).toString('hex')}.sock`),
       images: Array.from({ length: 7000 }, (_, i) => ({ RepoTags: [`local/many:${i}`], Labels: { n: String(i) } })),
     });
     try {
-      const token = await t.token({ account: `images-${randomBytes(3).toString('hex')}`, permissions: ['docker.hosts.manage'] });
-      const reg = await t.gql(RegisterDockerHostDocument, { input: { name: 'many', apiEndpoint: many.endpoint, environment: 'development', syncIntervalSeconds: 3600 } }, token);
-      expect(reg.errors).toBeUndefined();
-      const id = fromGlobalId(reg.data!.registerDockerHost.host.id).id;
-      const host = await eventually(async () => {
-        const h = await t.app.services.orm.em.fork().findOne(DockerHost, id, { filters: false });
-        return h && (h.lastSyncedAt || h.lastError) ? h : undefined;
-      }, 60_000);
+      const { id, host } = await registerAndSync('many', many.endpoint);
       expect({ status: host.status, lastError: host.lastError, imageCount: host.imageCount }).toEqual({ status: HostStatus.CONNECTED, lastError: null, imageCount: 7000 });
       const [{ n }] = await sql<{ n: number }>(t.databaseUrl, 'select count(*)::int as n from docker_images where host_id = $1', [id]);
       expect(n).toBe(7000);
@@ -56,14 +62,7 @@ describe('engine strings the ORM writes', () => {
   }, 120_000);
 
   it('a host whose `docker info` strings hold U+0000 syncs, and they are stored without it', async () => {
-    const token = await t.token({ account: `strings-${randomBytes(3).toString('hex')}`, permissions: ['docker.hosts.manage'] });
-    const reg = await t.gql(RegisterDockerHostDocument, { input: { name: 'nul', apiEndpoint: sim.endpoint, environment: 'development', syncIntervalSeconds: 3600 } }, token);
-    expect(reg.errors).toBeUndefined();
-    const id = fromGlobalId(reg.data!.registerDockerHost.host.id).id;
-    const host = await eventually(async () => {
-      const h = await t.app.services.orm.em.fork().findOne(DockerHost, id, { filters: false });
-      return h && (h.lastSyncedAt || h.lastError) ? h : undefined;
-    });
+    const { host } = await registerAndSync('nul', sim.endpoint);
     expect({ status: host.status, lastError: host.lastError }).toEqual({ status: HostStatus.CONNECTED, lastError: null });
     expect({ operatingSystem: host.operatingSystem, kernelVersion: host.kernelVersion }).toEqual({ operatingSystem: 'SimLinux', kernelVersion: '6.1-evil' });
     expect(host.imageCount).toBe(1);
