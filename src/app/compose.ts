@@ -66,7 +66,7 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
     embedded = await startEmbeddedPostgres(config.dataDir, logger);
     databaseUrl = embedded.url;
   }
-  const orm = await initOrm(databaseUrl, { logger: (message) => logger.debug({ orm: message }, 'mikro-orm'), colors: false });
+  const orm = await initOrm(databaseUrl, { logger: (message) => logger.debug({ orm: message }, 'mikro-orm'), colors: false }, config.limits.statementTimeoutMs);
   await migrate(orm, databaseUrl, logger);
   const pubsub = createPubSub(config.redisUrl, logger);
   const metrics = new Metrics();

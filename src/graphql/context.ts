@@ -3,6 +3,7 @@ import type { AuthChecker } from 'type-graphql';
 import { AppError, ErrorCode, forbidden, isServiceUnavailable, serviceUnavailable, unauthenticated } from '../kernel/errors';
 import type { Logger } from '../kernel/logger';
 import type { Scope } from '../kernel/scope';
+import { Allowance, loadedTooMuch, spend } from '../kernel/operation';
 import { forkForAccount } from '../infra/db/orm';
 import type { FleetPubSub } from '../infra/pubsub';
 
@@ -43,6 +44,8 @@ export interface Context {
   events: Pick<FleetPubSub, 'subscribe' | 'subscribeSequenced' | 'onReconnect'>;
   /** Aborted when the request passes its deadline or its client leaves: live Docker reads stop waiting. */
   signal?: AbortSignal;
+  /** Bytes a query or mutation may still load (limits.maxLoadedBytes); attached by the transports, none for subscriptions. */
+  loadable?: Allowance;
   /** Built once by scopeOf. */
   scope?: Scope;
 }
@@ -92,6 +95,9 @@ export function scopeOf(ctx: Context): Scope {
     get signal() {
       return ctxRef.signal;
     },
+    get loadable() {
+      return ctxRef.loadable;
+    },
   };
   return ctx.scope;
 }
@@ -116,3 +122,13 @@ export const authChecker: AuthChecker<Context> = ({ context }, permissions) => {
   for (const p of permissions) if (!hasPermission(context, p)) throw forbidden(p);
   return true;
 };
+
+/**
+ * A large stored value (instance output, a compose file, deployment specs) on its way into a
+ * query's answer: counted against what the operation may load (limits.maxLoadedBytes), so a page
+ * of them cannot fill the server's memory. Past the allowance: QUERY_TOO_COMPLEX.
+ */
+export function loadedValue<T>(ctx: Context, value: T, size: number): T {
+  if (!spend(ctx.loadable, size)) throw loadedTooMuch(ctx.loadable!.max);
+  return value;
+}

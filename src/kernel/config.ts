@@ -63,6 +63,18 @@ export interface Limits {
   dockerCallCost: number;
   /** Deadline of an HTTP request: past it the request is answered with TIMEOUT and its live Docker reads are abandoned. */
   requestTimeoutMs: number;
+  /**
+   * Longest one database statement may run, on every pooled connection (PostgreSQL's
+   * statement_timeout): one past it is cancelled, and a request that waited on it answers
+   * SERVICE_UNAVAILABLE. Migrations run without it.
+   */
+  statementTimeoutMs: number;
+  /**
+   * Bytes one query or mutation may load: the answers of its live Docker calls and its large
+   * stored fields (instance output, compose files, deployment specs). Past it the call or field
+   * fails with QUERY_TOO_COMPLEX (limit loadedBytes); what was loaded before stays in the answer.
+   */
+  maxLoadedBytes: number;
   /** Bytes a WebSocket may have unsent before a subscription delivering to it is ended as too slow. */
   maxWsBufferedBytes: number;
   /** Open WebSocket connections per account (per replica). */
@@ -174,6 +186,8 @@ export const DEFAULT_LIMITS: Limits = {
   listSize: 20,
   dockerCallCost: 500,
   requestTimeoutMs: 30_000,
+  statementTimeoutMs: 30_000,
+  maxLoadedBytes: 128 * 1024 * 1024,
   maxWsBufferedBytes: 16 * 1024 * 1024,
   maxConnectionsPerAccount: 50,
   maxSubscriptionsPerAccount: 1000,

@@ -113,8 +113,11 @@ export function boundedMessage(message: string): string {
   return out.length > MAX_MESSAGE_LENGTH ? `${out.slice(0, MAX_MESSAGE_LENGTH)}…` : out;
 }
 
-/** PostgreSQL SQLSTATE classes of a lost or refused connection (08), resources (53), shutdown (57P). */
-const UNAVAILABLE_SQLSTATE = /^(08|53|57P)/;
+/**
+ * PostgreSQL SQLSTATE classes of a lost or refused connection (08), resources (53), shutdown
+ * (57P), and a statement cancelled by statement_timeout (57014).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P|57014$)/;
 const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const UNAVAILABLE_TEXT = /Connection terminated|Timeout acquiring a connection|Connection is closed|connection timeout|Client has encountered a connection error/i;
 

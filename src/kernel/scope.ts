@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { forbidden } from './errors';
 import type { Logger } from './logger';
+import type { Allowance } from './operation';
 
 /**
  * Who acts: a user of the account (a request carrying their token) or a system worker acting
@@ -22,6 +23,8 @@ export interface Scope {
   readonly em: EntityManager;
   readonly log: Logger;
   readonly signal?: AbortSignal;
+  /** What a request's live reads and large fields may still load (src/kernel/operation.ts); none for workers. */
+  readonly loadable?: Allowance;
 }
 
 /** `user:<subject>` or `system:<worker>`: the actor as audit rows store it. */

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   DocumentNode,
   getOperationAST,
@@ -83,6 +84,9 @@ export class OperationGate {
   deadline(onTimeout?: (error: AppError) => void): Deadline {
     const ms = this.config.limits.requestTimeoutMs;
     const controller = new AbortController();
+    // every live read of the operation and each of its Docker requests listens (and stops listening when done);
+    // the operation's cost limit bounds how many there are
+    setMaxListeners(0, controller.signal);
     const timer = setTimeout(() => {
       const error = this.refused(timedOut(ms));
       controller.abort(error);

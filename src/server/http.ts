@@ -10,6 +10,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { GraphQLError } from 'graphql';
 import type { Config } from '../kernel/config';
+import { allowance } from '../kernel/operation';
 import { ErrorCode, formatError } from '../kernel/errors';
 import { buildContext, Context } from '../graphql/context';
 import type { ServerDeps } from './deps';
@@ -103,6 +104,7 @@ export async function startServer(deps: ServerDeps): Promise<Server> {
       if ('errors' in admitted) throw admitted.errors[0];
     }
     context.signal = res.locals.signal as AbortSignal;
+    context.loadable = allowance(config.limits.maxLoadedBytes);
     return context;
   };
   app.use(

@@ -8,6 +8,7 @@ import { AppError, conflict, unauthenticated } from '../kernel/errors';
 import { buildContext } from '../graphql/context';
 import { isExpired, Principal, bearerToken } from './auth';
 import { abortable } from '../kernel/abort';
+import { allowance } from '../kernel/operation';
 import type { Deadline, OperationGate } from './gate';
 import type { ServerDeps } from './deps';
 import { AccountLimits, accountKey, addressKey, rateLimited } from './rate-limit';
@@ -311,6 +312,7 @@ export function attachWebSocketServer(httpServer: HttpServer, gate: OperationGat
       // subscriptions have no deadline: they run until completed
       op.deadline = gate.deadline();
       contextValue.signal = op.deadline.signal;
+      contextValue.loadable = allowance(config.limits.maxLoadedBytes);
     }
     gate.observe('ws', payload.operationName ?? operation.name?.value, operation.operation, 'started');
     return {

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Client as PgClient } from 'pg';
@@ -6,8 +8,10 @@ import type WebSocket from 'ws';
 import { HostStatus } from '../../entities';
 import { DEFAULT_LIMITS, Limits } from '../../src/kernel/config';
 import { Topic } from '../../src/infra/pubsub/topics';
-import { eventually, startTestApp, subscribe, TestApp } from '../support/app';
+import { eventually, startTestApp, subscribe, testEndpointAllow, TestApp } from '../support/app';
 import { rawGraphqlWs, trackedClient, wsExecute } from '../support/ws-helpers';
+import { dockerSocket } from '../support/docker';
+import { DOCKER_API_VERSION } from '../../src/infra/engine/client';
 
 /**
  * Issue 7, items 7–10 and 12: documents that used to stall the server are refused before
@@ -450,3 +454,117 @@ describe('a paused subscriber that opted out of sharing (maxWsBufferedBytes 1 Mi
     await raw.closed;
   });
 });
+
+/**
+ * A TCP forwarder to the test dockerd that can hold what the client sends (so requests on
+ * pooled connections hang), and tells when the client closed a connection it held.
+ */
+async function stallingForwarder() {
+  const held = new Set<net.Socket>();
+  let stalled = false;
+  let closedWhileHeld = 0;
+  const all = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(dockerSocket());
+    all.add(client);
+    client.on('close', () => all.delete(client));
+    for (const s of [client, upstream]) s.on('error', () => undefined);
+    client.on('data', (chunk) => {
+      if (stalled) held.add(client);
+      else upstream.write(chunk);
+    });
+    upstream.pipe(client);
+    client.on('close', () => {
+      if (held.delete(client)) closedWhileHeld++;
+      upstream.destroy();
+    });
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    stall: (on: boolean) => (stalled = on),
+    get held() {
+      return held.size;
+    },
+    get closedWhileHeld() {
+      return closedWhileHeld;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const c of all) c.destroy();
+      }),
+  };
+}
+
+describe('live reads are bounded by their request (requestTimeoutMs 700, maxLoadedBytes sized to the test engine)', () => {
+  let t: TestApp;
+  let token: string;
+  let hostId: string;
+  let proxy: Awaited<ReturnType<typeof stallingForwarder>>;
+  let oneList: number;
+  const NETWORKS = (n: number) => `query($h: ID!) { ${Array.from({ length: n }, (_, i) => `n${i}: networks(hostId: $h) { name }`).join(' ')} }`;
+
+  beforeAll(async () => {
+    // the size of one answer of GET /networks on this engine: two fit in the allowance, three do not
+    oneList = await networksAnswerBytes();
+    t = await startTestApp({
+      redis: false,
+      config: { limits: limitsWith({ requestTimeoutMs: 700, maxLoadedBytes: Math.floor(oneList * 2.5) }) },
+      env: { FLEETGRAPH_ENDPOINT_ALLOW: testEndpointAllow('127.0.0.1') },
+    });
+    token = await t.token({ account: 'bounded-reads', permissions: ['docker.hosts.manage'] });
+    proxy = await stallingForwarder();
+    const res = await t.gql<{ registerDockerHost: { host: { id: string } } }, { input: object }>(
+      `mutation($input: RegisterDockerHostInput!) { registerDockerHost(input: $input) { host { id } } }`,
+      { input: { name: 'stalling', apiEndpoint: `tcp://127.0.0.1:${proxy.port}`, environment: 'development', syncIntervalSeconds: 3600 } },
+      token,
+    );
+    expect(res.errors).toBeUndefined();
+    hostId = res.data!.registerDockerHost.host.id;
+  }, 60_000);
+  afterAll(async () => {
+    await t?.stop();
+    await proxy?.close();
+  });
+
+  it('what one operation loads from Docker is bounded: past maxLoadedBytes a live field fails with QUERY_TOO_COMPLEX, the next operation starts afresh', async () => {
+    expect(oneList).toBeGreaterThan(100);
+    const two = await t.gql<Record<string, Array<{ name: string }>>, { h: string }>(NETWORKS(2), { h: hostId }, token);
+    expect(two.errors).toBeUndefined();
+    expect(two.data!.n0.map((n) => n.name)).toContain('host');
+    const four = await t.gql<Record<string, Array<{ name: string }> | null>, { h: string }>(NETWORKS(4), { h: hostId }, token);
+    expect(four.errors?.length).toBeGreaterThanOrEqual(1);
+    for (const e of four.errors!) expect(e.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'loadedBytes', max: Math.floor(oneList * 2.5) });
+    // the allowance is per operation
+    expect((await t.gql(NETWORKS(2), { h: hostId }, token)).errors).toBeUndefined();
+  });
+
+  it('a live read still waiting at the deadline is cancelled: its connection to the engine is closed, not left to finish unobserved', async () => {
+    proxy.stall(true);
+    try {
+      const started = performance.now();
+      const res = await t.gql(NETWORKS(1), { h: hostId }, token);
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'TIMEOUT' });
+      await eventually(async () => proxy.closedWhileHeld >= 1, 5_000, 50);
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      proxy.stall(false);
+    }
+    expect((await t.gql(NETWORKS(1), { h: hostId }, token)).errors).toBeUndefined();
+  });
+});
+
+/** Bytes of the test dockerd's answer to GET /networks (what one `networks` field loads). */
+function networksAnswerBytes(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ socketPath: dockerSocket(), path: `/${DOCKER_API_VERSION}/networks` }, (res) => {
+      let n = 0;
+      res.on('data', (c: Buffer) => (n += c.length));
+      res.on('end', () => resolve(n));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}

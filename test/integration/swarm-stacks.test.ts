@@ -118,11 +118,14 @@ describe('deployStack on a real 3-node swarm', () => {
 
   it("a member without swarm permissions sees the services but neither the stack's variable values nor its file contents", async () => {
     const reader = await t.token({ account, permissions: [] });
-    const Q = `query($c: ID!) { swarmCluster(id: $c) { services(first: 20) { nodes { name spec previousSpec } } } }`;
-    const seen = await t.gql<{ swarmCluster: { services: { nodes: Array<{ name: string; spec: unknown }> } } }, { c: string }>(Q, { c: clusterId }, reader);
+    const Q = `query($c: ID!) { swarmCluster(id: $c) { services(first: 20) { nodes { name spec previousSpec inspect } } } }`;
+    type Env = { TaskTemplate: { ContainerSpec: { Env: string[] } } };
+    const seen = await t.gql<{ swarmCluster: { services: { nodes: Array<{ name: string; spec: Env; inspect: { Spec: Env } }> } } }, { c: string }>(Q, { c: clusterId }, reader);
     expect(seen.errors).toBeUndefined();
     const web = seen.data!.swarmCluster.services.nodes.find((n) => n.name === 'shop_web')!;
-    expect((web.spec as { TaskTemplate: { ContainerSpec: { Env: string[] } } }).TaskTemplate.ContainerSpec.Env).toEqual(['GREETING=[redacted]']);
+    expect(web.spec.TaskTemplate.ContainerSpec.Env).toEqual(['GREETING=[redacted]']);
+    // the live inspect of a row of the nested page (read through the row's cluster) is redacted the same way
+    expect(web.inspect.Spec.TaskTemplate.ContainerSpec.Env).toEqual(['GREETING=[redacted]']);
     expect(JSON.stringify(seen.data)).not.toContain('GREETING=hi');
     // the deployer sees them
     const full = await t.gql<{ swarmCluster: { services: { nodes: Array<{ name: string; spec: unknown }> } } }, { c: string }>(Q, { c: clusterId }, token);
@@ -133,6 +136,38 @@ describe('deployStack on a real 3-node swarm', () => {
     const configs = await t.gql(`query($c: ID!) { swarmCluster(id: $c) { configs(first: 20) { nodes { name data } } } }`, { c: clusterId }, reader);
     expect(configs.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
     expect(JSON.stringify(configs.data ?? null)).not.toContain('key=value');
+  });
+
+  it("live reads of the rows of a cluster's nested pages (inspect, tasks) reach the cluster's manager", async () => {
+    const Q = `query($c: ID!) { swarmCluster(id: $c) {
+      nodes(first: 3) { nodes { hostname inspect } }
+      services(first: 5) { nodes { name inspect tasks { desiredState node { hostname } } } }
+      networks { name inspect }
+      secrets(first: 5) { nodes { name inspect } }
+      configs(first: 5) { nodes { name inspect } } } }`;
+    type Named = { name: string; inspect: { Spec: { Name: string } } };
+    const res = await t.gql<
+      {
+        swarmCluster: {
+          nodes: { nodes: Array<{ hostname: string; inspect: { Description: { Hostname: string } } }> };
+          services: { nodes: Array<Named & { tasks: Array<{ desiredState: string; node: { hostname: string } | null }> }> };
+          networks: Array<{ name: string; inspect: { Name: string } }>;
+          secrets: { nodes: Named[] };
+          configs: { nodes: Named[] };
+        };
+      },
+      { c: string }
+    >(Q, { c: clusterId }, token);
+    expect(res.errors).toBeUndefined();
+    const c = res.data!.swarmCluster;
+    expect(c.nodes.nodes).toHaveLength(3);
+    for (const n of c.nodes.nodes) expect(n.inspect.Description.Hostname).toBe(n.hostname);
+    const web = c.services.nodes.find((s) => s.name === 'shop_web')!;
+    expect(web.inspect.Spec.Name).toBe('shop_web');
+    expect(web.tasks.filter((task) => task.desiredState === 'running')).toHaveLength(2);
+    expect(c.networks.find((n) => n.name === 'shop_back')?.inspect.Name).toBe('shop_back');
+    expect(c.secrets.nodes.find((s) => s.name === 'shop_db_password')?.inspect.Spec.Name).toBe('shop_db_password');
+    expect(c.configs.nodes.find((s) => s.name === 'shop_app_config')?.inspect.Spec.Name).toBe('shop_app_config');
   });
 
   it('refuses a config whose content changed (Docker cannot change a config) before anything changes, naming it', async () => {

@@ -6,6 +6,7 @@ import { ENTITIES, INTERNAL_ENTITIES, AccountOwned, Account } from '../../../ent
 import { migrationsList } from './migrations';
 import { StorableEntities } from './storable';
 import type { Logger } from '../../kernel/logger';
+import { DEFAULT_LIMITS } from '../../kernel/config';
 
 export const TENANT_FILTER = 'tenant';
 
@@ -14,7 +15,10 @@ export function tenantScopedEntities(): string[] {
   return ENTITIES.filter((e) => e.prototype instanceof AccountOwned || e === Account).map((e) => e.name);
 }
 
-export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Options {
+/** A transaction left open this long without a statement is ended by PostgreSQL (its locks with it). */
+const IDLE_IN_TRANSACTION_MS = 60_000;
+
+export function ormOptions(clientUrl: string, extra: Partial<Options> = {}, statementTimeoutMs = DEFAULT_LIMITS.statementTimeoutMs): Options {
   return {
     clientUrl,
     entities: [...ENTITIES, ...INTERNAL_ENTITIES],
@@ -34,7 +38,15 @@ export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Opt
     // statements (src/infra/db/prepared.ts) are planned for their actual parameters every time: with
     // generic plans, the event insert and activity link got slower as the table grew (bench:replicas'
     // ingest lag p50 went from 1.6 to 160 ms)
-    driverOptions: { connection: { options: '-c jit=off -c plan_cache_mode=force_custom_plan' } },
+    // No statement runs without a bound: a lock held by a stuck transaction, or a plan gone wrong, ends
+    // in an error instead of holding a pooled connection (and the request or worker on it) forever.
+    driverOptions: {
+      connection: {
+        options: '-c jit=off -c plan_cache_mode=force_custom_plan',
+        statement_timeout: statementTimeoutMs,
+        idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
+      },
+    },
     migrations: {
       migrationsList: migrationsList(),
       path: path.join(__dirname, 'migrations'),
@@ -67,8 +79,8 @@ export function withSnapshot(options: Options): Options {
   return { ...options, migrations: { ...options.migrations, snapshot: true } };
 }
 
-export async function initOrm(clientUrl: string, extra: Partial<Options> = {}): Promise<MikroORM> {
-  return MikroORM.init(ormOptions(clientUrl, extra));
+export async function initOrm(clientUrl: string, extra: Partial<Options> = {}, statementTimeoutMs?: number): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(clientUrl, extra, statementTimeoutMs));
 }
 
 /** Advisory lock key: replicas starting together run migrations one after another. */
@@ -85,7 +97,13 @@ export async function migrate(orm: MikroORM, clientUrl: string, logger?: Logger)
     const started = Date.now();
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     const waited = Date.now() - started;
-    const applied = await orm.getMigrator().up();
+    // in one transaction of our own, so its statements may take as long as they need (an index on a
+    // large table), without the pool's statement_timeout
+    const connection = orm.em.getConnection();
+    const applied = await connection.transactional(async (trx) => {
+      await connection.execute('set local statement_timeout = 0', [], 'run', trx);
+      return orm.getMigrator().up({ transaction: trx });
+    });
     logger?.info({ applied: applied.map((m) => m.name), lockWaitMs: waited }, 'migrations applied');
     return applied.map((m) => m.name);
   } finally {

@@ -8,6 +8,7 @@ import { inspect } from 'node:util';
 import Docker from 'dockerode';
 import { AppError, ErrorCode, badInput } from '../../kernel/errors';
 import { ENDPOINT_ALLOW_ENV, EndpointPolicy, normalSocketPath, parseAddress } from '../../kernel/addresses';
+import { currentBounds, loadedTooMuch, spend } from '../../kernel/operation';
 
 export interface TlsCredentials {
   ca?: string;
@@ -342,17 +343,35 @@ export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** The error code of an answer cut off at maxResponseBytes (mapped by src/infra/engine/errors.ts). */
 export const RESPONSE_TOO_LARGE = 'ERESPONSETOOLARGE';
 
-/** Destroys any answer that grows past maxBytes (each request of the agent, counted on its own). */
+/**
+ * Destroys any answer that grows past maxBytes (each request of the agent, counted on its own).
+ * A request made within a live read of a query or mutation (runBounded, src/kernel/operation.ts)
+ * also counts its answer against the operation's loadable bytes, and is cancelled when the
+ * operation's signal aborts (deadline, client gone) instead of running on unobserved.
+ */
 function capResponses(agent: http.Agent, maxBytes: number): void {
   const target = agent as unknown as { addRequest: (req: http.ClientRequest, options: object) => void };
   const add = target.addRequest.bind(agent);
   target.addRequest = (req, opts) => {
+    const op = currentBounds();
+    const signal = op?.signal;
+    if (signal) {
+      const cancel = () => req.destroy(signal.reason as Error);
+      if (signal.aborted) queueMicrotask(cancel);
+      else {
+        signal.addEventListener('abort', cancel, { once: true });
+        req.once('close', () => signal.removeEventListener('abort', cancel));
+      }
+    }
     // attached before docker-modem's own 'response' handler (the agent sees the request first)
     req.once('response', (res: http.IncomingMessage) => {
       let seen = 0;
       res.on('data', (chunk: Buffer) => {
         seen += chunk.length;
         if (seen > maxBytes) req.destroy(Object.assign(new Error(`answer larger than ${maxBytes} bytes`), { code: RESPONSE_TOO_LARGE }));
+        // cut off while it is still arriving; an answer already complete (its socket back in the pool,
+        // where an error would go unhandled) is refused by boundedRead once the call returns
+        else if (!spend(op?.loadable, chunk.length) && !res.complete) req.destroy(loadedTooMuch(op!.loadable!.max));
       });
     });
     add(req, opts);

@@ -1,7 +1,7 @@
 import { DockerContainer, DockerHost } from '../../../entities';
 import { notFound } from '../../kernel/errors';
 import { toGlobalId } from '../../kernel/ids';
-import { abortable } from '../../kernel/abort';
+import { boundedRead } from '../../kernel/operation';
 import type { Scope } from '../../kernel/scope';
 import type { Engine } from '../../infra/engine/port';
 import type { ActivityHandle, Audit } from '../../platform/audit/activity';
@@ -40,9 +40,7 @@ export class HostOperations {
   /** The one way to read live from a host's Docker (inspect, lists): nothing audited; gives up when the scope's signal aborts. */
   async read<T>(scope: Scope, host: DockerHost, fn: (engine: Engine) => Promise<T>): Promise<T> {
     const engine = await this.hosts.engine(scope, host);
-    // past the deadline (or the client gone) no Docker call starts
-    scope.signal?.throwIfAborted();
-    return abortable(fn(engine), scope.signal);
+    return boundedRead(scope, () => fn(engine));
   }
 
   /** The host's engine, for streams that outlive one call (logs). */

@@ -272,8 +272,7 @@ export class SwarmManager {
 
   /** Live `GET /networks/{id}` on the manager. */
   async inspectNetwork(scope: Scope, network: SwarmNetwork): Promise<NetworkInspect> {
-    await scope.em.populate(network, ['cluster']);
-    return this.ops.read(scope, network.cluster as SwarmCluster, (manager) => manager.inspectNetwork(network.networkId));
+    return this.ops.readOf(scope, network, (manager) => manager.inspectNetwork(network.networkId));
   }
 }
 

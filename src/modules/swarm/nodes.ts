@@ -31,8 +31,7 @@ export class NodeManager {
 
   /** Live `GET /nodes/{id}` on the cluster's manager. */
   async inspect(scope: Scope, node: SwarmNode): Promise<NodeInspect> {
-    await scope.em.populate(node, ['cluster']);
-    return this.ops.read(scope, node.cluster as SwarmCluster, (manager) => manager.inspectNode(node.nodeId));
+    return this.ops.readOf(scope, node, (manager) => manager.inspectNode(node.nodeId));
   }
 
   async update(scope: Scope, id: string, input: NodeUpdateInput, action = 'node.update') {

@@ -6,8 +6,9 @@ import { isQuorumLoss } from '../../infra/engine/errors';
 import type { Engine } from '../../infra/engine/port';
 import { forkForAccount } from '../../infra/db/orm';
 import type { FleetPubSub } from '../../infra/pubsub';
-import { abortable } from '../../kernel/abort';
-import { AppError, ErrorCode } from '../../kernel/errors';
+import { boundedRead } from '../../kernel/operation';
+import { AppError, ErrorCode, notFound } from '../../kernel/errors';
+import { toGlobalId } from '../../kernel/ids';
 import type { Logger } from '../../kernel/logger';
 import type { Scope } from '../../kernel/scope';
 import { failureText } from '../../platform/supervision/deps';
@@ -43,6 +44,22 @@ export class ClusterOperations {
     private readonly managerFailed: (clusterId: string) => void = () => undefined,
   ) {}
 
+  /**
+   * The cluster a row belongs to, as a managed entity of the scope's EntityManager (no query when
+   * it is loaded already). Rows of nested pages are not ORM entities and carry their cluster as
+   * `{ id }`, which `em.populate` cannot load: every live read on a row goes through here.
+   */
+  async clusterOf(scope: Scope, ref: { id: string }): Promise<SwarmCluster> {
+    const cluster = await scope.em.findOne(SwarmCluster, ref.id);
+    if (!cluster) throw notFound('SwarmCluster', toGlobalId('SwarmCluster', ref.id));
+    return cluster;
+  }
+
+  /** Like read, for a row of the cluster (see clusterOf). */
+  async readOf<T>(scope: Scope, row: { cluster: { id: string } }, fn: (engine: Engine) => Promise<T>): Promise<T> {
+    return this.read(scope, await this.clusterOf(scope, row.cluster), fn);
+  }
+
   /** The engine of a manager that answers (the registered one, else another registered manager). */
   engine(scope: Scope, cluster: SwarmCluster): Promise<Engine> {
     return clusterEngine(this.deps.connections, scope.em, cluster);
@@ -65,9 +82,7 @@ export class ClusterOperations {
   async read<T>(scope: Scope, cluster: SwarmCluster, fn: (engine: Engine) => Promise<T>): Promise<T> {
     try {
       const engine = await this.engine(scope, cluster);
-      // past the deadline (or the client gone) no Docker call starts
-      scope.signal?.throwIfAborted();
-      return await abortable(fn(engine), scope.signal);
+      return await boundedRead(scope, () => fn(engine));
     } catch (err) {
       await this.noticeFailure(cluster, err);
       throw err;

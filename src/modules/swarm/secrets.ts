@@ -191,15 +191,13 @@ export class ConfigManager {
 
   /** Docker's inspect of a secret or config, read live. */
   async inspect(scope: Scope, row: SecretReference): Promise<SecretInspect> {
-    await scope.em.populate(row, ['cluster']);
-    return this.ops.read(scope, row.cluster as SwarmCluster, (manager) => (row.kind === SecretKind.SECRET ? manager.inspectSecret(row.dockerId) : manager.inspectConfig(row.dockerId)));
+    return this.ops.readOf(scope, row, (manager) => (row.kind === SecretKind.SECRET ? manager.inspectSecret(row.dockerId) : manager.inspectConfig(row.dockerId)));
   }
 
   /** The config's content, read live (configs are not secret). */
   async data(scope: Scope, row: SecretReference): Promise<string> {
     if (row.kind !== SecretKind.CONFIG) throw conflict('Secret values are write-only');
-    await scope.em.populate(row, ['cluster']);
-    const cfg = await this.ops.read(scope, row.cluster as SwarmCluster, (manager) => manager.inspectConfig(row.dockerId));
+    const cfg = await this.ops.readOf(scope, row, (manager) => manager.inspectConfig(row.dockerId));
     return Buffer.from(cfg.Spec?.Data ?? '', 'base64').toString('utf8');
   }
 }

@@ -297,8 +297,7 @@ export class ServiceManager {
 
   /** Tasks of a service (live), newest first, with their node's hostname. */
   async tasks(scope: Scope, service: SwarmService, desiredState?: string) {
-    await scope.em.populate(service, ['cluster']);
-    const cluster = service.cluster as SwarmCluster;
+    const cluster = await this.ops.clusterOf(scope, service.cluster);
     const filters: Record<string, string[]> = { service: [service.serviceId] };
     if (desiredState) filters['desired-state'] = [desiredState];
     const tasks = await this.ops.read(scope, cluster, (manager) => manager.listTasks(filters));
@@ -325,8 +324,7 @@ export class ServiceManager {
 
   /** Live `GET /services/{id}`. */
   async inspect(scope: Scope, service: SwarmService): Promise<ServiceInspect> {
-    await scope.em.populate(service, ['cluster']);
-    return this.ops.read(scope, service.cluster as SwarmCluster, (manager) => manager.inspectService(service.serviceId));
+    return this.ops.readOf(scope, service, (manager) => manager.inspectService(service.serviceId));
   }
 
   /** Lines of every task of the service (Docker's service logs), demultiplexed, with task and node ids. */
