@@ -84,3 +84,35 @@ export function batchLoaderOf<V>(ctx: Context, key: string, batch: (ids: readonl
   }
   return loader;
 }
+
+/** Drops a context's lookups (their rows belong to an EntityManager about to be cleared). */
+export function forgetLookups(ctx: Context): void {
+  loaders.delete(ctx);
+}
+
+/** Rows a subscription's EntityManager may hold before it is cleared between two events. */
+export const SUBSCRIPTION_ROWS_MAX = 1000;
+
+/**
+ * A subscription's results (graphql-js executes each event when its `next` is called), with the
+ * context's EntityManager cleared before an event once it holds more than SUBSCRIPTION_ROWS_MAX
+ * rows: the rows its field resolvers and lookups loaded for earlier events (hosts, activities,
+ * users) would otherwise stay for the life of the feed. Between two events nothing of the
+ * subscription runs on it, so nothing is cleared from under a resolver; the lookups go too.
+ */
+export function withBoundedRows<T>(results: AsyncIterableIterator<T>, ctx: Context): AsyncIterableIterator<T> {
+  return {
+    next() {
+      if (ctx.em.getUnitOfWork().getIdentityMap().keys().length > SUBSCRIPTION_ROWS_MAX) {
+        ctx.em.clear();
+        forgetLookups(ctx);
+      }
+      return results.next();
+    },
+    return: async (value?: unknown) => (results.return ? results.return(value) : { value: undefined, done: true }),
+    throw: async (error?: unknown) => (results.throw ? results.throw(error) : Promise.reject(error)),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}

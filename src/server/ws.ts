@@ -5,7 +5,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { useServer, Extra } from 'graphql-ws/use/ws';
 import type { Context as WsContext, Disposable, SubscribePayload } from 'graphql-ws';
 import { AppError, conflict, unauthenticated } from '../kernel/errors';
-import { buildContext } from '../graphql/context';
+import { buildContext, Context } from '../graphql/context';
+import { withBoundedRows } from '../graphql/loaders';
 import { isExpired, Principal, bearerToken } from './auth';
 import { abortable } from '../kernel/abort';
 import { allowance } from '../kernel/operation';
@@ -169,8 +170,8 @@ export function attachWebSocketServer(httpServer: HttpServer, gate: OperationGat
       // Every subscription runs in a group: shareable ones under their key, the others alone.
       subscribe: (args) => {
         const delivery = args.contextValue ? deliveries.get(args.contextValue as object) : undefined;
-        if (!delivery) return graphqlSubscribe(args);
-        return shared.join(delivery.key, async () => graphqlSubscribe(args), directSink(delivery.socket, delivery.id));
+        if (!delivery) return boundedSubscribe(args);
+        return shared.join(delivery.key, async () => boundedSubscribe(args), directSink(delivery.socket, delivery.id));
       },
       onConnect: async (ctx) => {
         const extra = ctx.extra as WsExtra;
@@ -329,4 +330,11 @@ export function attachWebSocketServer(httpServer: HttpServer, gate: OperationGat
       await disposable.dispose();
     },
   };
+}
+
+/** graphql-js subscribe, with the subscription context's rows bounded between events (withBoundedRows). */
+async function boundedSubscribe(args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+  const result = await graphqlSubscribe(args);
+  if (!(Symbol.asyncIterator in result)) return result;
+  return withBoundedRows(result, args.contextValue as Context) as AsyncGenerator<ExecutionResult>;
 }

@@ -100,6 +100,7 @@ describe('the clients of one connection reach one address', () => {
   const servers: http.Server[] = [];
   let port = 0;
   const realLookup = dns.promises.lookup;
+  const realResolve = { resolve4: dns.promises.resolve4, resolve6: dns.promises.resolve6 };
 
   beforeAll(async () => {
     for (const [ip, id] of [
@@ -116,9 +117,12 @@ describe('the clients of one connection reach one address', () => {
     }
     let lookups = 0;
     (dns.promises as { lookup: unknown }).lookup = async () => [{ address: ++lookups === 1 ? '127.0.0.1' : '127.0.0.2', family: 4 }];
+    // DNS proper (asked first) does not know the name: the system resolver above decides
+    for (const name of ['resolve4', 'resolve6'] as const) (dns.promises as Record<string, unknown>)[name] = async () => Promise.reject(Object.assign(new Error('not found'), { code: dns.NOTFOUND }));
   });
   afterAll(async () => {
     (dns.promises as { lookup: unknown }).lookup = realLookup;
+    Object.assign(dns.promises, realResolve);
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   });
 

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Client as PgClient } from 'pg';
@@ -9,6 +8,7 @@ import { HostStatus } from '../../entities';
 import { DEFAULT_LIMITS, Limits } from '../../src/kernel/config';
 import { Topic } from '../../src/infra/pubsub/topics';
 import { eventually, startTestApp, subscribe, testEndpointAllow, TestApp } from '../support/app';
+import { stallingForwarder } from '../support/proxy';
 import { rawGraphqlWs, trackedClient, wsExecute } from '../support/ws-helpers';
 import { dockerSocket } from '../support/docker';
 import { DOCKER_API_VERSION } from '../../src/infra/engine/client';
@@ -455,49 +455,6 @@ describe('a paused subscriber that opted out of sharing (maxWsBufferedBytes 1 Mi
   });
 });
 
-/**
- * A TCP forwarder to the test dockerd that can hold what the client sends (so requests on
- * pooled connections hang), and tells when the client closed a connection it held.
- */
-async function stallingForwarder() {
-  const held = new Set<net.Socket>();
-  let stalled = false;
-  let closedWhileHeld = 0;
-  const all = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(dockerSocket());
-    all.add(client);
-    client.on('close', () => all.delete(client));
-    for (const s of [client, upstream]) s.on('error', () => undefined);
-    client.on('data', (chunk) => {
-      if (stalled) held.add(client);
-      else upstream.write(chunk);
-    });
-    upstream.pipe(client);
-    client.on('close', () => {
-      if (held.delete(client)) closedWhileHeld++;
-      upstream.destroy();
-    });
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    stall: (on: boolean) => (stalled = on),
-    get held() {
-      return held.size;
-    },
-    get closedWhileHeld() {
-      return closedWhileHeld;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const c of all) c.destroy();
-      }),
-  };
-}
-
 describe('live reads are bounded by their request (requestTimeoutMs 700, maxLoadedBytes sized to the test engine)', () => {
   let t: TestApp;
   let token: string;
@@ -515,7 +472,7 @@ describe('live reads are bounded by their request (requestTimeoutMs 700, maxLoad
       env: { FLEETGRAPH_ENDPOINT_ALLOW: testEndpointAllow('127.0.0.1') },
     });
     token = await t.token({ account: 'bounded-reads', permissions: ['docker.hosts.manage'] });
-    proxy = await stallingForwarder();
+    proxy = await stallingForwarder(dockerSocket());
     const res = await t.gql<{ registerDockerHost: { host: { id: string } } }, { input: object }>(
       `mutation($input: RegisterDockerHostInput!) { registerDockerHost(input: $input) { host { id } } }`,
       { input: { name: 'stalling', apiEndpoint: `tcp://127.0.0.1:${proxy.port}`, environment: 'development', syncIntervalSeconds: 3600 } },

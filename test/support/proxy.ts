@@ -54,3 +54,46 @@ export async function forwarder(to: { path: string } | { port: number }) {
     },
   };
 }
+
+/**
+ * A TCP forwarder to the test dockerd that can hold what the client sends (so requests on
+ * pooled connections hang), and tells when the client closed a connection it held.
+ */
+export async function stallingForwarder(socketPath: string) {
+  const held = new Set<net.Socket>();
+  let stalled = false;
+  let closedWhileHeld = 0;
+  const all = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(socketPath);
+    all.add(client);
+    client.on('close', () => all.delete(client));
+    for (const s of [client, upstream]) s.on('error', () => undefined);
+    client.on('data', (chunk) => {
+      if (stalled) held.add(client);
+      else upstream.write(chunk);
+    });
+    upstream.pipe(client);
+    client.on('close', () => {
+      if (held.delete(client)) closedWhileHeld++;
+      upstream.destroy();
+    });
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    stall: (on: boolean) => (stalled = on),
+    get held() {
+      return held.size;
+    },
+    get closedWhileHeld() {
+      return closedWhileHeld;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const c of all) c.destroy();
+      }),
+  };
+}

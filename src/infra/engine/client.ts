@@ -1,4 +1,3 @@
-import dns from 'node:dns';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -8,6 +7,7 @@ import { inspect } from 'node:util';
 import Docker from 'dockerode';
 import { AppError, ErrorCode, badInput } from '../../kernel/errors';
 import { ENDPOINT_ALLOW_ENV, EndpointPolicy, normalSocketPath, parseAddress } from '../../kernel/addresses';
+import { resolveHost } from '../dns';
 import { currentBounds, loadedTooMuch, spend } from '../../kernel/operation';
 
 export interface TlsCredentials {
@@ -171,25 +171,6 @@ export function describeNetworkError(err: unknown): FailureReason {
 // Connect-time policy: every connection (API calls, streams, exec) goes through a guarded agent
 // ------------------------------------------------------------------------------------------------
 
-/** How long a name may take to resolve before the connection is given up. */
-const RESOLVE_TIMEOUT_MS = 5000;
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
-}
-
 /** A socket path must be allowed both as written and as its real path (a symlink below an allowed directory cannot lead out). */
 async function socketTarget(policy: EndpointPolicy, socketPath: string): Promise<{ path: string }> {
   if (!policy.allowsSocket(socketPath)) throw new EndpointRefused('endpoint not allowed');
@@ -200,7 +181,7 @@ async function socketTarget(policy: EndpointPolicy, socketPath: string): Promise
 
 /** A name is resolved here and every address it has must be allowed; the first is the one connected to. */
 async function resolveAllowed(policy: EndpointPolicy, host: string, port: number): Promise<string> {
-  const addresses = await withTimeout(dns.promises.lookup(host, { all: true, verbatim: true }), RESOLVE_TIMEOUT_MS);
+  const addresses = await resolveHost(host);
   if (addresses.length === 0) throw Object.assign(new Error('not resolved'), { code: 'ENOTFOUND' });
   if (!addresses.every((a) => policy.allowsAddress(a.address, port))) throw new EndpointRefused('endpoint not allowed');
   return addresses[0].address;
@@ -307,7 +288,7 @@ export async function assertEndpointAllowed(policy: EndpointPolicy, endpoint: En
     if (!policy.allowsAddress(endpoint.host!, endpoint.port!)) throw new EndpointRefused('endpoint not allowed', field);
     return;
   }
-  const addresses = await withTimeout(dns.promises.lookup(endpoint.host!, { all: true, verbatim: true }), RESOLVE_TIMEOUT_MS).catch(() => []);
+  const addresses = await resolveHost(endpoint.host!).catch(() => []);
   if (!addresses.every((a) => policy.allowsAddress(a.address, endpoint.port!))) throw new EndpointRefused('endpoint not allowed', field);
 }
 

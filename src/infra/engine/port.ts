@@ -1,4 +1,6 @@
 import type Docker from 'dockerode';
+import type { Readable } from 'node:stream';
+import { abortable } from '../../kernel/abort';
 import { AppError, ErrorCode } from '../../kernel/errors';
 import { engineError, EngineSubject, hasDockerStatus } from './errors';
 import { followJsonStream, JsonProgress } from './json-stream';
@@ -216,13 +218,34 @@ export class Engine {
    * timestamps), each handed to `onChunk` as it is read: the caller keeps what it wants and
    * counts the rest, so an output of gigabytes (or one endless line) costs one chunk at a time.
    */
-  containerOutput(id: string, onChunk: (stream: StreamName, data: Buffer) => void): Promise<void> {
-    return this.call(async () => {
-      const tty = Boolean((await this.stream.getContainer(id).inspect()).Config?.Tty);
-      const stream = await openLogStream(this.stream, `/containers/${encodeURIComponent(id)}/logs`, { stdout: true, stderr: true, follow: false }, { 404: 'no such container', 500: 'server error' });
-      const demux = new Demuxer(tty);
-      for await (const chunk of stream as AsyncIterable<Buffer>) for (const frame of demux.push(chunk)) onChunk(frame.stream, frame.data);
-    });
+  /**
+   * A container's whole output so far (not followed), chunk by chunk. With `signal`, given up
+   * when it aborts, at any step: an engine that never answers, or trickles its logs, holds nothing.
+   */
+  containerOutput(id: string, onChunk: (stream: StreamName, data: Buffer) => void, signal?: AbortSignal): Promise<void> {
+    return this.call(() =>
+      abortable(
+        (async () => {
+          const tty = Boolean((await this.stream.getContainer(id).inspect()).Config?.Tty);
+          const stream = (await openLogStream(
+            this.stream,
+            `/containers/${encodeURIComponent(id)}/logs`,
+            { stdout: true, stderr: true, follow: false },
+            { 404: 'no such container', 500: 'server error' },
+          )) as Readable;
+          const cancel = () => void stream.destroy();
+          if (signal?.aborted) return cancel();
+          signal?.addEventListener('abort', cancel, { once: true });
+          try {
+            const demux = new Demuxer(tty);
+            for await (const chunk of stream as AsyncIterable<Buffer>) for (const frame of demux.push(chunk)) onChunk(frame.stream, frame.data);
+          } finally {
+            signal?.removeEventListener('abort', cancel);
+          }
+        })(),
+        signal,
+      ),
+    );
   }
 
   // ---------------------------------------------------------------------------------- images

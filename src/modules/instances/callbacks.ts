@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import dns from 'node:dns';
+import type dns from 'node:dns';
+import { resolveHost } from '../../infra/dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
@@ -73,7 +74,7 @@ export class CallbackSender {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     let addresses: dns.LookupAddress[];
     try {
-      addresses = await dns.promises.lookup(host, { all: true, verbatim: true });
+      addresses = await resolveHost(host);
     } catch {
       throw badInput('callbackUrl', 'its host name does not resolve');
     }

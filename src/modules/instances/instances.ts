@@ -634,7 +634,7 @@ export class InstanceService {
           const info = await engine.findContainer(containerId);
           state = info?.State ?? null;
           if (info) {
-            output = await captureOutput(engine, containerId, row.spec.outputLimitBytes).catch((err) => {
+            output = await captureOutput(engine, containerId, row.spec.outputLimitBytes, AbortSignal.timeout(OUTPUT_CAPTURE_MS)).catch((err) => {
               scope.log.warn({ err, instance: id }, 'instance output capture failed');
               return null;
             });
@@ -1069,27 +1069,38 @@ interface FinalState {
   violations: Array<{ kind: SecurityViolationKind; details: Record<string, unknown> }>;
 }
 
+/** How long the wrap-up reads an instance's output; what came by then is kept. */
+export const OUTPUT_CAPTURE_MS = 60_000;
+
 /**
  * stdout and stderr up to `limit` bytes each (cut on a character boundary), read as raw chunks:
  * past the limit a stream's bytes are only counted, never kept, so memory stays at the limit
  * plus one chunk whatever the container printed (and a line without end is counted exactly).
  */
-export async function captureOutput(engine: Engine, containerId: string, limit: number): Promise<CapturedOutput> {
+export async function captureOutput(engine: Engine, containerId: string, limit: number, signal?: AbortSignal): Promise<CapturedOutput> {
   const kept: Record<StreamName, Buffer[]> = { stdout: [], stderr: [] };
   const size: Record<StreamName, number> = { stdout: 0, stderr: 0 };
   const dropped: Record<StreamName, number> = { stdout: 0, stderr: 0 };
-  await engine.containerOutput(containerId, (stream, data) => {
-    const room = limit - size[stream];
-    if (room <= 0) {
-      dropped[stream] += data.length;
-      return;
-    }
-    // a copy: the chunk is the socket's buffer, which must not be held (it may be much larger than what is kept)
-    const take = data.length <= room ? data.length : utf8Boundary(data, room);
-    kept[stream].push(Buffer.from(data.subarray(0, take)));
-    size[stream] += take;
-    dropped[stream] += data.length - take;
-    if (take < data.length) size[stream] = limit;
+  const read = engine.containerOutput(
+    containerId,
+    (stream, data) => {
+      const room = limit - size[stream];
+      if (room <= 0) {
+        dropped[stream] += data.length;
+        return;
+      }
+      // a copy: the chunk is the socket's buffer, which must not be held (it may be much larger than what is kept)
+      const take = data.length <= room ? data.length : utf8Boundary(data, room);
+      kept[stream].push(Buffer.from(data.subarray(0, take)));
+      size[stream] += take;
+      dropped[stream] += data.length - take;
+      if (take < data.length) size[stream] = limit;
+    },
+    signal,
+  );
+  // past the deadline what was read is kept: an engine that trickles its logs cannot hold the worker
+  await read.catch((err: unknown) => {
+    if (!signal?.aborted) throw err;
   });
   return {
     stdout: Buffer.concat(kept.stdout).toString('utf8'),
