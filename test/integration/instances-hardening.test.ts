@@ -276,6 +276,13 @@ describe('container instances: hardening', () => {
     );
     expect(exec.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'container instance' });
     expect(JSON.stringify(exec)).not.toContain('never-shown');
+    // nor stopped or removed behind the instance's back: the run ends through the instance
+    const globalRowId = toGlobalId('DockerContainer', row.id);
+    const stop = await t.gql(`mutation($input: ContainerStopInput!) { stopContainer(input: $input) { activity { id } } }`, { input: { id: globalRowId, timeoutSeconds: 0 } }, execToken);
+    expect(stop.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'container instance' });
+    const remove = await t.gql(`mutation($input: RemoveContainerInput!) { removeContainer(input: $input) { removedId } }`, { input: { id: globalRowId, force: true } }, execToken);
+    expect(remove.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'container instance' });
+    expect(await docker('inspect', '-f', '{{.State.Running}}', containerId)).toBe('true');
     await cancel(id);
     await ended(id);
     // what it printed is for who runs instances or reads logs, not every member of the account

@@ -162,6 +162,18 @@ const STOP_MARGIN_S = 30;
 /** The label fleetgraph puts on a container instance's container (src/modules/instances). */
 const INSTANCE_LABEL = 'fleetgraph.instance';
 
+/**
+ * A container instance's container is the instance's own: exec would show its write-only values
+ * (`env`), and stopping, killing or removing it would end the run behind the instance's back
+ * (its output, its token revocation, its callback). It is acted on through its instance.
+ */
+const LIFECYCLE_DONE = { start: 'started', stop: 'stopped', restart: 'restarted', pause: 'paused', unpause: 'unpaused', kill: 'killed' } as const;
+
+function refuseInstanceContainer(labels: Record<string, string> | undefined, what: string): void {
+  if (labels?.[INSTANCE_LABEL] !== undefined)
+    throw new AppError(ErrorCode.FORBIDDEN, `A container instance's container cannot be ${what}: act on it through its instance (cancelContainerInstance)`, { reason: 'container instance' });
+}
+
 export class ContainerManager {
   constructor(
     private readonly ops: HostOperations,
@@ -210,6 +222,7 @@ export class ContainerManager {
   /** Start, stop, restart, pause, unpause or kill a stored container (by id): from a request or from a worker's scope. */
   async lifecycle(scope: Scope, id: string, action: 'start' | 'stop' | 'restart' | 'pause' | 'unpause' | 'kill', timeoutSeconds?: number | null) {
     const row = await this.ops.container(scope, id);
+    refuseInstanceContainer(row.labels, `${LIFECYCLE_DONE[action]} directly`);
     if (timeoutSeconds != null && (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0 || timeoutSeconds > 3600)) throw badInput('timeoutSeconds', 'must be 0–3600');
     return this.ops.run(
       scope,
@@ -237,6 +250,7 @@ export class ContainerManager {
 
   async remove(scope: Scope, id: string, force: boolean, removeVolumes: boolean) {
     const row = await this.ops.container(scope, id);
+    refuseInstanceContainer(row.labels, 'removed directly');
     const globalId = toGlobalId('DockerContainer', row.id);
     const { activity } = await this.ops.run(
       scope,
@@ -258,9 +272,8 @@ export class ContainerManager {
     if (!Number.isInteger(timeoutS) || timeoutS < 1 || timeoutS > EXEC_TIMEOUT_MAX_S) throw badInput('timeoutSeconds', `must be 1–${EXEC_TIMEOUT_MAX_S}`);
     await this.ops.read(scope, row.host, async (engine) => {
       const inspect = await engine.inspectContainer(row.containerId);
-      // a container instance's environment holds write-only values (secret env, an ENV-delivered Vault token): `env` would show them
-      if ((inspect as { Config?: { Labels?: Record<string, string> } }).Config?.Labels?.[INSTANCE_LABEL] !== undefined)
-        throw new AppError(ErrorCode.FORBIDDEN, "A container instance's container cannot be exec'd into: its secret values are write-only", { reason: 'container instance' });
+      // as the engine has it now (the stored row may not be refreshed yet)
+      refuseInstanceContainer((inspect as { Config?: { Labels?: Record<string, string> } }).Config?.Labels, "exec'd into");
       // exec gets what the container may reach of the host: a container with host access needs the privileged permission too
       if (!mayAccessHost(scope)) await this.guard.checkOn(scope, engine, hostAccessOfRunningContainer(inspect, (await engine.info()).CgroupVersion));
     });
