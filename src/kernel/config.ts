@@ -170,6 +170,9 @@ export const DEFAULT_VAULT_TIMEOUT_MS = 5000;
  */
 export const MAX_SERVICE_REPLICAS = 1000;
 
+/** Builds, pulls, pushes and execs one account may have running at a time, per replica (each holds a Docker stream and its buffers for its whole length). */
+export const MAX_LONG_DOCKER_CALLS_PER_ACCOUNT = 8;
+
 export const DEFAULT_LIMITS: Limits = {
   maxDepth: 12,
   maxAliases: 30,

@@ -282,7 +282,7 @@ describe('container instances: hardening', () => {
     expect(stop.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'container instance' });
     const remove = await t.gql(`mutation($input: RemoveContainerInput!) { removeContainer(input: $input) { removedId } }`, { input: { id: globalRowId, force: true } }, execToken);
     expect(remove.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'container instance' });
-    expect(await docker('inspect', '-f', '{{.State.Running}}', containerId)).toBe('true');
+    expect(await docker('inspect', '-f', '{{.State.Running}}', String(containerId))).toBe('true');
     await cancel(id);
     await ended(id);
     // what it printed is for who runs instances or reads logs, not every member of the account

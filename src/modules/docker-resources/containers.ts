@@ -265,7 +265,11 @@ export class ContainerManager {
   }
 
   /** Runs a command in a running container; waits for it and returns its output and exit code. */
-  async exec(scope: Scope, id: string, input: ExecInput) {
+  exec(scope: Scope, id: string, input: ExecInput) {
+    return this.ops.long(scope, () => this.execNow(scope, id, input));
+  }
+
+  private async execNow(scope: Scope, id: string, input: ExecInput) {
     const row = await this.ops.container(scope, id);
     if (!input.command?.length) throw badInput('command', 'needs at least one element');
     const timeoutS = input.timeoutSeconds ?? EXEC_TIMEOUT_DEFAULT_S;

@@ -181,7 +181,11 @@ async function storedImage(scope: Scope, host: DockerHost, engine: Engine, ref: 
 export class ImageManager {
   constructor(private readonly ops: HostOperations) {}
 
-  async pull(scope: Scope, host: DockerHost, input: PullImageInput) {
+  pull(scope: Scope, host: DockerHost, input: PullImageInput) {
+    return this.ops.long(scope, () => this.pullNow(scope, host, input));
+  }
+
+  private async pullNow(scope: Scope, host: DockerHost, input: PullImageInput) {
     const image = checkReference(input.image, 'image');
     const tag = checkTag(input.tag, 'tag');
     const ref = tag ? `${image}:${tag}` : image;
@@ -192,7 +196,11 @@ export class ImageManager {
     });
   }
 
-  async push(scope: Scope, host: DockerHost, input: PushImageInput) {
+  push(scope: Scope, host: DockerHost, input: PushImageInput) {
+    return this.ops.long(scope, () => this.pushNow(scope, host, input));
+  }
+
+  private async pushNow(scope: Scope, host: DockerHost, input: PushImageInput) {
     const image = checkReference(input.image, 'image');
     const tag = checkTag(input.tag, 'tag');
     assertRegistry(scope, image, 'image');
@@ -222,7 +230,11 @@ export class ImageManager {
     return { ...result, activity };
   }
 
-  async build(scope: Scope, host: DockerHost, input: BuildImageInput) {
+  build(scope: Scope, host: DockerHost, input: BuildImageInput) {
+    return this.ops.long(scope, () => this.buildNow(scope, host, input));
+  }
+
+  private async buildNow(scope: Scope, host: DockerHost, input: BuildImageInput) {
     const context = Buffer.from(input.contextTarBase64 ?? '', 'base64');
     if (context.length === 0) throw badInput('contextTarBase64', 'must be a base64-encoded tar archive');
     const tags = (input.tags ?? []).map((t, i) => checkReference(t, `tags.${i}`));

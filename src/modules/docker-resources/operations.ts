@@ -2,6 +2,8 @@ import { DockerContainer, DockerHost } from '../../../entities';
 import { notFound } from '../../kernel/errors';
 import { toGlobalId } from '../../kernel/ids';
 import { boundedRead } from '../../kernel/operation';
+import { MAX_LONG_DOCKER_CALLS_PER_ACCOUNT } from '../../kernel/config';
+import { InFlight } from '../../kernel/in-flight';
 import type { Scope } from '../../kernel/scope';
 import type { Engine } from '../../infra/engine/port';
 import type { ActivityHandle, Audit } from '../../platform/audit/activity';
@@ -26,10 +28,21 @@ export interface Operation {
  * to read live (not audited), both through the host's engine port (errors mapped there, once).
  */
 export class HostOperations {
+  private readonly longCalls = new InFlight(MAX_LONG_DOCKER_CALLS_PER_ACCOUNT, 'longDockerCalls', 'builds, pulls, pushes and execs');
+
   constructor(
     private readonly hosts: HostService,
     private readonly audit: Audit,
   ) {}
+
+  /**
+   * A mutation that holds a Docker stream and its buffers for its whole length (build, pull,
+   * push, exec): at most MAX_LONG_DOCKER_CALLS_PER_ACCOUNT at a time per account, RATE_LIMITED
+   * past it before anything is read, recorded or sent.
+   */
+  long<T>(scope: Scope, fn: () => Promise<T>): Promise<T> {
+    return this.longCalls.run(scope.accountId, fn);
+  }
 
   /** The one way a resource mutation runs: the host's engine, and an audited activity (recording the scope's actor) around `fn`. */
   async run<T>(scope: Scope, host: DockerHost, spec: OperationSpec, fn: (op: Operation) => Promise<T>) {
