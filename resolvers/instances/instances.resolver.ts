@@ -2,7 +2,7 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Info, Mutation, Query, R
 import type { GraphQLResolveInfo } from 'graphql';
 import type { FilterQuery } from '@mikro-orm/core';
 import { Account, CallbackAttempt, ContainerInstance, ContainerTemplate, DockerHost, SecurityViolation } from '../../entities';
-import { assertAnyPermission, Context, loadedValue, scopeOf } from '../../src/graphql/context';
+import { assertAnyPermission, Context, scopeOf } from '../../src/graphql/context';
 import { ConnectionArgs, paginate } from '../../src/graphql/connection';
 import { expectGlobalId } from '../../src/graphql/relay';
 import { filtered } from '../../src/graphql/subscriptions';
@@ -190,15 +190,13 @@ export class ContainerInstanceResolver {
   async stdout(@Root() row: ContainerInstance, @Ctx() ctx: Context) {
     // output is what the run printed: for who runs instances, or reads logs
     assertAnyPermission(ctx, PERMISSIONS.instancesRun, PERMISSIONS.logsRead);
-    const text = typeof row.stdout === 'string' ? row.stdout : (await this.m.instances.output(scopeOf(ctx), row.id)).stdout;
-    return loadedValue(ctx, text, text?.length ?? 0);
+    return typeof row.stdout === 'string' ? row.stdout : this.m.instances.output(scopeOf(ctx), row.id, 'stdout');
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'stderr, up to the output limit (on containerInstanceUpdated: its first 4,096 characters).' })
   async stderr(@Root() row: ContainerInstance, @Ctx() ctx: Context) {
     assertAnyPermission(ctx, PERMISSIONS.instancesRun, PERMISSIONS.logsRead);
-    const text = typeof row.stderr === 'string' ? row.stderr : (await this.m.instances.output(scopeOf(ctx), row.id)).stderr;
-    return loadedValue(ctx, text, text?.length ?? 0);
+    return typeof row.stderr === 'string' ? row.stderr : this.m.instances.output(scopeOf(ctx), row.id, 'stderr');
   }
 
   @FieldResolver(() => [SecurityViolation], { name: 'securityViolations', description: 'Its security violations, oldest first.' })

@@ -2,7 +2,7 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Info, Int, Mutation, Que
 import type { GraphQLResolveInfo } from 'graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { SwarmCluster, SwarmDeployment, SwarmService, SwarmStack } from '../../entities';
-import { Context, loadedValue, scopeOf } from '../../src/graphql/context';
+import { Context, loadedColumn, scopeOf } from '../../src/graphql/context';
 import { ConnectionArgs, paginate } from '../../src/graphql/connection';
 import { expectGlobalId, toGlobalId } from '../../src/graphql/relay';
 import { filtered } from '../../src/graphql/subscriptions';
@@ -183,8 +183,7 @@ export class DeploymentFieldsResolver {
   @Authorized(PERMISSIONS.stacksDeploy)
   @FieldResolver(() => String, { description: 'The compose file as given. Values written in it (environment) are in it: needs swarm.stacks.deploy.' })
   async compose(@Root() d: SwarmDeployment, @Ctx() ctx: Context): Promise<string> {
-    const { compose } = await ctx.em.findOneOrFail(SwarmDeployment, d.id, { fields: ['compose'] });
-    return loadedValue(ctx, compose, compose.length);
+    return loadedColumn(ctx, SwarmDeployment, d.id, 'compose', async () => (await ctx.em.findOneOrFail(SwarmDeployment, d.id, { fields: ['compose'] })).compose);
   }
 
   @Authorized(PERMISSIONS.stacksDeploy)
@@ -192,8 +191,7 @@ export class DeploymentFieldsResolver {
     description: 'The converted Engine API specs (services, networks, configs; secrets without their data). Interpolated values (environment) are in them: needs swarm.stacks.deploy.',
   })
   async specs(@Root() d: SwarmDeployment, @Ctx() ctx: Context): Promise<Record<string, unknown>> {
-    const { specs } = await ctx.em.findOneOrFail(SwarmDeployment, d.id, { fields: ['specs'] });
-    return loadedValue(ctx, specs, JSON.stringify(specs).length);
+    return loadedColumn(ctx, SwarmDeployment, d.id, 'specs', async () => (await ctx.em.findOneOrFail(SwarmDeployment, d.id, { fields: ['specs'] })).specs);
   }
 
   @FieldResolver(() => SwarmStack)

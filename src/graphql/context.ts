@@ -1,9 +1,9 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, EntityName, MikroORM } from '@mikro-orm/postgresql';
 import type { AuthChecker } from 'type-graphql';
 import { AppError, ErrorCode, forbidden, isServiceUnavailable, serviceUnavailable, unauthenticated } from '../kernel/errors';
 import type { Logger } from '../kernel/logger';
 import type { Scope } from '../kernel/scope';
-import { Allowance, loadedTooMuch, spend } from '../kernel/operation';
+import { Allowance, loadReserved } from '../kernel/operation';
 import { forkForAccount } from '../infra/db/orm';
 import type { FleetPubSub } from '../infra/pubsub';
 
@@ -124,11 +124,18 @@ export const authChecker: AuthChecker<Context> = ({ context }, permissions) => {
 };
 
 /**
- * A large stored value (instance output, a compose file, deployment specs) on its way into a
- * query's answer: counted against what the operation may load (limits.maxLoadedBytes), so a page
- * of them cannot fill the server's memory. Past the allowance: QUERY_TOO_COMPLEX.
+ * A large stored column of one row (a compose file, deployment specs) for a query's answer:
+ * its size is asked first and taken from what the operation may load (limits.maxLoadedBytes),
+ * and `load` runs only if it fits (QUERY_TOO_COMPLEX otherwise): a page of them cannot fill the
+ * server's memory. The row's id comes from a row the caller already read under the tenant filter.
  */
-export function loadedValue<T>(ctx: Context, value: T, size: number): T {
-  if (!spend(ctx.loadable, size)) throw loadedTooMuch(ctx.loadable!.max);
-  return value;
+export function loadedColumn<T>(ctx: Context, entity: EntityName<object>, id: string, property: string, load: () => Promise<T>): Promise<T> {
+  const meta = ctx.em.getMetadata().get(entity as never);
+  const column = meta.properties[property as never].fieldNames[0];
+  return loadReserved(
+    ctx.loadable,
+    async () =>
+      Number((await ctx.em.getConnection().execute<Array<{ n: number | null }>>(`select octet_length("${column}"::text) as n from "${meta.tableName}" where id = ?`, [id]))[0]?.n ?? 0),
+    load,
+  );
 }

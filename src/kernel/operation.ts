@@ -61,3 +61,13 @@ export function spend(loadable: Allowance | undefined, bytes: number): boolean {
   loadable.left -= bytes;
   return loadable.left >= 0;
 }
+
+/**
+ * A large stored value loaded only once its size (asked first, cheaply) is taken from the
+ * operation's allowance: past it QUERY_TOO_COMPLEX, and the value is never read. Sizes are taken
+ * one by one as they come back, so a page of such fields loads at most the allowance.
+ */
+export async function loadReserved<T>(loadable: Allowance | undefined, size: () => Promise<number>, load: () => Promise<T>): Promise<T> {
+  if (loadable && !spend(loadable, await size())) throw loadedTooMuch(loadable.max);
+  return load();
+}

@@ -14,6 +14,9 @@ import { sql } from '../support/db';
 import { forwarder } from '../support/proxy';
 import { CREATE_TEMPLATE, INSTANCE_PERMISSIONS, instanceHelpers, startReceiver, useInstancesSuite } from '../support/instances';
 import { toGlobalId } from '../../src/kernel/ids';
+import pino from 'pino';
+import { allowance } from '../../src/kernel/operation';
+import { systemScope } from '../../src/platform/system-scope';
 
 /** Ignores SIGTERM (busybox sleep as PID 1): a stop lasts the whole grace period, a wide window for races. */
 const STUBBORN = ['sleep', '600'];
@@ -149,6 +152,14 @@ describe('container instances: hardening', () => {
       token,
     );
     expect(list.data!.containerInstances.nodes.find((n) => n.id === id)?.stdout).toBe('y'.repeat(limit));
+
+    // a request loads a stored output only once its size fits what the request may still load (maxLoadedBytes)
+    const scope = (left: number) => ({ ...systemScope(t.app.services.orm, row.account.id, 'test', pino({ level: 'silent' })), loadable: allowance(left) });
+    const roomy = scope(limit + 10);
+    expect(await t.app.services.instances.instances.output(roomy, uuid(id), 'stdout')).toBe('y'.repeat(limit));
+    expect(roomy.loadable.left).toBe(10);
+    const tight = scope(limit - 1);
+    await expect(t.app.services.instances.instances.output(tight, uuid(id), 'stderr')).rejects.toMatchObject({ extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'loadedBytes' } });
   }, 300_000);
 
   it('the operator ceiling caps every quota and applies without one; a refusal stores only a counter, policy refusals are pruned', async () => {

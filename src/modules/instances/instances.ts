@@ -18,6 +18,7 @@ import { AppError, badInput, conflict, ErrorCode, notFound } from '../../kernel/
 import { toGlobalId } from '../../kernel/ids';
 import type { Logger } from '../../kernel/logger';
 import type { Scope } from '../../kernel/scope';
+import { loadReserved } from '../../kernel/operation';
 import type { FleetPubSub } from '../../infra/pubsub';
 import { toPayload } from '../../infra/pubsub/payload';
 import type { SecretBox } from '../../infra/crypto';
@@ -1014,12 +1015,18 @@ export class InstanceService {
     await this.d.pubsub.emit(INSTANCE_TOPIC, payload, row.account.id ?? (row.account as unknown as string)).catch((err) => log.warn({ err }, 'instance publish failed'));
   }
 
-  /** stdout and stderr of an instance (lazy columns), loaded for the GraphQL fields only. */
-  async output(scope: Scope, id: string): Promise<{ stdout: string | null; stderr: string | null }> {
-    const [row] = await scope.em
-      .getConnection()
-      .execute<Array<{ stdout: string | null; stderr: string | null }>>('select stdout, stderr from container_instances where id = ? and account_id = ?', [id, scope.accountId]);
-    return { stdout: row?.stdout ?? null, stderr: row?.stderr ?? null };
+  /**
+   * stdout or stderr of an instance (lazy columns, up to 16 MiB each), loaded for the GraphQL
+   * field only, and only once its size is taken from the request's allowance (maxLoadedBytes).
+   */
+  async output(scope: Scope, id: string, stream: 'stdout' | 'stderr'): Promise<string | null> {
+    const conn = scope.em.getConnection();
+    const where = 'from container_instances where id = ? and account_id = ?';
+    return loadReserved(
+      scope.loadable,
+      async () => Number((await conn.execute<Array<{ n: number | null }>>(`select octet_length(${stream}) as n ${where}`, [id, scope.accountId]))[0]?.n ?? 0),
+      async () => (await conn.execute<Array<{ text: string | null }>>(`select ${stream} as text ${where}`, [id, scope.accountId]))[0]?.text ?? null,
+    );
   }
 
   private scope(accountId: string): Scope {
