@@ -134,8 +134,7 @@ export function loadedColumn<T>(ctx: Context, entity: EntityName<object>, id: st
   const column = meta.properties[property as never].fieldNames[0];
   return loadReserved(
     ctx.loadable,
-    async () =>
-      Number((await ctx.em.getConnection().execute<Array<{ n: number | null }>>(`select octet_length("${column}"::text) as n from "${meta.tableName}" where id = ?`, [id]))[0]?.n ?? 0),
+    async () => Number((await ctx.em.getConnection().execute<Array<{ n: number | null }>>(`select octet_length("${column}"::text) as n from "${meta.tableName}" where id = ?`, [id]))[0]?.n ?? 0),
     load,
   );
 }

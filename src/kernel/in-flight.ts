@@ -17,8 +17,7 @@ export class InFlight {
 
   async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const n = this.counts.get(key) ?? 0;
-    if (n >= this.max)
-      throw new AppError(ErrorCode.RATE_LIMITED, `At most ${this.max} ${this.what} at a time per account: wait for one to finish`, { limit: this.limit, max: this.max });
+    if (n >= this.max) throw new AppError(ErrorCode.RATE_LIMITED, `At most ${this.max} ${this.what} at a time per account: wait for one to finish`, { limit: this.limit, max: this.max });
     this.counts.set(key, n + 1);
     try {
       return await fn();
