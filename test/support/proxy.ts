@@ -64,12 +64,16 @@ export async function stallingForwarder(socketPath: string) {
   let stalled = false;
   let closedWhileHeld = 0;
   const all = new Set<net.Socket>();
+  /** The request line of every HTTP request seen (a chunk that starts one). */
+  const requests: string[] = [];
   const server = net.createServer((client) => {
     const upstream = net.connect(socketPath);
     all.add(client);
     client.on('close', () => all.delete(client));
     for (const s of [client, upstream]) s.on('error', () => undefined);
-    client.on('data', (chunk) => {
+    client.on('data', (chunk: Buffer) => {
+      const head = chunk.subarray(0, 200).toString('latin1');
+      if (/^(GET|POST|PUT|DELETE|HEAD) /.test(head)) requests.push(head.slice(0, head.indexOf('\r\n')));
       if (stalled) held.add(client);
       else upstream.write(chunk);
     });
@@ -90,6 +94,7 @@ export async function stallingForwarder(socketPath: string) {
     get closedWhileHeld() {
       return closedWhileHeld;
     },
+    requests,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

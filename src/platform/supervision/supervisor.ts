@@ -361,9 +361,26 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
     await this.followUps;
   }
 
-  /** A full sync now, in order with queued events; records the outcome. */
+  /**
+   * A full sync now, in order with queued events; records the outcome. A sync already waiting at
+   * the end of the queue (not started) is joined rather than queued again: it runs after this
+   * call with nothing in between, so it is the sync asked for. Syncs asked in a burst (one
+   * client repeating syncDockerHost) thus cost one.
+   */
   syncNow(): Promise<R> {
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'sync', done: (err, r) => (err ? reject(err) : resolve(r!)) }));
+    return new Promise((resolve, reject) => {
+      const done = (err?: unknown, r?: R) => (err ? reject(err) : resolve(r!));
+      const last = this.queue[this.queue.length - 1];
+      if (last?.kind === 'sync') {
+        const before = last.done;
+        last.done = (err, r) => {
+          before(err, r);
+          done(err, r);
+        };
+        return;
+      }
+      this.enqueue({ kind: 'sync', done });
+    });
   }
 
   protected schedule(ms: number): void {
