@@ -1,6 +1,6 @@
-import { Client as PgClient } from 'pg';
 import { DEFAULT_LIMITS } from '../../src/kernel/config';
 import { startTestApp, TestApp } from '../support/app';
+import { whileLocked } from '../support/db';
 
 /**
  * Every pooled connection has a statement_timeout (limits.statementTimeoutMs): a statement stuck
@@ -30,22 +30,11 @@ describe('database statement timeout (statementTimeoutMs 1000)', () => {
 
   it('a query waiting on a lock past the limit answers SERVICE_UNAVAILABLE without the database details, and the next one works', async () => {
     expect((await t.gql(Q, {}, token)).errors).toBeUndefined();
-    const locker = new PgClient({ connectionString: t.databaseUrl });
-    await locker.connect();
-    try {
-      await locker.query('begin');
-      await locker.query('lock table docker_hosts in access exclusive mode');
-      const started = Date.now();
-      const res = await t.gql(Q, {}, token);
-      const waited = Date.now() - started;
-      expect(res.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
-      expect(JSON.stringify(res.errors)).not.toMatch(/docker_hosts|statement timeout|canceling/i);
-      // cancelled by the server after ~1 s, well before the 30 s request deadline
-      expect(waited).toBeLessThan(15_000);
-    } finally {
-      await locker.query('rollback').catch(() => undefined);
-      await locker.end();
-    }
+    const { outcome: res, ms: waited } = await whileLocked(t.databaseUrl, 'docker_hosts', () => t.gql(Q, {}, token));
+    expect(res.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    expect(JSON.stringify(res.errors)).not.toMatch(/docker_hosts|statement timeout|canceling/i);
+    // cancelled by the server after ~1 s, well before the 30 s request deadline
+    expect(waited).toBeLessThan(15_000);
     const after = await t.gql(Q, {}, token);
     expect(after.errors).toBeUndefined();
   });

@@ -9,8 +9,9 @@ import { DEFAULT_LIMITS, Limits } from '../../src/kernel/config';
 import { Topic } from '../../src/infra/pubsub/topics';
 import { eventually, startTestApp, subscribe, testEndpointAllow, TestApp } from '../support/app';
 import { stallingForwarder } from '../support/proxy';
+import { whileLocked as whileTableLocked } from '../support/db';
 import { rawGraphqlWs, trackedClient, wsExecute } from '../support/ws-helpers';
-import { dockerSocket } from '../support/docker';
+import { dockerSocket, registerForwardedHost } from '../support/docker';
 import { DOCKER_API_VERSION } from '../../src/infra/engine/client';
 
 /**
@@ -204,21 +205,8 @@ describe('request deadline (requestTimeoutMs 500)', () => {
   });
   afterAll(() => t?.stop());
 
-  /** Runs `run` while another session holds a lock `{ dockerHosts { totalCount } }` needs (it waits until the lock goes); returns its outcome and time. */
-  async function whileLocked<T>(run: () => Promise<T>): Promise<{ outcome: T; ms: number }> {
-    const pg = new PgClient({ connectionString: t.databaseUrl });
-    await pg.connect();
-    try {
-      await pg.query('begin');
-      await pg.query('lock table docker_hosts in access exclusive mode');
-      const started = performance.now();
-      const outcome = await run();
-      return { outcome, ms: performance.now() - started };
-    } finally {
-      await pg.query('rollback');
-      await pg.end();
-    }
-  }
+  /** Runs `run` while another session holds a lock `{ dockerHosts { totalCount } }` needs. */
+  const whileLocked = <T>(run: () => Promise<T>) => whileTableLocked(t.databaseUrl, 'docker_hosts', run);
 
   it('an operation stuck past its deadline is answered TIMEOUT (503) at the deadline; the server goes on', async () => {
     expect((await t.gql('{ dockerHosts { totalCount } }', {}, token)).data).toEqual({ dockerHosts: { totalCount: 0 } });
@@ -473,13 +461,7 @@ describe('live reads are bounded by their request (requestTimeoutMs 700, maxLoad
     });
     token = await t.token({ account: 'bounded-reads', permissions: ['docker.hosts.manage'] });
     proxy = await stallingForwarder(dockerSocket());
-    const res = await t.gql<{ registerDockerHost: { host: { id: string } } }, { input: object }>(
-      `mutation($input: RegisterDockerHostInput!) { registerDockerHost(input: $input) { host { id } } }`,
-      { input: { name: 'stalling', apiEndpoint: `tcp://127.0.0.1:${proxy.port}`, environment: 'development', syncIntervalSeconds: 3600 } },
-      token,
-    );
-    expect(res.errors).toBeUndefined();
-    hostId = res.data!.registerDockerHost.host.id;
+    hostId = await registerForwardedHost(t, token, proxy.port, 'stalling');
   }, 60_000);
   afterAll(async () => {
     await t?.stop();

@@ -1,6 +1,6 @@
 import { SyncDockerHostDocument } from '../../src/generated/graphql';
 import { eventually, startTestApp, testEndpointAllow, TestApp } from '../support/app';
-import { dockerSocket } from '../support/docker';
+import { dockerSocket, registerForwardedHost } from '../support/docker';
 import { stallingForwarder } from '../support/proxy';
 
 /**
@@ -18,13 +18,7 @@ describe('syncDockerHost in a burst (workers on, real dockerd)', () => {
     proxy = await stallingForwarder(dockerSocket());
     t = await startTestApp({ redis: false, config: { workers: true }, env: { FLEETGRAPH_ENDPOINT_ALLOW: testEndpointAllow('127.0.0.1') } });
     token = await t.token({ account: 'sync-burst', permissions: ['docker.hosts.manage'] });
-    const res = await t.gql<{ registerDockerHost: { host: { id: string } } }, { input: object }>(
-      `mutation($input: RegisterDockerHostInput!) { registerDockerHost(input: $input) { host { id } } }`,
-      { input: { name: 'burst', apiEndpoint: `tcp://127.0.0.1:${proxy.port}`, environment: 'development', syncIntervalSeconds: 3600 } },
-      token,
-    );
-    expect(res.errors).toBeUndefined();
-    hostId = res.data!.registerDockerHost.host.id;
+    hostId = await registerForwardedHost(t, token, proxy.port, 'burst');
     // the supervisor is connected and its first sync is done
     await eventually(async () => proxy.requests.some((r) => r.includes('/events')), 20_000, 50);
     await eventually(

@@ -81,3 +81,10 @@ export async function registerLocalHost(t: TestApp, token: string, name = 'local
   if (res.errors) throw new Error(`registerDockerHost failed: ${JSON.stringify(res.errors)}`);
   return res.data!.registerDockerHost.host.id;
 }
+
+/** Registers the test dockerd reached through a loopback forwarder on `port` (tcp://127.0.0.1:port; the app must allow 127.0.0.1); returns its global id. */
+export async function registerForwardedHost(t: TestApp, token: string, port: number, name: string): Promise<string> {
+  const res = await t.gql(RegisterDockerHostDocument, { input: { name, apiEndpoint: `tcp://127.0.0.1:${port}`, environment: 'development', syncIntervalSeconds: 3600 } }, token);
+  if (res.errors) throw new Error(`registerDockerHost failed: ${JSON.stringify(res.errors)}`);
+  return res.data!.registerDockerHost.host.id;
+}
