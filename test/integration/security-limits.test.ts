@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { Client as PgClient } from 'pg';
 import type WebSocket from 'ws';
 import { HostStatus } from '../../entities';
 import { DEFAULT_LIMITS, Limits } from '../../src/kernel/config';
