@@ -26,6 +26,22 @@ describe('answers of non-streaming Docker calls are bounded', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-bounds-'));
     sock = path.join(dir, 'docker.sock');
     server = http.createServer((req, res) => {
+      if (req.url!.includes('/events')) {
+        // an error answer that never ends, to a streaming call
+        sent = 0;
+        aborted = false;
+        res.on('close', () => (aborted = !res.writableFinished));
+        res.writeHead(500, { 'content-type': 'application/json' });
+        const junk = 'x'.repeat(64 * 1024);
+        const drip = () => {
+          while (!res.destroyed && sent < 200 * MB) {
+            sent += junk.length;
+            if (!res.write(junk)) return res.once('drain', drip);
+          }
+          res.end();
+        };
+        return drip();
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       if (!req.url!.includes('/containers/json')) return res.end('[]');
       // an endless JSON array: '[' then elements forever, never closed
@@ -66,6 +82,24 @@ describe('answers of non-streaming Docker calls are bounded', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(aborted).toBe(true);
     expect(sent).toBeLessThan(50 * MB); // the server was stopped early, not read to the end
+    expect((process.memoryUsage().heapUsed - heapBefore) / MB).toBeLessThan(50);
+  });
+
+  it('a streaming client (no maximum for its streams) still cuts an error answer off at 64 KiB', async () => {
+    const policy = new EndpointPolicy(parseEndpointAllowList(`unix:${sock}`));
+    const stream = createDockerClient(parseEndpoint(`unix://${sock}`, false), false, undefined, { policy });
+    const heapBefore = process.memoryUsage().heapUsed;
+    const err = await stream.getEvents({}).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    destroyClient(stream);
+    const mapped = engineError(err) as AppError;
+    expect(mapped.extensions).toMatchObject({ code: 'DOCKER_ERROR', reason: 'answer too large' });
+    expect(mapped.message).toMatch(/larger than 64 KiB/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(aborted).toBe(true);
+    expect(sent).toBeLessThan(50 * MB);
     expect((process.memoryUsage().heapUsed - heapBefore) / MB).toBeLessThan(50);
   });
 

@@ -228,7 +228,8 @@ type CreateConnection = (options: object, cb?: (err: Error | null, socket?: net.
  */
 function guardAgent<A extends http.Agent>(agent: A, options: ClientOptions): A {
   const { policy } = options;
-  if (options.maxResponseBytes) capResponses(agent, options.maxResponseBytes);
+  // every client: a streaming one (no maximum for its streams) still has its error answers capped
+  capResponses(agent, options.maxResponseBytes ?? Number.POSITIVE_INFINITY);
   const target = agent as unknown as { createConnection: CreateConnection };
   const connect = target.createConnection.bind(agent);
   const pin = options.pin ?? {};
@@ -325,7 +326,15 @@ export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 export const RESPONSE_TOO_LARGE = 'ERESPONSETOOLARGE';
 
 /**
- * Destroys any answer that grows past maxBytes (each request of the agent, counted on its own).
+ * Error answers are cut off at this size on every client, streaming ones too: docker-modem reads
+ * an error answer whole into one string (a streaming call's too), and an endless one would grow
+ * it until the process dies. Docker's own error answers are a short JSON message.
+ */
+export const ERROR_ANSWER_MAX_BYTES = 64 * 1024;
+
+/**
+ * Destroys any answer that grows past maxBytes, and any error answer (status 400 or more) past
+ * ERROR_ANSWER_MAX_BYTES (each request of the agent, counted on its own).
  * A request made within a live read of a query or mutation (runBounded, src/kernel/operation.ts)
  * also counts its answer against the operation's loadable bytes, and is cancelled when the
  * operation's signal aborts (deadline, client gone) instead of running on unobserved.
@@ -347,9 +356,16 @@ function capResponses(agent: http.Agent, maxBytes: number): void {
     // attached before docker-modem's own 'response' handler (the agent sees the request first)
     req.once('response', (res: http.IncomingMessage) => {
       let seen = 0;
+      const cap = (res.statusCode ?? 0) >= 400 ? Math.min(maxBytes, ERROR_ANSWER_MAX_BYTES) : maxBytes;
       res.on('data', (chunk: Buffer) => {
         seen += chunk.length;
-        if (seen > maxBytes) req.destroy(Object.assign(new Error(`answer larger than ${maxBytes} bytes`), { code: RESPONSE_TOO_LARGE }));
+        if (seen > cap) {
+          const tooLarge = Object.assign(new Error(`answer larger than ${cap} bytes`), { code: RESPONSE_TOO_LARGE, limit: cap });
+          // docker-modem listens on the answer of a streaming call (there the first error wins) and on the
+          // request of the others; the answer emits nothing to no listener
+          if (res.listenerCount('error') > 0) res.destroy(tooLarge);
+          else req.destroy(tooLarge);
+        }
         // cut off while it is still arriving; an answer already complete (its socket back in the pool,
         // where an error would go unhandled) is refused by boundedRead once the call returns
         else if (!spend(op?.loadable, chunk.length) && !res.complete) req.destroy(loadedTooMuch(op!.loadable!.max));

@@ -107,8 +107,11 @@ export function engineError(err: unknown, subject?: EngineSubject): unknown {
     return new AppError(ErrorCode.DOCKER_ERROR, `Docker: ${message}`, { dockerStatus: e.statusCode, dockerMessage: message });
   }
   const code = e.code ?? '';
-  if (code === RESPONSE_TOO_LARGE)
-    return new AppError(ErrorCode.DOCKER_ERROR, `Docker: the answer was larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB and was not read`, { reason: 'answer too large' });
+  if (code === RESPONSE_TOO_LARGE) {
+    const limit = (err as { limit?: number }).limit ?? MAX_RESPONSE_BYTES;
+    const size = limit >= 1024 * 1024 ? `${limit / 1024 / 1024} MiB` : `${limit / 1024} KiB`;
+    return new AppError(ErrorCode.DOCKER_ERROR, `Docker: the answer was larger than ${size} and was not read`, { reason: 'answer too large' });
+  }
   if (UNREACHABLE.has(code) || /ECONN|socket hang up|timeout|certificate|SSL|TLS|EPROTO/i.test(e.message ?? '')) {
     const reason = describeNetworkError(e);
     const where = subject ? ` (${subject.name})` : '';

@@ -192,9 +192,10 @@ export class Engine {
    */
   exec<R>(id: string, spec: ExecSpec, consume: (output: NodeJS.ReadableStream) => Promise<R>): Promise<{ output: R; exitCode: number | null }> {
     return this.call(async () => {
-      const exec = await this.stream.getContainer(id).exec(spec);
-      const output = await consume(await exec.start({ hijack: true, stdin: false }));
-      const info = await exec.inspect();
+      // create and inspect are plain answers (capped, with a timeout); only the output is a stream
+      const created = await this.api.getContainer(id).exec(spec);
+      const output = await consume(await this.stream.getExec(created.id).start({ hijack: true, stdin: false }));
+      const info = await this.api.getExec(created.id).inspect();
       return { output, exitCode: info.ExitCode ?? null };
     });
   }
@@ -206,7 +207,7 @@ export class Engine {
    */
   containerLogs(id: string, query: LogQuery): Promise<AsyncIterable<LogLine>> {
     return this.call(async () => {
-      const tty = Boolean((await this.stream.getContainer(id).inspect()).Config?.Tty);
+      const tty = Boolean((await this.api.getContainer(id).inspect()).Config?.Tty);
       const options = { stdout: true, stderr: true, timestamps: true, tail: query.tail, follow: query.follow, since: query.since };
       const stream = await openLogStream(this.stream, `/containers/${encodeURIComponent(id)}/logs`, options, { 404: 'no such container', 500: 'server error' });
       return logLines(stream, tty, (l) => l, this.streamError);
@@ -226,7 +227,7 @@ export class Engine {
     return this.call(() =>
       abortable(
         (async () => {
-          const tty = Boolean((await this.stream.getContainer(id).inspect()).Config?.Tty);
+          const tty = Boolean((await this.api.getContainer(id).inspect()).Config?.Tty);
           const stream = (await openLogStream(
             this.stream,
             `/containers/${encodeURIComponent(id)}/logs`,
