@@ -82,10 +82,16 @@ export async function ingestEvents(
   return events;
 }
 
+/** A container id as Docker makes them (events naming anything else refresh nothing). */
+const CONTAINER_ID = /^[0-9a-f]{64}$/;
+
+/** Containers waiting for a refresh, at most: past it the list is dropped and one full sync asked instead. */
+export const MAX_PENDING_REFRESH = 5000;
+
 /** The containers a batch of events changed, with the last action seen for each. */
 export function containerRefreshes(batch: RawDockerEvent[], into = new Map<string, string>()): Map<string, string> {
   for (const e of batch) {
-    if (e.Type !== 'container' || !e.Actor?.ID) continue;
+    if (e.Type !== 'container' || !e.Actor?.ID || !CONTAINER_ID.test(e.Actor.ID)) continue;
     if (e.Action === 'destroy' || REFRESH_ACTIONS.test(e.Action)) into.set(e.Actor.ID, e.Action);
   }
   return into;

@@ -6,7 +6,7 @@ import type { SyncDeps } from '../../platform/supervision/deps';
 import type { EventOwner } from '../../platform/supervision/event-store';
 import { commitStatus, recordFailure, recordSuccess } from '../../platform/supervision/status';
 import { EndpointClients, EndpointSupervisor, Outcome } from '../../platform/supervision/supervisor';
-import { containerRefreshes, ingestEvents, refreshContainers, resyncEvents } from './ingest';
+import { containerRefreshes, ingestEvents, MAX_PENDING_REFRESH, refreshContainers, resyncEvents } from './ingest';
 import { syncInventory, SyncResult } from './inventory';
 
 /**
@@ -45,7 +45,14 @@ export class HostSupervisor extends EndpointSupervisor<DockerHost, SyncResult> {
   }
 
   protected async ingest(em: EntityManager, host: EventOwner, events: RawDockerEvent[], source: EventSource, fence?: string): Promise<void> {
-    if (source === EventSource.STREAM) containerRefreshes(events, this.pendingRefresh);
+    if (source === EventSource.STREAM) {
+      containerRefreshes(events, this.pendingRefresh);
+      // an engine that sends container events faster than it answers inspects: one sync instead of a list without end
+      if (this.pendingRefresh.size > MAX_PENDING_REFRESH) {
+        this.pendingRefresh.clear();
+        this.syncNow().catch((err) => this.log.warn({ err }, 'sync after too many container refreshes failed'));
+      }
+    }
     await ingestEvents(em, this.deps.pubsub, host, events, source, fence, (work) => this.followUp(work));
   }
 

@@ -162,8 +162,17 @@ export class ClusterWatch {
     let service: [string, Watched] | undefined;
     for (const entry of this.watched) if (!service || entry[1].nextAt < service[1].nextAt) service = entry;
     const now = Date.now();
-    if (this.healthDueAt <= now && (!service || this.healthDueAt <= service[1].nextAt)) return this.probeHealth();
-    if (service && service[1].nextAt <= now) return this.pollService(service[0], service[1]);
+    // a step that throws (the store refused what the engine answered) comes again after a pause, not at once:
+    // every normal outcome sets its own next time
+    const retryAt = now + TASK_BACKOFF_MS[TASK_BACKOFF_MS.length - 1];
+    if (this.healthDueAt <= now && (!service || this.healthDueAt <= service[1].nextAt)) {
+      this.healthDueAt = retryAt;
+      return this.probeHealth();
+    }
+    if (service && service[1].nextAt <= now) {
+      service[1].nextAt = retryAt;
+      return this.pollService(service[0], service[1]);
+    }
   }
 
   private promote(): void {
