@@ -445,7 +445,8 @@ export class ServiceTasksChange {
   @Field(() => Boolean, { description: 'Running equals desired, no rollout moving or paused, no slot failing.' }) converged!: boolean;
   @Field(() => String, { nullable: true, description: 'UpdateStatus.State.' }) updateState?: string | null;
   @Field(() => String, { nullable: true, description: 'UpdateStatus.Message.' }) updateMessage?: string | null;
-  @Field(() => [SwarmTaskChange]) tasks!: SwarmTaskChange[];
+  @Field(() => [SwarmTaskChange], { description: 'The tasks that changed, at most 500.' }) tasks!: SwarmTaskChange[];
+  @Field(() => Int, { description: "Changed tasks not listed in `tasks` (past 500): read the service's tasks for all of them." }) tasksOmitted!: number;
   @Field(() => Date) observedAt!: Date;
 }
 

@@ -175,8 +175,16 @@ export interface ServiceTasksPayload {
   updateState: string | null;
   updateMessage: string | null;
   tasks: TaskView[];
+  /** Changed tasks left out of `tasks` (at most MAX_TASKS_PER_CHANGE are listed). */
+  tasksOmitted: number;
   observedAt: Date;
 }
+
+/** Changed tasks one ServiceTasksChange lists: a message stays small for Redis and every subscriber. */
+export const MAX_TASKS_PER_CHANGE = 500;
+
+/** Tasks of one service read per poll: more than a service can have (1,000 replicas × Docker's history of 5, twice). */
+export const MAX_TASKS_READ = 10_000;
 
 /** Update states in which a service is not converged whatever its counts say. */
 export function rolloutPending(updateState: string | null | undefined): boolean {

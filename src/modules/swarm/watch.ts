@@ -10,7 +10,7 @@ import { failureText } from '../../platform/supervision/deps';
 import { listedQuorum } from './health';
 import { clusterOutcome, commitClusterStatus } from './status';
 import { nodeValues, serviceValues, upsertNode, upsertService } from './sync';
-import { ServiceTasksPayload, ServiceTaskState, serviceTaskState, storedFigures, taskChanges, TaskView } from './tasks';
+import { MAX_TASKS_PER_CHANGE, MAX_TASKS_READ, ServiceTasksPayload, ServiceTaskState, serviceTaskState, storedFigures, taskChanges, TaskView } from './tasks';
 
 /** Reads of a changing service's tasks: this often until they settle. */
 export const TASK_POLL_MS = 500;
@@ -206,7 +206,8 @@ export class ClusterWatch {
         return;
       }
       const service = await conn.engine.inspectService(serviceId);
-      const tasks = await conn.engine.listTasks({ service: [serviceId] });
+      // an engine answering more tasks than a service can have is read up to the cap (its own figures go wrong, nothing else)
+      const tasks = (await conn.engine.listTasks({ service: [serviceId] })).slice(0, MAX_TASKS_READ);
       read = { cluster: conn.cluster, service, state: serviceTaskState(service, tasks) };
     } catch (err) {
       if (hasDockerStatus(err, 404)) return this.forget(serviceId);
@@ -288,7 +289,8 @@ export class ClusterWatch {
       converged: s.converged,
       updateState: s.updateState,
       updateMessage: s.updateMessage,
-      tasks,
+      tasks: tasks.slice(0, MAX_TASKS_PER_CHANGE),
+      tasksOmitted: Math.max(0, tasks.length - MAX_TASKS_PER_CHANGE),
       observedAt: new Date(),
     };
   }
