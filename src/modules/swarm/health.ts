@@ -63,7 +63,12 @@ export function serviceConverged(s: Pick<SwarmService, 'version' | 'tasksVersion
  * reachable managers is counted as 1 and quorum is false, whatever the stored rows say.
  */
 export async function clusterHealth(em: EntityManager, cluster: SwarmCluster): Promise<ClusterHealthFigures> {
-  const [nodes, services] = await Promise.all([em.find(SwarmNode, { cluster: cluster.id }), em.find(SwarmService, { cluster: cluster.id })]);
+  // services as the figures need them, not their specs (each up to what a manager answered), through a fork of
+  // their own: the request's unit of work never holds a partly loaded service
+  const [nodes, services] = await Promise.all([
+    em.find(SwarmNode, { cluster: cluster.id }),
+    em.fork().find(SwarmService, { cluster: cluster.id }, { fields: ['id', 'name', 'version', 'tasksVersion', 'runningTasks', 'desiredTasks', 'updateState', 'failingTasks'] }),
+  ]);
   const managers = nodes.filter((n) => n.role === SwarmNodeRole.MANAGER);
   const lost = cluster.quorum === false;
   const reachableManagers = lost ? Math.min(1, managers.length) : managers.filter((m) => m.managerReachability === 'reachable' || m.leader).length;
