@@ -734,7 +734,12 @@ export abstract class EndpointSupervisor<E extends Endpoint, R extends { changes
       this.resyncPending = false;
       // Docker's replay reached back to the last stored event: the changes arrive as themselves
       const covered = reopened && this.replayCovered;
-      if (!covered && this.publishesResync(wasSynced, reopened || !this.stream) && result.changes.length > 0) await this.ingest(em, row, this.resyncEvents(result), EventSource.RESYNC, this.fence);
+      if (!covered && this.publishesResync(wasSynced, reopened || !this.stream) && result.changes.length > 0) {
+        // in batches as stream events are: an engine reporting 200,000 changes makes no 200,000-row statement
+        const events = this.resyncEvents(result);
+        const size = this.deps.batchSize ?? 500;
+        for (let i = 0; i < events.length; i += size) await this.ingest(em, row, events.slice(i, i + size), EventSource.RESYNC, this.fence);
+      }
       return result;
     } catch (err) {
       em.clear();
