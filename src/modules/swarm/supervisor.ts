@@ -13,6 +13,8 @@ import { ClusterWatch } from './watch';
 
 /** After swarm events, the inventory is re-read this much later (one sync for a burst). */
 const EVENT_SYNC_DELAY_MS = 300;
+/** Event-driven syncs of one cluster start at most this often: a manager streaming events without pause gets one sync per gap, not one per burst. */
+const EVENT_SYNC_MIN_GAP_MS = 2000;
 
 /**
  * Supervises one Swarm cluster through its manager endpoint with the shared endpoint supervisor
@@ -23,6 +25,7 @@ const EVENT_SYNC_DELAY_MS = 300;
  */
 export class ClusterSupervisor extends EndpointSupervisor<SwarmCluster, ClusterSyncResult> {
   private eventTimer?: NodeJS.Timeout;
+  private lastEventSyncAt = 0;
   /** Quorum as the last sync's node list showed it (recorded with its outcome). */
   private syncedQuorum?: boolean;
   /** The task watcher and health probe of this cluster (src/modules/swarm/watch.ts). */
@@ -122,10 +125,12 @@ export class ClusterSupervisor extends EndpointSupervisor<SwarmCluster, ClusterS
       } else if (e.Type === 'node') this.watch.recheckHealth();
     }
     if (this.eventTimer || this.stopped) return;
+    const delay = Math.max(EVENT_SYNC_DELAY_MS, this.lastEventSyncAt + EVENT_SYNC_MIN_GAP_MS - Date.now());
     this.eventTimer = setTimeout(() => {
       this.eventTimer = undefined;
+      this.lastEventSyncAt = Date.now();
       this.syncUnlessMaintenance().catch(() => undefined);
-    }, EVENT_SYNC_DELAY_MS);
+    }, delay);
   }
 
   /**
