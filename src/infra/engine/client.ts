@@ -357,6 +357,9 @@ function capResponses(agent: http.Agent, maxBytes: number): void {
     req.once('response', (res: http.IncomingMessage) => {
       let seen = 0;
       const cap = (res.statusCode ?? 0) >= 400 ? Math.min(maxBytes, ERROR_ANSWER_MAX_BYTES) : maxBytes;
+      // a stream (no maximum, nothing to count) is left alone: a 'data' listener would start it flowing
+      // before its consumer attaches, and the first chunks (often all of a short log) would be lost
+      if (cap === Number.POSITIVE_INFINITY && !op?.loadable) return;
       res.on('data', (chunk: Buffer) => {
         seen += chunk.length;
         if (seen > cap) {
