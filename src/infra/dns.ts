@@ -1,27 +1,12 @@
 import dns from 'node:dns';
 import net from 'node:net';
+import { withTimeout } from '../kernel/abort';
 
 /** How long a name may take to resolve, whichever resolver answers. */
 export const RESOLVE_TIMEOUT_MS = 5000;
 
 /** DNS answers that say the name has no such record: the system's resolver may still know it (/etc/hosts, search domains). */
 const ABSENT = new Set<string>([dns.NOTFOUND, dns.NODATA]);
-
-export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
-}
 
 /**
  * Every address of a host name (an IP literal is its own). Asked of DNS first through c-ares,

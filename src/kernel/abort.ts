@@ -29,3 +29,10 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
 
 /** The error a request gets when it runs past its deadline. */
 export const timedOut = (ms: number) => new AppError(ErrorCode.TIMEOUT, `The request took longer than its deadline of ${ms} ms and was abandoned`, { limit: 'deadline', max: ms });
+
+/** Settles with `work`, or rejects (ETIMEDOUT) once `ms` passed: the caller stops waiting, `work` finishes unobserved. */
+export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error(`timed out after ${ms} ms`), { code: 'ETIMEDOUT' })), ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}

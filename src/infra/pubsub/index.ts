@@ -4,6 +4,7 @@ import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { PubSub as TypeGraphQLPubSub } from 'type-graphql';
 import type { Logger } from '../../kernel/logger';
 import { AppError, ErrorCode } from '../../kernel/errors';
+import { withTimeout } from '../../kernel/abort';
 
 /**
  * The one PubSub of the process. Implements type-graphql's interface over either
@@ -214,11 +215,6 @@ export class Outbox {
     }
     return sent;
   }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`publish took more than ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
 }
 
 interface Transport {
