@@ -53,6 +53,9 @@ export interface JobsConfig {
   stopWaitMs?: number;
 }
 
+/** How long after its stop pg-boss may still check that its workers stopped (its offWork loop waits 1 s per look). */
+const OFF_WORK_CHECK_MS = 1100;
+
 /** The job queue of the process; start/stop as a Worker. */
 export class JobQueue implements Worker {
   readonly name = 'jobs';
@@ -161,6 +164,9 @@ export class JobQueue implements Worker {
     await this.opened.catch(() => undefined);
     const waitMs = this.config.stopWaitMs ?? 10_000;
     await this.boss.stop({ graceful: true, timeout: waitMs, wait: true, close: true });
+    // pg-boss's stop does not wait for its per-queue "workers stopped?" checks, which look again once a
+    // second on timers of their own: give them that second, so none of its timers outlives the queue
+    if (this.working) await new Promise((resolve) => setTimeout(resolve, OFF_WORK_CHECK_MS));
     if (this.running.size === 0) return;
     this.logger.warn({ running: this.running.size }, 'job handlers still running after the job queue stopped; waiting for them');
     let timer: NodeJS.Timeout | undefined;
